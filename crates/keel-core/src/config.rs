@@ -1,0 +1,537 @@
+//! `.github/keel.toml`: the typed model of a repository's definition of done.
+//!
+//! Every value that can be wrong is checked while it is read (percentages, units, globs,
+//! patterns, severities), so an error always carries the file, line and column of the value
+//! that caused it. Unknown keys are errors that name the nearest valid key. Absent sections
+//! are not evaluated; every criterion is `required` unless it says otherwise.
+
+use crate::diagnostic::Diagnostic;
+use crate::glob::PathGlobs;
+use crate::limits::Limits;
+use crate::report::coverage::CoverageFormat;
+use crate::report::sarif::Severity;
+use crate::units::{Percent, Quantity};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A repository's definition of done.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Keel configuration (.github/keel.toml)")]
+pub struct Config {
+    /// Test coverage: total, on the lines the change adds, and the drop against the base.
+    pub coverage: Option<CoverageConfig>,
+    /// Security scan results (SARIF): no new findings at or above a severity.
+    pub security: Option<SecurityConfig>,
+    /// Performance budgets: absolute, and relative to the base branch.
+    pub performance: Option<PerformanceConfig>,
+    /// Pull request hygiene: size, linked issue, tests with source, branch and title patterns.
+    pub hygiene: Option<HygieneConfig>,
+    /// Other check runs that must have succeeded.
+    pub checks: Option<ChecksConfig>,
+}
+
+/// How much a criterion counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Failing it fails the check run and blocks the merge.
+    #[default]
+    Required,
+    /// Failing it is shown as a warning; the check still succeeds.
+    Advisory,
+    /// Not evaluated.
+    Off,
+}
+
+impl Level {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Required => "required",
+            Level::Advisory => "advisory",
+            Level::Off => "off",
+        }
+    }
+}
+
+/// A threshold with its level and business reason. In TOML either the bare threshold
+/// (`min_total = 80`, required) or a table (`min_total = { threshold = 80, level = "advisory",
+/// why = "…" }`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Criterion<T> {
+    /// The threshold.
+    pub threshold: T,
+    /// How much it counts.
+    pub level: Level,
+    /// The business reason, shown when it fails (e.g. "SOC 2 compliance to close enterprise deals").
+    pub why: Option<String>,
+}
+
+impl<T> Criterion<T> {
+    /// A required criterion with no reason given.
+    pub fn required(threshold: T) -> Self {
+        Criterion { threshold, level: Level::Required, why: None }
+    }
+}
+
+/// Test coverage criteria.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageConfig {
+    /// Report files (globs, relative to the repository root), LCOV or Cobertura.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Report format; detected from the content when absent.
+    pub format: Option<CoverageFormat>,
+    /// Least line coverage over the whole report, in percent.
+    pub min_total: Option<Criterion<Percent>>,
+    /// Least coverage of the coverable lines the change adds, in percent.
+    pub min_patch: Option<Criterion<Percent>>,
+    /// Largest fall of total coverage against the base commit, in percentage points.
+    pub max_drop: Option<Criterion<Percent>>,
+    /// How a line with partly taken branches counts: `hit` (default: covered, as LCOV's LH and
+    /// diff-cover count it) or `miss` (coverable but not covered, as Codecov counts it).
+    #[serde(default)]
+    pub partial_lines: PartialLines,
+    /// Prefixes removed from report paths before matching them to repository paths.
+    #[serde(default)]
+    pub strip_prefix: Vec<String>,
+    /// Files left out of every coverage number (globs).
+    #[serde(default)]
+    pub ignore: PathGlobs,
+}
+
+/// How partly covered lines count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PartialLines {
+    /// Covered.
+    #[default]
+    Hit,
+    /// Coverable, not covered.
+    Miss,
+}
+
+/// Security scan criteria.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// SARIF files (globs, relative to the repository root).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Fail on findings at or above this severity: `critical`, `high`, `medium` or `low`.
+    pub fail_on: Option<Criterion<Severity>>,
+    /// Count only findings the base commit did not have (default `true`).
+    #[serde(default = "yes")]
+    pub new_only: bool,
+    /// Rule ids never counted.
+    #[serde(default)]
+    pub ignore_rules: Vec<String>,
+    /// Prefixes removed from result paths before matching them to repository paths.
+    #[serde(default)]
+    pub strip_prefix: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Performance budgets.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceConfig {
+    /// Benchmark result files (globs): criterion `estimates.json`, hyperfine or Google
+    /// Benchmark JSON, or Keel JSON.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Budgets, each for the benchmarks whose names match.
+    #[serde(default)]
+    pub budget: Vec<Budget>,
+}
+
+/// A budget for one or more benchmarks.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(try_from = "BudgetToml")]
+pub struct Budget {
+    /// Benchmark name or glob (`*` matches any text, `/` included).
+    pub benchmark: String,
+    /// Compiled `benchmark`.
+    #[serde(skip)]
+    pub matcher: PathGlobs,
+    /// Highest acceptable value (`10ms`, `2MB`, `42`).
+    pub max: Option<Quantity>,
+    /// Lowest acceptable value, for bigger-is-better benchmarks.
+    pub min: Option<Quantity>,
+    /// Largest worsening against the base commit, in percent.
+    pub max_regression: Option<Percent>,
+    /// Whether smaller (default) or bigger values are better.
+    pub direction: Direction,
+    /// How much the budget counts.
+    pub level: Level,
+    /// The business reason, shown when it fails.
+    pub why: Option<String>,
+}
+
+/// `[[performance.budget]]` as written.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct BudgetToml {
+    /// Benchmark name or glob (`*` matches any text, `/` included).
+    benchmark: String,
+    /// Highest acceptable value (`10ms`, `2MB`, `42`).
+    #[schemars(with = "Option<QuantitySchema>")]
+    max: Option<Quantity>,
+    /// Lowest acceptable value, for bigger-is-better benchmarks.
+    #[schemars(with = "Option<QuantitySchema>")]
+    min: Option<Quantity>,
+    /// Largest worsening against the base commit, in percent (`"5%"`).
+    max_regression: Option<Percent>,
+    /// `smaller` (default) or `bigger` is better.
+    #[serde(default)]
+    direction: Direction,
+    /// How much the budget counts (default `required`).
+    #[serde(default)]
+    level: Level,
+    /// The business reason, shown when it fails.
+    why: Option<String>,
+}
+
+impl TryFrom<BudgetToml> for Budget {
+    type Error = String;
+    fn try_from(b: BudgetToml) -> Result<Self, String> {
+        if b.max.is_none() && b.min.is_none() && b.max_regression.is_none() {
+            return Err(format!(
+                "budget for `{}` sets no limit; give `max`, `min` or `max_regression`",
+                b.benchmark
+            ));
+        }
+        if let (Some(max), Some(min)) = (b.max, b.min) {
+            if max.dimension != min.dimension {
+                return Err("`max` and `min` are in different units".into());
+            }
+        }
+        let matcher = PathGlobs::for_names(vec![b.benchmark.clone()])?;
+        Ok(Budget {
+            benchmark: b.benchmark,
+            matcher,
+            max: b.max,
+            min: b.min,
+            max_regression: b.max_regression,
+            direction: b.direction,
+            level: b.level,
+            why: b.why,
+        })
+    }
+}
+
+impl JsonSchema for Budget {
+    fn schema_name() -> Cow<'static, str> {
+        "Budget".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        BudgetToml::json_schema(g)
+    }
+}
+
+/// Which way is better for a benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Times, sizes: smaller is better.
+    #[default]
+    Smaller,
+    /// Throughput: bigger is better.
+    Bigger,
+}
+
+/// Pull request hygiene criteria.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HygieneConfig {
+    /// Most added plus removed lines in one pull request.
+    pub max_changed_lines: Option<Criterion<u64>>,
+    /// Files not counted by `max_changed_lines` (globs, e.g. lockfiles).
+    #[serde(default)]
+    pub ignore: PathGlobs,
+    /// The description must link an issue (`Fixes #12`, `#12`, `owner/repo#12` or an issue URL).
+    pub require_linked_issue: Option<Criterion<bool>>,
+    /// A change to source files must change tests too.
+    pub tests_with_src: Option<TestsWithSrc>,
+    /// The head branch name must match this regular expression.
+    pub branch_pattern: Option<Criterion<Pattern>>,
+    /// The title must match this regular expression.
+    pub title_pattern: Option<Criterion<Pattern>>,
+}
+
+/// "Changing these files needs a change to those files."
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestsWithSrc {
+    /// Source globs.
+    pub src: PathGlobs,
+    /// Test globs; at least one changed file must match when a source file changes.
+    pub tests: PathGlobs,
+    /// How much it counts (default `required`).
+    #[serde(default)]
+    pub level: Level,
+    /// The business reason, shown when it fails.
+    pub why: Option<String>,
+}
+
+/// Other check runs that must have concluded `success` (or `neutral`/`skipped`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    /// Check run names.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// How much they count (default `required`).
+    #[serde(default)]
+    pub level: Level,
+    /// The business reason, shown when one fails.
+    pub why: Option<String>,
+}
+
+/// A regular expression, checked when the config is read.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        regex::Regex::new(&text).map(Pattern).map_err(|e| {
+            let first = e.to_string();
+            let summary = first.lines().last().unwrap_or("invalid").trim().to_owned();
+            serde::de::Error::custom(format!("invalid regular expression `{text}`: {summary}"))
+        })
+    }
+}
+
+impl JsonSchema for Pattern {
+    fn schema_name() -> Cow<'static, str> {
+        "Pattern".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string", "format": "regex"})
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Quantity;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number or a string with a unit, like \"10ms\" or \"2MB\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Quantity, E> {
+                format!("{v}").parse().map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Quantity, E> {
+                Ok(Quantity { value: v as f64, dimension: crate::units::Dimension::Plain })
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Quantity, E> {
+                format!("{v}").parse().map_err(E::custom)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Quantity, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(JsonSchema)]
+#[schemars(description = "A number, or a string with a unit: ns, us, ms, s, B, KB, MB, GB, KiB, MiB, GiB")]
+#[expect(dead_code, reason = "only describes the JSON Schema of a quantity")]
+#[serde(untagged)]
+enum QuantitySchema {
+    Number(f64),
+    Text(String),
+}
+
+impl JsonSchema for Percent {
+    fn schema_name() -> Cow<'static, str> {
+        "Percent".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A percentage: a number from 0 to 100, or a string like \"80%\"",
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 100},
+                {"type": "string", "pattern": "^\\s*\\d+(\\.\\d+)?\\s*%?\\s*$"}
+            ]
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Criterion<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Criterion_{}", T::schema_name()).into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let threshold = g.subschema_for::<T>();
+        let level = g.subschema_for::<Level>();
+        schemars::json_schema!({
+            "description": "The threshold alone (required), or a table with `threshold`, `level` and `why`",
+            "anyOf": [
+                threshold,
+                {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["threshold"],
+                    "properties": {
+                        "threshold": threshold,
+                        "level": level,
+                        "why": {"type": "string", "description": "The business reason, shown when it fails"}
+                    }
+                }
+            ]
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CriterionTable<T> {
+    threshold: T,
+    #[serde(default)]
+    level: Level,
+    why: Option<String>,
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Criterion<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{BoolDeserializer, F64Deserializer, I64Deserializer, StrDeserializer};
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = Criterion<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a threshold, or a table with `threshold`, `level` and `why`")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                T::deserialize(BoolDeserializer::<E>::new(v)).map(Criterion::required)
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                T::deserialize(I64Deserializer::<E>::new(v)).map(Criterion::required)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(Criterion::required)
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                T::deserialize(F64Deserializer::<E>::new(v)).map(Criterion::required)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                T::deserialize(StrDeserializer::<E>::new(v)).map(Criterion::required)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let t = CriterionTable::<T>::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Criterion { threshold: t.threshold, level: t.level, why: t.why })
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A string or a list of strings.
+pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "a string or a list of strings")]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// `keel.toml` could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub Diagnostic);
+
+impl Config {
+    /// Parses and checks a config file. `path` labels errors.
+    pub fn parse(path: &str, text: &str) -> Result<Config, ConfigError> {
+        let limit = Limits::DEFAULT.config_bytes;
+        if text.len() as u64 > limit {
+            let message = format!("config is {} bytes, over the limit of {limit} bytes", text.len());
+            return Err(ConfigError(Diagnostic::at_line(path, 1, message)));
+        }
+        toml::from_str::<Config>(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let message = with_suggestion(e.message().trim_end_matches('\n'));
+            ConfigError(Diagnostic::at_offset(path, text, offset, message))
+        })
+    }
+
+    /// The JSON Schema (draft-07) of the config, for editor completion.
+    pub fn json_schema() -> serde_json::Value {
+        let schema = schemars::generate::SchemaSettings::draft07()
+            .into_generator()
+            .into_root_schema_for::<Config>();
+        serde_json::to_value(schema).expect("a schema is plain JSON")
+    }
+}
+
+/// Appends "did you mean `x`?" to serde's unknown-field and unknown-variant messages.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return message.to_owned();
+    };
+    let Some((unknown, tail)) = rest.split_once('`') else { return message.to_owned() };
+    let candidates: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(unknown, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(unknown.len()) / 2).max(2))
+        .min();
+    match best {
+        Some((_, c)) => format!("{message}; did you mean `{c}`?"),
+        None => message.to_owned(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + usize::from(ca != *cb));
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests;

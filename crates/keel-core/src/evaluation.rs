@@ -1,0 +1,206 @@
+//! The result of evaluating a change: the single value every shell renders and publishes.
+
+use crate::config::Level;
+use crate::facts::Metrics;
+use crate::report::coverage::Ratio;
+use crate::report::sarif::Severity;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The verdict of the definition of done. Never "neutral": a required gate either passes or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conclusion {
+    /// No required criterion failed.
+    Success,
+    /// At least one required criterion failed.
+    Failure,
+}
+
+impl Conclusion {
+    /// The lowercase name, as GitHub's check run API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conclusion::Success => "success",
+            Conclusion::Failure => "failure",
+        }
+    }
+}
+
+/// How one criterion came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A required criterion is not met.
+    Fail,
+    /// An advisory criterion is not met, or a regression is within noise.
+    Warn,
+    /// Met.
+    Pass,
+    /// Not evaluated, and why is in the explanation (no baseline, no diff, …).
+    Skip,
+}
+
+impl Status {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::Warn => "warn",
+            Status::Pass => "pass",
+            Status::Skip => "skip",
+        }
+    }
+
+    /// `Pass` when `met`, else `Fail` for required and `Warn` for advisory criteria.
+    pub fn judge(met: bool, level: Level) -> Status {
+        match (met, level) {
+            (true, _) => Status::Pass,
+            (false, Level::Required) => Status::Fail,
+            (false, _) => Status::Warn,
+        }
+    }
+}
+
+/// One row of the definition-of-done table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CriterionResult {
+    /// Stable id, e.g. `coverage.patch`, `performance.parse/*`.
+    pub id: String,
+    /// Human name, e.g. "Patch coverage".
+    pub title: String,
+    /// How much it counts.
+    pub level: Level,
+    /// How it came out.
+    pub status: Status,
+    /// The measured value, formatted.
+    pub actual: Option<String>,
+    /// The threshold, formatted with its comparison (`≥ 80%`).
+    pub threshold: Option<String>,
+    /// The base commit's value, formatted.
+    pub baseline: Option<String>,
+    /// Change against the baseline, formatted.
+    pub delta: Option<String>,
+    /// One sentence on why it came out this way.
+    pub explanation: String,
+    /// The business reason from the config.
+    pub why: Option<String>,
+}
+
+/// How loud an annotation is (GitHub's three levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnnotationLevel {
+    /// Blocks: a required criterion failed here.
+    Failure,
+    /// Worth a look.
+    Warning,
+    /// For information.
+    Notice,
+}
+
+/// A message on lines of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Annotation {
+    /// Repository path.
+    pub path: String,
+    /// First line.
+    pub start_line: u32,
+    /// Last line.
+    pub end_line: u32,
+    /// Level.
+    pub level: AnnotationLevel,
+    /// Short title.
+    pub title: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A coverage number as the JSON contract gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CoverageNumber {
+    /// Covered items.
+    pub covered: u64,
+    /// Coverable items.
+    pub coverable: u64,
+    /// Percent, `null` when nothing is coverable.
+    pub percent: Option<f64>,
+}
+
+impl From<Ratio> for CoverageNumber {
+    fn from(r: Ratio) -> Self {
+        CoverageNumber { covered: r.covered, coverable: r.coverable, percent: r.percent() }
+    }
+}
+
+/// Coverage of the change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoverageOutcome {
+    /// Lines over the whole report.
+    pub total: CoverageNumber,
+    /// Branches over the whole report, when it has branch data.
+    pub branches: Option<CoverageNumber>,
+    /// Coverable lines the change adds; `null` when no diff is known.
+    pub patch: Option<CoverageNumber>,
+    /// The base commit's total line coverage, percent.
+    pub baseline_total: Option<f64>,
+}
+
+/// Security findings of the change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecurityOutcome {
+    /// All findings counted (ignored rules left out).
+    pub findings: u64,
+    /// Findings the base did not have.
+    pub new: u64,
+    /// New findings per severity.
+    pub new_by_severity: BTreeMap<Severity, u64>,
+    /// How "new" was decided: `baseline`, `sarif-baseline-state`, `added-lines` or `all`.
+    pub new_by: &'static str,
+}
+
+/// One benchmark against its budget and baseline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchOutcome {
+    /// Benchmark name.
+    pub name: String,
+    /// Formatted value.
+    pub value: String,
+    /// Formatted baseline value.
+    pub baseline: Option<String>,
+    /// Change against the baseline in percent (positive: worse).
+    pub worse_by_percent: Option<f64>,
+    /// Whether the change clears the measurement noise; `null` when no interval is known.
+    pub beyond_noise: Option<bool>,
+    /// How it came out against its budget.
+    pub status: Status,
+}
+
+/// The result of evaluating a change against a definition of done.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// `success` unless a required criterion failed.
+    pub conclusion: Conclusion,
+    /// One row per evaluated criterion, in config order.
+    pub criteria: Vec<CriterionResult>,
+    /// Messages on lines: uncovered added lines, new findings.
+    pub annotations: Vec<Annotation>,
+    /// Coverage, when a report was read.
+    pub coverage: Option<CoverageOutcome>,
+    /// Security, when a log was read.
+    pub security: Option<SecurityOutcome>,
+    /// Benchmarks with a budget.
+    pub performance: Vec<BenchOutcome>,
+    /// Things the user should know that are not criteria (skipped lines, omitted patches).
+    pub notes: Vec<String>,
+    /// The head commit's metrics, to store as the next baseline (not part of the JSON output).
+    #[serde(skip)]
+    pub metrics: Metrics,
+}
+
+impl Evaluation {
+    /// Rows with the given status.
+    pub fn count(&self, status: Status) -> usize {
+        self.criteria.iter().filter(|c| c.status == status).count()
+    }
+}

@@ -1,0 +1,99 @@
+//! What the shells gather about a change, and the metrics kept as the next baseline.
+//!
+//! Plain values: the shell fills them from disk, git or GitHub; the core only reads them.
+//! `None` always means "not known here", which the evaluation reports as such.
+
+use crate::diff::Diff;
+use crate::report::bench::Measurement;
+use crate::report::coverage::{CoverageReport, Ratio};
+use crate::report::sarif::{Finding, Severity};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Everything known about a change.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The change's diff.
+    pub diff: Option<Diff>,
+    /// Coverage of the head commit (all reports merged); `None`: no report was found.
+    pub coverage: Option<CoverageReport>,
+    /// Findings of the head commit from all SARIF logs; `None`: no log was found.
+    pub findings: Option<Vec<Finding>>,
+    /// Benchmark results of the head commit; `None`: no result file was found.
+    pub benchmarks: Option<Vec<Measurement>>,
+    /// Pull request metadata, when there is a pull request.
+    pub pull_request: Option<PullRequest>,
+    /// Metrics of the base commit.
+    pub baseline: Option<Metrics>,
+    /// Other check runs on the head commit, when the shell can see them.
+    pub check_runs: Option<Vec<CheckRunState>>,
+}
+
+/// Pull request metadata the hygiene criteria read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PullRequest {
+    /// Title.
+    pub title: String,
+    /// Description (may be empty).
+    pub body: String,
+    /// Head branch name.
+    pub branch: String,
+    /// Labels.
+    pub labels: Vec<String>,
+}
+
+/// Another check run's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckRunState {
+    /// Check run name.
+    pub name: String,
+    /// `success`, `failure`, …; `None` while it runs.
+    pub conclusion: Option<String>,
+}
+
+/// The numbers of one commit, kept to compare later changes against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Format version of this value.
+    #[serde(default = "metrics_version")]
+    pub version: u32,
+    /// Coverage totals and per-file line ratios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageMetrics>,
+    /// Security findings: counts and identities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings: Option<FindingMetrics>,
+    /// Benchmark measurements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub benchmarks: Vec<Measurement>,
+}
+
+fn metrics_version() -> u32 {
+    1
+}
+
+/// Coverage numbers of one commit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CoverageMetrics {
+    /// Covered / coverable lines.
+    pub lines: Ratio,
+    /// Taken / total branches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branches: Option<Ratio>,
+    /// Line ratios per repository path.
+    #[serde(default)]
+    pub files: BTreeMap<String, Ratio>,
+}
+
+/// Security findings of one commit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FindingMetrics {
+    /// Findings counted (ignored rules left out).
+    pub count: u64,
+    /// Count per severity.
+    #[serde(default)]
+    pub by_severity: BTreeMap<Severity, u64>,
+    /// Identities, to tell new findings from old.
+    #[serde(default)]
+    pub keys: BTreeSet<String>,
+}

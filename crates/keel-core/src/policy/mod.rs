@@ -1,0 +1,153 @@
+//! `evaluate(&Config, &Facts) -> Evaluation`: the one pure decision function.
+//!
+//! One module per criterion family; each adds its rows, annotations and metrics to an
+//! [`Outcome`]. Nothing here reads a clock, a file or the network.
+
+mod checks;
+mod coverage;
+mod hygiene;
+pub mod paths;
+mod performance;
+mod security;
+
+use crate::config::{Config, Level};
+use crate::evaluation::{
+    Annotation, BenchOutcome, Conclusion, CoverageOutcome, CriterionResult, Evaluation, SecurityOutcome, Status,
+};
+use crate::facts::{Facts, Metrics};
+
+/// Evaluates a change against a definition of done.
+pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
+    let mut out = Outcome::default();
+    coverage::evaluate(config.coverage.as_ref(), facts, &mut out);
+    security::evaluate(config.security.as_ref(), facts, &mut out);
+    performance::evaluate(config.performance.as_ref(), facts, &mut out);
+    if let Some(h) = &config.hygiene {
+        hygiene::evaluate(h, facts, &mut out);
+    }
+    if let Some(c) = &config.checks {
+        checks::evaluate(c, facts, &mut out);
+    }
+    if let Some(diff) = &facts.diff {
+        out.notes.extend(diff.diagnostics.iter().map(|d| format!("diff: {d}")));
+    }
+    out.finish()
+}
+
+/// What the policy modules build up.
+#[derive(Default)]
+struct Outcome {
+    criteria: Vec<CriterionResult>,
+    annotations: Vec<Annotation>,
+    coverage: Option<CoverageOutcome>,
+    security: Option<SecurityOutcome>,
+    performance: Vec<BenchOutcome>,
+    notes: Vec<String>,
+    metrics: Metrics,
+}
+
+impl Outcome {
+    fn finish(self) -> Evaluation {
+        let failed = self.criteria.iter().any(|c| c.status == Status::Fail);
+        Evaluation {
+            conclusion: if failed { Conclusion::Failure } else { Conclusion::Success },
+            criteria: self.criteria,
+            annotations: self.annotations,
+            coverage: self.coverage,
+            security: self.security,
+            performance: self.performance,
+            notes: self.notes,
+            metrics: Metrics { version: 1, ..self.metrics },
+        }
+    }
+
+    fn push(&mut self, row: Row) {
+        if row.level != Level::Off {
+            self.criteria.push(row.into_result());
+        }
+    }
+}
+
+/// A row under construction.
+struct Row {
+    id: String,
+    title: String,
+    level: Level,
+    why: Option<String>,
+    status: Status,
+    actual: Option<String>,
+    threshold: Option<String>,
+    baseline: Option<String>,
+    delta: Option<String>,
+    explanation: String,
+}
+
+impl Row {
+    fn new(id: impl Into<String>, title: impl Into<String>, level: Level, why: Option<&String>) -> Row {
+        Row {
+            id: id.into(),
+            title: title.into(),
+            level,
+            why: why.cloned(),
+            status: Status::Skip,
+            actual: None,
+            threshold: None,
+            baseline: None,
+            delta: None,
+            explanation: String::new(),
+        }
+    }
+
+    fn judged(mut self, met: bool, explanation: impl Into<String>) -> Row {
+        self.status = Status::judge(met, self.level);
+        self.explanation = explanation.into();
+        self
+    }
+
+    fn skipped(mut self, explanation: impl Into<String>) -> Row {
+        self.status = Status::Skip;
+        self.explanation = explanation.into();
+        self
+    }
+
+    /// A required input is missing: that fails a required criterion, so a change cannot pass
+    /// its gate by not producing a report.
+    fn no_report(self, what: &str, patterns: &[String]) -> Row {
+        let looked = if patterns.is_empty() {
+            "no paths are configured and none were given".to_owned()
+        } else {
+            format!("looked for {}", patterns.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
+        };
+        let mut row = self.judged(false, format!("no {what} found: {looked}"));
+        row.actual = Some("no report".into());
+        row
+    }
+
+    fn actual(mut self, v: impl Into<String>) -> Row {
+        self.actual = Some(v.into());
+        self
+    }
+
+    fn threshold(mut self, v: impl Into<String>) -> Row {
+        self.threshold = Some(v.into());
+        self
+    }
+
+    fn into_result(self) -> CriterionResult {
+        CriterionResult {
+            id: self.id,
+            title: self.title,
+            level: self.level,
+            status: self.status,
+            actual: self.actual,
+            threshold: self.threshold,
+            baseline: self.baseline,
+            delta: self.delta,
+            explanation: self.explanation,
+            why: self.why,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,119 @@
+//! Security criterion: no new findings at or above a severity.
+//!
+//! "New" is decided, in order: against the baseline's finding identities (fingerprints, else
+//! rule + path + normalised snippet or message); else by SARIF's own `baselineState`; else,
+//! with no baseline at all, a finding counts as new only when it sits on a line the change adds.
+//! With `new_only = false` every finding counts.
+
+use super::{Outcome, Row, paths};
+use crate::config::{Level, SecurityConfig};
+use crate::evaluation::{Annotation, AnnotationLevel, SecurityOutcome};
+use crate::facts::{Facts, FindingMetrics};
+use crate::report::sarif::{Finding, Severity};
+use std::collections::BTreeMap;
+
+pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut Outcome) {
+    let Some(all) = &facts.findings else {
+        if let Some(crit) = config.and_then(|c| c.fail_on.as_ref()) {
+            let row = Row::new("security.new_findings", "New security findings", crit.level, crit.why.as_ref());
+            out.push(row.no_report("SARIF log", &config.map(|c| c.paths.clone()).unwrap_or_default()));
+        }
+        return;
+    };
+    let (ignore, strip, new_only) = match config {
+        Some(c) => (c.ignore_rules.as_slice(), c.strip_prefix.as_slice(), c.new_only),
+        None => (&[][..], &[][..], true),
+    };
+    let findings = repo_paths(all, strip, facts, ignore);
+
+    let baseline_keys = facts.baseline.as_ref().and_then(|b| b.findings.as_ref()).map(|f| &f.keys);
+    let any_state = findings.iter().any(|f| f.baseline_state.is_some());
+    let (new_by, is_new): (&'static str, Box<dyn Fn(&Finding) -> bool>) = if !new_only {
+        ("all", Box::new(|_| true))
+    } else if let Some(keys) = baseline_keys {
+        ("baseline", Box::new(move |f: &Finding| !f.keys.iter().any(|k| keys.contains(k))))
+    } else if any_state {
+        ("sarif-baseline-state", Box::new(|f: &Finding| f.baseline_state.as_deref().is_none_or(|s| s == "new")))
+    } else {
+        let diff = facts.diff.as_ref();
+        let on_added = move |f: &Finding| {
+            let (Some(path), Some(line), Some(diff)) = (f.path.as_deref(), f.start_line, diff) else { return false };
+            diff.file(path).is_some_and(|d| d.added_lines.binary_search(&line).is_ok())
+        };
+        ("added-lines", Box::new(on_added))
+    };
+
+    let new: Vec<&Finding> = findings.iter().filter(|f| is_new(f)).collect();
+    let mut new_by_severity = BTreeMap::new();
+    for f in &new {
+        *new_by_severity.entry(f.severity).or_insert(0u64) += 1;
+    }
+
+    let threshold = config.and_then(|c| c.fail_on.as_ref());
+    if let Some(crit) = threshold {
+        let at_or_above = new.iter().filter(|f| f.severity >= crit.threshold).count();
+        let scope = match new_by {
+            "all" => "findings",
+            "added-lines" => "findings on added lines (no baseline)",
+            _ => "new findings",
+        };
+        let row = Row::new("security.new_findings", "New security findings", crit.level, crit.why.as_ref())
+            .actual(at_or_above.to_string())
+            .threshold(format!("0 at or above {}", crit.threshold.as_str()))
+            .judged(
+                at_or_above == 0,
+                format!("{at_or_above} {scope} at or above {}; {} in total", crit.threshold.as_str(), findings.len()),
+            );
+        out.push(row);
+    }
+    for f in &new {
+        annotate(f, threshold.map(|c| (c.threshold, c.level)), out);
+    }
+
+    let mut by_severity = BTreeMap::new();
+    for f in &findings {
+        *by_severity.entry(f.severity).or_insert(0u64) += 1;
+    }
+    out.security = Some(SecurityOutcome {
+        findings: findings.len() as u64,
+        new: new.len() as u64,
+        new_by_severity,
+        new_by,
+    });
+    out.metrics.findings = Some(FindingMetrics {
+        count: findings.len() as u64,
+        by_severity,
+        keys: findings.iter().flat_map(|f| f.keys.iter().cloned()).collect(),
+    });
+}
+
+fn repo_paths(all: &[Finding], strip: &[String], facts: &Facts, ignore: &[String]) -> Vec<Finding> {
+    let changed: Vec<&str> = facts.diff.iter().flat_map(|d| d.files.iter().map(|f| f.path.as_str())).collect();
+    let table = paths::map_paths(all.iter().filter_map(|f| f.path.as_deref()), &[], strip, &changed);
+    all.iter()
+        .filter(|f| !ignore.contains(&f.rule_id))
+        .map(|f| {
+            let mut f = f.clone();
+            f.path = f.path.map(|p| table.get(&p).cloned().unwrap_or(p));
+            f
+        })
+        .collect()
+}
+
+fn annotate(f: &Finding, threshold: Option<(Severity, Level)>, out: &mut Outcome) {
+    let (Some(path), Some(start)) = (&f.path, f.start_line) else { return };
+    let blocking = threshold.is_some_and(|(t, level)| f.severity >= t && level == Level::Required);
+    let level = match (blocking, f.severity) {
+        (true, _) => AnnotationLevel::Failure,
+        (false, Severity::Low) => AnnotationLevel::Notice,
+        (false, _) => AnnotationLevel::Warning,
+    };
+    out.annotations.push(Annotation {
+        path: path.clone(),
+        start_line: start,
+        end_line: f.end_line.unwrap_or(start).max(start),
+        level,
+        title: format!("{} {} ({})", f.tool, f.rule_id, f.severity.as_str()).trim().to_owned(),
+        message: f.message.clone(),
+    });
+}

@@ -1,0 +1,51 @@
+//! Plain text for terminals (`keel check`).
+
+use crate::evaluation::{Evaluation, Status};
+use std::fmt::Write;
+
+/// The evaluation as aligned text, with explanations under failing rows.
+pub fn text(ev: &Evaluation) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "Keel · {}\n", super::markdown::title(ev));
+    let width = ev.criteria.iter().map(|c| c.title.chars().count()).max().unwrap_or(0);
+    for c in &ev.criteria {
+        let tag = match c.status {
+            Status::Pass => "pass",
+            Status::Fail => "FAIL",
+            Status::Warn => "warn",
+            Status::Skip => "skip",
+        };
+        let _ = write!(s, "  {tag}  {:width$}  {:>12}", c.title, c.actual.as_deref().unwrap_or("-"));
+        if let Some(t) = &c.threshold {
+            let _ = write!(s, "  {t}");
+        }
+        if let (Some(b), Some(d)) = (&c.baseline, &c.delta) {
+            let _ = write!(s, "  (base {b}, {d})");
+        }
+        let _ = writeln!(s, "  [{}]", c.level.as_str());
+        let _ = writeln!(s, "        {}", c.explanation);
+        if let Some(why) = c.why.as_deref().filter(|_| matches!(c.status, Status::Fail | Status::Warn)) {
+            let _ = writeln!(s, "        why: {why}");
+        }
+    }
+    if ev.criteria.is_empty() {
+        s.push_str("  no criteria are configured\n");
+    }
+    if !ev.annotations.is_empty() {
+        let _ = writeln!(s, "\nAnnotations ({}):", ev.annotations.len());
+        for a in ev.annotations.iter().take(20) {
+            let lines = if a.start_line == a.end_line { a.start_line.to_string() } else { format!("{}-{}", a.start_line, a.end_line) };
+            let _ = writeln!(s, "  {}:{lines}: {:?}: {}", a.path, a.level, a.message);
+        }
+        if ev.annotations.len() > 20 {
+            let _ = writeln!(s, "  … and {} more (use --format json)", ev.annotations.len() - 20);
+        }
+    }
+    if !ev.notes.is_empty() {
+        let _ = writeln!(s, "\nNotes:");
+        for n in &ev.notes {
+            let _ = writeln!(s, "  {n}");
+        }
+    }
+    s
+}

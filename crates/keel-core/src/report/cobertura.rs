@@ -1,0 +1,193 @@
+//! Cobertura XML → [`CoverageReport`], streaming with quick-xml.
+//!
+//! Counts `class > lines > line` only (the same lines repeat under `methods`, which would count
+//! them twice). A line's `hits` decides covered; `condition-coverage="50% (1/2)"` gives its
+//! branches. `<source>` roots are kept for path mapping. No DTD or entity is ever expanded.
+
+use super::coverage::{CoverageFormat, CoverageReport};
+use super::{Bounded, ReportError};
+use crate::diagnostic::Diagnostic;
+use crate::limits::Limits;
+use quick_xml::events::{BytesStart, Event};
+use std::io::{BufReader, Read};
+
+const FORMAT: &str = "Cobertura";
+
+/// Parses a Cobertura XML report. `name` labels diagnostics.
+pub fn parse_cobertura(
+    name: &str,
+    reader: impl Read,
+    limits: &Limits,
+) -> Result<CoverageReport, ReportError> {
+    let bounded = Bounded::new(reader, limits.coverage_bytes);
+    let mut xml = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 18, bounded));
+    xml.config_mut().trim_text(true);
+    let mut report = CoverageReport::new(CoverageFormat::Cobertura, limits);
+    let mut buf = Vec::with_capacity(1024);
+    let mut state = State::default();
+    loop {
+        let event = xml.read_event_into(&mut buf).map_err(|e| match e {
+            quick_xml::Error::Io(io) if super::bounded::is_over_limit(&io) => {
+                ReportError::TooLarge { what: "coverage report", limit: limits.coverage_bytes }
+            }
+            quick_xml::Error::Io(io) => ReportError::Io(std::io::Error::new(io.kind(), io.to_string())),
+            other => ReportError::invalid(FORMAT, format!("{other} at byte {}", xml.error_position())),
+        })?;
+        match event {
+            Event::Start(e) => state.open(&e, false, &mut report, name, limits)?,
+            Event::Empty(e) => state.open(&e, true, &mut report, name, limits)?,
+            Event::End(e) => state.close(e.name().0, &mut report),
+            Event::Text(t) if state.in_source => state.source_text.push_str(&t),
+            Event::GeneralRef(r) if state.in_source => {
+                state.source_text.push_str(match &*r {
+                    "amp" => "&",
+                    "lt" => "<",
+                    "gt" => ">",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    _ => "",
+                });
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !state.saw_root {
+        return Err(ReportError::invalid(FORMAT, "no <coverage> root element"));
+    }
+    report.finish();
+    Ok(report)
+}
+
+#[derive(Default)]
+struct State {
+    saw_root: bool,
+    in_source: bool,
+    source_text: String,
+    class_file: Option<usize>,
+    methods_depth: u32,
+    in_lines: bool,
+}
+
+impl State {
+    fn open(
+        &mut self,
+        e: &BytesStart<'_>,
+        empty: bool,
+        report: &mut CoverageReport,
+        name: &str,
+        limits: &Limits,
+    ) -> Result<(), ReportError> {
+        match e.name().0 {
+            "coverage" => self.saw_root = true,
+            "source" if !empty => {
+                self.in_source = true;
+                self.source_text.clear();
+            }
+            "class" => {
+                let file = attr(e, "filename").filter(|f| !f.is_empty());
+                self.class_file = file.map(|f| report.file_index(&f));
+                if self.class_file.is_none() {
+                    report.note(Diagnostic::at_line(name, 0, "<class> without a filename skipped"));
+                }
+                if empty {
+                    self.class_file = None;
+                }
+            }
+            "methods" if !empty => self.methods_depth += 1,
+            "lines" if !empty => self.in_lines = true,
+            "line" if self.in_lines && self.methods_depth == 0 => {
+                if let Some(file) = self.class_file {
+                    line(e, file, report, name, limits)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn close(&mut self, tag: &str, report: &mut CoverageReport) {
+        match tag {
+            "source" => {
+                self.in_source = false;
+                let root = self.source_text.trim();
+                if !root.is_empty() && !report.sources.iter().any(|s| s == root) {
+                    report.sources.push(root.to_owned());
+                }
+            }
+            "class" => self.class_file = None,
+            "methods" => self.methods_depth = self.methods_depth.saturating_sub(1),
+            "lines" => self.in_lines = false,
+            _ => {}
+        }
+    }
+}
+
+fn line(
+    e: &BytesStart<'_>,
+    file: usize,
+    report: &mut CoverageReport,
+    name: &str,
+    limits: &Limits,
+) -> Result<(), ReportError> {
+    let mut number = None;
+    let mut hits = None;
+    let mut condition = None;
+    for a in e.attributes().with_checks(false).flatten() {
+        match a.key.0 {
+            "number" => number = a.value.trim().parse::<u32>().ok(),
+            "hits" => hits = parse_hits(&a.value),
+            "condition-coverage" => condition = parse_condition(&a.value),
+            _ => {}
+        }
+    }
+    let (Some(number), Some(hits)) = (number, hits) else {
+        report.note(Diagnostic::at_line(name, 0, "<line> without a valid number or hits skipped"));
+        return Ok(());
+    };
+    if number == 0 || number > limits.max_line_number {
+        report.note(Diagnostic::at_line(name, 0, format!("<line number=\"{number}\"> out of range")));
+        return Ok(());
+    }
+    let grown = report.file_mut(file).set_line(number, hits > 0);
+    if grown > 0 {
+        report.grow(grown).map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
+    }
+    if let Some((taken, total)) = condition {
+        report.file_mut(file).set_branch_counts(number, taken, total);
+    }
+    Ok(())
+}
+
+fn parse_hits(value: &str) -> Option<u64> {
+    let v = value.trim();
+    if let Ok(n) = v.parse::<u64>() {
+        return Some(n);
+    }
+    // Negative or float counts from some converters: the sign and integer part decide.
+    let f = v.parse::<f64>().ok()?;
+    Some(if f > 0.0 { f.min(u64::MAX as f64) as u64 } else { 0 })
+}
+
+/// `"50% (1/2)"` → (1, 2).
+fn parse_condition(value: &str) -> Option<(u32, u32)> {
+    let inner = value.split_once('(')?.1.split_once(')')?.0;
+    let (taken, total) = inner.split_once('/')?;
+    let (taken, total) = (taken.trim().parse().ok()?, total.trim().parse().ok()?);
+    (total > 0).then_some((taken, total))
+}
+
+fn attr(e: &BytesStart<'_>, key: &str) -> Option<String> {
+    e.attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| a.key.0 == key)
+        .map(|a| match quick_xml::escape::unescape(&a.value) {
+            Ok(v) => v.into_owned(),
+            Err(_) => a.value.into_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,341 @@
+//! LCOV tracefiles → [`CoverageReport`], streaming.
+//!
+//! Reads classic records (`FN:<line>,<name>`, numeric `BRDA`) and lcov-2 style ones
+//! (`FN:<start>,<end>,<name>`, `FNL`/`FNA`, free-text branch ids as coverage.py writes them).
+//! Several records for one file merge. Checksums, `TN`, `VER` and unknown records are skipped;
+//! `LF`/`LH` that disagree with the `DA` lines of their record are noted. The input is read in
+//! chunks, so memory follows the number of source lines, not the size of the file.
+
+use super::coverage::{CoverageFormat, CoverageReport};
+use super::{Bounded, ReportError};
+use crate::diagnostic::Diagnostic;
+use crate::limits::Limits;
+use std::io::Read;
+
+const CHUNK: usize = 1 << 20;
+const MAX_LINE: usize = 1 << 20;
+const FORMAT: &str = "LCOV";
+
+/// Parses an LCOV tracefile. `name` labels diagnostics.
+pub fn parse_lcov(name: &str, reader: impl Read, limits: &Limits) -> Result<CoverageReport, ReportError> {
+    let mut reader = Bounded::new(reader, limits.coverage_bytes);
+    let mut state = State::new(name, limits);
+    let mut buf = vec![0u8; CHUNK];
+    let mut filled = 0;
+    let mut skipping_long_line = false;
+    loop {
+        let n = reader
+            .read(&mut buf[filled..])
+            .map_err(|e| ReportError::from_io(e, "coverage report", limits.coverage_bytes))?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+        match memchr::memrchr(b'\n', &buf[..filled]) {
+            Some(last) => {
+                let mut start = 0;
+                if skipping_long_line {
+                    // The rest of an over-long line: drop it.
+                    start = memchr::memchr(b'\n', &buf[..filled]).map_or(filled, |i| i + 1);
+                    state.line_no += 1;
+                    skipping_long_line = false;
+                }
+                if start <= last {
+                    state.block(&buf[start..=last])?;
+                }
+                buf.copy_within(last + 1..filled, 0);
+                filled -= last + 1;
+            }
+            None if filled >= MAX_LINE => {
+                if !skipping_long_line {
+                    state.bad(format!("line longer than {MAX_LINE} bytes skipped"));
+                }
+                skipping_long_line = true;
+                filled = 0;
+            }
+            None => {}
+        }
+    }
+    if filled > 0 && !skipping_long_line {
+        state.line_no += 1;
+        state.line(&buf[..filled])?;
+    }
+    state.finish()
+}
+
+#[derive(Default)]
+struct RecordTally {
+    lines: u64,
+    hit: u64,
+    declared_lines: Option<u64>,
+    declared_hit: Option<u64>,
+    first_line: u64,
+}
+
+struct State<'a> {
+    name: &'a str,
+    report: CoverageReport,
+    max_line: u32,
+    current: Option<usize>,
+    line_no: u64,
+    record: RecordTally,
+    branch_line: u32,
+    branch_ordinal: u32,
+    records: u64,
+    non_records: u64,
+}
+
+impl<'a> State<'a> {
+    fn new(name: &'a str, limits: &Limits) -> Self {
+        State {
+            name,
+            report: CoverageReport::new(CoverageFormat::Lcov, limits),
+            max_line: limits.max_line_number,
+            current: None,
+            line_no: 0,
+            record: RecordTally::default(),
+            branch_line: 0,
+            branch_ordinal: 0,
+            records: 0,
+            non_records: 0,
+        }
+    }
+
+    fn block(&mut self, block: &[u8]) -> Result<(), ReportError> {
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', block) {
+            self.line_no += 1;
+            self.line(&block[start..end])?;
+            start = end + 1;
+        }
+        Ok(())
+    }
+
+    fn bad(&mut self, message: String) {
+        let d = Diagnostic::at_line(self.name, self.line_no, message);
+        self.report.note(d);
+    }
+
+    fn line(&mut self, raw: &[u8]) -> Result<(), ReportError> {
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if let Some(rest) = line.strip_prefix(b"DA:") {
+            return self.data_line(rest);
+        }
+        if let Some(rest) = line.strip_prefix(b"BRDA:") {
+            self.branch(rest);
+            return Ok(());
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
+            match trim(line) {
+                b"end_of_record" => self.end_record(),
+                b"" => {}
+                _ => self.not_a_record(),
+            }
+            return Ok(());
+        };
+        let (key, rest) = (&line[..colon], &line[colon + 1..]);
+        match key {
+            b"SF" => self.start_record(rest),
+            b"FN" => self.function_def(rest),
+            b"FNDA" => self.function_hits(rest, false),
+            b"FNA" => self.function_hits(rest, true),
+            b"LF" => self.record.declared_lines = parse_u64(trim(rest)),
+            b"LH" => self.record.declared_hit = parse_u64(trim(rest)),
+            _ if key.iter().all(u8::is_ascii_uppercase) && !key.is_empty() => {}
+            _ => self.not_a_record(),
+        }
+        Ok(())
+    }
+
+    fn not_a_record(&mut self) {
+        self.non_records += 1;
+        self.bad("not an LCOV record; skipped".into());
+    }
+
+    fn start_record(&mut self, rest: &[u8]) {
+        let path = String::from_utf8_lossy(trim(rest));
+        if path.is_empty() {
+            self.current = None;
+            self.bad("SF: with an empty path; record skipped".into());
+            return;
+        }
+        self.records += 1;
+        self.current = Some(self.report.file_index(&path));
+        self.record = RecordTally { first_line: self.line_no, ..RecordTally::default() };
+        self.branch_line = 0;
+    }
+
+    fn end_record(&mut self) {
+        if self.current.take().is_none() {
+            return;
+        }
+        let r = std::mem::take(&mut self.record);
+        let declared = (r.declared_lines, r.declared_hit);
+        if let (Some(lf), Some(lh)) = declared {
+            if (lf, lh) != (r.lines, r.hit) {
+                let d = Diagnostic::at_line(
+                    self.name,
+                    r.first_line,
+                    format!(
+                        "record says LF:{lf} LH:{lh} but lists {} lines, {} hit; the DA lines are used",
+                        r.lines, r.hit
+                    ),
+                );
+                self.report.note(d);
+            }
+        }
+    }
+
+    fn data_line(&mut self, rest: &[u8]) -> Result<(), ReportError> {
+        let Some(file) = self.current else {
+            self.bad("DA: outside a record (no SF:); skipped".into());
+            return Ok(());
+        };
+        let (line, after) = leading_u32(rest);
+        let hits = after.and_then(|a| a.strip_prefix(b",")).map(parse_hits);
+        let (Some(line), Some(Some(hits))) = (line, hits) else {
+            self.bad("malformed DA: line; expected DA:<line>,<hits>".into());
+            return Ok(());
+        };
+        if line == 0 || line > self.max_line {
+            self.bad(format!("DA: line number {line} out of range 1..={}", self.max_line));
+            return Ok(());
+        }
+        self.record.lines += 1;
+        self.record.hit += u64::from(hits > 0);
+        let grown = self.report.file_mut(file).set_line(line, hits > 0);
+        if grown > 0 {
+            self.report.grow(grown).map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn branch(&mut self, rest: &[u8]) {
+        let Some(file) = self.current else {
+            self.bad("BRDA: outside a record (no SF:); skipped".into());
+            return;
+        };
+        let (line, _) = leading_u32(rest);
+        let taken = memchr::memrchr(b',', rest).map(|i| trim(&rest[i + 1..]));
+        let (Some(line), Some(taken)) = (line, taken) else {
+            self.bad("malformed BRDA: line; expected BRDA:<line>,<block>,<branch>,<taken>".into());
+            return;
+        };
+        let taken = match taken {
+            b"-" => false,
+            digits => match parse_u64(digits) {
+                Some(n) => n > 0,
+                None => {
+                    self.bad("BRDA: taken count is not a number or '-'".into());
+                    return;
+                }
+            },
+        };
+        if line == 0 || line > self.max_line {
+            self.bad(format!("BRDA: line number {line} out of range"));
+            return;
+        }
+        if line == self.branch_line {
+            self.branch_ordinal += 1;
+        } else {
+            self.branch_line = line;
+            self.branch_ordinal = 0;
+        }
+        let ordinal = self.branch_ordinal;
+        self.report.file_mut(file).set_branch(line, ordinal, taken);
+    }
+
+    /// `FN:<line>,<name>` or `FN:<start>,<end>,<name>`.
+    fn function_def(&mut self, rest: &[u8]) {
+        let Some(file) = self.current else { return };
+        let (start, after) = leading_u32(rest);
+        let Some(after) = after.and_then(|a| a.strip_prefix(b",")).filter(|_| start.is_some()) else {
+            self.bad("malformed FN: line".into());
+            return;
+        };
+        let name = match leading_u32(after) {
+            (Some(_), Some(tail)) if tail.first() == Some(&b',') => &tail[1..],
+            _ => after,
+        };
+        let name = String::from_utf8_lossy(name);
+        self.report.file_mut(file).add_function(&name, 0);
+    }
+
+    /// `FNDA:<hits>,<name>`, or with `indexed` the lcov-2 `FNA:<index>,<hits>,<name>`.
+    fn function_hits(&mut self, rest: &[u8], indexed: bool) {
+        let Some(file) = self.current else { return };
+        let rest = if indexed {
+            match memchr::memchr(b',', rest) {
+                Some(i) => &rest[i + 1..],
+                None => rest,
+            }
+        } else {
+            rest
+        };
+        let parsed = memchr::memchr(b',', rest).and_then(|i| Some((parse_hits(&rest[..i])?, &rest[i + 1..])));
+        match parsed {
+            Some((hits, name)) => {
+                let name = String::from_utf8_lossy(name);
+                self.report.file_mut(file).add_function(&name, hits);
+            }
+            None => self.bad("malformed function hit line".into()),
+        }
+    }
+
+    fn finish(mut self) -> Result<CoverageReport, ReportError> {
+        if self.records == 0 {
+            let reason = if self.non_records > 0 {
+                "no SF: record found; is this an LCOV tracefile?"
+            } else {
+                "the file is empty"
+            };
+            return Err(ReportError::invalid(FORMAT, reason));
+        }
+        self.report.finish();
+        Ok(self.report)
+    }
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    bytes.trim_ascii()
+}
+
+/// Leading decimal digits as a u32 (`None` when absent or too large), and what follows.
+fn leading_u32(bytes: &[u8]) -> (Option<u32>, Option<&[u8]>) {
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 10 {
+        return (None, None);
+    }
+    let value = bytes[..digits].iter().try_fold(0u32, |acc, d| {
+        acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    });
+    (value, Some(&bytes[digits..]))
+}
+
+fn parse_u64(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(bytes.iter().fold(0u64, |acc, d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))))
+}
+
+/// An execution count: digits (saturating), up to a checksum; a negative count reads as 0.
+fn parse_hits(bytes: &[u8]) -> Option<u64> {
+    let bytes = match memchr::memchr(b',', bytes) {
+        Some(i) => &bytes[..i],
+        None => bytes,
+    };
+    let bytes = trim(bytes);
+    if let Some(neg) = bytes.strip_prefix(b"-") {
+        return parse_u64(neg).map(|_| 0);
+    }
+    // Some tools write counts as floats ("1.0"); the integer part decides.
+    let int = match memchr::memchr(b'.', bytes) {
+        Some(i) if bytes[i + 1..].iter().all(u8::is_ascii_digit) => &bytes[..i],
+        _ => bytes,
+    };
+    parse_u64(int)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,110 @@
+use super::*;
+use proptest::prelude::*;
+
+fn parse(text: &str) -> Result<SarifLog, ReportError> {
+    parse_sarif("scan.sarif", text.as_bytes(), &Limits::DEFAULT)
+}
+
+#[test]
+fn ruff_results_are_errors_with_absolute_file_uris() {
+    let log = parse(include_str!("../../../../../tests/fixtures/sarif/ruff.sarif")).unwrap();
+    assert_eq!(log.findings.len(), 9);
+    assert!(log.findings.iter().all(|f| f.severity == Severity::High && f.level == "error"));
+    let s602 = log.findings.iter().find(|f| f.rule_id == "S602").unwrap();
+    assert_eq!(s602.path.as_deref(), Some("/tmp/sarifdemo/bad.py"));
+    assert_eq!((s602.start_line, s602.end_line), (Some(7), Some(7)));
+    assert_eq!(s602.tool, "ruff");
+}
+
+#[test]
+fn bandit_results_without_a_level_default_to_warning() {
+    // sarif-tools counts this log as error 1, warning 2 (B301, B307 have no level), note 5.
+    let log = parse(include_str!("../../../../../tests/fixtures/sarif/bandit.sarif")).unwrap();
+    let count = |s: Severity| log.findings.iter().filter(|f| f.severity == s).count();
+    assert_eq!((count(Severity::High), count(Severity::Medium), count(Severity::Low)), (1, 2, 5));
+    let b301 = log.findings.iter().find(|f| f.rule_id == "B301").unwrap();
+    assert_eq!((b301.level.as_str(), b301.path.as_deref()), ("warning", Some("bad.py")));
+}
+
+const SYNTHETIC: &str = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"CodeQL","rules":[
+  {"id":"js/xss","defaultConfiguration":{"level":"error"},"properties":{"security-severity":"6.1"}},
+  {"id":"js/weak","defaultConfiguration":{"level":"note"}},
+  {"id":"js/crit","properties":{"security-severity":9.8}}]}},
+ "results":[
+  {"ruleIndex":0,"message":{"text":"xss"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/a%20b.js"},"region":{"startLine":3}}}],"partialFingerprints":{"primaryLocationLineHash":"abc:1"}},
+  {"ruleId":"js/weak","message":{"text":"weak"}},
+  {"rule":{"id":"js/crit"},"message":{"text":"crit"}},
+  {"ruleId":"js/weak","level":"none","message":{"text":"off"}},
+  {"ruleId":"js/weak","kind":"pass","message":{"text":"passed"}},
+  {"ruleId":"js/xss","suppressions":[{"kind":"inSource"}],"message":{"text":"suppressed"}},
+  {"ruleId":"x","level":42},
+  {"ruleId":"x","level":"warning","message":{"text":"  Some   Message "},"baselineState":"unchanged"}
+ ]},
+ {"tool":{"driver":{"name":"Semgrep"}},"results":[{"ruleId":"r","level":"error","message":{"text":"second run"}}]}]}"#;
+
+#[test]
+fn severity_comes_from_the_score_then_the_level_then_the_rule_default() {
+    let log = parse(SYNTHETIC).unwrap();
+    let got: Vec<(&str, Severity)> = log.findings.iter().map(|f| (f.rule_id.as_str(), f.severity)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("js/xss", Severity::Medium),
+            ("js/weak", Severity::Low),
+            ("js/crit", Severity::Critical),
+            ("x", Severity::Medium),
+            ("r", Severity::High),
+        ]
+    );
+    assert_eq!(log.not_findings, 3, "level none, kind pass, suppressed");
+    assert_eq!(log.diagnostics.len(), 1, "the result with a numeric level is skipped");
+    assert!(log.diagnostics[0].message.starts_with("runs[0].results[6] skipped"));
+    assert_eq!(log.findings[0].path.as_deref(), Some("src/a b.js"));
+    assert_eq!(log.findings[0].keys, vec!["js/xss\u{1f}primaryLocationLineHash=abc:1".to_owned()]);
+    assert_eq!(log.findings[3].keys, vec!["x\u{1f}\u{1f}some message".to_owned()]);
+    assert_eq!(log.findings[3].baseline_state.as_deref(), Some("unchanged"));
+}
+
+#[test]
+fn logs_that_cannot_be_used_are_clear_errors() {
+    assert!(parse("{\"version\":\"2.1.0\"}").unwrap_err().to_string().contains("no `runs`"));
+    let err = parse("{\"runs\": [").unwrap_err().to_string();
+    assert!(err.contains("line 1"), "{err}");
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(parse(&deep).is_err());
+    let nested = format!(
+        r#"{{"runs":[{{"tool":{{"driver":{{"name":"x"}}}},"results":[{}{}]}}]}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let log = parse(&nested).unwrap();
+    assert!(log.findings.is_empty());
+    assert!(log.diagnostics[0].message.starts_with("runs[0].results[0] skipped"));
+}
+
+#[test]
+fn too_many_results_are_refused() {
+    let limits = Limits { max_findings: 2, ..Limits::DEFAULT };
+    let err = parse_sarif("x", SYNTHETIC.as_bytes(), &limits).unwrap_err();
+    assert!(err.to_string().contains("more than 2 results"));
+}
+
+#[test]
+fn uris_are_normalised() {
+    assert_eq!(normalise_uri("file:///C:/src/x.cs"), "C:/src/x.cs");
+    assert_eq!(normalise_uri("file:///home/a%2Bb.py"), "/home/a+b.py");
+    assert_eq!(normalise_uri("./src\\x.py"), "src/x.py");
+    assert_eq!(normalise_uri("%"), "%");
+}
+
+proptest! {
+    #[test]
+    fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        let _ = parse_sarif("fuzz", &bytes[..], &Limits::DEFAULT);
+    }
+
+    #[test]
+    fn never_panics_on_odd_uris(s in ".{0,40}") {
+        let _ = normalise_uri(&s);
+    }
+}

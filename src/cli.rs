@@ -1,0 +1,132 @@
+//! The command line: `keel check`, `keel config validate`, `keel config schema`.
+//! Every flag can also be set through the environment variable named in its help.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code when no required criterion failed.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when a required criterion failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code for usage, config and input errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Keel keeps engineering work aligned with its definition of done.
+#[derive(Debug, Parser)]
+#[command(name = "keel", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Keel's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate a change against the definition of done, from files on disk.
+    Check(CheckArgs),
+    /// Validate the config, or print its JSON Schema.
+    Config {
+        /// What to do with the config.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// `keel config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a config file; errors show file, line and column.
+    Validate {
+        /// The config file.
+        #[arg(default_value = ".github/keel.toml")]
+        path: PathBuf,
+    },
+    /// Print the JSON Schema (draft-07) of the config, for editor completion.
+    Schema,
+}
+
+/// Output formats of `keel check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for a terminal.
+    Text,
+    /// GitHub markdown (the check run summary).
+    Markdown,
+    /// The JSON contract described in the README.
+    Json,
+}
+
+/// `keel check` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The definition of done.
+    #[arg(long, env = "KEEL_CONFIG", default_value = ".github/keel.toml")]
+    pub config: PathBuf,
+    /// Where report globs from the config are resolved, and where git runs.
+    #[arg(long, env = "KEEL_ROOT", default_value = ".")]
+    pub root: PathBuf,
+    /// A unified diff of the change (`-` for standard input).
+    #[arg(long, env = "KEEL_DIFF", conflicts_with = "base")]
+    pub diff: Option<PathBuf>,
+    /// Diff against this ref: runs `git diff REF...HEAD`.
+    #[arg(long, env = "KEEL_BASE")]
+    pub base: Option<String>,
+    /// Coverage reports (LCOV or Cobertura), in addition to the config's paths.
+    #[arg(long = "coverage", env = "KEEL_COVERAGE", value_delimiter = ',')]
+    pub coverage: Vec<PathBuf>,
+    /// SARIF logs, in addition to the config's paths.
+    #[arg(long = "sarif", env = "KEEL_SARIF", value_delimiter = ',')]
+    pub sarif: Vec<PathBuf>,
+    /// Benchmark results (files, or criterion's target directory), in addition to the config's paths.
+    #[arg(long = "bench", env = "KEEL_BENCH", value_delimiter = ',')]
+    pub bench: Vec<PathBuf>,
+    /// The base commit's metrics, as written by `--save-baseline`.
+    #[arg(long, env = "KEEL_BASELINE")]
+    pub baseline: Option<PathBuf>,
+    /// Write this commit's metrics here, to serve as a later baseline.
+    #[arg(long, env = "KEEL_SAVE_BASELINE")]
+    pub save_baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, env = "KEEL_FORMAT", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Pull request title.
+    #[arg(long, env = "KEEL_PR_TITLE")]
+    pub title: Option<String>,
+    /// Pull request description.
+    #[arg(long, env = "KEEL_PR_BODY")]
+    pub body: Option<String>,
+    /// Pull request head branch.
+    #[arg(long, env = "KEEL_PR_BRANCH")]
+    pub branch: Option<String>,
+    /// A GitHub `pull_request` event payload to read title, body, branch and labels from.
+    #[arg(long, env = "GITHUB_EVENT_PATH")]
+    pub event: Option<PathBuf>,
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check(args) => crate::check::run(&args),
+        Command::Config { command: ConfigCommand::Validate { path } } => {
+            let (_, text) = crate::inputs::read_config(&path)?;
+            match keel_core::Config::parse(&path.display().to_string(), &text) {
+                Ok(_) => {
+                    println!("{}: valid", path.display());
+                    Ok(ExitCode::from(EXIT_OK))
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(EXIT_ERROR))
+                }
+            }
+        }
+        Command::Config { command: ConfigCommand::Schema } => {
+            let schema = serde_json::to_string_pretty(&keel_core::Config::json_schema()).context("render the schema")?;
+            println!("{schema}");
+            Ok(ExitCode::from(EXIT_OK))
+        }
+    }
+}

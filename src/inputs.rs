@@ -1,0 +1,259 @@
+//! Reading `keel check`'s inputs from disk and git: config, diff, reports, baseline, PR metadata.
+//!
+//! Every read is size-limited by the parsers it feeds; every error names the file.
+
+use crate::cli::CheckArgs;
+use anyhow::{Context, bail};
+use keel_core::Limits;
+use keel_core::diff::{Diff, parse_diff};
+use keel_core::facts::{Metrics, PullRequest};
+use keel_core::glob::PathGlobs;
+use keel_core::report::bench::{Measurement, parse_bench};
+use keel_core::report::cobertura::parse_cobertura;
+use keel_core::report::coverage::{CoverageFormat, CoverageReport};
+use keel_core::report::lcov::parse_lcov;
+use keel_core::report::sarif::{Finding, parse_sarif};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Most directory entries a glob walk visits before giving up with an error.
+const MAX_WALK: usize = 200_000;
+
+/// Reads a config file: its display name and text.
+pub fn read_config(path: &Path) -> anyhow::Result<(String, String)> {
+    let limit = Limits::DEFAULT.config_bytes;
+    let bytes = read_limited(path, limit)?;
+    let text = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("{}: not UTF-8 text: {e}", path.display()))?;
+    Ok((path.display().to_string(), text))
+}
+
+/// Reads a diff from a file, or standard input for `-`.
+pub fn read_diff_file(path: &Path, limits: &Limits) -> anyhow::Result<Diff> {
+    let bytes = if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin().take(limits.diff_bytes + 1).read_to_end(&mut buf).context("read the diff from standard input")?;
+        buf
+    } else {
+        read_limited(path, limits.diff_bytes)?
+    };
+    let name = path.display().to_string();
+    parse_diff(&name, &bytes, limits).with_context(|| format!("read diff {name}"))
+}
+
+/// Runs `git diff BASE...HEAD` in `root` and parses it.
+pub fn git_diff(root: &Path, base: &str, limits: &Limits) -> anyhow::Result<Diff> {
+    if base.starts_with('-') {
+        bail!("--base must name a ref, not an option: {base}");
+    }
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["diff", "--no-color", "--no-ext-diff", "--find-renames"])
+        .arg(format!("{base}...HEAD"))
+        .arg("--")
+        .output()
+        .context("run git (is it installed?)")?;
+    if !out.status.success() {
+        bail!("git diff {base}...HEAD failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    parse_diff(&format!("git diff {base}...HEAD"), &out.stdout, limits).context("read git's diff")
+}
+
+/// Files given on the command line, plus those matching the config's globs under `root`.
+pub fn resolve(root: &Path, given: &[PathBuf], patterns: Option<&[String]>) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = given.to_vec();
+    for p in patterns.unwrap_or_default() {
+        for f in glob_files(root, p)? {
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Like [`resolve`], but a directory stands for the criterion results below it.
+pub fn resolve_bench(root: &Path, given: &[PathBuf], patterns: Option<&[String]>) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for f in resolve(root, given, patterns)? {
+        if f.is_dir() {
+            files.extend(glob_files(&f, "**/new/estimates.json")?);
+        } else {
+            files.push(f);
+        }
+    }
+    Ok(files)
+}
+
+/// Reads and merges coverage reports; `None` when there are none.
+pub fn read_coverage(
+    files: &[PathBuf],
+    format: Option<CoverageFormat>,
+    limits: &Limits,
+) -> anyhow::Result<Option<CoverageReport>> {
+    let mut merged: Option<CoverageReport> = None;
+    for path in files {
+        let name = path.display().to_string();
+        let mut reader = BufReader::with_capacity(1 << 16, open(path)?);
+        let format = match format {
+            Some(f) => f,
+            None => {
+                let head = std::io::BufRead::fill_buf(&mut reader).with_context(|| format!("read {name}"))?;
+                CoverageFormat::detect(head)
+                    .with_context(|| format!("{name}: not a coverage report (expected LCOV or Cobertura XML)"))?
+            }
+        };
+        let report = match format {
+            CoverageFormat::Lcov => parse_lcov(&name, reader, limits),
+            CoverageFormat::Cobertura => parse_cobertura(&name, reader, limits),
+        }
+        .with_context(|| format!("read coverage report {name}"))?;
+        match &mut merged {
+            None => merged = Some(report),
+            Some(m) => m.merge(report).with_context(|| format!("merge coverage report {name}"))?,
+        }
+    }
+    Ok(merged)
+}
+
+/// Reads SARIF logs; `None` when there are none.
+pub fn read_sarif(files: &[PathBuf], limits: &Limits) -> anyhow::Result<Option<Vec<Finding>>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Vec::new();
+    for path in files {
+        let name = path.display().to_string();
+        let log = parse_sarif(&name, open(path)?, limits).with_context(|| format!("read SARIF log {name}"))?;
+        for d in &log.diagnostics {
+            eprintln!("warning: {d}");
+        }
+        all.extend(log.findings);
+    }
+    Ok(Some(all))
+}
+
+/// Reads benchmark results; `None` when there are none.
+pub fn read_bench(files: &[PathBuf], limits: &Limits) -> anyhow::Result<Option<Vec<Measurement>>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut all = Vec::new();
+    for path in files {
+        let name = criterion_name(path);
+        let (_, measurements) =
+            parse_bench(&name, open(path)?, limits).with_context(|| format!("read benchmark results {}", path.display()))?;
+        all.extend(measurements);
+    }
+    Ok(Some(all))
+}
+
+/// A criterion benchmark's id: `full_id` from the sibling `benchmark.json`, else the
+/// directories between `criterion/` and `/new/estimates.json`.
+fn criterion_name(estimates: &Path) -> String {
+    let sibling = estimates.with_file_name("benchmark.json");
+    if let Ok(bytes) = read_limited(&sibling, 1 << 20) {
+        if let Some(id) = serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v["full_id"].as_str().map(str::to_owned)) {
+            return id;
+        }
+    }
+    let parts: Vec<String> = estimates.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let start = parts.iter().rposition(|p| p == "criterion").map_or(0, |i| i + 1);
+    let end = parts.len().saturating_sub(2);
+    if start < end { parts[start..end].join("/") } else { estimates.display().to_string() }
+}
+
+/// Reads a baseline written by `--save-baseline`.
+pub fn read_baseline(path: &Path) -> anyhow::Result<Metrics> {
+    let bytes = read_limited(path, 256 << 20)?;
+    serde_json::from_slice(&bytes).with_context(|| format!("{}: not a Keel baseline", path.display()))
+}
+
+/// Pull request metadata from flags, or from a GitHub event file; flags win.
+pub fn pull_request(args: &CheckArgs) -> anyhow::Result<Option<PullRequest>> {
+    let mut pr = match &args.event {
+        Some(path) => from_event(path)?,
+        None => None,
+    };
+    if args.title.is_some() || args.body.is_some() || args.branch.is_some() {
+        let p = pr.get_or_insert_with(PullRequest::default);
+        if let Some(t) = &args.title {
+            p.title = t.clone();
+        }
+        if let Some(b) = &args.body {
+            p.body = b.clone();
+        }
+        if let Some(b) = &args.branch {
+            p.branch = b.clone();
+        }
+    }
+    Ok(pr)
+}
+
+fn from_event(path: &Path) -> anyhow::Result<Option<PullRequest>> {
+    let bytes = read_limited(path, 25 << 20)?;
+    let event: serde_json::Value =
+        serde_json::from_slice(&bytes).with_context(|| format!("{}: not a JSON event payload", path.display()))?;
+    let Some(pr) = event.get("pull_request") else { return Ok(None) };
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    Ok(Some(PullRequest {
+        title: text(&pr["title"]),
+        body: text(&pr["body"]),
+        branch: text(&pr["head"]["ref"]),
+        labels: pr["labels"].as_array().into_iter().flatten().map(|l| text(&l["name"])).collect(),
+    }))
+}
+
+fn open(path: &Path) -> anyhow::Result<File> {
+    File::open(path).with_context(|| format!("open {}", path.display()))
+}
+
+fn read_limited(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open(path)?.take(limit + 1).read_to_end(&mut bytes).with_context(|| format!("read {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        bail!("{} is larger than the limit of {limit} bytes", path.display());
+    }
+    Ok(bytes)
+}
+
+/// Files under `root` matching `pattern`, sorted. The walk starts at the pattern's literal
+/// directory prefix and skips `.git`.
+fn glob_files(root: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let pattern = pattern.strip_prefix("./").unwrap_or(pattern);
+    let is_meta = |s: &str| s.contains(['*', '?', '[', '{']);
+    if !is_meta(pattern) {
+        let p = root.join(pattern);
+        return Ok(if p.is_file() { vec![p] } else { Vec::new() });
+    }
+    let globs = PathGlobs::new(vec![pattern.to_owned()]).map_err(anyhow::Error::msg)?;
+    let prefix: PathBuf = pattern.split('/').take_while(|s| !is_meta(s)).collect();
+    let mut found = Vec::new();
+    let mut stack = vec![root.join(&prefix)];
+    let mut visited = 0usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            visited += 1;
+            if visited > MAX_WALK {
+                bail!("`{pattern}` visits more than {MAX_WALK} entries; narrow the glob");
+            }
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else { continue };
+            if kind.is_dir() {
+                if entry.file_name() != ".git" {
+                    stack.push(path);
+                }
+            } else if kind.is_file() {
+                let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                if globs.is_match(&rel) {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}

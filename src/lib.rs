@@ -1,0 +1,6 @@
+//! Keel's shell: everything that touches the disk, git, the network, the clock or the
+//! environment, around the pure `keel-core`. See `ARCHITECTURE.md` for the map.
+
+pub mod check;
+pub mod cli;
+pub mod inputs;
