@@ -6,7 +6,7 @@
 //! with untaken branches counts as coverable but not covered (Codecov's). A change that adds no
 //! coverable line passes as "not affected".
 
-use super::{Outcome, Row, paths};
+use super::{Outcome, Row, code, paths};
 use crate::config::{CoverageConfig, PartialLines};
 use crate::diff::FileStatus;
 use crate::evaluation::{Annotation, AnnotationLevel, CoverageOutcome};
@@ -35,7 +35,7 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
         let mut ratio = Ratio::default();
         for file in diff.files.iter().filter(|f| f.status != FileStatus::Deleted && !c.ignore.is_match(&f.path)) {
             if file.patch_missing {
-                out.notes.push(format!("the diff of `{}` was not available; its lines are not in patch coverage", file.path));
+                out.notes.push(format!("the diff of {} was not available; its lines are not in patch coverage", code(&file.path)));
             }
             let Some(cov) = report.file(&file.path) else { continue };
             let mut missed: Vec<u32> = Vec::new();
@@ -93,7 +93,7 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
     }
     if let Some(crit) = &c.max_drop {
         let mut row = Row::new("coverage.drop", "Coverage drop", crit.level, crit.why.as_ref())
-            .threshold(format!("≤ {} points", crit.threshold.0));
+            .threshold(format!("≤ {} {}", crate::units::significant(crit.threshold.0), if crit.threshold.0 == 1.0 { "point" } else { "points" }));
         row = match (baseline_total, total_pct) {
             (None, _) => row.skipped("no baseline: the base commit has no recorded coverage"),
             (_, None) => row.skipped("the report lists no coverable lines"),

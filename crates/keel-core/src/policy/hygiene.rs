@@ -1,6 +1,6 @@
 //! Pull request hygiene: size, a linked issue, tests with source changes, branch and title.
 
-use super::{Outcome, Row};
+use super::{Outcome, Row, code};
 use crate::config::HygieneConfig;
 use crate::diff::FileStatus;
 use crate::facts::Facts;
@@ -60,7 +60,7 @@ pub(super) fn evaluate(h: &HygieneConfig, facts: &Facts, out: &mut Outcome) {
                 } else if tests > 0 {
                     row.actual(format!("{tests} test files")).judged(true, format!("{} source and {tests} test files changed", src.len()))
                 } else {
-                    let shown: Vec<String> = src.iter().take(5).map(|s| format!("`{s}`")).collect();
+                    let shown: Vec<String> = src.iter().take(5).map(|s| code(s)).collect();
                     let more = if src.len() > 5 { format!(" and {} more", src.len() - 5) } else { String::new() };
                     row.actual("no test change")
                         .judged(false, format!("{}{more} changed, but no file matching the test globs did", shown.join(", ")))
@@ -74,13 +74,13 @@ pub(super) fn evaluate(h: &HygieneConfig, facts: &Facts, out: &mut Outcome) {
     ];
     for (id, title, crit, value) in patterns {
         let Some(crit) = crit else { continue };
-        let row = Row::new(id, title, crit.level, crit.why.as_ref()).threshold(format!("matches `{}`", crit.threshold));
+        let row = Row::new(id, title, crit.level, crit.why.as_ref()).threshold(format!("matches {}", code(crit.threshold.0.as_str())));
         out.push(match value {
             None => row.skipped("no pull request metadata was given"),
             Some(v) => {
                 let met = crit.threshold.0.is_match(v);
                 let verb = if met { "matches" } else { "does not match" };
-                row.actual(v.to_owned()).judged(met, format!("`{v}` {verb} the pattern"))
+                row.actual(v.to_owned()).judged(met, format!("{} {verb} the pattern", code(v)))
             }
         });
     }

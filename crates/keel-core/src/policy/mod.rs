@@ -34,6 +34,12 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
     out.finish()
 }
 
+/// `value` as a code span for an explanation; backticks inside become `'` so that text from a
+/// pull request (titles, branch and file names) cannot close the span.
+fn code(value: &str) -> String {
+    format!("`{}`", value.replace('`', "'"))
+}
+
 /// What the policy modules build up.
 #[derive(Default)]
 struct Outcome {
@@ -116,7 +122,7 @@ impl Row {
         let looked = if patterns.is_empty() {
             "no paths are configured and none were given".to_owned()
         } else {
-            format!("looked for {}", patterns.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "))
+            format!("looked for {}", patterns.iter().map(|p| code(p)).collect::<Vec<_>>().join(", "))
         };
         let mut row = self.judged(false, format!("no {what} found: {looked}"));
         row.actual = Some("no report".into());

@@ -5,7 +5,7 @@
 //! worse direction; otherwise it is a warning that says it is within noise. Measurements with
 //! no interval are judged on their point values, and the row says so.
 
-use super::{Outcome, Row};
+use super::{Outcome, Row, code};
 use crate::config::{Budget, Direction, PerformanceConfig};
 use crate::evaluation::{BenchOutcome, Status};
 use crate::facts::Facts;
@@ -17,7 +17,7 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
     }
     let Some(config) = config else { return };
     for budget in &config.budget {
-        let row = Row::new(format!("performance.{}", budget.benchmark), format!("Budget `{}`", budget.benchmark), budget.level, budget.why.as_ref())
+        let row = Row::new(format!("performance.{}", budget.benchmark), format!("Budget {}", code(&budget.benchmark)), budget.level, budget.why.as_ref())
             .threshold(describe(budget));
         let Some(all) = &facts.benchmarks else {
             out.push(row.no_report("benchmark result", &config.paths));
@@ -25,7 +25,7 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
         };
         let matched: Vec<&Measurement> = all.iter().filter(|m| budget.matcher.is_match(&m.name)).collect();
         if matched.is_empty() {
-            out.push(row.no_report(&format!("benchmark named `{}`", budget.benchmark), &config.paths));
+            out.push(row.no_report(&format!("benchmark named {}", code(&budget.benchmark)), &config.paths));
             continue;
         }
         let measured = matched.len();
@@ -44,8 +44,8 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
                 }
             }
             match &outcome.verdict {
-                Verdict::Fails(why) => failures.push(format!("`{}` {why}", m.name)),
-                Verdict::WithinNoise(why) => noisy.push(format!("`{}` {why}", m.name)),
+                Verdict::Fails(why) => failures.push(format!("{} {why}", code(&m.name))),
+                Verdict::WithinNoise(why) => noisy.push(format!("{} {why}", code(&m.name))),
                 Verdict::Passes => {}
             }
             out.performance.push(BenchOutcome {

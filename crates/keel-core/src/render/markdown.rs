@@ -40,16 +40,17 @@ pub fn table(criteria: &[CriterionResult]) -> String {
     }
     let mut s = String::from("| | Criterion | Actual | Threshold | Base | Change | Level |\n|---|---|---|---|---|---|---|\n");
     for c in criteria {
-        let cell = |v: &Option<String>| v.as_deref().map(escape::sentence).unwrap_or_default();
+        // Values may be text from the pull request (a title, a branch): escape them fully.
+        let value = |v: &Option<String>| v.as_deref().map(escape::text).unwrap_or_default();
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} |",
             status_icon(c.status),
             escape::sentence(&c.title),
-            cell(&c.actual),
-            cell(&c.threshold),
-            cell(&c.baseline),
-            cell(&c.delta),
+            value(&c.actual),
+            c.threshold.as_deref().map(escape::sentence).unwrap_or_default(),
+            value(&c.baseline),
+            value(&c.delta),
             c.level.as_str(),
         );
     }
