@@ -44,13 +44,38 @@ fn gather(args: &CheckArgs, config: &Config, limits: &Limits) -> anyhow::Result<
         (None, None) => None,
     };
     let coverage_cfg = config.coverage.as_ref();
-    let coverage_files = inputs::resolve(&args.root, &args.coverage, coverage_cfg.map(|c| c.paths.as_slice()))?;
-    let coverage = inputs::read_coverage(&coverage_files, coverage_cfg.and_then(|c| c.format), limits)?;
-    let sarif_files = inputs::resolve(&args.root, &args.sarif, config.security.as_ref().map(|c| c.paths.as_slice()))?;
+    let coverage_files = inputs::resolve(
+        &args.root,
+        &args.coverage,
+        coverage_cfg.map(|c| c.paths.as_slice()),
+    )?;
+    let coverage =
+        inputs::read_coverage(&coverage_files, coverage_cfg.and_then(|c| c.format), limits)?;
+    let sarif_files = inputs::resolve(
+        &args.root,
+        &args.sarif,
+        config.security.as_ref().map(|c| c.paths.as_slice()),
+    )?;
     let findings = inputs::read_sarif(&sarif_files, limits)?;
-    let bench_files = inputs::resolve_bench(&args.root, &args.bench, config.performance.as_ref().map(|c| c.paths.as_slice()))?;
+    let bench_files = inputs::resolve_bench(
+        &args.root,
+        &args.bench,
+        config.performance.as_ref().map(|c| c.paths.as_slice()),
+    )?;
     let benchmarks = inputs::read_bench(&bench_files, limits)?;
-    let baseline = args.baseline.as_deref().map(inputs::read_baseline).transpose()?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(inputs::read_baseline)
+        .transpose()?;
     let pull_request = inputs::pull_request(args)?;
-    Ok(Facts { diff, coverage, findings, benchmarks, pull_request, baseline, check_runs: None })
+    Ok(Facts {
+        diff,
+        coverage,
+        findings,
+        benchmarks,
+        pull_request,
+        baseline,
+        check_runs: None,
+    })
 }

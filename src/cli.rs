@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate a change against the definition of done, from files on disk.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Validate the config, or print its JSON Schema.
     Config {
         /// What to do with the config.
@@ -110,7 +110,9 @@ pub struct CheckArgs {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
-        Command::Config { command: ConfigCommand::Validate { path } } => {
+        Command::Config {
+            command: ConfigCommand::Validate { path },
+        } => {
             let (_, text) = crate::inputs::read_config(&path)?;
             match keel_core::Config::parse(&path.display().to_string(), &text) {
                 Ok(_) => {
@@ -123,8 +125,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Config { command: ConfigCommand::Schema } => {
-            let schema = serde_json::to_string_pretty(&keel_core::Config::json_schema()).context("render the schema")?;
+        Command::Config {
+            command: ConfigCommand::Schema,
+        } => {
+            let schema = serde_json::to_string_pretty(&keel_core::Config::json_schema())
+                .context("render the schema")?;
             println!("{schema}");
             Ok(ExitCode::from(EXIT_OK))
         }

@@ -25,7 +25,8 @@ const MAX_WALK: usize = 200_000;
 pub fn read_config(path: &Path) -> anyhow::Result<(String, String)> {
     let limit = Limits::DEFAULT.config_bytes;
     let bytes = read_limited(path, limit)?;
-    let text = String::from_utf8(bytes).map_err(|e| anyhow::anyhow!("{}: not UTF-8 text: {e}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| anyhow::anyhow!("{}: not UTF-8 text: {e}", path.display()))?;
     Ok((path.display().to_string(), text))
 }
 
@@ -33,7 +34,10 @@ pub fn read_config(path: &Path) -> anyhow::Result<(String, String)> {
 pub fn read_diff_file(path: &Path, limits: &Limits) -> anyhow::Result<Diff> {
     let bytes = if path == Path::new("-") {
         let mut buf = Vec::new();
-        std::io::stdin().take(limits.diff_bytes + 1).read_to_end(&mut buf).context("read the diff from standard input")?;
+        std::io::stdin()
+            .take(limits.diff_bytes + 1)
+            .read_to_end(&mut buf)
+            .context("read the diff from standard input")?;
         buf
     } else {
         read_limited(path, limits.diff_bytes)?
@@ -56,13 +60,20 @@ pub fn git_diff(root: &Path, base: &str, limits: &Limits) -> anyhow::Result<Diff
         .output()
         .context("run git (is it installed?)")?;
     if !out.status.success() {
-        bail!("git diff {base}...HEAD failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "git diff {base}...HEAD failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     parse_diff(&format!("git diff {base}...HEAD"), &out.stdout, limits).context("read git's diff")
 }
 
 /// Files given on the command line, plus those matching the config's globs under `root`.
-pub fn resolve(root: &Path, given: &[PathBuf], patterns: Option<&[String]>) -> anyhow::Result<Vec<PathBuf>> {
+pub fn resolve(
+    root: &Path,
+    given: &[PathBuf],
+    patterns: Option<&[String]>,
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = given.to_vec();
     for p in patterns.unwrap_or_default() {
         for f in glob_files(root, p)? {
@@ -75,7 +86,11 @@ pub fn resolve(root: &Path, given: &[PathBuf], patterns: Option<&[String]>) -> a
 }
 
 /// Like [`resolve`], but a directory stands for the criterion results below it.
-pub fn resolve_bench(root: &Path, given: &[PathBuf], patterns: Option<&[String]>) -> anyhow::Result<Vec<PathBuf>> {
+pub fn resolve_bench(
+    root: &Path,
+    given: &[PathBuf],
+    patterns: Option<&[String]>,
+) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for f in resolve(root, given, patterns)? {
         if f.is_dir() {
@@ -100,9 +115,11 @@ pub fn read_coverage(
         let format = match format {
             Some(f) => f,
             None => {
-                let head = std::io::BufRead::fill_buf(&mut reader).with_context(|| format!("read {name}"))?;
-                CoverageFormat::detect(head)
-                    .with_context(|| format!("{name}: not a coverage report (expected LCOV or Cobertura XML)"))?
+                let head = std::io::BufRead::fill_buf(&mut reader)
+                    .with_context(|| format!("read {name}"))?;
+                CoverageFormat::detect(head).with_context(|| {
+                    format!("{name}: not a coverage report (expected LCOV or Cobertura XML)")
+                })?
             }
         };
         let report = match format {
@@ -112,7 +129,9 @@ pub fn read_coverage(
         .with_context(|| format!("read coverage report {name}"))?;
         match &mut merged {
             None => merged = Some(report),
-            Some(m) => m.merge(report).with_context(|| format!("merge coverage report {name}"))?,
+            Some(m) => m
+                .merge(report)
+                .with_context(|| format!("merge coverage report {name}"))?,
         }
     }
     Ok(merged)
@@ -126,7 +145,8 @@ pub fn read_sarif(files: &[PathBuf], limits: &Limits) -> anyhow::Result<Option<V
     let mut all = Vec::new();
     for path in files {
         let name = path.display().to_string();
-        let log = parse_sarif(&name, open(path)?, limits).with_context(|| format!("read SARIF log {name}"))?;
+        let log = parse_sarif(&name, open(path)?, limits)
+            .with_context(|| format!("read SARIF log {name}"))?;
         for d in &log.diagnostics {
             eprintln!("warning: {d}");
         }
@@ -143,8 +163,8 @@ pub fn read_bench(files: &[PathBuf], limits: &Limits) -> anyhow::Result<Option<V
     let mut all = Vec::new();
     for path in files {
         let name = criterion_name(path);
-        let (_, measurements) =
-            parse_bench(&name, open(path)?, limits).with_context(|| format!("read benchmark results {}", path.display()))?;
+        let (_, measurements) = parse_bench(&name, open(path)?, limits)
+            .with_context(|| format!("read benchmark results {}", path.display()))?;
         all.extend(measurements);
     }
     Ok(Some(all))
@@ -154,21 +174,34 @@ pub fn read_bench(files: &[PathBuf], limits: &Limits) -> anyhow::Result<Option<V
 /// directories between `criterion/` and `/new/estimates.json`.
 fn criterion_name(estimates: &Path) -> String {
     let sibling = estimates.with_file_name("benchmark.json");
-    if let Ok(bytes) = read_limited(&sibling, 1 << 20) {
-        if let Some(id) = serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v["full_id"].as_str().map(str::to_owned)) {
-            return id;
-        }
+    if let Ok(bytes) = read_limited(&sibling, 1 << 20)
+        && let Some(id) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["full_id"].as_str().map(str::to_owned))
+    {
+        return id;
     }
-    let parts: Vec<String> = estimates.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    let start = parts.iter().rposition(|p| p == "criterion").map_or(0, |i| i + 1);
+    let parts: Vec<String> = estimates
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let start = parts
+        .iter()
+        .rposition(|p| p == "criterion")
+        .map_or(0, |i| i + 1);
     let end = parts.len().saturating_sub(2);
-    if start < end { parts[start..end].join("/") } else { estimates.display().to_string() }
+    if start < end {
+        parts[start..end].join("/")
+    } else {
+        estimates.display().to_string()
+    }
 }
 
 /// Reads a baseline written by `--save-baseline`.
 pub fn read_baseline(path: &Path) -> anyhow::Result<Metrics> {
     let bytes = read_limited(path, 256 << 20)?;
-    serde_json::from_slice(&bytes).with_context(|| format!("{}: not a Keel baseline", path.display()))
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a Keel baseline", path.display()))
 }
 
 /// Pull request metadata from flags, or from a GitHub event file; flags win.
@@ -194,15 +227,22 @@ pub fn pull_request(args: &CheckArgs) -> anyhow::Result<Option<PullRequest>> {
 
 fn from_event(path: &Path) -> anyhow::Result<Option<PullRequest>> {
     let bytes = read_limited(path, 25 << 20)?;
-    let event: serde_json::Value =
-        serde_json::from_slice(&bytes).with_context(|| format!("{}: not a JSON event payload", path.display()))?;
-    let Some(pr) = event.get("pull_request") else { return Ok(None) };
+    let event: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a JSON event payload", path.display()))?;
+    let Some(pr) = event.get("pull_request") else {
+        return Ok(None);
+    };
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     Ok(Some(PullRequest {
         title: text(&pr["title"]),
         body: text(&pr["body"]),
         branch: text(&pr["head"]["ref"]),
-        labels: pr["labels"].as_array().into_iter().flatten().map(|l| text(&l["name"])).collect(),
+        labels: pr["labels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| text(&l["name"]))
+            .collect(),
     }))
 }
 
@@ -212,9 +252,15 @@ fn open(path: &Path) -> anyhow::Result<File> {
 
 fn read_limited(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    open(path)?.take(limit + 1).read_to_end(&mut bytes).with_context(|| format!("read {}", path.display()))?;
+    open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("read {}", path.display()))?;
     if bytes.len() as u64 > limit {
-        bail!("{} is larger than the limit of {limit} bytes", path.display());
+        bail!(
+            "{} is larger than the limit of {limit} bytes",
+            path.display()
+        );
     }
     Ok(bytes)
 }
@@ -234,20 +280,28 @@ fn glob_files(root: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
     let mut stack = vec![root.join(&prefix)];
     let mut visited = 0usize;
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             visited += 1;
             if visited > MAX_WALK {
                 bail!("`{pattern}` visits more than {MAX_WALK} entries; narrow the glob");
             }
             let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             if kind.is_dir() {
                 if entry.file_name() != ".git" {
                     stack.push(path);
                 }
             } else if kind.is_file() {
-                let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 if globs.is_match(&rel) {
                     found.push(path);
                 }

@@ -74,7 +74,11 @@ pub struct Criterion<T> {
 impl<T> Criterion<T> {
     /// A required criterion with no reason given.
     pub fn required(threshold: T) -> Self {
-        Criterion { threshold, level: Level::Required, why: None }
+        Criterion {
+            threshold,
+            level: Level::Required,
+            why: None,
+        }
     }
 }
 
@@ -209,10 +213,10 @@ impl TryFrom<BudgetToml> for Budget {
                 b.benchmark
             ));
         }
-        if let (Some(max), Some(min)) = (b.max, b.min) {
-            if max.dimension != min.dimension {
-                return Err("`max` and `min` are in different units".into());
-            }
+        if let (Some(max), Some(min)) = (b.max, b.min)
+            && max.dimension != min.dimension
+        {
+            return Err("`max` and `min` are in different units".into());
         }
         let matcher = PathGlobs::for_names(vec![b.benchmark.clone()])?;
         Ok(Budget {
@@ -350,7 +354,10 @@ impl<'de> Deserialize<'de> for Quantity {
                 format!("{v}").parse().map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Quantity, E> {
-                Ok(Quantity { value: v as f64, dimension: crate::units::Dimension::Plain })
+                Ok(Quantity {
+                    value: v as f64,
+                    dimension: crate::units::Dimension::Plain,
+                })
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Quantity, E> {
                 format!("{v}").parse().map_err(E::custom)
@@ -364,7 +371,9 @@ impl<'de> Deserialize<'de> for Quantity {
 }
 
 #[derive(JsonSchema)]
-#[schemars(description = "A number, or a string with a unit: ns, us, ms, s, B, KB, MB, GB, KiB, MiB, GiB")]
+#[schemars(
+    description = "A number, or a string with a unit: ns, us, ms, s, B, KB, MB, GB, KiB, MiB, GiB"
+)]
 #[expect(dead_code, reason = "only describes the JSON Schema of a quantity")]
 #[serde(untagged)]
 enum QuantitySchema {
@@ -425,7 +434,9 @@ struct CriterionTable<T> {
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Criterion<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::IntoDeserializer;
-        use serde::de::value::{BoolDeserializer, F64Deserializer, I64Deserializer, StrDeserializer};
+        use serde::de::value::{
+            BoolDeserializer, F64Deserializer, I64Deserializer, StrDeserializer,
+        };
         struct V<T>(PhantomData<T>);
         impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
             type Value = Criterion<T>;
@@ -447,9 +458,18 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Criterion<T> {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 T::deserialize(StrDeserializer::<E>::new(v)).map(Criterion::required)
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let t = CriterionTable::<T>::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-                Ok(Criterion { threshold: t.threshold, level: t.level, why: t.why })
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let t = CriterionTable::<T>::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(Criterion {
+                    threshold: t.threshold,
+                    level: t.level,
+                    why: t.why,
+                })
             }
         }
         d.deserialize_any(V(PhantomData))
@@ -480,7 +500,10 @@ impl Config {
     pub fn parse(path: &str, text: &str) -> Result<Config, ConfigError> {
         let limit = Limits::DEFAULT.config_bytes;
         if text.len() as u64 > limit {
-            let message = format!("config is {} bytes, over the limit of {limit} bytes", text.len());
+            let message = format!(
+                "config is {} bytes, over the limit of {limit} bytes",
+                text.len()
+            );
             return Err(ConfigError(Diagnostic::at_line(path, 1, message)));
         }
         toml::from_str::<Config>(text).map_err(|e| {
@@ -501,11 +524,15 @@ impl Config {
 
 /// Appends "did you mean `x`?" to serde's unknown-field and unknown-variant messages.
 fn with_suggestion(message: &str) -> String {
-    let Some(rest) = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("unknown variant `"))
+    let Some(rest) = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))
     else {
         return message.to_owned();
     };
-    let Some((unknown, tail)) = rest.split_once('`') else { return message.to_owned() };
+    let Some((unknown, tail)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
     let candidates: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
     let best = candidates
         .iter()
@@ -525,7 +552,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + usize::from(ca != *cb));
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(prev + usize::from(ca != *cb));
             prev = row[j + 1];
             row[j + 1] = next;
         }

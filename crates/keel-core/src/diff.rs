@@ -79,7 +79,10 @@ impl Diff {
 
     /// Added plus removed lines over all files.
     pub fn changed_lines(&self) -> u64 {
-        self.files.iter().map(|f| u64::from(f.added) + u64::from(f.removed)).sum()
+        self.files
+            .iter()
+            .map(|f| u64::from(f.added) + u64::from(f.removed))
+            .sum()
     }
 }
 
@@ -134,13 +137,19 @@ pub fn parse_file_patch(
         parser.line(index as u64 + 1, strip_cr(raw));
     }
     let mut diff = parser.finish();
-    Ok(diff.files.pop().unwrap_or_else(|| FileDiff::new(path.to_owned(), status)))
+    Ok(diff
+        .files
+        .pop()
+        .unwrap_or_else(|| FileDiff::new(path.to_owned(), status)))
 }
 
 fn check_size(input: &[u8], limits: &Limits) -> Result<(), DiffError> {
     let size = input.len() as u64;
     if size > limits.diff_bytes {
-        return Err(DiffError::TooLarge { size, limit: limits.diff_bytes });
+        return Err(DiffError::TooLarge {
+            size,
+            limit: limits.diff_bytes,
+        });
     }
     Ok(())
 }
@@ -182,7 +191,8 @@ impl<'a> Parser<'a> {
 
     fn note(&mut self, line: u64, message: String) {
         if self.diagnostics.len() < Limits::DEFAULT.max_diagnostics {
-            self.diagnostics.push(Diagnostic::at_line(self.name, line, message));
+            self.diagnostics
+                .push(Diagnostic::at_line(self.name, line, message));
         }
     }
 
@@ -272,7 +282,11 @@ impl<'a> Parser<'a> {
                     file.path = "unknown".into();
                 }
                 if old_len > 0 || new_len > 0 {
-                    self.hunk = Some(Hunk { old_left: old_len, new_left: new_len, next_new: new_start });
+                    self.hunk = Some(Hunk {
+                        old_left: old_len,
+                        new_left: new_len,
+                        next_new: new_start,
+                    });
                 }
             }
             None => self.note(number, "malformed hunk header ignored".into()),
@@ -300,7 +314,10 @@ impl<'a> Parser<'a> {
 
     fn finish(mut self) -> Diff {
         self.flush();
-        Diff { files: self.files, diagnostics: self.diagnostics }
+        Diff {
+            files: self.files,
+            diagnostics: self.diagnostics,
+        }
     }
 }
 
@@ -350,7 +367,10 @@ fn git_header_path(rest: &[u8]) -> String {
     if rest.first() == Some(&b'"') {
         // Quoted paths: take the last quoted token.
         if let Some(start) = rest[1..].iter().rposition(|&b| b == b'"').and_then(|end| {
-            rest[..=end].iter().rposition(|&b| b == b'"').filter(|&s| s > 0)
+            rest[..=end]
+                .iter()
+                .rposition(|&b| b == b'"')
+                .filter(|&s| s > 0)
         }) {
             let new = unquote(&rest[start..]);
             return new.strip_prefix("b/").map(str::to_owned).unwrap_or(new);
@@ -359,14 +379,14 @@ fn git_header_path(rest: &[u8]) -> String {
     let text = String::from_utf8_lossy(rest);
     // Same path on both sides: "a/P b/P".
     let len = text.len();
-    if len > 5 && (len - 1) % 2 == 0 {
+    if len > 5 && (len - 1).is_multiple_of(2) {
         let half = (len - 1) / 2;
         if text.is_char_boundary(half) && text.is_char_boundary(half + 1) {
             let (a, b) = (&text[..half], &text[half + 1..]);
-            if let (Some(a), Some(b)) = (a.strip_prefix("a/"), b.strip_prefix("b/")) {
-                if a == b {
-                    return b.to_owned();
-                }
+            if let (Some(a), Some(b)) = (a.strip_prefix("a/"), b.strip_prefix("b/"))
+                && a == b
+            {
+                return b.to_owned();
             }
         }
     }
@@ -404,9 +424,13 @@ fn unquote(raw: &[u8]) -> String {
             continue;
         }
         let next = inner[i + 1];
-        let octal = inner.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let octal = inner
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
         if let Some(digits) = octal {
-            let value = digits.iter().fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+            let value = digits
+                .iter()
+                .fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
             out.push(u8::try_from(value).unwrap_or(b'?'));
             i += 4;
             continue;

@@ -99,6 +99,17 @@ pub enum AnnotationLevel {
     Notice,
 }
 
+impl AnnotationLevel {
+    /// The lowercase name, as GitHub's check run API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnnotationLevel::Failure => "failure",
+            AnnotationLevel::Warning => "warning",
+            AnnotationLevel::Notice => "notice",
+        }
+    }
+}
+
 /// A message on lines of a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Annotation {
@@ -129,7 +140,11 @@ pub struct CoverageNumber {
 
 impl From<Ratio> for CoverageNumber {
     fn from(r: Ratio) -> Self {
-        CoverageNumber { covered: r.covered, coverable: r.coverable, percent: r.percent() }
+        CoverageNumber {
+            covered: r.covered,
+            coverable: r.coverable,
+            percent: r.percent(),
+        }
     }
 }
 

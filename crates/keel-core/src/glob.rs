@@ -42,9 +42,17 @@ impl PathGlobs {
             }
         }
         let finish = |b: GlobSetBuilder, n: usize| -> Result<Option<GlobSet>, String> {
-            if n == 0 { Ok(None) } else { b.build().map(Some).map_err(|e| e.to_string()) }
+            if n == 0 {
+                Ok(None)
+            } else {
+                b.build().map(Some).map_err(|e| e.to_string())
+            }
         };
-        Ok(PathGlobs { include: finish(include, n_in)?, exclude: finish(exclude, n_ex)?, patterns })
+        Ok(PathGlobs {
+            include: finish(include, n_in)?,
+            exclude: finish(exclude, n_ex)?,
+            patterns,
+        })
     }
 
     /// True when `path` matches an include pattern (or there are only excludes) and no exclude.
@@ -135,6 +143,10 @@ mod tests {
 
     #[test]
     fn an_invalid_glob_is_reported() {
-        assert!(PathGlobs::new(vec!["src/[".into()]).unwrap_err().contains("invalid glob `src/[`"));
+        assert!(
+            PathGlobs::new(vec!["src/[".into()])
+                .unwrap_err()
+                .contains("invalid glob `src/[`")
+        );
     }
 }

@@ -51,7 +51,10 @@ impl Quantity {
     /// A quantity from a number and a unit name (`""` for plain numbers).
     pub fn new(value: f64, unit_name: &str) -> Option<Quantity> {
         let (factor, dimension) = unit(unit_name.trim())?;
-        Some(Quantity { value: value * factor, dimension })
+        Some(Quantity {
+            value: value * factor,
+            dimension,
+        })
     }
 }
 
@@ -64,14 +67,17 @@ impl std::str::FromStr for Quantity {
             .unwrap_or(t.len());
         // "1e3ms" is fine, but a trailing "e" belongs to no unit we know: keep it simple.
         let (number, unit_name) = t.split_at(split);
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` is not a number with a unit (e.g. `10ms`, `2MB`, `42`)"))?;
+        let value: f64 = number.parse().map_err(|_| {
+            format!("`{text}` is not a number with a unit (e.g. `10ms`, `2MB`, `42`)")
+        })?;
         if !value.is_finite() || value < 0.0 {
             return Err(format!("`{text}` must be a finite, non-negative number"));
         }
         Quantity::new(value, unit_name).ok_or_else(|| {
-            format!("unknown unit `{}` in `{text}`; use ns, us, ms, s, B, KB, MB, GB, KiB, MiB or GiB", unit_name.trim())
+            format!(
+                "unknown unit `{}` in `{text}`; use ns, us, ms, s, B, KB, MB, GB, KiB, MiB or GiB",
+                unit_name.trim()
+            )
         })
     }
 }
@@ -103,7 +109,11 @@ pub fn significant(v: f64) -> String {
         _ => 3,
     };
     let s = format!("{v:.decimals$}");
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_owned() } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
 }
 
 /// A percentage, 0–100 (`80`, `80.5` or `"80%"` in config).
@@ -115,7 +125,9 @@ impl std::str::FromStr for Percent {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let t = text.trim();
         let number = t.strip_suffix('%').unwrap_or(t).trim();
-        let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a percentage (e.g. `80` or `\"80%\"`)"))?;
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a percentage (e.g. `80` or `\"80%\"`)"))?;
         Percent::checked(value)
     }
 }
@@ -176,10 +188,18 @@ mod tests {
         let q: Quantity = "10ms".parse().unwrap();
         assert_eq!((q.value, q.dimension), (1e7, Dimension::Time));
         let q: Quantity = "2 MiB".parse().unwrap();
-        assert_eq!((q.value, q.dimension), (2.0 * 1024.0 * 1024.0, Dimension::Bytes));
+        assert_eq!(
+            (q.value, q.dimension),
+            (2.0 * 1024.0 * 1024.0, Dimension::Bytes)
+        );
         let q: Quantity = "42".parse().unwrap();
         assert_eq!((q.value, q.dimension), (42.0, Dimension::Plain));
-        assert!("10 parsecs".parse::<Quantity>().unwrap_err().contains("unknown unit `parsecs`"));
+        assert!(
+            "10 parsecs"
+                .parse::<Quantity>()
+                .unwrap_err()
+                .contains("unknown unit `parsecs`")
+        );
         assert!("-3ms".parse::<Quantity>().is_err());
     }
 

@@ -55,7 +55,11 @@ new file mode 100644
 #[test]
 fn git_diff_lists_files_statuses_and_added_lines() {
     let d = parse(GIT_DIFF);
-    let summary: Vec<_> = d.files.iter().map(|f| (f.path.as_str(), f.status, f.binary, f.added_lines.clone())).collect();
+    let summary: Vec<_> = d
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.status, f.binary, f.added_lines.clone()))
+        .collect();
     assert_eq!(
         summary,
         vec![
@@ -66,7 +70,10 @@ fn git_diff_lists_files_statuses_and_added_lines() {
             ("fresh.py", FileStatus::Added, false, vec![1, 2]),
         ]
     );
-    assert_eq!(d.file("new.rs").unwrap().old_path.as_deref(), Some("old.rs"));
+    assert_eq!(
+        d.file("new.rs").unwrap().old_path.as_deref(),
+        Some("old.rs")
+    );
     assert_eq!(d.file("gone.txt").unwrap().removed, 2);
     assert!(d.diagnostics.is_empty(), "{:?}", d.diagnostics);
     assert_eq!(d.changed_lines(), (3 + 1) + (1 + 1) + 2 + 2);
@@ -81,29 +88,46 @@ fn crlf_line_endings_read_the_same() {
 #[test]
 fn github_patches_have_no_headers() {
     let patch = "@@ -1,2 +1,3 @@\n a\n+b\n c\n@@ -20,0 +21,2 @@\n+x\n+y";
-    let f = parse_file_patch("src/a.rs", FileStatus::Modified, Some(patch.as_bytes()), &Limits::DEFAULT).unwrap();
+    let f = parse_file_patch(
+        "src/a.rs",
+        FileStatus::Modified,
+        Some(patch.as_bytes()),
+        &Limits::DEFAULT,
+    )
+    .unwrap();
     assert_eq!(f.added_lines, vec![2, 21, 22]);
     assert_eq!((f.added, f.removed), (3, 0));
-    let missing = parse_file_patch("big.json", FileStatus::Modified, None, &Limits::DEFAULT).unwrap();
+    let missing =
+        parse_file_patch("big.json", FileStatus::Modified, None, &Limits::DEFAULT).unwrap();
     assert!(missing.patch_missing);
 }
 
 #[test]
 fn plain_unified_diffs_with_timestamps_are_read() {
-    let d = parse("--- a/x.c\t2024-01-01 00:00:00\n+++ b/x.c\t2024-01-02 00:00:00\n@@ -1 +1,2 @@\n x\n+y\n--- a/z.c\n+++ b/z.c\n@@ -1 +1 @@\n-q\n+r\n");
-    let got: Vec<_> = d.files.iter().map(|f| (f.path.as_str(), f.added_lines.clone())).collect();
+    let d = parse(
+        "--- a/x.c\t2024-01-01 00:00:00\n+++ b/x.c\t2024-01-02 00:00:00\n@@ -1 +1,2 @@\n x\n+y\n--- a/z.c\n+++ b/z.c\n@@ -1 +1 @@\n-q\n+r\n",
+    );
+    let got: Vec<_> = d
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.added_lines.clone()))
+        .collect();
     assert_eq!(got, vec![("x.c", vec![2]), ("z.c", vec![1])]);
 }
 
 #[test]
 fn quoted_paths_are_unquoted() {
-    let d = parse("diff --git \"a/t\\303\\251st file.rs\" \"b/t\\303\\251st file.rs\"\n--- \"a/t\\303\\251st file.rs\"\n+++ \"b/t\\303\\251st file.rs\"\n@@ -0,0 +1 @@\n+x\n");
+    let d = parse(
+        "diff --git \"a/t\\303\\251st file.rs\" \"b/t\\303\\251st file.rs\"\n--- \"a/t\\303\\251st file.rs\"\n+++ \"b/t\\303\\251st file.rs\"\n@@ -0,0 +1 @@\n+x\n",
+    );
     assert_eq!(d.files[0].path, "tést file.rs");
 }
 
 #[test]
 fn a_hunk_shorter_than_its_header_is_noted_and_kept() {
-    let d = parse("--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n+only\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -1 +1 @@\n-1\n+2\n");
+    let d = parse(
+        "--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n+only\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -1 +1 @@\n-1\n+2\n",
+    );
     assert_eq!(d.files.len(), 2);
     assert_eq!(d.files[0].added_lines, vec![1]);
     assert_eq!(d.diagnostics.len(), 1);
@@ -114,12 +138,20 @@ fn a_hunk_shorter_than_its_header_is_noted_and_kept() {
 fn text_that_is_not_a_diff_is_an_error_and_empty_is_not() {
     let err = parse_diff("x", b"hello world\n", &Limits::DEFAULT).unwrap_err();
     assert_eq!(err, DiffError::NotADiff);
-    assert!(parse_diff("x", b"\n\n", &Limits::DEFAULT).unwrap().files.is_empty());
+    assert!(
+        parse_diff("x", b"\n\n", &Limits::DEFAULT)
+            .unwrap()
+            .files
+            .is_empty()
+    );
 }
 
 #[test]
 fn diffs_over_the_limit_are_refused() {
-    let limits = Limits { diff_bytes: 10, ..Limits::DEFAULT };
+    let limits = Limits {
+        diff_bytes: 10,
+        ..Limits::DEFAULT
+    };
     let err = parse_diff("x", GIT_DIFF.as_bytes(), &limits).unwrap_err();
     assert!(matches!(err, DiffError::TooLarge { limit: 10, .. }));
 }

@@ -26,18 +26,35 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
     };
     let report = repo_paths(report, c, facts);
     let totals = report.totals();
-    out.notes.extend(report.diagnostics.iter().map(|d| format!("coverage report: {d}")));
+    out.notes.extend(
+        report
+            .diagnostics
+            .iter()
+            .map(|d| format!("coverage report: {d}")),
+    );
     if report.more_diagnostics > 0 {
-        out.notes.push(format!("coverage report: {} more lines skipped", report.more_diagnostics));
+        out.notes.push(format!(
+            "coverage report: {} more lines skipped",
+            report.more_diagnostics
+        ));
     }
 
     let patch = facts.diff.as_ref().map(|diff| {
         let mut ratio = Ratio::default();
-        for file in diff.files.iter().filter(|f| f.status != FileStatus::Deleted && !c.ignore.is_match(&f.path)) {
+        for file in diff
+            .files
+            .iter()
+            .filter(|f| f.status != FileStatus::Deleted && !c.ignore.is_match(&f.path))
+        {
             if file.patch_missing {
-                out.notes.push(format!("the diff of {} was not available; its lines are not in patch coverage", code(&file.path)));
+                out.notes.push(format!(
+                    "the diff of {} was not available; its lines are not in patch coverage",
+                    code(&file.path)
+                ));
             }
-            let Some(cov) = report.file(&file.path) else { continue };
+            let Some(cov) = report.file(&file.path) else {
+                continue;
+            };
             let mut missed: Vec<u32> = Vec::new();
             for &line in &file.added_lines {
                 let status = cov.line(line);
@@ -59,17 +76,30 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
         ratio
     });
 
-    let baseline_total = facts.baseline.as_ref().and_then(|b| b.coverage.as_ref()).and_then(|m| m.lines.percent());
+    let baseline_total = facts
+        .baseline
+        .as_ref()
+        .and_then(|b| b.coverage.as_ref())
+        .and_then(|m| m.lines.percent());
     let total_pct = totals.lines.percent();
 
     if let Some(crit) = &c.min_total {
-        let row = Row::new("coverage.total", "Total coverage", crit.level, crit.why.as_ref())
-            .threshold(format!("≥ {}", crit.threshold));
+        let row = Row::new(
+            "coverage.total",
+            "Total coverage",
+            crit.level,
+            crit.why.as_ref(),
+        )
+        .threshold(format!("≥ {}", crit.threshold));
         let mut row = match total_pct {
             None => row.skipped("the report lists no coverable lines"),
-            Some(p) => row
-                .actual(floor_percent(p))
-                .judged(p >= crit.threshold.0, format!("{} of {} lines covered", totals.lines.covered, totals.lines.coverable)),
+            Some(p) => row.actual(floor_percent(p)).judged(
+                p >= crit.threshold.0,
+                format!(
+                    "{} of {} lines covered",
+                    totals.lines.covered, totals.lines.coverable
+                ),
+            ),
         };
         if let (Some(b), Some(p)) = (baseline_total, total_pct) {
             row.baseline = Some(floor_percent(b));
@@ -78,22 +108,45 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
         out.push(row);
     }
     if let Some(crit) = &c.min_patch {
-        let row = Row::new("coverage.patch", "Patch coverage", crit.level, crit.why.as_ref())
-            .threshold(format!("≥ {}", crit.threshold));
+        let row = Row::new(
+            "coverage.patch",
+            "Patch coverage",
+            crit.level,
+            crit.why.as_ref(),
+        )
+        .threshold(format!("≥ {}", crit.threshold));
         out.push(match patch {
             None => row.skipped("no diff was given, so the added lines are unknown"),
             Some(r) => match r.percent() {
-                None => row.actual("not affected").judged(true, "the change adds no coverable lines"),
+                None => row
+                    .actual("not affected")
+                    .judged(true, "the change adds no coverable lines"),
                 Some(p) => row.actual(floor_percent(p)).judged(
                     p >= crit.threshold.0,
-                    format!("{} of {} added coverable lines covered", r.covered, r.coverable),
+                    format!(
+                        "{} of {} added coverable lines covered",
+                        r.covered, r.coverable
+                    ),
                 ),
             },
         });
     }
     if let Some(crit) = &c.max_drop {
-        let mut row = Row::new("coverage.drop", "Coverage drop", crit.level, crit.why.as_ref())
-            .threshold(format!("≤ {} {}", crate::units::significant(crit.threshold.0), if crit.threshold.0 == 1.0 { "point" } else { "points" }));
+        let mut row = Row::new(
+            "coverage.drop",
+            "Coverage drop",
+            crit.level,
+            crit.why.as_ref(),
+        )
+        .threshold(format!(
+            "≤ {} {}",
+            crate::units::significant(crit.threshold.0),
+            if crit.threshold.0 == 1.0 {
+                "point"
+            } else {
+                "points"
+            }
+        ));
         row = match (baseline_total, total_pct) {
             (None, _) => row.skipped("no baseline: the base commit has no recorded coverage"),
             (_, None) => row.skipped("the report lists no coverable lines"),
@@ -101,7 +154,11 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
                 let drop = b - p;
                 let mut r = row.actual(format!("{:.2} points", drop.max(0.0))).judged(
                     drop <= crit.threshold.0 + 1e-9,
-                    format!("total coverage went from {} to {}", floor_percent(b), floor_percent(p)),
+                    format!(
+                        "total coverage went from {} to {}",
+                        floor_percent(b),
+                        floor_percent(p)
+                    ),
                 );
                 r.baseline = Some(floor_percent(b));
                 r.delta = Some(format!("{:+.2}", p - b));
@@ -120,11 +177,21 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
     out.metrics.coverage = Some(CoverageMetrics {
         lines: totals.lines,
         branches: totals.branches,
-        files: report.files().iter().map(|f| (f.path.clone(), f.lines())).collect(),
+        files: report
+            .files()
+            .iter()
+            .map(|f| (f.path.clone(), f.lines()))
+            .collect(),
     });
 }
 
-fn rows(c: &CoverageConfig) -> Vec<(&'static str, &'static str, &crate::config::Criterion<crate::units::Percent>)> {
+fn rows(
+    c: &CoverageConfig,
+) -> Vec<(
+    &'static str,
+    &'static str,
+    &crate::config::Criterion<crate::units::Percent>,
+)> {
     [
         ("coverage.total", "Total coverage", c.min_total.as_ref()),
         ("coverage.patch", "Patch coverage", c.min_patch.as_ref()),
@@ -137,8 +204,17 @@ fn rows(c: &CoverageConfig) -> Vec<(&'static str, &'static str, &crate::config::
 
 /// The report with repository paths, ignored files left out.
 fn repo_paths(report: &CoverageReport, c: &CoverageConfig, facts: &Facts) -> CoverageReport {
-    let changed: Vec<&str> = facts.diff.iter().flat_map(|d| d.files.iter().map(|f| f.path.as_str())).collect();
-    let table = paths::map_paths(report.files().iter().map(|f| f.path.as_str()), &report.sources, &c.strip_prefix, &changed);
+    let changed: Vec<&str> = facts
+        .diff
+        .iter()
+        .flat_map(|d| d.files.iter().map(|f| f.path.as_str()))
+        .collect();
+    let table = paths::map_paths(
+        report.files().iter().map(|f| f.path.as_str()),
+        &report.sources,
+        &c.strip_prefix,
+        &changed,
+    );
     report.clone().map_paths(|p| {
         let repo = table.get(p).cloned().unwrap_or_else(|| p.to_owned());
         (!c.ignore.is_match(&repo)).then_some(repo)
@@ -146,7 +222,12 @@ fn repo_paths(report: &CoverageReport, c: &CoverageConfig, facts: &Facts) -> Cov
 }
 
 /// One annotation per run of consecutive missed added lines.
-fn annotate_missed(path: &str, missed: &[u32], cov: &crate::report::coverage::FileCoverage, out: &mut Outcome) {
+fn annotate_missed(
+    path: &str,
+    missed: &[u32],
+    cov: &crate::report::coverage::FileCoverage,
+    out: &mut Outcome,
+) {
     let mut i = 0;
     while i < missed.len() {
         let start = missed[i];
@@ -158,12 +239,27 @@ fn annotate_missed(path: &str, missed: &[u32], cov: &crate::report::coverage::Fi
         i += 1;
         let partial = start == end && cov.line(start) == LineStatus::Partial;
         let (title, message) = if partial {
-            let b = cov.branch(start).map(|b| (b.taken(), b.total())).unwrap_or_default();
-            ("Partly covered line".to_owned(), format!("Added line {start} runs in tests, but only {} of its {} branches are taken", b.0, b.1))
+            let b = cov
+                .branch(start)
+                .map(|b| (b.taken(), b.total()))
+                .unwrap_or_default();
+            (
+                "Partly covered line".to_owned(),
+                format!(
+                    "Added line {start} runs in tests, but only {} of its {} branches are taken",
+                    b.0, b.1
+                ),
+            )
         } else if start == end {
-            ("Uncovered line".to_owned(), format!("Added line {start} is not covered by tests"))
+            (
+                "Uncovered line".to_owned(),
+                format!("Added line {start} is not covered by tests"),
+            )
         } else {
-            ("Uncovered lines".to_owned(), format!("Added lines {start}–{end} are not covered by tests"))
+            (
+                "Uncovered lines".to_owned(),
+                format!("Added lines {start}–{end} are not covered by tests"),
+            )
         };
         out.annotations.push(Annotation {
             path: path.to_owned(),

@@ -28,59 +28,116 @@ pub(super) fn evaluate(h: &HygieneConfig, facts: &Facts, out: &mut Outcome) {
                     .sum();
                 row.actual(format!("{counted} lines")).judged(
                     counted <= crit.threshold,
-                    format!("{counted} lines added or removed in {} files", diff.files.len()),
+                    format!(
+                        "{counted} lines added or removed in {} files",
+                        diff.files.len()
+                    ),
                 )
             }
         });
     }
     if let Some(crit) = h.require_linked_issue.as_ref().filter(|c| c.threshold) {
-        let row = Row::new("hygiene.linked_issue", "Linked issue", crit.level, crit.why.as_ref()).threshold("an issue reference");
+        let row = Row::new(
+            "hygiene.linked_issue",
+            "Linked issue",
+            crit.level,
+            crit.why.as_ref(),
+        )
+        .threshold("an issue reference");
         out.push(match pr {
             None => row.skipped("no pull request metadata was given"),
             Some(pr) => {
-                let found = ISSUE_REF.find(&pr.body).or_else(|| ISSUE_REF.find(&pr.title));
+                let found = ISSUE_REF
+                    .find(&pr.body)
+                    .or_else(|| ISSUE_REF.find(&pr.title));
                 match found {
-                    Some(m) => row.actual(m.as_str().trim().to_owned()).judged(true, "the description links an issue"),
-                    None => row.actual("none").judged(false, "neither the title nor the description links an issue (e.g. `Fixes #12`)"),
+                    Some(m) => row
+                        .actual(m.as_str().trim().to_owned())
+                        .judged(true, "the description links an issue"),
+                    None => row.actual("none").judged(
+                        false,
+                        "neither the title nor the description links an issue (e.g. `Fixes #12`)",
+                    ),
                 }
             }
         });
     }
     if let Some(t) = &h.tests_with_src {
-        let row = Row::new("hygiene.tests_with_src", "Tests with source changes", t.level, t.why.as_ref())
-            .threshold("a test change when source changes");
+        let row = Row::new(
+            "hygiene.tests_with_src",
+            "Tests with source changes",
+            t.level,
+            t.why.as_ref(),
+        )
+        .threshold("a test change when source changes");
         out.push(match &facts.diff {
             None => row.skipped("no diff was given"),
             Some(diff) => {
-                let live = || diff.files.iter().filter(|f| f.status != FileStatus::Deleted);
-                let src: Vec<&str> = live().filter(|f| t.src.is_match(&f.path)).map(|f| f.path.as_str()).collect();
+                let live = || {
+                    diff.files
+                        .iter()
+                        .filter(|f| f.status != FileStatus::Deleted)
+                };
+                let src: Vec<&str> = live()
+                    .filter(|f| t.src.is_match(&f.path))
+                    .map(|f| f.path.as_str())
+                    .collect();
                 let tests = live().filter(|f| t.tests.is_match(&f.path)).count();
                 if src.is_empty() {
-                    row.actual("no source change").judged(true, "no file matching the source globs changed")
+                    row.actual("no source change")
+                        .judged(true, "no file matching the source globs changed")
                 } else if tests > 0 {
-                    row.actual(format!("{tests} test files")).judged(true, format!("{} source and {tests} test files changed", src.len()))
+                    row.actual(format!(
+                        "{tests} test {}",
+                        if tests == 1 { "file" } else { "files" }
+                    ))
+                    .judged(
+                        true,
+                        format!("{} source and {tests} test files changed", src.len()),
+                    )
                 } else {
                     let shown: Vec<String> = src.iter().take(5).map(|s| code(s)).collect();
-                    let more = if src.len() > 5 { format!(" and {} more", src.len() - 5) } else { String::new() };
-                    row.actual("no test change")
-                        .judged(false, format!("{}{more} changed, but no file matching the test globs did", shown.join(", ")))
+                    let more = if src.len() > 5 {
+                        format!(" and {} more", src.len() - 5)
+                    } else {
+                        String::new()
+                    };
+                    row.actual("no test change").judged(
+                        false,
+                        format!(
+                            "{}{more} changed, but no file matching the test globs did",
+                            shown.join(", ")
+                        ),
+                    )
                 }
             }
         });
     }
     let patterns = [
-        ("hygiene.branch", "Branch name", &h.branch_pattern, pr.map(|p| p.branch.as_str())),
-        ("hygiene.title", "Title", &h.title_pattern, pr.map(|p| p.title.as_str())),
+        (
+            "hygiene.branch",
+            "Branch name",
+            &h.branch_pattern,
+            pr.map(|p| p.branch.as_str()),
+        ),
+        (
+            "hygiene.title",
+            "Title",
+            &h.title_pattern,
+            pr.map(|p| p.title.as_str()),
+        ),
     ];
     for (id, title, crit, value) in patterns {
         let Some(crit) = crit else { continue };
-        let row = Row::new(id, title, crit.level, crit.why.as_ref()).threshold(format!("matches {}", code(crit.threshold.0.as_str())));
+        let row = Row::new(id, title, crit.level, crit.why.as_ref())
+            .threshold(format!("matches {}", code(crit.threshold.0.as_str())));
         out.push(match value {
             None => row.skipped("no pull request metadata was given"),
             Some(v) => {
                 let met = crit.threshold.0.is_match(v);
                 let verb = if met { "matches" } else { "does not match" };
-                row.actual(v.to_owned()).judged(met, format!("{} {verb} the pattern", code(v)))
+                row.actual(v.to_owned())
+                    .judged(met, format!("{} {verb} the pattern", code(v)))
             }
         });
     }

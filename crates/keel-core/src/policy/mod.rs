@@ -12,7 +12,8 @@ mod security;
 
 use crate::config::{Config, Level};
 use crate::evaluation::{
-    Annotation, BenchOutcome, Conclusion, CoverageOutcome, CriterionResult, Evaluation, SecurityOutcome, Status,
+    Annotation, BenchOutcome, Conclusion, CoverageOutcome, CriterionResult, Evaluation,
+    SecurityOutcome, Status,
 };
 use crate::facts::{Facts, Metrics};
 
@@ -29,7 +30,8 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
         checks::evaluate(c, facts, &mut out);
     }
     if let Some(diff) = &facts.diff {
-        out.notes.extend(diff.diagnostics.iter().map(|d| format!("diff: {d}")));
+        out.notes
+            .extend(diff.diagnostics.iter().map(|d| format!("diff: {d}")));
     }
     out.finish()
 }
@@ -56,14 +58,21 @@ impl Outcome {
     fn finish(self) -> Evaluation {
         let failed = self.criteria.iter().any(|c| c.status == Status::Fail);
         Evaluation {
-            conclusion: if failed { Conclusion::Failure } else { Conclusion::Success },
+            conclusion: if failed {
+                Conclusion::Failure
+            } else {
+                Conclusion::Success
+            },
             criteria: self.criteria,
             annotations: self.annotations,
             coverage: self.coverage,
             security: self.security,
             performance: self.performance,
             notes: self.notes,
-            metrics: Metrics { version: 1, ..self.metrics },
+            metrics: Metrics {
+                version: 1,
+                ..self.metrics
+            },
         }
     }
 
@@ -89,7 +98,12 @@ struct Row {
 }
 
 impl Row {
-    fn new(id: impl Into<String>, title: impl Into<String>, level: Level, why: Option<&String>) -> Row {
+    fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        level: Level,
+        why: Option<&String>,
+    ) -> Row {
         Row {
             id: id.into(),
             title: title.into(),
@@ -122,7 +136,14 @@ impl Row {
         let looked = if patterns.is_empty() {
             "no paths are configured and none were given".to_owned()
         } else {
-            format!("looked for {}", patterns.iter().map(|p| code(p)).collect::<Vec<_>>().join(", "))
+            format!(
+                "looked for {}",
+                patterns
+                    .iter()
+                    .map(|p| code(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
         let mut row = self.judged(false, format!("no {what} found: {looked}"));
         row.actual = Some("no report".into());

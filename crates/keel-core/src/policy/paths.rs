@@ -35,11 +35,16 @@ pub fn map_paths<'a>(
         }
     }
     for (raw, path) in unmatched {
-        let via_root = roots.iter().find_map(|r| path.strip_prefix(r.as_str())).map(str::to_owned);
+        let via_root = roots
+            .iter()
+            .find_map(|r| path.strip_prefix(r.as_str()))
+            .map(str::to_owned);
         let via_source = || {
             sources.iter().find_map(|s| {
                 let joined = join(s, &path);
-                roots.iter().find_map(|r| joined.strip_prefix(r.as_str()).map(str::to_owned))
+                roots
+                    .iter()
+                    .find_map(|r| joined.strip_prefix(r.as_str()).map(str::to_owned))
             })
         };
         mapped.insert(raw.to_owned(), via_root.or_else(via_source).unwrap_or(path));
@@ -58,12 +63,17 @@ fn strip(path: &str, prefixes: &[String]) -> Option<String> {
     prefixes.iter().find_map(|prefix| {
         let prefix = prefix.trim_end_matches('/');
         let rest = path.strip_prefix(prefix)?;
-        (rest.is_empty() || rest.starts_with('/') || prefix.is_empty()).then(|| rest.trim_start_matches('/').to_owned())
+        (rest.is_empty() || rest.starts_with('/') || prefix.is_empty())
+            .then(|| rest.trim_start_matches('/').to_owned())
     })
 }
 
 /// The changed file `path` stands for, and the root it implies (`path` minus the file).
-fn match_changed(path: &str, sources: &[String], changed: &[&str]) -> Option<(String, Option<String>)> {
+fn match_changed(
+    path: &str,
+    sources: &[String],
+    changed: &[&str],
+) -> Option<(String, Option<String>)> {
     let mut candidates = vec![path.to_owned()];
     if !path.starts_with('/') {
         candidates.extend(sources.iter().map(|s| join(s, path)));
@@ -76,7 +86,9 @@ fn match_changed(path: &str, sources: &[String], changed: &[&str]) -> Option<(St
     let mut best: Option<(&str, String)> = None;
     for c in &candidates {
         for file in changed {
-            let ends = c.len() > file.len() && c.ends_with(file) && c.as_bytes()[c.len() - file.len() - 1] == b'/';
+            let ends = c.len() > file.len()
+                && c.ends_with(file)
+                && c.as_bytes()[c.len() - file.len() - 1] == b'/';
             if ends && best.as_ref().is_none_or(|(b, _)| file.len() > b.len()) {
                 best = Some((file, c[..c.len() - file.len()].to_owned()));
             }
@@ -88,7 +100,11 @@ fn match_changed(path: &str, sources: &[String], changed: &[&str]) -> Option<(St
     // A relative path that is the tail of exactly one changed file (a report written
     // relative to a sub-directory).
     if !path.starts_with('/') {
-        let mut tails = changed.iter().filter(|f| f.len() > path.len() && f.ends_with(path) && f.as_bytes()[f.len() - path.len() - 1] == b'/');
+        let mut tails = changed.iter().filter(|f| {
+            f.len() > path.len()
+                && f.ends_with(path)
+                && f.as_bytes()[f.len() - path.len() - 1] == b'/'
+        });
         if let (Some(only), None) = (tails.next(), tails.next()) {
             return Some(((*only).to_owned(), None));
         }
@@ -117,14 +133,23 @@ mod tests {
 
     #[test]
     fn absolute_ci_paths_map_to_changed_files_by_suffix() {
-        let got = map(&["/home/runner/work/app/app/src/lib.rs"], &[], &[], &["src/lib.rs", "lib.rs"]);
+        let got = map(
+            &["/home/runner/work/app/app/src/lib.rs"],
+            &[],
+            &[],
+            &["src/lib.rs", "lib.rs"],
+        );
         assert_eq!(got, ["src/lib.rs"]);
     }
 
     #[test]
     fn the_root_learnt_from_one_match_maps_unchanged_files_too() {
         let got = map(
-            &["/ci/app/src/a.rs", "/ci/app/src/untouched.rs", "/elsewhere/x.rs"],
+            &[
+                "/ci/app/src/a.rs",
+                "/ci/app/src/untouched.rs",
+                "/elsewhere/x.rs",
+            ],
             &[],
             &[],
             &["src/a.rs"],
@@ -140,13 +165,23 @@ mod tests {
 
     #[test]
     fn cobertura_paths_join_their_source_root() {
-        let got = map(&["pkg/gate.py", "pkg/other.py"], &["/tmp/work/project/lib"], &[], &["lib/pkg/gate.py"]);
+        let got = map(
+            &["pkg/gate.py", "pkg/other.py"],
+            &["/tmp/work/project/lib"],
+            &[],
+            &["lib/pkg/gate.py"],
+        );
         assert_eq!(got, ["lib/pkg/gate.py", "lib/pkg/other.py"]);
     }
 
     #[test]
     fn windows_and_uri_paths_are_normalised() {
-        let got = map(&["file://C:\\ci\\src\\a.rs", "./src/b.rs"], &[], &[], &["src/a.rs"]);
+        let got = map(
+            &["file://C:\\ci\\src\\a.rs", "./src/b.rs"],
+            &[],
+            &[],
+            &["src/a.rs"],
+        );
         assert_eq!(got, ["src/a.rs", "src/b.rs"]);
     }
 

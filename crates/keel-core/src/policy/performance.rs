@@ -17,15 +17,26 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
     }
     let Some(config) = config else { return };
     for budget in &config.budget {
-        let row = Row::new(format!("performance.{}", budget.benchmark), format!("Budget {}", code(&budget.benchmark)), budget.level, budget.why.as_ref())
-            .threshold(describe(budget));
+        let row = Row::new(
+            format!("performance.{}", budget.benchmark),
+            format!("Budget {}", code(&budget.benchmark)),
+            budget.level,
+            budget.why.as_ref(),
+        )
+        .threshold(describe(budget));
         let Some(all) = &facts.benchmarks else {
             out.push(row.no_report("benchmark result", &config.paths));
             continue;
         };
-        let matched: Vec<&Measurement> = all.iter().filter(|m| budget.matcher.is_match(&m.name)).collect();
+        let matched: Vec<&Measurement> = all
+            .iter()
+            .filter(|m| budget.matcher.is_match(&m.name))
+            .collect();
         if matched.is_empty() {
-            out.push(row.no_report(&format!("benchmark named {}", code(&budget.benchmark)), &config.paths));
+            out.push(row.no_report(
+                &format!("benchmark named {}", code(&budget.benchmark)),
+                &config.paths,
+            ));
             continue;
         }
         let measured = matched.len();
@@ -38,10 +49,10 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
             if outcome.baseline.is_none() && budget.max_regression.is_some() {
                 no_baseline += 1;
             }
-            if let Some(w) = outcome.worse_by_percent {
-                if worst.is_none_or(|(x, _)| w > x) {
-                    worst = Some((w, m));
-                }
+            if let Some(w) = outcome.worse_by_percent
+                && worst.is_none_or(|(x, _)| w > x)
+            {
+                worst = Some((w, m));
             }
             match &outcome.verdict {
                 Verdict::Fails(why) => failures.push(format!("{} {why}", code(&m.name))),
@@ -115,18 +126,30 @@ struct Judged<'a> {
 
 fn judge<'a>(budget: &Budget, m: &Measurement, facts: &'a Facts) -> Judged<'a> {
     let q = m.quantity();
-    if let Some(max) = budget.max.filter(|max| max.dimension == m.dimension && m.value > max.value) {
+    if let Some(max) = budget
+        .max
+        .filter(|max| max.dimension == m.dimension && m.value > max.value)
+    {
         return fails(format!("is {q}, over the limit of {max}"));
     }
-    if let Some(min) = budget.min.filter(|min| min.dimension == m.dimension && m.value < min.value) {
+    if let Some(min) = budget
+        .min
+        .filter(|min| min.dimension == m.dimension && m.value < min.value)
+    {
         return fails(format!("is {q}, under the minimum of {min}"));
     }
-    let baseline = facts
-        .baseline
-        .as_ref()
-        .and_then(|b| b.benchmarks.iter().find(|x| x.name == m.name && x.dimension == m.dimension));
+    let baseline = facts.baseline.as_ref().and_then(|b| {
+        b.benchmarks
+            .iter()
+            .find(|x| x.name == m.name && x.dimension == m.dimension)
+    });
     let Some(base) = baseline.filter(|b| b.value > 0.0) else {
-        return Judged { verdict: Verdict::Passes, baseline, worse_by_percent: None, beyond_noise: None };
+        return Judged {
+            verdict: Verdict::Passes,
+            baseline,
+            worse_by_percent: None,
+            beyond_noise: None,
+        };
     };
     let worse = match budget.direction {
         Direction::Smaller => (m.value - base.value) / base.value * 100.0,
@@ -145,14 +168,30 @@ fn judge<'a>(budget: &Budget, m: &Measurement, facts: &'a Facts) -> Judged<'a> {
                 "is {worse:.1}% worse than base ({}), but the 95% intervals overlap: within noise",
                 base.quantity()
             )),
-            Some(true) => Verdict::Fails(format!("is {worse:.1}% worse than base ({}), beyond noise", base.quantity())),
-            None => Verdict::Fails(format!("is {worse:.1}% worse than base ({}); no interval to judge noise", base.quantity())),
+            Some(true) => Verdict::Fails(format!(
+                "is {worse:.1}% worse than base ({}), beyond noise",
+                base.quantity()
+            )),
+            None => Verdict::Fails(format!(
+                "is {worse:.1}% worse than base ({}); no interval to judge noise",
+                base.quantity()
+            )),
         },
         _ => Verdict::Passes,
     };
-    Judged { verdict, baseline: Some(base), worse_by_percent: Some(worse), beyond_noise }
+    Judged {
+        verdict,
+        baseline: Some(base),
+        worse_by_percent: Some(worse),
+        beyond_noise,
+    }
 }
 
 fn fails<'a>(why: String) -> Judged<'a> {
-    Judged { verdict: Verdict::Fails(why), baseline: None, worse_by_percent: None, beyond_noise: None }
+    Judged {
+        verdict: Verdict::Fails(why),
+        baseline: None,
+        worse_by_percent: None,
+        beyond_noise: None,
+    }
 }

@@ -15,35 +15,45 @@ use std::collections::BTreeMap;
 pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut Outcome) {
     let Some(all) = &facts.findings else {
         if let Some(crit) = config.and_then(|c| c.fail_on.as_ref()) {
-            let row = Row::new("security.new_findings", "New security findings", crit.level, crit.why.as_ref());
-            out.push(row.no_report("SARIF log", &config.map(|c| c.paths.clone()).unwrap_or_default()));
+            let row = Row::new(
+                "security.new_findings",
+                "New security findings",
+                crit.level,
+                crit.why.as_ref(),
+            );
+            out.push(row.no_report(
+                "SARIF log",
+                &config.map(|c| c.paths.clone()).unwrap_or_default(),
+            ));
         }
         return;
     };
     let (ignore, strip, new_only) = match config {
-        Some(c) => (c.ignore_rules.as_slice(), c.strip_prefix.as_slice(), c.new_only),
+        Some(c) => (
+            c.ignore_rules.as_slice(),
+            c.strip_prefix.as_slice(),
+            c.new_only,
+        ),
         None => (&[][..], &[][..], true),
     };
     let findings = repo_paths(all, strip, facts, ignore);
 
-    let baseline_keys = facts.baseline.as_ref().and_then(|b| b.findings.as_ref()).map(|f| &f.keys);
-    let any_state = findings.iter().any(|f| f.baseline_state.is_some());
-    let (new_by, is_new): (&'static str, Box<dyn Fn(&Finding) -> bool>) = if !new_only {
-        ("all", Box::new(|_| true))
+    let baseline_keys = facts
+        .baseline
+        .as_ref()
+        .and_then(|b| b.findings.as_ref())
+        .map(|f| &f.keys);
+    let newness = if !new_only {
+        Newness::All
     } else if let Some(keys) = baseline_keys {
-        ("baseline", Box::new(move |f: &Finding| !f.keys.iter().any(|k| keys.contains(k))))
-    } else if any_state {
-        ("sarif-baseline-state", Box::new(|f: &Finding| f.baseline_state.as_deref().is_none_or(|s| s == "new")))
+        Newness::Baseline(keys)
+    } else if findings.iter().any(|f| f.baseline_state.is_some()) {
+        Newness::SarifState
     } else {
-        let diff = facts.diff.as_ref();
-        let on_added = move |f: &Finding| {
-            let (Some(path), Some(line), Some(diff)) = (f.path.as_deref(), f.start_line, diff) else { return false };
-            diff.file(path).is_some_and(|d| d.added_lines.binary_search(&line).is_ok())
-        };
-        ("added-lines", Box::new(on_added))
+        Newness::OnAddedLines(facts.diff.as_ref())
     };
-
-    let new: Vec<&Finding> = findings.iter().filter(|f| is_new(f)).collect();
+    let new_by = newness.name();
+    let new: Vec<&Finding> = findings.iter().filter(|f| newness.is_new(f)).collect();
     let mut new_by_severity = BTreeMap::new();
     for f in &new {
         *new_by_severity.entry(f.severity).or_insert(0u64) += 1;
@@ -57,13 +67,22 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
             "added-lines" => "findings on added lines (no baseline)",
             _ => "new findings",
         };
-        let row = Row::new("security.new_findings", "New security findings", crit.level, crit.why.as_ref())
-            .actual(at_or_above.to_string())
-            .threshold(format!("0 at or above {}", crit.threshold.as_str()))
-            .judged(
-                at_or_above == 0,
-                format!("{at_or_above} {scope} at or above {}; {} in total", crit.threshold.as_str(), findings.len()),
-            );
+        let row = Row::new(
+            "security.new_findings",
+            "New security findings",
+            crit.level,
+            crit.why.as_ref(),
+        )
+        .actual(at_or_above.to_string())
+        .threshold(format!("0 at or above {}", crit.threshold.as_str()))
+        .judged(
+            at_or_above == 0,
+            format!(
+                "{at_or_above} {scope} at or above {}; {} in total",
+                crit.threshold.as_str(),
+                findings.len()
+            ),
+        );
         out.push(row);
     }
     for f in &new {
@@ -83,13 +102,60 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
     out.metrics.findings = Some(FindingMetrics {
         count: findings.len() as u64,
         by_severity,
-        keys: findings.iter().flat_map(|f| f.keys.iter().cloned()).collect(),
+        keys: findings
+            .iter()
+            .flat_map(|f| f.keys.iter().cloned())
+            .collect(),
     });
 }
 
+/// How "new" is decided for this evaluation.
+enum Newness<'a> {
+    All,
+    Baseline(&'a std::collections::BTreeSet<String>),
+    SarifState,
+    OnAddedLines(Option<&'a crate::diff::Diff>),
+}
+
+impl Newness<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Newness::All => "all",
+            Newness::Baseline(_) => "baseline",
+            Newness::SarifState => "sarif-baseline-state",
+            Newness::OnAddedLines(_) => "added-lines",
+        }
+    }
+
+    fn is_new(&self, f: &Finding) -> bool {
+        match self {
+            Newness::All => true,
+            Newness::Baseline(keys) => !f.keys.iter().any(|k| keys.contains(k)),
+            Newness::SarifState => f.baseline_state.as_deref().is_none_or(|s| s == "new"),
+            Newness::OnAddedLines(diff) => {
+                let (Some(path), Some(line), Some(diff)) = (f.path.as_deref(), f.start_line, diff)
+                else {
+                    return false;
+                };
+                diff.file(path)
+                    .is_some_and(|d| d.added_lines.binary_search(&line).is_ok())
+            }
+        }
+    }
+}
+
 fn repo_paths(all: &[Finding], strip: &[String], facts: &Facts, ignore: &[String]) -> Vec<Finding> {
-    let changed: Vec<&str> = facts.diff.iter().flat_map(|d| d.files.iter().map(|f| f.path.as_str())).collect();
-    let table = paths::map_paths(all.iter().filter_map(|f| f.path.as_deref()), &[], strip, &changed);
+    let changed: Vec<&str> = facts
+        .diff
+        .iter()
+        .flat_map(|d| d.files.iter().map(|f| f.path.as_str()))
+        .collect();
+    let table = paths::map_paths(
+        all.iter().filter_map(|f| f.path.as_deref()),
+        &[],
+        strip,
+        &changed,
+    );
     all.iter()
         .filter(|f| !ignore.contains(&f.rule_id))
         .map(|f| {
@@ -101,7 +167,9 @@ fn repo_paths(all: &[Finding], strip: &[String], facts: &Facts, ignore: &[String
 }
 
 fn annotate(f: &Finding, threshold: Option<(Severity, Level)>, out: &mut Outcome) {
-    let (Some(path), Some(start)) = (&f.path, f.start_line) else { return };
+    let (Some(path), Some(start)) = (&f.path, f.start_line) else {
+        return;
+    };
     let blocking = threshold.is_some_and(|(t, level)| f.severity >= t && level == Level::Required);
     let level = match (blocking, f.severity) {
         (true, _) => AnnotationLevel::Failure,
@@ -113,7 +181,9 @@ fn annotate(f: &Finding, threshold: Option<(Severity, Level)>, out: &mut Outcome
         start_line: start,
         end_line: f.end_line.unwrap_or(start).max(start),
         level,
-        title: format!("{} {} ({})", f.tool, f.rule_id, f.severity.as_str()).trim().to_owned(),
+        title: format!("{} {} ({})", f.tool, f.rule_id, f.severity.as_str())
+            .trim()
+            .to_owned(),
         message: f.message.clone(),
     });
 }

@@ -36,14 +36,20 @@ fn covdemo_facts(xml: bool) -> Facts {
 
 /// One row of an evaluation, by id.
 fn row<'a>(ev: &'a Evaluation, id: &str) -> &'a CriterionResult {
-    ev.criteria.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no row {id} in {:#?}", ev.criteria))
+    ev.criteria
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no row {id} in {:#?}", ev.criteria))
 }
 
 /// Evaluates and checks (id, status, actual) of every row.
 fn check(config_toml: &str, facts: &Facts, expected: &[(&str, Status, &str)]) -> Evaluation {
     let ev = evaluate(&config(config_toml), facts);
-    let got: Vec<(&str, Status, &str)> =
-        ev.criteria.iter().map(|c| (c.id.as_str(), c.status, c.actual.as_deref().unwrap_or(""))).collect();
+    let got: Vec<(&str, Status, &str)> = ev
+        .criteria
+        .iter()
+        .map(|c| (c.id.as_str(), c.status, c.actual.as_deref().unwrap_or("")))
+        .collect();
     assert_eq!(got, expected, "{:#?}", ev.criteria);
     ev
 }
@@ -51,34 +57,63 @@ fn check(config_toml: &str, facts: &Facts, expected: &[(&str, Status, &str)]) ->
 /// diff-cover's JSON: (coverable lines, violation lines of pkg/gate.py).
 fn diff_cover(json: &str) -> (u64, Vec<u32>) {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
-    let lines = v["src_stats"]["pkg/gate.py"]["violation_lines"].as_array().unwrap();
-    (v["total_num_lines"].as_u64().unwrap(), lines.iter().map(|l| l.as_u64().unwrap() as u32).collect())
+    let lines = v["src_stats"]["pkg/gate.py"]["violation_lines"]
+        .as_array()
+        .unwrap();
+    (
+        v["total_num_lines"].as_u64().unwrap(),
+        lines.iter().map(|l| l.as_u64().unwrap() as u32).collect(),
+    )
 }
 
 fn missed_lines(ev: &Evaluation) -> Vec<u32> {
-    ev.annotations.iter().flat_map(|a| a.start_line..=a.end_line).collect()
+    ev.annotations
+        .iter()
+        .flat_map(|a| a.start_line..=a.end_line)
+        .collect()
 }
 
 #[test]
 fn patch_coverage_agrees_with_diff_cover_on_cobertura_and_lcov() {
-    let (coverable, violations) = diff_cover(include_str!("../../../../tests/fixtures/covdemo/diffcover-xml.json"));
-    assert_eq!(diff_cover(include_str!("../../../../tests/fixtures/covdemo/diffcover-lcov.json")), (coverable, violations.clone()));
+    let (coverable, violations) = diff_cover(include_str!(
+        "../../../../tests/fixtures/covdemo/diffcover-xml.json"
+    ));
+    assert_eq!(
+        diff_cover(include_str!(
+            "../../../../tests/fixtures/covdemo/diffcover-lcov.json"
+        )),
+        (coverable, violations.clone())
+    );
     for xml in [true, false] {
         let ev = evaluate(&config("[coverage]\nmin_patch = 80\n"), &covdemo_facts(xml));
         let patch = ev.coverage.as_ref().unwrap().patch.unwrap();
-        assert_eq!((patch.coverable, patch.coverable - patch.covered), (coverable, violations.len() as u64));
+        assert_eq!(
+            (patch.coverable, patch.coverable - patch.covered),
+            (coverable, violations.len() as u64)
+        );
         assert_eq!(missed_lines(&ev), violations);
         assert_eq!(row(&ev, "coverage.patch").actual.as_deref(), Some("84.21%"));
-        assert_eq!(ev.annotations[0].path, "pkg/gate.py", "absolute source root mapped to the repo path");
+        assert_eq!(
+            ev.annotations[0].path, "pkg/gate.py",
+            "absolute source root mapped to the repo path"
+        );
     }
 }
 
 #[test]
 fn partial_lines_as_misses_agrees_with_diff_cover_branch_coverage() {
-    let (coverable, violations) = diff_cover(include_str!("../../../../tests/fixtures/covdemo/diffcover-branch.json"));
-    let ev = evaluate(&config("[coverage]\nmin_patch = 80\npartial_lines = \"miss\"\n"), &covdemo_facts(true));
+    let (coverable, violations) = diff_cover(include_str!(
+        "../../../../tests/fixtures/covdemo/diffcover-branch.json"
+    ));
+    let ev = evaluate(
+        &config("[coverage]\nmin_patch = 80\npartial_lines = \"miss\"\n"),
+        &covdemo_facts(true),
+    );
     let patch = ev.coverage.as_ref().unwrap().patch.unwrap();
-    assert_eq!((patch.coverable, patch.coverable - patch.covered), (coverable, violations.len() as u64));
+    assert_eq!(
+        (patch.coverable, patch.coverable - patch.covered),
+        (coverable, violations.len() as u64)
+    );
     assert_eq!(missed_lines(&ev), violations);
     assert_eq!(row(&ev, "coverage.patch").status, Status::Fail);
 }
@@ -87,7 +122,11 @@ fn partial_lines_as_misses_agrees_with_diff_cover_branch_coverage() {
 fn total_coverage_equals_the_reports_own_rate() {
     // coverage.xml line-rate 0.8438 = 27/32; coverage.lcov LH/LF = 27/32.
     for xml in [true, false] {
-        let ev = check("[coverage]\nmin_total = 85\n", &covdemo_facts(xml), &[("coverage.total", Status::Fail, "84.37%")]);
+        let ev = check(
+            "[coverage]\nmin_total = 85\n",
+            &covdemo_facts(xml),
+            &[("coverage.total", Status::Fail, "84.37%")],
+        );
         assert_eq!(ev.conclusion, Conclusion::Failure);
         let total = ev.coverage.unwrap().total;
         assert_eq!((total.covered, total.coverable), (27, 32));
@@ -102,48 +141,102 @@ fn advisory_failures_warn_but_do_not_fail_the_gate() {
         &[("coverage.total", Status::Warn, "84.37%")],
     );
     assert_eq!(ev.conclusion, Conclusion::Success);
-    assert_eq!(row(&ev, "coverage.total").why.as_deref(), Some("cheaper fixes"));
+    assert_eq!(
+        row(&ev, "coverage.total").why.as_deref(),
+        Some("cheaper fixes")
+    );
 }
 
 #[test]
 fn a_missing_report_fails_required_criteria_and_says_where_it_looked() {
-    let facts = Facts { coverage: None, ..covdemo_facts(true) };
+    let facts = Facts {
+        coverage: None,
+        ..covdemo_facts(true)
+    };
     let ev = check(
         "[coverage]\npaths = [\"cov/*.xml\"]\nmin_total = 80\nmin_patch = { threshold = 80, level = \"advisory\" }\n[security]\nfail_on = \"high\"\n",
         &facts,
-        &[("coverage.total", Status::Fail, "no report"), ("coverage.patch", Status::Warn, "no report"), ("security.new_findings", Status::Fail, "no report")],
+        &[
+            ("coverage.total", Status::Fail, "no report"),
+            ("coverage.patch", Status::Warn, "no report"),
+            ("security.new_findings", Status::Fail, "no report"),
+        ],
     );
-    assert!(row(&ev, "coverage.total").explanation.contains("`cov/*.xml`"));
+    assert!(
+        row(&ev, "coverage.total")
+            .explanation
+            .contains("`cov/*.xml`")
+    );
 }
 
 #[test]
 fn no_baseline_is_an_explicit_skip_and_a_baseline_measures_the_drop() {
     let toml = "[coverage]\nmax_drop = 1\n";
-    let ev = check(toml, &covdemo_facts(true), &[("coverage.drop", Status::Skip, "")]);
-    assert!(row(&ev, "coverage.drop").explanation.starts_with("no baseline"));
+    let ev = check(
+        toml,
+        &covdemo_facts(true),
+        &[("coverage.drop", Status::Skip, "")],
+    );
+    assert!(
+        row(&ev, "coverage.drop")
+            .explanation
+            .starts_with("no baseline")
+    );
 
     let base = |covered| Metrics {
-        coverage: Some(CoverageMetrics { lines: Ratio::new(covered, 32), ..CoverageMetrics::default() }),
+        coverage: Some(CoverageMetrics {
+            lines: Ratio::new(covered, 32),
+            ..CoverageMetrics::default()
+        }),
         ..Metrics::default()
     };
-    let facts = Facts { baseline: Some(base(28)), ..covdemo_facts(true) };
-    let ev = check(toml, &facts, &[("coverage.drop", Status::Fail, "3.12 points")]);
+    let facts = Facts {
+        baseline: Some(base(28)),
+        ..covdemo_facts(true)
+    };
+    let ev = check(
+        toml,
+        &facts,
+        &[("coverage.drop", Status::Fail, "3.12 points")],
+    );
     assert_eq!(row(&ev, "coverage.drop").delta.as_deref(), Some("-3.12"));
-    let facts = Facts { baseline: Some(base(27)), ..covdemo_facts(true) };
-    check(toml, &facts, &[("coverage.drop", Status::Pass, "0.00 points")]);
+    let facts = Facts {
+        baseline: Some(base(27)),
+        ..covdemo_facts(true)
+    };
+    check(
+        toml,
+        &facts,
+        &[("coverage.drop", Status::Pass, "0.00 points")],
+    );
 }
 
 #[test]
 fn a_change_without_coverable_lines_is_not_affected() {
-    let diff = parse_diff("d", b"--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-a\n+b\n", &Limits::DEFAULT).unwrap();
-    let facts = Facts { diff: Some(diff), ..covdemo_facts(true) };
-    let ev = check("[coverage]\nmin_patch = 90\n", &facts, &[("coverage.patch", Status::Pass, "not affected")]);
+    let diff = parse_diff(
+        "d",
+        b"--- a/README.md\n+++ b/README.md\n@@ -1 +1 @@\n-a\n+b\n",
+        &Limits::DEFAULT,
+    )
+    .unwrap();
+    let facts = Facts {
+        diff: Some(diff),
+        ..covdemo_facts(true)
+    };
+    let ev = check(
+        "[coverage]\nmin_patch = 90\n",
+        &facts,
+        &[("coverage.patch", Status::Pass, "not affected")],
+    );
     assert!(ev.annotations.is_empty());
 }
 
 #[test]
 fn ignored_files_leave_every_number() {
-    let ev = evaluate(&config("[coverage]\nmin_total = 1\nignore = [\"pkg/gate.py\"]\n"), &covdemo_facts(true));
+    let ev = evaluate(
+        &config("[coverage]\nmin_total = 1\nignore = [\"pkg/gate.py\"]\n"),
+        &covdemo_facts(true),
+    );
     assert_eq!(row(&ev, "coverage.total").status, Status::Skip);
     assert_eq!(ev.coverage.unwrap().patch.unwrap().coverable, 0);
 }
@@ -158,7 +251,12 @@ fn metrics_for_the_next_baseline_hold_totals_and_files() {
 }
 
 fn ruff_facts() -> Facts {
-    let log = parse_sarif("ruff.sarif", &include_bytes!("../../../../tests/fixtures/sarif/ruff.sarif")[..], &Limits::DEFAULT).unwrap();
+    let log = parse_sarif(
+        "ruff.sarif",
+        &include_bytes!("../../../../tests/fixtures/sarif/ruff.sarif")[..],
+        &Limits::DEFAULT,
+    )
+    .unwrap();
     let diff = "diff --git a/bad.py b/bad.py\n--- a/bad.py\n+++ b/bad.py\n@@ -6,0 +7,2 @@\n+    subprocess.call(cmd, shell=True)\n+    data = pickle.loads(cmd.encode())\n";
     Facts {
         findings: Some(log.findings),
@@ -169,13 +267,24 @@ fn ruff_facts() -> Facts {
 
 #[test]
 fn without_a_baseline_only_findings_on_added_lines_are_new() {
-    let ev = check("[security]\nfail_on = \"high\"\n", &ruff_facts(), &[("security.new_findings", Status::Fail, "2")]);
+    let ev = check(
+        "[security]\nfail_on = \"high\"\n",
+        &ruff_facts(),
+        &[("security.new_findings", Status::Fail, "2")],
+    );
     let sec = ev.security.as_ref().unwrap();
     assert_eq!((sec.findings, sec.new, sec.new_by), (9, 2, "added-lines"));
-    let lines: Vec<(String, u32, AnnotationLevel)> = ev.annotations.iter().map(|a| (a.path.clone(), a.start_line, a.level)).collect();
+    let lines: Vec<(String, u32, AnnotationLevel)> = ev
+        .annotations
+        .iter()
+        .map(|a| (a.path.clone(), a.start_line, a.level))
+        .collect();
     assert_eq!(
         lines,
-        vec![("bad.py".into(), 7, AnnotationLevel::Failure), ("bad.py".into(), 8, AnnotationLevel::Failure)],
+        vec![
+            ("bad.py".into(), 7, AnnotationLevel::Failure),
+            ("bad.py".into(), 8, AnnotationLevel::Failure)
+        ],
         "file:///tmp/sarifdemo/bad.py mapped to the changed file"
     );
 }
@@ -183,20 +292,49 @@ fn without_a_baseline_only_findings_on_added_lines_are_new() {
 #[test]
 fn a_baseline_decides_which_findings_are_new() {
     let mut facts = ruff_facts();
-    let all = evaluate(&Config::default(), &facts).metrics.findings.unwrap();
-    facts.baseline = Some(Metrics { findings: Some(all.clone()), ..Metrics::default() });
-    check("[security]\nfail_on = \"high\"\n", &facts, &[("security.new_findings", Status::Pass, "0")]);
+    let all = evaluate(&Config::default(), &facts)
+        .metrics
+        .findings
+        .unwrap();
+    facts.baseline = Some(Metrics {
+        findings: Some(all.clone()),
+        ..Metrics::default()
+    });
+    check(
+        "[security]\nfail_on = \"high\"\n",
+        &facts,
+        &[("security.new_findings", Status::Pass, "0")],
+    );
     let mut fewer = all;
     fewer.keys.retain(|k| !k.starts_with("S602"));
-    facts.baseline = Some(Metrics { findings: Some(FindingMetrics { ..fewer }), ..Metrics::default() });
-    let ev = check("[security]\nfail_on = \"high\"\nignore_rules = [\"E711\"]\n", &facts, &[("security.new_findings", Status::Fail, "1")]);
-    assert_eq!(ev.security.unwrap().findings, 8, "ignored rules are not counted");
+    facts.baseline = Some(Metrics {
+        findings: Some(FindingMetrics { ..fewer }),
+        ..Metrics::default()
+    });
+    let ev = check(
+        "[security]\nfail_on = \"high\"\nignore_rules = [\"E711\"]\n",
+        &facts,
+        &[("security.new_findings", Status::Fail, "1")],
+    );
+    assert_eq!(
+        ev.security.unwrap().findings,
+        8,
+        "ignored rules are not counted"
+    );
 }
 
 #[test]
 fn new_only_false_counts_every_finding_and_severity_filters() {
-    check("[security]\nfail_on = \"critical\"\nnew_only = false\n", &ruff_facts(), &[("security.new_findings", Status::Pass, "0")]);
-    check("[security]\nfail_on = \"high\"\nnew_only = false\n", &ruff_facts(), &[("security.new_findings", Status::Fail, "9")]);
+    check(
+        "[security]\nfail_on = \"critical\"\nnew_only = false\n",
+        &ruff_facts(),
+        &[("security.new_findings", Status::Pass, "0")],
+    );
+    check(
+        "[security]\nfail_on = \"high\"\nnew_only = false\n",
+        &ruff_facts(),
+        &[("security.new_findings", Status::Fail, "9")],
+    );
 }
 
 fn bench(name: &str, value: f64, interval: Option<(f64, f64)>) -> Measurement {
@@ -211,47 +349,97 @@ fn bench(name: &str, value: f64, interval: Option<(f64, f64)>) -> Measurement {
 fn bench_facts(head: Vec<Measurement>, base: Vec<Measurement>) -> Facts {
     Facts {
         benchmarks: Some(head),
-        baseline: Some(Metrics { benchmarks: base, ..Metrics::default() }),
+        baseline: Some(Metrics {
+            benchmarks: base,
+            ..Metrics::default()
+        }),
         ..Facts::default()
     }
 }
 
-const BUDGET: &str = "[[performance.budget]]\nbenchmark = \"parse/*\"\nmax = \"1ms\"\nmax_regression = \"5%\"\n";
+const BUDGET: &str =
+    "[[performance.budget]]\nbenchmark = \"parse/*\"\nmax = \"1ms\"\nmax_regression = \"5%\"\n";
 
 #[test]
 fn regressions_count_only_beyond_noise() {
     let id = "performance.parse/*";
     // 10% worse, intervals overlap: within noise → warning.
-    let f = bench_facts(vec![bench("parse/a", 110e3, Some((95e3, 125e3)))], vec![bench("parse/a", 100e3, Some((90e3, 110e3)))]);
+    let f = bench_facts(
+        vec![bench("parse/a", 110e3, Some((95e3, 125e3)))],
+        vec![bench("parse/a", 100e3, Some((90e3, 110e3)))],
+    );
     let ev = check(BUDGET, &f, &[(id, Status::Warn, "110 µs")]);
-    assert!(row(&ev, id).explanation.contains("within noise"), "{}", row(&ev, id).explanation);
+    assert!(
+        row(&ev, id).explanation.contains("within noise"),
+        "{}",
+        row(&ev, id).explanation
+    );
     assert_eq!(ev.conclusion, Conclusion::Success);
     // 10% worse, intervals apart: fails.
-    let f = bench_facts(vec![bench("parse/a", 110e3, Some((108e3, 112e3)))], vec![bench("parse/a", 100e3, Some((99e3, 101e3)))]);
+    let f = bench_facts(
+        vec![bench("parse/a", 110e3, Some((108e3, 112e3)))],
+        vec![bench("parse/a", 100e3, Some((99e3, 101e3)))],
+    );
     let ev = check(BUDGET, &f, &[(id, Status::Fail, "110 µs")]);
     assert!(row(&ev, id).explanation.contains("beyond noise"));
     assert_eq!(ev.performance[0].beyond_noise, Some(true));
     // No intervals: judged on the point values, and said so.
-    let f = bench_facts(vec![bench("parse/a", 110e3, None)], vec![bench("parse/a", 100e3, None)]);
+    let f = bench_facts(
+        vec![bench("parse/a", 110e3, None)],
+        vec![bench("parse/a", 100e3, None)],
+    );
     let ev = check(BUDGET, &f, &[(id, Status::Fail, "110 µs")]);
     assert!(row(&ev, id).explanation.contains("no interval"));
     // 3% worse: fine.
-    let f = bench_facts(vec![bench("parse/a", 103e3, None)], vec![bench("parse/a", 100e3, None)]);
+    let f = bench_facts(
+        vec![bench("parse/a", 103e3, None)],
+        vec![bench("parse/a", 100e3, None)],
+    );
     check(BUDGET, &f, &[(id, Status::Pass, "103 µs")]);
 }
 
 #[test]
 fn absolute_budgets_and_missing_benchmarks() {
-    let f = bench_facts(vec![bench("parse/a", 2e6, None), bench("other", 1.0, None)], vec![]);
-    let ev = check(BUDGET, &f, &[("performance.parse/*", Status::Fail, "1 measured")]);
-    assert!(row(&ev, "performance.parse/*").explanation.contains("over the limit of 1 ms"));
+    let f = bench_facts(
+        vec![bench("parse/a", 2e6, None), bench("other", 1.0, None)],
+        vec![],
+    );
+    let ev = check(
+        BUDGET,
+        &f,
+        &[("performance.parse/*", Status::Fail, "1 measured")],
+    );
+    assert!(
+        row(&ev, "performance.parse/*")
+            .explanation
+            .contains("over the limit of 1 ms")
+    );
     let f = bench_facts(vec![bench("other", 1.0, None)], vec![]);
-    check(BUDGET, &f, &[("performance.parse/*", Status::Fail, "no report")]);
+    check(
+        BUDGET,
+        &f,
+        &[("performance.parse/*", Status::Fail, "no report")],
+    );
     let bigger = "[[performance.budget]]\nbenchmark = \"tput\"\nmin = 100\nmax_regression = 10\ndirection = \"bigger\"\n";
-    let plain = |v| Measurement { dimension: Dimension::Plain, ..bench("tput", v, None) };
-    check(bigger, &bench_facts(vec![plain(50.0)], vec![]), &[("performance.tput", Status::Fail, "1 measured")]);
-    check(bigger, &bench_facts(vec![plain(150.0)], vec![plain(200.0)]), &[("performance.tput", Status::Fail, "150")]);
-    check(bigger, &bench_facts(vec![plain(250.0)], vec![plain(200.0)]), &[("performance.tput", Status::Pass, "250")]);
+    let plain = |v| Measurement {
+        dimension: Dimension::Plain,
+        ..bench("tput", v, None)
+    };
+    check(
+        bigger,
+        &bench_facts(vec![plain(50.0)], vec![]),
+        &[("performance.tput", Status::Fail, "1 measured")],
+    );
+    check(
+        bigger,
+        &bench_facts(vec![plain(150.0)], vec![plain(200.0)]),
+        &[("performance.tput", Status::Fail, "150")],
+    );
+    check(
+        bigger,
+        &bench_facts(vec![plain(250.0)], vec![plain(200.0)]),
+        &[("performance.tput", Status::Pass, "250")],
+    );
 }
 
 #[test]
@@ -278,18 +466,27 @@ tests = ["tests/**"]
         &[
             ("hygiene.size", Status::Fail, "34 lines"),
             ("hygiene.linked_issue", Status::Pass, "#42"),
-            ("hygiene.tests_with_src", Status::Pass, "1 test files"),
+            ("hygiene.tests_with_src", Status::Pass, "1 test file"),
             ("hygiene.branch", Status::Warn, "gate-batches"),
             ("hygiene.title", Status::Pass, "feat: annotate in batches"),
         ],
     );
     assert!(row(&ev, "hygiene.size").explanation.contains("2 files"));
-    facts.diff.as_mut().unwrap().files.retain(|f| f.path.starts_with("pkg/"));
+    facts
+        .diff
+        .as_mut()
+        .unwrap()
+        .files
+        .retain(|f| f.path.starts_with("pkg/"));
     facts.pull_request.as_mut().unwrap().body = "no link, see commit 123abc".into();
     let ev = evaluate(&config(toml), &facts);
     assert_eq!(row(&ev, "hygiene.linked_issue").status, Status::Fail);
     assert_eq!(row(&ev, "hygiene.tests_with_src").status, Status::Fail);
-    assert!(row(&ev, "hygiene.tests_with_src").explanation.contains("`pkg/gate.py`"));
+    assert!(
+        row(&ev, "hygiene.tests_with_src")
+            .explanation
+            .contains("`pkg/gate.py`")
+    );
     facts.pull_request = None;
     let ev = evaluate(&config(toml), &facts);
     assert_eq!(row(&ev, "hygiene.title").status, Status::Skip);
@@ -298,18 +495,36 @@ tests = ["tests/**"]
 #[test]
 fn other_checks_must_have_succeeded() {
     let toml = "[checks]\nrequired = [\"build\", \"lint\", \"e2e\", \"docs\"]\n";
-    check(toml, &Facts::default(), &[
-        ("checks.build", Status::Skip, ""), ("checks.lint", Status::Skip, ""), ("checks.e2e", Status::Skip, ""), ("checks.docs", Status::Skip, ""),
-    ]);
-    let run = |n: &str, c: Option<&str>| CheckRunState { name: n.into(), conclusion: c.map(Into::into) };
+    check(
+        toml,
+        &Facts::default(),
+        &[
+            ("checks.build", Status::Skip, ""),
+            ("checks.lint", Status::Skip, ""),
+            ("checks.e2e", Status::Skip, ""),
+            ("checks.docs", Status::Skip, ""),
+        ],
+    );
+    let run = |n: &str, c: Option<&str>| CheckRunState {
+        name: n.into(),
+        conclusion: c.map(Into::into),
+    };
     let facts = Facts {
-        check_runs: Some(vec![run("build", Some("success")), run("lint", Some("failure")), run("e2e", None)]),
+        check_runs: Some(vec![
+            run("build", Some("success")),
+            run("lint", Some("failure")),
+            run("e2e", None),
+        ]),
         ..Facts::default()
     };
-    check(toml, &facts, &[
-        ("checks.build", Status::Pass, "success"),
-        ("checks.lint", Status::Fail, "failure"),
-        ("checks.e2e", Status::Fail, "in progress"),
-        ("checks.docs", Status::Fail, "not reported"),
-    ]);
+    check(
+        toml,
+        &facts,
+        &[
+            ("checks.build", Status::Pass, "success"),
+            ("checks.lint", Status::Fail, "failure"),
+            ("checks.e2e", Status::Fail, "in progress"),
+            ("checks.docs", Status::Fail, "not reported"),
+        ],
+    );
 }

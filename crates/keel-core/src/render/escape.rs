@@ -10,8 +10,8 @@ pub fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.' | '!' | '|' | '~'
-            | '>' | '<' | '&' => {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
+            | '!' | '|' | '~' | '>' | '<' | '&' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -25,11 +25,18 @@ pub fn text(s: &str) -> String {
 
 /// A code span holding `s` literally (newlines become spaces; `|` is escaped for tables).
 pub fn code(s: &str) -> String {
-    let flat: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let flat: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
     let flat = flat.replace('|', "\\|");
     let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
-    let pad = if flat.starts_with('`') || flat.ends_with('`') || flat.is_empty() { " " } else { "" };
+    let pad = if flat.starts_with('`') || flat.ends_with('`') || flat.is_empty() {
+        " "
+    } else {
+        ""
+    };
     format!("{fence}{pad}{flat}{pad}{fence}")
 }
 
@@ -77,7 +84,10 @@ mod tests {
         assert_eq!(text("@alice | *x*"), "@\u{200b}alice \\| \\*x\\*");
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("x|y"), "`x\\|y`");
-        assert_eq!(sentence("`a|b` @bob <img>"), "`a\\|b` @\u{200b}bob &lt;img>");
+        assert_eq!(
+            sentence("`a|b` @bob <img>"),
+            "`a\\|b` @\u{200b}bob &lt;img>"
+        );
     }
 
     proptest! {

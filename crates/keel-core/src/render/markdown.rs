@@ -11,7 +11,10 @@ pub fn title(ev: &Evaluation) -> String {
     let warned = ev.count(Status::Warn);
     match (failed, warned) {
         (0, 0) => "Definition of done met".to_owned(),
-        (0, w) => format!("Definition of done met, with {w} {}", plural(w, "warning", "warnings")),
+        (0, w) => format!(
+            "Definition of done met, with {w} {}",
+            plural(w, "warning", "warnings")
+        ),
         (f, _) => format!(
             "Definition of done not met: {f} required {} failed",
             plural(f, "criterion", "criteria")
@@ -22,7 +25,11 @@ pub fn title(ev: &Evaluation) -> String {
 /// The check run summary: headline, table, explanations, notes. At most 65,535 characters.
 pub fn summary(ev: &Evaluation) -> String {
     let mut s = String::new();
-    let icon = if ev.count(Status::Fail) > 0 { "❌" } else { "✅" };
+    let icon = if ev.count(Status::Fail) > 0 {
+        "❌"
+    } else {
+        "✅"
+    };
     let _ = writeln!(s, "### {icon} {}\n", title(ev));
     s.push_str(&table(&ev.criteria));
     s.push_str(&details(ev));
@@ -38,7 +45,9 @@ pub fn table(criteria: &[CriterionResult]) -> String {
     if criteria.is_empty() {
         return "_No criteria are configured: add some to `.github/keel.toml`._\n".to_owned();
     }
-    let mut s = String::from("| | Criterion | Actual | Threshold | Base | Change | Level |\n|---|---|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "| | Criterion | Actual | Threshold | Base | Change | Level |\n|---|---|---|---|---|---|---|\n",
+    );
     for c in criteria {
         // Values may be text from the pull request (a title, a branch): escape them fully.
         let value = |v: &Option<String>| v.as_deref().map(escape::text).unwrap_or_default();
@@ -48,7 +57,10 @@ pub fn table(criteria: &[CriterionResult]) -> String {
             status_icon(c.status),
             escape::sentence(&c.title),
             value(&c.actual),
-            c.threshold.as_deref().map(escape::sentence).unwrap_or_default(),
+            c.threshold
+                .as_deref()
+                .map(escape::sentence)
+                .unwrap_or_default(),
             value(&c.baseline),
             value(&c.delta),
             c.level.as_str(),
@@ -65,8 +77,18 @@ fn details(ev: &Evaluation) -> String {
         s.push('\n');
     }
     for c in ordered {
-        let _ = write!(s, "- {} **{}**: {}", status_icon(c.status), escape::sentence(&c.title), escape::sentence(&c.explanation));
-        if let Some(why) = c.why.as_deref().filter(|_| matches!(c.status, Status::Fail | Status::Warn)) {
+        let _ = write!(
+            s,
+            "- {} **{}**: {}",
+            status_icon(c.status),
+            escape::sentence(&c.title),
+            escape::sentence(&c.explanation)
+        );
+        if let Some(why) = c
+            .why
+            .as_deref()
+            .filter(|_| matches!(c.status, Status::Fail | Status::Warn))
+        {
             let _ = write!(s, "  \n  _Why it matters:_ {}", escape::text(why));
         }
         s.push('\n');
@@ -80,7 +102,11 @@ fn details(ev: &Evaluation) -> String {
         );
     }
     if !ev.notes.is_empty() {
-        let _ = writeln!(s, "\n<details><summary>Notes ({})</summary>\n", ev.notes.len());
+        let _ = writeln!(
+            s,
+            "\n<details><summary>Notes ({})</summary>\n",
+            ev.notes.len()
+        );
         for n in &ev.notes {
             let _ = writeln!(s, "- {}", escape::text(n));
         }

@@ -19,7 +19,10 @@ pub fn trim_to(text: String, limit: usize, note: &str) -> String {
         return text;
     }
     let budget = limit.saturating_sub(note.chars().count() + 2);
-    let cut = text.char_indices().nth(budget).map_or(text.len(), |(i, _)| i);
+    let cut = text
+        .char_indices()
+        .nth(budget)
+        .map_or(text.len(), |(i, _)| i);
     let cut = text[..cut].rfind('\n').unwrap_or(cut);
     let mut out = text[..cut].to_owned();
     out.push_str("\n\n");

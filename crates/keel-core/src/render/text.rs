@@ -7,7 +7,12 @@ use std::fmt::Write;
 pub fn text(ev: &Evaluation) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Keel · {}\n", super::markdown::title(ev));
-    let width = ev.criteria.iter().map(|c| c.title.chars().count()).max().unwrap_or(0);
+    let width = ev
+        .criteria
+        .iter()
+        .map(|c| c.title.chars().count())
+        .max()
+        .unwrap_or(0);
     for c in &ev.criteria {
         let tag = match c.status {
             Status::Pass => "pass",
@@ -15,7 +20,12 @@ pub fn text(ev: &Evaluation) -> String {
             Status::Warn => "warn",
             Status::Skip => "skip",
         };
-        let _ = write!(s, "  {tag}  {:width$}  {:>12}", c.title, c.actual.as_deref().unwrap_or("-"));
+        let _ = write!(
+            s,
+            "  {tag}  {:width$}  {:>12}",
+            c.title,
+            c.actual.as_deref().unwrap_or("-")
+        );
         if let Some(t) = &c.threshold {
             let _ = write!(s, "  {t}");
         }
@@ -24,7 +34,11 @@ pub fn text(ev: &Evaluation) -> String {
         }
         let _ = writeln!(s, "  [{}]", c.level.as_str());
         let _ = writeln!(s, "        {}", c.explanation);
-        if let Some(why) = c.why.as_deref().filter(|_| matches!(c.status, Status::Fail | Status::Warn)) {
+        if let Some(why) = c
+            .why
+            .as_deref()
+            .filter(|_| matches!(c.status, Status::Fail | Status::Warn))
+        {
             let _ = writeln!(s, "        why: {why}");
         }
     }
@@ -34,11 +48,25 @@ pub fn text(ev: &Evaluation) -> String {
     if !ev.annotations.is_empty() {
         let _ = writeln!(s, "\nAnnotations ({}):", ev.annotations.len());
         for a in ev.annotations.iter().take(20) {
-            let lines = if a.start_line == a.end_line { a.start_line.to_string() } else { format!("{}-{}", a.start_line, a.end_line) };
-            let _ = writeln!(s, "  {}:{lines}: {:?}: {}", a.path, a.level, a.message);
+            let lines = if a.start_line == a.end_line {
+                a.start_line.to_string()
+            } else {
+                format!("{}-{}", a.start_line, a.end_line)
+            };
+            let _ = writeln!(
+                s,
+                "  {}:{lines}: {}: {}",
+                a.path,
+                a.level.as_str(),
+                a.message
+            );
         }
         if ev.annotations.len() > 20 {
-            let _ = writeln!(s, "  … and {} more (use --format json)", ev.annotations.len() - 20);
+            let _ = writeln!(
+                s,
+                "  … and {} more (use --format json)",
+                ev.annotations.len() - 20
+            );
         }
     }
     if !ev.notes.is_empty() {

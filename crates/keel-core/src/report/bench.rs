@@ -40,7 +40,10 @@ pub struct Measurement {
 impl Measurement {
     /// The value as a printable quantity.
     pub fn quantity(&self) -> Quantity {
-        Quantity { value: self.value, dimension: self.dimension }
+        Quantity {
+            value: self.value,
+            dimension: self.dimension,
+        }
     }
 }
 
@@ -106,13 +109,25 @@ struct KeelRow {
 fn keel_rows(rows: Vec<KeelRow>) -> Result<Vec<Measurement>, ReportError> {
     rows.into_iter()
         .map(|r| {
-            let (factor, dimension) = crate::units::unit(r.unit.trim())
-                .ok_or_else(|| ReportError::invalid(FORMAT, format!("unknown unit `{}` for `{}`", r.unit, r.name)))?;
+            let (factor, dimension) = crate::units::unit(r.unit.trim()).ok_or_else(|| {
+                ReportError::invalid(
+                    FORMAT,
+                    format!("unknown unit `{}` for `{}`", r.unit, r.name),
+                )
+            })?;
             let interval = match (r.lower, r.upper) {
-                (Some(l), Some(u)) => Some(Interval { lower: l * factor, upper: u * factor }),
+                (Some(l), Some(u)) => Some(Interval {
+                    lower: l * factor,
+                    upper: u * factor,
+                }),
                 _ => None,
             };
-            Ok(Measurement { name: r.name, value: r.value * factor, dimension, interval })
+            Ok(Measurement {
+                name: r.name,
+                value: r.value * factor,
+                dimension,
+                interval,
+            })
         })
         .collect()
 }
@@ -138,9 +153,17 @@ fn hyperfine(hf: Hyperfine) -> Vec<Measurement> {
             let n = r.times.len() as f64;
             let interval = r.stddev.filter(|_| n >= 2.0).map(|sd| {
                 let half = Z95 * sd / n.sqrt();
-                Interval { lower: (r.mean - half) * 1e9, upper: (r.mean + half) * 1e9 }
+                Interval {
+                    lower: (r.mean - half) * 1e9,
+                    upper: (r.mean + half) * 1e9,
+                }
             });
-            Measurement { name: r.command, value: r.mean * 1e9, dimension: Dimension::Time, interval }
+            Measurement {
+                name: r.command,
+                value: r.mean * 1e9,
+                dimension: Dimension::Time,
+                interval,
+            }
         })
         .collect()
 }
@@ -182,7 +205,9 @@ fn google(gb: Google) -> Result<Vec<Measurement>, ReportError> {
     for row in gb.benchmarks.into_iter().filter(|r| !r.error_occurred) {
         let factor = crate::units::unit(&row.time_unit)
             .filter(|u| u.1 == Dimension::Time)
-            .ok_or_else(|| ReportError::invalid(FORMAT, format!("unknown time_unit `{}`", row.time_unit)))?
+            .ok_or_else(|| {
+                ReportError::invalid(FORMAT, format!("unknown time_unit `{}`", row.time_unit))
+            })?
             .0;
         let name = row.run_name.clone().unwrap_or_else(|| row.name.clone());
         if !groups.contains_key(&name) {
@@ -204,7 +229,10 @@ fn google(gb: Google) -> Result<Vec<Measurement>, ReportError> {
         .into_iter()
         .filter_map(|name| {
             let g = groups.remove(&name)?;
-            let n = g.repetitions.map(|r| r as f64).unwrap_or(g.samples.len() as f64);
+            let n = g
+                .repetitions
+                .map(|r| r as f64)
+                .unwrap_or(g.samples.len() as f64);
             let (mean, sd) = match g.mean {
                 Some(m) => (m, g.stddev),
                 None if !g.samples.is_empty() => {
@@ -215,9 +243,17 @@ fn google(gb: Google) -> Result<Vec<Measurement>, ReportError> {
             };
             let interval = sd.filter(|_| n >= 2.0).map(|sd| {
                 let half = Z95 * sd / n.sqrt();
-                Interval { lower: mean - half, upper: mean + half }
+                Interval {
+                    lower: mean - half,
+                    upper: mean + half,
+                }
             });
-            Some(Measurement { name, value: mean, dimension: Dimension::Time, interval })
+            Some(Measurement {
+                name,
+                value: mean,
+                dimension: Dimension::Time,
+                interval,
+            })
         })
         .collect())
 }
@@ -257,7 +293,10 @@ fn criterion(name: &str, c: Criterion) -> Measurement {
         name: name.to_owned(),
         value: e.point_estimate,
         dimension: Dimension::Time,
-        interval: e.confidence_interval.map(|ci| Interval { lower: ci.lower_bound, upper: ci.upper_bound }),
+        interval: e.confidence_interval.map(|ci| Interval {
+            lower: ci.lower_bound,
+            upper: ci.upper_bound,
+        }),
     }
 }
 

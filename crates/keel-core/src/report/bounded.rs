@@ -40,7 +40,9 @@ impl<R: Read> Read for Bounded<R> {
                 _ => Err(io::Error::other(OverLimit)),
             };
         }
-        let max = usize::try_from(self.left).unwrap_or(usize::MAX).min(buf.len());
+        let max = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         let n = self.inner.read(&mut buf[..max])?;
         self.left -= n as u64;
         Ok(n)
@@ -58,9 +60,13 @@ mod tests {
     #[test]
     fn exactly_the_limit_passes_and_one_more_byte_fails() {
         let mut ok = Vec::new();
-        Bounded::new(&[1u8; 10][..], 10).read_to_end(&mut ok).unwrap();
+        Bounded::new(&[1u8; 10][..], 10)
+            .read_to_end(&mut ok)
+            .unwrap();
         assert_eq!(ok.len(), 10);
-        let err = Bounded::new(&[1u8; 11][..], 10).read_to_end(&mut Vec::new()).unwrap_err();
+        let err = Bounded::new(&[1u8; 11][..], 10)
+            .read_to_end(&mut Vec::new())
+            .unwrap_err();
         assert!(is_over_limit(&err));
     }
 }

@@ -28,10 +28,17 @@ pub fn parse_cobertura(
     loop {
         let event = xml.read_event_into(&mut buf).map_err(|e| match e {
             quick_xml::Error::Io(io) if super::bounded::is_over_limit(&io) => {
-                ReportError::TooLarge { what: "coverage report", limit: limits.coverage_bytes }
+                ReportError::TooLarge {
+                    what: "coverage report",
+                    limit: limits.coverage_bytes,
+                }
             }
-            quick_xml::Error::Io(io) => ReportError::Io(std::io::Error::new(io.kind(), io.to_string())),
-            other => ReportError::invalid(FORMAT, format!("{other} at byte {}", xml.error_position())),
+            quick_xml::Error::Io(io) => {
+                ReportError::Io(std::io::Error::new(io.kind(), io.to_string()))
+            }
+            other => {
+                ReportError::invalid(FORMAT, format!("{other} at byte {}", xml.error_position()))
+            }
         })?;
         match event {
             Event::Start(e) => state.open(&e, false, &mut report, name, limits)?,
@@ -89,7 +96,11 @@ impl State {
                 let file = attr(e, "filename").filter(|f| !f.is_empty());
                 self.class_file = file.map(|f| report.file_index(&f));
                 if self.class_file.is_none() {
-                    report.note(Diagnostic::at_line(name, 0, "<class> without a filename skipped"));
+                    report.note(Diagnostic::at_line(
+                        name,
+                        0,
+                        "<class> without a filename skipped",
+                    ));
                 }
                 if empty {
                     self.class_file = None;
@@ -143,19 +154,31 @@ fn line(
         }
     }
     let (Some(number), Some(hits)) = (number, hits) else {
-        report.note(Diagnostic::at_line(name, 0, "<line> without a valid number or hits skipped"));
+        report.note(Diagnostic::at_line(
+            name,
+            0,
+            "<line> without a valid number or hits skipped",
+        ));
         return Ok(());
     };
     if number == 0 || number > limits.max_line_number {
-        report.note(Diagnostic::at_line(name, 0, format!("<line number=\"{number}\"> out of range")));
+        report.note(Diagnostic::at_line(
+            name,
+            0,
+            format!("<line number=\"{number}\"> out of range"),
+        ));
         return Ok(());
     }
     let grown = report.file_mut(file).set_line(number, hits > 0);
     if grown > 0 {
-        report.grow(grown).map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
+        report
+            .grow(grown)
+            .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
     }
     if let Some((taken, total)) = condition {
-        report.file_mut(file).set_branch_counts(number, taken, total);
+        report
+            .file_mut(file)
+            .set_branch_counts(number, taken, total);
     }
     Ok(())
 }
@@ -167,7 +190,11 @@ fn parse_hits(value: &str) -> Option<u64> {
     }
     // Negative or float counts from some converters: the sign and integer part decide.
     let f = v.parse::<f64>().ok()?;
-    Some(if f > 0.0 { f.min(u64::MAX as f64) as u64 } else { 0 })
+    Some(if f > 0.0 {
+        f.min(u64::MAX as f64) as u64
+    } else {
+        0
+    })
 }
 
 /// `"50% (1/2)"` → (1, 2).

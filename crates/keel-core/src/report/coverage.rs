@@ -30,9 +30,15 @@ impl CoverageFormat {
             return Some(CoverageFormat::Cobertura);
         }
         let record = |l: &str| {
-            ["TN:", "SF:", "VER:", "DA:", "FN:", "end_of_record"].iter().any(|p| l.starts_with(p))
+            ["TN:", "SF:", "VER:", "DA:", "FN:", "end_of_record"]
+                .iter()
+                .any(|p| l.starts_with(p))
         };
-        trimmed.lines().take(20).any(record).then_some(CoverageFormat::Lcov)
+        trimmed
+            .lines()
+            .take(20)
+            .any(record)
+            .then_some(CoverageFormat::Lcov)
     }
 }
 
@@ -120,7 +126,11 @@ pub struct FileCoverage {
 
 impl FileCoverage {
     fn new(path: String) -> Self {
-        FileCoverage { path, branches_sorted: true, ..FileCoverage::default() }
+        FileCoverage {
+            path,
+            branches_sorted: true,
+            ..FileCoverage::default()
+        }
     }
 
     /// What the report says about `line`.
@@ -194,7 +204,12 @@ impl FileCoverage {
                 if self.branches.last().is_some_and(|last| last.line >= line) {
                     self.branches_sorted = false;
                 }
-                self.branches.push(BranchLine { line, total: 0, mask: 0, extra: 0 });
+                self.branches.push(BranchLine {
+                    line,
+                    total: 0,
+                    mask: 0,
+                    extra: 0,
+                });
                 self.branches.last_mut().expect("just pushed")
             }
         };
@@ -214,8 +229,17 @@ impl FileCoverage {
         if self.branches.last().is_some_and(|last| last.line >= line) {
             self.branches_sorted = false;
         }
-        let mask = if taken >= 64 { u64::MAX } else { (1u64 << taken) - 1 };
-        self.branches.push(BranchLine { line, total, mask, extra: taken.saturating_sub(64) });
+        let mask = if taken >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << taken) - 1
+        };
+        self.branches.push(BranchLine {
+            line,
+            total,
+            mask,
+            extra: taken.saturating_sub(64),
+        });
     }
 
     /// Records a function (hits add up over records).
@@ -359,9 +383,16 @@ impl CoverageReport {
     /// Rebuilds the report with each file's path replaced by `map(path)` (files that map to
     /// `None` are dropped; files that map to the same path are merged).
     pub fn map_paths(self, mut map: impl FnMut(&str) -> Option<String>) -> CoverageReport {
-        let mut out = CoverageReport { files: Vec::new(), index: HashMap::new(), cells: 0, ..self };
+        let mut out = CoverageReport {
+            files: Vec::new(),
+            index: HashMap::new(),
+            cells: 0,
+            ..self
+        };
         for mut file in self.files {
-            let Some(path) = map(&file.path) else { continue };
+            let Some(path) = map(&file.path) else {
+                continue;
+            };
             match out.index.get(&path) {
                 Some(&i) => {
                     out.cells += out.files[i].merge(&file);
@@ -401,7 +432,9 @@ impl CoverageReport {
     pub(crate) fn grow(&mut self, cells: u64) -> Result<(), CellsExceeded> {
         self.cells += cells;
         if self.cells > self.max_cells {
-            return Err(CellsExceeded { limit: self.max_cells });
+            return Err(CellsExceeded {
+                limit: self.max_cells,
+            });
         }
         Ok(())
     }

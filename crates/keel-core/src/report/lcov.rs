@@ -17,7 +17,11 @@ const MAX_LINE: usize = 1 << 20;
 const FORMAT: &str = "LCOV";
 
 /// Parses an LCOV tracefile. `name` labels diagnostics.
-pub fn parse_lcov(name: &str, reader: impl Read, limits: &Limits) -> Result<CoverageReport, ReportError> {
+pub fn parse_lcov(
+    name: &str,
+    reader: impl Read,
+    limits: &Limits,
+) -> Result<CoverageReport, ReportError> {
     let mut reader = Bounded::new(reader, limits.coverage_bytes);
     let mut state = State::new(name, limits);
     let mut buf = vec![0u8; CHUNK];
@@ -161,7 +165,10 @@ impl<'a> State<'a> {
         }
         self.records += 1;
         self.current = Some(self.report.file_index(&path));
-        self.record = RecordTally { first_line: self.line_no, ..RecordTally::default() };
+        self.record = RecordTally {
+            first_line: self.line_no,
+            ..RecordTally::default()
+        };
         self.branch_line = 0;
     }
 
@@ -171,18 +178,15 @@ impl<'a> State<'a> {
         }
         let r = std::mem::take(&mut self.record);
         let declared = (r.declared_lines, r.declared_hit);
-        if let (Some(lf), Some(lh)) = declared {
-            if (lf, lh) != (r.lines, r.hit) {
-                let d = Diagnostic::at_line(
-                    self.name,
-                    r.first_line,
-                    format!(
-                        "record says LF:{lf} LH:{lh} but lists {} lines, {} hit; the DA lines are used",
-                        r.lines, r.hit
-                    ),
-                );
-                self.report.note(d);
-            }
+        if let (Some(lf), Some(lh)) = declared
+            && (lf, lh) != (r.lines, r.hit)
+        {
+            let message = format!(
+                "record says LF:{lf} LH:{lh} but lists {} lines, {} hit; the DA lines are used",
+                r.lines, r.hit
+            );
+            self.report
+                .note(Diagnostic::at_line(self.name, r.first_line, message));
         }
     }
 
@@ -198,14 +202,19 @@ impl<'a> State<'a> {
             return Ok(());
         };
         if line == 0 || line > self.max_line {
-            self.bad(format!("DA: line number {line} out of range 1..={}", self.max_line));
+            self.bad(format!(
+                "DA: line number {line} out of range 1..={}",
+                self.max_line
+            ));
             return Ok(());
         }
         self.record.lines += 1;
         self.record.hit += u64::from(hits > 0);
         let grown = self.report.file_mut(file).set_line(line, hits > 0);
         if grown > 0 {
-            self.report.grow(grown).map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
+            self.report
+                .grow(grown)
+                .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
         }
         Ok(())
     }
@@ -249,7 +258,10 @@ impl<'a> State<'a> {
     fn function_def(&mut self, rest: &[u8]) {
         let Some(file) = self.current else { return };
         let (start, after) = leading_u32(rest);
-        let Some(after) = after.and_then(|a| a.strip_prefix(b",")).filter(|_| start.is_some()) else {
+        let Some(after) = after
+            .and_then(|a| a.strip_prefix(b","))
+            .filter(|_| start.is_some())
+        else {
             self.bad("malformed FN: line".into());
             return;
         };
@@ -272,7 +284,8 @@ impl<'a> State<'a> {
         } else {
             rest
         };
-        let parsed = memchr::memchr(b',', rest).and_then(|i| Some((parse_hits(&rest[..i])?, &rest[i + 1..])));
+        let parsed = memchr::memchr(b',', rest)
+            .and_then(|i| Some((parse_hits(&rest[..i])?, &rest[i + 1..])));
         match parsed {
             Some((hits, name)) => {
                 let name = String::from_utf8_lossy(name);
@@ -316,7 +329,9 @@ fn parse_u64(bytes: &[u8]) -> Option<u64> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(bytes.iter().fold(0u64, |acc, d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))))
+    Some(bytes.iter().fold(0u64, |acc, d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
 }
 
 /// An execution count: digits (saturating), up to a checksum; a negative count reads as 0.

@@ -40,7 +40,10 @@ pub enum ReportError {
 
 impl ReportError {
     pub(crate) fn invalid(format: &'static str, reason: impl Into<String>) -> Self {
-        ReportError::Invalid { format, reason: reason.into() }
+        ReportError::Invalid {
+            format,
+            reason: reason.into(),
+        }
     }
 
     /// Maps a read error, turning the size guard's error into [`ReportError::TooLarge`].

@@ -19,7 +19,17 @@ const FORMAT: &str = "SARIF";
 
 /// How serious a finding is.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -63,7 +73,9 @@ impl std::str::FromStr for Severity {
             "medium" => Ok(Severity::Medium),
             "high" => Ok(Severity::High),
             "critical" => Ok(Severity::Critical),
-            other => Err(format!("unknown severity `{other}`; expected critical, high, medium or low")),
+            other => Err(format!(
+                "unknown severity `{other}`; expected critical, high, medium or low"
+            )),
         }
     }
 }
@@ -105,9 +117,14 @@ pub struct SarifLog {
 }
 
 /// Parses a SARIF 2.1.0 log. `name` labels diagnostics.
-pub fn parse_sarif(name: &str, reader: impl std::io::Read, limits: &Limits) -> Result<SarifLog, ReportError> {
+pub fn parse_sarif(
+    name: &str,
+    reader: impl std::io::Read,
+    limits: &Limits,
+) -> Result<SarifLog, ReportError> {
     let bytes = read_all(reader, "SARIF log", limits.sarif_bytes)?;
-    let log: Log = serde_json::from_slice(&bytes).map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
+    let log: Log =
+        serde_json::from_slice(&bytes).map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
     let Some(runs) = log.runs else {
         return Err(ReportError::invalid(FORMAT, "no `runs` array"));
     };
@@ -118,7 +135,10 @@ pub fn parse_sarif(name: &str, reader: impl std::io::Read, limits: &Limits) -> R
             if out.findings.len() >= limits.max_findings {
                 return Err(ReportError::invalid(
                     FORMAT,
-                    format!("more than {} results; raise the limit or filter the scan", limits.max_findings),
+                    format!(
+                        "more than {} results; raise the limit or filter the scan",
+                        limits.max_findings
+                    ),
                 ));
             }
             let place = || format!("runs[{run_index}].results[{result_index}]");
@@ -128,7 +148,11 @@ pub fn parse_sarif(name: &str, reader: impl std::io::Read, limits: &Limits) -> R
                     None => out.not_findings += 1,
                 },
                 Err(e) if out.diagnostics.len() < limits.max_diagnostics => {
-                    out.diagnostics.push(Diagnostic::at_line(name, 0, format!("{} skipped: {e}", place())));
+                    out.diagnostics.push(Diagnostic::at_line(
+                        name,
+                        0,
+                        format!("{} skipped: {e}", place()),
+                    ));
                 }
                 Err(_) => {}
             }
@@ -138,19 +162,29 @@ pub fn parse_sarif(name: &str, reader: impl std::io::Read, limits: &Limits) -> R
 }
 
 fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding> {
-    if r.kind.as_deref().is_some_and(|k| k != "fail") || r.suppressions.as_ref().is_some_and(|s| !s.is_empty()) {
+    if r.kind.as_deref().is_some_and(|k| k != "fail")
+        || r.suppressions.as_ref().is_some_and(|s| !s.is_empty())
+    {
         return None;
     }
-    let rule_id = r.rule_id.clone().or_else(|| r.rule.as_ref().and_then(|x| x.id.clone()));
-    let rule_index = r.rule_index.or_else(|| r.rule.as_ref().and_then(|x| x.index));
+    let rule_id = r
+        .rule_id
+        .clone()
+        .or_else(|| r.rule.as_ref().and_then(|x| x.id.clone()));
+    let rule_index = r
+        .rule_index
+        .or_else(|| r.rule.as_ref().and_then(|x| x.index));
     let rule = rules.find(rule_index, rule_id.as_deref());
-    let rule_id = rule_id.or_else(|| rule.map(|x| x.id.clone())).unwrap_or_default();
+    let rule_id = rule_id
+        .or_else(|| rule.map(|x| x.id.clone()))
+        .unwrap_or_default();
     let level = r
         .level
         .clone()
         .or_else(|| rule.and_then(|x| x.default_configuration.as_ref()?.level.clone()))
         .unwrap_or_else(|| "warning".to_owned());
-    let score = security_severity(r.properties.as_ref()).or_else(|| rule.and_then(|x| security_severity(x.properties.as_ref())));
+    let score = security_severity(r.properties.as_ref())
+        .or_else(|| rule.and_then(|x| security_severity(x.properties.as_ref())));
     let severity = match (score, level.as_str()) {
         (_, "none") => return None,
         (Some(s), _) => Severity::from_score(s),
@@ -158,13 +192,23 @@ fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding>
         (None, "note") => Severity::Low,
         (None, _) => Severity::Medium,
     };
-    let location = r.locations.iter().find_map(|l| l.physical_location.as_ref());
+    let location = r
+        .locations
+        .iter()
+        .find_map(|l| l.physical_location.as_ref());
     let path = location
         .and_then(|p| p.artifact_location.as_ref()?.uri.as_deref())
         .map(normalise_uri);
     let region = location.and_then(|p| p.region.as_ref());
-    let start_line = region.and_then(|g| g.start_line).and_then(|n| u32::try_from(n).ok()).filter(|&n| n > 0);
-    let end_line = region.and_then(|g| g.end_line).and_then(|n| u32::try_from(n).ok()).filter(|&n| n > 0).or(start_line);
+    let start_line = region
+        .and_then(|g| g.start_line)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|&n| n > 0);
+    let end_line = region
+        .and_then(|g| g.end_line)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|&n| n > 0)
+        .or(start_line);
     let message = r
         .message
         .as_ref()
@@ -172,7 +216,12 @@ fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding>
         .or_else(|| rule.and_then(|x| x.short_description.as_ref()?.text.clone()))
         .unwrap_or_default();
     let snippet = region.and_then(|g| g.snippet.as_ref()?.text.clone());
-    let keys = identity_keys(&rule_id, &r, path.as_deref(), snippet.as_deref().unwrap_or(&message));
+    let keys = identity_keys(
+        &rule_id,
+        &r,
+        path.as_deref(),
+        snippet.as_deref().unwrap_or(&message),
+    );
     Some(Finding {
         tool: tool.to_owned(),
         rule_id,
@@ -188,20 +237,39 @@ fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding>
 }
 
 fn identity_keys(rule: &str, r: &SarifResult, path: Option<&str>, text: &str) -> Vec<String> {
-    let prints = r.fingerprints.iter().chain(r.partial_fingerprints.iter()).flatten();
-    let keys: Vec<String> = prints.map(|(k, v)| format!("{rule}\u{1f}{k}={v}")).collect();
+    let prints = r
+        .fingerprints
+        .iter()
+        .chain(r.partial_fingerprints.iter())
+        .flatten();
+    let keys: Vec<String> = prints
+        .map(|(k, v)| format!("{rule}\u{1f}{k}={v}"))
+        .collect();
     if !keys.is_empty() {
         return keys;
     }
-    let normalised: String = text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    vec![format!("{rule}\u{1f}{}\u{1f}{normalised}", path.unwrap_or(""))]
+    let normalised: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    vec![format!(
+        "{rule}\u{1f}{}\u{1f}{normalised}",
+        path.unwrap_or("")
+    )]
 }
 
 /// `file:///a/b%20c.py` → `/a/b c.py`; backslashes → `/`; a leading `./` dropped.
 pub fn normalise_uri(uri: &str) -> String {
     let rest = uri
         .strip_prefix("file://")
-        .map(|r| if r.starts_with('/') { r.to_owned() } else { format!("/{r}") })
+        .map(|r| {
+            if r.starts_with('/') {
+                r.to_owned()
+            } else {
+                format!("/{r}")
+            }
+        })
         .unwrap_or_else(|| uri.strip_prefix("file:").unwrap_or(uri).to_owned());
     let decoded = percent_decode(&rest).replace('\\', "/");
     let decoded = decoded.strip_prefix("./").unwrap_or(&decoded);
@@ -219,12 +287,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -249,14 +318,24 @@ struct RuleIndex<'a> {
 impl<'a> RuleIndex<'a> {
     fn new(tool: &'a Tool) -> Self {
         let mut by_id = BTreeMap::new();
-        for rule in tool.extensions.iter().flat_map(|e| &e.rules).chain(&tool.driver.rules) {
+        for rule in tool
+            .extensions
+            .iter()
+            .flat_map(|e| &e.rules)
+            .chain(&tool.driver.rules)
+        {
             by_id.insert(rule.id.as_str(), rule);
         }
-        RuleIndex { driver: &tool.driver.rules, by_id }
+        RuleIndex {
+            driver: &tool.driver.rules,
+            by_id,
+        }
     }
 
     fn find(&self, index: Option<i64>, id: Option<&str>) -> Option<&'a Rule> {
-        let by_index = index.and_then(|i| usize::try_from(i).ok()).and_then(|i| self.driver.get(i));
+        let by_index = index
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| self.driver.get(i));
         by_index.or_else(|| self.by_id.get(id?).copied())
     }
 }

@@ -10,8 +10,22 @@ fn covdemo() -> Facts {
     let l = Limits::DEFAULT;
     let sarif = &include_bytes!("../../../../../tests/fixtures/sarif/bandit.sarif")[..];
     Facts {
-        diff: Some(parse_diff("pr.diff", include_bytes!("../../../../../tests/fixtures/covdemo/pr.diff"), &l).unwrap()),
-        coverage: Some(parse_cobertura("c.xml", &include_bytes!("../../../../../tests/fixtures/covdemo/coverage.xml")[..], &l).unwrap()),
+        diff: Some(
+            parse_diff(
+                "pr.diff",
+                include_bytes!("../../../../../tests/fixtures/covdemo/pr.diff"),
+                &l,
+            )
+            .unwrap(),
+        ),
+        coverage: Some(
+            parse_cobertura(
+                "c.xml",
+                &include_bytes!("../../../../../tests/fixtures/covdemo/coverage.xml")[..],
+                &l,
+            )
+            .unwrap(),
+        ),
         findings: Some(parse_sarif("b.sarif", sarif, &l).unwrap().findings),
         pull_request: Some(PullRequest {
             title: "feat: batches @octocat | <b> `x".into(),
@@ -62,11 +76,20 @@ fn summary_without_criteria_says_how_to_add_them() {
 fn untrusted_text_cannot_break_the_table_or_ping_people() {
     let ev = evaluate("[hygiene]\ntitle_pattern = \"^fix\"\n", &covdemo());
     let s = summary(&ev);
-    assert!(s.contains("feat: batches @\u{200b}octocat \\| \\<b\\> \\`x"), "{s}");
+    assert!(
+        s.contains("feat: batches @\u{200b}octocat \\| \\<b\\> \\`x"),
+        "{s}"
+    );
     // Inside a code span GitHub neither links mentions nor reads HTML.
-    assert!(s.contains("`feat: batches @octocat \\| <b> 'x` does not match"), "{s}");
+    assert!(
+        s.contains("`feat: batches @octocat \\| <b> 'x` does not match"),
+        "{s}"
+    );
     for line in s.lines().filter(|l| l.starts_with("| ")) {
-        let unescaped = line.char_indices().filter(|&(i, c)| c == '|' && !line[..i].ends_with('\\')).count();
+        let unescaped = line
+            .char_indices()
+            .filter(|&(i, c)| c == '|' && !line[..i].ends_with('\\'))
+            .count();
         assert_eq!(unescaped, 8, "{line}");
     }
 }
@@ -74,7 +97,9 @@ fn untrusted_text_cannot_break_the_table_or_ping_people() {
 #[test]
 fn a_huge_summary_is_trimmed_under_the_check_run_limit() {
     let mut ev = evaluate("[coverage]\nmin_total = 80\n", &covdemo());
-    ev.notes = (0..5000).map(|i| format!("note number {i} about something long enough to matter")).collect();
+    ev.notes = (0..5000)
+        .map(|i| format!("note number {i} about something long enough to matter"))
+        .collect();
     let s = summary(&ev);
     assert!(s.chars().count() <= crate::render::CHECK_RUN_TEXT_LIMIT);
     assert!(s.ends_with("`keel check --format json` gives everything._"));

@@ -7,9 +7,14 @@ fn parse(text: &str) -> (BenchFormat, Vec<Measurement>) {
 
 #[test]
 fn hyperfine_means_become_nanoseconds_with_an_interval() {
-    let (format, ms) = parse(include_str!("../../../../../tests/fixtures/bench/hyperfine.json"));
+    let (format, ms) = parse(include_str!(
+        "../../../../../tests/fixtures/bench/hyperfine.json"
+    ));
     assert_eq!(format, BenchFormat::Hyperfine);
-    assert_eq!(ms.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["sleep 0.01", "sleep 0.02"]);
+    assert_eq!(
+        ms.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(),
+        ["sleep 0.01", "sleep 0.02"]
+    );
     let m = &ms[0];
     assert!(m.value > 1e7 && m.value < 2e7, "{}", m.value);
     let i = m.interval.unwrap();
@@ -18,19 +23,33 @@ fn hyperfine_means_become_nanoseconds_with_an_interval() {
 
 #[test]
 fn google_benchmark_aggregates_give_mean_and_interval() {
-    let (format, ms) = parse(include_str!("../../../../../tests/fixtures/bench/google-aggregates.json"));
+    let (format, ms) = parse(include_str!(
+        "../../../../../tests/fixtures/bench/google-aggregates.json"
+    ));
     assert_eq!(format, BenchFormat::Google);
     let names: Vec<&str> = ms.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["sum_list", "join_str"]);
-    let raw: serde_json::Value = serde_json::from_str(include_str!("../../../../../tests/fixtures/bench/google-aggregates.json")).unwrap();
-    let mean = raw["benchmarks"].as_array().unwrap().iter().find(|b| b["name"] == "sum_list_mean").unwrap()["real_time"].as_f64().unwrap();
+    let raw: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../../../tests/fixtures/bench/google-aggregates.json"
+    ))
+    .unwrap();
+    let mean = raw["benchmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "sum_list_mean")
+        .unwrap()["real_time"]
+        .as_f64()
+        .unwrap();
     assert_eq!(ms[0].value, mean);
     assert!(ms[0].interval.is_some());
 }
 
 #[test]
 fn google_benchmark_without_repetitions_has_no_interval() {
-    let (_, ms) = parse(include_str!("../../../../../tests/fixtures/bench/google-plain.json"));
+    let (_, ms) = parse(include_str!(
+        "../../../../../tests/fixtures/bench/google-plain.json"
+    ));
     assert_eq!(ms.len(), 2);
     assert!(ms.iter().all(|m| m.interval.is_none() && m.value > 0.0));
 }
@@ -43,20 +62,39 @@ fn criterion_estimates_prefer_the_slope_and_take_the_name_given() {
     let (format, ms) = parse(with_slope);
     assert_eq!(format, BenchFormat::Criterion);
     assert_eq!((ms[0].name.as_str(), ms[0].value), ("group/fn", 97.0));
-    assert_eq!(ms[0].interval, Some(Interval { lower: 95.0, upper: 99.0 }));
+    assert_eq!(
+        ms[0].interval,
+        Some(Interval {
+            lower: 95.0,
+            upper: 99.0
+        })
+    );
     let flat = with_slope.replace("\"slope\":{", "\"slope\":null,\"x\":{");
     assert_eq!(parse(&flat).1[0].value, 100.0);
 }
 
 #[test]
 fn keel_json_units_normalise() {
-    let (format, ms) = parse(r#"[{"name":"startup","value":1.5,"unit":"ms","lower":1.4,"upper":1.6},{"name":"binary","value":2,"unit":"MB"},{"name":"n","value":7}]"#);
+    let (format, ms) = parse(
+        r#"[{"name":"startup","value":1.5,"unit":"ms","lower":1.4,"upper":1.6},{"name":"binary","value":2,"unit":"MB"},{"name":"n","value":7}]"#,
+    );
     assert_eq!(format, BenchFormat::Keel);
     assert_eq!(ms[0].value, 1.5e6);
-    assert_eq!(ms[0].interval, Some(Interval { lower: 1.4e6, upper: 1.6e6 }));
+    assert_eq!(
+        ms[0].interval,
+        Some(Interval {
+            lower: 1.4e6,
+            upper: 1.6e6
+        })
+    );
     assert_eq!((ms[1].value, ms[1].dimension), (2e6, Dimension::Bytes));
     assert_eq!(ms[2].dimension, Dimension::Plain);
-    let err = parse_bench("x", &br#"[{"name":"a","value":1,"unit":"furlongs"}]"#[..], &Limits::DEFAULT).unwrap_err();
+    let err = parse_bench(
+        "x",
+        &br#"[{"name":"a","value":1,"unit":"furlongs"}]"#[..],
+        &Limits::DEFAULT,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("unknown unit `furlongs`"));
 }
 

@@ -9,7 +9,10 @@ fn parse(text: &str) -> Result<CoverageReport, ReportError> {
 #[test]
 fn coverage_py_totals_equal_its_line_and_branch_rate() {
     // coverage.xml root: line-rate 0.8438 (27/32), branch-rate 0.6667 (12/18).
-    let r = parse(include_str!("../../../../../tests/fixtures/covdemo/coverage.xml")).unwrap();
+    let r = parse(include_str!(
+        "../../../../../tests/fixtures/covdemo/coverage.xml"
+    ))
+    .unwrap();
     let t = r.totals();
     assert_eq!(t.lines, Ratio::new(27, 32));
     assert_eq!(t.branches, Some(Ratio::new(12, 18)));
@@ -39,13 +42,20 @@ fn entities_are_never_expanded() {
     let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
 <coverage><sources><source>&lol2;</source></sources><packages/></coverage>"#;
     let r = parse(laughs).unwrap();
-    assert!(r.sources.is_empty(), "custom entities resolve to nothing: {:?}", r.sources);
+    assert!(
+        r.sources.is_empty(),
+        "custom entities resolve to nothing: {:?}",
+        r.sources
+    );
 }
 
 #[test]
 fn malformed_xml_and_wrong_roots_are_clear_errors() {
     let err = parse("<coverage><packages></coverage>").unwrap_err();
-    assert!(err.to_string().starts_with("not a valid Cobertura report"), "{err}");
+    assert!(
+        err.to_string().starts_with("not a valid Cobertura report"),
+        "{err}"
+    );
     let err = parse("<html></html>").unwrap_err();
     assert!(err.to_string().contains("no <coverage> root"), "{err}");
 }
@@ -59,8 +69,16 @@ fn bad_line_elements_are_noted_and_skipped() {
 
 #[test]
 fn reports_over_the_size_limit_are_refused() {
-    let limits = Limits { coverage_bytes: 20, ..Limits::DEFAULT };
-    let err = parse_cobertura("x", &include_bytes!("../../../../../tests/fixtures/covdemo/coverage.xml")[..], &limits).unwrap_err();
+    let limits = Limits {
+        coverage_bytes: 20,
+        ..Limits::DEFAULT
+    };
+    let err = parse_cobertura(
+        "x",
+        &include_bytes!("../../../../../tests/fixtures/covdemo/coverage.xml")[..],
+        &limits,
+    )
+    .unwrap_err();
     assert!(matches!(err, ReportError::TooLarge { .. }), "{err}");
 }
 

@@ -26,7 +26,9 @@ impl Read for Trickle<'_> {
 fn gcc_classic_records_match_lcov_summary() {
     // `lcov --summary gcc-classic.info --rc lcov_branch_coverage=1` (gcc-classic.summary.txt):
     // lines 9 of 11, functions 2 of 3, branches 6 of 8.
-    let r = parse(include_str!("../../../../../tests/fixtures/lcov/gcc-classic.info"));
+    let r = parse(include_str!(
+        "../../../../../tests/fixtures/lcov/gcc-classic.info"
+    ));
     let t = r.totals();
     assert_eq!(t.lines, Ratio::new(9, 11));
     assert_eq!(t.functions, Some(Ratio::new(2, 3)));
@@ -43,7 +45,9 @@ fn gcc_classic_records_match_lcov_summary() {
 #[test]
 fn coverage_py_lcov2_records_match_its_own_totals() {
     // coverage.py's LF/LH/BRF/BRH: 32/27 lines and 18/12 branches; FN:start,end,name → 5 functions.
-    let r = parse(include_str!("../../../../../tests/fixtures/covdemo/coverage.lcov"));
+    let r = parse(include_str!(
+        "../../../../../tests/fixtures/covdemo/coverage.lcov"
+    ));
     let t = r.totals();
     assert_eq!(t.lines, Ratio::new(27, 32));
     assert_eq!(t.branches, Some(Ratio::new(12, 18)));
@@ -66,13 +70,23 @@ fn several_records_for_one_file_merge_line_by_line() {
          SF:a.rs\nBRDA:2,0,0,0\nBRDA:2,0,1,2\nend_of_record\n",
     );
     let t = r.totals();
-    assert_eq!(t.lines, Ratio::new(2, 3), "line 1 covered by the second record, 3 never");
-    assert_eq!(t.branches, Some(Ratio::new(2, 2)), "each branch taken by some record, counted once");
+    assert_eq!(
+        t.lines,
+        Ratio::new(2, 3),
+        "line 1 covered by the second record, 3 never"
+    );
+    assert_eq!(
+        t.branches,
+        Some(Ratio::new(2, 2)),
+        "each branch taken by some record, counted once"
+    );
 }
 
 #[test]
 fn bad_lines_are_noted_and_the_rest_is_kept() {
-    let r = parse("SF:a.rs\nDA:x,1\nDA:2\nDA:3,1\nBRDA:3,0,0,abc\nDA:0,1\nLF:9\nLH:1\nend_of_record\nDA:5,1\n");
+    let r = parse(
+        "SF:a.rs\nDA:x,1\nDA:2\nDA:3,1\nBRDA:3,0,0,abc\nDA:0,1\nLF:9\nLH:1\nend_of_record\nDA:5,1\n",
+    );
     assert_eq!(r.totals().lines, Ratio::new(1, 1));
     let lines: Vec<u32> = r.diagnostics.iter().map(|d| d.line).collect();
     assert_eq!(lines, vec![2, 3, 5, 6, 1, 10]);
@@ -81,7 +95,9 @@ fn bad_lines_are_noted_and_the_rest_is_kept() {
 
 #[test]
 fn negative_float_and_huge_counts_are_read() {
-    let r = parse("SF:a\nDA:1,-1\nDA:2,2.0\nDA:3,99999999999999999999999\nDA:4,5,abc123checksum\nend_of_record\n");
+    let r = parse(
+        "SF:a\nDA:1,-1\nDA:2,2.0\nDA:3,99999999999999999999999\nDA:4,5,abc123checksum\nend_of_record\n",
+    );
     assert_eq!(r.totals().lines, Ratio::new(3, 4));
 }
 
@@ -89,19 +105,33 @@ fn negative_float_and_huge_counts_are_read() {
 fn a_file_without_records_is_an_error() {
     let err = parse_lcov("x", &b"{\"json\": true}\n"[..], &Limits::DEFAULT).unwrap_err();
     assert!(err.to_string().contains("no SF: record"), "{err}");
-    assert!(parse_lcov("x", &b""[..], &Limits::DEFAULT).unwrap_err().to_string().contains("empty"));
+    assert!(
+        parse_lcov("x", &b""[..], &Limits::DEFAULT)
+            .unwrap_err()
+            .to_string()
+            .contains("empty")
+    );
 }
 
 #[test]
 fn reports_over_the_size_limit_are_refused() {
-    let limits = Limits { coverage_bytes: 16, ..Limits::DEFAULT };
+    let limits = Limits {
+        coverage_bytes: 16,
+        ..Limits::DEFAULT
+    };
     let err = parse_lcov("x", &b"SF:a\nDA:1,1\nDA:2,1\nend_of_record\n"[..], &limits).unwrap_err();
-    assert!(matches!(err, ReportError::TooLarge { limit: 16, .. }), "{err}");
+    assert!(
+        matches!(err, ReportError::TooLarge { limit: 16, .. }),
+        "{err}"
+    );
 }
 
 #[test]
 fn line_numbers_spanning_too_many_cells_are_refused() {
-    let limits = Limits { max_coverage_cells: 1000, ..Limits::DEFAULT };
+    let limits = Limits {
+        max_coverage_cells: 1000,
+        ..Limits::DEFAULT
+    };
     let err = parse_lcov("x", &b"SF:a\nDA:5000,1\nend_of_record\n"[..], &limits).unwrap_err();
     assert!(err.to_string().contains("span more than 1000"), "{err}");
 }
@@ -112,7 +142,11 @@ fn an_over_long_line_is_skipped_with_a_note() {
     let text = format!("SF:a\nDA:1,1\nTN:{long}\nDA:2,0\nend_of_record\n");
     let r = parse(&text);
     assert_eq!(r.totals().lines, Ratio::new(1, 2));
-    assert!(r.diagnostics.iter().any(|d| d.message.contains("longer than")));
+    assert!(
+        r.diagnostics
+            .iter()
+            .any(|d| d.message.contains("longer than"))
+    );
 }
 
 proptest! {

@@ -7,9 +7,16 @@ fn parse(text: &str) -> Result<SarifLog, ReportError> {
 
 #[test]
 fn ruff_results_are_errors_with_absolute_file_uris() {
-    let log = parse(include_str!("../../../../../tests/fixtures/sarif/ruff.sarif")).unwrap();
+    let log = parse(include_str!(
+        "../../../../../tests/fixtures/sarif/ruff.sarif"
+    ))
+    .unwrap();
     assert_eq!(log.findings.len(), 9);
-    assert!(log.findings.iter().all(|f| f.severity == Severity::High && f.level == "error"));
+    assert!(
+        log.findings
+            .iter()
+            .all(|f| f.severity == Severity::High && f.level == "error")
+    );
     let s602 = log.findings.iter().find(|f| f.rule_id == "S602").unwrap();
     assert_eq!(s602.path.as_deref(), Some("/tmp/sarifdemo/bad.py"));
     assert_eq!((s602.start_line, s602.end_line), (Some(7), Some(7)));
@@ -19,11 +26,24 @@ fn ruff_results_are_errors_with_absolute_file_uris() {
 #[test]
 fn bandit_results_without_a_level_default_to_warning() {
     // sarif-tools counts this log as error 1, warning 2 (B301, B307 have no level), note 5.
-    let log = parse(include_str!("../../../../../tests/fixtures/sarif/bandit.sarif")).unwrap();
+    let log = parse(include_str!(
+        "../../../../../tests/fixtures/sarif/bandit.sarif"
+    ))
+    .unwrap();
     let count = |s: Severity| log.findings.iter().filter(|f| f.severity == s).count();
-    assert_eq!((count(Severity::High), count(Severity::Medium), count(Severity::Low)), (1, 2, 5));
+    assert_eq!(
+        (
+            count(Severity::High),
+            count(Severity::Medium),
+            count(Severity::Low)
+        ),
+        (1, 2, 5)
+    );
     let b301 = log.findings.iter().find(|f| f.rule_id == "B301").unwrap();
-    assert_eq!((b301.level.as_str(), b301.path.as_deref()), ("warning", Some("bad.py")));
+    assert_eq!(
+        (b301.level.as_str(), b301.path.as_deref()),
+        ("warning", Some("bad.py"))
+    );
 }
 
 const SYNTHETIC: &str = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"CodeQL","rules":[
@@ -45,7 +65,11 @@ const SYNTHETIC: &str = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":
 #[test]
 fn severity_comes_from_the_score_then_the_level_then_the_rule_default() {
     let log = parse(SYNTHETIC).unwrap();
-    let got: Vec<(&str, Severity)> = log.findings.iter().map(|f| (f.rule_id.as_str(), f.severity)).collect();
+    let got: Vec<(&str, Severity)> = log
+        .findings
+        .iter()
+        .map(|f| (f.rule_id.as_str(), f.severity))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -57,17 +81,36 @@ fn severity_comes_from_the_score_then_the_level_then_the_rule_default() {
         ]
     );
     assert_eq!(log.not_findings, 3, "level none, kind pass, suppressed");
-    assert_eq!(log.diagnostics.len(), 1, "the result with a numeric level is skipped");
-    assert!(log.diagnostics[0].message.starts_with("runs[0].results[6] skipped"));
+    assert_eq!(
+        log.diagnostics.len(),
+        1,
+        "the result with a numeric level is skipped"
+    );
+    assert!(
+        log.diagnostics[0]
+            .message
+            .starts_with("runs[0].results[6] skipped")
+    );
     assert_eq!(log.findings[0].path.as_deref(), Some("src/a b.js"));
-    assert_eq!(log.findings[0].keys, vec!["js/xss\u{1f}primaryLocationLineHash=abc:1".to_owned()]);
-    assert_eq!(log.findings[3].keys, vec!["x\u{1f}\u{1f}some message".to_owned()]);
+    assert_eq!(
+        log.findings[0].keys,
+        vec!["js/xss\u{1f}primaryLocationLineHash=abc:1".to_owned()]
+    );
+    assert_eq!(
+        log.findings[3].keys,
+        vec!["x\u{1f}\u{1f}some message".to_owned()]
+    );
     assert_eq!(log.findings[3].baseline_state.as_deref(), Some("unchanged"));
 }
 
 #[test]
 fn logs_that_cannot_be_used_are_clear_errors() {
-    assert!(parse("{\"version\":\"2.1.0\"}").unwrap_err().to_string().contains("no `runs`"));
+    assert!(
+        parse("{\"version\":\"2.1.0\"}")
+            .unwrap_err()
+            .to_string()
+            .contains("no `runs`")
+    );
     let err = parse("{\"runs\": [").unwrap_err().to_string();
     assert!(err.contains("line 1"), "{err}");
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
@@ -79,12 +122,19 @@ fn logs_that_cannot_be_used_are_clear_errors() {
     );
     let log = parse(&nested).unwrap();
     assert!(log.findings.is_empty());
-    assert!(log.diagnostics[0].message.starts_with("runs[0].results[0] skipped"));
+    assert!(
+        log.diagnostics[0]
+            .message
+            .starts_with("runs[0].results[0] skipped")
+    );
 }
 
 #[test]
 fn too_many_results_are_refused() {
-    let limits = Limits { max_findings: 2, ..Limits::DEFAULT };
+    let limits = Limits {
+        max_findings: 2,
+        ..Limits::DEFAULT
+    };
     let err = parse_sarif("x", SYNTHETIC.as_bytes(), &limits).unwrap_err();
     assert!(err.to_string().contains("more than 2 results"));
 }

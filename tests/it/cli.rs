@@ -1,0 +1,318 @@
+//! `keel check` and `keel config` as a user runs them.
+
+use crate::support::{fixture, git, keel, root};
+use std::fs;
+
+const DEMO: &[&str] = &[
+    "check",
+    "--root",
+    "examples",
+    "--config",
+    "examples/keel.toml",
+    "--diff",
+    "examples/pr.diff",
+    "--baseline",
+    "examples/baseline.json",
+    "--event",
+    "examples/event.json",
+];
+
+#[test]
+fn the_readme_demo_passes_with_warnings_and_exit_0() {
+    let run = keel(&root(), DEMO);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("Keel · Definition of done met, with 2 warnings"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("within noise"));
+    assert!(
+        run.stdout
+            .contains("pkg/gate.py:22: warning: Added line 22 is not covered by tests")
+    );
+}
+
+#[test]
+fn a_failing_required_criterion_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("keel.toml");
+    fs::write(&config, "[coverage]\nmin_patch = 90\n").unwrap();
+    let run = keel(
+        &root(),
+        &[
+            "check",
+            "--config",
+            config.to_str().unwrap(),
+            "--coverage",
+            "examples/coverage.xml",
+            "--diff",
+            "examples/pr.diff",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("FAIL  Patch coverage"));
+}
+
+#[test]
+fn a_broken_config_exits_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("keel.toml");
+    fs::write(&config, "[coverage]\nmin_total = 80\nmin_pach = 90\n").unwrap();
+    let run = keel(dir.path(), &["check", "--config", "keel.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("keel.toml:3:1: unknown field `min_pach`"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("did you mean `min_patch`?"));
+    assert!(
+        run.stderr.contains("3 | min_pach = 90\n  | ^"),
+        "{}",
+        run.stderr
+    );
+    let validate = keel(dir.path(), &["config", "validate", "keel.toml"]);
+    assert_eq!((validate.code, validate.stderr), (2, run.stderr));
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let bad_flag = keel(&root(), &["check", "--no-such-flag"]);
+    assert_eq!(bad_flag.code, 2);
+    let missing = keel(
+        &root(),
+        &[
+            "check",
+            "--config",
+            "examples/keel.toml",
+            "--coverage",
+            "nope.lcov",
+        ],
+    );
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("open nope.lcov"),
+        "{}",
+        missing.stderr
+    );
+    let no_config = keel(&root(), &["check", "--config", "absent.toml"]);
+    assert_eq!(no_config.code, 2);
+    let not_coverage = keel(
+        &root(),
+        &[
+            "check",
+            "--config",
+            "examples/keel.toml",
+            "--coverage",
+            "examples/event.json",
+        ],
+    );
+    assert_eq!(not_coverage.code, 2);
+    assert!(
+        not_coverage.stderr.contains("not a coverage report"),
+        "{}",
+        not_coverage.stderr
+    );
+}
+
+#[test]
+fn json_output_follows_the_documented_contract() {
+    let mut args = DEMO.to_vec();
+    args.extend([
+        "--format",
+        "json",
+        "--sarif",
+        "tests/fixtures/sarif/ruff.sarif",
+    ]);
+    let run = keel(&root(), &args);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(
+        (run.code, v["conclusion"].as_str()),
+        (1, Some("failure")),
+        "ruff's high findings are new"
+    );
+    let first = &v["criteria"][0];
+    for key in [
+        "id",
+        "level",
+        "status",
+        "actual",
+        "threshold",
+        "explanation",
+    ] {
+        assert!(
+            first.get(key).is_some(),
+            "criteria[0].{key} missing: {first}"
+        );
+    }
+    assert_eq!(
+        v["coverage"]["total"],
+        serde_json::json!({"covered": 27, "coverable": 32, "percent": 84.375})
+    );
+    assert_eq!(v["coverage"]["patch"]["covered"], 16);
+    assert_eq!(v["coverage"]["patch"]["coverable"], 19);
+    assert_eq!(v["security"]["findings"], 17, "8 bandit + 9 ruff");
+    assert_eq!(
+        v["security"]["new"], 9,
+        "ruff's findings are not in the baseline"
+    );
+    assert_eq!(v["performance"].as_array().unwrap().len(), 2);
+    let a = &v["annotations"][0];
+    assert_eq!(
+        (
+            a["path"].as_str(),
+            a["start_line"].as_u64(),
+            a["level"].as_str()
+        ),
+        (Some("pkg/gate.py"), Some(22), Some("warning"))
+    );
+    assert!(
+        v.get("metrics").is_none(),
+        "metrics go to --save-baseline, not stdout"
+    );
+}
+
+#[test]
+fn a_saved_baseline_is_read_back_and_shows_no_drop() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let config = dir.path().join("keel.toml");
+    fs::write(&config, "[coverage]\nmax_drop = 0\n").unwrap();
+    let cfg = config.to_str().unwrap();
+    let cov = fixture("covdemo/coverage.lcov");
+    let cov = cov.to_str().unwrap();
+    let first = keel(
+        &root(),
+        &[
+            "check",
+            "--config",
+            cfg,
+            "--coverage",
+            cov,
+            "--save-baseline",
+            base.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(first.code, 0);
+    assert!(
+        first.stdout.contains("skip  Coverage drop"),
+        "{}",
+        first.stdout
+    );
+    let second = keel(
+        &root(),
+        &[
+            "check",
+            "--config",
+            cfg,
+            "--coverage",
+            cov,
+            "--baseline",
+            base.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(second.code, 0, "{}", second.stdout);
+    assert!(
+        second.stdout.contains("pass  Coverage drop"),
+        "{}",
+        second.stdout
+    );
+    assert!(second.stdout.contains("0.00 points"));
+}
+
+#[test]
+fn markdown_output_is_the_check_run_summary() {
+    let mut args = DEMO.to_vec();
+    args.extend(["--format", "markdown"]);
+    let run = keel(&root(), &args);
+    assert!(
+        run.stdout
+            .starts_with("### ✅ Definition of done met, with 2 warnings\n\n| | Criterion |"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn base_ref_diffs_against_git_and_reports_resolve_from_config_globs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    fs::create_dir_all(d.join("src")).unwrap();
+    fs::write(d.join("src/lib.rs"), "fn a() {}\n").unwrap();
+    git(d, &["add", "."]);
+    git(d, &["commit", "-qm", "base"]);
+    git(d, &["checkout", "-qb", "feature"]);
+    fs::write(d.join("src/lib.rs"), "fn a() {}\nfn b() {}\nfn c() {}\n").unwrap();
+    git(d, &["commit", "-qam", "feature"]);
+    fs::create_dir_all(d.join("out/cov")).unwrap();
+    // Absolute CI path, as a runner writes it: mapped to src/lib.rs by suffix.
+    fs::write(
+        d.join("out/cov/lcov.info"),
+        "SF:/home/runner/work/x/x/src/lib.rs\nDA:1,1\nDA:2,1\nDA:3,0\nend_of_record\n",
+    )
+    .unwrap();
+    fs::write(
+        d.join("keel.toml"),
+        "[coverage]\npaths = [\"out/**/*.info\"]\nmin_patch = 50\n",
+    )
+    .unwrap();
+    let run = keel(
+        d,
+        &[
+            "check",
+            "--config",
+            "keel.toml",
+            "--base",
+            "main",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        v["coverage"]["patch"],
+        serde_json::json!({"covered": 1, "coverable": 2, "percent": 50.0})
+    );
+    assert_eq!(v["annotations"][0]["path"], "src/lib.rs");
+    let bad = keel(
+        d,
+        &["check", "--config", "keel.toml", "--base", "no-such-ref"],
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("git diff no-such-ref...HEAD failed"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn config_schema_prints_json_schema_and_validate_accepts_the_example() {
+    let schema = keel(&root(), &["config", "schema"]);
+    let v: serde_json::Value = serde_json::from_str(&schema.stdout).unwrap();
+    assert_eq!(v["title"], "Keel configuration (.github/keel.toml)");
+    let ok = keel(&root(), &["config", "validate", "keel.example.toml"]);
+    assert_eq!((ok.code, ok.stdout.trim()), (0, "keel.example.toml: valid"));
+}
+
+#[test]
+fn every_flag_is_also_an_environment_variable() {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+        .current_dir(root())
+        .args(["check"])
+        .env("KEEL_CONFIG", "examples/keel.toml")
+        .env("KEEL_ROOT", "examples")
+        .env("KEEL_DIFF", "examples/pr.diff")
+        .env("KEEL_FORMAT", "json")
+        .env_remove("GITHUB_EVENT_PATH")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["coverage"]["patch"]["coverable"], 19);
+}
