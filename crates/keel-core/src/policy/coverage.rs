@@ -11,7 +11,7 @@ use crate::config::{CoverageConfig, PartialLines};
 use crate::diff::FileStatus;
 use crate::evaluation::{Annotation, AnnotationLevel, CoverageOutcome};
 use crate::facts::{CoverageMetrics, Facts};
-use crate::report::coverage::{CoverageReport, LineStatus, Ratio};
+use crate::report::coverage::{CoverageReport, CoverageView, LineStatus, Ratio};
 use crate::units::floor_percent;
 
 pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut Outcome) {
@@ -24,8 +24,6 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
         }
         return;
     };
-    let report = repo_paths(report, c, facts);
-    let totals = report.totals();
     out.notes.extend(
         report
             .diagnostics
@@ -38,6 +36,8 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
             report.more_diagnostics
         ));
     }
+    let report = repo_paths(report, c, facts);
+    let totals = report.totals();
 
     let patch = facts.diff.as_ref().map(|diff| {
         let mut ratio = Ratio::default();
@@ -179,8 +179,7 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
         branches: totals.branches,
         files: report
             .files()
-            .iter()
-            .map(|f| (f.path.clone(), f.lines()))
+            .map(|(path, f)| (path.to_owned(), f.lines()))
             .collect(),
     });
 }
@@ -202,8 +201,12 @@ fn rows(
     .collect()
 }
 
-/// The report with repository paths, ignored files left out.
-fn repo_paths(report: &CoverageReport, c: &CoverageConfig, facts: &Facts) -> CoverageReport {
+/// The report under repository paths, ignored files left out.
+fn repo_paths<'a>(
+    report: &'a CoverageReport,
+    c: &CoverageConfig,
+    facts: &Facts,
+) -> CoverageView<'a> {
     let changed: Vec<&str> = facts
         .diff
         .iter()
@@ -215,7 +218,7 @@ fn repo_paths(report: &CoverageReport, c: &CoverageConfig, facts: &Facts) -> Cov
         &c.strip_prefix,
         &changed,
     );
-    report.clone().map_paths(|p| {
+    report.view(|p| {
         let repo = table.get(p).cloned().unwrap_or_else(|| p.to_owned());
         (!c.ignore.is_match(&repo)).then_some(repo)
     })

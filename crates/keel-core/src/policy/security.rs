@@ -36,7 +36,18 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
         ),
         None => (&[][..], &[][..], true),
     };
-    let findings = repo_paths(all, strip, facts, ignore);
+    let table = path_table(all, strip, facts);
+    let findings: Vec<Located<'_>> = all
+        .iter()
+        .filter(|f| !ignore.contains(&f.rule_id))
+        .map(|f| Located {
+            path: f
+                .path
+                .as_deref()
+                .map(|p| table.get(p).map_or(p, String::as_str)),
+            f,
+        })
+        .collect();
 
     let baseline_keys = facts
         .baseline
@@ -47,21 +58,24 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
         Newness::All
     } else if let Some(keys) = baseline_keys {
         Newness::Baseline(keys)
-    } else if findings.iter().any(|f| f.baseline_state.is_some()) {
+    } else if findings.iter().any(|x| x.f.baseline_state.is_some()) {
         Newness::SarifState
     } else {
         Newness::OnAddedLines(facts.diff.as_ref())
     };
     let new_by = newness.name();
-    let new: Vec<&Finding> = findings.iter().filter(|f| newness.is_new(f)).collect();
+    let new: Vec<&Located<'_>> = findings.iter().filter(|x| newness.is_new(x)).collect();
     let mut new_by_severity = BTreeMap::new();
     for f in &new {
-        *new_by_severity.entry(f.severity).or_insert(0u64) += 1;
+        *new_by_severity.entry(f.f.severity).or_insert(0u64) += 1;
     }
 
     let threshold = config.and_then(|c| c.fail_on.as_ref());
     if let Some(crit) = threshold {
-        let at_or_above = new.iter().filter(|f| f.severity >= crit.threshold).count();
+        let at_or_above = new
+            .iter()
+            .filter(|x| x.f.severity >= crit.threshold)
+            .count();
         let scope = match new_by {
             "all" => "findings",
             "added-lines" => "findings on added lines (no baseline)",
@@ -91,7 +105,7 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
 
     let mut by_severity = BTreeMap::new();
     for f in &findings {
-        *by_severity.entry(f.severity).or_insert(0u64) += 1;
+        *by_severity.entry(f.f.severity).or_insert(0u64) += 1;
     }
     out.security = Some(SecurityOutcome {
         findings: findings.len() as u64,
@@ -104,7 +118,7 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
         by_severity,
         keys: findings
             .iter()
-            .flat_map(|f| f.keys.iter().cloned())
+            .flat_map(|x| x.f.keys.iter().cloned())
             .collect(),
     });
 }
@@ -127,14 +141,14 @@ impl Newness<'_> {
         }
     }
 
-    fn is_new(&self, f: &Finding) -> bool {
+    fn is_new(&self, x: &Located<'_>) -> bool {
+        let f = x.f;
         match self {
             Newness::All => true,
             Newness::Baseline(keys) => !f.keys.iter().any(|k| keys.contains(k)),
             Newness::SarifState => f.baseline_state.as_deref().is_none_or(|s| s == "new"),
             Newness::OnAddedLines(diff) => {
-                let (Some(path), Some(line), Some(diff)) = (f.path.as_deref(), f.start_line, diff)
-                else {
+                let (Some(path), Some(line), Some(diff)) = (x.path, f.start_line, diff) else {
                     return false;
                 };
                 diff.file(path)
@@ -144,30 +158,34 @@ impl Newness<'_> {
     }
 }
 
-fn repo_paths(all: &[Finding], strip: &[String], facts: &Facts, ignore: &[String]) -> Vec<Finding> {
+/// A finding and its repository path.
+struct Located<'a> {
+    f: &'a Finding,
+    path: Option<&'a str>,
+}
+
+/// Report paths → repository paths for all findings at once.
+fn path_table(
+    all: &[Finding],
+    strip: &[String],
+    facts: &Facts,
+) -> std::collections::HashMap<String, String> {
     let changed: Vec<&str> = facts
         .diff
         .iter()
         .flat_map(|d| d.files.iter().map(|f| f.path.as_str()))
         .collect();
-    let table = paths::map_paths(
+    paths::map_paths(
         all.iter().filter_map(|f| f.path.as_deref()),
         &[],
         strip,
         &changed,
-    );
-    all.iter()
-        .filter(|f| !ignore.contains(&f.rule_id))
-        .map(|f| {
-            let mut f = f.clone();
-            f.path = f.path.map(|p| table.get(&p).cloned().unwrap_or(p));
-            f
-        })
-        .collect()
+    )
 }
 
-fn annotate(f: &Finding, threshold: Option<(Severity, Level)>, out: &mut Outcome) {
-    let (Some(path), Some(start)) = (&f.path, f.start_line) else {
+fn annotate(x: &Located<'_>, threshold: Option<(Severity, Level)>, out: &mut Outcome) {
+    let f = x.f;
+    let (Some(path), Some(start)) = (x.path, f.start_line) else {
         return;
     };
     let blocking = threshold.is_some_and(|(t, level)| f.severity >= t && level == Level::Required);
@@ -177,7 +195,7 @@ fn annotate(f: &Finding, threshold: Option<(Severity, Level)>, out: &mut Outcome
         (false, _) => AnnotationLevel::Warning,
     };
     out.annotations.push(Annotation {
-        path: path.clone(),
+        path: path.to_owned(),
         start_line: start,
         end_line: f.end_line.unwrap_or(start).max(start),
         level,

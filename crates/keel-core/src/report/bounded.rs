@@ -1,6 +1,6 @@
 //! A reader that fails, rather than truncating, once a size limit is passed.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 /// Wraps a reader; reading more than `limit` bytes in total is an error.
 #[derive(Debug)]
@@ -49,6 +49,28 @@ impl<R: Read> Read for Bounded<R> {
     }
 }
 
+impl<R: BufRead> BufRead for Bounded<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.left == 0 {
+            // Anything beyond the limit is an error, not the end of the input.
+            return match self.inner.fill_buf()?.is_empty() {
+                true => Ok(&[]),
+                false => Err(io::Error::other(OverLimit)),
+            };
+        }
+        let buf = self.inner.fill_buf()?;
+        let max = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        Ok(&buf[..max])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.left = self.left.saturating_sub(amount as u64);
+        self.inner.consume(amount);
+    }
+}
+
 pub(crate) fn is_over_limit(err: &io::Error) -> bool {
     err.get_ref().is_some_and(|e| e.is::<OverLimit>())
 }
@@ -56,6 +78,17 @@ pub(crate) fn is_over_limit(err: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn buffered_reads_stop_at_the_limit_too() {
+        let mut b = Bounded::new(&[7u8; 12][..], 10);
+        assert_eq!(b.fill_buf().unwrap().len(), 10);
+        b.consume(10);
+        assert!(is_over_limit(&b.fill_buf().unwrap_err()));
+        let mut exact = Bounded::new(&[7u8; 10][..], 10);
+        exact.consume(10);
+        assert!(exact.fill_buf().unwrap().is_empty());
+    }
 
     #[test]
     fn exactly_the_limit_passes_and_one_more_byte_fails() {

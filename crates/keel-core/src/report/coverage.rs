@@ -9,7 +9,10 @@
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::sync::LazyLock;
 
 /// The report formats Keel reads for coverage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -82,27 +85,30 @@ pub enum LineStatus {
     Missed,
 }
 
-/// Branch data for one line: how many branches, and which were taken.
+/// Branch data for one line: how many branches, and which were taken (12 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BranchLine {
     /// Source line.
     pub line: u32,
-    total: u32,
-    /// Taken branches by their order on the line (first 64).
-    mask: u64,
-    /// Taken branches beyond the first 64.
-    extra: u32,
+    /// Taken branches by their order on the line (first 32).
+    mask: u32,
+    total: u16,
+    /// Taken branches beyond the first 32.
+    extra: u16,
 }
+
+/// Branches per line tracked individually; more are counted.
+const MASK_BITS: u32 = 32;
 
 impl BranchLine {
     /// Branches on the line.
     pub fn total(&self) -> u32 {
-        self.total
+        u32::from(self.total)
     }
 
     /// Branches taken at least once.
     pub fn taken(&self) -> u32 {
-        (self.mask.count_ones() + self.extra).min(self.total)
+        (self.mask.count_ones() + u32::from(self.extra)).min(self.total())
     }
 
     fn merge(&mut self, other: &BranchLine) {
@@ -121,7 +127,33 @@ pub struct FileCoverage {
     covered: Vec<u64>,
     branches: Vec<BranchLine>,
     branches_sorted: bool,
-    functions: HashMap<String, u64>,
+    /// Hits per function, keyed by a keyed hash of its name (see [`function_key`]).
+    functions: HashMap<u64, u64, BuildHasherDefault<KeyHasher>>,
+}
+
+/// A function's identity: its name hashed with a key drawn once per process, so names need no
+/// allocation and a crafted report cannot force collisions.
+fn function_key(name: &[u8]) -> u64 {
+    static KEY: LazyLock<RandomState> = LazyLock::new(RandomState::new);
+    KEY.hash_one(name)
+}
+
+/// Passes an already-keyed hash through.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl FileCoverage {
@@ -180,23 +212,30 @@ impl FileCoverage {
     }
 
     /// Marks `line` coverable, and covered when `covered`. Returns the cells newly allocated.
+    #[inline(always)]
     pub(crate) fn set_line(&mut self, line: u32, covered: bool) -> u64 {
         let word = (line >> 6) as usize;
-        let mut grown = 0;
-        if word >= self.coverable.len() {
-            grown = (word + 1 - self.coverable.len()) as u64 * 64;
-            self.coverable.resize(word + 1, 0);
-            self.covered.resize(word + 1, 0);
-        }
+        let grown = if word >= self.coverable.len() {
+            self.grow_to(word)
+        } else {
+            0
+        };
         let bit = 1u64 << (line & 63);
         self.coverable[word] |= bit;
-        if covered {
-            self.covered[word] |= bit;
-        }
+        self.covered[word] |= if covered { bit } else { 0 };
+        grown
+    }
+
+    #[cold]
+    fn grow_to(&mut self, word: usize) -> u64 {
+        let grown = (word + 1 - self.coverable.len()) as u64 * 64;
+        self.coverable.resize(word + 1, 0);
+        self.covered.resize(word + 1, 0);
         grown
     }
 
     /// Records branch number `ordinal` (0-based, in order on the line) of `line`.
+    #[inline(always)]
     pub(crate) fn set_branch(&mut self, line: u32, ordinal: u32, taken: bool) {
         let entry = match self.branches.last_mut() {
             Some(last) if last.line == line && ordinal > 0 => last,
@@ -206,16 +245,17 @@ impl FileCoverage {
                 }
                 self.branches.push(BranchLine {
                     line,
-                    total: 0,
                     mask: 0,
+                    total: 0,
                     extra: 0,
                 });
                 self.branches.last_mut().expect("just pushed")
             }
         };
-        entry.total = entry.total.max(ordinal.saturating_add(1));
+        let count = u16::try_from(ordinal.saturating_add(1)).unwrap_or(u16::MAX);
+        entry.total = entry.total.max(count);
         if taken {
-            if ordinal < 64 {
+            if ordinal < MASK_BITS {
                 entry.mask |= 1 << ordinal;
             } else {
                 entry.extra = entry.extra.saturating_add(1);
@@ -225,31 +265,33 @@ impl FileCoverage {
 
     /// Records `taken` of `total` branches on `line` when the format gives only counts.
     pub(crate) fn set_branch_counts(&mut self, line: u32, taken: u32, total: u32) {
-        let taken = taken.min(total);
+        let total = u16::try_from(total).unwrap_or(u16::MAX);
+        let taken = taken.min(u32::from(total));
         if self.branches.last().is_some_and(|last| last.line >= line) {
             self.branches_sorted = false;
         }
-        let mask = if taken >= 64 {
-            u64::MAX
+        let mask = if taken >= MASK_BITS {
+            u32::MAX
         } else {
-            (1u64 << taken) - 1
+            (1u32 << taken) - 1
         };
+        let extra = u16::try_from(taken.saturating_sub(MASK_BITS)).unwrap_or(u16::MAX);
         self.branches.push(BranchLine {
             line,
-            total,
             mask,
-            extra: taken.saturating_sub(64),
+            total,
+            extra,
         });
     }
 
     /// Records a function (hits add up over records).
-    pub(crate) fn add_function(&mut self, name: &str, hits: u64) {
-        match self.functions.get_mut(name) {
-            Some(h) => *h = h.saturating_add(hits),
-            None => {
-                self.functions.insert(name.to_owned(), hits);
-            }
-        }
+    pub(crate) fn add_function(&mut self, name: &[u8], hits: u64) {
+        self.add_function_key(function_key(name), hits);
+    }
+
+    fn add_function_key(&mut self, key: u64, hits: u64) {
+        let h = self.functions.entry(key).or_insert(0);
+        *h = h.saturating_add(hits);
     }
 
     fn merge(&mut self, other: &FileCoverage) -> u64 {
@@ -267,14 +309,17 @@ impl FileCoverage {
             self.branches.extend_from_slice(&other.branches);
             self.branches_sorted = false;
         }
-        for (name, hits) in &other.functions {
-            self.add_function(name, *hits);
+        for (&key, &hits) in &other.functions {
+            self.add_function_key(key, hits);
         }
         grown
     }
 
     fn sort_branches(&mut self) {
+        self.coverable.shrink_to_fit();
+        self.covered.shrink_to_fit();
         if self.branches_sorted {
+            self.branches.shrink_to_fit();
             return;
         }
         self.branches.sort_by_key(|b| b.line);
@@ -285,6 +330,7 @@ impl FileCoverage {
                 _ => merged.push(b),
             }
         }
+        merged.shrink_to_fit();
         self.branches = merged;
         self.branches_sorted = true;
     }
@@ -347,19 +393,7 @@ impl CoverageReport {
 
     /// Sums over all files.
     pub fn totals(&self) -> CoverageTotals {
-        let mut lines = Ratio::default();
-        let mut branches = Ratio::default();
-        let mut functions = Ratio::default();
-        for f in &self.files {
-            lines.add(f.lines());
-            branches.add(f.branches());
-            functions.add(f.functions());
-        }
-        CoverageTotals {
-            lines,
-            branches: (branches.coverable > 0).then_some(branches),
-            functions: (functions.coverable > 0).then_some(functions),
-        }
+        totals(&self.files)
     }
 
     /// Adds another report's files into this one.
@@ -380,33 +414,31 @@ impl CoverageReport {
         Ok(())
     }
 
-    /// Rebuilds the report with each file's path replaced by `map(path)` (files that map to
-    /// `None` are dropped; files that map to the same path are merged).
-    pub fn map_paths(self, mut map: impl FnMut(&str) -> Option<String>) -> CoverageReport {
-        let mut out = CoverageReport {
-            files: Vec::new(),
+    /// A view of the report under other paths: each file's path replaced by `map(path)`;
+    /// files that map to `None` are left out, files that map to the same path are merged
+    /// (only those are copied).
+    pub fn view(&self, mut map: impl FnMut(&str) -> Option<String>) -> CoverageView<'_> {
+        let mut view = CoverageView {
+            files: Vec::with_capacity(self.files.len()),
             index: HashMap::new(),
-            cells: 0,
-            ..self
         };
-        for mut file in self.files {
+        for file in &self.files {
             let Some(path) = map(&file.path) else {
                 continue;
             };
-            match out.index.get(&path) {
+            match view.index.get(&path) {
                 Some(&i) => {
-                    out.cells += out.files[i].merge(&file);
+                    let merged = view.files[i].1.to_mut();
+                    merged.merge(file);
+                    merged.sort_branches();
                 }
                 None => {
-                    out.cells += file.coverable.len() as u64 * 64;
-                    file.path = path.clone();
-                    out.index.insert(path, out.files.len());
-                    out.files.push(file);
+                    view.index.insert(path.clone(), view.files.len());
+                    view.files.push((path, Cow::Borrowed(file)));
                 }
             }
         }
-        out.finish();
-        out
+        view
     }
 
     /// Sorts and merges branch data; parsers call this once at the end.
@@ -445,6 +477,46 @@ impl CoverageReport {
         } else {
             self.more_diagnostics += 1;
         }
+    }
+}
+
+/// A coverage report seen under repository paths (see [`CoverageReport::view`]).
+#[derive(Debug, Clone)]
+pub struct CoverageView<'a> {
+    files: Vec<(String, Cow<'a, FileCoverage>)>,
+    index: HashMap<String, usize>,
+}
+
+impl CoverageView<'_> {
+    /// The file at repository path `path`.
+    pub fn file(&self, path: &str) -> Option<&FileCoverage> {
+        self.index.get(path).map(|&i| self.files[i].1.as_ref())
+    }
+
+    /// Repository paths and their coverage.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &FileCoverage)> {
+        self.files.iter().map(|(p, f)| (p.as_str(), f.as_ref()))
+    }
+
+    /// Sums over the files in view.
+    pub fn totals(&self) -> CoverageTotals {
+        totals(self.files.iter().map(|(_, f)| f.as_ref()))
+    }
+}
+
+fn totals<'a>(files: impl IntoIterator<Item = &'a FileCoverage>) -> CoverageTotals {
+    let mut lines = Ratio::default();
+    let mut branches = Ratio::default();
+    let mut functions = Ratio::default();
+    for f in files {
+        lines.add(f.lines());
+        branches.add(f.branches());
+        functions.add(f.functions());
+    }
+    CoverageTotals {
+        lines,
+        branches: (branches.coverable > 0).then_some(branches),
+        functions: (functions.coverable > 0).then_some(functions),
     }
 }
 

@@ -10,59 +10,67 @@ use super::coverage::{CoverageFormat, CoverageReport};
 use super::{Bounded, ReportError};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
-use std::io::Read;
+use std::io::BufRead;
 
-const CHUNK: usize = 1 << 20;
 const MAX_LINE: usize = 1 << 20;
 const FORMAT: &str = "LCOV";
 
 /// Parses an LCOV tracefile. `name` labels diagnostics.
+///
+/// Lines are read in place from the reader's own buffer (a `&[u8]` is read without any copy);
+/// only a line split across two buffer fills is copied, and a line over 1 MiB is skipped.
 pub fn parse_lcov(
     name: &str,
-    reader: impl Read,
+    reader: impl BufRead,
     limits: &Limits,
 ) -> Result<CoverageReport, ReportError> {
     let mut reader = Bounded::new(reader, limits.coverage_bytes);
+    let io = |e| ReportError::from_io(e, "coverage report", limits.coverage_bytes);
     let mut state = State::new(name, limits);
-    let mut buf = vec![0u8; CHUNK];
-    let mut filled = 0;
+    // The start of a line whose end is in a later buffer fill.
+    let mut carry: Vec<u8> = Vec::new();
     let mut skipping_long_line = false;
     loop {
-        let n = reader
-            .read(&mut buf[filled..])
-            .map_err(|e| ReportError::from_io(e, "coverage report", limits.coverage_bytes))?;
-        if n == 0 {
+        let buf = reader.fill_buf().map_err(io)?;
+        if buf.is_empty() {
             break;
         }
-        filled += n;
-        match memchr::memrchr(b'\n', &buf[..filled]) {
-            Some(last) => {
-                let mut start = 0;
-                if skipping_long_line {
-                    // The rest of an over-long line: drop it.
-                    start = memchr::memchr(b'\n', &buf[..filled]).map_or(filled, |i| i + 1);
+        let len = buf.len();
+        let Some(first_nl) = memchr::memchr(b'\n', buf) else {
+            if !skipping_long_line {
+                carry.extend_from_slice(buf);
+                if carry.len() > MAX_LINE {
                     state.line_no += 1;
-                    skipping_long_line = false;
-                }
-                if start <= last {
-                    state.block(&buf[start..=last])?;
-                }
-                buf.copy_within(last + 1..filled, 0);
-                filled -= last + 1;
-            }
-            None if filled >= MAX_LINE => {
-                if !skipping_long_line {
                     state.bad(format!("line longer than {MAX_LINE} bytes skipped"));
+                    carry.clear();
+                    skipping_long_line = true;
                 }
-                skipping_long_line = true;
-                filled = 0;
             }
-            None => {}
+            reader.consume(len);
+            continue;
+        };
+        let start = if skipping_long_line {
+            skipping_long_line = false;
+            first_nl + 1
+        } else if !carry.is_empty() {
+            carry.extend_from_slice(&buf[..first_nl]);
+            state.line_no += 1;
+            state.line(&carry)?;
+            carry.clear();
+            first_nl + 1
+        } else {
+            0
+        };
+        let last_nl = memchr::memrchr(b'\n', buf).unwrap_or(first_nl);
+        if start <= last_nl {
+            state.block(&buf[start..=last_nl])?;
         }
+        carry.extend_from_slice(&buf[last_nl + 1..]);
+        reader.consume(len);
     }
-    if filled > 0 && !skipping_long_line {
+    if !carry.is_empty() && !skipping_long_line {
         state.line_no += 1;
-        state.line(&buf[..filled])?;
+        state.line(&carry)?;
     }
     state.finish()
 }
@@ -105,14 +113,81 @@ impl<'a> State<'a> {
         }
     }
 
+    /// Reads complete lines. Runs of `DA:<n>,<n>` and numeric `BRDA:` lines, the bulk of any
+    /// report, go through [`State::data_run`]; anything else (and any line the fast path does
+    /// not fully understand) through [`State::line`].
     fn block(&mut self, block: &[u8]) -> Result<(), ReportError> {
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', block) {
+        let mut pos = 0;
+        while pos < block.len() {
+            if let Some(file) = self.current {
+                pos += self.data_run(file, &block[pos..])?;
+                if pos >= block.len() {
+                    break;
+                }
+            }
             self.line_no += 1;
-            self.line(&block[start..end])?;
-            start = end + 1;
+            let rest = &block[pos..];
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            self.line(&rest[..end])?;
+            pos += end + 1;
         }
         Ok(())
+    }
+
+    /// Reads consecutive well-formed `DA`/`BRDA` lines of the current record with the file,
+    /// counters and branch cursor held in locals; returns the bytes consumed (whole lines).
+    fn data_run(&mut self, file: usize, b: &[u8]) -> Result<usize, ReportError> {
+        let max_line = u64::from(self.max_line);
+        let (mut lines, mut hit, mut grown, mut pos, mut count) = (0u64, 0u64, 0u64, 0usize, 0u64);
+        let (mut branch_line, mut ordinal) = (self.branch_line, self.branch_ordinal);
+        let f = self.report.file_mut(file);
+        loop {
+            let rest = &b[pos..];
+            if let Some(tail) = rest.strip_prefix(b"DA:") {
+                let Some((line, nums, used)) = fast_numbers::<2>(tail) else {
+                    break;
+                };
+                if line == 0 || line > max_line {
+                    break;
+                }
+                let covered = nums[1] > 0;
+                grown += f.set_line(line as u32, covered);
+                lines += 1;
+                hit += u64::from(covered);
+                count += 1;
+                pos += 3 + used;
+            } else if let Some(tail) = rest.strip_prefix(b"BRDA:") {
+                let Some((line, nums, used)) = fast_numbers::<4>(tail) else {
+                    break;
+                };
+                if line == 0 || line > max_line {
+                    break;
+                }
+                let line = line as u32;
+                if line == branch_line {
+                    ordinal += 1;
+                } else {
+                    branch_line = line;
+                    ordinal = 0;
+                }
+                f.set_branch(line, ordinal, nums[3] > 0);
+                count += 1;
+                pos += 5 + used;
+            } else {
+                break;
+            }
+        }
+        self.branch_line = branch_line;
+        self.branch_ordinal = ordinal;
+        self.record.lines += lines;
+        self.record.hit += hit;
+        self.line_no += count;
+        if grown > 0 {
+            self.report
+                .grow(grown)
+                .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
+        }
+        Ok(pos)
     }
 
     fn bad(&mut self, message: String) {
@@ -121,6 +196,10 @@ impl<'a> State<'a> {
     }
 
     fn line(&mut self, raw: &[u8]) -> Result<(), ReportError> {
+        if raw.len() > MAX_LINE {
+            self.bad(format!("line longer than {MAX_LINE} bytes skipped"));
+            return Ok(());
+        }
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
         if let Some(rest) = line.strip_prefix(b"DA:") {
             return self.data_line(rest);
@@ -244,6 +323,11 @@ impl<'a> State<'a> {
             self.bad(format!("BRDA: line number {line} out of range"));
             return;
         }
+        self.branch_at(file, line, taken);
+    }
+
+    /// Records the next branch of `line` (branches are identified by their order on the line).
+    fn branch_at(&mut self, file: usize, line: u32, taken: bool) {
         if line == self.branch_line {
             self.branch_ordinal += 1;
         } else {
@@ -269,8 +353,9 @@ impl<'a> State<'a> {
             (Some(_), Some(tail)) if tail.first() == Some(&b',') => &tail[1..],
             _ => after,
         };
-        let name = String::from_utf8_lossy(name);
-        self.report.file_mut(file).add_function(&name, 0);
+        self.report
+            .file_mut(file)
+            .add_function(name.trim_ascii(), 0);
     }
 
     /// `FNDA:<hits>,<name>`, or with `indexed` the lcov-2 `FNA:<index>,<hits>,<name>`.
@@ -287,10 +372,10 @@ impl<'a> State<'a> {
         let parsed = memchr::memchr(b',', rest)
             .and_then(|i| Some((parse_hits(&rest[..i])?, &rest[i + 1..])));
         match parsed {
-            Some((hits, name)) => {
-                let name = String::from_utf8_lossy(name);
-                self.report.file_mut(file).add_function(&name, hits);
-            }
+            Some((hits, name)) => self
+                .report
+                .file_mut(file)
+                .add_function(name.trim_ascii(), hits),
             None => self.bad("malformed function hit line".into()),
         }
     }
@@ -307,6 +392,46 @@ impl<'a> State<'a> {
         self.report.finish();
         Ok(self.report)
     }
+}
+
+/// Reads `N` comma-separated unsigned numbers ending a line (`\n`, or `\r\n`); the last may
+/// be `-`, read as 0. Returns the first, all of them, and the bytes used including the
+/// newline; `None` for anything else (including numbers of more than 18 digits), which the
+/// general path then reads.
+#[inline(always)]
+fn fast_numbers<const N: usize>(b: &[u8]) -> Option<(u64, [u64; N], usize)> {
+    let mut nums = [0u64; N];
+    let mut i = 0;
+    for (k, slot) in nums.iter_mut().enumerate() {
+        let start = i;
+        if k == N - 1 && b.get(i) == Some(&b'-') {
+            i += 1;
+        } else {
+            let mut v: u64 = 0;
+            while i < b.len() {
+                let d = b[i].wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                v = v * 10 + u64::from(d);
+                i += 1;
+                if i - start > 18 {
+                    return None;
+                }
+            }
+            if i == start {
+                return None;
+            }
+            *slot = v;
+        }
+        let sep = if k + 1 == N { b'\n' } else { b',' };
+        match b.get(i) {
+            Some(&c) if c == sep => i += 1,
+            Some(b'\r') if k + 1 == N && b.get(i + 1) == Some(&b'\n') => i += 2,
+            _ => return None,
+        }
+    }
+    Some((nums[0], nums, i))
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {

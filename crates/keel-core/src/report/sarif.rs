@@ -341,15 +341,16 @@ impl<'a> RuleIndex<'a> {
 }
 
 #[derive(Deserialize)]
-struct Log {
-    runs: Option<Vec<Run>>,
+struct Log<'a> {
+    #[serde(borrow)]
+    runs: Option<Vec<Run<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct Run {
+struct Run<'a> {
     tool: Tool,
-    #[serde(default)]
-    results: Vec<Box<RawValue>>,
+    #[serde(default, borrow)]
+    results: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]

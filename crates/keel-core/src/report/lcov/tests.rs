@@ -1,6 +1,7 @@
 use super::*;
 use crate::report::coverage::{LineStatus, Ratio};
 use proptest::prelude::*;
+use std::io::Read;
 
 fn parse(text: &str) -> CoverageReport {
     parse_lcov("t.info", text.as_bytes(), &Limits::DEFAULT).unwrap()
@@ -58,7 +59,8 @@ fn coverage_py_lcov2_records_match_its_own_totals() {
 #[test]
 fn reading_a_byte_at_a_time_gives_the_same_report() {
     let text = include_str!("../../../../../tests/fixtures/covdemo/coverage.lcov");
-    let slow = parse_lcov("t", Trickle(text.as_bytes()), &Limits::DEFAULT).unwrap();
+    let reader = std::io::BufReader::with_capacity(1, Trickle(text.as_bytes()));
+    let slow = parse_lcov("t", reader, &Limits::DEFAULT).unwrap();
     assert_eq!(slow.totals(), parse(text).totals());
 }
 
@@ -150,6 +152,14 @@ fn an_over_long_line_is_skipped_with_a_note() {
 }
 
 proptest! {
+    #[test]
+    fn any_buffer_size_gives_the_same_report(cap in 1usize..64) {
+        let text = include_str!("../../../../../tests/fixtures/lcov/gcc-classic.info");
+        let reader = std::io::BufReader::with_capacity(cap, text.as_bytes());
+        let r = parse_lcov("t", reader, &Limits::DEFAULT).unwrap();
+        prop_assert_eq!(r.totals(), parse(text).totals());
+    }
+
     #[test]
     fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let _ = parse_lcov("fuzz", &bytes[..], &Limits::DEFAULT);
