@@ -8,11 +8,13 @@ use std::fmt::Write;
 pub struct Lcg(u64);
 
 impl Lcg {
+    /// A generator from a seed.
     pub fn new(seed: u64) -> Self {
         Lcg(seed)
     }
 
-    pub fn next(&mut self) -> u64 {
+    /// The next pseudo-random number (31 bits).
+    pub fn draw(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -38,23 +40,23 @@ pub fn lcov(files: usize, lines: usize) -> Vec<u8> {
             let _ = writeln!(s, "FN:{f},fn_{i}_{f}");
         }
         for f in (1..=lines).step_by(50) {
-            let _ = writeln!(s, "FNDA:{},fn_{i}_{f}", rng.next() % 4);
+            let _ = writeln!(s, "FNDA:{},fn_{i}_{f}", rng.draw() % 4);
         }
         for l in 1..=lines {
-            let hits = if rng.next() % 4 == 0 {
+            let hits = if rng.draw().is_multiple_of(4) {
                 0
             } else {
-                rng.next() % 30 + 1
+                rng.draw() % 30 + 1
             };
             let _ = writeln!(s, "DA:{l},{hits}");
             lf += 1;
             lh += usize::from(hits > 0);
-            if l % 5 == 0 {
+            if l.is_multiple_of(5) {
                 for b in 0..2 {
                     let taken = if hits == 0 {
                         "-".to_owned()
                     } else {
-                        (rng.next() % 3).to_string()
+                        (rng.draw() % 3).to_string()
                     };
                     let _ = writeln!(s, "BRDA:{l},0,{b},{taken}");
                     brf += 1;
@@ -80,9 +82,9 @@ pub fn cobertura(files: usize, lines: usize) -> Vec<u8> {
             i % 97
         );
         for l in 1..=lines {
-            let hits = u64::from(rng.next() % 4 != 0);
-            if l % 5 == 0 {
-                let taken = rng.next() % 3;
+            let hits = u64::from(!rng.draw().is_multiple_of(4));
+            if l.is_multiple_of(5) {
+                let taken = rng.draw() % 3;
                 let pct = taken * 50;
                 let _ = writeln!(
                     s,
@@ -120,8 +122,8 @@ pub fn sarif(results: usize) -> Vec<u8> {
         if i > 0 {
             s.push(',');
         }
-        let rule = rng.next() % 200;
-        let line = rng.next() % 2000 + 1;
+        let rule = rng.draw() % 200;
+        let line = rng.draw() % 2000 + 1;
         let _ = write!(
             s,
             "{{\"ruleId\":\"rule/{rule}\",\"ruleIndex\":{rule},\"level\":\"error\",\"message\":{{\"text\":\"Possible problem number {i} in a function that handles untrusted input from the request body\"}},\
@@ -129,7 +131,7 @@ pub fn sarif(results: usize) -> Vec<u8> {
              \"partialFingerprints\":{{\"primaryLocationLineHash\":\"{:016x}:1\",\"primaryLocationStartColumnFingerprint\":\"4\"}}}}",
             i % 97,
             i % 5000,
-            rng.next() ^ (i as u64)
+            rng.draw() ^ (i as u64)
         );
     }
     s.push_str("]}]}\n");
