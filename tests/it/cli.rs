@@ -80,42 +80,27 @@ fn a_broken_config_exits_2_with_file_line_and_column() {
 
 #[test]
 fn usage_and_input_errors_exit_2() {
-    let bad_flag = keel(&root(), &["check", "--no-such-flag"]);
-    assert_eq!(bad_flag.code, 2);
-    let missing = keel(
-        &root(),
-        &[
-            "check",
-            "--config",
-            "examples/keel.toml",
-            "--coverage",
-            "nope.lcov",
-        ],
-    );
-    assert_eq!(missing.code, 2);
-    assert!(
-        missing.stderr.contains("open nope.lcov"),
-        "{}",
-        missing.stderr
-    );
-    let no_config = keel(&root(), &["check", "--config", "absent.toml"]);
-    assert_eq!(no_config.code, 2);
-    let not_coverage = keel(
-        &root(),
-        &[
-            "check",
-            "--config",
-            "examples/keel.toml",
-            "--coverage",
-            "examples/event.json",
-        ],
-    );
-    assert_eq!(not_coverage.code, 2);
-    assert!(
-        not_coverage.stderr.contains("not a coverage report"),
-        "{}",
-        not_coverage.stderr
-    );
+    let cfg = ["check", "--config", "examples/keel.toml"];
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["check", "--no-such-flag"],
+            "unexpected argument '--no-such-flag'",
+        ),
+        (
+            &[&cfg[..], &["--coverage", "nope.lcov"]].concat(),
+            "open nope.lcov",
+        ),
+        (&["check", "--config", "absent.toml"], "open absent.toml"),
+        (
+            &[&cfg[..], &["--coverage", "examples/event.json"]].concat(),
+            "not a coverage report",
+        ),
+    ];
+    for (args, message) in cases {
+        let run = keel(&root(), args);
+        assert_eq!(run.code, 2, "{args:?}");
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+    }
 }
 
 #[test]
