@@ -301,3 +301,22 @@ fn every_flag_is_also_an_environment_variable() {
     let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(v["coverage"]["patch"]["coverable"], 19);
 }
+
+#[test]
+fn a_criterion_directory_yields_every_benchmark_named_by_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("keel.toml");
+    fs::write(
+        &config,
+        "[[performance.budget]]\nbenchmark = \"evaluate/*\"\nmax = \"10ms\"\n[[performance.budget]]\nbenchmark = \"parse/sarif_49MB\"\nmax = \"1s\"\n",
+    )
+    .unwrap();
+    let crit = fixture("bench/criterion");
+    let run = keel(&root(), &["check", "--config", config.to_str().unwrap(), "--bench", crit.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = v["performance"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    // The first from benchmark.json's full_id, the second (no benchmark.json) from its directories.
+    assert_eq!(names, ["evaluate/coverage/8000-files+50k-added-lines", "parse/sarif_49MB"]);
+    assert_eq!(run.code, 1, "the 39.5 ms evaluation is over its 10 ms budget");
+    assert_eq!(v["criteria"][1]["status"], "pass");
+}

@@ -142,14 +142,12 @@ fn line(
     name: &str,
     limits: &Limits,
 ) -> Result<(), ReportError> {
-    let mut number = None;
-    let mut hits = None;
-    let mut condition = None;
-    for a in e.attributes().with_checks(false).flatten() {
-        match a.key.0 {
-            "number" => number = a.value.trim().parse::<u32>().ok(),
-            "hits" => hits = parse_hits(&a.value),
-            "condition-coverage" => condition = parse_condition(&a.value),
+    let (mut number, mut hits, mut condition) = (None, None, None);
+    for (key, value) in raw_attributes(e.attributes_raw()) {
+        match key {
+            "number" => number = value.trim().parse::<u32>().ok(),
+            "hits" => hits = parse_hits(value),
+            "condition-coverage" => condition = parse_condition(value),
             _ => {}
         }
     }
@@ -181,6 +179,22 @@ fn line(
             .set_branch_counts(number, taken, total);
     }
     Ok(())
+}
+
+/// `key="value"` pairs of an element's raw attribute text, without unescaping: enough for
+/// `<line>`, whose values are numbers and `"50% (1/2)"`. Stops at the first malformed pair.
+fn raw_attributes(raw: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = raw;
+    std::iter::from_fn(move || {
+        let eq = rest.find('=')?;
+        let key = rest[..eq].trim();
+        let after = rest[eq + 1..].trim_start();
+        let quote = after.chars().next().filter(|q| *q == '"' || *q == '\'')?;
+        let end = after[1..].find(quote)?;
+        let value = &after[1..1 + end];
+        rest = &after[end + 2..];
+        Some((key, value))
+    })
 }
 
 fn parse_hits(value: &str) -> Option<u64> {

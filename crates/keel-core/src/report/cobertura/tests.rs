@@ -23,6 +23,23 @@ fn coverage_py_totals_equal_its_line_and_branch_rate() {
 }
 
 #[test]
+fn gcovr_totals_equal_its_summary_and_lcov_on_the_same_run() {
+    // gcovr 8.8 on the gcc run of tests/fixtures/lcov: 9 of 11 lines, 6 of 8 branches
+    // (the same numbers `lcov --summary` gives for gcc-classic.info); <line> elements carry
+    // <conditions> children here.
+    let r = parse(include_str!("../../../../../tests/fixtures/cobertura/gcovr.xml")).unwrap();
+    assert_eq!(r.totals().lines, Ratio::new(9, 11));
+    assert_eq!(r.totals().branches, Some(Ratio::new(6, 8)));
+    assert!(include_str!("../../../../../tests/fixtures/cobertura/gcovr.summary.txt").contains("TOTAL                                           11        9    81%"));
+}
+
+#[test]
+fn istanbul_nyc_cobertura_lines_match_its_summary() {
+    let r = parse(include_str!("../../../../../tests/fixtures/nyc/cobertura-coverage.xml")).unwrap();
+    assert_eq!(r.totals().lines, Ratio::new(5, 8));
+}
+
+#[test]
 fn lines_under_methods_are_not_counted_twice_and_classes_of_one_file_merge() {
     let xml = r#"<?xml version="1.0"?>
 <!DOCTYPE coverage SYSTEM "http://cobertura.sourceforge.net/xml/coverage-04.dtd">
@@ -82,7 +99,19 @@ fn reports_over_the_size_limit_are_refused() {
     assert!(matches!(err, ReportError::TooLarge { .. }), "{err}");
 }
 
+#[test]
+fn raw_attributes_read_both_quotes_and_stop_at_garbage() {
+    let got: Vec<_> = raw_attributes(r#" number="3"  hits = '2' condition-coverage="50% (1/2)" x"#).collect();
+    assert_eq!(got, vec![("number", "3"), ("hits", "2"), ("condition-coverage", "50% (1/2)")]);
+    assert_eq!(raw_attributes(r#"a="1" b=2 c="3""#).count(), 1);
+}
+
 proptest! {
+    #[test]
+    fn raw_attributes_never_panic(s in ".{0,60}") {
+        let _ = raw_attributes(&s).count();
+    }
+
     #[test]
     fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let _ = parse_cobertura("fuzz", &bytes[..], &Limits::DEFAULT);

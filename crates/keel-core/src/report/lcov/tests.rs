@@ -57,6 +57,14 @@ fn coverage_py_lcov2_records_match_its_own_totals() {
 }
 
 #[test]
+fn istanbul_nyc_records_match_its_text_summary() {
+    // nyc 17 text-summary: Lines 5/8, Branches 4/12, Functions 2/3.
+    let r = parse(include_str!("../../../../../tests/fixtures/nyc/lcov.info"));
+    let t = r.totals();
+    assert_eq!((t.lines, t.branches, t.functions), (Ratio::new(5, 8), Some(Ratio::new(4, 12)), Some(Ratio::new(2, 3))));
+}
+
+#[test]
 fn reading_a_byte_at_a_time_gives_the_same_report() {
     let text = include_str!("../../../../../tests/fixtures/covdemo/coverage.lcov");
     let reader = std::io::BufReader::with_capacity(1, Trickle(text.as_bytes()));
