@@ -312,11 +312,36 @@ fn a_criterion_directory_yields_every_benchmark_named_by_its_id() {
     )
     .unwrap();
     let crit = fixture("bench/criterion");
-    let run = keel(&root(), &["check", "--config", config.to_str().unwrap(), "--bench", crit.to_str().unwrap(), "--format", "json"]);
+    let run = keel(
+        &root(),
+        &[
+            "check",
+            "--config",
+            config.to_str().unwrap(),
+            "--bench",
+            crit.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let names: Vec<&str> = v["performance"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = v["performance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     // The first from benchmark.json's full_id, the second (no benchmark.json) from its directories.
-    assert_eq!(names, ["evaluate/coverage/8000-files+50k-added-lines", "parse/sarif_49MB"]);
-    assert_eq!(run.code, 1, "the 39.5 ms evaluation is over its 10 ms budget");
+    assert_eq!(
+        names,
+        [
+            "evaluate/coverage/8000-files+50k-added-lines",
+            "parse/sarif_49MB"
+        ]
+    );
+    assert_eq!(
+        run.code, 1,
+        "the 39.5 ms evaluation is over its 10 ms budget"
+    );
     assert_eq!(v["criteria"][1]["status"], "pass");
 }

@@ -184,16 +184,38 @@ fn line(
 /// `key="value"` pairs of an element's raw attribute text, without unescaping: enough for
 /// `<line>`, whose values are numbers and `"50% (1/2)"`. Stops at the first malformed pair.
 fn raw_attributes(raw: &str) -> impl Iterator<Item = (&str, &str)> {
-    let mut rest = raw;
+    let b = raw.as_bytes();
+    let mut i = 0;
+    let skip_space = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    // Every slice boundary sits next to an ASCII delimiter, so it is a char boundary.
     std::iter::from_fn(move || {
-        let eq = rest.find('=')?;
-        let key = rest[..eq].trim();
-        let after = rest[eq + 1..].trim_start();
-        let quote = after.chars().next().filter(|q| *q == '"' || *q == '\'')?;
-        let end = after[1..].find(quote)?;
-        let value = &after[1..1 + end];
-        rest = &after[end + 2..];
-        Some((key, value))
+        skip_space(&mut i);
+        let key_start = i;
+        while i < b.len() && b[i] != b'=' && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key_end = i;
+        skip_space(&mut i);
+        if key_start == key_end || b.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        skip_space(&mut i);
+        let quote = *b.get(i).filter(|q| **q == b'"' || **q == b'\'')?;
+        i += 1;
+        let value_start = i;
+        while i < b.len() && b[i] != quote {
+            i += 1;
+        }
+        if i >= b.len() {
+            return None;
+        }
+        i += 1;
+        Some((&raw[key_start..key_end], &raw[value_start..i - 1]))
     })
 }
 

@@ -75,15 +75,26 @@ fn criterion_estimates_prefer_the_slope_and_take_the_name_given() {
 
 #[test]
 fn real_criterion_output_uses_the_slope_in_linear_mode_and_the_mean_in_flat_mode() {
-    let linear = include_str!("../../../../../tests/fixtures/bench/criterion/evaluate/coverage_8000-files+50k-added-lines/new/estimates.json");
-    let flat = include_str!("../../../../../tests/fixtures/bench/criterion/parse/sarif_49MB/new/estimates.json");
+    let linear = include_str!(
+        "../../../../../tests/fixtures/bench/criterion/evaluate/coverage_8000-files+50k-added-lines/new/estimates.json"
+    );
+    let flat = include_str!(
+        "../../../../../tests/fixtures/bench/criterion/parse/sarif_49MB/new/estimates.json"
+    );
     for (text, key) in [(linear, "slope"), (flat, "mean")] {
         let raw: serde_json::Value = serde_json::from_str(text).unwrap();
         let (format, ms) = parse(text);
         assert_eq!(format, BenchFormat::Criterion);
-        assert_eq!(ms[0].value, raw[key]["point_estimate"].as_f64().unwrap(), "{key}");
+        assert_eq!(
+            ms[0].value,
+            raw[key]["point_estimate"].as_f64().unwrap(),
+            "{key}"
+        );
         let ci = &raw[key]["confidence_interval"];
-        assert_eq!(ms[0].interval.unwrap().lower, ci["lower_bound"].as_f64().unwrap());
+        assert_eq!(
+            ms[0].interval.unwrap().lower,
+            ci["lower_bound"].as_f64().unwrap()
+        );
     }
 }
 

@@ -27,15 +27,24 @@ fn gcovr_totals_equal_its_summary_and_lcov_on_the_same_run() {
     // gcovr 8.8 on the gcc run of tests/fixtures/lcov: 9 of 11 lines, 6 of 8 branches
     // (the same numbers `lcov --summary` gives for gcc-classic.info); <line> elements carry
     // <conditions> children here.
-    let r = parse(include_str!("../../../../../tests/fixtures/cobertura/gcovr.xml")).unwrap();
+    let r = parse(include_str!(
+        "../../../../../tests/fixtures/cobertura/gcovr.xml"
+    ))
+    .unwrap();
     assert_eq!(r.totals().lines, Ratio::new(9, 11));
     assert_eq!(r.totals().branches, Some(Ratio::new(6, 8)));
-    assert!(include_str!("../../../../../tests/fixtures/cobertura/gcovr.summary.txt").contains("TOTAL                                           11        9    81%"));
+    assert!(
+        include_str!("../../../../../tests/fixtures/cobertura/gcovr.summary.txt")
+            .contains("TOTAL                                           11        9    81%")
+    );
 }
 
 #[test]
 fn istanbul_nyc_cobertura_lines_match_its_summary() {
-    let r = parse(include_str!("../../../../../tests/fixtures/nyc/cobertura-coverage.xml")).unwrap();
+    let r = parse(include_str!(
+        "../../../../../tests/fixtures/nyc/cobertura-coverage.xml"
+    ))
+    .unwrap();
     assert_eq!(r.totals().lines, Ratio::new(5, 8));
 }
 
@@ -101,8 +110,16 @@ fn reports_over_the_size_limit_are_refused() {
 
 #[test]
 fn raw_attributes_read_both_quotes_and_stop_at_garbage() {
-    let got: Vec<_> = raw_attributes(r#" number="3"  hits = '2' condition-coverage="50% (1/2)" x"#).collect();
-    assert_eq!(got, vec![("number", "3"), ("hits", "2"), ("condition-coverage", "50% (1/2)")]);
+    let got: Vec<_> =
+        raw_attributes(r#" number="3"  hits = '2' condition-coverage="50% (1/2)" x"#).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("number", "3"),
+            ("hits", "2"),
+            ("condition-coverage", "50% (1/2)")
+        ]
+    );
     assert_eq!(raw_attributes(r#"a="1" b=2 c="3""#).count(), 1);
 }
 

@@ -61,7 +61,14 @@ fn istanbul_nyc_records_match_its_text_summary() {
     // nyc 17 text-summary: Lines 5/8, Branches 4/12, Functions 2/3.
     let r = parse(include_str!("../../../../../tests/fixtures/nyc/lcov.info"));
     let t = r.totals();
-    assert_eq!((t.lines, t.branches, t.functions), (Ratio::new(5, 8), Some(Ratio::new(4, 12)), Some(Ratio::new(2, 3))));
+    assert_eq!(
+        (t.lines, t.branches, t.functions),
+        (
+            Ratio::new(5, 8),
+            Some(Ratio::new(4, 12)),
+            Some(Ratio::new(2, 3))
+        )
+    );
 }
 
 #[test]
