@@ -2,5 +2,7 @@
 
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
-// Test helpers: running the binary, temporary repositories.
+// The durable job queue on SQLite and PostgreSQL.
+mod queue;
+// Test helpers: running the binary, temporary repositories, test databases.
 mod support;

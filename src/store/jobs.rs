@@ -1,0 +1,320 @@
+//! The durable job queue: enqueue (deduplicated), claim with a lease, complete, retry, bury.
+//!
+//! A claimed job carries its `attempts` count, which doubles as a fencing token: a worker whose
+//! lease expired and whose job was claimed again cannot complete or retry it any more. Jobs
+//! with the same `serial_key` never run at the same time (a partial unique index backs this).
+
+use super::{Store, on_pool};
+use anyhow::Context;
+use sqlx::Row;
+
+/// A job to enqueue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// What kind of job (`webhook`, `weekly_summary`, …).
+    pub kind: String,
+    /// GitHub's `X-GitHub-Delivery`: a second job with the same id is a no-op.
+    pub delivery_id: Option<String>,
+    /// Any other idempotency key (e.g. one weekly summary per slot).
+    pub dedupe_key: Option<String>,
+    /// Jobs with the same key run one at a time (e.g. `owner/repo#12`).
+    pub serial_key: Option<String>,
+    /// The job's input (for webhooks: the event name and the raw body).
+    pub payload: Vec<u8>,
+    /// Earliest time to run, unix ms.
+    pub run_at: i64,
+}
+
+/// Whether an enqueue stored a new job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Stored.
+    Inserted,
+    /// A job with the same delivery id or dedupe key already exists; nothing changed.
+    Duplicate,
+}
+
+/// A job claimed by a worker, with the lease it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    /// Row id.
+    pub id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Input.
+    pub payload: Vec<u8>,
+    /// Claims so far, this one included; the fencing token for complete/retry/bury.
+    pub attempts: i32,
+    /// Delivery id, for webhook jobs.
+    pub delivery_id: Option<String>,
+    /// Serial key.
+    pub serial_key: Option<String>,
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Waiting for `run_at`.
+    Queued,
+    /// Claimed; `locked_until` is the lease.
+    Running,
+    /// Finished.
+    Done,
+    /// Gave up after too many attempts (dead letter); `last_error` says why.
+    Dead,
+}
+
+impl JobState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+        }
+    }
+
+    fn parse(s: &str) -> anyhow::Result<JobState> {
+        Ok(match s {
+            "queued" => JobState::Queued,
+            "running" => JobState::Running,
+            "done" => JobState::Done,
+            "dead" => JobState::Dead,
+            other => anyhow::bail!("unknown job state `{other}` in the database"),
+        })
+    }
+}
+
+/// A job as `keel jobs` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRow {
+    /// Row id.
+    pub id: i64,
+    /// Kind.
+    pub kind: String,
+    /// State.
+    pub state: JobState,
+    /// Claims so far.
+    pub attempts: i32,
+    /// Delivery id.
+    pub delivery_id: Option<String>,
+    /// Serial key.
+    pub serial_key: Option<String>,
+    /// Earliest next run, unix ms.
+    pub run_at: i64,
+    /// The last failure.
+    pub last_error: Option<String>,
+}
+
+/// Jobs per state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobCounts {
+    /// Waiting.
+    pub queued: i64,
+    /// Claimed.
+    pub running: i64,
+    /// Finished.
+    pub done: i64,
+    /// Dead letters.
+    pub dead: i64,
+}
+
+const INSERT: &str = "INSERT INTO jobs (kind, delivery_id, dedupe_key, serial_key, payload, run_at, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING";
+
+/// The oldest runnable job whose serial key has no live running job: queued and due, or
+/// running with an expired lease (its worker died). Parameters: $1 lease end, $2 now.
+const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2 \
+     WHERE id = (SELECT j.id FROM jobs j \
+        WHERE ((j.state = 'queued' AND j.run_at <= $2) OR (j.state = 'running' AND j.locked_until <= $2)) \
+          AND (j.serial_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.serial_key = j.serial_key \
+               AND r.id <> j.id AND r.state = 'running' AND r.locked_until > $2)) \
+        ORDER BY j.run_at, j.id LIMIT 1) \
+     RETURNING id, kind, payload, attempts, delivery_id, serial_key";
+
+/// As [`CLAIM_SQLITE`], skipping rows other workers are claiming right now.
+const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2 \
+     WHERE id = (SELECT j.id FROM jobs j \
+        WHERE ((j.state = 'queued' AND j.run_at <= $2) OR (j.state = 'running' AND j.locked_until <= $2)) \
+          AND (j.serial_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.serial_key = j.serial_key \
+               AND r.id <> j.id AND r.state = 'running' AND r.locked_until > $2)) \
+        ORDER BY j.run_at, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, kind, payload, attempts, delivery_id, serial_key";
+
+const COMPLETE: &str = "UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL, updated_at = $1 \
+     WHERE id = $2 AND attempts = $3 AND state = 'running'";
+const RETRY: &str = "UPDATE jobs SET state = 'queued', locked_until = NULL, run_at = $1, last_error = $2, updated_at = $3 \
+     WHERE id = $4 AND attempts = $5 AND state = 'running'";
+const BURY: &str = "UPDATE jobs SET state = 'dead', locked_until = NULL, last_error = $1, updated_at = $2 \
+     WHERE id = $3 AND attempts = $4 AND state = 'running'";
+const REQUEUE_DEAD: &str = "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1 \
+     WHERE id = $2 AND state = 'dead'";
+const COUNTS: &str = "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state";
+
+impl Store {
+    /// Stores one job; a duplicate delivery id or dedupe key changes nothing.
+    pub async fn enqueue(&self, job: &NewJob, now: i64) -> anyhow::Result<Enqueued> {
+        Ok(self.enqueue_batch(std::slice::from_ref(job), now).await?[0])
+    }
+
+    /// Stores several jobs in one transaction: one commit (one fsync) for all of them. This is
+    /// how concurrent webhook deliveries share a commit (group commit).
+    pub async fn enqueue_batch(&self, jobs: &[NewJob], now: i64) -> anyhow::Result<Vec<Enqueued>> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await.context("begin enqueue")?;
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let done = sqlx::query(INSERT)
+                    .bind(&job.kind)
+                    .bind(&job.delivery_id)
+                    .bind(&job.dedupe_key)
+                    .bind(&job.serial_key)
+                    .bind(&job.payload)
+                    .bind(job.run_at)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .context("insert job")?;
+                out.push(if done.rows_affected() == 1 { Enqueued::Inserted } else { Enqueued::Duplicate });
+            }
+            tx.commit().await.context("commit enqueue")?;
+            Ok(out)
+        })
+    }
+
+    /// Claims the oldest runnable job for `lease_ms`, or `None` when nothing can run now.
+    pub async fn claim(&self, now: i64, lease_ms: i64) -> anyhow::Result<Option<ClaimedJob>> {
+        let sql = match self {
+            Store::Sqlite(_) => CLAIM_SQLITE,
+            Store::Postgres(_) => CLAIM_POSTGRES,
+        };
+        on_pool!(self, pool => {
+            match sqlx::query(sql).bind(now + lease_ms).bind(now).fetch_optional(pool).await {
+                Ok(None) => Ok(None),
+                Ok(Some(row)) => Ok(Some(ClaimedJob {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    payload: row.try_get("payload")?,
+                    attempts: row.try_get("attempts")?,
+                    delivery_id: row.try_get("delivery_id")?,
+                    serial_key: row.try_get("serial_key")?,
+                })),
+                // Another worker claimed a job with the same serial key at the same moment.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+                Err(e) => Err(anyhow::Error::new(e).context("claim a job")),
+            }
+        })
+    }
+
+    /// Marks a claimed job done. `false` when the lease was lost (another worker has it now).
+    pub async fn complete(&self, job: &ClaimedJob, now: i64) -> anyhow::Result<bool> {
+        on_pool!(self, pool => {
+            let r = sqlx::query(COMPLETE).bind(now).bind(job.id).bind(job.attempts).execute(pool).await;
+            Ok(r.context("complete a job")?.rows_affected() == 1)
+        })
+    }
+
+    /// Puts a claimed job back in the queue to run at `run_at`, keeping `error`.
+    pub async fn retry_later(
+        &self,
+        job: &ClaimedJob,
+        run_at: i64,
+        error: &str,
+        now: i64,
+    ) -> anyhow::Result<bool> {
+        on_pool!(self, pool => {
+            let r = sqlx::query(RETRY)
+                .bind(run_at)
+                .bind(error)
+                .bind(now)
+                .bind(job.id)
+                .bind(job.attempts)
+                .execute(pool)
+                .await;
+            Ok(r.context("reschedule a job")?.rows_affected() == 1)
+        })
+    }
+
+    /// Gives up on a claimed job (dead letter), keeping `error`.
+    pub async fn bury(&self, job: &ClaimedJob, error: &str, now: i64) -> anyhow::Result<bool> {
+        on_pool!(self, pool => {
+            let r = sqlx::query(BURY).bind(error).bind(now).bind(job.id).bind(job.attempts).execute(pool).await;
+            Ok(r.context("bury a job")?.rows_affected() == 1)
+        })
+    }
+
+    /// Queues a dead job again with a fresh attempt count (`keel jobs retry`).
+    pub async fn requeue_dead(&self, id: i64, now: i64) -> anyhow::Result<bool> {
+        on_pool!(self, pool => {
+            let r = sqlx::query(REQUEUE_DEAD).bind(now).bind(id).execute(pool).await;
+            Ok(r.context("requeue a dead job")?.rows_affected() == 1)
+        })
+    }
+
+    /// Jobs, newest first, optionally in one state.
+    pub async fn list_jobs(
+        &self,
+        state: Option<JobState>,
+        limit: i64,
+    ) -> anyhow::Result<Vec<JobRow>> {
+        const ALL: &str = "SELECT id, kind, state, attempts, delivery_id, serial_key, run_at, last_error FROM jobs ORDER BY id DESC LIMIT $1";
+        const IN_STATE: &str = "SELECT id, kind, state, attempts, delivery_id, serial_key, run_at, last_error FROM jobs WHERE state = $1 ORDER BY id DESC LIMIT $2";
+        on_pool!(self, pool => {
+            let rows = match state {
+                None => sqlx::query(ALL).bind(limit).fetch_all(pool).await,
+                Some(s) => sqlx::query(IN_STATE).bind(s.as_str()).bind(limit).fetch_all(pool).await,
+            }
+            .context("list jobs")?;
+            rows.iter().map(|row| job_row!(row)).collect()
+        })
+    }
+
+    /// One job.
+    pub async fn job(&self, id: i64) -> anyhow::Result<Option<JobRow>> {
+        const ONE: &str = "SELECT id, kind, state, attempts, delivery_id, serial_key, run_at, last_error FROM jobs WHERE id = $1";
+        on_pool!(self, pool => {
+            let row = sqlx::query(ONE).bind(id).fetch_optional(pool).await.context("read a job")?;
+            row.as_ref().map(|row| job_row!(row)).transpose()
+        })
+    }
+
+    /// Jobs per state (queue depth for `/metrics`).
+    pub async fn job_counts(&self) -> anyhow::Result<JobCounts> {
+        on_pool!(self, pool => {
+            let rows = sqlx::query(COUNTS).fetch_all(pool).await.context("count jobs")?;
+            let mut counts = JobCounts::default();
+            for row in rows {
+                let n: i64 = row.try_get("n")?;
+                let state: String = row.try_get("state")?;
+                match JobState::parse(&state)? {
+                    JobState::Queued => counts.queued = n,
+                    JobState::Running => counts.running = n,
+                    JobState::Done => counts.done = n,
+                    JobState::Dead => counts.dead = n,
+                }
+            }
+            Ok(counts)
+        })
+    }
+}
+
+/// Decodes a `JobRow` from a row of either backend.
+macro_rules! job_row {
+    ($row:expr) => {
+        (|| -> anyhow::Result<JobRow> {
+            let state: String = $row.try_get("state")?;
+            Ok(JobRow {
+                id: $row.try_get("id")?,
+                kind: $row.try_get("kind")?,
+                state: JobState::parse(&state)?,
+                attempts: $row.try_get("attempts")?,
+                delivery_id: $row.try_get("delivery_id")?,
+                serial_key: $row.try_get("serial_key")?,
+                run_at: $row.try_get("run_at")?,
+                last_error: $row.try_get("last_error")?,
+            })
+        })()
+    };
+}
+use job_row;

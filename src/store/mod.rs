@@ -1,0 +1,129 @@
+//! Keel's storage: SQLite (the embedded default) or PostgreSQL (shared by several replicas),
+//! behind one [`Store`]. Every SQL statement lives in this module tree; the rest of the shell
+//! calls methods.
+//!
+//! SQL is portable where it can be; where the dialects differ (row locking) each backend has
+//! its own constant. Times are unix milliseconds handed in by the caller, so tests control them.
+
+mod jobs;
+
+pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, NewJob};
+
+use anyhow::{Context, bail};
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A connection pool to one of the two backends.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// SQLite in WAL mode with `synchronous = FULL`: an acknowledged write survives a crash.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever backend `$store` is (the body is compiled once
+/// per backend, so it may use backend-specific types).
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` — created if missing — or `postgres://…`) and
+    /// brings the schema up to date.
+    pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        let store = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .context("DATABASE_URL is not a valid SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .context("open the SQLite database")?;
+            Store::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await
+                .context("connect to PostgreSQL")?;
+            Store::Postgres(pool)
+        } else {
+            bail!("DATABASE_URL must start with sqlite: or postgres:");
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the schema migrations that have not run yet (idempotent).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Store::Sqlite(pool) => migrator(SQLITE_MIGRATIONS).run(pool).await,
+            Store::Postgres(pool) => migrator(POSTGRES_MIGRATIONS).run(pool).await,
+        }
+        .context("migrate the database schema")
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
+            .context("the database does not answer")
+    }
+
+    /// The backend's name, for logs and metrics.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[(
+    "jobs",
+    include_str!("../../migrations/sqlite/0001_jobs.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[(
+    "jobs",
+    include_str!("../../migrations/postgres/0001_jobs.sql"),
+)];
+
+fn migrator(migrations: &'static [(&'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        migrations
+            .iter()
+            .zip(1..)
+            .map(|(&(name, sql), version)| {
+                Migration::new(
+                    version,
+                    name.into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}

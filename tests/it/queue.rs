@@ -1,0 +1,221 @@
+//! The durable job queue, on every backend: dedupe, leases, serial keys, retries, dead letters.
+
+use crate::support::db::backends;
+use keel::store::{Enqueued, JobState, NewJob};
+
+fn job(delivery: &str, serial: Option<&str>, run_at: i64) -> NewJob {
+    NewJob {
+        kind: "webhook".into(),
+        delivery_id: Some(delivery.into()),
+        dedupe_key: None,
+        serial_key: serial.map(Into::into),
+        payload: format!("payload of {delivery}").into_bytes(),
+        run_at,
+    }
+}
+
+const LEASE: i64 = 30_000;
+
+#[tokio::test]
+async fn a_duplicate_delivery_id_is_stored_once() {
+    for db in backends().await {
+        let s = &db.store;
+        assert_eq!(
+            s.enqueue(&job("d-1", None, 0), 0).await.unwrap(),
+            Enqueued::Inserted
+        );
+        assert_eq!(
+            s.enqueue(&job("d-1", None, 0), 5).await.unwrap(),
+            Enqueued::Duplicate,
+            "{}",
+            db.backend
+        );
+        let batch = [
+            job("d-2", None, 0),
+            job("d-1", None, 0),
+            job("d-2", None, 0),
+            job("d-3", None, 0),
+        ];
+        let got = s.enqueue_batch(&batch, 10).await.unwrap();
+        assert_eq!(
+            got,
+            [
+                Enqueued::Inserted,
+                Enqueued::Duplicate,
+                Enqueued::Duplicate,
+                Enqueued::Inserted
+            ]
+        );
+        assert_eq!(s.job_counts().await.unwrap().queued, 3, "{}", db.backend);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn jobs_are_claimed_oldest_first_and_not_before_their_time() {
+    for db in backends().await {
+        let s = &db.store;
+        s.enqueue(&job("late", None, 1_000), 0).await.unwrap();
+        s.enqueue(&job("early", None, 0), 0).await.unwrap();
+        let first = s.claim(0, LEASE).await.unwrap().unwrap();
+        assert_eq!(
+            (first.delivery_id.as_deref(), first.attempts),
+            (Some("early"), 1)
+        );
+        assert_eq!(first.payload, b"payload of early");
+        assert!(
+            s.claim(999, LEASE).await.unwrap().is_none(),
+            "{}: `late` is not due",
+            db.backend
+        );
+        assert_eq!(
+            s.claim(1_000, LEASE)
+                .await
+                .unwrap()
+                .unwrap()
+                .delivery_id
+                .as_deref(),
+            Some("late")
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_claimed_again_when_its_lease_expires() {
+    for db in backends().await {
+        let s = &db.store;
+        s.enqueue(&job("d", None, 0), 0).await.unwrap();
+        let dead_worker = s.claim(0, LEASE).await.unwrap().unwrap();
+        assert!(
+            s.claim(LEASE - 1, LEASE).await.unwrap().is_none(),
+            "{}: lease still held",
+            db.backend
+        );
+        let second = s.claim(LEASE, LEASE).await.unwrap().unwrap();
+        assert_eq!((second.id, second.attempts), (dead_worker.id, 2));
+        assert!(
+            !s.complete(&dead_worker, LEASE + 1).await.unwrap(),
+            "{}: a lost lease cannot complete",
+            db.backend
+        );
+        assert!(s.complete(&second, LEASE + 2).await.unwrap());
+        let counts = s.job_counts().await.unwrap();
+        assert_eq!((counts.done, counts.running, counts.queued), (1, 0, 0));
+        assert!(
+            s.claim(10 * LEASE, LEASE).await.unwrap().is_none(),
+            "done jobs are never claimed"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn jobs_with_the_same_serial_key_never_run_at_once() {
+    for db in backends().await {
+        let s = &db.store;
+        s.enqueue(&job("pr1-a", Some("o/r#1"), 0), 0).await.unwrap();
+        s.enqueue(&job("pr1-b", Some("o/r#1"), 0), 0).await.unwrap();
+        s.enqueue(&job("pr2-a", Some("o/r#2"), 0), 0).await.unwrap();
+        let a = s.claim(0, LEASE).await.unwrap().unwrap();
+        let other = s.claim(0, LEASE).await.unwrap().unwrap();
+        assert_eq!(
+            (a.delivery_id.as_deref(), other.delivery_id.as_deref()),
+            (Some("pr1-a"), Some("pr2-a")),
+            "{}: pr1-b waits for pr1-a",
+            db.backend
+        );
+        assert!(s.claim(1, LEASE).await.unwrap().is_none());
+        s.complete(&a, 2).await.unwrap();
+        assert_eq!(
+            s.claim(3, LEASE)
+                .await
+                .unwrap()
+                .unwrap()
+                .delivery_id
+                .as_deref(),
+            Some("pr1-b")
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn failed_jobs_retry_later_then_go_to_the_dead_letters_and_can_be_requeued() {
+    for db in backends().await {
+        let s = &db.store;
+        s.enqueue(&job("d", None, 0), 0).await.unwrap();
+        let first = s.claim(0, LEASE).await.unwrap().unwrap();
+        assert!(
+            s.retry_later(&first, 5_000, "GitHub answered 502", 1)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.claim(4_999, LEASE).await.unwrap().is_none(),
+            "{}: backoff respected",
+            db.backend
+        );
+        let second = s.claim(5_000, LEASE).await.unwrap().unwrap();
+        assert_eq!(second.attempts, 2);
+        assert!(
+            s.bury(&second, "GitHub answered 502 five times", 5_001)
+                .await
+                .unwrap()
+        );
+        let dead = s.list_jobs(Some(JobState::Dead), 10).await.unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(
+            dead[0].last_error.as_deref(),
+            Some("GitHub answered 502 five times")
+        );
+        assert!(
+            s.claim(1_000_000, LEASE).await.unwrap().is_none(),
+            "dead letters stay put"
+        );
+        assert!(s.requeue_dead(dead[0].id, 6_000).await.unwrap());
+        let again = s.claim(6_000, LEASE).await.unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (dead[0].id, 1));
+        assert_eq!(
+            s.job(again.id).await.unwrap().unwrap().state,
+            JobState::Running
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_workers_never_claim_the_same_job() {
+    for db in backends().await {
+        let s = &db.store;
+        let jobs: Vec<NewJob> = (0..40)
+            .map(|i| job(&format!("d-{i}"), Some(&format!("o/r#{i}")), 0))
+            .collect();
+        s.enqueue_batch(&jobs, 0).await.unwrap();
+        let mut workers = Vec::new();
+        for _ in 0..4 {
+            let s = s.clone();
+            workers.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while let Some(j) = s.claim(1, LEASE).await.unwrap() {
+                    mine.push(j.id);
+                }
+                mine
+            }));
+        }
+        let mut all = Vec::new();
+        for w in workers {
+            all.extend(w.await.unwrap());
+        }
+        all.sort_unstable();
+        let before = all.len();
+        all.dedup();
+        assert_eq!(
+            (before, all.len()),
+            (40, 40),
+            "{}: every job claimed exactly once",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
