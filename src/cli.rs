@@ -27,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate a change against the definition of done, from files on disk.
     Check(Box<CheckArgs>),
+    /// Run the GitHub App server: receive, verify and durably store webhook deliveries.
+    Serve(Box<crate::settings::ServeArgs>),
     /// Validate the config, or print its JSON Schema.
     Config {
         /// What to do with the config.
@@ -110,6 +112,22 @@ pub struct CheckArgs {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => crate::check::run(&args),
+        Command::Serve(args) => {
+            let settings = match crate::settings::Settings::from_args(*args) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(EXIT_ERROR));
+                }
+            };
+            crate::serve::init_tracing();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("start the runtime")?;
+            runtime.block_on(crate::serve::serve(settings))?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
         Command::Config {
             command: ConfigCommand::Validate { path },
         } => {

@@ -3,5 +3,9 @@
 
 pub mod check;
 pub mod cli;
+pub mod github;
 pub mod inputs;
+pub mod serve;
+pub mod server;
+pub mod settings;
 pub mod store;

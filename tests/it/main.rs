@@ -4,5 +4,9 @@
 mod cli;
 // The durable job queue on SQLite and PostgreSQL.
 mod queue;
-// Test helpers: running the binary, temporary repositories, test databases.
+// `keel serve` as a process: settings, a real socket, graceful shutdown.
+mod serve;
+// Webhook intake: signatures, limits, headers, payloads, redeliveries, metrics.
+mod webhook;
+// Test helpers: running the binary, temporary repositories, test databases, signed webhooks.
 mod support;

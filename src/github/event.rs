@@ -1,0 +1,392 @@
+//! Webhook payloads → [`Event`], Keel's own small model of the events it acts on.
+//!
+//! Structs are lenient (optional fields, unknown fields ignored, unknown actions allowed), so a
+//! field or action GitHub adds later never breaks parsing. Events and actions Keel does not act
+//! on parse to [`Parsed::Ignored`]; a body that is not the JSON an event needs is an
+//! [`EventError`].
+
+use super::{CommitSha, InstallationId, PrNumber, RepoName};
+use serde::Deserialize;
+
+/// Something Keel acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A pull request was opened, pushed to, reopened, edited or marked ready.
+    PullRequest {
+        /// GitHub's action name.
+        action: String,
+        /// The installation the delivery came through.
+        installation: Option<InstallationId>,
+        /// The base repository.
+        repo: RepoName,
+        /// The pull request.
+        pr: PullRequestInfo,
+    },
+    /// Someone asked to run the checks of a commit again (`check_suite`/`check_run` rerequested).
+    ChecksRerequested {
+        /// Installation.
+        installation: Option<InstallationId>,
+        /// Repository.
+        repo: RepoName,
+        /// The commit.
+        head_sha: CommitSha,
+        /// Pull requests of that commit (empty for forks).
+        pull_requests: Vec<PrNumber>,
+    },
+    /// A merge queue wants checks on a merge group commit.
+    MergeGroup {
+        /// Installation.
+        installation: Option<InstallationId>,
+        /// Repository.
+        repo: RepoName,
+        /// The merge group's commit.
+        head_sha: CommitSha,
+        /// The commit it is based on.
+        base_sha: CommitSha,
+    },
+    /// A workflow run finished: its artifacts may hold the reports.
+    WorkflowRunCompleted {
+        /// Installation.
+        installation: Option<InstallationId>,
+        /// Repository.
+        repo: RepoName,
+        /// Run id (for its artifacts).
+        run_id: u64,
+        /// The commit it ran on.
+        head_sha: CommitSha,
+        /// Its branch.
+        head_branch: Option<String>,
+        /// Pull requests it ran for (empty for forks).
+        pull_requests: Vec<PrNumber>,
+    },
+    /// Commits were pushed to a branch.
+    Push {
+        /// Installation.
+        installation: Option<InstallationId>,
+        /// Repository.
+        repo: RepoName,
+        /// `refs/heads/main`.
+        git_ref: String,
+        /// The new head.
+        after: CommitSha,
+        /// The repository's default branch.
+        default_branch: Option<String>,
+    },
+    /// The App was installed, removed, or its repositories changed.
+    Installation {
+        /// GitHub's action name.
+        action: String,
+        /// Installation.
+        installation: InstallationId,
+        /// Repositories added (or, on `created`, all of them).
+        added: Vec<RepoName>,
+        /// Repositories removed.
+        removed: Vec<RepoName>,
+    },
+}
+
+/// The parts of a pull request Keel reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequestInfo {
+    /// Number.
+    pub number: PrNumber,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub body: String,
+    /// Head commit.
+    pub head_sha: CommitSha,
+    /// Head branch name.
+    pub head_ref: String,
+    /// The repository the head lives in (a fork's name for fork pull requests).
+    pub head_repo: Option<RepoName>,
+    /// Base commit.
+    pub base_sha: CommitSha,
+    /// Base branch name.
+    pub base_ref: String,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Draft.
+    pub draft: bool,
+}
+
+impl Event {
+    /// Jobs with the same key never run at the same time: one pull request, one commit, one
+    /// repository's branch, or one installation.
+    pub fn serial_key(&self) -> String {
+        match self {
+            Event::PullRequest { repo, pr, .. } => format!("{repo}#{}", pr.number),
+            Event::ChecksRerequested { repo, head_sha, .. }
+            | Event::MergeGroup { repo, head_sha, .. }
+            | Event::WorkflowRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
+            Event::Push { repo, git_ref, .. } => format!("{repo}:{git_ref}"),
+            Event::Installation { installation, .. } => format!("installation:{installation}"),
+        }
+    }
+}
+
+/// What a delivery turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// An event Keel acts on.
+    Event(Box<Event>),
+    /// Valid, but nothing for Keel to do; the reason is logged and counted.
+    Ignored(String),
+}
+
+/// The body is not the payload its event needs.
+#[derive(Debug, thiserror::Error)]
+#[error("malformed `{event}` payload: {source}")]
+pub struct EventError {
+    event: String,
+    source: serde_json::Error,
+}
+
+/// Parses a delivery's body given its `X-GitHub-Event` name.
+pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
+    let err = |source| EventError {
+        event: name.to_owned(),
+        source,
+    };
+    let event = match name {
+        "pull_request" => {
+            let p: PullRequestPayload = serde_json::from_slice(body).map_err(err)?;
+            if !matches!(
+                p.action.as_str(),
+                "opened" | "synchronize" | "reopened" | "edited" | "ready_for_review"
+            ) {
+                return Ok(ignored(name, &p.action));
+            }
+            Event::PullRequest {
+                installation: p.installation.map(|i| InstallationId(i.id)),
+                repo: RepoName(p.repository.full_name),
+                pr: p.pull_request.into_info(),
+                action: p.action,
+            }
+        }
+        "check_suite" | "check_run" => {
+            let p: CheckPayload = serde_json::from_slice(body).map_err(err)?;
+            if p.action != "rerequested" {
+                return Ok(ignored(name, &p.action));
+            }
+            let (head_sha, prs) = match (p.check_suite, p.check_run) {
+                (Some(s), _) => (s.head_sha, s.pull_requests),
+                (None, Some(r)) => (r.head_sha, r.pull_requests),
+                (None, None) => return Err(err(serde::de::Error::missing_field("check_suite"))),
+            };
+            Event::ChecksRerequested {
+                installation: p.installation.map(|i| InstallationId(i.id)),
+                repo: RepoName(p.repository.full_name),
+                head_sha: CommitSha(head_sha),
+                pull_requests: prs.into_iter().map(|p| PrNumber(p.number)).collect(),
+            }
+        }
+        "merge_group" => {
+            let p: MergeGroupPayload = serde_json::from_slice(body).map_err(err)?;
+            if p.action != "checks_requested" {
+                return Ok(ignored(name, &p.action));
+            }
+            Event::MergeGroup {
+                installation: p.installation.map(|i| InstallationId(i.id)),
+                repo: RepoName(p.repository.full_name),
+                head_sha: CommitSha(p.merge_group.head_sha),
+                base_sha: CommitSha(p.merge_group.base_sha),
+            }
+        }
+        "workflow_run" => {
+            let p: WorkflowRunPayload = serde_json::from_slice(body).map_err(err)?;
+            if p.action != "completed" {
+                return Ok(ignored(name, &p.action));
+            }
+            Event::WorkflowRunCompleted {
+                installation: p.installation.map(|i| InstallationId(i.id)),
+                repo: RepoName(p.repository.full_name),
+                run_id: p.workflow_run.id,
+                head_sha: CommitSha(p.workflow_run.head_sha),
+                head_branch: p.workflow_run.head_branch,
+                pull_requests: p
+                    .workflow_run
+                    .pull_requests
+                    .into_iter()
+                    .map(|p| PrNumber(p.number))
+                    .collect(),
+            }
+        }
+        "push" => {
+            let p: PushPayload = serde_json::from_slice(body).map_err(err)?;
+            Event::Push {
+                installation: p.installation.map(|i| InstallationId(i.id)),
+                repo: RepoName(p.repository.full_name),
+                git_ref: p.git_ref,
+                after: CommitSha(p.after),
+                default_branch: p.repository.default_branch,
+            }
+        }
+        "installation" | "installation_repositories" => {
+            let p: InstallationPayload = serde_json::from_slice(body).map_err(err)?;
+            let names = |v: Vec<RepoRef>| v.into_iter().map(|r| RepoName(r.full_name)).collect();
+            let mut added: Vec<RepoName> = names(p.repositories_added);
+            added.extend(names(p.repositories));
+            Event::Installation {
+                action: p.action,
+                installation: InstallationId(p.installation.id),
+                added,
+                removed: names(p.repositories_removed),
+            }
+        }
+        "ping" => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(err)?;
+            return Ok(Parsed::Ignored("ping".into()));
+        }
+        other => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(err)?;
+            return Ok(Parsed::Ignored(format!("event `{other}` is not used")));
+        }
+    };
+    Ok(Parsed::Event(Box::new(event)))
+}
+
+fn ignored(event: &str, action: &str) -> Parsed {
+    Parsed::Ignored(format!("`{event}` action `{action}` is not used"))
+}
+
+#[derive(Deserialize)]
+struct Installation {
+    id: u64,
+}
+
+#[derive(Deserialize)]
+struct Repository {
+    full_name: String,
+    default_branch: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RepoRef {
+    full_name: String,
+}
+
+#[derive(Deserialize)]
+struct Number {
+    number: u64,
+}
+
+#[derive(Deserialize)]
+struct PullRequestPayload {
+    action: String,
+    pull_request: PullRequestJson,
+    repository: Repository,
+    installation: Option<Installation>,
+}
+
+#[derive(Deserialize)]
+struct PullRequestJson {
+    number: u64,
+    #[serde(default)]
+    title: String,
+    body: Option<String>,
+    head: Branch,
+    base: Branch,
+    #[serde(default)]
+    labels: Vec<Label>,
+    #[serde(default)]
+    draft: bool,
+}
+
+impl PullRequestJson {
+    fn into_info(self) -> PullRequestInfo {
+        PullRequestInfo {
+            number: PrNumber(self.number),
+            title: self.title,
+            body: self.body.unwrap_or_default(),
+            head_sha: CommitSha(self.head.sha),
+            head_ref: self.head.git_ref,
+            head_repo: self.head.repo.map(|r| RepoName(r.full_name)),
+            base_sha: CommitSha(self.base.sha),
+            base_ref: self.base.git_ref,
+            labels: self.labels.into_iter().map(|l| l.name).collect(),
+            draft: self.draft,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Branch {
+    sha: String,
+    #[serde(rename = "ref")]
+    git_ref: String,
+    repo: Option<RepoRef>,
+}
+
+#[derive(Deserialize)]
+struct Label {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct CheckPayload {
+    action: String,
+    check_suite: Option<CheckSuite>,
+    check_run: Option<CheckSuite>,
+    repository: Repository,
+    installation: Option<Installation>,
+}
+
+#[derive(Deserialize)]
+struct CheckSuite {
+    head_sha: String,
+    #[serde(default)]
+    pull_requests: Vec<Number>,
+}
+
+#[derive(Deserialize)]
+struct MergeGroupPayload {
+    action: String,
+    merge_group: MergeGroup,
+    repository: Repository,
+    installation: Option<Installation>,
+}
+
+#[derive(Deserialize)]
+struct MergeGroup {
+    head_sha: String,
+    base_sha: String,
+}
+
+#[derive(Deserialize)]
+struct WorkflowRunPayload {
+    action: String,
+    workflow_run: WorkflowRun,
+    repository: Repository,
+    installation: Option<Installation>,
+}
+
+#[derive(Deserialize)]
+struct WorkflowRun {
+    id: u64,
+    head_sha: String,
+    head_branch: Option<String>,
+    #[serde(default)]
+    pull_requests: Vec<Number>,
+}
+
+#[derive(Deserialize)]
+struct PushPayload {
+    #[serde(rename = "ref")]
+    git_ref: String,
+    after: String,
+    repository: Repository,
+    installation: Option<Installation>,
+}
+
+#[derive(Deserialize)]
+struct InstallationPayload {
+    action: String,
+    installation: Installation,
+    #[serde(default)]
+    repositories: Vec<RepoRef>,
+    #[serde(default)]
+    repositories_added: Vec<RepoRef>,
+    #[serde(default)]
+    repositories_removed: Vec<RepoRef>,
+}

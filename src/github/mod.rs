@@ -1,0 +1,43 @@
+//! GitHub: identifier newtypes and webhook payloads → Keel's own [`event::Event`].
+//! (The API client joins this module with the pull request flow.)
+
+pub mod event;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! newtype {
+    ($(#[$doc:meta])* $name:ident($inner:ty)) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub $inner);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+newtype!(
+    /// `owner/name`.
+    RepoName(String)
+);
+newtype!(
+    /// A pull request's number.
+    PrNumber(u64)
+);
+newtype!(
+    /// A 40-hex commit id.
+    CommitSha(String)
+);
+newtype!(
+    /// `X-GitHub-Delivery`: unchanged when GitHub redelivers.
+    DeliveryId(String)
+);
+newtype!(
+    /// A GitHub App installation.
+    InstallationId(u64)
+);

@@ -1,0 +1,73 @@
+//! `keel serve`: the GitHub App's HTTP server. Today it receives, verifies and durably stores
+//! webhook deliveries; the workers that evaluate pull requests join it with the GitHub client.
+
+use crate::server::{AppState, app, ingest::Ingest, metrics::Metrics};
+use crate::settings::Settings;
+use crate::store::Store;
+use anyhow::Context;
+use std::sync::Arc;
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let store = Store::connect(settings.database_url()).await?;
+    let state = AppState {
+        ingest: Ingest::start(store.clone(), now_ms),
+        store: store.clone(),
+        webhook_secret: Arc::new(settings.webhook_secret),
+        metrics: Arc::new(Metrics::default()),
+    };
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listen on {}", settings.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, backend = store.backend(), app_id = settings.app_id, "keel serve listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serve HTTP")?;
+    store.close().await;
+    tracing::info!("keel serve stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Logs to stderr: `RUST_LOG` filters (default `info,sqlx=warn`); `KEEL_LOG_FORMAT=json`
+/// gives one JSON object per line.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    if std::env::var("KEEL_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

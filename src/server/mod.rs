@@ -1,0 +1,66 @@
+//! The HTTP server: `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+//!
+//! `app(state)` builds the router; the webhook handler checks size, signature, headers and
+//! payload before anything is stored, and answers 202 only after the commit holding the
+//! delivery.
+
+pub mod ingest;
+pub mod metrics;
+pub mod signature;
+mod webhook;
+
+use crate::store::Store;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use secrecy::SecretString;
+use std::sync::Arc;
+
+/// Largest webhook body accepted (GitHub caps payloads at 25 MB).
+pub const MAX_WEBHOOK_BYTES: usize = 25 * 1024 * 1024;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Durable, group-committed intake.
+    pub ingest: ingest::Ingest,
+    /// The webhook secret.
+    pub webhook_secret: Arc<SecretString>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// The router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/webhook", post(webhook::receive))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(render_metrics))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(
+            tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer::new([
+                axum::http::header::AUTHORIZATION,
+                axum::http::HeaderName::from_static("x-hub-signature-256"),
+            ]),
+        )
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+async fn render_metrics(State(state): State<AppState>) -> String {
+    let queue = state.store.job_counts().await.ok();
+    state.metrics.render(queue)
+}

@@ -1,0 +1,127 @@
+//! `POST /webhook`: limit → signature → headers → parse → store → 202.
+
+use super::metrics::Outcome;
+use super::{AppState, MAX_WEBHOOK_BYTES, signature};
+use crate::github::event::{Parsed, parse_event};
+use crate::store::{Enqueued, NewJob};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use secrecy::ExposeSecret;
+
+/// The job payload of a delivery: the event name, a newline, the raw body.
+pub fn job_payload(event: &str, body: &[u8]) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(event.len() + 1 + body.len());
+    payload.extend_from_slice(event.as_bytes());
+    payload.push(b'\n');
+    payload.extend_from_slice(body);
+    payload
+}
+
+pub(super) async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> (StatusCode, String) {
+    let event = header(&headers, "x-github-event");
+    let delivery = header(&headers, "x-github-delivery");
+    let span = tracing::info_span!(
+        "delivery",
+        delivery = delivery.unwrap_or("-"),
+        event = event.unwrap_or("-")
+    );
+    let _enter = span.enter();
+    let (outcome, status, message) = handle(&state, event, delivery, &headers, body).await;
+    state.metrics.delivery(event, outcome);
+    tracing::info!(status = status.as_u16(), outcome = ?outcome, "{message}");
+    (status, message)
+}
+
+async fn handle(
+    state: &AppState,
+    event: Option<&str>,
+    delivery: Option<&str>,
+    headers: &HeaderMap,
+    body: Body,
+) -> (Outcome, StatusCode, String) {
+    let too_large = || {
+        (
+            Outcome::TooLarge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body over {MAX_WEBHOOK_BYTES} bytes"),
+        )
+    };
+    let declared = header(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_WEBHOOK_BYTES as u64) {
+        return too_large();
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_WEBHOOK_BYTES).await else {
+        return too_large();
+    };
+    let valid = header(headers, "x-hub-signature-256").is_some_and(|sig| {
+        signature::is_valid(state.webhook_secret.expose_secret().as_bytes(), &bytes, sig)
+    });
+    if !valid {
+        return (
+            Outcome::BadSignature,
+            StatusCode::UNAUTHORIZED,
+            "missing or invalid X-Hub-Signature-256".into(),
+        );
+    }
+    let (Some(event), Some(delivery)) = (event, delivery) else {
+        return (
+            Outcome::Malformed,
+            StatusCode::BAD_REQUEST,
+            "X-GitHub-Event and X-GitHub-Delivery are required".into(),
+        );
+    };
+    if delivery.is_empty() || delivery.len() > 128 {
+        return (
+            Outcome::Malformed,
+            StatusCode::BAD_REQUEST,
+            "X-GitHub-Delivery must be 1 to 128 characters".into(),
+        );
+    }
+    let parsed = match parse_event(event, &bytes) {
+        Ok(p) => p,
+        Err(e) => return (Outcome::Malformed, StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let event_data = match parsed {
+        Parsed::Ignored(reason) => {
+            return (
+                Outcome::Ignored,
+                StatusCode::OK,
+                format!("ignored: {reason}"),
+            );
+        }
+        Parsed::Event(e) => e,
+    };
+    let job = NewJob {
+        kind: "webhook".into(),
+        delivery_id: Some(delivery.to_owned()),
+        dedupe_key: None,
+        serial_key: Some(event_data.serial_key()),
+        payload: job_payload(event, &bytes),
+        run_at: 0,
+    };
+    match state.ingest.submit(job).await {
+        Ok(Enqueued::Inserted) => (Outcome::Accepted, StatusCode::ACCEPTED, "accepted".into()),
+        Ok(Enqueued::Duplicate) => (
+            Outcome::Duplicate,
+            StatusCode::OK,
+            "already received".into(),
+        ),
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "could not store the delivery");
+            (
+                Outcome::Failed,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not store the delivery; redeliver it".into(),
+            )
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}

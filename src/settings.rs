@@ -1,0 +1,129 @@
+//! `keel serve`'s settings: every flag also an environment variable, validated once at start.
+//! A missing or malformed setting stops start-up with one line naming it. Secrets are held as
+//! `SecretString` (their `Debug` prints `[REDACTED]`) and never printed by `--help`.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `keel serve` flags.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The GitHub App's id.
+    #[arg(long, env = "KEEL_APP_ID")]
+    pub app_id: Option<String>,
+    /// The App's private key (PEM text).
+    #[arg(
+        long,
+        env = "KEEL_PRIVATE_KEY",
+        hide_env_values = true,
+        conflicts_with = "private_key_path"
+    )]
+    pub private_key: Option<String>,
+    /// A file holding the App's private key (PEM).
+    #[arg(long, env = "KEEL_PRIVATE_KEY_PATH")]
+    pub private_key_path: Option<PathBuf>,
+    /// The secret GitHub signs webhook deliveries with.
+    #[arg(long, env = "KEEL_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// `sqlite://keel.db` (created if missing) or `postgres://…` (for several replicas).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = "sqlite://keel.db"
+    )]
+    pub database_url: String,
+    /// GitHub's API (set it for GitHub Enterprise Server).
+    #[arg(
+        long,
+        env = "KEEL_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "KEEL_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: String,
+}
+
+/// Validated settings.
+#[derive(Debug)]
+pub struct Settings {
+    /// The App's id.
+    pub app_id: u64,
+    /// The App's private key, PEM.
+    pub private_key: SecretString,
+    /// The webhook secret.
+    pub webhook_secret: SecretString,
+    /// The database URL (may hold a password).
+    pub database_url: SecretString,
+    /// GitHub's API base URL, without a trailing slash.
+    pub github_api_url: String,
+    /// Listen address.
+    pub listen: SocketAddr,
+}
+
+/// A setting is missing or malformed; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(String);
+
+impl Settings {
+    /// Validates `args`.
+    pub fn from_args(args: ServeArgs) -> Result<Settings, SettingsError> {
+        let fail = |m: &str| Err(SettingsError(m.to_owned()));
+        let app_id = match args.app_id.as_deref().map(str::trim) {
+            None | Some("") => return fail("KEEL_APP_ID (--app-id) is missing"),
+            Some(id) => match id.parse::<u64>() {
+                Ok(n) if n > 0 => n,
+                _ => return fail("KEEL_APP_ID (--app-id) must be the App's numeric id"),
+            },
+        };
+        let pem = match (args.private_key, args.private_key_path) {
+            (Some(text), _) => text,
+            (None, Some(path)) => std::fs::read_to_string(&path).map_err(|e| {
+                SettingsError(format!(
+                    "KEEL_PRIVATE_KEY_PATH ({}) cannot be read: {e}",
+                    path.display()
+                ))
+            })?,
+            (None, None) => return fail("KEEL_PRIVATE_KEY or KEEL_PRIVATE_KEY_PATH is missing"),
+        };
+        if !(pem.contains("-----BEGIN") && pem.contains("PRIVATE KEY-----")) {
+            return fail(
+                "KEEL_PRIVATE_KEY is not a PEM private key (-----BEGIN … PRIVATE KEY-----)",
+            );
+        }
+        let webhook_secret = match args.webhook_secret {
+            Some(s) if !s.is_empty() => SecretString::from(s),
+            _ => return fail("KEEL_WEBHOOK_SECRET (--webhook-secret) is missing"),
+        };
+        if !(args.database_url.starts_with("sqlite:") || args.database_url.starts_with("postgres"))
+        {
+            return fail("DATABASE_URL must start with sqlite: or postgres://");
+        }
+        let api = args.github_api_url.trim_end_matches('/').to_owned();
+        if !(api.starts_with("https://") || api.starts_with("http://")) {
+            return fail("KEEL_GITHUB_API_URL must be an http(s) URL");
+        }
+        let listen = args.listen.parse().map_err(|_| {
+            SettingsError(format!(
+                "KEEL_LISTEN ({}) must be an address like 127.0.0.1:3000",
+                args.listen
+            ))
+        })?;
+        Ok(Settings {
+            app_id,
+            private_key: SecretString::from(pem),
+            webhook_secret,
+            database_url: SecretString::from(args.database_url),
+            github_api_url: api,
+            listen,
+        })
+    }
+
+    /// The database URL, for connecting.
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+}

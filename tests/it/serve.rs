@@ -1,0 +1,151 @@
+//! `keel serve` as a process: settings validation, a delivery over a real socket, SIGTERM.
+
+use crate::support::webhook::{SECRET, payload};
+use keel::server::signature;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n";
+
+fn serve(envs: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keel"));
+    cmd.arg("serve");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KEEL_") || k == "DATABASE_URL" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(envs.iter().copied());
+    cmd
+}
+
+#[test]
+fn a_missing_or_malformed_setting_stops_start_up_with_one_line_naming_it() {
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (&[], "error: KEEL_APP_ID (--app-id) is missing\n"),
+        (
+            &[("KEEL_APP_ID", "abc")],
+            "error: KEEL_APP_ID (--app-id) must be the App's numeric id\n",
+        ),
+        (
+            &[
+                ("KEEL_APP_ID", "1"),
+                ("KEEL_PRIVATE_KEY", "hunter2-not-a-key"),
+                ("KEEL_WEBHOOK_SECRET", "s3cr3t-value"),
+            ],
+            "error: KEEL_PRIVATE_KEY is not a PEM private key (-----BEGIN … PRIVATE KEY-----)\n",
+        ),
+        (
+            &[
+                ("KEEL_APP_ID", "1"),
+                ("KEEL_PRIVATE_KEY", PEM),
+                ("KEEL_WEBHOOK_SECRET", "s3cr3t-value"),
+                ("KEEL_LISTEN", "nowhere"),
+            ],
+            "error: KEEL_LISTEN (nowhere) must be an address like 127.0.0.1:3000\n",
+        ),
+    ];
+    for (envs, expected) in cases {
+        let out = serve(envs).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr, expected);
+        assert!(
+            !stderr.contains("s3cr3t-value") && !stderr.contains("hunter2"),
+            "secrets never printed"
+        );
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_keel"))
+        .args(["serve", "--help"])
+        .env("KEEL_WEBHOOK_SECRET", "s3cr3t-value")
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&help.stdout).contains("s3cr3t-value"),
+        "--help hides secret values"
+    );
+}
+
+#[test]
+fn serve_acknowledges_a_delivery_over_a_socket_stores_it_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("keel.db").display());
+    let mut child = serve(&[
+        ("KEEL_APP_ID", "1"),
+        ("KEEL_PRIVATE_KEY", PEM),
+        ("KEEL_WEBHOOK_SECRET", SECRET),
+        ("DATABASE_URL", &db),
+        ("KEEL_LISTEN", "127.0.0.1:0"),
+        ("RUST_LOG", "info"),
+    ])
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut logs = BufReader::new(child.stderr.take().unwrap());
+    let mut child = KillOnDrop(child);
+    let mut line = String::new();
+    let mut addr = None;
+    for _ in 0..50 {
+        line.clear();
+        assert!(
+            logs.read_line(&mut line).unwrap() > 0,
+            "keel serve exited before listening"
+        );
+        if let Some(rest) = line.split("addr=").nth(1) {
+            addr = Some(rest.split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+    }
+    let addr = addr.expect("a `listening addr=` log line");
+    assert!(!line.contains(SECRET));
+
+    let body = payload("pull_request/opened.2.json");
+    let request = format!(
+        "POST /webhook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-GitHub-Event: pull_request\r\n\
+         X-GitHub-Delivery: sock-1\r\nX-Hub-Signature-256: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        signature::sign(SECRET.as_bytes(), &body),
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(&body).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
+
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
+    let mut rest = String::new();
+    logs.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("keel serve stopped"), "{rest}");
+    assert!(!rest.contains(SECRET), "no log line carries the secret");
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let jobs = rt.block_on(async {
+        let store = keel::store::Store::connect(&db).await.unwrap();
+        store.list_jobs(None, 10).await.unwrap()
+    });
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].delivery_id.as_deref(), Some("sock-1"));
+}
+
+/// Kills the server if the test fails before stopping it.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

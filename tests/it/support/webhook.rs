@@ -1,0 +1,60 @@
+//! Signed webhook requests, and an in-process server over a test database.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use keel::server::{AppState, app, ingest::Ingest, metrics::Metrics, signature};
+use keel::store::Store;
+use secrecy::SecretString;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// The secret test servers are configured with.
+pub const SECRET: &str = "test-webhook-secret";
+
+/// A real webhook payload from `tests/fixtures/webhooks`.
+pub fn payload(rel: &str) -> Vec<u8> {
+    std::fs::read(super::fixture(&format!("webhooks/{rel}"))).expect("fixture")
+}
+
+/// A delivery signed with [`SECRET`].
+pub fn signed(event: &str, delivery: &str, body: Vec<u8>) -> Request<Body> {
+    let sig = signature::sign(SECRET.as_bytes(), &body);
+    Request::post("/webhook")
+        .header("content-type", "application/json")
+        .header("x-github-event", event)
+        .header("x-github-delivery", delivery)
+        .header("x-hub-signature-256", sig)
+        .body(Body::from(body))
+        .unwrap()
+}
+
+/// The Keel router over `store`, called in-process.
+pub struct TestServer {
+    router: axum::Router,
+}
+
+impl TestServer {
+    pub fn new(store: &Store) -> TestServer {
+        let state = AppState {
+            store: store.clone(),
+            ingest: Ingest::start(store.clone(), || 1_000),
+            webhook_secret: Arc::new(SecretString::from(SECRET)),
+            metrics: Arc::new(Metrics::default()),
+        };
+        TestServer { router: app(state) }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, String) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+}

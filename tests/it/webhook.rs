@@ -1,0 +1,327 @@
+//! Webhook intake on every backend: signatures, limits, headers, payloads, redeliveries.
+
+use crate::support::db::backends;
+use crate::support::webhook::{TestServer, payload, signed};
+use axum::body::Body;
+use axum::http::StatusCode;
+use keel::github::event::{Event, Parsed, parse_event};
+use keel::server::MAX_WEBHOOK_BYTES;
+use keel::store::JobState;
+
+#[tokio::test]
+async fn a_signed_pull_request_is_stored_before_202_and_a_redelivery_is_a_no_op() {
+    for db in backends().await {
+        let server = TestServer::new(&db.store);
+        let body = payload("pull_request/opened.2.json");
+        let (status, text) = server
+            .send(signed("pull_request", "d-1", body.clone()))
+            .await;
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::ACCEPTED, "accepted"),
+            "{}",
+            db.backend
+        );
+        let (status, text) = server
+            .send(signed("pull_request", "d-1", body.clone()))
+            .await;
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::OK, "already received")
+        );
+        let jobs = db.store.list_jobs(None, 10).await.unwrap();
+        assert_eq!(
+            jobs.len(),
+            1,
+            "{}: one job for two deliveries of d-1",
+            db.backend
+        );
+        assert_eq!(
+            jobs[0].serial_key.as_deref(),
+            Some("Codertocat/Hello-World#2")
+        );
+        assert_eq!(jobs[0].state, JobState::Queued);
+        let claimed = db.store.claim(2_000, 1_000).await.unwrap().unwrap();
+        assert_eq!(
+            claimed.payload,
+            [b"pull_request\n".as_slice(), &body].concat(),
+            "the raw body is kept"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_or_missing_signatures_are_401_and_store_nothing() {
+    for db in backends().await {
+        let server = TestServer::new(&db.store);
+        let body = payload("pull_request/opened.2.json");
+        let mut tampered = signed("pull_request", "d-1", body.clone());
+        *tampered.body_mut() = Body::from([body.as_slice(), b" "].concat());
+        let mut unsigned = signed("pull_request", "d-2", body.clone());
+        unsigned.headers_mut().remove("x-hub-signature-256");
+        let mut sha1 = signed("pull_request", "d-3", body.clone());
+        sha1.headers_mut().insert(
+            "x-hub-signature-256",
+            "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59"
+                .parse()
+                .unwrap(),
+        );
+        for request in [tampered, unsigned, sha1] {
+            let (status, text) = server.send(request).await;
+            assert_eq!(
+                (status, text.as_str()),
+                (
+                    StatusCode::UNAUTHORIZED,
+                    "missing or invalid X-Hub-Signature-256"
+                )
+            );
+        }
+        assert!(
+            db.store.list_jobs(None, 10).await.unwrap().is_empty(),
+            "{}",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_and_store_nothing() {
+    for db in backends().await {
+        let server = TestServer::new(&db.store);
+        let big = vec![b' '; MAX_WEBHOOK_BYTES + 1];
+        let (status, _) = server.send(signed("pull_request", "big", big)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let mut lying = signed("pull_request", "lie", b"{}".to_vec());
+        lying
+            .headers_mut()
+            .insert("content-length", (MAX_WEBHOOK_BYTES as u64 * 4).into());
+        assert_eq!(server.send(lying).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(db.store.list_jobs(None, 10).await.unwrap().is_empty());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn missing_headers_and_malformed_payloads_are_400_with_a_reason() {
+    for db in backends().await {
+        let server = TestServer::new(&db.store);
+        let mut no_event = signed("pull_request", "d-1", payload("pull_request/opened.2.json"));
+        no_event.headers_mut().remove("x-github-event");
+        let (status, text) = server.send(no_event).await;
+        assert_eq!(
+            (status, text.as_str()),
+            (
+                StatusCode::BAD_REQUEST,
+                "X-GitHub-Event and X-GitHub-Delivery are required"
+            )
+        );
+        let (status, text) = server
+            .send(signed(
+                "pull_request",
+                "d-2",
+                b"{\"action\": \"opened\"".to_vec(),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            text.starts_with("malformed `pull_request` payload: EOF while parsing"),
+            "{text}"
+        );
+        let (status, text) = server
+            .send(signed(
+                "pull_request",
+                "d-3",
+                b"{\"action\": \"opened\"}".to_vec(),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(text.contains("missing field `pull_request`"), "{text}");
+        assert!(db.store.list_jobs(None, 10).await.unwrap().is_empty());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn events_and_actions_keel_does_not_use_are_200_and_not_stored() {
+    for db in backends().await {
+        let server = TestServer::new(&db.store);
+        let (status, text) = server
+            .send(signed(
+                "pull_request",
+                "d-1",
+                payload("pull_request/labeled.1.json"),
+            ))
+            .await;
+        assert_eq!(
+            (status, text.as_str()),
+            (
+                StatusCode::OK,
+                "ignored: `pull_request` action `labeled` is not used"
+            )
+        );
+        let (status, text) = server
+            .send(signed("star", "d-2", b"{\"action\":\"created\"}".to_vec()))
+            .await;
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::OK, "ignored: event `star` is not used")
+        );
+        let (status, _) = server
+            .send(signed("ping", "d-3", payload("ping/none.1.json")))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(db.store.list_jobs(None, 10).await.unwrap().is_empty());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_share_commits_and_are_all_stored() {
+    for db in backends().await {
+        let server = std::sync::Arc::new(TestServer::new(&db.store));
+        let body = payload("pull_request/synchronize.1.json");
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let (server, body) = (server.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                server
+                    .send(signed("pull_request", &format!("d-{i}"), body))
+                    .await
+                    .0
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), StatusCode::ACCEPTED);
+        }
+        assert_eq!(
+            db.store.job_counts().await.unwrap().queued,
+            200,
+            "{}",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_endpoints() {
+    for db in backends().await {
+        let server = TestServer::new(&db.store);
+        assert_eq!(server.get("/healthz").await, (StatusCode::OK, "ok".into()));
+        assert_eq!(
+            server.get("/readyz").await,
+            (StatusCode::OK, "ready".into())
+        );
+        server
+            .send(signed(
+                "pull_request",
+                "d-1",
+                payload("pull_request/opened.2.json"),
+            ))
+            .await;
+        server
+            .send(signed(
+                "pull_request",
+                "d-1",
+                payload("pull_request/opened.2.json"),
+            ))
+            .await;
+        let mut bad = signed("pull_request", "d-2", b"{}".to_vec());
+        bad.headers_mut()
+            .insert("x-hub-signature-256", "sha256=00".parse().unwrap());
+        server.send(bad).await;
+        let (status, text) = server.get("/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        for line in [
+            "keel_webhook_deliveries_total{event=\"pull_request\",outcome=\"accepted\"} 1",
+            "keel_webhook_deliveries_total{event=\"pull_request\",outcome=\"duplicate\"} 1",
+            "keel_webhook_deliveries_total{event=\"pull_request\",outcome=\"bad_signature\"} 1",
+            "keel_jobs{state=\"queued\"} 1",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{}: no `{line}` in\n{text}",
+                db.backend
+            );
+        }
+        db.store.close().await;
+        assert_eq!(
+            server.get("/readyz").await.0,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "closed database: not ready"
+        );
+        db.finish().await;
+    }
+}
+
+#[test]
+fn every_webhook_fixture_parses_to_the_expected_event() {
+    let cases = [
+        (
+            "pull_request",
+            "pull_request/opened.2.json",
+            Some("Codertocat/Hello-World#2"),
+        ),
+        (
+            "pull_request",
+            "pull_request/synchronize.1.json",
+            Some("Codertocat/Hello-World#2"),
+        ),
+        ("pull_request", "pull_request/labeled.1.json", None),
+        (
+            "check_suite",
+            "check_suite/rerequested.1.json",
+            Some("Codertocat/Hello-World@ec26c3e57ca3a959ca5aad62de7213c562f8c821"),
+        ),
+        (
+            "check_run",
+            "check_run/rerequested.1.json",
+            Some("github/hello-world@d6fde92930d4715a2b49857d24b940956b26d2d3"),
+        ),
+        (
+            "merge_group",
+            "merge_group/checks_requested.1.json",
+            Some("octo-org/octo-repo@2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d"),
+        ),
+        (
+            "workflow_run",
+            "workflow_run/completed.1.json",
+            Some("Codertocat/Hello-World@5779607b49aab1200488439f02372c57b4f75444"),
+        ),
+        (
+            "push",
+            "push/none.1.json",
+            Some("Codertocat/Hello-World:refs/tags/simple-tag"),
+        ),
+        (
+            "installation",
+            "installation/created.1.json",
+            Some("installation:957387"),
+        ),
+        (
+            "installation_repositories",
+            "installation_repositories/added.1.json",
+            Some("installation:957387"),
+        ),
+        ("ping", "ping/none.1.json", None),
+    ];
+    for (event, file, serial) in cases {
+        let parsed = parse_event(event, &payload(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        match (parsed, serial) {
+            (Parsed::Event(e), Some(expected)) => {
+                assert_eq!(e.serial_key(), expected, "{file}");
+                if let Event::PullRequest { pr, .. } = *e {
+                    assert_eq!(
+                        (pr.head_ref.as_str(), pr.base_ref.as_str()),
+                        ("changes", "master"),
+                        "{file}"
+                    );
+                }
+            }
+            (Parsed::Ignored(_), None) => {}
+            (other, _) => panic!("{file}: unexpected {other:?}"),
+        }
+    }
+}
