@@ -6,10 +6,12 @@
 //! [`EventError`].
 
 use super::{CommitSha, InstallationId, PrNumber, RepoName};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-/// Something Keel acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Something Keel acts on. Stored (as JSON) in the job queue: this, not the raw payload, is
+/// what a worker needs, and it is ~40 times smaller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// A pull request was opened, pushed to, reopened, edited or marked ready.
     PullRequest {
@@ -86,7 +88,7 @@ pub enum Event {
 }
 
 /// The parts of a pull request Keel reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequestInfo {
     /// Number.
     pub number: PrNumber,

@@ -7,7 +7,7 @@
 pub mod ingest;
 pub mod metrics;
 pub mod signature;
-mod webhook;
+pub mod webhook;
 
 use crate::store::Store;
 use axum::Router;

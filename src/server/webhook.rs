@@ -9,14 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 
-/// The job payload of a delivery: the event name, a newline, the raw body.
-pub fn job_payload(event: &str, body: &[u8]) -> Vec<u8> {
-    let mut payload = Vec::with_capacity(event.len() + 1 + body.len());
-    payload.extend_from_slice(event.as_bytes());
-    payload.push(b'\n');
-    payload.extend_from_slice(body);
-    payload
-}
+/// The job kind of a delivery; its payload is the [`crate::github::event::Event`] as JSON.
+pub const EVENT_JOB: &str = "event";
 
 pub(super) async fn receive(
     State(state): State<AppState>,
@@ -97,11 +91,11 @@ async fn handle(
         Parsed::Event(e) => e,
     };
     let job = NewJob {
-        kind: "webhook".into(),
+        kind: EVENT_JOB.into(),
         delivery_id: Some(delivery.to_owned()),
         dedupe_key: None,
         serial_key: Some(event_data.serial_key()),
-        payload: job_payload(event, &bytes),
+        payload: serde_json::to_vec(&event_data).expect("an event is plain data"),
         run_at: 0,
     };
     match state.ingest.submit(job).await {

@@ -120,8 +120,63 @@ pub struct JobCounts {
     pub dead: i64,
 }
 
-const INSERT: &str = "INSERT INTO jobs (kind, delivery_id, dedupe_key, serial_key, payload, run_at, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING";
+/// Rows per multi-row insert (7 parameters each, well under both databases' limits).
+const MAX_ROWS_PER_INSERT: usize = 256;
+
+/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING delivery_id, dedupe_key` for
+/// `rows` jobs.
+fn multi_row_insert(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO jobs (kind, delivery_id, dedupe_key, serial_key, payload, run_at, created_at, updated_at) VALUES ",
+    );
+    for r in 0..rows {
+        let p = r * 7;
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7,
+            p + 7
+        ));
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING RETURNING delivery_id, dedupe_key");
+    sql
+}
+
+/// Which jobs of `chunk` were stored, given the keys of the rows the insert returned. A job
+/// with no key cannot conflict, so it was stored; a job with a key was stored if a returned row
+/// has that key and no earlier job of the chunk claimed it.
+fn inserted_or_duplicate(
+    chunk: &[NewJob],
+    returned: &[(Option<String>, Option<String>)],
+) -> Vec<Enqueued> {
+    let mut delivered: std::collections::HashSet<&str> =
+        returned.iter().filter_map(|r| r.0.as_deref()).collect();
+    let mut deduped: std::collections::HashSet<&str> =
+        returned.iter().filter_map(|r| r.1.as_deref()).collect();
+    chunk
+        .iter()
+        .map(|job| {
+            let stored = match (job.delivery_id.as_deref(), job.dedupe_key.as_deref()) {
+                (None, None) => true,
+                (Some(d), _) => delivered.remove(d),
+                (None, Some(k)) => deduped.remove(k),
+            };
+            if stored {
+                Enqueued::Inserted
+            } else {
+                Enqueued::Duplicate
+            }
+        })
+        .collect()
+}
 
 /// The oldest runnable job whose serial key has no live running job: queued and due, or
 /// running with an expired lease (its worker died). Parameters: $1 lease end, $2 now.
@@ -158,29 +213,34 @@ impl Store {
         Ok(self.enqueue_batch(std::slice::from_ref(job), now).await?[0])
     }
 
-    /// Stores several jobs in one transaction: one commit (one fsync) for all of them. This is
-    /// how concurrent webhook deliveries share a commit (group commit).
+    /// Stores several jobs with one multi-row statement per chunk: one round trip and one
+    /// commit (one fsync) for all of them. This is how concurrent webhook deliveries share a
+    /// commit (group commit). Inserted rows come back through `RETURNING`, so duplicates (of
+    /// stored jobs or within the batch) are told apart by their keys.
     pub async fn enqueue_batch(&self, jobs: &[NewJob], now: i64) -> anyhow::Result<Vec<Enqueued>> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await.context("begin enqueue")?;
-            let mut out = Vec::with_capacity(jobs.len());
-            for job in jobs {
-                let done = sqlx::query(INSERT)
-                    .bind(&job.kind)
-                    .bind(&job.delivery_id)
-                    .bind(&job.dedupe_key)
-                    .bind(&job.serial_key)
-                    .bind(&job.payload)
-                    .bind(job.run_at)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .context("insert job")?;
-                out.push(if done.rows_affected() == 1 { Enqueued::Inserted } else { Enqueued::Duplicate });
-            }
-            tx.commit().await.context("commit enqueue")?;
-            Ok(out)
-        })
+        let mut out = Vec::with_capacity(jobs.len());
+        for chunk in jobs.chunks(MAX_ROWS_PER_INSERT) {
+            let sql = sqlx::AssertSqlSafe(multi_row_insert(chunk.len()));
+            let returned: Vec<(Option<String>, Option<String>)> = on_pool!(self, pool => {
+                let mut q = sqlx::query(sql);
+                for job in chunk {
+                    q = q
+                        .bind(&job.kind)
+                        .bind(&job.delivery_id)
+                        .bind(&job.dedupe_key)
+                        .bind(&job.serial_key)
+                        .bind(&job.payload)
+                        .bind(job.run_at)
+                        .bind(now);
+                }
+                let rows = q.fetch_all(pool).await.context("insert jobs")?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get("delivery_id")?, r.try_get("dedupe_key")?)))
+                    .collect::<Result<_, sqlx::Error>>()?
+            });
+            out.extend(inserted_or_duplicate(chunk, &returned));
+        }
+        Ok(out)
     }
 
     /// Claims the oldest runnable job for `lease_ms`, or `None` when nothing can run now.

@@ -42,10 +42,14 @@ async fn a_signed_pull_request_is_stored_before_202_and_a_redelivery_is_a_no_op(
         );
         assert_eq!(jobs[0].state, JobState::Queued);
         let claimed = db.store.claim(2_000, 1_000).await.unwrap().unwrap();
+        let Parsed::Event(expected) = parse_event("pull_request", &body).unwrap() else {
+            panic!("not an event")
+        };
+        let stored: Event = serde_json::from_slice(&claimed.payload).unwrap();
         assert_eq!(
-            claimed.payload,
-            [b"pull_request\n".as_slice(), &body].concat(),
-            "the raw body is kept"
+            (claimed.kind.as_str(), &stored),
+            ("event", &*expected),
+            "the parsed event is stored"
         );
         db.finish().await;
     }
