@@ -29,6 +29,20 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Run the GitHub App server: receive, verify and durably store webhook deliveries.
     Serve(Box<crate::settings::ServeArgs>),
+    /// Look at the job queue: list jobs, show a dead job's error, retry it.
+    Jobs {
+        /// The database (as for `keel serve`).
+        #[arg(
+            long,
+            env = "DATABASE_URL",
+            hide_env_values = true,
+            default_value = "sqlite://keel.db"
+        )]
+        database_url: String,
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::jobs_cli::JobsCommand,
+    },
     /// Validate the config, or print its JSON Schema.
     Config {
         /// What to do with the config.
@@ -126,6 +140,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()
                 .context("start the runtime")?;
             runtime.block_on(crate::serve::serve(settings))?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Jobs {
+            database_url,
+            command,
+        } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("start the runtime")?;
+            print!(
+                "{}",
+                runtime.block_on(crate::jobs_cli::run(&database_url, command))?
+            );
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Config {

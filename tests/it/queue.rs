@@ -219,3 +219,60 @@ async fn concurrent_workers_never_claim_the_same_job() {
         db.finish().await;
     }
 }
+
+#[test]
+fn keel_jobs_lists_shows_a_dead_jobs_error_and_retries_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("keel.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let id = rt.block_on(async {
+        let s = keel::store::Store::connect(&url).await.unwrap();
+        s.enqueue(&job("d-dead", Some("o/r#7"), 0), 0)
+            .await
+            .unwrap();
+        let j = s.claim(0, LEASE).await.unwrap().unwrap();
+        s.bury(&j, "GitHub answered 502 five times", 1)
+            .await
+            .unwrap();
+        s.close().await;
+        j.id
+    });
+    let jobs = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+            .arg("jobs")
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, list, _) = jobs(&["list", "--state", "dead"]);
+    assert_eq!(code, 0);
+    assert!(
+        list.lines().nth(1).unwrap().contains("dead")
+            && list.contains("o/r#7")
+            && list.contains("d-dead"),
+        "{list}"
+    );
+    let (_, show, _) = jobs(&["show", &id.to_string()]);
+    assert!(
+        show.contains("last error: GitHub answered 502 five times"),
+        "{show}"
+    );
+    assert_eq!(
+        jobs(&["retry", &id.to_string()]).1,
+        format!("job {id} queued again\n")
+    );
+    let (code, _, err) = jobs(&["retry", &id.to_string()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("job {id} is not a dead job")),
+        "{err}"
+    );
+    assert!(jobs(&["list", "--state", "queued"]).1.contains("d-dead"));
+    assert_eq!(jobs(&["list", "--state", "zombie"]).0, 2);
+}
