@@ -1,6 +1,7 @@
 //! GitHub: identifier newtypes and webhook payloads → Keel's own [`event::Event`].
 //! (The API client joins this module with the pull request flow.)
 
+pub mod client;
 pub mod event;
 
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,8 @@
 mod cli;
 // The durable job queue on SQLite and PostgreSQL.
 mod queue;
+// The GitHub client against the FakeGitHub: JWT, tokens, files, check runs, errors.
+mod github;
 // `keel serve` as a process: settings, a real socket, graceful shutdown.
 mod serve;
 // Webhook intake: signatures, limits, headers, payloads, redeliveries, metrics.

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
 pub mod db;
+pub mod github;
 pub mod webhook;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,294 @@
+//! FakeGitHub: a stateful GitHub served by wiremock over loopback, recording every request.
+//! It checks the App JWT with the test key's public half, mints installation tokens, serves
+//! files per commit, keeps check runs, and can expire tokens or answer the next matching
+//! request with an error.
+
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+/// The App id the fake expects in JWTs.
+pub const APP_ID: u64 = 4242;
+
+/// The test App's private key (PEM).
+pub fn app_key() -> String {
+    std::fs::read_to_string(super::fixture("github/test-app-key.pem")).unwrap()
+}
+
+/// A check run as the fake holds it.
+#[derive(Debug, Clone, Default)]
+pub struct CheckRun {
+    pub id: u64,
+    pub name: String,
+    pub head_sha: String,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub annotations: Vec<Value>,
+}
+
+#[derive(Default)]
+struct State {
+    files: HashMap<(String, String, String), Vec<u8>>,
+    valid_tokens: Vec<String>,
+    tokens_minted: u32,
+    check_runs: Vec<CheckRun>,
+    failures: VecDeque<(String, String, ResponseTemplate)>,
+}
+
+pub struct FakeGitHub {
+    pub server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeGitHub {
+    pub async fn start() -> FakeGitHub {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(State::default()));
+        let route =
+            |verb: &str, pattern: &str, handler: fn(&mut State, &Request) -> ResponseTemplate| {
+                let state = state.clone();
+                Mock::given(method(verb))
+                    .and(path_regex(pattern))
+                    .respond_with(move |req: &Request| {
+                        let mut s = state.lock().unwrap();
+                        let path = req.url.path().to_owned();
+                        let verb = req.method.to_string();
+                        if let Some(i) = s
+                            .failures
+                            .iter()
+                            .position(|(m, p, _)| *m == verb && path.contains(p.as_str()))
+                        {
+                            return s.failures.remove(i).unwrap().2;
+                        }
+                        handler(&mut s, req)
+                    })
+            };
+        route(
+            "POST",
+            r"^/app/installations/\d+/access_tokens$",
+            mint_token,
+        )
+        .mount(&server)
+        .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/contents/.+$", get_content)
+            .mount(&server)
+            .await;
+        route("POST", r"^/repos/[^/]+/[^/]+/check-runs$", create_check_run)
+            .mount(&server)
+            .await;
+        route(
+            "PATCH",
+            r"^/repos/[^/]+/[^/]+/check-runs/\d+$",
+            update_check_run,
+        )
+        .mount(&server)
+        .await;
+        FakeGitHub { server, state }
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// Puts `bytes` at `path` in `repo` at commit `sha`.
+    pub fn put_file(&self, repo: &str, sha: &str, path: &str, bytes: &[u8]) {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .insert((repo.into(), sha.into(), path.into()), bytes.to_vec());
+    }
+
+    /// The next `verb` request whose path contains `path_part` gets `response` instead.
+    pub fn fail_next(&self, verb: &str, path_part: &str, response: ResponseTemplate) {
+        self.state
+            .lock()
+            .unwrap()
+            .failures
+            .push_back((verb.into(), path_part.into(), response));
+    }
+
+    /// Every token minted so far stops working (as after its hour).
+    pub fn expire_tokens(&self) {
+        self.state.lock().unwrap().valid_tokens.clear();
+    }
+
+    pub fn tokens_minted(&self) -> u32 {
+        self.state.lock().unwrap().tokens_minted
+    }
+
+    pub fn check_runs(&self) -> Vec<CheckRun> {
+        self.state.lock().unwrap().check_runs.clone()
+    }
+
+    /// Every request received, in order, as `METHOD /path`.
+    pub async fn log(&self) -> Vec<String> {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.url.path()))
+            .collect()
+    }
+}
+
+fn unauthorized() -> ResponseTemplate {
+    ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}))
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let value = req.headers.get("authorization")?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("token "))?;
+    Some(token.to_owned())
+}
+
+fn authorized(s: &State, req: &Request) -> bool {
+    bearer(req).is_some_and(|t| s.valid_tokens.contains(&t))
+}
+
+fn mint_token(s: &mut State, req: &Request) -> ResponseTemplate {
+    let Some(jwt) = bearer(req) else {
+        return unauthorized();
+    };
+    let public = std::fs::read(super::fixture("github/test-app-key.pub.pem")).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(&public).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    // `iss` may be a number (octocrab sends one; GitHub accepts it), so it is checked below.
+    validation.set_required_spec_claims(&["exp"]);
+    let data = match jsonwebtoken::decode::<Value>(&jwt, &key, &validation) {
+        Ok(d) => d,
+        Err(e) => {
+            return ResponseTemplate::new(401)
+                .set_body_json(json!({"message": format!("bad JWT: {e}")}));
+        }
+    };
+    let claims = data.claims;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap(),
+    );
+    let iss_ok = claims["iss"] == json!(APP_ID) || claims["iss"] == json!(APP_ID.to_string());
+    if !iss_ok || exp - now > 600 || iat > now - 30 {
+        return ResponseTemplate::new(401)
+            .set_body_json(json!({"message": format!("bad JWT claims {claims}")}));
+    }
+    s.tokens_minted += 1;
+    let token = format!("ghs_fake_{}", s.tokens_minted);
+    s.valid_tokens.push(token.clone());
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    // The shape of GitHub's "installation-token" response example.
+    ResponseTemplate::new(201).set_body_json(json!({
+        "token": token,
+        "expires_at": expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "permissions": {"checks": "write", "contents": "read", "issues": "write", "pull_requests": "write", "metadata": "read"},
+        "repository_selection": "all"
+    }))
+}
+
+fn get_content(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().splitn(6, '/').collect();
+    let (repo, path) = (format!("{}/{}", parts[2], parts[3]), parts[5].to_owned());
+    let sha = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "ref")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    match s.files.get(&(repo, sha, path.clone())) {
+        Some(bytes) => ResponseTemplate::new(200).set_body_json(json!({
+            "type": "file", "path": path, "encoding": "base64", "content": base64(bytes)
+        })),
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+    }
+}
+
+fn create_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let run = CheckRun {
+        id: 1000 + s.check_runs.len() as u64,
+        name: body["name"].as_str().unwrap_or_default().into(),
+        head_sha: body["head_sha"].as_str().unwrap_or_default().into(),
+        status: body["status"].as_str().unwrap_or("queued").into(),
+        ..CheckRun::default()
+    };
+    s.check_runs.push(run.clone());
+    ResponseTemplate::new(201).set_body_json(
+        json!({"id": run.id, "name": run.name, "head_sha": run.head_sha, "status": run.status}),
+    )
+}
+
+fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let id: u64 = req.url.path().rsplit('/').next().unwrap().parse().unwrap();
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let Some(run) = s.check_runs.iter_mut().find(|r| r.id == id) else {
+        return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    };
+    let annotations = body["output"]["annotations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if annotations.len() > 50 {
+        return ResponseTemplate::new(422)
+            .set_body_json(json!({"message": "Only 50 annotations are allowed per request"}));
+    }
+    if let Some(status) = body["status"].as_str() {
+        run.status = status.into();
+    }
+    if let Some(c) = body["conclusion"].as_str() {
+        run.conclusion = Some(c.into());
+    }
+    run.title = body["output"]["title"]
+        .as_str()
+        .map(Into::into)
+        .or(run.title.take());
+    run.summary = body["output"]["summary"]
+        .as_str()
+        .map(Into::into)
+        .or(run.summary.take());
+    run.annotations.extend(annotations);
+    ResponseTemplate::new(200).set_body_json(json!({"id": run.id, "status": run.status}))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    // GitHub wraps content at 60 characters.
+    out.as_bytes()
+        .chunks(60)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
