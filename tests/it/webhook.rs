@@ -8,6 +8,11 @@ use keel::github::event::{Event, Parsed, parse_event};
 use keel::server::MAX_WEBHOOK_BYTES;
 use keel::store::JobState;
 
+async fn assert_nothing_stored(db: &crate::support::db::TestDb) {
+    let jobs = db.store.list_jobs(None, 10).await.unwrap();
+    assert!(jobs.is_empty(), "{}: stored {jobs:?}", db.backend);
+}
+
 #[tokio::test]
 async fn a_signed_pull_request_is_stored_before_202_and_a_redelivery_is_a_no_op() {
     for db in backends().await {
@@ -81,11 +86,7 @@ async fn bad_or_missing_signatures_are_401_and_store_nothing() {
                 )
             );
         }
-        assert!(
-            db.store.list_jobs(None, 10).await.unwrap().is_empty(),
-            "{}",
-            db.backend
-        );
+        assert_nothing_stored(&db).await;
         db.finish().await;
     }
 }
@@ -102,7 +103,7 @@ async fn oversized_bodies_are_413_and_store_nothing() {
             .headers_mut()
             .insert("content-length", (MAX_WEBHOOK_BYTES as u64 * 4).into());
         assert_eq!(server.send(lying).await.0, StatusCode::PAYLOAD_TOO_LARGE);
-        assert!(db.store.list_jobs(None, 10).await.unwrap().is_empty());
+        assert_nothing_stored(&db).await;
         db.finish().await;
     }
 }
@@ -142,7 +143,7 @@ async fn missing_headers_and_malformed_payloads_are_400_with_a_reason() {
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(text.contains("missing field `pull_request`"), "{text}");
-        assert!(db.store.list_jobs(None, 10).await.unwrap().is_empty());
+        assert_nothing_stored(&db).await;
         db.finish().await;
     }
 }
@@ -176,7 +177,7 @@ async fn events_and_actions_keel_does_not_use_are_200_and_not_stored() {
             .send(signed("ping", "d-3", payload("ping/none.1.json")))
             .await;
         assert_eq!(status, StatusCode::OK);
-        assert!(db.store.list_jobs(None, 10).await.unwrap().is_empty());
+        assert_nothing_stored(&db).await;
         db.finish().await;
     }
 }
