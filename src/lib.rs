@@ -5,6 +5,7 @@ pub mod check;
 pub mod cli;
 pub mod github;
 pub mod inputs;
+pub mod jobs;
 pub mod jobs_cli;
 pub mod serve;
 pub mod server;

@@ -181,6 +181,115 @@ impl GitHub {
         }
     }
 
+    /// The id of check run `name` on `head_sha`, creating it `in_progress` if there is none:
+    /// a job that runs twice finds the run the first attempt made.
+    pub async fn find_or_start_check_run(
+        &self,
+        installation: &InstallationId,
+        repo: &RepoName,
+        name: &str,
+        head_sha: &CommitSha,
+    ) -> Result<u64, ApiError> {
+        #[derive(Deserialize)]
+        struct Runs {
+            check_runs: Vec<Run>,
+        }
+        #[derive(Deserialize)]
+        struct Run {
+            id: u64,
+        }
+        let client = self.installation(installation).await?;
+        let route = format!("/repos/{repo}/commits/{head_sha}/check-runs");
+        let found: Runs = client
+            .get(route, Some(&[("check_name", name), ("filter", "latest")]))
+            .await
+            .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+        match found.check_runs.first() {
+            Some(run) => Ok(run.id),
+            None => {
+                self.start_check_run(installation, repo, name, head_sha)
+                    .await
+            }
+        }
+    }
+
+    /// Shows progress on a check run that stays `in_progress`.
+    pub async fn show_check_run_progress(
+        &self,
+        installation: &InstallationId,
+        repo: &RepoName,
+        check_run_id: u64,
+        title: &str,
+        summary: &str,
+    ) -> Result<(), ApiError> {
+        let client = self.installation(installation).await?;
+        let body = serde_json::json!({"status": "in_progress", "output": {"title": title, "summary": summary}});
+        let _: serde_json::Value = client
+            .patch(
+                format!("/repos/{repo}/check-runs/{check_run_id}"),
+                Some(&body),
+            )
+            .await
+            .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+        Ok(())
+    }
+
+    /// The files a pull request changes with their patches (100 a page, up to GitHub's 3,000).
+    pub async fn pull_request_files(
+        &self,
+        installation: &InstallationId,
+        repo: &RepoName,
+        number: &super::PrNumber,
+    ) -> Result<Vec<keel_core::diff::FileDiff>, ApiError> {
+        use keel_core::diff::{FileStatus, parse_file_patch};
+        #[derive(Deserialize)]
+        struct Entry {
+            filename: String,
+            status: String,
+            patch: Option<String>,
+            previous_filename: Option<String>,
+        }
+        let client = self.installation(installation).await?;
+        let route = format!("/repos/{repo}/pulls/{number}/files");
+        let mut files = Vec::new();
+        for page in 1..=30u32 {
+            let page_str = page.to_string();
+            let entries: Vec<Entry> = client
+                .get(
+                    &route,
+                    Some(&[("per_page", "100"), ("page", page_str.as_str())]),
+                )
+                .await
+                .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+            let last = entries.len() < 100;
+            for e in entries {
+                let status = match e.status.as_str() {
+                    "added" => FileStatus::Added,
+                    "removed" => FileStatus::Deleted,
+                    "renamed" => FileStatus::Renamed,
+                    "copied" => FileStatus::Copied,
+                    _ => FileStatus::Modified,
+                };
+                let mut file = parse_file_patch(
+                    &e.filename,
+                    status,
+                    e.patch.as_deref().map(str::as_bytes),
+                    &keel_core::Limits::DEFAULT,
+                )
+                .map_err(|err| ApiError::Rejected {
+                    status: 200,
+                    message: format!("{}: {err}", e.filename),
+                })?;
+                file.old_path = e.previous_filename;
+                files.push(file);
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(files)
+    }
+
     /// Creates check run `name` on `head_sha`, `in_progress`; returns its id.
     pub async fn start_check_run(
         &self,

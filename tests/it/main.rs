@@ -4,6 +4,8 @@
 mod cli;
 // The durable job queue on SQLite and PostgreSQL.
 mod queue;
+// A pull request through intake, worker and FakeGitHub: base config, one check run, retries.
+mod evaluate_pr;
 // The GitHub client against the FakeGitHub: JWT, tokens, files, check runs, errors.
 mod github;
 // `keel serve` as a process: settings, a real socket, graceful shutdown.

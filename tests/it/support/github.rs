@@ -33,6 +33,7 @@ pub struct CheckRun {
 #[derive(Default)]
 struct State {
     files: HashMap<(String, String, String), Vec<u8>>,
+    pr_files: HashMap<(String, u64), Vec<Value>>,
     valid_tokens: Vec<String>,
     tokens_minted: u32,
     check_runs: Vec<CheckRun>,
@@ -81,6 +82,20 @@ impl FakeGitHub {
             .mount(&server)
             .await;
         route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/commits/[0-9a-f]+/check-runs$",
+            list_check_runs,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/pulls/\d+/files$",
+            list_pr_files,
+        )
+        .mount(&server)
+        .await;
+        route(
             "PATCH",
             r"^/repos/[^/]+/[^/]+/check-runs/\d+$",
             update_check_run,
@@ -101,6 +116,21 @@ impl FakeGitHub {
             .unwrap()
             .files
             .insert((repo.into(), sha.into(), path.into()), bytes.to_vec());
+    }
+
+    /// Sets the files pull request `number` changes: (path, status, patch).
+    pub fn put_pr_files(&self, repo: &str, number: u64, files: &[(&str, &str, Option<&str>)]) {
+        let entries = files
+            .iter()
+            .map(
+                |(path, status, patch)| json!({"filename": path, "status": status, "patch": patch}),
+            )
+            .collect();
+        self.state
+            .lock()
+            .unwrap()
+            .pr_files
+            .insert((repo.into(), number), entries);
     }
 
     /// The next `verb` request whose path contains `path_part` gets `response` instead.
@@ -230,6 +260,60 @@ fn create_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
     ResponseTemplate::new(201).set_body_json(
         json!({"id": run.id, "name": run.name, "head_sha": run.head_sha, "status": run.status}),
     )
+}
+
+fn list_check_runs(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let sha = req
+        .url
+        .path()
+        .split('/')
+        .nth(5)
+        .unwrap_or_default()
+        .to_owned();
+    let name = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "check_name")
+        .map(|(_, v)| v.into_owned());
+    let runs: Vec<Value> = s
+        .check_runs
+        .iter()
+        .rev()
+        .filter(|r| r.head_sha == sha && name.as_ref().is_none_or(|n| *n == r.name))
+        .map(|r| json!({"id": r.id, "name": r.name, "head_sha": r.head_sha, "status": r.status}))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(json!({"total_count": runs.len(), "check_runs": runs}))
+}
+
+fn list_pr_files(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let (repo, number) = (
+        format!("{}/{}", parts[2], parts[3]),
+        parts[5].parse::<u64>().unwrap(),
+    );
+    let query = |k: &str| {
+        req.url
+            .query_pairs()
+            .find(|(q, _)| q == k)
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+    };
+    let (per_page, page) = (
+        query("per_page").unwrap_or(30).min(100),
+        query("page").unwrap_or(1).max(1),
+    );
+    let all = s.pr_files.get(&(repo, number)).cloned().unwrap_or_default();
+    let slice: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    ResponseTemplate::new(200).set_body_json(Value::Array(slice))
 }
 
 fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {

@@ -1,0 +1,164 @@
+//! The worker: claim a job with a lease, run it, then complete it, retry it with exponential
+//! backoff and jitter (or at the time a rate limit names), or bury it as a dead letter after
+//! [`MAX_ATTEMPTS`]. Time is passed in, so tests drive it without sleeping.
+
+use super::JobError;
+use crate::github::client::GitHub;
+use crate::github::event::Event;
+use crate::server::webhook::EVENT_JOB;
+use crate::store::{ClaimedJob, Store};
+use std::sync::Arc;
+
+/// Attempts before a job becomes a dead letter.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long a claim holds before another worker may take the job over.
+pub const LEASE_MS: i64 = 5 * 60 * 1000;
+const BACKOFF_BASE_MS: i64 = 2_000;
+const BACKOFF_MAX_MS: i64 = 10 * 60 * 1000;
+
+/// What one step of the worker did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ran {
+    /// Nothing could run.
+    Idle,
+    /// Job `id` finished.
+    Done(i64),
+    /// Job `id` will run again at `run_at`.
+    Retried {
+        /// Job id.
+        id: i64,
+        /// Next run, unix ms.
+        run_at: i64,
+    },
+    /// Job `id` gave up (dead letter).
+    Buried(i64),
+    /// Job `id` finished, but its lease had expired and another worker owns it now.
+    LeaseLost(i64),
+}
+
+/// Runs jobs from the store against GitHub.
+pub struct Worker {
+    store: Store,
+    github: Arc<GitHub>,
+}
+
+impl Worker {
+    /// A worker over `store`, calling GitHub through `github`.
+    pub fn new(store: Store, github: Arc<GitHub>) -> Worker {
+        Worker { store, github }
+    }
+
+    /// Claims and runs one job at time `now` (unix ms).
+    pub async fn run_one(&self, now: i64) -> anyhow::Result<Ran> {
+        let Some(job) = self.store.claim(now, LEASE_MS).await? else {
+            return Ok(Ran::Idle);
+        };
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, serial = job.serial_key.as_deref().unwrap_or("-"));
+        let _enter = span.enter();
+        let result = self.execute(&job).await;
+        let ran = match result {
+            Ok(()) => {
+                if self.store.complete(&job, now).await? {
+                    Ran::Done(job.id)
+                } else {
+                    Ran::LeaseLost(job.id)
+                }
+            }
+            Err(JobError::Permanent(reason)) => self.bury(&job, &reason, now).await?,
+            Err(e) if job.attempts >= MAX_ATTEMPTS => {
+                self.bury(
+                    &job,
+                    &format!("gave up after {} attempts: {e}", job.attempts),
+                    now,
+                )
+                .await?
+            }
+            Err(e) => {
+                let wait = match &e {
+                    JobError::RateLimited { after_ms, .. } => *after_ms,
+                    _ => backoff_ms(job.attempts, job.id),
+                };
+                let run_at = now.saturating_add(wait);
+                tracing::warn!(error = %e, run_at, "job failed; will retry");
+                if self
+                    .store
+                    .retry_later(&job, run_at, &e.to_string(), now)
+                    .await?
+                {
+                    Ran::Retried { id: job.id, run_at }
+                } else {
+                    Ran::LeaseLost(job.id)
+                }
+            }
+        };
+        Ok(ran)
+    }
+
+    /// Runs jobs until none can run at `now`; returns what each step did.
+    pub async fn run_until_idle(&self, now: i64) -> anyhow::Result<Vec<Ran>> {
+        let mut steps = Vec::new();
+        for _ in 0..100_000 {
+            match self.run_one(now).await? {
+                Ran::Idle => return Ok(steps),
+                ran => steps.push(ran),
+            }
+        }
+        Ok(steps)
+    }
+
+    async fn bury(&self, job: &ClaimedJob, reason: &str, now: i64) -> anyhow::Result<Ran> {
+        tracing::error!(error = reason, "job buried as a dead letter");
+        Ok(if self.store.bury(job, reason, now).await? {
+            Ran::Buried(job.id)
+        } else {
+            Ran::LeaseLost(job.id)
+        })
+    }
+
+    async fn execute(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        match job.kind.as_str() {
+            EVENT_JOB => {
+                let event: Event = serde_json::from_slice(&job.payload).map_err(|e| {
+                    JobError::Permanent(format!("stored event cannot be read: {e}"))
+                })?;
+                super::evaluate_pr::handle(&self.github, &event).await
+            }
+            other => Err(JobError::Permanent(format!("unknown job kind `{other}`"))),
+        }
+    }
+}
+
+/// Exponential backoff from 2 s to 10 min, with ±25% jitter derived from the job id so that
+/// jobs failing together do not retry together.
+pub fn backoff_ms(attempts: i32, seed: i64) -> i64 {
+    let exp = BACKOFF_BASE_MS
+        .saturating_mul(1i64 << attempts.clamp(1, 20).saturating_sub(1))
+        .min(BACKOFF_MAX_MS);
+    let spread = (seed
+        .wrapping_mul(2_654_435_761)
+        .wrapping_add(i64::from(attempts))
+        & 0x3ff) as f64
+        / 1023.0;
+    (exp as f64 * (0.75 + 0.5 * spread)) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_grows_exponentially_within_its_jitter_and_caps() {
+        for seed in 0..50 {
+            let first = backoff_ms(1, seed);
+            assert!((1_500..=2_500).contains(&first), "{first}");
+            let fourth = backoff_ms(4, seed);
+            assert!((12_000..=20_000).contains(&fourth), "{fourth}");
+            assert!(backoff_ms(30, seed) <= 750_000);
+        }
+        assert_ne!(
+            backoff_ms(3, 1),
+            backoff_ms(3, 2),
+            "jitter differs between jobs"
+        );
+    }
+}

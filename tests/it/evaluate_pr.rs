@@ -1,0 +1,271 @@
+//! A pull request delivery through the intake and the worker to GitHub, on every backend.
+
+use crate::support::db::{TestDb, backends};
+use crate::support::github::{APP_ID, FakeGitHub, app_key};
+use crate::support::webhook::{TestServer, payload, signed};
+use keel::github::client::GitHub;
+use keel::jobs::worker::{Ran, Worker};
+use secrecy::SecretString;
+use std::sync::Arc;
+use wiremock::ResponseTemplate;
+
+// From tests/fixtures/webhooks/pull_request/opened.2.json.
+const REPO: &str = "Codertocat/Hello-World";
+const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+const NOW: i64 = 10_000;
+
+/// Delivers the fixture PR through the intake and returns a worker for it.
+async fn deliver(db: &TestDb, fake: &FakeGitHub) -> Worker {
+    let server = TestServer::new(&db.store);
+    let (status, _) = server
+        .send(signed(
+            "pull_request",
+            "pr-1",
+            payload("pull_request/opened.2.json"),
+        ))
+        .await;
+    assert_eq!(status, 202);
+    let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+    Worker::new(db.store.clone(), Arc::new(github))
+}
+
+fn readme_change(fake: &FakeGitHub) {
+    fake.put_pr_files(
+        REPO,
+        2,
+        &[(
+            "README.md",
+            "modified",
+            Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
+        )],
+    );
+}
+
+#[tokio::test]
+async fn a_pull_request_is_judged_by_the_base_branch_config_with_one_check_run() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 2\ntitle_pattern = \"^Update\"\n",
+        );
+        // The pull request loosens its own gate; that must not count.
+        fake.put_file(
+            REPO,
+            HEAD,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1000\n",
+        );
+        readme_change(&fake);
+        let worker = deliver(&db, &fake).await;
+        let steps = worker.run_until_idle(NOW).await.unwrap();
+        let state = (db.store.list_jobs(None, 5).await.unwrap(), fake.log().await);
+        assert!(
+            matches!(steps[..], [Ran::Done(_)]),
+            "{}: {steps:?} {state:?}",
+            db.backend
+        );
+        let runs = fake.check_runs();
+        assert_eq!(runs.len(), 1);
+        let run = &runs[0];
+        assert_eq!(
+            (run.name.as_str(), run.head_sha.as_str()),
+            ("Keel · Definition of done", HEAD)
+        );
+        assert_eq!(
+            (run.status.as_str(), run.conclusion.as_deref()),
+            ("completed", Some("failure"))
+        );
+        let summary = run.summary.clone().unwrap();
+        assert!(
+            summary.contains("| ❌ | Change size | 3 lines | ≤ 2 lines |"),
+            "{summary}"
+        );
+        assert!(summary.contains("| ✅ | Title |"), "{summary}");
+        let log = fake.log().await;
+        assert!(
+            !log.iter()
+                .any(|l| l.contains(HEAD) && l.contains("contents")),
+            "config read from base only: {log:?}"
+        );
+        assert_eq!(
+            log,
+            [
+                "POST /app/installations/1/access_tokens",
+                "GET /repos/Codertocat/Hello-World/contents/.github/keel.toml",
+                "GET /repos/Codertocat/Hello-World/commits/ec26c3e57ca3a959ca5aad62de7213c562f8c821/check-runs",
+                "POST /repos/Codertocat/Hello-World/check-runs",
+                "GET /repos/Codertocat/Hello-World/pulls/2/files",
+                "PATCH /repos/Codertocat/Hello-World/check-runs/1000",
+            ]
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn without_a_config_on_the_base_branch_nothing_is_posted() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            HEAD,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n",
+        );
+        let worker = deliver(&db, &fake).await;
+        assert!(matches!(
+            worker.run_until_idle(NOW).await.unwrap()[..],
+            [Ran::Done(_)]
+        ));
+        assert!(fake.check_runs().is_empty(), "{}", db.backend);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn criteria_that_need_reports_keep_the_check_waiting_and_say_so() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[coverage]\nmin_patch = 80\n[hygiene]\ntitle_pattern = \"^Update\"\n",
+        );
+        readme_change(&fake);
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(
+            (run.status.as_str(), run.conclusion.as_deref()),
+            ("in_progress", None)
+        );
+        let summary = run.summary.clone().unwrap();
+        assert!(
+            summary.starts_with("### ⏳ Waiting for the workflow run's reports"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("| ✅ | Title |") && !summary.contains("Patch coverage"),
+            "{summary}"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_update_is_retried_without_a_second_check_run() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 100\n",
+        );
+        readme_change(&fake);
+        fake.fail_next(
+            "PATCH",
+            "check-runs",
+            ResponseTemplate::new(502).set_body_json(serde_json::json!({"message": "Bad Gateway"})),
+        );
+        let worker = deliver(&db, &fake).await;
+        let first = worker.run_until_idle(NOW).await.unwrap();
+        let [Ran::Retried { run_at, .. }] = first[..] else {
+            panic!("{}: {first:?}", db.backend)
+        };
+        assert!(
+            (NOW + 1_500..=NOW + 2_500).contains(&run_at),
+            "first backoff is about 2 s: {run_at}"
+        );
+        assert!(
+            worker.run_until_idle(run_at - 1).await.unwrap().is_empty(),
+            "not before its time"
+        );
+        assert!(matches!(
+            worker.run_until_idle(run_at).await.unwrap()[..],
+            [Ran::Done(_)]
+        ));
+        let runs = fake.check_runs();
+        assert_eq!(
+            runs.len(),
+            1,
+            "the retry found the first attempt's check run"
+        );
+        assert_eq!(runs[0].conclusion.as_deref(), Some("success"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_secondary_rate_limit_waits_for_retry_after() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 100\n",
+        );
+        readme_change(&fake);
+        fake.fail_next(
+            "GET",
+            "contents",
+            ResponseTemplate::new(403)
+                .insert_header("retry-after", "30")
+                .set_body_json(
+                    serde_json::json!({"message": "You have exceeded a secondary rate limit"}),
+                ),
+        );
+        let worker = deliver(&db, &fake).await;
+        let steps = worker.run_until_idle(NOW).await.unwrap();
+        assert!(
+            matches!(steps[..], [Ran::Retried { run_at, .. }] if run_at == NOW + 30_000),
+            "{steps:?}"
+        );
+        assert!(matches!(
+            worker.run_until_idle(NOW + 30_000).await.unwrap()[..],
+            [Ran::Done(_)]
+        ));
+        assert_eq!(fake.check_runs()[0].conclusion.as_deref(), Some("success"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn changed_files_are_read_page_by_page() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1000\n",
+        );
+        let names: Vec<String> = (0..150).map(|i| format!("src/f{i}.rs")).collect();
+        let files: Vec<(&str, &str, Option<&str>)> = names
+            .iter()
+            .map(|n| (n.as_str(), "added", Some("@@ -0,0 +1 @@\n+x")))
+            .collect();
+        fake.put_pr_files(REPO, 2, &files);
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let pages = fake
+            .log()
+            .await
+            .iter()
+            .filter(|l| l.ends_with("/pulls/2/files"))
+            .count();
+        assert_eq!(pages, 2);
+        let summary = fake.check_runs()[0].summary.clone().unwrap();
+        assert!(
+            summary.contains("150 lines added or removed in 150 files"),
+            "{summary}"
+        );
+        db.finish().await;
+    }
+}
