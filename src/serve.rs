@@ -1,6 +1,8 @@
-//! `keel serve`: the GitHub App's HTTP server. Today it receives, verifies and durably stores
-//! webhook deliveries; the workers that evaluate pull requests join it with the GitHub client.
+//! `keel serve`: the GitHub App's HTTP server and its workers. The server receives, verifies
+//! and durably stores webhook deliveries; the workers run the stored jobs against GitHub.
 
+use crate::github::client::GitHub;
+use crate::jobs::worker::Worker;
 use crate::server::{AppState, app, ingest::Ingest, metrics::Metrics};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -18,20 +20,44 @@ pub fn now_ms() -> i64 {
 /// Runs the server until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = Store::connect(settings.database_url()).await?;
+    let github = Arc::new(GitHub::new(
+        settings.app_id,
+        &settings.private_key,
+        &settings.github_api_url,
+    )?);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = (0..settings.workers)
+        .map(|_| {
+            let worker = Worker::new(store.clone(), Arc::clone(&github));
+            tokio::spawn(worker.run_loop(Arc::clone(&wake), stopped.clone(), None))
+        })
+        .collect();
     let state = AppState {
         ingest: Ingest::start(store.clone(), now_ms),
         store: store.clone(),
         webhook_secret: Arc::new(settings.webhook_secret),
         metrics: Arc::new(Metrics::default()),
+        wake,
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listen on {}", settings.listen))?;
-    tracing::info!(addr = %listener.local_addr()?, backend = store.backend(), app_id = settings.app_id, "keel serve listening");
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        backend = store.backend(),
+        app_id = settings.app_id,
+        workers = settings.workers,
+        "keel serve listening"
+    );
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serve HTTP")?;
+    let _ = stop.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
     store.close().await;
     tracing::info!("keel serve stopped");
     Ok(())

@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "KEEL_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: String,
+    /// Jobs run at once (0: receive and store deliveries only, for a separate worker fleet).
+    #[arg(long, env = "KEEL_WORKERS", default_value = "4")]
+    pub workers: String,
 }
 
 /// Validated settings.
@@ -61,6 +64,8 @@ pub struct Settings {
     pub github_api_url: String,
     /// Listen address.
     pub listen: SocketAddr,
+    /// Concurrent workers.
+    pub workers: usize,
 }
 
 /// A setting is missing or malformed; the message names it.
@@ -94,6 +99,13 @@ impl Settings {
                 "KEEL_PRIVATE_KEY is not a PEM private key (-----BEGIN … PRIVATE KEY-----)",
             );
         }
+        if jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).is_err() {
+            return fail("KEEL_PRIVATE_KEY is not an RSA private key (GitHub Apps use RSA)");
+        }
+        let workers = match args.workers.trim().parse::<usize>() {
+            Ok(n) if n <= 64 => n,
+            _ => return fail("KEEL_WORKERS (--workers) must be a number from 0 to 64"),
+        };
         let webhook_secret = match args.webhook_secret {
             Some(s) if !s.is_empty() => SecretString::from(s),
             _ => return fail("KEEL_WEBHOOK_SECRET (--webhook-secret) is missing"),
@@ -119,6 +131,7 @@ impl Settings {
             database_url: SecretString::from(args.database_url),
             github_api_url: api,
             listen,
+            workers,
         })
     }
 

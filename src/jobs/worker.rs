@@ -106,6 +106,41 @@ impl Worker {
         Ok(steps)
     }
 
+    /// Runs jobs until `shutdown` turns true: a job as soon as `wake` is notified (the intake
+    /// does on every stored delivery) or every second otherwise (retries coming due, other
+    /// replicas' deliveries). Each step is sent to `steps` when given (tests await it). A job in
+    /// flight at shutdown is finished first; a killed worker's job returns after its lease.
+    pub async fn run_loop(
+        self,
+        wake: Arc<tokio::sync::Notify>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        steps: Option<tokio::sync::mpsc::UnboundedSender<Ran>>,
+    ) {
+        while !*shutdown.borrow() {
+            match self.run_one(crate::serve::now_ms()).await {
+                Ok(Ran::Idle) => {
+                    tokio::select! {
+                        () = wake.notified() => {}
+                        () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Ok(ran) => {
+                    if let Some(tx) = &steps {
+                        let _ = tx.send(ran);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "worker step failed");
+                    tokio::select! {
+                        () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+    }
+
     async fn bury(&self, job: &ClaimedJob, reason: &str, now: i64) -> anyhow::Result<Ran> {
         tracing::error!(error = reason, "job buried as a dead letter");
         Ok(if self.store.bury(job, reason, now).await? {

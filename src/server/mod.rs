@@ -31,6 +31,8 @@ pub struct AppState {
     pub webhook_secret: Arc<SecretString>,
     /// Counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Notified for every stored delivery, so an idle worker picks it up at once.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// The router.

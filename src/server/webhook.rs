@@ -99,7 +99,10 @@ async fn handle(
         run_at: 0,
     };
     match state.ingest.submit(job).await {
-        Ok(Enqueued::Inserted) => (Outcome::Accepted, StatusCode::ACCEPTED, "accepted".into()),
+        Ok(Enqueued::Inserted) => {
+            state.wake.notify_one();
+            (Outcome::Accepted, StatusCode::ACCEPTED, "accepted".into())
+        }
         Ok(Enqueued::Duplicate) => (
             Outcome::Duplicate,
             StatusCode::OK,

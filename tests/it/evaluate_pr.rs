@@ -269,3 +269,39 @@ async fn changed_files_are_read_page_by_page() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_running_worker_loop_picks_up_a_delivery_as_soon_as_it_is_stored() {
+    let db = crate::support::db::sqlite().await;
+    let fake = FakeGitHub::start().await;
+    fake.put_file(
+        REPO,
+        BASE,
+        ".github/keel.toml",
+        b"[hygiene]\nmax_changed_lines = 100\n",
+    );
+    readme_change(&fake);
+    let server = TestServer::new(&db.store);
+    let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+    let worker = Worker::new(db.store.clone(), Arc::new(github));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (steps_tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
+    let running = tokio::spawn(worker.run_loop(Arc::clone(&server.wake), stopped, Some(steps_tx)));
+    let (status, _) = server
+        .send(signed(
+            "pull_request",
+            "loop-1",
+            payload("pull_request/opened.2.json"),
+        ))
+        .await;
+    assert_eq!(status, 202);
+    let step = tokio::time::timeout(std::time::Duration::from_secs(20), steps.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(step, Ran::Done(_)), "{step:?}");
+    assert_eq!(fake.check_runs()[0].conclusion.as_deref(), Some("success"));
+    stop.send(true).unwrap();
+    running.await.unwrap();
+    db.finish().await;
+}

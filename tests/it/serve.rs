@@ -1,11 +1,13 @@
 //! `keel serve` as a process: settings validation, a delivery over a real socket, SIGTERM.
 
+use crate::support::github::app_key;
 use crate::support::webhook::{SECRET, payload};
 use keel::server::signature;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
-const PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n";
+/// Looks like a PEM key but is not an RSA key.
+const NOT_RSA: &str = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n";
 
 fn serve(envs: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keel"));
@@ -21,7 +23,8 @@ fn serve(envs: &[(&str, &str)]) -> Command {
 
 #[test]
 fn a_missing_or_malformed_setting_stops_start_up_with_one_line_naming_it() {
-    let cases: [(&[(&str, &str)], &str); 4] = [
+    let key = app_key();
+    let cases: [(&[(&str, &str)], &str); 6] = [
         (&[], "error: KEEL_APP_ID (--app-id) is missing\n"),
         (
             &[("KEEL_APP_ID", "abc")],
@@ -36,9 +39,22 @@ fn a_missing_or_malformed_setting_stops_start_up_with_one_line_naming_it() {
             "error: KEEL_PRIVATE_KEY is not a PEM private key (-----BEGIN … PRIVATE KEY-----)\n",
         ),
         (
+            &[("KEEL_APP_ID", "1"), ("KEEL_PRIVATE_KEY", NOT_RSA)],
+            "error: KEEL_PRIVATE_KEY is not an RSA private key (GitHub Apps use RSA)\n",
+        ),
+        (
             &[
                 ("KEEL_APP_ID", "1"),
-                ("KEEL_PRIVATE_KEY", PEM),
+                ("KEEL_PRIVATE_KEY", &key),
+                ("KEEL_WEBHOOK_SECRET", "s3cr3t-value"),
+                ("KEEL_WORKERS", "many"),
+            ],
+            "error: KEEL_WORKERS (--workers) must be a number from 0 to 64\n",
+        ),
+        (
+            &[
+                ("KEEL_APP_ID", "1"),
+                ("KEEL_PRIVATE_KEY", &key),
                 ("KEEL_WEBHOOK_SECRET", "s3cr3t-value"),
                 ("KEEL_LISTEN", "nowhere"),
             ],
@@ -68,11 +84,14 @@ fn a_missing_or_malformed_setting_stops_start_up_with_one_line_naming_it() {
 
 #[test]
 fn serve_acknowledges_a_delivery_over_a_socket_stores_it_and_stops_on_sigterm() {
+    let key = app_key();
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("keel.db").display());
     let mut child = serve(&[
         ("KEEL_APP_ID", "1"),
-        ("KEEL_PRIVATE_KEY", PEM),
+        ("KEEL_PRIVATE_KEY", &key),
+        // Intake only: this test checks acknowledgement and storage, not GitHub calls.
+        ("KEEL_WORKERS", "0"),
         ("KEEL_WEBHOOK_SECRET", SECRET),
         ("DATABASE_URL", &db),
         ("KEEL_LISTEN", "127.0.0.1:0"),

@@ -31,17 +31,24 @@ pub fn signed(event: &str, delivery: &str, body: Vec<u8>) -> Request<Body> {
 /// The Keel router over `store`, called in-process.
 pub struct TestServer {
     router: axum::Router,
+    /// Notified for every stored delivery (as workers are in `keel serve`).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl TestServer {
     pub fn new(store: &Store) -> TestServer {
+        let wake = Arc::new(tokio::sync::Notify::new());
         let state = AppState {
             store: store.clone(),
             ingest: Ingest::start(store.clone(), || 1_000),
             webhook_secret: Arc::new(SecretString::from(SECRET)),
             metrics: Arc::new(Metrics::default()),
+            wake: Arc::clone(&wake),
         };
-        TestServer { router: app(state) }
+        TestServer {
+            router: app(state),
+            wake,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, String) {
