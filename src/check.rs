@@ -77,5 +77,6 @@ fn gather(args: &CheckArgs, config: &Config, limits: &Limits) -> anyhow::Result<
         pull_request,
         baseline,
         check_runs: None,
+        config_change: None,
     })
 }

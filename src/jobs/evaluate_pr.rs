@@ -2,7 +2,8 @@
 //! **base** commit (a pull request cannot weaken its own gate), one check run found or created
 //! on the head commit, the changed files from GitHub, and the criteria that need no reports
 //! evaluated at once. When the config has criteria that need reports (coverage, security,
-//! performance), the check run stays `in_progress` and says it waits for them.
+//! performance), the check run stays `in_progress` and says it waits for them. A pull request
+//! that edits the config gets the new file checked, with errors annotated on their line.
 
 use super::JobError;
 use crate::github::client::{CheckRunOutput, GitHub};
@@ -10,7 +11,7 @@ use crate::github::event::{Event, PullRequestInfo};
 use crate::github::{InstallationId, RepoName};
 use keel_core::diff::Diff;
 use keel_core::evaluation::Conclusion;
-use keel_core::facts::{Facts, PullRequest};
+use keel_core::facts::{ConfigChange, Facts, PullRequest};
 use keel_core::render::markdown;
 use keel_core::{Config, evaluate};
 
@@ -79,6 +80,7 @@ async fn evaluate_pull_request(
     let files = github
         .pull_request_files(installation, repo, &pr.number)
         .await?;
+    let config_change = config_change(github, installation, repo, pr, &files).await?;
     let facts = Facts {
         diff: Some(Diff {
             files,
@@ -90,6 +92,7 @@ async fn evaluate_pull_request(
             branch: pr.head_ref.clone(),
             labels: pr.labels.clone(),
         }),
+        config_change,
         ..Facts::default()
     };
     if needs_reports(&config) {
@@ -128,6 +131,41 @@ async fn evaluate_pull_request(
         .complete_check_run(installation, repo, check_run, &output)
         .await?;
     Ok(())
+}
+
+/// When the pull request edits the definition of done, the new file checked at the head
+/// commit (the change itself is still judged by the base commit's file).
+async fn config_change(
+    github: &GitHub,
+    installation: &InstallationId,
+    repo: &RepoName,
+    pr: &PullRequestInfo,
+    files: &[keel_core::diff::FileDiff],
+) -> Result<Option<ConfigChange>, JobError> {
+    let edited = files
+        .iter()
+        .any(|f| f.path == CONFIG_PATH && f.status != keel_core::diff::FileStatus::Deleted);
+    if !edited {
+        return Ok(None);
+    }
+    let Some(bytes) = github
+        .file_at(installation, repo, CONFIG_PATH, &pr.head_sha)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let checked = match String::from_utf8(bytes) {
+        Err(_) => ConfigChange::Invalid(keel_core::diagnostic::Diagnostic::at_line(
+            CONFIG_PATH,
+            1,
+            "the file is not UTF-8 text",
+        )),
+        Ok(text) => match Config::parse(CONFIG_PATH, &text) {
+            Ok(_) => ConfigChange::Valid,
+            Err(e) => ConfigChange::Invalid(e.0),
+        },
+    };
+    Ok(Some(checked))
 }
 
 /// Whether any configured criterion is judged from a CI report.

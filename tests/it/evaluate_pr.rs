@@ -305,3 +305,61 @@ async fn a_running_worker_loop_picks_up_a_delivery_as_soon_as_it_is_stored() {
     running.await.unwrap();
     db.finish().await;
 }
+
+#[tokio::test]
+async fn an_invalid_config_edit_is_annotated_on_its_line_while_the_base_config_judges() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 100\n",
+        );
+        fake.put_file(
+            REPO,
+            HEAD,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 100\nmax_chnged = 3\n",
+        );
+        fake.put_pr_files(
+            REPO,
+            2,
+            &[(
+                ".github/keel.toml",
+                "modified",
+                Some("@@ -1,2 +1,3 @@\n [hygiene]\n max_changed_lines = 100\n+max_chnged = 3"),
+            )],
+        );
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
+        let summary = run.summary.clone().unwrap();
+        assert!(
+            summary.contains("| ❌ | Change to keel.toml | invalid |"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("| ✅ | Change size |"),
+            "judged by the base file: {summary}"
+        );
+        let a = &run.annotations[0];
+        assert_eq!(
+            (
+                a["path"].as_str(),
+                a["start_line"].as_u64(),
+                a["annotation_level"].as_str()
+            ),
+            (Some(".github/keel.toml"), Some(3), Some("failure"))
+        );
+        assert!(
+            a["message"]
+                .as_str()
+                .unwrap()
+                .contains("did you mean `max_changed_lines`?"),
+            "{a}"
+        );
+        db.finish().await;
+    }
+}

@@ -27,6 +27,18 @@ pub struct Facts {
     pub baseline: Option<Metrics>,
     /// Other check runs on the head commit, when the shell can see them.
     pub check_runs: Option<Vec<CheckRunState>>,
+    /// The change edits the definition of done itself: the new file, checked. (The change is
+    /// still judged by the base commit's file.)
+    pub config_change: Option<ConfigChange>,
+}
+
+/// What a change does to `.github/keel.toml`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigChange {
+    /// The new file is valid; it applies once merged.
+    Valid,
+    /// The new file is invalid, here.
+    Invalid(crate::diagnostic::Diagnostic),
 }
 
 /// Pull request metadata the hygiene criteria read.

@@ -29,6 +29,9 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
     if let Some(c) = &config.checks {
         checks::evaluate(c, facts, &mut out);
     }
+    if let Some(change) = &facts.config_change {
+        config_change(change, &mut out);
+    }
     if let Some(diff) = &facts.diff {
         out.notes
             .extend(diff.diagnostics.iter().map(|d| format!("diff: {d}")));
@@ -40,6 +43,40 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
 /// pull request (titles, branch and file names) cannot close the span.
 fn code(value: &str) -> String {
     format!("`{}`", value.replace('`', "'"))
+}
+
+/// A change to the definition of done must leave a valid file behind: an invalid one would
+/// stop every later change from being judged. It is a required row, with an annotation on
+/// the offending line.
+fn config_change(change: &crate::facts::ConfigChange, out: &mut Outcome) {
+    use crate::facts::ConfigChange;
+    let row = Row::new(
+        "config.change",
+        "Change to keel.toml",
+        Level::Required,
+        None,
+    )
+    .threshold("valid");
+    match change {
+        ConfigChange::Valid => out.push(
+            row.actual("valid")
+                .judged(true, "the new file is valid; this change is judged by the base branch's file, the next ones by the new one"),
+        ),
+        ConfigChange::Invalid(d) => {
+            out.annotations.push(crate::evaluation::Annotation {
+                path: d.path.clone(),
+                start_line: d.line.max(1),
+                end_line: d.line.max(1),
+                level: crate::evaluation::AnnotationLevel::Failure,
+                title: "Invalid keel.toml".into(),
+                message: format!("{}:{}: {}", d.line, d.column, d.message),
+            });
+            out.push(row.actual("invalid").judged(
+                false,
+                format!("line {}, column {}: {}; this change is judged by the base branch's file", d.line, d.column, d.message),
+            ));
+        }
+    }
 }
 
 /// What the policy modules build up.

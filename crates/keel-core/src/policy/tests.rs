@@ -528,3 +528,32 @@ fn other_checks_must_have_succeeded() {
         ],
     );
 }
+
+#[test]
+fn an_edited_config_must_stay_valid_and_is_annotated_where_it_is_not() {
+    use crate::facts::ConfigChange;
+    let facts = Facts {
+        config_change: Some(ConfigChange::Valid),
+        ..Facts::default()
+    };
+    check("", &facts, &[("config.change", Status::Pass, "valid")]);
+    let bad = Config::parse(".github/keel.toml", "[coverage]\nmin_total = 180\n")
+        .unwrap_err()
+        .0;
+    let facts = Facts {
+        config_change: Some(ConfigChange::Invalid(bad)),
+        ..Facts::default()
+    };
+    let ev = check("", &facts, &[("config.change", Status::Fail, "invalid")]);
+    assert_eq!(ev.conclusion, Conclusion::Failure);
+    let a = &ev.annotations[0];
+    assert_eq!(
+        (a.path.as_str(), a.start_line, a.level),
+        (".github/keel.toml", 2, AnnotationLevel::Failure)
+    );
+    assert!(
+        a.message.starts_with("2:13: 180 is not a percentage"),
+        "{}",
+        a.message
+    );
+}
