@@ -138,7 +138,7 @@ impl GitHub {
         let client = Arc::new(
             self.app
                 .installation(octocrab::models::InstallationId(id.0))
-                .map_err(|e| ApiError::from_octocrab(e, now_secs()))?,
+                .map_err(classify)?,
         );
         cache.insert(id.clone(), Arc::clone(&client));
         Ok(client)
@@ -203,7 +203,7 @@ impl GitHub {
         let found: Runs = client
             .get(route, Some(&[("check_name", name), ("filter", "latest")]))
             .await
-            .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+            .map_err(classify)?;
         match found.check_runs.first() {
             Some(run) => Ok(run.id),
             None => {
@@ -230,7 +230,7 @@ impl GitHub {
                 Some(&body),
             )
             .await
-            .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+            .map_err(classify)?;
         Ok(())
     }
 
@@ -260,7 +260,7 @@ impl GitHub {
                     Some(&[("per_page", "100"), ("page", page_str.as_str())]),
                 )
                 .await
-                .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+                .map_err(classify)?;
             let last = entries.len() < 100;
             for e in entries {
                 let status = match e.status.as_str() {
@@ -308,7 +308,7 @@ impl GitHub {
         let created: Created = client
             .post(format!("/repos/{repo}/check-runs"), Some(&body))
             .await
-            .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+            .map_err(classify)?;
         Ok(created.id)
     }
 
@@ -330,18 +330,12 @@ impl GitHub {
             "conclusion": output.conclusion.as_str(),
             "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(first)},
         });
-        let _: serde_json::Value = client
-            .patch(&route, Some(&body))
-            .await
-            .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+        let _: serde_json::Value = client.patch(&route, Some(&body)).await.map_err(classify)?;
         for batch in batches {
             let body = serde_json::json!({
                 "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(batch)},
             });
-            let _: serde_json::Value = client
-                .patch(&route, Some(&body))
-                .await
-                .map_err(|e| ApiError::from_octocrab(e, now_secs()))?;
+            let _: serde_json::Value = client.patch(&route, Some(&body)).await.map_err(classify)?;
         }
         Ok(())
     }
@@ -366,6 +360,11 @@ fn annotations_json(batch: &[Annotation]) -> Vec<serde_json::Value> {
             })
         })
         .collect()
+}
+
+/// An octocrab error, classified now.
+fn classify(e: octocrab::Error) -> ApiError {
+    ApiError::from_octocrab(e, now_secs())
 }
 
 fn now_secs() -> u64 {

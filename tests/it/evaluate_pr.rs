@@ -30,6 +30,13 @@ async fn deliver(db: &TestDb, fake: &FakeGitHub) -> Worker {
     Worker::new(db.store.clone(), Arc::new(github))
 }
 
+/// A FakeGitHub whose base commit holds `config` as `.github/keel.toml`.
+async fn with_base_config(config: &[u8]) -> FakeGitHub {
+    let fake = FakeGitHub::start().await;
+    fake.put_file(REPO, BASE, ".github/keel.toml", config);
+    fake
+}
+
 fn readme_change(fake: &FakeGitHub) {
     fake.put_pr_files(
         REPO,
@@ -160,13 +167,7 @@ async fn criteria_that_need_reports_keep_the_check_waiting_and_say_so() {
 #[tokio::test]
 async fn a_failed_update_is_retried_without_a_second_check_run() {
     for db in backends().await {
-        let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 100\n",
-        );
+        let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 100\n").await;
         readme_change(&fake);
         fake.fail_next(
             "PATCH",
@@ -204,13 +205,7 @@ async fn a_failed_update_is_retried_without_a_second_check_run() {
 #[tokio::test]
 async fn a_secondary_rate_limit_waits_for_retry_after() {
     for db in backends().await {
-        let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 100\n",
-        );
+        let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 100\n").await;
         readme_change(&fake);
         fake.fail_next(
             "GET",
@@ -239,13 +234,7 @@ async fn a_secondary_rate_limit_waits_for_retry_after() {
 #[tokio::test]
 async fn changed_files_are_read_page_by_page() {
     for db in backends().await {
-        let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 1000\n",
-        );
+        let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 1000\n").await;
         let names: Vec<String> = (0..150).map(|i| format!("src/f{i}.rs")).collect();
         let files: Vec<(&str, &str, Option<&str>)> = names
             .iter()
@@ -273,13 +262,7 @@ async fn changed_files_are_read_page_by_page() {
 #[tokio::test]
 async fn a_running_worker_loop_picks_up_a_delivery_as_soon_as_it_is_stored() {
     let db = crate::support::db::sqlite().await;
-    let fake = FakeGitHub::start().await;
-    fake.put_file(
-        REPO,
-        BASE,
-        ".github/keel.toml",
-        b"[hygiene]\nmax_changed_lines = 100\n",
-    );
+    let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 100\n").await;
     readme_change(&fake);
     let server = TestServer::new(&db.store);
     let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
@@ -309,13 +292,7 @@ async fn a_running_worker_loop_picks_up_a_delivery_as_soon_as_it_is_stored() {
 #[tokio::test]
 async fn an_invalid_config_edit_is_annotated_on_its_line_while_the_base_config_judges() {
     for db in backends().await {
-        let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 100\n",
-        );
+        let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 100\n").await;
         fake.put_file(
             REPO,
             HEAD,
