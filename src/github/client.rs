@@ -96,6 +96,17 @@ impl ApiError {
     }
 }
 
+/// What [`GitHub::upsert_comment`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentChange {
+    /// Posted a new comment.
+    Created,
+    /// Edited the existing one.
+    Edited,
+    /// The existing one already said this; nothing sent.
+    Unchanged,
+}
+
 /// A check run as Keel writes it.
 pub struct CheckRunOutput<'a> {
     /// `success` or `failure`.
@@ -288,6 +299,65 @@ impl GitHub {
             }
         }
         Ok(files)
+    }
+
+    /// Makes the pull request's comment that contains `marker` read `body`: created when there
+    /// is none, edited only when its text differs.
+    pub async fn upsert_comment(
+        &self,
+        installation: &InstallationId,
+        repo: &RepoName,
+        number: &super::PrNumber,
+        marker: &str,
+        body: &str,
+    ) -> Result<CommentChange, ApiError> {
+        #[derive(Deserialize)]
+        struct Comment {
+            id: u64,
+            #[serde(default)]
+            body: Option<String>,
+        }
+        let client = self.installation(installation).await?;
+        let route = format!("/repos/{repo}/issues/{number}/comments");
+        let mut found: Option<Comment> = None;
+        for page in 1..=50u32 {
+            let page_str = page.to_string();
+            let comments: Vec<Comment> = client
+                .get(
+                    &route,
+                    Some(&[("per_page", "100"), ("page", page_str.as_str())]),
+                )
+                .await
+                .map_err(classify)?;
+            let last = comments.len() < 100;
+            found = comments
+                .into_iter()
+                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)));
+            if found.is_some() || last {
+                break;
+            }
+        }
+        let payload = serde_json::json!({"body": body});
+        match found {
+            Some(c) if c.body.as_deref() == Some(body) => Ok(CommentChange::Unchanged),
+            Some(c) => {
+                let _: serde_json::Value = client
+                    .patch(
+                        format!("/repos/{repo}/issues/comments/{}", c.id),
+                        Some(&payload),
+                    )
+                    .await
+                    .map_err(classify)?;
+                Ok(CommentChange::Edited)
+            }
+            None => {
+                let _: serde_json::Value = client
+                    .post(&route, Some(&payload))
+                    .await
+                    .map_err(classify)?;
+                Ok(CommentChange::Created)
+            }
+        }
     }
 
     /// Creates check run `name` on `head_sha`, `in_progress`; returns its id.

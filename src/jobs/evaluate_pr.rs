@@ -130,6 +130,16 @@ async fn evaluate_pull_request(
     github
         .complete_check_run(installation, repo, check_run, &output)
         .await?;
+    let comment = markdown::comment(&evaluation);
+    github
+        .upsert_comment(
+            installation,
+            repo,
+            &pr.number,
+            markdown::COMMENT_MARKER,
+            &comment,
+        )
+        .await?;
     Ok(())
 }
 

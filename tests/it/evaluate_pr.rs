@@ -107,6 +107,8 @@ async fn a_pull_request_is_judged_by_the_base_branch_config_with_one_check_run()
                 "POST /repos/Codertocat/Hello-World/check-runs",
                 "GET /repos/Codertocat/Hello-World/pulls/2/files",
                 "PATCH /repos/Codertocat/Hello-World/check-runs/1000",
+                "GET /repos/Codertocat/Hello-World/issues/2/comments",
+                "POST /repos/Codertocat/Hello-World/issues/2/comments",
             ]
         );
         db.finish().await;
@@ -336,6 +338,66 @@ async fn an_invalid_config_edit_is_annotated_on_its_line_while_the_base_config_j
                 .unwrap()
                 .contains("did you mean `max_changed_lines`?"),
             "{a}"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn one_sticky_comment_is_edited_only_when_its_content_changes() {
+    for db in backends().await {
+        let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 100\n").await;
+        readme_change(&fake);
+        fake.put_comment(REPO, 2, "Looks good to me!");
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let server = TestServer::new(&db.store);
+        let again =
+            |id: &'static str| signed("pull_request", id, payload("pull_request/opened.2.json"));
+        // Same head, same config: the evaluation is the same, so the comment is not touched.
+        assert_eq!(server.send(again("pr-2")).await.0, 202);
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        let writes = |log: &[String]| {
+            log.iter()
+                .filter(|l| l.contains("/comments") && !l.starts_with("GET"))
+                .count()
+        };
+        assert_eq!(
+            writes(&fake.log().await),
+            1,
+            "{}: created once, not edited",
+            db.backend
+        );
+        // The base config changes, so the verdict does: the comment is edited in place.
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n",
+        );
+        assert_eq!(server.send(again("pr-3")).await.0, 202);
+        worker.run_until_idle(NOW + 2).await.unwrap();
+        let log = fake.log().await;
+        assert_eq!(writes(&log), 2);
+        assert!(
+            log.iter()
+                .any(|l| l.starts_with("PATCH /repos/Codertocat/Hello-World/issues/comments/"))
+        );
+        let comments = fake.comments(REPO, 2);
+        assert_eq!(comments.len(), 2, "someone's comment and Keel's one");
+        assert_eq!(comments[0].1, "Looks good to me!");
+        assert!(
+            comments[1]
+                .1
+                .starts_with("### ❌ Definition of done not met"),
+            "{}",
+            comments[1].1
+        );
+        assert!(comments[1].1.ends_with("<!-- keel:definition-of-done -->"));
+        assert_eq!(
+            fake.check_runs().len(),
+            1,
+            "one check run for the head commit throughout"
         );
         db.finish().await;
     }

@@ -34,6 +34,7 @@ pub struct CheckRun {
 struct State {
     files: HashMap<(String, String, String), Vec<u8>>,
     pr_files: HashMap<(String, u64), Vec<Value>>,
+    comments: Vec<(String, u64, u64, String)>,
     valid_tokens: Vec<String>,
     tokens_minted: u32,
     check_runs: Vec<CheckRun>,
@@ -96,6 +97,27 @@ impl FakeGitHub {
         .mount(&server)
         .await;
         route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/issues/\d+/comments$",
+            list_comments,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "POST",
+            r"^/repos/[^/]+/[^/]+/issues/\d+/comments$",
+            create_comment,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "PATCH",
+            r"^/repos/[^/]+/[^/]+/issues/comments/\d+$",
+            edit_comment,
+        )
+        .mount(&server)
+        .await;
+        route(
             "PATCH",
             r"^/repos/[^/]+/[^/]+/check-runs/\d+$",
             update_check_run,
@@ -149,6 +171,23 @@ impl FakeGitHub {
 
     pub fn tokens_minted(&self) -> u32 {
         self.state.lock().unwrap().tokens_minted
+    }
+
+    /// Comments on issue or pull request `number`: (id, body).
+    pub fn comments(&self, repo: &str, number: u64) -> Vec<(u64, String)> {
+        let s = self.state.lock().unwrap();
+        s.comments
+            .iter()
+            .filter(|c| c.0 == repo && c.1 == number)
+            .map(|c| (c.2, c.3.clone()))
+            .collect()
+    }
+
+    /// Puts a comment someone else wrote.
+    pub fn put_comment(&self, repo: &str, number: u64, body: &str) {
+        let mut s = self.state.lock().unwrap();
+        let id = 5000 + s.comments.len() as u64;
+        s.comments.push((repo.into(), number, id, body.into()));
     }
 
     pub fn check_runs(&self) -> Vec<CheckRun> {
@@ -314,6 +353,72 @@ fn list_pr_files(s: &mut State, req: &Request) -> ResponseTemplate {
         .take(per_page)
         .collect();
     ResponseTemplate::new(200).set_body_json(Value::Array(slice))
+}
+
+fn repo_and_number(req: &Request) -> (String, u64) {
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    (
+        format!("{}/{}", parts[2], parts[3]),
+        parts[5].parse().unwrap_or(0),
+    )
+}
+
+fn list_comments(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let (repo, number) = repo_and_number(req);
+    let query = |k: &str| {
+        req.url
+            .query_pairs()
+            .find(|(q, _)| q == k)
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+    };
+    let (per_page, page) = (
+        query("per_page").unwrap_or(30).min(100),
+        query("page").unwrap_or(1).max(1),
+    );
+    let page: Vec<Value> = s
+        .comments
+        .iter()
+        .filter(|c| c.0 == repo && c.1 == number)
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|c| json!({"id": c.2, "body": c.3, "user": {"login": "keel[bot]", "type": "Bot"}}))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(Value::Array(page))
+}
+
+fn create_comment(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let (repo, number) = repo_and_number(req);
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let text = body["body"].as_str().unwrap_or_default().to_owned();
+    if text.chars().count() > 65_536 {
+        return ResponseTemplate::new(422)
+            .set_body_json(json!({"message": "body is too long (maximum is 65536 characters)"}));
+    }
+    let id = 5000 + s.comments.len() as u64;
+    s.comments.push((repo, number, id, text.clone()));
+    ResponseTemplate::new(201).set_body_json(json!({"id": id, "body": text}))
+}
+
+fn edit_comment(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let id: u64 = req.url.path().rsplit('/').next().unwrap().parse().unwrap();
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let text = body["body"].as_str().unwrap_or_default().to_owned();
+    match s.comments.iter_mut().find(|c| c.2 == id) {
+        Some(c) => {
+            c.3 = text.clone();
+            ResponseTemplate::new(200).set_body_json(json!({"id": id, "body": text}))
+        }
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+    }
 }
 
 fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
