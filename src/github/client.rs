@@ -264,15 +264,8 @@ impl GitHub {
         let route = format!("/repos/{repo}/pulls/{number}/files");
         let mut files = Vec::new();
         for page in 1..=30u32 {
-            let page_str = page.to_string();
-            let entries: Vec<Entry> = client
-                .get(
-                    &route,
-                    Some(&[("per_page", "100"), ("page", page_str.as_str())]),
-                )
-                .await
-                .map_err(classify)?;
-            let last = entries.len() < 100;
+            let entries: Vec<Entry> = get_page(&client, &route, page).await?;
+            let last = entries.len() < PER_PAGE;
             for e in entries {
                 let status = match e.status.as_str() {
                     "added" => FileStatus::Added,
@@ -321,15 +314,8 @@ impl GitHub {
         let route = format!("/repos/{repo}/issues/{number}/comments");
         let mut found: Option<Comment> = None;
         for page in 1..=50u32 {
-            let page_str = page.to_string();
-            let comments: Vec<Comment> = client
-                .get(
-                    &route,
-                    Some(&[("per_page", "100"), ("page", page_str.as_str())]),
-                )
-                .await
-                .map_err(classify)?;
-            let last = comments.len() < 100;
+            let comments: Vec<Comment> = get_page(&client, &route, page).await?;
+            let last = comments.len() < PER_PAGE;
             found = comments
                 .into_iter()
                 .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)));
@@ -430,6 +416,26 @@ fn annotations_json(batch: &[Annotation]) -> Vec<serde_json::Value> {
             })
         })
         .collect()
+}
+
+/// Items per page of GitHub's list endpoints (their maximum).
+const PER_PAGE: usize = 100;
+
+/// Page `page` (1-based) of a list endpoint, [`PER_PAGE`] items per page.
+async fn get_page<T: serde::de::DeserializeOwned>(
+    client: &Octocrab,
+    route: &str,
+    page: u32,
+) -> Result<Vec<T>, ApiError> {
+    let page = page.to_string();
+    let per_page = PER_PAGE.to_string();
+    client
+        .get(
+            route,
+            Some(&[("per_page", per_page.as_str()), ("page", page.as_str())]),
+        )
+        .await
+        .map_err(classify)
 }
 
 /// An octocrab error, classified now.

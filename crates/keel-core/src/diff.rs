@@ -105,7 +105,7 @@ pub enum DiffError {
 /// Parses `git diff` (or plain `diff -u`) output. `name` labels diagnostics.
 pub fn parse_diff(name: &str, input: &[u8], limits: &Limits) -> Result<Diff, DiffError> {
     check_size(input, limits)?;
-    let mut parser = Parser::new(name);
+    let mut parser = Parser::new(name, limits);
     for (index, raw) in input.split(|&b| b == b'\n').enumerate() {
         parser.line(index as u64 + 1, strip_cr(raw));
     }
@@ -130,7 +130,7 @@ pub fn parse_file_patch(
         return Ok(file);
     };
     check_size(patch, limits)?;
-    let mut parser = Parser::new(path);
+    let mut parser = Parser::new(path, limits);
     parser.current = Some(FileDiff::new(path.to_owned(), status));
     parser.header_phase = false;
     for (index, raw) in patch.split(|&b| b == b'\n').enumerate() {
@@ -174,10 +174,11 @@ struct Parser<'a> {
     saw_minus_header: bool,
     hunk: Option<Hunk>,
     diagnostics: Vec<Diagnostic>,
+    max_diagnostics: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn new(name: &'a str) -> Self {
+    fn new(name: &'a str, limits: &Limits) -> Self {
         Parser {
             name,
             files: Vec::new(),
@@ -186,11 +187,12 @@ impl<'a> Parser<'a> {
             saw_minus_header: false,
             hunk: None,
             diagnostics: Vec::new(),
+            max_diagnostics: limits.max_diagnostics,
         }
     }
 
     fn note(&mut self, line: u64, message: String) {
-        if self.diagnostics.len() < Limits::DEFAULT.max_diagnostics {
+        if self.diagnostics.len() < self.max_diagnostics {
             self.diagnostics
                 .push(Diagnostic::at_line(self.name, line, message));
         }

@@ -331,21 +331,8 @@ fn list_pr_files(s: &mut State, req: &Request) -> ResponseTemplate {
     if !authorized(s, req) {
         return unauthorized();
     }
-    let parts: Vec<&str> = req.url.path().split('/').collect();
-    let (repo, number) = (
-        format!("{}/{}", parts[2], parts[3]),
-        parts[5].parse::<u64>().unwrap(),
-    );
-    let query = |k: &str| {
-        req.url
-            .query_pairs()
-            .find(|(q, _)| q == k)
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-    };
-    let (per_page, page) = (
-        query("per_page").unwrap_or(30).min(100),
-        query("page").unwrap_or(1).max(1),
-    );
+    let (repo, number) = repo_and_number(req);
+    let (per_page, page) = paging(req);
     let all = s.pr_files.get(&(repo, number)).cloned().unwrap_or_default();
     let slice: Vec<Value> = all
         .into_iter()
@@ -355,6 +342,21 @@ fn list_pr_files(s: &mut State, req: &Request) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(Value::Array(slice))
 }
 
+/// `per_page` (default 30, at most 100) and `page` (default 1), as GitHub reads them.
+fn paging(req: &Request) -> (usize, usize) {
+    let query = |k: &str| {
+        req.url
+            .query_pairs()
+            .find(|(q, _)| q == k)
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+    };
+    (
+        query("per_page").unwrap_or(30).min(100),
+        query("page").unwrap_or(1).max(1),
+    )
+}
+
+/// `owner/repo` and the number of `/repos/owner/repo/{pulls|issues}/N/…`.
 fn repo_and_number(req: &Request) -> (String, u64) {
     let parts: Vec<&str> = req.url.path().split('/').collect();
     (
@@ -368,16 +370,7 @@ fn list_comments(s: &mut State, req: &Request) -> ResponseTemplate {
         return unauthorized();
     }
     let (repo, number) = repo_and_number(req);
-    let query = |k: &str| {
-        req.url
-            .query_pairs()
-            .find(|(q, _)| q == k)
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-    };
-    let (per_page, page) = (
-        query("per_page").unwrap_or(30).min(100),
-        query("page").unwrap_or(1).max(1),
-    );
+    let (per_page, page) = paging(req);
     let page: Vec<Value> = s
         .comments
         .iter()

@@ -9,18 +9,18 @@ use super::{Bounded, ReportError};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use quick_xml::events::{BytesStart, Event};
-use std::io::{BufReader, Read};
+use std::io::BufRead;
 
 const FORMAT: &str = "Cobertura";
 
 /// Parses a Cobertura XML report. `name` labels diagnostics.
 pub fn parse_cobertura(
     name: &str,
-    reader: impl Read,
+    reader: impl BufRead,
     limits: &Limits,
 ) -> Result<CoverageReport, ReportError> {
     let bounded = Bounded::new(reader, limits.coverage_bytes);
-    let mut xml = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 18, bounded));
+    let mut xml = quick_xml::Reader::from_reader(bounded);
     xml.config_mut().trim_text(true);
     let mut report = CoverageReport::new(CoverageFormat::Cobertura, limits);
     let mut buf = Vec::with_capacity(1024);

@@ -2,7 +2,8 @@
 //!
 //! One module per format. Every parser is size-limited and never panics: a bad line becomes a
 //! diagnostic and parsing goes on; a file that cannot be used at all is a [`ReportError`].
-//! Parsers read from any [`std::io::Read`] the shell hands them; they never open anything.
+//! Parsers read from a [`std::io::Read`] or [`std::io::BufRead`] the shell hands them; they
+//! never open anything.
 
 pub mod bench;
 pub mod cobertura;
