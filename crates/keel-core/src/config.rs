@@ -32,6 +32,10 @@ pub struct Config {
     pub hygiene: Option<HygieneConfig>,
     /// Other check runs that must have succeeded.
     pub checks: Option<ChecksConfig>,
+    /// Where the App finds the CI reports: the workflow run's artifact.
+    pub reports: Option<ReportsConfig>,
+    /// Labels Keel puts on pull requests (and takes off again); no others are touched.
+    pub labels: Option<LabelsConfig>,
 }
 
 /// How much a criterion counts.
@@ -298,6 +302,50 @@ pub struct ChecksConfig {
     pub level: Level,
     /// The business reason, shown when one fails.
     pub why: Option<String>,
+}
+
+/// Where the App reads the CI reports from: an artifact of the head commit's workflow run.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportsConfig {
+    /// The artifact's name (default `keel-reports`).
+    #[serde(default = "default_artifact")]
+    pub artifact: String,
+    /// The workflow that uploads it (its `name:`). When set, that workflow finishing without
+    /// the artifact means `no report` at once; when unset, Keel waits until every workflow run
+    /// of the head commit has finished.
+    pub workflow: Option<String>,
+}
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            artifact: default_artifact(),
+            workflow: None,
+        }
+    }
+}
+
+fn default_artifact() -> String {
+    "keel-reports".to_owned()
+}
+
+/// Labels that mirror the check run's verdict. Keel adds the one that applies and removes the
+/// other; labels it does not own are never touched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsConfig {
+    /// Put on a pull request that meets its definition of done.
+    pub done: Option<String>,
+    /// Put on a pull request that does not (yet).
+    pub not_done: Option<String>,
+}
+
+impl LabelsConfig {
+    /// Every label Keel owns under this config.
+    pub fn owned(&self) -> impl Iterator<Item = &str> {
+        self.done.iter().chain(&self.not_done).map(String::as_str)
+    }
 }
 
 /// A regular expression, checked when the config is read.

@@ -50,6 +50,25 @@ fn the_commented_example_parses_with_every_section() {
             .is_match("src/bin/a.rs")
     );
     assert_eq!(c.checks.unwrap().required, ["build", "lint"]);
+    let reports = c.reports.unwrap();
+    assert_eq!(
+        (reports.artifact.as_str(), reports.workflow.as_deref()),
+        ("keel-reports", Some("CI"))
+    );
+    let labels = c.labels.unwrap();
+    assert_eq!(
+        labels.owned().collect::<Vec<_>>(),
+        ["definition of done: met", "definition of done: not met"]
+    );
+}
+
+#[test]
+fn reports_default_to_the_keel_reports_artifact_and_reject_unknown_keys() {
+    let c = Config::parse("k", "[reports]\nworkflow = \"CI\"\n").unwrap();
+    assert_eq!(c.reports.unwrap().artifact, "keel-reports");
+    let e = err("[reports]\nartifacts = \"x\"\n");
+    assert_eq!(e.line, 2, "{e}");
+    assert!(e.to_string().contains("artifact"), "{e}");
 }
 
 #[test]
