@@ -6,8 +6,12 @@
 //! its own constant. Times are unix milliseconds handed in by the caller, so tests control them.
 
 mod jobs;
+mod state;
 
 pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, NewJob};
+pub use state::{
+    BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
+};
 
 use anyhow::{Context, bail};
 use sqlx::SqlSafeStr;
@@ -101,14 +105,26 @@ impl Store {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(&str, &str)] = &[(
-    "jobs",
-    include_str!("../../migrations/sqlite/0001_jobs.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[(
-    "jobs",
-    include_str!("../../migrations/postgres/0001_jobs.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "jobs",
+        include_str!("../../migrations/sqlite/0001_jobs.sql"),
+    ),
+    (
+        "state",
+        include_str!("../../migrations/sqlite/0002_state.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "jobs",
+        include_str!("../../migrations/postgres/0001_jobs.sql"),
+    ),
+    (
+        "state",
+        include_str!("../../migrations/postgres/0002_state.sql"),
+    ),
+];
 
 fn migrator(migrations: &'static [(&'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(

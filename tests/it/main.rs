@@ -10,6 +10,8 @@ mod evaluate_pr;
 mod github;
 // `keel serve` as a process: settings, a real socket, graceful shutdown.
 mod serve;
+// What the store remembers between deliveries: pull requests, comments, runs, baselines.
+mod state;
 // Webhook intake: signatures, limits, headers, payloads, redeliveries, metrics.
 mod webhook;
 // Test helpers: running the binary, temporary repositories, test databases, signed webhooks.
