@@ -49,20 +49,26 @@ fn gather(args: &CheckArgs, config: &Config, limits: &Limits) -> anyhow::Result<
         &args.coverage,
         coverage_cfg.map(|c| c.paths.as_slice()),
     )?;
-    let coverage =
-        inputs::read_coverage(&coverage_files, coverage_cfg.and_then(|c| c.format), limits)?;
     let sarif_files = inputs::resolve(
         &args.root,
         &args.sarif,
         config.security.as_ref().map(|c| c.paths.as_slice()),
     )?;
-    let findings = inputs::read_sarif(&sarif_files, limits)?;
     let bench_files = inputs::resolve_bench(
         &args.root,
         &args.bench,
         config.performance.as_ref().map(|c| c.paths.as_slice()),
     )?;
-    let benchmarks = inputs::read_bench(&bench_files, limits)?;
+    let reports = inputs::read_reports(
+        &coverage_files,
+        coverage_cfg.and_then(|c| c.format),
+        &sarif_files,
+        &bench_files,
+        limits,
+    )?;
+    for warning in &reports.warnings {
+        eprintln!("warning: {warning}");
+    }
     let baseline = args
         .baseline
         .as_deref()
@@ -71,9 +77,9 @@ fn gather(args: &CheckArgs, config: &Config, limits: &Limits) -> anyhow::Result<
     let pull_request = inputs::pull_request(args)?;
     Ok(Facts {
         diff,
-        coverage,
-        findings,
-        benchmarks,
+        coverage: reports.coverage,
+        findings: reports.findings,
+        benchmarks: reports.benchmarks,
         pull_request,
         baseline,
         check_runs: None,

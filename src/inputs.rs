@@ -3,18 +3,16 @@
 //! Every read is size-limited by the parsers it feeds; every error names the file.
 
 use crate::cli::CheckArgs;
+use crate::reports::Reports;
 use anyhow::{Context, bail};
 use keel_core::Limits;
 use keel_core::diff::{Diff, parse_diff};
 use keel_core::facts::{Metrics, PullRequest};
 use keel_core::glob::PathGlobs;
-use keel_core::report::bench::{Measurement, parse_bench};
-use keel_core::report::cobertura::parse_cobertura;
-use keel_core::report::coverage::{CoverageFormat, CoverageReport};
-use keel_core::report::lcov::parse_lcov;
-use keel_core::report::sarif::{Finding, parse_sarif};
+use keel_core::report::bench::criterion_id;
+use keel_core::report::coverage::CoverageFormat;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -102,99 +100,36 @@ pub fn resolve_bench(
     Ok(files)
 }
 
-/// Reads and merges coverage reports; `None` when there are none.
-pub fn read_coverage(
-    files: &[PathBuf],
-    format: Option<CoverageFormat>,
+/// Reads every report `keel check` was given or found: coverage, SARIF and benchmark files.
+pub fn read_reports(
+    coverage: &[PathBuf],
+    coverage_format: Option<CoverageFormat>,
+    sarif: &[PathBuf],
+    bench: &[PathBuf],
     limits: &Limits,
-) -> anyhow::Result<Option<CoverageReport>> {
-    let mut merged: Option<CoverageReport> = None;
-    for path in files {
-        let name = path.display().to_string();
-        let mut reader = BufReader::with_capacity(1 << 16, open(path)?);
-        let format = match format {
-            Some(f) => f,
-            None => {
-                let head = std::io::BufRead::fill_buf(&mut reader)
-                    .with_context(|| format!("read {name}"))?;
-                CoverageFormat::detect(head).with_context(|| {
-                    format!("{name}: not a coverage report (expected LCOV or Cobertura XML)")
-                })?
-            }
-        };
-        let report = match format {
-            CoverageFormat::Lcov => parse_lcov(&name, reader, limits),
-            CoverageFormat::Cobertura => parse_cobertura(&name, reader, limits),
-        }
-        .with_context(|| format!("read coverage report {name}"))?;
-        match &mut merged {
-            None => merged = Some(report),
-            Some(m) => m
-                .merge(report)
-                .with_context(|| format!("merge coverage report {name}"))?,
-        }
+) -> anyhow::Result<Reports> {
+    let mut reports = Reports::default();
+    for path in coverage {
+        reports.add_coverage(
+            &path.display().to_string(),
+            open(path)?,
+            coverage_format,
+            limits,
+        )?;
     }
-    Ok(merged)
-}
-
-/// Reads SARIF logs; `None` when there are none.
-pub fn read_sarif(files: &[PathBuf], limits: &Limits) -> anyhow::Result<Option<Vec<Finding>>> {
-    if files.is_empty() {
-        return Ok(None);
+    for path in sarif {
+        reports.add_sarif(&path.display().to_string(), open(path)?, limits)?;
     }
-    let mut all = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let log = parse_sarif(&name, open(path)?, limits)
-            .with_context(|| format!("read SARIF log {name}"))?;
-        for d in &log.diagnostics {
-            eprintln!("warning: {d}");
-        }
-        all.extend(log.findings);
+    for path in bench {
+        let id = criterion_id(
+            &path.to_string_lossy().replace('\\', "/"),
+            read_limited(&path.with_file_name("benchmark.json"), 1 << 20)
+                .ok()
+                .as_deref(),
+        );
+        reports.add_bench(&path.display().to_string(), &id, open(path)?, limits)?;
     }
-    Ok(Some(all))
-}
-
-/// Reads benchmark results; `None` when there are none.
-pub fn read_bench(files: &[PathBuf], limits: &Limits) -> anyhow::Result<Option<Vec<Measurement>>> {
-    if files.is_empty() {
-        return Ok(None);
-    }
-    let mut all = Vec::new();
-    for path in files {
-        let name = criterion_name(path);
-        let (_, measurements) = parse_bench(&name, open(path)?, limits)
-            .with_context(|| format!("read benchmark results {}", path.display()))?;
-        all.extend(measurements);
-    }
-    Ok(Some(all))
-}
-
-/// A criterion benchmark's id: `full_id` from the sibling `benchmark.json`, else the
-/// directories between `criterion/` and `/new/estimates.json`.
-fn criterion_name(estimates: &Path) -> String {
-    let sibling = estimates.with_file_name("benchmark.json");
-    if let Ok(bytes) = read_limited(&sibling, 1 << 20)
-        && let Some(id) = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v["full_id"].as_str().map(str::to_owned))
-    {
-        return id;
-    }
-    let parts: Vec<String> = estimates
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    let start = parts
-        .iter()
-        .rposition(|p| p == "criterion")
-        .map_or(0, |i| i + 1);
-    let end = parts.len().saturating_sub(2);
-    if start < end {
-        parts[start..end].join("/")
-    } else {
-        estimates.display().to_string()
-    }
+    Ok(reports)
 }
 
 /// Reads a baseline written by `--save-baseline`.

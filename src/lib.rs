@@ -1,12 +1,14 @@
 //! Keel's shell: everything that touches the disk, git, the network, the clock or the
 //! environment, around the pure `keel-core`. See `ARCHITECTURE.md` for the map.
 
+pub mod artifact;
 pub mod check;
 pub mod cli;
 pub mod github;
 pub mod inputs;
 pub mod jobs;
 pub mod jobs_cli;
+pub mod reports;
 pub mod serve;
 pub mod server;
 pub mod settings;

@@ -61,6 +61,29 @@ pub enum BenchFormat {
     Keel,
 }
 
+/// A criterion benchmark's id for the `estimates.json` at `path` (`/`-separated): `full_id`
+/// from its sibling `benchmark.json` when given, else the directories between `criterion/` and
+/// `/new/estimates.json`, else the path itself.
+pub fn criterion_id(path: &str, benchmark_json: Option<&[u8]>) -> String {
+    if let Some(id) = benchmark_json
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| v["full_id"].as_str().map(str::to_owned))
+    {
+        return id;
+    }
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let start = parts
+        .iter()
+        .rposition(|p| *p == "criterion")
+        .map_or(0, |i| i + 1);
+    let end = parts.len().saturating_sub(2);
+    if start < end {
+        parts[start..end].join("/")
+    } else {
+        path.to_owned()
+    }
+}
+
 /// Parses a benchmark file, detecting its format. `criterion_name` names the benchmark of a
 /// criterion `estimates.json` (the file itself does not); other formats carry their names.
 pub fn parse_bench(

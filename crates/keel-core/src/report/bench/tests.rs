@@ -135,3 +135,21 @@ proptest! {
         let _ = parse_bench("fuzz", &bytes[..], &Limits::DEFAULT);
     }
 }
+
+#[test]
+fn a_criterion_id_comes_from_benchmark_json_or_the_directories() {
+    let json = br#"{"group_id":"parse","function_id":"lcov","full_id":"parse/lcov/100MB"}"#;
+    assert_eq!(
+        criterion_id("target/criterion/parse/lcov/new/estimates.json", Some(json)),
+        "parse/lcov/100MB"
+    );
+    assert_eq!(
+        criterion_id(
+            "target/criterion/parse/lcov/new/estimates.json",
+            Some(b"not json")
+        ),
+        "parse/lcov"
+    );
+    assert_eq!(criterion_id("criterion/x/new/estimates.json", None), "x");
+    assert_eq!(criterion_id("estimates.json", None), "estimates.json");
+}

@@ -1,0 +1,259 @@
+//! A workflow run's reports artifact: a zip archive, read in memory under limits and never
+//! written to disk.
+//!
+//! Defences: the archive's size is capped before it is downloaded and while it is; the entry
+//! count is capped; an entry whose name is absolute or climbs out with `..` refuses the whole
+//! archive (a tool that writes such names is not one to trust); every entry is decompressed
+//! through a counter, so a declared size cannot lie its way past the per-report limits or the
+//! total budget (a zip bomb stops at the budget, not at the end of the bomb). Entries are
+//! streamed straight into the parsers, so memory stays at the archive plus the parsed reports.
+
+use crate::reports::Reports;
+use keel_core::Config;
+use keel_core::Limits;
+use keel_core::glob::PathGlobs;
+use keel_core::report::bench::criterion_id;
+use std::io::{Cursor, Read};
+
+/// Caps on what an artifact may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArtifactLimits {
+    /// Largest archive downloaded, in bytes.
+    pub archive_bytes: u64,
+    /// Most entries in the archive.
+    pub entries: usize,
+    /// Most bytes decompressed from all entries together.
+    pub total_bytes: u64,
+}
+
+impl ArtifactLimits {
+    /// The defaults: a large monorepo's reports fit; a bomb does not.
+    pub const DEFAULT: ArtifactLimits = ArtifactLimits {
+        archive_bytes: 256 << 20,
+        entries: 10_000,
+        total_bytes: 2 << 30,
+    };
+}
+
+/// Why an artifact could not be read. Shown in the check run as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// The archive is over [`ArtifactLimits::archive_bytes`].
+    #[error("the artifact is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge {
+        /// Its size (or the size read before stopping).
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Not a zip archive, or a damaged one.
+    #[error("the artifact is not a readable zip archive: {0}")]
+    NotZip(String),
+    /// Too many entries.
+    #[error("the artifact has {count} entries, over the limit of {limit}")]
+    TooManyEntries {
+        /// Entries in the archive.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// An entry's name is absolute or climbs out of the archive.
+    #[error("the artifact's entry `{0}` has an unsafe path (absolute or with `..`); refused")]
+    UnsafePath(String),
+    /// The entries decompress to more than [`ArtifactLimits::total_bytes`].
+    #[error("the artifact decompresses to more than {limit} bytes (a zip bomb?); refused")]
+    Bomb {
+        /// The limit.
+        limit: u64,
+    },
+    /// A report inside could not be read.
+    #[error("{0:#}")]
+    Report(anyhow::Error),
+}
+
+/// Where the reports are in an artifact when the config names no paths.
+pub const DEFAULT_COVERAGE: &[&str] = &[
+    "**/lcov.info",
+    "**/*.lcov",
+    "**/coverage.xml",
+    "**/cobertura*.xml",
+];
+/// Default SARIF paths.
+pub const DEFAULT_SARIF: &[&str] = &["**/*.sarif", "**/*.sarif.json"];
+/// Default benchmark paths.
+pub const DEFAULT_BENCH: &[&str] = &[
+    "**/new/estimates.json",
+    "**/bench.json",
+    "**/*.bench.json",
+    "**/hyperfine*.json",
+];
+
+/// Reads the reports the config asks for from a zip archive's bytes.
+pub fn read_reports(
+    archive: &[u8],
+    config: &Config,
+    limits: &Limits,
+    artifact_limits: &ArtifactLimits,
+) -> Result<Reports, ArtifactError> {
+    if archive.len() as u64 > artifact_limits.archive_bytes {
+        return Err(ArtifactError::TooLarge {
+            size: archive.len() as u64,
+            limit: artifact_limits.archive_bytes,
+        });
+    }
+    let mut zip = zip::ZipArchive::new(Cursor::new(archive))
+        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
+    if zip.len() > artifact_limits.entries {
+        return Err(ArtifactError::TooManyEntries {
+            count: zip.len(),
+            limit: artifact_limits.entries,
+        });
+    }
+    let names: Vec<String> = zip
+        .file_names()
+        .map(|n| n.map(|n| n.into_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
+    for name in &names {
+        if !is_safe(name) {
+            return Err(ArtifactError::UnsafePath(name.clone()));
+        }
+    }
+    let globs = |configured: Option<&Vec<String>>, defaults: &[&str]| {
+        let patterns = match configured {
+            Some(p) if !p.is_empty() => p.clone(),
+            _ => defaults.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        PathGlobs::new(
+            patterns
+                .iter()
+                .map(|p| p.trim_start_matches("./").to_owned())
+                .collect(),
+        )
+        .map_err(|e| ArtifactError::Report(anyhow::anyhow!(e)))
+    };
+    let coverage = config.coverage.as_ref();
+    let coverage_globs = globs(coverage.map(|c| &c.paths), DEFAULT_COVERAGE)?;
+    let sarif_globs = globs(config.security.as_ref().map(|c| &c.paths), DEFAULT_SARIF)?;
+    let bench_globs = globs(config.performance.as_ref().map(|c| &c.paths), DEFAULT_BENCH)?;
+    let mut budget = Budget {
+        left: artifact_limits.total_bytes,
+        limit: artifact_limits.total_bytes,
+        exceeded: false,
+    };
+    let mut reports = Reports::default();
+    let mut sorted = names.clone();
+    sorted.sort();
+    for name in &sorted {
+        if name.ends_with('/') {
+            continue;
+        }
+        let wanted = (
+            coverage.is_some() && coverage_globs.is_match(name),
+            config.security.is_some() && sarif_globs.is_match(name),
+            config.performance.is_some() && bench_globs.is_match(name),
+        );
+        let result = match wanted {
+            (true, _, _) => {
+                let entry = open(&mut zip, name, &mut budget)?;
+                reports.add_coverage(name, entry, coverage.and_then(|c| c.format), limits)
+            }
+            (false, true, _) => {
+                let entry = open(&mut zip, name, &mut budget)?;
+                reports.add_sarif(name, entry, limits)
+            }
+            (false, false, true) => {
+                let sibling = match name.strip_suffix("new/estimates.json") {
+                    Some(dir) => {
+                        read_small(&mut zip, &format!("{dir}new/benchmark.json"), &mut budget)
+                    }
+                    None => None,
+                };
+                let id = criterion_id(name, sibling.as_deref());
+                let entry = open(&mut zip, name, &mut budget)?;
+                reports.add_bench(name, &id, entry, limits)
+            }
+            (false, false, false) => continue,
+        };
+        if budget.exceeded {
+            return Err(ArtifactError::Bomb {
+                limit: budget.limit,
+            });
+        }
+        result.map_err(ArtifactError::Report)?;
+    }
+    Ok(reports)
+}
+
+/// Whether an entry name stays inside the archive: relative, no `..`, no drive or NUL.
+fn is_safe(name: &str) -> bool {
+    let name = name.replace('\\', "/");
+    !name.starts_with('/')
+        && !name.contains('\0')
+        && !name.split('/').any(|part| part == "..")
+        && name.chars().nth(1) != Some(':')
+}
+
+/// What is left of the decompression budget.
+struct Budget {
+    left: u64,
+    limit: u64,
+    exceeded: bool,
+}
+
+/// An entry's decompressed bytes, counted against the budget.
+struct Counted<'a, R> {
+    inner: R,
+    budget: &'a mut Budget,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let n64 = n as u64;
+        if n64 > self.budget.left {
+            self.budget.exceeded = true;
+            self.budget.left = 0;
+            return Err(std::io::Error::other(
+                "the artifact's decompression budget is spent",
+            ));
+        }
+        self.budget.left -= n64;
+        Ok(n)
+    }
+}
+
+fn open<'a, R: Read + std::io::Seek>(
+    zip: &'a mut zip::ZipArchive<R>,
+    name: &str,
+    budget: &'a mut Budget,
+) -> Result<Counted<'a, zip::read::ZipFile<'a, R>>, ArtifactError> {
+    let entry = zip
+        .by_name(name)
+        .map_err(|e| ArtifactError::NotZip(format!("{name}: {e}")))?;
+    Ok(Counted {
+        inner: entry,
+        budget,
+    })
+}
+
+/// A small entry (≤ 1 MiB) if it exists and reads cleanly.
+fn read_small<R: Read + std::io::Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+    budget: &mut Budget,
+) -> Option<Vec<u8>> {
+    let entry = zip.by_name(name).ok()?;
+    let mut bytes = Vec::new();
+    Counted {
+        inner: entry,
+        budget,
+    }
+    .take(1 << 20)
+    .read_to_end(&mut bytes)
+    .ok()?;
+    Some(bytes)
+}
+
+#[cfg(test)]
+mod tests;

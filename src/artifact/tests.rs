@@ -1,0 +1,149 @@
+use super::*;
+use keel_core::Config;
+use std::io::Write;
+use zip::write::SimpleFileOptions;
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, bytes) in entries {
+        zip.start_file(*name, SimpleFileOptions::default()).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn config(text: &str) -> Config {
+    Config::parse("keel.toml", text).unwrap()
+}
+
+const ALL: &str = "[coverage]\nmin_total = 1\n[security]\nfail_on = \"high\"\n[performance]\n";
+const LCOV: &[u8] = include_bytes!("../../tests/fixtures/lcov/gcc-classic.info");
+const SARIF: &[u8] = include_bytes!("../../tests/fixtures/sarif/ruff.sarif");
+const HYPERFINE: &[u8] = include_bytes!("../../tests/fixtures/bench/hyperfine.json");
+
+fn read(archive: &[u8], config: &Config) -> Result<Reports, ArtifactError> {
+    read_reports(archive, config, &Limits::DEFAULT, &ArtifactLimits::DEFAULT)
+}
+
+#[test]
+fn reports_are_found_at_their_default_paths() {
+    let archive = zip_of(&[
+        ("coverage/lcov.info", LCOV),
+        ("ruff.sarif", SARIF),
+        ("hyperfine.json", HYPERFINE),
+        ("README.md", b"not a report"),
+    ]);
+    let reports = read(&archive, &config(ALL)).unwrap();
+    let lines = reports.coverage.unwrap().totals().lines;
+    // lcov --summary on the same file: 9 of 11 lines.
+    assert_eq!((lines.covered, lines.coverable), (9, 11));
+    assert_eq!(reports.findings.unwrap().len(), 9, "ruff's nine results");
+    assert!(!reports.benchmarks.unwrap().is_empty());
+}
+
+#[test]
+fn configured_paths_win_and_unconfigured_kinds_are_not_read() {
+    let archive = zip_of(&[("out/c.info", LCOV), ("ruff.sarif", SARIF)]);
+    let reports = read(&archive, &config("[coverage]\npaths = [\"out/*.info\"]\n")).unwrap();
+    assert!(reports.coverage.is_some());
+    assert!(reports.findings.is_none(), "no [security]: SARIF not read");
+    let none = read(&archive, &config("[coverage]\nmin_total = 1\n")).unwrap();
+    assert!(none.coverage.is_none(), "out/c.info is not a default path");
+}
+
+#[test]
+fn an_entry_that_climbs_out_refuses_the_archive() {
+    for name in [
+        "../../etc/cron.d/x",
+        "/abs/lcov.info",
+        "a/../../lcov.info",
+        "C:/x",
+    ] {
+        let archive = zip_of(&[("lcov.info", LCOV), (name, b"x")]);
+        let err = read(&archive, &config(ALL)).unwrap_err();
+        assert!(
+            matches!(err, ArtifactError::UnsafePath(ref n) if n == name),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_zip_bomb_stops_at_the_decompression_budget() {
+    // 21 MB of valid LCOV lines deflates to ~21 KB; the budget is 1 MiB.
+    let mut zeros = b"SF:a.c\n".to_vec();
+    zeros.extend(b"DA:1,1\n".repeat(3_000_000));
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let deflated =
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("lcov.info", deflated).unwrap();
+    zip.write_all(&zeros).unwrap();
+    let archive = zip.finish().unwrap().into_inner();
+    assert!(archive.len() < 1 << 20, "{}", archive.len());
+    let limits = ArtifactLimits {
+        total_bytes: 1 << 20,
+        ..ArtifactLimits::DEFAULT
+    };
+    let err = read_reports(&archive, &config(ALL), &Limits::DEFAULT, &limits).unwrap_err();
+    assert!(
+        matches!(err, ArtifactError::Bomb { limit } if limit == 1 << 20),
+        "{err}"
+    );
+}
+
+#[test]
+fn size_count_and_format_limits_give_clear_errors() {
+    let archive = zip_of(&[("lcov.info", LCOV)]);
+    let small = ArtifactLimits {
+        archive_bytes: 10,
+        ..ArtifactLimits::DEFAULT
+    };
+    let err = read_reports(&archive, &config(ALL), &Limits::DEFAULT, &small).unwrap_err();
+    assert!(
+        err.to_string().contains("over the limit of 10 bytes"),
+        "{err}"
+    );
+    let few = ArtifactLimits {
+        entries: 1,
+        ..ArtifactLimits::DEFAULT
+    };
+    let two = zip_of(&[("a", b"1"), ("b", b"2")]);
+    let err = read_reports(&two, &config(ALL), &Limits::DEFAULT, &few).unwrap_err();
+    assert!(
+        matches!(err, ArtifactError::TooManyEntries { count: 2, limit: 1 }),
+        "{err}"
+    );
+    let err = read(b"PK\x03\x04 truncated", &config(ALL)).unwrap_err();
+    assert!(matches!(err, ArtifactError::NotZip(_)), "{err}");
+}
+
+#[test]
+fn a_broken_report_names_its_entry() {
+    let archive = zip_of(&[("results.sarif", b"{\"version\": \"2.1.0\", \"runs\": 7}")]);
+    let err = read(&archive, &config(ALL)).unwrap_err().to_string();
+    assert!(err.contains("results.sarif"), "{err}");
+}
+
+#[test]
+fn criterion_results_take_their_names_from_benchmark_json() {
+    let archive = zip_of(&[
+        (
+            "criterion/parse/lcov/new/estimates.json",
+            include_bytes!(
+                "../../tests/fixtures/bench/criterion/parse/sarif_49MB/new/estimates.json"
+            ),
+        ),
+        (
+            "criterion/parse/lcov/new/benchmark.json",
+            br#"{"full_id":"parse/lcov/124MiB"}"#,
+        ),
+    ]);
+    let reports = read(&archive, &config(ALL)).unwrap();
+    let names: Vec<_> = reports
+        .benchmarks
+        .unwrap()
+        .into_iter()
+        .map(|m| m.name)
+        .collect();
+    assert_eq!(names, ["parse/lcov/124MiB"]);
+}

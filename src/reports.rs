@@ -1,0 +1,94 @@
+//! CI reports read from any byte source — files on disk (`keel check`) or the entries of a
+//! workflow run's artifact (the App) — into the facts the core evaluates. Every reader is
+//! bounded by the parsers' [`Limits`]; every error names the report.
+
+use anyhow::Context;
+use keel_core::Limits;
+use keel_core::report::bench::{Measurement, parse_bench};
+use keel_core::report::cobertura::parse_cobertura;
+use keel_core::report::coverage::{CoverageFormat, CoverageReport};
+use keel_core::report::lcov::parse_lcov;
+use keel_core::report::sarif::{Finding, parse_sarif};
+use std::io::{BufRead, BufReader, Read};
+
+/// Reports read so far. A kind stays `None` until a report of it is read, so a criterion with
+/// no report is judged `no report`, not `0%`.
+#[derive(Debug, Default)]
+pub struct Reports {
+    /// Coverage, merged over every coverage report.
+    pub coverage: Option<CoverageReport>,
+    /// Findings of every SARIF log.
+    pub findings: Option<Vec<Finding>>,
+    /// Measurements of every benchmark file.
+    pub benchmarks: Option<Vec<Measurement>>,
+    /// Results the parsers skipped, with why (shown to the user, not fatal).
+    pub warnings: Vec<String>,
+}
+
+impl Reports {
+    /// Reads coverage report `name` (LCOV or Cobertura; detected unless `format` says) and
+    /// merges it into what was read before.
+    pub fn add_coverage(
+        &mut self,
+        name: &str,
+        reader: impl Read,
+        format: Option<CoverageFormat>,
+        limits: &Limits,
+    ) -> anyhow::Result<()> {
+        let mut reader = BufReader::with_capacity(1 << 16, reader);
+        let format = match format {
+            Some(f) => f,
+            None => {
+                let head = reader.fill_buf().with_context(|| format!("read {name}"))?;
+                CoverageFormat::detect(head).with_context(|| {
+                    format!("{name}: not a coverage report (expected LCOV or Cobertura XML)")
+                })?
+            }
+        };
+        let report = match format {
+            CoverageFormat::Lcov => parse_lcov(name, reader, limits),
+            CoverageFormat::Cobertura => parse_cobertura(name, reader, limits),
+        }
+        .with_context(|| format!("read coverage report {name}"))?;
+        match &mut self.coverage {
+            None => self.coverage = Some(report),
+            Some(merged) => merged
+                .merge(report)
+                .with_context(|| format!("merge coverage report {name}"))?,
+        }
+        Ok(())
+    }
+
+    /// Reads SARIF log `name`; results it had to skip become warnings.
+    pub fn add_sarif(
+        &mut self,
+        name: &str,
+        reader: impl Read,
+        limits: &Limits,
+    ) -> anyhow::Result<()> {
+        let log =
+            parse_sarif(name, reader, limits).with_context(|| format!("read SARIF log {name}"))?;
+        self.warnings
+            .extend(log.diagnostics.iter().map(ToString::to_string));
+        self.findings
+            .get_or_insert_with(Vec::new)
+            .extend(log.findings);
+        Ok(())
+    }
+
+    /// Reads benchmark file `name`; `criterion_id` names a criterion `estimates.json`.
+    pub fn add_bench(
+        &mut self,
+        name: &str,
+        criterion_id: &str,
+        reader: impl Read,
+        limits: &Limits,
+    ) -> anyhow::Result<()> {
+        let (_, measurements) = parse_bench(criterion_id, reader, limits)
+            .with_context(|| format!("read benchmark results {name}"))?;
+        self.benchmarks
+            .get_or_insert_with(Vec::new)
+            .extend(measurements);
+        Ok(())
+    }
+}
