@@ -8,6 +8,7 @@ pub mod github;
 pub mod inputs;
 pub mod jobs;
 pub mod jobs_cli;
+pub mod metrics;
 pub mod reports;
 pub mod serve;
 pub mod server;

@@ -3,7 +3,8 @@
 
 use crate::github::client::GitHub;
 use crate::jobs::worker::Worker;
-use crate::server::{AppState, app, ingest::Ingest, metrics::Metrics};
+use crate::metrics::Metrics;
+use crate::server::{AppState, app, ingest::Ingest};
 use crate::settings::Settings;
 use crate::store::Store;
 use anyhow::Context;
@@ -20,16 +21,22 @@ pub fn now_ms() -> i64 {
 /// Runs the server until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let store = Store::connect(settings.database_url()).await?;
-    let github = Arc::new(GitHub::new(
-        settings.app_id,
-        &settings.private_key,
-        &settings.github_api_url,
-    )?);
+    let metrics = Arc::new(Metrics::default());
+    let github = Arc::new(
+        GitHub::new(
+            settings.app_id,
+            &settings.private_key,
+            &settings.github_api_url,
+        )?
+        .with_metrics(Arc::clone(&metrics)),
+    );
     let wake = Arc::new(tokio::sync::Notify::new());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers: Vec<_> = (0..settings.workers)
         .map(|_| {
-            let worker = Worker::new(store.clone(), Arc::clone(&github));
+            let worker = Worker::new(store.clone(), Arc::clone(&github))
+                .with_metrics(Arc::clone(&metrics))
+                .with_lease_ms(settings.job_lease_ms);
             tokio::spawn(worker.run_loop(Arc::clone(&wake), stopped.clone(), None))
         })
         .collect();
@@ -37,7 +44,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         ingest: Ingest::start(store.clone(), now_ms),
         store: store.clone(),
         webhook_secret: Arc::new(settings.webhook_secret),
-        metrics: Arc::new(Metrics::default()),
+        metrics,
         wake,
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)

@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Jobs run at once (0: receive and store deliveries only, for a separate worker fleet).
     #[arg(long, env = "KEEL_WORKERS", default_value = "4")]
     pub workers: String,
+    /// Seconds a worker holds a job before another may take it over (a killed worker's job
+    /// runs again after this long).
+    #[arg(long, env = "KEEL_JOB_LEASE_SECS", default_value = "300")]
+    pub job_lease_secs: String,
 }
 
 /// Validated settings.
@@ -66,6 +70,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Concurrent workers.
     pub workers: usize,
+    /// How long a claimed job's lease lasts, ms.
+    pub job_lease_ms: i64,
 }
 
 /// A setting is missing or malformed; the message names it.
@@ -106,6 +112,10 @@ impl Settings {
             Ok(n) if n <= 64 => n,
             _ => return fail("KEEL_WORKERS (--workers) must be a number from 0 to 64"),
         };
+        let job_lease_ms = match args.job_lease_secs.trim().parse::<i64>() {
+            Ok(n) if (1..=86_400).contains(&n) => n * 1000,
+            _ => return fail("KEEL_JOB_LEASE_SECS (--job-lease-secs) must be 1 to 86400 seconds"),
+        };
         let webhook_secret = match args.webhook_secret {
             Some(s) if !s.is_empty() => SecretString::from(s),
             _ => return fail("KEEL_WEBHOOK_SECRET (--webhook-secret) is missing"),
@@ -132,6 +142,7 @@ impl Settings {
             github_api_url: api,
             listen,
             workers,
+            job_lease_ms,
         })
     }
 

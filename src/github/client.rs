@@ -5,12 +5,21 @@
 //! installation and cached until shortly before their one-hour expiry (octocrab re-mints on a
 //! 401, once). octocrab's own retries are off — they would repeat POSTs — so failures come back
 //! classified ([`ApiError`]) and the durable queue decides when to try again.
+//!
+//! Every request goes through [`GitHub::send`], which counts it by status for `/metrics`,
+//! records the rate limit GitHub reports, caps the response body, and classifies failures.
 
-use super::{CommitSha, InstallationId, RepoName};
-use keel_core::evaluation::{Annotation, AnnotationLevel, Conclusion};
+pub use super::api::{ApiError, Artifact, CheckRunOutput, Comment, GitHubApi, Repo};
+use super::event::{PullRequestInfo, PullRequestJson};
+use super::{CommitSha, InstallationId, PrNumber};
+use crate::metrics::Metrics;
+use http_body_util::BodyExt;
+use keel_core::diff::FileDiff;
+use keel_core::evaluation::{Annotation, AnnotationLevel};
 use octocrab::Octocrab;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +27,10 @@ use tokio::sync::Mutex;
 
 /// GitHub accepts at most this many annotations per check run request.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
+/// Items per page of GitHub's list endpoints (their maximum).
+const PER_PAGE: usize = 100;
+/// Largest JSON response read (a page of 100 files with patches stays well under).
+const MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 /// A GitHub App client.
 pub struct GitHub {
@@ -25,98 +38,16 @@ pub struct GitHub {
     /// One client per installation, shared: octocrab's token cache lives in the client and a
     /// clone would start with its own, empty one.
     installations: Mutex<HashMap<InstallationId, Arc<Octocrab>>>,
+    metrics: Arc<Metrics>,
 }
 
-/// Why a call failed, as the retry policy needs to know it.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// Rate limited (primary or secondary): try again after this many seconds.
-    #[error("GitHub rate limit: retry after {retry_after_secs} s ({message})")]
-    RateLimited {
-        /// Seconds to wait, from `retry-after` or `x-ratelimit-reset`.
-        retry_after_secs: u64,
-        /// GitHub's message.
-        message: String,
-    },
-    /// A 5xx, a timeout or a connection failure: worth retrying with backoff.
-    #[error("GitHub is unavailable: {0}")]
-    Transient(String),
-    /// Anything else (4xx): retrying will not help.
-    #[error("GitHub refused the request: {status} {message}")]
-    Rejected {
-        /// HTTP status.
-        status: u16,
-        /// GitHub's message.
-        message: String,
-    },
-}
-
-impl ApiError {
-    fn from_octocrab(e: octocrab::Error, now_secs: u64) -> ApiError {
-        match e {
-            octocrab::Error::GitHub { source, .. } => {
-                let status = source.status_code.as_u16();
-                let header = |name: &str| {
-                    source
-                        .headers
-                        .as_ref()?
-                        .get(name)?
-                        .to_str()
-                        .ok()?
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                };
-                let exhausted = header("x-ratelimit-remaining") == Some(0);
-                if matches!(status, 403 | 429)
-                    && (header("retry-after").is_some() || exhausted || status == 429)
-                {
-                    let retry_after_secs = header("retry-after")
-                        .or_else(|| {
-                            source
-                                .rate_limit_reset
-                                .map(|reset| reset.saturating_sub(now_secs))
-                        })
-                        .unwrap_or(60);
-                    return ApiError::RateLimited {
-                        retry_after_secs,
-                        message: source.message,
-                    };
-                }
-                if status >= 500 {
-                    return ApiError::Transient(format!("{status} {}", source.message));
-                }
-                ApiError::Rejected {
-                    status,
-                    message: source.message,
-                }
-            }
-            other => ApiError::Transient(other.to_string()),
-        }
-    }
-}
-
-/// What [`GitHub::upsert_comment`] did.
+/// An HTTP method Keel uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommentChange {
-    /// Posted a new comment.
-    Created,
-    /// Edited the existing one.
-    Edited,
-    /// The existing one already said this; nothing sent.
-    Unchanged,
-}
-
-/// A check run as Keel writes it.
-pub struct CheckRunOutput<'a> {
-    /// `success` or `failure`.
-    pub conclusion: Conclusion,
-    /// Title line.
-    pub title: &'a str,
-    /// Markdown summary (≤ 65,535 characters).
-    pub summary: &'a str,
-    /// All annotations; sent in batches of 50.
-    pub annotations: &'a [Annotation],
+enum Method {
+    Get,
+    Post,
+    Patch,
+    Delete,
 }
 
 impl GitHub {
@@ -137,7 +68,14 @@ impl GitHub {
         Ok(GitHub {
             app,
             installations: Mutex::new(HashMap::new()),
+            metrics: Arc::new(Metrics::default()),
         })
+    }
+
+    /// Counts calls into `metrics` (the server's) instead of a private set.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> GitHub {
+        self.metrics = metrics;
+        self
     }
 
     /// The client for one installation (its token is minted on first use and cached).
@@ -149,17 +87,125 @@ impl GitHub {
         let client = Arc::new(
             self.app
                 .installation(octocrab::models::InstallationId(id.0))
-                .map_err(classify)?,
+                .map_err(|e| from_octocrab(e, now_secs()))?,
         );
         cache.insert(id.clone(), Arc::clone(&client));
         Ok(client)
     }
 
-    /// A file's bytes at a commit, or `None` when it does not exist there.
-    pub async fn file_at(
+    /// Sends one request as the installation and returns the body of a 2xx response (at most
+    /// `max_bytes`); anything else becomes a classified [`ApiError`].
+    async fn send(
         &self,
-        installation: &InstallationId,
-        repo: &RepoName,
+        repo: &Repo,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, ApiError> {
+        let client = self.installation(&repo.installation).await?;
+        let mut uri = route.to_owned();
+        for (i, (k, v)) in query.iter().enumerate() {
+            uri.push(if i == 0 { '?' } else { '&' });
+            uri.push_str(&encode(k));
+            uri.push('=');
+            uri.push_str(&encode(v));
+        }
+        let sent = match method {
+            Method::Get => client._get(uri.as_str()).await,
+            Method::Post => client._post(uri.as_str(), body).await,
+            Method::Patch => client._patch(uri.as_str(), body).await,
+            Method::Delete => client._delete(uri.as_str(), body).await,
+        };
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                self.metrics.github_call(None, None);
+                return Err(from_octocrab(e, now_secs()));
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let header = |name: &str| -> Option<u64> {
+            headers.get(name)?.to_str().ok()?.trim().parse().ok()
+        };
+        self.metrics
+            .github_call(Some(status), header("x-ratelimit-remaining"));
+        if let Some(length) = header("content-length")
+            && length > max_bytes as u64
+        {
+            return Err(too_large(route, length, max_bytes));
+        }
+        let collected = http_body_util::Limited::new(response.into_body(), max_bytes)
+            .collect()
+            .await;
+        let bytes = match collected {
+            Ok(c) => c.to_bytes().to_vec(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(too_large(route, max_bytes as u64 + 1, max_bytes));
+            }
+            Err(e) => return Err(ApiError::Transient(format!("{route}: read the response: {e}"))),
+        };
+        if (200..300).contains(&status) {
+            return Ok(bytes);
+        }
+        let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned());
+        Err(classify(
+            status,
+            header("retry-after"),
+            header("x-ratelimit-remaining"),
+            header("x-ratelimit-reset"),
+            message,
+            now_secs(),
+        ))
+    }
+
+    /// [`GitHub::send`], with the response read as JSON.
+    async fn json<T: DeserializeOwned>(
+        &self,
+        repo: &Repo,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, ApiError> {
+        let bytes = self
+            .send(repo, method, route, query, body, MAX_RESPONSE_BYTES)
+            .await?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Rejected {
+            status: 200,
+            message: format!("{route}: unexpected response: {e}"),
+        })
+    }
+
+    /// Page `page` (1-based) of a list endpoint, [`PER_PAGE`] items per page.
+    async fn page<T: DeserializeOwned>(
+        &self,
+        repo: &Repo,
+        route: &str,
+        page: u32,
+    ) -> Result<Vec<T>, ApiError> {
+        let page = page.to_string();
+        let per_page = PER_PAGE.to_string();
+        self.json(
+            repo,
+            Method::Get,
+            route,
+            &[("per_page", &per_page), ("page", &page)],
+            None,
+        )
+        .await
+    }
+}
+
+impl GitHubApi for GitHub {
+    async fn file_at(
+        &self,
+        repo: &Repo,
         path: &str,
         sha: &CommitSha,
     ) -> Result<Option<Vec<u8>>, ApiError> {
@@ -168,9 +214,10 @@ impl GitHub {
             content: Option<String>,
             encoding: Option<String>,
         }
-        let client = self.installation(installation).await?;
-        let route = format!("/repos/{repo}/contents/{path}");
-        let got: Result<Content, _> = client.get(route, Some(&[("ref", sha.0.as_str())])).await;
+        let route = format!("/repos/{}/contents/{}", repo.name, encode_path(path));
+        let got: Result<Content, _> = self
+            .json(repo, Method::Get, &route, &[("ref", &sha.0)], None)
+            .await;
         match got {
             Ok(c) if c.encoding.as_deref() == Some("base64") => {
                 let text: String = c.content.unwrap_or_default().split_whitespace().collect();
@@ -185,107 +232,111 @@ impl GitHub {
                 status: 200,
                 message: format!("{path}: not a file"),
             }),
-            Err(octocrab::Error::GitHub { source, .. }) if source.status_code.as_u16() == 404 => {
-                Ok(None)
-            }
-            Err(e) => Err(ApiError::from_octocrab(e, now_secs())),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
-    /// The id of check run `name` on `head_sha`, creating it `in_progress` if there is none:
-    /// a job that runs twice finds the run the first attempt made.
-    pub async fn find_or_start_check_run(
+    async fn find_check_run(
         &self,
-        installation: &InstallationId,
-        repo: &RepoName,
+        repo: &Repo,
+        name: &str,
+        head_sha: &CommitSha,
+    ) -> Result<Option<u64>, ApiError> {
+        #[derive(Deserialize)]
+        struct Runs {
+            check_runs: Vec<Id>,
+        }
+        let route = format!("/repos/{}/commits/{head_sha}/check-runs", repo.name);
+        let found: Runs = self
+            .json(
+                repo,
+                Method::Get,
+                &route,
+                &[("check_name", name), ("filter", "latest")],
+                None,
+            )
+            .await?;
+        Ok(found.check_runs.first().map(|r| r.id))
+    }
+
+    async fn start_check_run(
+        &self,
+        repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
     ) -> Result<u64, ApiError> {
-        #[derive(Deserialize)]
-        struct Runs {
-            check_runs: Vec<Run>,
-        }
-        #[derive(Deserialize)]
-        struct Run {
-            id: u64,
-        }
-        let client = self.installation(installation).await?;
-        let route = format!("/repos/{repo}/commits/{head_sha}/check-runs");
-        let found: Runs = client
-            .get(route, Some(&[("check_name", name), ("filter", "latest")]))
-            .await
-            .map_err(classify)?;
-        match found.check_runs.first() {
-            Some(run) => Ok(run.id),
-            None => {
-                self.start_check_run(installation, repo, name, head_sha)
-                    .await
-            }
-        }
+        let body =
+            serde_json::json!({"name": name, "head_sha": head_sha.0, "status": "in_progress"});
+        let route = format!("/repos/{}/check-runs", repo.name);
+        let created: Id = self
+            .json(repo, Method::Post, &route, &[], Some(&body))
+            .await?;
+        Ok(created.id)
     }
 
-    /// Shows progress on a check run that stays `in_progress`.
-    pub async fn show_check_run_progress(
+    async fn show_check_run_progress(
         &self,
-        installation: &InstallationId,
-        repo: &RepoName,
+        repo: &Repo,
         check_run_id: u64,
         title: &str,
         summary: &str,
     ) -> Result<(), ApiError> {
-        let client = self.installation(installation).await?;
         let body = serde_json::json!({"status": "in_progress", "output": {"title": title, "summary": summary}});
-        let _: serde_json::Value = client
-            .patch(
-                format!("/repos/{repo}/check-runs/{check_run_id}"),
-                Some(&body),
-            )
+        let route = format!("/repos/{}/check-runs/{check_run_id}", repo.name);
+        self.send(repo, Method::Patch, &route, &[], Some(&body), MAX_RESPONSE_BYTES)
             .await
-            .map_err(classify)?;
+            .map(drop)
+    }
+
+    async fn complete_check_run(
+        &self,
+        repo: &Repo,
+        check_run_id: u64,
+        output: &CheckRunOutput<'_>,
+    ) -> Result<(), ApiError> {
+        let route = format!("/repos/{}/check-runs/{check_run_id}", repo.name);
+        let mut batches = output.annotations.chunks(ANNOTATIONS_PER_REQUEST);
+        let first = batches.next().unwrap_or_default();
+        let body = serde_json::json!({
+            "status": "completed",
+            "conclusion": output.conclusion.as_str(),
+            "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(first)},
+        });
+        self.send(repo, Method::Patch, &route, &[], Some(&body), MAX_RESPONSE_BYTES)
+            .await?;
+        for batch in batches {
+            let body = serde_json::json!({
+                "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(batch)},
+            });
+            self.send(repo, Method::Patch, &route, &[], Some(&body), MAX_RESPONSE_BYTES)
+                .await?;
+        }
         Ok(())
     }
 
-    /// The files a pull request changes with their patches (100 a page, up to GitHub's 3,000).
-    pub async fn pull_request_files(
+    async fn pull_request(
         &self,
-        installation: &InstallationId,
-        repo: &RepoName,
-        number: &super::PrNumber,
-    ) -> Result<Vec<keel_core::diff::FileDiff>, ApiError> {
-        use keel_core::diff::{FileStatus, parse_file_patch};
-        #[derive(Deserialize)]
-        struct Entry {
-            filename: String,
-            status: String,
-            patch: Option<String>,
-            previous_filename: Option<String>,
-        }
-        let client = self.installation(installation).await?;
-        let route = format!("/repos/{repo}/pulls/{number}/files");
+        repo: &Repo,
+        number: &PrNumber,
+    ) -> Result<PullRequestInfo, ApiError> {
+        let route = format!("/repos/{}/pulls/{number}", repo.name);
+        let pr: PullRequestJson = self.json(repo, Method::Get, &route, &[], None).await?;
+        Ok(pr.into_info())
+    }
+
+    async fn pull_request_files(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+    ) -> Result<Vec<FileDiff>, ApiError> {
+        let route = format!("/repos/{}/pulls/{number}/files", repo.name);
         let mut files = Vec::new();
         for page in 1..=30u32 {
-            let entries: Vec<Entry> = get_page(&client, &route, page).await?;
+            let entries: Vec<FileEntry> = self.page(repo, &route, page).await?;
             let last = entries.len() < PER_PAGE;
             for e in entries {
-                let status = match e.status.as_str() {
-                    "added" => FileStatus::Added,
-                    "removed" => FileStatus::Deleted,
-                    "renamed" => FileStatus::Renamed,
-                    "copied" => FileStatus::Copied,
-                    _ => FileStatus::Modified,
-                };
-                let mut file = parse_file_patch(
-                    &e.filename,
-                    status,
-                    e.patch.as_deref().map(str::as_bytes),
-                    &keel_core::Limits::DEFAULT,
-                )
-                .map_err(|err| ApiError::Rejected {
-                    status: 200,
-                    message: format!("{}: {err}", e.filename),
-                })?;
-                file.old_path = e.previous_filename;
-                files.push(file);
+                files.push(e.into_diff()?);
             }
             if last {
                 break;
@@ -294,107 +345,310 @@ impl GitHub {
         Ok(files)
     }
 
-    /// Makes the pull request's comment that contains `marker` read `body`: created when there
-    /// is none, edited only when its text differs.
-    pub async fn upsert_comment(
+    async fn compare_files(
         &self,
-        installation: &InstallationId,
-        repo: &RepoName,
-        number: &super::PrNumber,
-        marker: &str,
-        body: &str,
-    ) -> Result<CommentChange, ApiError> {
+        repo: &Repo,
+        base: &CommitSha,
+        head: &CommitSha,
+    ) -> Result<Vec<FileDiff>, ApiError> {
         #[derive(Deserialize)]
-        struct Comment {
+        struct Comparison {
+            #[serde(default)]
+            files: Vec<FileEntry>,
+        }
+        let route = format!("/repos/{}/compare/{base}...{head}", repo.name);
+        let comparison: Comparison = self.json(repo, Method::Get, &route, &[], None).await?;
+        comparison
+            .files
+            .into_iter()
+            .map(FileEntry::into_diff)
+            .collect()
+    }
+
+    async fn find_comment(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+        marker: &str,
+    ) -> Result<Option<Comment>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
             id: u64,
             #[serde(default)]
             body: Option<String>,
         }
-        let client = self.installation(installation).await?;
-        let route = format!("/repos/{repo}/issues/{number}/comments");
-        let mut found: Option<Comment> = None;
+        let route = format!("/repos/{}/issues/{number}/comments", repo.name);
         for page in 1..=50u32 {
-            let comments: Vec<Comment> = get_page(&client, &route, page).await?;
+            let comments: Vec<Listed> = self.page(repo, &route, page).await?;
             let last = comments.len() < PER_PAGE;
-            found = comments
+            if let Some(c) = comments
                 .into_iter()
-                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)));
-            if found.is_some() || last {
+                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))
+            {
+                return Ok(Some(Comment {
+                    id: c.id,
+                    body: c.body.unwrap_or_default(),
+                }));
+            }
+            if last {
                 break;
             }
         }
-        let payload = serde_json::json!({"body": body});
-        match found {
-            Some(c) if c.body.as_deref() == Some(body) => Ok(CommentChange::Unchanged),
-            Some(c) => {
-                let _: serde_json::Value = client
-                    .patch(
-                        format!("/repos/{repo}/issues/comments/{}", c.id),
-                        Some(&payload),
-                    )
-                    .await
-                    .map_err(classify)?;
-                Ok(CommentChange::Edited)
-            }
-            None => {
-                let _: serde_json::Value = client
-                    .post(&route, Some(&payload))
-                    .await
-                    .map_err(classify)?;
-                Ok(CommentChange::Created)
-            }
-        }
+        Ok(None)
     }
 
-    /// Creates check run `name` on `head_sha`, `in_progress`; returns its id.
-    pub async fn start_check_run(
+    async fn create_comment(
         &self,
-        installation: &InstallationId,
-        repo: &RepoName,
-        name: &str,
-        head_sha: &CommitSha,
+        repo: &Repo,
+        number: &PrNumber,
+        body: &str,
     ) -> Result<u64, ApiError> {
-        #[derive(Deserialize)]
-        struct Created {
-            id: u64,
-        }
-        let client = self.installation(installation).await?;
-        let body =
-            serde_json::json!({"name": name, "head_sha": head_sha.0, "status": "in_progress"});
-        let created: Created = client
-            .post(format!("/repos/{repo}/check-runs"), Some(&body))
-            .await
-            .map_err(classify)?;
+        let route = format!("/repos/{}/issues/{number}/comments", repo.name);
+        let payload = serde_json::json!({"body": body});
+        let created: Id = self
+            .json(repo, Method::Post, &route, &[], Some(&payload))
+            .await?;
         Ok(created.id)
     }
 
-    /// Completes a check run: the conclusion with the first 50 annotations, then the rest in
-    /// further updates of 50 (GitHub appends them).
-    pub async fn complete_check_run(
-        &self,
-        installation: &InstallationId,
-        repo: &RepoName,
-        check_run_id: u64,
-        output: &CheckRunOutput<'_>,
-    ) -> Result<(), ApiError> {
-        let client = self.installation(installation).await?;
-        let route = format!("/repos/{repo}/check-runs/{check_run_id}");
-        let mut batches = output.annotations.chunks(ANNOTATIONS_PER_REQUEST);
-        let first = batches.next().unwrap_or_default();
-        let body = serde_json::json!({
-            "status": "completed",
-            "conclusion": output.conclusion.as_str(),
-            "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(first)},
-        });
-        let _: serde_json::Value = client.patch(&route, Some(&body)).await.map_err(classify)?;
-        for batch in batches {
-            let body = serde_json::json!({
-                "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(batch)},
-            });
-            let _: serde_json::Value = client.patch(&route, Some(&body)).await.map_err(classify)?;
-        }
-        Ok(())
+    async fn edit_comment(&self, repo: &Repo, comment_id: u64, body: &str) -> Result<(), ApiError> {
+        let route = format!("/repos/{}/issues/comments/{comment_id}", repo.name);
+        let payload = serde_json::json!({"body": body});
+        self.send(repo, Method::Patch, &route, &[], Some(&payload), MAX_RESPONSE_BYTES)
+            .await
+            .map(drop)
     }
+
+    async fn add_labels(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+        labels: &[String],
+    ) -> Result<(), ApiError> {
+        let route = format!("/repos/{}/issues/{number}/labels", repo.name);
+        let payload = serde_json::json!({"labels": labels});
+        self.send(repo, Method::Post, &route, &[], Some(&payload), MAX_RESPONSE_BYTES)
+            .await
+            .map(drop)
+    }
+
+    async fn remove_label(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+        label: &str,
+    ) -> Result<(), ApiError> {
+        let route = format!(
+            "/repos/{}/issues/{number}/labels/{}",
+            repo.name,
+            encode(label)
+        );
+        match self
+            .send(repo, Method::Delete, &route, &[], None, MAX_RESPONSE_BYTES)
+            .await
+        {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    async fn find_artifact(
+        &self,
+        repo: &Repo,
+        run_id: u64,
+        name: &str,
+    ) -> Result<Option<Artifact>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            artifacts: Vec<Entry>,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            id: u64,
+            name: String,
+            #[serde(default)]
+            size_in_bytes: u64,
+            #[serde(default)]
+            expired: bool,
+        }
+        let route = format!("/repos/{}/actions/runs/{run_id}/artifacts", repo.name);
+        let listed: Listed = self
+            .json(repo, Method::Get, &route, &[("name", name)], None)
+            .await?;
+        Ok(listed
+            .artifacts
+            .into_iter()
+            .find(|a| a.name == name)
+            .map(|a| Artifact {
+                id: a.id,
+                size: a.size_in_bytes,
+                expired: a.expired,
+            }))
+    }
+
+    async fn download_artifact(
+        &self,
+        repo: &Repo,
+        artifact_id: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, ApiError> {
+        // GitHub answers with a redirect to blob storage; the client follows it and drops the
+        // Authorization header when the redirect leaves GitHub's origin.
+        let route = format!(
+            "/repos/{}/actions/artifacts/{artifact_id}/zip",
+            repo.name
+        );
+        let max = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+        self.send(repo, Method::Get, &route, &[], None, max).await
+    }
+
+    async fn unfinished_workflow_runs(
+        &self,
+        repo: &Repo,
+        head_sha: &CommitSha,
+    ) -> Result<u64, ApiError> {
+        #[derive(Deserialize)]
+        struct Runs {
+            workflow_runs: Vec<Run>,
+        }
+        #[derive(Deserialize)]
+        struct Run {
+            status: Option<String>,
+        }
+        let route = format!("/repos/{}/actions/runs", repo.name);
+        let runs: Runs = self
+            .json(
+                repo,
+                Method::Get,
+                &route,
+                &[("head_sha", &head_sha.0), ("per_page", "100")],
+                None,
+            )
+            .await?;
+        Ok(runs
+            .workflow_runs
+            .iter()
+            .filter(|r| r.status.as_deref() != Some("completed"))
+            .count() as u64)
+    }
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: u64,
+}
+
+/// A changed file as the pull request files and compare endpoints list it.
+#[derive(Deserialize)]
+struct FileEntry {
+    filename: String,
+    status: String,
+    patch: Option<String>,
+    previous_filename: Option<String>,
+}
+
+impl FileEntry {
+    fn into_diff(self) -> Result<FileDiff, ApiError> {
+        use keel_core::diff::{FileStatus, parse_file_patch};
+        let status = match self.status.as_str() {
+            "added" => FileStatus::Added,
+            "removed" => FileStatus::Deleted,
+            "renamed" => FileStatus::Renamed,
+            "copied" => FileStatus::Copied,
+            _ => FileStatus::Modified,
+        };
+        let mut file = parse_file_patch(
+            &self.filename,
+            status,
+            self.patch.as_deref().map(str::as_bytes),
+            &keel_core::Limits::DEFAULT,
+        )
+        .map_err(|err| ApiError::Rejected {
+            status: 200,
+            message: format!("{}: {err}", self.filename),
+        })?;
+        file.old_path = self.previous_filename;
+        Ok(file)
+    }
+}
+
+fn too_large(route: &str, size: u64, limit: usize) -> ApiError {
+    ApiError::Rejected {
+        status: 200,
+        message: format!("{route}: the response is {size} bytes, over the limit of {limit}"),
+    }
+}
+
+/// Classifies a failed response: rate limits (403/429 with `retry-after`, or the primary
+/// limit exhausted) wait as GitHub says; 5xx and 401 are transient; other 4xx are final.
+fn classify(
+    status: u16,
+    retry_after: Option<u64>,
+    remaining: Option<u64>,
+    reset: Option<u64>,
+    message: String,
+    now_secs: u64,
+) -> ApiError {
+    let exhausted = remaining == Some(0);
+    if matches!(status, 403 | 429) && (retry_after.is_some() || exhausted || status == 429) {
+        let retry_after_secs = retry_after
+            .or_else(|| reset.map(|r| r.saturating_sub(now_secs)))
+            .unwrap_or(60);
+        return ApiError::RateLimited {
+            retry_after_secs,
+            message,
+        };
+    }
+    if status >= 500 || status == 401 {
+        return ApiError::Transient(format!("{status} {message}"));
+    }
+    ApiError::Rejected { status, message }
+}
+
+/// An octocrab error from minting a token or sending a request.
+fn from_octocrab(e: octocrab::Error, now_secs: u64) -> ApiError {
+    match e {
+        octocrab::Error::GitHub { source, .. } => {
+            let header = |name: &str| {
+                source
+                    .headers
+                    .as_ref()?
+                    .get(name)?
+                    .to_str()
+                    .ok()?
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            };
+            classify(
+                source.status_code.as_u16(),
+                header("retry-after"),
+                header("x-ratelimit-remaining"),
+                source.rate_limit_reset.or_else(|| header("x-ratelimit-reset")),
+                source.message.clone(),
+                now_secs,
+            )
+        }
+        other => ApiError::Transient(other.to_string()),
+    }
+}
+
+/// Percent-encodes a query value or path segment (RFC 3986 unreserved characters pass).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Percent-encodes a repository path, keeping its slashes.
+fn encode_path(path: &str) -> String {
+    path.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
 
 fn annotations_json(batch: &[Annotation]) -> Vec<serde_json::Value> {
@@ -416,31 +670,6 @@ fn annotations_json(batch: &[Annotation]) -> Vec<serde_json::Value> {
             })
         })
         .collect()
-}
-
-/// Items per page of GitHub's list endpoints (their maximum).
-const PER_PAGE: usize = 100;
-
-/// Page `page` (1-based) of a list endpoint, [`PER_PAGE`] items per page.
-async fn get_page<T: serde::de::DeserializeOwned>(
-    client: &Octocrab,
-    route: &str,
-    page: u32,
-) -> Result<Vec<T>, ApiError> {
-    let page = page.to_string();
-    let per_page = PER_PAGE.to_string();
-    client
-        .get(
-            route,
-            Some(&[("per_page", per_page.as_str()), ("page", page.as_str())]),
-        )
-        .await
-        .map_err(classify)
-}
-
-/// An octocrab error, classified now.
-fn classify(e: octocrab::Error) -> ApiError {
-    ApiError::from_octocrab(e, now_secs())
 }
 
 fn now_secs() -> u64 {

@@ -54,10 +54,22 @@ pub enum Event {
         repo: RepoName,
         /// Run id (for its artifacts).
         run_id: u64,
+        /// The workflow's name.
+        #[serde(default)]
+        workflow: String,
+        /// What triggered the run (`push`, `pull_request`, …).
+        #[serde(default)]
+        run_event: String,
         /// The commit it ran on.
         head_sha: CommitSha,
         /// Its branch.
         head_branch: Option<String>,
+        /// The repository the commit lives in (a fork's, for fork pull requests).
+        #[serde(default)]
+        head_repo: Option<RepoName>,
+        /// The repository's default branch.
+        #[serde(default)]
+        default_branch: Option<String>,
         /// Pull requests it ran for (empty for forks).
         pull_requests: Vec<PrNumber>,
     },
@@ -69,6 +81,9 @@ pub enum Event {
         repo: RepoName,
         /// `refs/heads/main`.
         git_ref: String,
+        /// The previous head (all zeros for a new branch).
+        #[serde(default)]
+        before: Option<CommitSha>,
         /// The new head.
         after: CommitSha,
         /// The repository's default branch.
@@ -84,6 +99,31 @@ pub enum Event {
         added: Vec<RepoName>,
         /// Repositories removed.
         removed: Vec<RepoName>,
+    },
+    /// Not a webhook: evaluate one commit of a pull request or merge group again, now that
+    /// something changed (its reports arrived, someone asked for a re-run). Enqueued by jobs.
+    Evaluate {
+        /// Installation.
+        installation: InstallationId,
+        /// Repository.
+        repo: RepoName,
+        /// The commit to judge.
+        head_sha: CommitSha,
+        /// What the commit belongs to.
+        target: Target,
+    },
+}
+
+/// What an evaluated commit belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// A pull request's head.
+    PullRequest(PrNumber),
+    /// A merge queue's merge group commit.
+    MergeGroup {
+        /// The commit it is based on.
+        base_sha: CommitSha,
     },
 }
 
@@ -123,6 +163,12 @@ impl Event {
             | Event::WorkflowRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
             Event::Push { repo, git_ref, .. } => format!("{repo}:{git_ref}"),
             Event::Installation { installation, .. } => format!("installation:{installation}"),
+            Event::Evaluate {
+                repo,
+                target: Target::PullRequest(number),
+                ..
+            } => format!("{repo}#{number}"),
+            Event::Evaluate { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
         }
     }
 }
@@ -204,8 +250,12 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 installation: p.installation.map(|i| InstallationId(i.id)),
                 repo: RepoName(p.repository.full_name),
                 run_id: p.workflow_run.id,
+                workflow: p.workflow_run.name.unwrap_or_default(),
+                run_event: p.workflow_run.event.unwrap_or_default(),
                 head_sha: CommitSha(p.workflow_run.head_sha),
                 head_branch: p.workflow_run.head_branch,
+                head_repo: p.workflow_run.head_repository.map(|r| RepoName(r.full_name)),
+                default_branch: p.repository.default_branch,
                 pull_requests: p
                     .workflow_run
                     .pull_requests
@@ -220,6 +270,7 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 installation: p.installation.map(|i| InstallationId(i.id)),
                 repo: RepoName(p.repository.full_name),
                 git_ref: p.git_ref,
+                before: p.before.map(CommitSha),
                 after: CommitSha(p.after),
                 default_branch: p.repository.default_branch,
             }
@@ -281,8 +332,9 @@ struct PullRequestPayload {
     installation: Option<Installation>,
 }
 
+/// A pull request as webhooks and the pulls API carry it.
 #[derive(Deserialize)]
-struct PullRequestJson {
+pub(crate) struct PullRequestJson {
     number: u64,
     #[serde(default)]
     title: String,
@@ -296,7 +348,7 @@ struct PullRequestJson {
 }
 
 impl PullRequestJson {
-    fn into_info(self) -> PullRequestInfo {
+    pub(crate) fn into_info(self) -> PullRequestInfo {
         PullRequestInfo {
             number: PrNumber(self.number),
             title: self.title,
@@ -366,6 +418,9 @@ struct WorkflowRunPayload {
 #[derive(Deserialize)]
 struct WorkflowRun {
     id: u64,
+    name: Option<String>,
+    event: Option<String>,
+    head_repository: Option<RepoRef>,
     head_sha: String,
     head_branch: Option<String>,
     #[serde(default)]
@@ -376,6 +431,7 @@ struct WorkflowRun {
 struct PushPayload {
     #[serde(rename = "ref")]
     git_ref: String,
+    before: Option<String>,
     after: String,
     repository: Repository,
     installation: Option<Installation>,

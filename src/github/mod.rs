@@ -1,6 +1,7 @@
 //! GitHub: identifier newtypes and webhook payloads → Keel's own [`event::Event`].
-//! (The API client joins this module with the pull request flow.)
+//! [`api`] is what Keel asks of GitHub; [`client`] asks the real one.
 
+pub mod api;
 pub mod client;
 pub mod event;
 

@@ -1,10 +1,24 @@
-//! Jobs: what a worker does with a claimed job ([`worker`]) and the pull request flow
-//! ([`evaluate_pr`]). Failures say whether trying again can help ([`JobError`]).
+//! Jobs: what a worker does with a claimed job ([`worker`]). Each stored [`Event`] has one
+//! handler here; the pull request flow lives in [`evaluate`] (gather facts, judge) and
+//! [`publish`] (check run, sticky comment, labels), the reports of a commit in [`reports`],
+//! and finished workflow runs (reports arrived, default-branch baselines) in [`workflow_run`].
+//! Failures say whether trying again can help ([`JobError`]).
 
-pub mod evaluate_pr;
+pub mod evaluate;
+pub mod publish;
+pub mod reports;
 pub mod worker;
+pub mod workflow_run;
 
-use crate::github::client::ApiError;
+use crate::github::api::{ApiError, GitHubApi, Repo};
+use crate::github::event::{Event, Target};
+use crate::server::webhook::EVENT_JOB;
+use crate::store::{NewJob, Store};
+
+/// The check run's name; maintainers require it in branch protection.
+pub const CHECK_NAME: &str = "Keel · Definition of done";
+/// Where the definition of done lives.
+pub const CONFIG_PATH: &str = ".github/keel.toml";
 
 /// Why a job did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +31,7 @@ pub enum JobError {
         /// What GitHub said.
         reason: String,
     },
-    /// A passing failure (5xx, timeout): try again with backoff.
+    /// A passing failure (5xx, timeout, the database away): try again with backoff.
     #[error("{0}")]
     Transient(String),
     /// Trying again cannot help: straight to the dead letters.
@@ -37,5 +51,156 @@ impl From<ApiError> for JobError {
             ApiError::Transient(_) => JobError::Transient(e.to_string()),
             ApiError::Rejected { .. } => JobError::Permanent(e.to_string()),
         }
+    }
+}
+
+impl From<anyhow::Error> for JobError {
+    /// Store failures: the database may come back.
+    fn from(e: anyhow::Error) -> Self {
+        JobError::Transient(format!("{e:#}"))
+    }
+}
+
+/// What a running job works with.
+pub struct Context<'a, G> {
+    /// The store.
+    pub store: &'a Store,
+    /// GitHub (or the dry run).
+    pub github: &'a G,
+    /// Now, unix ms.
+    pub now: i64,
+    /// Names the job, for the ids of jobs it enqueues (so a re-run enqueues nothing twice).
+    pub origin: String,
+}
+
+impl<G: GitHubApi> Context<'_, G> {
+    /// Enqueues `event` as a follow-up job, deduplicated on `origin` + `suffix`.
+    pub async fn follow_up(&self, suffix: &str, event: &Event) -> Result<(), JobError> {
+        let payload = serde_json::to_vec(event)
+            .map_err(|e| JobError::Permanent(format!("serialise a follow-up job: {e}")))?;
+        let job = NewJob {
+            kind: EVENT_JOB.to_owned(),
+            delivery_id: None,
+            dedupe_key: Some(format!("{}/{suffix}", self.origin)),
+            serial_key: Some(event.serial_key()),
+            payload,
+            run_at: self.now,
+        };
+        self.store.enqueue(&job, self.now).await?;
+        Ok(())
+    }
+}
+
+/// Handles one stored event.
+pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
+    match event {
+        Event::PullRequest {
+            installation: Some(installation),
+            repo,
+            pr,
+            ..
+        } => {
+            ctx.store
+                .track_pull_request(&repo.0, pr.number.0, &pr.head_sha.0, installation.0, ctx.now)
+                .await?;
+            let repo = Repo {
+                installation: installation.clone(),
+                name: repo.clone(),
+            };
+            evaluate::pull_request(ctx, &repo, pr).await
+        }
+        Event::MergeGroup {
+            installation: Some(installation),
+            repo,
+            head_sha,
+            base_sha,
+        } => {
+            ctx.store
+                .track_merge_group(&repo.0, &head_sha.0, &base_sha.0, installation.0)
+                .await?;
+            let repo = Repo {
+                installation: installation.clone(),
+                name: repo.clone(),
+            };
+            evaluate::merge_group(ctx, &repo, head_sha, base_sha).await
+        }
+        Event::Evaluate {
+            installation,
+            repo,
+            head_sha,
+            target,
+        } => {
+            let repo = Repo {
+                installation: installation.clone(),
+                name: repo.clone(),
+            };
+            match target {
+                Target::PullRequest(number) => {
+                    evaluate::pull_request_again(ctx, &repo, number, head_sha).await
+                }
+                Target::MergeGroup { base_sha } => {
+                    evaluate::merge_group(ctx, &repo, head_sha, base_sha).await
+                }
+            }
+        }
+        Event::ChecksRerequested {
+            installation: Some(installation),
+            repo,
+            head_sha,
+            pull_requests,
+        } => {
+            workflow_run::evaluate_again(ctx, installation, repo, head_sha, pull_requests).await
+        }
+        Event::WorkflowRunCompleted {
+            installation: Some(_),
+            ..
+        } => workflow_run::completed(ctx, event).await,
+        Event::Push {
+            repo,
+            git_ref,
+            before: Some(before),
+            after,
+            default_branch: Some(default_branch),
+            ..
+        } if git_ref.strip_prefix("refs/heads/") == Some(default_branch.as_str())
+            && !before.0.bytes().all(|b| b == b'0')
+            && !after.0.bytes().all(|b| b == b'0') =>
+        {
+            ctx.store.record_commit(&repo.0, &after.0, &before.0).await?;
+            Ok(())
+        }
+        Event::Push { .. } => Ok(()),
+        Event::Installation {
+            action,
+            installation,
+            added,
+            removed,
+        } => {
+            let names = |r: &[crate::github::RepoName]| r.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+            match action.as_str() {
+                "deleted" => ctx.store.remove_installation(installation.0).await?,
+                _ => {
+                    ctx.store
+                        .add_installation_repos(installation.0, &names(added), ctx.now)
+                        .await?;
+                    ctx.store.remove_installation_repos(&names(removed)).await?;
+                }
+            }
+            Ok(())
+        }
+        Event::PullRequest {
+            installation: None, ..
+        }
+        | Event::MergeGroup {
+            installation: None, ..
+        }
+        | Event::ChecksRerequested {
+            installation: None, ..
+        }
+        | Event::WorkflowRunCompleted {
+            installation: None, ..
+        } => Err(JobError::Permanent(
+            "the delivery names no installation; it did not come through the App".into(),
+        )),
     }
 }

@@ -2,9 +2,10 @@
 //! backoff and jitter (or at the time a rate limit names), or bury it as a dead letter after
 //! [`MAX_ATTEMPTS`]. Time is passed in, so tests drive it without sleeping.
 
-use super::JobError;
-use crate::github::client::GitHub;
+use super::{Context, JobError};
+use crate::github::api::GitHubApi;
 use crate::github::event::Event;
+use crate::metrics::Metrics;
 use crate::server::webhook::EVENT_JOB;
 use crate::store::{ClaimedJob, Store};
 use std::sync::Arc;
@@ -37,28 +38,49 @@ pub enum Ran {
 }
 
 /// Runs jobs from the store against GitHub.
-pub struct Worker {
+pub struct Worker<G> {
     store: Store,
-    github: Arc<GitHub>,
+    github: Arc<G>,
+    metrics: Arc<Metrics>,
+    lease_ms: i64,
 }
 
-impl Worker {
+impl<G: GitHubApi + 'static> Worker<G> {
     /// A worker over `store`, calling GitHub through `github`.
-    pub fn new(store: Store, github: Arc<GitHub>) -> Worker {
-        Worker { store, github }
+    pub fn new(store: Store, github: Arc<G>) -> Worker<G> {
+        Worker {
+            store,
+            github,
+            metrics: Arc::new(Metrics::default()),
+            lease_ms: LEASE_MS,
+        }
+    }
+
+    /// Records job latency into `metrics` (the server's).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Worker<G> {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Holds claims for `lease_ms` instead of [`LEASE_MS`].
+    pub fn with_lease_ms(mut self, lease_ms: i64) -> Worker<G> {
+        self.lease_ms = lease_ms;
+        self
     }
 
     /// Claims and runs one job at time `now` (unix ms).
     pub async fn run_one(&self, now: i64) -> anyhow::Result<Ran> {
-        let Some(job) = self.store.claim(now, LEASE_MS).await? else {
+        let Some(job) = self.store.claim(now, self.lease_ms).await? else {
             return Ok(Ran::Idle);
         };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, serial = job.serial_key.as_deref().unwrap_or("-"));
         let _enter = span.enter();
-        let result = self.execute(&job).await;
+        let result = self.execute(&job, now).await;
         let ran = match result {
             Ok(()) => {
                 if self.store.complete(&job, now).await? {
+                    self.metrics
+                        .job_done(crate::serve::now_ms().saturating_sub(job.created_at));
                     Ran::Done(job.id)
                 } else {
                     Ran::LeaseLost(job.id)
@@ -150,13 +172,22 @@ impl Worker {
         })
     }
 
-    async fn execute(&self, job: &ClaimedJob) -> Result<(), JobError> {
+    async fn execute(&self, job: &ClaimedJob, now: i64) -> Result<(), JobError> {
         match job.kind.as_str() {
             EVENT_JOB => {
                 let event: Event = serde_json::from_slice(&job.payload).map_err(|e| {
                     JobError::Permanent(format!("stored event cannot be read: {e}"))
                 })?;
-                super::evaluate_pr::handle(&self.github, &event).await
+                let ctx = Context {
+                    store: &self.store,
+                    github: self.github.as_ref(),
+                    now,
+                    origin: job
+                        .delivery_id
+                        .clone()
+                        .unwrap_or_else(|| format!("job-{}", job.id)),
+                };
+                super::handle(&ctx, &event).await
             }
             other => Err(JobError::Permanent(format!("unknown job kind `{other}`"))),
         }

@@ -5,7 +5,6 @@
 //! delivery.
 
 pub mod ingest;
-pub mod metrics;
 pub mod signature;
 pub mod webhook;
 
@@ -30,7 +29,7 @@ pub struct AppState {
     /// The webhook secret.
     pub webhook_secret: Arc<SecretString>,
     /// Counters for `/metrics`.
-    pub metrics: Arc<metrics::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Notified for every stored delivery, so an idle worker picks it up at once.
     pub wake: Arc<tokio::sync::Notify>,
 }

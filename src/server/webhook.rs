@@ -1,6 +1,6 @@
 //! `POST /webhook`: limit → signature → headers → parse → store → 202.
 
-use super::metrics::Outcome;
+use crate::metrics::Outcome;
 use super::{AppState, MAX_WEBHOOK_BYTES, signature};
 use crate::github::event::{Parsed, parse_event};
 use crate::store::{Enqueued, NewJob};

@@ -49,6 +49,8 @@ pub struct ClaimedJob {
     pub delivery_id: Option<String>,
     /// Serial key.
     pub serial_key: Option<String>,
+    /// When it was stored, unix ms.
+    pub created_at: i64,
 }
 
 /// Where a job is in its life.
@@ -186,7 +188,7 @@ const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attemp
           AND (j.serial_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.serial_key = j.serial_key \
                AND r.id <> j.id AND r.state = 'running' AND r.locked_until > $2)) \
         ORDER BY j.run_at, j.id LIMIT 1) \
-     RETURNING id, kind, payload, attempts, delivery_id, serial_key";
+     RETURNING id, kind, payload, attempts, delivery_id, serial_key, created_at";
 
 /// As [`CLAIM_SQLITE`], skipping rows other workers are claiming right now.
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2 \
@@ -195,7 +197,7 @@ const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = atte
           AND (j.serial_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs r WHERE r.serial_key = j.serial_key \
                AND r.id <> j.id AND r.state = 'running' AND r.locked_until > $2)) \
         ORDER BY j.run_at, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, payload, attempts, delivery_id, serial_key";
+     RETURNING id, kind, payload, attempts, delivery_id, serial_key, created_at";
 
 const COMPLETE: &str = "UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL, updated_at = $1 \
      WHERE id = $2 AND attempts = $3 AND state = 'running'";
@@ -259,6 +261,7 @@ impl Store {
                     attempts: row.try_get("attempts")?,
                     delivery_id: row.try_get("delivery_id")?,
                     serial_key: row.try_get("serial_key")?,
+                    created_at: row.try_get("created_at")?,
                 })),
                 // Another worker claimed a job with the same serial key at the same moment.
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),

@@ -16,7 +16,7 @@ const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 const NOW: i64 = 10_000;
 
 /// Delivers the fixture PR through the intake and returns a worker for it.
-async fn deliver(db: &TestDb, fake: &FakeGitHub) -> Worker {
+async fn deliver(db: &TestDb, fake: &FakeGitHub) -> Worker<GitHub> {
     let server = TestServer::new(&db.store);
     let (status, _) = server
         .send(signed(

@@ -2,7 +2,7 @@
 //! commit, check runs with annotations in batches of 50, and error classification.
 
 use crate::support::github::{APP_ID, FakeGitHub, app_key};
-use keel::github::client::{ApiError, CheckRunOutput, GitHub};
+use keel::github::client::{ApiError, CheckRunOutput, GitHub, GitHubApi, Repo};
 use keel::github::{CommitSha, InstallationId, RepoName};
 use keel_core::evaluation::{Annotation, AnnotationLevel, Conclusion};
 use secrecy::SecretString;
@@ -15,10 +15,12 @@ fn client(fake: &FakeGitHub) -> GitHub {
     GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap()
 }
 
-fn ids() -> (InstallationId, RepoName, CommitSha) {
+fn ids() -> (Repo, CommitSha) {
     (
-        InstallationId(7),
-        RepoName(REPO.into()),
+        Repo {
+            installation: InstallationId(7),
+            name: RepoName(REPO.into()),
+        },
         CommitSha(BASE.into()),
     )
 }
@@ -33,14 +35,14 @@ async fn one_installation_token_is_minted_with_a_valid_app_jwt_and_reused() {
         b"[coverage]\nmin_total = 80\n",
     );
     let gh = client(&fake);
-    let (inst, repo, sha) = ids();
+    let (repo, sha) = ids();
     let first = gh
-        .file_at(&inst, &repo, ".github/keel.toml", &sha)
+        .file_at(&repo, ".github/keel.toml", &sha)
         .await
         .unwrap();
     assert_eq!(first.as_deref(), Some(&b"[coverage]\nmin_total = 80\n"[..]));
     let absent = gh
-        .file_at(&inst, &repo, ".github/roadmap.toml", &sha)
+        .file_at(&repo, ".github/roadmap.toml", &sha)
         .await
         .unwrap();
     assert_eq!(absent, None, "404 is `no such file`, not an error");
@@ -64,11 +66,11 @@ async fn an_expired_token_is_replaced_and_the_call_still_succeeds() {
     let fake = FakeGitHub::start().await;
     fake.put_file(REPO, BASE, "a.txt", b"a");
     let gh = client(&fake);
-    let (inst, repo, sha) = ids();
-    gh.file_at(&inst, &repo, "a.txt", &sha).await.unwrap();
+    let (repo, sha) = ids();
+    gh.file_at(&repo, "a.txt", &sha).await.unwrap();
     fake.expire_tokens();
     assert_eq!(
-        gh.file_at(&inst, &repo, "a.txt", &sha)
+        gh.file_at(&repo, "a.txt", &sha)
             .await
             .unwrap()
             .as_deref(),
@@ -94,9 +96,9 @@ fn annotations(n: u32) -> Vec<Annotation> {
 async fn a_check_run_is_started_then_completed_with_annotations_in_batches_of_50() {
     let fake = FakeGitHub::start().await;
     let gh = client(&fake);
-    let (inst, repo, sha) = ids();
+    let (repo, sha) = ids();
     let id = gh
-        .start_check_run(&inst, &repo, "Keel · Definition of done", &sha)
+        .start_check_run(&repo, "Keel · Definition of done", &sha)
         .await
         .unwrap();
     assert_eq!(fake.check_runs()[0].status, "in_progress");
@@ -107,7 +109,7 @@ async fn a_check_run_is_started_then_completed_with_annotations_in_batches_of_50
         summary: "### ❌",
         annotations: &all,
     };
-    gh.complete_check_run(&inst, &repo, id, &output)
+    gh.complete_check_run(&repo, id, &output)
         .await
         .unwrap();
     let run = &fake.check_runs()[0];
@@ -130,14 +132,14 @@ async fn a_check_run_is_started_then_completed_with_annotations_in_batches_of_50
 async fn failures_are_classified_for_the_retry_policy() {
     let fake = FakeGitHub::start().await;
     let gh = client(&fake);
-    let (inst, repo, sha) = ids();
+    let (repo, sha) = ids();
     fake.fail_next(
         "POST",
         "check-runs",
         ResponseTemplate::new(502).set_body_json(serde_json::json!({"message": "Bad Gateway"})),
     );
     let e = gh
-        .start_check_run(&inst, &repo, "Keel", &sha)
+        .start_check_run(&repo, "Keel", &sha)
         .await
         .unwrap_err();
     assert!(
@@ -154,7 +156,7 @@ async fn failures_are_classified_for_the_retry_policy() {
             ),
     );
     let e = gh
-        .start_check_run(&inst, &repo, "Keel", &sha)
+        .start_check_run(&repo, "Keel", &sha)
         .await
         .unwrap_err();
     assert!(
@@ -180,7 +182,7 @@ async fn failures_are_classified_for_the_retry_policy() {
             .insert_header("x-ratelimit-reset", reset.to_string().as_str())
             .set_body_json(serde_json::json!({"message": "API rate limit exceeded"})),
     );
-    let e = gh.file_at(&inst, &repo, "a.txt", &sha).await.unwrap_err();
+    let e = gh.file_at(&repo, "a.txt", &sha).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -192,9 +194,7 @@ async fn failures_are_classified_for_the_retry_policy() {
         "{e:?}"
     );
     let e = gh
-        .complete_check_run(
-            &inst,
-            &repo,
+        .complete_check_run(&repo,
             99_999,
             &CheckRunOutput {
                 conclusion: Conclusion::Success,

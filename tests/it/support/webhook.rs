@@ -2,7 +2,8 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use keel::server::{AppState, app, ingest::Ingest, metrics::Metrics, signature};
+use keel::metrics::Metrics;
+use keel::server::{AppState, app, ingest::Ingest, signature};
 use keel::store::Store;
 use secrecy::SecretString;
 use std::sync::Arc;

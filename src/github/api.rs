@@ -1,0 +1,214 @@
+//! What Keel asks of GitHub, as one trait with two implementations: the live App client
+//! ([`super::client::GitHub`]) and the dry run of `keel replay` ([`super::dry_run::DryRun`]),
+//! which reads a local directory and prints what it would post. The jobs are written against
+//! this trait, so a replay runs exactly the code the server runs.
+//!
+//! Tests do not implement it: they point the live client at a FakeGitHub HTTP server.
+
+use super::event::PullRequestInfo;
+use super::{CommitSha, InstallationId, PrNumber, RepoName};
+use keel_core::diff::FileDiff;
+use keel_core::evaluation::{Annotation, Conclusion};
+use std::future::Future;
+
+/// Why a call failed, as the retry policy needs to know it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Rate limited (primary or secondary): try again after this many seconds.
+    #[error("GitHub rate limit: retry after {retry_after_secs} s ({message})")]
+    RateLimited {
+        /// Seconds to wait, from `retry-after` or `x-ratelimit-reset`.
+        retry_after_secs: u64,
+        /// GitHub's message.
+        message: String,
+    },
+    /// A 5xx, a 401 that a fresh token did not cure, a timeout or a connection failure:
+    /// worth retrying with backoff.
+    #[error("GitHub is unavailable: {0}")]
+    Transient(String),
+    /// Anything else (4xx): retrying will not help.
+    #[error("GitHub refused the request: {status} {message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+    },
+}
+
+impl ApiError {
+    /// Whether GitHub said 404.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ApiError::Rejected { status: 404, .. })
+    }
+}
+
+/// A check run as Keel writes it.
+pub struct CheckRunOutput<'a> {
+    /// `success` or `failure`.
+    pub conclusion: Conclusion,
+    /// Title line.
+    pub title: &'a str,
+    /// Markdown summary (≤ 65,535 characters).
+    pub summary: &'a str,
+    /// All annotations; sent in batches of 50.
+    pub annotations: &'a [Annotation],
+}
+
+/// Where a call goes: an installation and one of its repositories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repo {
+    /// The installation whose token is used.
+    pub installation: InstallationId,
+    /// `owner/name`.
+    pub name: RepoName,
+}
+
+/// A comment on a pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    /// Its id.
+    pub id: u64,
+    /// Its markdown.
+    pub body: String,
+}
+
+/// An artifact of a workflow run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    /// Its id.
+    pub id: u64,
+    /// Its size as GitHub reports it (zipped).
+    pub size: u64,
+    /// Expired artifacts cannot be downloaded.
+    pub expired: bool,
+}
+
+/// Every GitHub operation the jobs use.
+pub trait GitHubApi: Send + Sync {
+    /// A file's bytes at a commit; `None` when it does not exist there.
+    fn file_at(
+        &self,
+        repo: &Repo,
+        path: &str,
+        sha: &CommitSha,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, ApiError>> + Send;
+
+    /// The id of check run `name` on `head_sha`, if there is one.
+    fn find_check_run(
+        &self,
+        repo: &Repo,
+        name: &str,
+        head_sha: &CommitSha,
+    ) -> impl Future<Output = Result<Option<u64>, ApiError>> + Send;
+
+    /// Creates check run `name` on `head_sha`, `in_progress`; returns its id.
+    fn start_check_run(
+        &self,
+        repo: &Repo,
+        name: &str,
+        head_sha: &CommitSha,
+    ) -> impl Future<Output = Result<u64, ApiError>> + Send;
+
+    /// Shows progress on a check run that stays `in_progress`.
+    fn show_check_run_progress(
+        &self,
+        repo: &Repo,
+        check_run_id: u64,
+        title: &str,
+        summary: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Completes a check run; annotations go in batches of 50.
+    fn complete_check_run(
+        &self,
+        repo: &Repo,
+        check_run_id: u64,
+        output: &CheckRunOutput<'_>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// A pull request as it is now.
+    fn pull_request(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+    ) -> impl Future<Output = Result<PullRequestInfo, ApiError>> + Send;
+
+    /// The files a pull request changes, with their patches.
+    fn pull_request_files(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+    ) -> impl Future<Output = Result<Vec<FileDiff>, ApiError>> + Send;
+
+    /// The files changed between two commits (a merge group against its base).
+    fn compare_files(
+        &self,
+        repo: &Repo,
+        base: &CommitSha,
+        head: &CommitSha,
+    ) -> impl Future<Output = Result<Vec<FileDiff>, ApiError>> + Send;
+
+    /// The first comment on the pull request that contains `marker`.
+    fn find_comment(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+        marker: &str,
+    ) -> impl Future<Output = Result<Option<Comment>, ApiError>> + Send;
+
+    /// Posts a comment; returns its id.
+    fn create_comment(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+        body: &str,
+    ) -> impl Future<Output = Result<u64, ApiError>> + Send;
+
+    /// Replaces a comment's body (a 404 means it was deleted).
+    fn edit_comment(
+        &self,
+        repo: &Repo,
+        comment_id: u64,
+        body: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Adds labels to a pull request (GitHub creates a label that does not exist yet).
+    fn add_labels(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+        labels: &[String],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Removes one label from a pull request.
+    fn remove_label(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+        label: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// The artifact called `name` of workflow run `run_id`, if it uploaded one.
+    fn find_artifact(
+        &self,
+        repo: &Repo,
+        run_id: u64,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Artifact>, ApiError>> + Send;
+
+    /// An artifact's zip archive, refused beyond `max_bytes`.
+    fn download_artifact(
+        &self,
+        repo: &Repo,
+        artifact_id: u64,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
+
+    /// How many workflow runs of `head_sha` have not finished yet.
+    fn unfinished_workflow_runs(
+        &self,
+        repo: &Repo,
+        head_sha: &CommitSha,
+    ) -> impl Future<Output = Result<u64, ApiError>> + Send;
+}

@@ -1,0 +1,127 @@
+//! A finished workflow run: remember it (its artifact may hold a commit's reports), judge the
+//! pull requests and merge group of its commit again now that the reports may be there, and,
+//! for a push to the default branch, store the commit's metrics as the baseline that later
+//! pull requests are compared with.
+
+use super::reports::{self, ReportState};
+use super::{CONFIG_PATH, Context, JobError};
+use crate::github::api::{GitHubApi, Repo};
+use crate::github::event::{Event, Target};
+use crate::github::{CommitSha, InstallationId, PrNumber, RepoName};
+use keel_core::{Facts, evaluate};
+
+/// Handles `workflow_run` `completed`.
+pub async fn completed<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
+    let Event::WorkflowRunCompleted {
+        installation: Some(installation),
+        repo,
+        run_id,
+        workflow,
+        run_event,
+        head_sha,
+        head_branch,
+        head_repo,
+        default_branch,
+        pull_requests,
+    } = event
+    else {
+        return Ok(());
+    };
+    ctx.store
+        .record_workflow_run(&repo.0, *run_id, &head_sha.0, workflow, ctx.now)
+        .await?;
+    let on_default_branch = run_event == "push"
+        && head_branch.is_some()
+        && head_branch == default_branch
+        && head_repo.as_ref().is_none_or(|h| h == repo);
+    if on_default_branch {
+        let target = Repo {
+            installation: installation.clone(),
+            name: repo.clone(),
+        };
+        record_baseline(ctx, &target, head_sha).await?;
+    }
+    evaluate_again(ctx, installation, repo, head_sha, pull_requests).await
+}
+
+/// Enqueues a fresh evaluation of every pull request (named, or known to the store by its
+/// head: a fork's run names none) and merge group at `head_sha`. Each runs serialised with
+/// the pull request's other jobs.
+pub async fn evaluate_again<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    installation: &InstallationId,
+    repo: &RepoName,
+    head_sha: &CommitSha,
+    named: &[PrNumber],
+) -> Result<(), JobError> {
+    let mut numbers: Vec<PrNumber> = named.to_vec();
+    for tracked in ctx.store.pull_requests_at(&repo.0, &head_sha.0).await? {
+        if !numbers.iter().any(|n| n.0 == tracked.number) {
+            numbers.push(PrNumber(tracked.number));
+        }
+    }
+    let evaluate = |target| Event::Evaluate {
+        installation: installation.clone(),
+        repo: repo.clone(),
+        head_sha: head_sha.clone(),
+        target,
+    };
+    for number in numbers {
+        ctx.follow_up(
+            &format!("pr-{number}"),
+            &evaluate(Target::PullRequest(number)),
+        )
+        .await?;
+    }
+    if let Some((base_sha, _)) = ctx.store.merge_group(&repo.0, &head_sha.0).await? {
+        ctx.follow_up(
+            "merge-group",
+            &evaluate(Target::MergeGroup {
+                base_sha: CommitSha(base_sha),
+            }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Stores the metrics of a default-branch commit, read from its run's artifact with the
+/// config of that commit. A commit without reports records nothing (its descendants fall back
+/// to the nearest ancestor that has them).
+async fn record_baseline<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    sha: &CommitSha,
+) -> Result<(), JobError> {
+    let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, sha).await? else {
+        return Ok(());
+    };
+    let config = match super::evaluate::parse_config(bytes) {
+        Ok(c) => c,
+        Err(error) => {
+            tracing::warn!(repo = %repo.name, %sha, error, "the default branch's config is invalid; no baseline recorded");
+            return Ok(());
+        }
+    };
+    match reports::find(ctx, repo, &config, sha).await? {
+        ReportState::Ready { reports, .. } => {
+            let facts = Facts {
+                coverage: reports.coverage,
+                findings: reports.findings,
+                benchmarks: reports.benchmarks,
+                ..Facts::default()
+            };
+            let metrics = evaluate(&config, &facts).metrics;
+            let json = serde_json::to_vec(&metrics)
+                .map_err(|e| JobError::Permanent(format!("serialise a baseline: {e}")))?;
+            ctx.store
+                .record_baseline(&repo.name.0, &sha.0, &json, ctx.now)
+                .await?;
+            tracing::info!(repo = %repo.name, %sha, "baseline recorded");
+        }
+        other => {
+            tracing::info!(repo = %repo.name, %sha, state = ?other, "no baseline recorded for this commit");
+        }
+    }
+    Ok(())
+}

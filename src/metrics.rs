@@ -1,0 +1,180 @@
+//! The few series Keel exposes on `/metrics`, rendered in Prometheus text format: deliveries
+//! by event and outcome, the queue by state, job latency (delivery stored → job done), GitHub
+//! API calls by status, and the rate limit GitHub last reported. Labels are bounded: event
+//! names outside the known set count as `other`, statuses are numbers or `error`.
+
+use crate::store::JobCounts;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// Upper bounds (seconds) of the job latency histogram's buckets.
+const LATENCY_BUCKETS: [f64; 10] = [0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0];
+
+/// Events named in metrics; any other header value is `other`.
+const KNOWN_EVENTS: &[&str] = &[
+    "pull_request",
+    "check_suite",
+    "check_run",
+    "merge_group",
+    "workflow_run",
+    "push",
+    "installation",
+    "installation_repositories",
+    "ping",
+];
+
+/// What happened to a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Stored; 202.
+    Accepted,
+    /// Already stored; 200.
+    Duplicate,
+    /// Valid, not used; 200.
+    Ignored,
+    /// Missing or wrong signature; 401.
+    BadSignature,
+    /// Missing headers or malformed payload; 400.
+    Malformed,
+    /// Over the body limit; 413.
+    TooLarge,
+    /// The store failed; 503.
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Ignored => "ignored",
+            Outcome::BadSignature => "bad_signature",
+            Outcome::Malformed => "malformed",
+            Outcome::TooLarge => "too_large",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Process-wide counters.
+#[derive(Debug)]
+pub struct Metrics {
+    deliveries: Mutex<BTreeMap<(&'static str, Outcome), u64>>,
+    /// GitHub calls by status (`None`: no response).
+    github_calls: Mutex<BTreeMap<Option<u16>, u64>>,
+    /// `x-ratelimit-remaining` of the latest response that had it; -1 before any.
+    rate_limit_remaining: AtomicI64,
+    jobs: Mutex<Histogram>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            deliveries: Mutex::default(),
+            github_calls: Mutex::default(),
+            rate_limit_remaining: AtomicI64::new(-1),
+            jobs: Mutex::default(),
+        }
+    }
+}
+
+/// A cumulative histogram in seconds.
+#[derive(Debug, Default)]
+struct Histogram {
+    buckets: [u64; LATENCY_BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Metrics {
+    /// Counts one delivery.
+    pub fn delivery(&self, event: Option<&str>, outcome: Outcome) {
+        let event = event
+            .and_then(|e| KNOWN_EVENTS.iter().find(|k| **k == e))
+            .copied()
+            .unwrap_or("other");
+        let mut map = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry((event, outcome)).or_insert(0) += 1;
+    }
+
+    /// Counts one GitHub API call: its status (`None` when no response came) and the rate
+    /// limit left, when GitHub said.
+    pub fn github_call(&self, status: Option<u16>, rate_limit_remaining: Option<u64>) {
+        let mut map = self.github_calls.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry(status).or_insert(0) += 1;
+        if let Some(left) = rate_limit_remaining {
+            self.rate_limit_remaining
+                .store(i64::try_from(left).unwrap_or(i64::MAX), Ordering::Relaxed);
+        }
+    }
+
+    /// Records a finished job: `latency_ms` from its delivery being stored to its end.
+    pub fn job_done(&self, latency_ms: i64) {
+        let secs = latency_ms.max(0) as f64 / 1000.0;
+        let mut h = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        for (bucket, bound) in h.buckets.iter_mut().zip(LATENCY_BUCKETS) {
+            if secs <= bound {
+                *bucket += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += secs;
+    }
+
+    /// The Prometheus text exposition, with the queue depth read just now.
+    pub fn render(&self, queue: Option<JobCounts>) -> String {
+        let mut s = String::new();
+        s.push_str(
+            "# HELP keel_webhook_deliveries_total Webhook deliveries by event and outcome.\n",
+        );
+        s.push_str("# TYPE keel_webhook_deliveries_total counter\n");
+        let map = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        for ((event, outcome), n) in map.iter() {
+            let _ = writeln!(
+                s,
+                "keel_webhook_deliveries_total{{event=\"{event}\",outcome=\"{}\"}} {n}",
+                outcome.as_str()
+            );
+        }
+        if let Some(q) = queue {
+            s.push_str("# HELP keel_jobs Jobs in the queue by state.\n# TYPE keel_jobs gauge\n");
+            for (state, n) in [
+                ("queued", q.queued),
+                ("running", q.running),
+                ("done", q.done),
+                ("dead", q.dead),
+            ] {
+                let _ = writeln!(s, "keel_jobs{{state=\"{state}\"}} {n}");
+            }
+        }
+        s.push_str("# HELP keel_job_latency_seconds Time from a delivery being stored to its job finishing.\n# TYPE keel_job_latency_seconds histogram\n");
+        let h = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        for (n, bound) in h.buckets.iter().zip(LATENCY_BUCKETS) {
+            let _ = writeln!(s, "keel_job_latency_seconds_bucket{{le=\"{bound}\"}} {n}");
+        }
+        let _ = writeln!(
+            s,
+            "keel_job_latency_seconds_bucket{{le=\"+Inf\"}} {c}\nkeel_job_latency_seconds_sum {}\nkeel_job_latency_seconds_count {c}",
+            h.sum,
+            c = h.count
+        );
+        drop(h);
+        s.push_str("# HELP keel_github_api_calls_total GitHub API calls by response status.\n# TYPE keel_github_api_calls_total counter\n");
+        let calls = self.github_calls.lock().unwrap_or_else(|p| p.into_inner());
+        for (status, n) in calls.iter() {
+            let status = status.map_or_else(|| "error".to_owned(), |s| s.to_string());
+            let _ = writeln!(s, "keel_github_api_calls_total{{status=\"{status}\"}} {n}");
+        }
+        drop(calls);
+        let left = self.rate_limit_remaining.load(Ordering::Relaxed);
+        if left >= 0 {
+            let _ = writeln!(
+                s,
+                "# HELP keel_github_rate_limit_remaining Requests left in GitHub's rate limit window, as last reported.\n# TYPE keel_github_rate_limit_remaining gauge\nkeel_github_rate_limit_remaining {left}"
+            );
+        }
+        s
+    }
+}
