@@ -127,9 +127,8 @@ impl GitHub {
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let header = |name: &str| -> Option<u64> {
-            headers.get(name)?.to_str().ok()?.trim().parse().ok()
-        };
+        let header =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         self.metrics
             .github_call(Some(status), header("x-ratelimit-remaining"));
         if let Some(length) = header("content-length")
@@ -145,7 +144,11 @@ impl GitHub {
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
                 return Err(too_large(route, max_bytes as u64 + 1, max_bytes));
             }
-            Err(e) => return Err(ApiError::Transient(format!("{route}: read the response: {e}"))),
+            Err(e) => {
+                return Err(ApiError::Transient(format!(
+                    "{route}: read the response: {e}"
+                )));
+            }
         };
         if (200..300).contains(&status) {
             return Ok(bytes);
@@ -153,7 +156,9 @@ impl GitHub {
         let message = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned());
+            .unwrap_or_else(|| {
+                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
+            });
         Err(classify(
             status,
             header("retry-after"),
@@ -284,9 +289,16 @@ impl GitHubApi for GitHub {
     ) -> Result<(), ApiError> {
         let body = serde_json::json!({"status": "in_progress", "output": {"title": title, "summary": summary}});
         let route = format!("/repos/{}/check-runs/{check_run_id}", repo.name);
-        self.send(repo, Method::Patch, &route, &[], Some(&body), MAX_RESPONSE_BYTES)
-            .await
-            .map(drop)
+        self.send(
+            repo,
+            Method::Patch,
+            &route,
+            &[],
+            Some(&body),
+            MAX_RESPONSE_BYTES,
+        )
+        .await
+        .map(drop)
     }
 
     async fn complete_check_run(
@@ -303,14 +315,28 @@ impl GitHubApi for GitHub {
             "conclusion": output.conclusion.as_str(),
             "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(first)},
         });
-        self.send(repo, Method::Patch, &route, &[], Some(&body), MAX_RESPONSE_BYTES)
-            .await?;
+        self.send(
+            repo,
+            Method::Patch,
+            &route,
+            &[],
+            Some(&body),
+            MAX_RESPONSE_BYTES,
+        )
+        .await?;
         for batch in batches {
             let body = serde_json::json!({
                 "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(batch)},
             });
-            self.send(repo, Method::Patch, &route, &[], Some(&body), MAX_RESPONSE_BYTES)
-                .await?;
+            self.send(
+                repo,
+                Method::Patch,
+                &route,
+                &[],
+                Some(&body),
+                MAX_RESPONSE_BYTES,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -414,9 +440,16 @@ impl GitHubApi for GitHub {
     async fn edit_comment(&self, repo: &Repo, comment_id: u64, body: &str) -> Result<(), ApiError> {
         let route = format!("/repos/{}/issues/comments/{comment_id}", repo.name);
         let payload = serde_json::json!({"body": body});
-        self.send(repo, Method::Patch, &route, &[], Some(&payload), MAX_RESPONSE_BYTES)
-            .await
-            .map(drop)
+        self.send(
+            repo,
+            Method::Patch,
+            &route,
+            &[],
+            Some(&payload),
+            MAX_RESPONSE_BYTES,
+        )
+        .await
+        .map(drop)
     }
 
     async fn add_labels(
@@ -427,9 +460,16 @@ impl GitHubApi for GitHub {
     ) -> Result<(), ApiError> {
         let route = format!("/repos/{}/issues/{number}/labels", repo.name);
         let payload = serde_json::json!({"labels": labels});
-        self.send(repo, Method::Post, &route, &[], Some(&payload), MAX_RESPONSE_BYTES)
-            .await
-            .map(drop)
+        self.send(
+            repo,
+            Method::Post,
+            &route,
+            &[],
+            Some(&payload),
+            MAX_RESPONSE_BYTES,
+        )
+        .await
+        .map(drop)
     }
 
     async fn remove_label(
@@ -494,10 +534,7 @@ impl GitHubApi for GitHub {
     ) -> Result<Vec<u8>, ApiError> {
         // GitHub answers with a redirect to blob storage; the client follows it and drops the
         // Authorization header when the redirect leaves GitHub's origin.
-        let route = format!(
-            "/repos/{}/actions/artifacts/{artifact_id}/zip",
-            repo.name
-        );
+        let route = format!("/repos/{}/actions/artifacts/{artifact_id}/zip", repo.name);
         let max = usize::try_from(max_bytes).unwrap_or(usize::MAX);
         self.send(repo, Method::Get, &route, &[], None, max).await
     }
@@ -624,7 +661,9 @@ fn from_octocrab(e: octocrab::Error, now_secs: u64) -> ApiError {
                 source.status_code.as_u16(),
                 header("retry-after"),
                 header("x-ratelimit-remaining"),
-                source.rate_limit_reset.or_else(|| header("x-ratelimit-reset")),
+                source
+                    .rate_limit_reset
+                    .or_else(|| header("x-ratelimit-reset")),
                 source.message.clone(),
                 now_secs,
             )

@@ -254,7 +254,10 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 run_event: p.workflow_run.event.unwrap_or_default(),
                 head_sha: CommitSha(p.workflow_run.head_sha),
                 head_branch: p.workflow_run.head_branch,
-                head_repo: p.workflow_run.head_repository.map(|r| RepoName(r.full_name)),
+                head_repo: p
+                    .workflow_run
+                    .head_repository
+                    .map(|r| RepoName(r.full_name)),
                 default_branch: p.repository.default_branch,
                 pull_requests: p
                     .workflow_run

@@ -168,8 +168,7 @@ async fn judge<G: GitHubApi>(
         .await?;
     if let Some(pr) = pr {
         let comment = markdown::comment(&evaluation);
-        publish::upsert_comment(ctx, repo, &pr.number, markdown::COMMENT_MARKER, &comment)
-            .await?;
+        publish::upsert_comment(ctx, repo, &pr.number, markdown::COMMENT_MARKER, &comment).await?;
         publish::sync_labels(
             ctx,
             repo,

@@ -101,7 +101,13 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             ..
         } => {
             ctx.store
-                .track_pull_request(&repo.0, pr.number.0, &pr.head_sha.0, installation.0, ctx.now)
+                .track_pull_request(
+                    &repo.0,
+                    pr.number.0,
+                    &pr.head_sha.0,
+                    installation.0,
+                    ctx.now,
+                )
                 .await?;
             let repo = Repo {
                 installation: installation.clone(),
@@ -148,9 +154,7 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             repo,
             head_sha,
             pull_requests,
-        } => {
-            workflow_run::evaluate_again(ctx, installation, repo, head_sha, pull_requests).await
-        }
+        } => workflow_run::evaluate_again(ctx, installation, repo, head_sha, pull_requests).await,
         Event::WorkflowRunCompleted {
             installation: Some(_),
             ..
@@ -166,7 +170,9 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             && !before.0.bytes().all(|b| b == b'0')
             && !after.0.bytes().all(|b| b == b'0') =>
         {
-            ctx.store.record_commit(&repo.0, &after.0, &before.0).await?;
+            ctx.store
+                .record_commit(&repo.0, &after.0, &before.0)
+                .await?;
             Ok(())
         }
         Event::Push { .. } => Ok(()),
@@ -176,7 +182,8 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             added,
             removed,
         } => {
-            let names = |r: &[crate::github::RepoName]| r.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+            let names =
+                |r: &[crate::github::RepoName]| r.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
             match action.as_str() {
                 "deleted" => ctx.store.remove_installation(installation.0).await?,
                 _ => {

@@ -32,11 +32,21 @@ pub async fn check_run<G: GitHubApi>(
     if let Some(id) = ctx.store.check_run(&repo.name.0, &head_sha.0).await? {
         return Ok(id);
     }
-    let id = match ctx.github.find_check_run(repo, CHECK_NAME, head_sha).await? {
+    let id = match ctx
+        .github
+        .find_check_run(repo, CHECK_NAME, head_sha)
+        .await?
+    {
         Some(id) => id,
-        None => ctx.github.start_check_run(repo, CHECK_NAME, head_sha).await?,
+        None => {
+            ctx.github
+                .start_check_run(repo, CHECK_NAME, head_sha)
+                .await?
+        }
     };
-    ctx.store.set_check_run(&repo.name.0, &head_sha.0, id).await?;
+    ctx.store
+        .set_check_run(&repo.name.0, &head_sha.0, id)
+        .await?;
     Ok(id)
 }
 

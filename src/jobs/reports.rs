@@ -73,7 +73,10 @@ pub async fn find<G: GitHubApi>(
             .await
         {
             Ok(bytes) => bytes,
-            Err(crate::github::api::ApiError::Rejected { status: 200, message }) => {
+            Err(crate::github::api::ApiError::Rejected {
+                status: 200,
+                message,
+            }) => {
                 return Ok(ReportState::Broken(message));
             }
             Err(e) => return Err(e.into()),
@@ -108,7 +111,7 @@ async fn missing_or_waiting<G: GitHubApi>(
     }
     if let Some(workflow) = &wanted.workflow {
         return Ok(ReportState::Missing(format!(
-            "the workflow `{workflow}` finished without uploading the artifact `{}`",
+            "the workflow \"{workflow}\" finished without uploading the artifact \"{}\"",
             wanted.artifact
         )));
     }
@@ -116,7 +119,7 @@ async fn missing_or_waiting<G: GitHubApi>(
         return Ok(ReportState::Waiting);
     }
     Ok(ReportState::Missing(format!(
-        "every workflow run of this commit finished and none uploaded the artifact `{}`",
+        "every workflow run of this commit finished and none uploaded the artifact \"{}\"",
         wanted.artifact
     )))
 }

@@ -1,8 +1,8 @@
 //! `POST /webhook`: limit → signature → headers → parse → store → 202.
 
-use crate::metrics::Outcome;
 use super::{AppState, MAX_WEBHOOK_BYTES, signature};
 use crate::github::event::{Parsed, parse_event};
+use crate::metrics::Outcome;
 use crate::store::{Enqueued, NewJob};
 use axum::body::Body;
 use axum::extract::State;

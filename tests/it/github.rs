@@ -36,10 +36,7 @@ async fn one_installation_token_is_minted_with_a_valid_app_jwt_and_reused() {
     );
     let gh = client(&fake);
     let (repo, sha) = ids();
-    let first = gh
-        .file_at(&repo, ".github/keel.toml", &sha)
-        .await
-        .unwrap();
+    let first = gh.file_at(&repo, ".github/keel.toml", &sha).await.unwrap();
     assert_eq!(first.as_deref(), Some(&b"[coverage]\nmin_total = 80\n"[..]));
     let absent = gh
         .file_at(&repo, ".github/roadmap.toml", &sha)
@@ -70,10 +67,7 @@ async fn an_expired_token_is_replaced_and_the_call_still_succeeds() {
     gh.file_at(&repo, "a.txt", &sha).await.unwrap();
     fake.expire_tokens();
     assert_eq!(
-        gh.file_at(&repo, "a.txt", &sha)
-            .await
-            .unwrap()
-            .as_deref(),
+        gh.file_at(&repo, "a.txt", &sha).await.unwrap().as_deref(),
         Some(&b"a"[..])
     );
     assert_eq!(fake.tokens_minted(), 2);
@@ -109,9 +103,7 @@ async fn a_check_run_is_started_then_completed_with_annotations_in_batches_of_50
         summary: "### ❌",
         annotations: &all,
     };
-    gh.complete_check_run(&repo, id, &output)
-        .await
-        .unwrap();
+    gh.complete_check_run(&repo, id, &output).await.unwrap();
     let run = &fake.check_runs()[0];
     assert_eq!(
         (run.status.as_str(), run.conclusion.as_deref()),
@@ -138,10 +130,7 @@ async fn failures_are_classified_for_the_retry_policy() {
         "check-runs",
         ResponseTemplate::new(502).set_body_json(serde_json::json!({"message": "Bad Gateway"})),
     );
-    let e = gh
-        .start_check_run(&repo, "Keel", &sha)
-        .await
-        .unwrap_err();
+    let e = gh.start_check_run(&repo, "Keel", &sha).await.unwrap_err();
     assert!(
         matches!(e, ApiError::Transient(ref m) if m.starts_with("502")),
         "{e:?}"
@@ -155,10 +144,7 @@ async fn failures_are_classified_for_the_retry_policy() {
                 serde_json::json!({"message": "You have exceeded a secondary rate limit"}),
             ),
     );
-    let e = gh
-        .start_check_run(&repo, "Keel", &sha)
-        .await
-        .unwrap_err();
+    let e = gh.start_check_run(&repo, "Keel", &sha).await.unwrap_err();
     assert!(
         matches!(
             e,
@@ -194,7 +180,8 @@ async fn failures_are_classified_for_the_retry_policy() {
         "{e:?}"
     );
     let e = gh
-        .complete_check_run(&repo,
+        .complete_check_run(
+            &repo,
             99_999,
             &CheckRunOutput {
                 conclusion: Conclusion::Success,

@@ -4,6 +4,8 @@
 mod cli;
 // The durable job queue on SQLite and PostgreSQL.
 mod queue;
+// Reports from workflow run artifacts, baselines, labels, merge groups, re-requests, installations.
+mod reports_flow;
 // A pull request through intake, worker and FakeGitHub: base config, one check run, retries.
 mod evaluate_pr;
 // The GitHub client against the FakeGitHub: JWT, tokens, files, check runs, errors.

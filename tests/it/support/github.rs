@@ -39,17 +39,32 @@ struct State {
     tokens_minted: u32,
     check_runs: Vec<CheckRun>,
     failures: VecDeque<(String, String, ResponseTemplate)>,
+    pulls: HashMap<(String, u64), Value>,
+    labels: HashMap<(String, u64), Vec<String>>,
+    /// (repo, run id) → artifacts (id, name, zip bytes).
+    artifacts: HashMap<(String, u64), Vec<(u64, String, Vec<u8>)>>,
+    /// (repo, head sha) → workflow runs (id, status).
+    runs: HashMap<(String, String), Vec<(u64, String)>>,
+    compare: HashMap<(String, String, String), Vec<Value>>,
+    /// Where artifact downloads are redirected (another origin, like GitHub's blob storage).
+    blob_uri: String,
 }
 
 pub struct FakeGitHub {
     pub server: MockServer,
+    /// Blob storage for artifact archives: a second server, so a redirect changes origin.
+    pub blobs: MockServer,
     state: Arc<Mutex<State>>,
 }
 
 impl FakeGitHub {
     pub async fn start() -> FakeGitHub {
         let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State::default()));
+        let blobs = MockServer::start().await;
+        let state = Arc::new(Mutex::new(State {
+            blob_uri: blobs.uri(),
+            ..State::default()
+        }));
         let route =
             |verb: &str, pattern: &str, handler: fn(&mut State, &Request) -> ResponseTemplate| {
                 let state = state.clone();
@@ -124,7 +139,144 @@ impl FakeGitHub {
         )
         .mount(&server)
         .await;
-        FakeGitHub { server, state }
+        route("GET", r"^/repos/[^/]+/[^/]+/pulls/\d+$", get_pull)
+            .mount(&server)
+            .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/compare/[^/]+$", get_compare)
+            .mount(&server)
+            .await;
+        route(
+            "POST",
+            r"^/repos/[^/]+/[^/]+/issues/\d+/labels$",
+            add_labels,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "DELETE",
+            r"^/repos/[^/]+/[^/]+/issues/\d+/labels/.+$",
+            remove_label,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/actions/runs/\d+/artifacts$",
+            list_artifacts,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/actions/artifacts/\d+/zip$",
+            download_artifact,
+        )
+        .mount(&server)
+        .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/actions/runs$", list_runs)
+            .mount(&server)
+            .await;
+        let blob_state = state.clone();
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/artifacts/\d+\.zip$"))
+            .respond_with(move |req: &Request| {
+                let s = blob_state.lock().unwrap();
+                let id: u64 = req.url.path()[11..]
+                    .trim_end_matches(".zip")
+                    .parse()
+                    .unwrap();
+                match s.artifacts.values().flatten().find(|a| a.0 == id) {
+                    Some(a) => ResponseTemplate::new(200)
+                        .insert_header("content-type", "application/zip")
+                        .set_body_bytes(a.2.clone()),
+                    None => ResponseTemplate::new(404),
+                }
+            })
+            .mount(&blobs)
+            .await;
+        FakeGitHub {
+            server,
+            blobs,
+            state,
+        }
+    }
+
+    /// The pull request `GET /repos/{repo}/pulls/{number}` returns (a webhook payload's
+    /// `pull_request` object will do).
+    pub fn put_pull(&self, repo: &str, number: u64, pull: Value) {
+        let labels: Vec<String> = pull["labels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l["name"].as_str().map(str::to_owned))
+            .collect();
+        let mut s = self.state.lock().unwrap();
+        s.labels.insert((repo.into(), number), labels);
+        s.pulls.insert((repo.into(), number), pull);
+    }
+
+    /// The labels on an issue or pull request now.
+    pub fn labels(&self, repo: &str, number: u64) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        s.labels
+            .get(&(repo.into(), number))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Gives workflow run `run_id` an artifact; returns its id.
+    pub fn put_artifact(&self, repo: &str, run_id: u64, name: &str, zip: Vec<u8>) -> u64 {
+        let mut s = self.state.lock().unwrap();
+        let id = 9000 + s.artifacts.values().map(Vec::len).sum::<usize>() as u64;
+        s.artifacts
+            .entry((repo.into(), run_id))
+            .or_default()
+            .push((id, name.into(), zip));
+        id
+    }
+
+    /// The workflow runs of `head_sha` and their status (`completed`, `in_progress`, …).
+    pub fn put_workflow_runs(&self, repo: &str, head_sha: &str, runs: &[(u64, &str)]) {
+        let mut s = self.state.lock().unwrap();
+        s.runs.insert(
+            (repo.into(), head_sha.into()),
+            runs.iter().map(|(i, st)| (*i, (*st).to_owned())).collect(),
+        );
+    }
+
+    /// The files `compare/{base}...{head}` lists.
+    pub fn put_compare(
+        &self,
+        repo: &str,
+        base: &str,
+        head: &str,
+        files: &[(&str, &str, Option<&str>)],
+    ) {
+        let files = files
+            .iter()
+            .map(|(f, st, p)| json!({"filename": f, "status": st, "patch": p}))
+            .collect();
+        self.state
+            .lock()
+            .unwrap()
+            .compare
+            .insert((repo.into(), base.into(), head.into()), files);
+    }
+
+    /// Requests blob storage received, as `METHOD /path auth=<yes|no>`.
+    pub async fn blob_log(&self) -> Vec<String> {
+        let requests = self.blobs.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .map(|r| {
+                let auth = if r.headers.contains_key("authorization") {
+                    "yes"
+                } else {
+                    "no"
+                };
+                format!("{} {} auth={auth}", r.method, r.url.path())
+            })
+            .collect()
     }
 
     pub fn uri(&self) -> String {
@@ -473,4 +625,159 @@ fn base64(bytes: &[u8]) -> String {
         .map(|l| std::str::from_utf8(l).unwrap())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn get_pull(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let key = (
+        format!("{}/{}", parts[2], parts[3]),
+        parts[5].parse().unwrap_or(0),
+    );
+    match s.pulls.get(&key) {
+        Some(pull) => {
+            let mut pull = pull.clone();
+            let labels = s.labels.get(&key).cloned().unwrap_or_default();
+            pull["labels"] = labels.iter().map(|l| json!({"name": l})).collect();
+            ResponseTemplate::new(200).set_body_json(pull)
+        }
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+    }
+}
+
+fn get_compare(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let repo = format!("{}/{}", parts[2], parts[3]);
+    let Some((base, head)) = parts[5].split_once("...") else {
+        return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    };
+    match s.compare.get(&(repo, base.into(), head.into())) {
+        Some(files) => {
+            ResponseTemplate::new(200).set_body_json(json!({"status": "ahead", "files": files}))
+        }
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+    }
+}
+
+fn add_labels(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let key = repo_and_number(req);
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let on = s.labels.entry(key).or_default();
+    for l in body["labels"].as_array().into_iter().flatten() {
+        let l = l.as_str().unwrap().to_owned();
+        if !on.contains(&l) {
+            on.push(l);
+        }
+    }
+    let names: Vec<Value> = on.iter().map(|l| json!({"name": l})).collect();
+    ResponseTemplate::new(200).set_body_json(Value::Array(names))
+}
+
+fn remove_label(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let key = repo_and_number(req);
+    let encoded = req.url.path().rsplit('/').next().unwrap_or_default();
+    let name = percent_decode(encoded);
+    let on = s.labels.entry(key).or_default();
+    match on.iter().position(|l| *l == name) {
+        Some(i) => {
+            on.remove(i);
+            let names: Vec<Value> = on.iter().map(|l| json!({"name": l})).collect();
+            ResponseTemplate::new(200).set_body_json(Value::Array(names))
+        }
+        None => {
+            ResponseTemplate::new(404).set_body_json(json!({"message": "Label does not exist"}))
+        }
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn list_artifacts(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let key = (
+        format!("{}/{}", parts[2], parts[3]),
+        parts[6].parse().unwrap_or(0),
+    );
+    let name = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.into_owned());
+    let listed: Vec<Value> = s
+        .artifacts
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .filter(|a| name.as_ref().is_none_or(|n| *n == a.1))
+        .map(|a| json!({"id": a.0, "name": a.1, "size_in_bytes": a.2.len(), "expired": false}))
+        .collect();
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"total_count": listed.len(), "artifacts": listed}))
+}
+
+fn download_artifact(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let id: u64 = req.url.path().split('/').nth(6).unwrap().parse().unwrap();
+    if !s.artifacts.values().flatten().any(|a| a.0 == id) {
+        return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    }
+    // GitHub redirects to a short-lived blob storage URL on another origin.
+    ResponseTemplate::new(302).insert_header(
+        "location",
+        format!("{}/artifacts/{id}.zip", s.blob_uri).as_str(),
+    )
+}
+
+fn list_runs(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let repo = format!("{}/{}", parts[2], parts[3]);
+    let head = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "head_sha")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let runs: Vec<Value> = s
+        .runs
+        .get(&(repo, head.clone()))
+        .into_iter()
+        .flatten()
+        .map(|(id, status)| json!({"id": id, "head_sha": head, "status": status}))
+        .collect();
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"total_count": runs.len(), "workflow_runs": runs}))
 }

@@ -170,11 +170,11 @@ impl Row {
     /// A required input is missing: that fails a required criterion, so a change cannot pass
     /// its gate by not producing a report.
     fn no_report(self, what: &str, patterns: &[String]) -> Row {
-        let looked = if patterns.is_empty() {
-            "no paths are configured and none were given".to_owned()
+        let explanation = if patterns.is_empty() {
+            format!("no {what} was read")
         } else {
             format!(
-                "looked for {}",
+                "no {what} found: looked for {}",
                 patterns
                     .iter()
                     .map(|p| code(p))
@@ -182,7 +182,7 @@ impl Row {
                     .join(", ")
             )
         };
-        let mut row = self.judged(false, format!("no {what} found: {looked}"));
+        let mut row = self.judged(false, explanation);
         row.actual = Some("no report".into());
         row
     }
