@@ -30,6 +30,9 @@ pub struct CheckRun {
     pub annotations: Vec<Value>,
 }
 
+/// An artifact: id, name, zip bytes.
+type StoredArtifact = (u64, String, Vec<u8>);
+
 #[derive(Default)]
 struct State {
     files: HashMap<(String, String, String), Vec<u8>>,
@@ -41,8 +44,8 @@ struct State {
     failures: VecDeque<(String, String, ResponseTemplate)>,
     pulls: HashMap<(String, u64), Value>,
     labels: HashMap<(String, u64), Vec<String>>,
-    /// (repo, run id) → artifacts (id, name, zip bytes).
-    artifacts: HashMap<(String, u64), Vec<(u64, String, Vec<u8>)>>,
+    /// (repo, run id) → artifacts.
+    artifacts: HashMap<(String, u64), Vec<StoredArtifact>>,
     /// (repo, head sha) → workflow runs (id, status).
     runs: HashMap<(String, String), Vec<(u64, String)>>,
     compare: HashMap<(String, String, String), Vec<Value>>,
