@@ -29,6 +29,9 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Run the GitHub App server: receive, verify and durably store webhook deliveries.
     Serve(Box<crate::settings::ServeArgs>),
+    /// Run stored webhook payloads through the App's pipeline against a dry-run GitHub that
+    /// prints the check run, comment and labels it would post.
+    Replay(Box<crate::replay::ReplayArgs>),
     /// Look at the job queue: list jobs, show a dead job's error, retry it.
     Jobs {
         /// The database (as for `keel serve`).
@@ -141,6 +144,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("start the runtime")?;
             runtime.block_on(crate::serve::serve(settings))?;
             Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Replay(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("start the runtime")?;
+            runtime.block_on(crate::replay::run(*args))
         }
         Command::Jobs {
             database_url,

@@ -9,6 +9,7 @@ pub mod inputs;
 pub mod jobs;
 pub mod jobs_cli;
 pub mod metrics;
+pub mod replay;
 pub mod reports;
 pub mod serve;
 pub mod server;

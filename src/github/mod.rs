@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod client;
+pub mod dry_run;
 pub mod event;
 
 use serde::{Deserialize, Serialize};

@@ -8,7 +8,7 @@ const DEMO: &[&str] = &[
     "--root",
     "examples",
     "--config",
-    "examples/keel.toml",
+    "examples/.github/keel.toml",
     "--diff",
     "examples/pr.diff",
     "--baseline",
@@ -80,7 +80,7 @@ fn a_broken_config_exits_2_with_file_line_and_column() {
 
 #[test]
 fn usage_and_input_errors_exit_2() {
-    let cfg = ["check", "--config", "examples/keel.toml"];
+    let cfg = ["check", "--config", "examples/.github/keel.toml"];
     let cases: [(&[&str], &str); 4] = [
         (
             &["check", "--no-such-flag"],
@@ -291,7 +291,7 @@ fn every_flag_is_also_an_environment_variable() {
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
         .current_dir(root())
         .args(["check"])
-        .env("KEEL_CONFIG", "examples/keel.toml")
+        .env("KEEL_CONFIG", "examples/.github/keel.toml")
         .env("KEEL_ROOT", "examples")
         .env("KEEL_DIFF", "examples/pr.diff")
         .env("KEEL_FORMAT", "json")

@@ -6,6 +6,8 @@ mod cli;
 mod queue;
 // Reports from workflow run artifacts, baselines, labels, merge groups, re-requests, installations.
 mod reports_flow;
+// `keel replay` against the dry-run GitHub.
+mod replay;
 // A pull request through intake, worker and FakeGitHub: base config, one check run, retries.
 mod evaluate_pr;
 // The GitHub client against the FakeGitHub: JWT, tokens, files, check runs, errors.

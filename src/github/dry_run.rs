@@ -1,0 +1,391 @@
+//! The GitHub of `keel replay`: reads files from a local directory and the pull request's
+//! diff from a file, stands a directory in for the reports artifact, and prints — instead of
+//! posting — the check run, the comment and the labels. It keeps what it "posted" in memory,
+//! so a replay of several events behaves like GitHub would (one check run, one comment).
+
+use super::api::{ApiError, Artifact, CheckRunOutput, Comment, GitHubApi, Repo};
+use super::event::PullRequestInfo;
+use super::{CommitSha, PrNumber};
+use keel_core::Limits;
+use keel_core::diff::{Diff, FileDiff};
+use keel_core::evaluation::AnnotationLevel;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Largest file read from the replay directory.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// A GitHub that prints what Keel would post.
+pub struct DryRun {
+    repo_dir: PathBuf,
+    reports_dir: Option<PathBuf>,
+    diff: Option<Diff>,
+    state: Mutex<State>,
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+#[derive(Default)]
+struct State {
+    pulls: HashMap<u64, PullRequestInfo>,
+    check_runs: Vec<(String, CommitSha, String)>,
+    comments: Vec<(u64, String)>,
+}
+
+impl DryRun {
+    /// A dry run over `repo_dir` (files at every commit), with the pull request's `diff` and
+    /// `reports_dir` standing in for the reports artifact; prints to `out`.
+    pub fn new(
+        repo_dir: PathBuf,
+        reports_dir: Option<PathBuf>,
+        diff: Option<Diff>,
+        out: Box<dyn Write + Send>,
+    ) -> DryRun {
+        DryRun {
+            repo_dir,
+            reports_dir,
+            diff,
+            state: Mutex::new(State::default()),
+            out: Mutex::new(out),
+        }
+    }
+
+    /// Makes `pr` known, as GitHub's pulls endpoint would return it.
+    pub fn add_pull_request(&self, pr: PullRequestInfo) {
+        self.lock().pulls.insert(pr.number.0, pr);
+    }
+
+    /// The conclusion of the last completed check run, if any completed.
+    pub fn last_conclusion(&self) -> Option<String> {
+        self.lock()
+            .check_runs
+            .iter()
+            .rev()
+            .find(|r| r.2 != "in_progress")
+            .map(|r| r.2.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn print(&self, text: &str) {
+        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = writeln!(out, "{text}");
+    }
+
+    fn files(&self) -> Vec<FileDiff> {
+        self.diff
+            .as_ref()
+            .map(|d| d.files.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn not_found(what: String) -> ApiError {
+    ApiError::Rejected {
+        status: 404,
+        message: what,
+    }
+}
+
+fn read_limited(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "{} is over {limit} bytes",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+impl GitHubApi for DryRun {
+    async fn file_at(
+        &self,
+        _repo: &Repo,
+        path: &str,
+        _sha: &CommitSha,
+    ) -> Result<Option<Vec<u8>>, ApiError> {
+        if path.split('/').any(|p| p == "..") {
+            return Ok(None);
+        }
+        match read_limited(&self.repo_dir.join(path), MAX_FILE_BYTES) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ApiError::Rejected {
+                status: 500,
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    async fn find_check_run(
+        &self,
+        _repo: &Repo,
+        name: &str,
+        head_sha: &CommitSha,
+    ) -> Result<Option<u64>, ApiError> {
+        Ok(self
+            .lock()
+            .check_runs
+            .iter()
+            .position(|r| r.0 == name && r.1 == *head_sha)
+            .map(|i| i as u64 + 1))
+    }
+
+    async fn start_check_run(
+        &self,
+        _repo: &Repo,
+        name: &str,
+        head_sha: &CommitSha,
+    ) -> Result<u64, ApiError> {
+        let id = {
+            let mut s = self.lock();
+            s.check_runs
+                .push((name.to_owned(), head_sha.clone(), "in_progress".into()));
+            s.check_runs.len() as u64
+        };
+        self.print(&format!(
+            "── check run {id} \"{name}\" on {head_sha}: created, in progress"
+        ));
+        Ok(id)
+    }
+
+    async fn show_check_run_progress(
+        &self,
+        _repo: &Repo,
+        check_run_id: u64,
+        title: &str,
+        summary: &str,
+    ) -> Result<(), ApiError> {
+        self.print(&format!(
+            "── check run {check_run_id}: in progress · {title}\n{summary}"
+        ));
+        Ok(())
+    }
+
+    async fn complete_check_run(
+        &self,
+        _repo: &Repo,
+        check_run_id: u64,
+        output: &CheckRunOutput<'_>,
+    ) -> Result<(), ApiError> {
+        let conclusion = output.conclusion.as_str();
+        if let Some(run) = self
+            .lock()
+            .check_runs
+            .get_mut(usize::try_from(check_run_id).unwrap_or(0).wrapping_sub(1))
+        {
+            run.2 = conclusion.to_owned();
+        }
+        let mut text = format!(
+            "── check run {check_run_id}: completed, {conclusion} · {}\n{}",
+            output.title, output.summary
+        );
+        if !output.annotations.is_empty() {
+            text.push_str(&format!("\nannotations ({}):", output.annotations.len()));
+            for a in output.annotations {
+                let level = match a.level {
+                    AnnotationLevel::Failure => "failure",
+                    AnnotationLevel::Warning => "warning",
+                    AnnotationLevel::Notice => "notice",
+                };
+                text.push_str(&format!(
+                    "\n  {}:{} {level} {}: {}",
+                    a.path, a.start_line, a.title, a.message
+                ));
+            }
+        }
+        self.print(&text);
+        Ok(())
+    }
+
+    async fn pull_request(
+        &self,
+        _repo: &Repo,
+        number: &PrNumber,
+    ) -> Result<PullRequestInfo, ApiError> {
+        self.lock()
+            .pulls
+            .get(&number.0)
+            .cloned()
+            .ok_or_else(|| not_found(format!("pull request #{number} was not replayed")))
+    }
+
+    async fn pull_request_files(
+        &self,
+        _repo: &Repo,
+        _number: &PrNumber,
+    ) -> Result<Vec<FileDiff>, ApiError> {
+        Ok(self.files())
+    }
+
+    async fn compare_files(
+        &self,
+        _repo: &Repo,
+        _base: &CommitSha,
+        _head: &CommitSha,
+    ) -> Result<Vec<FileDiff>, ApiError> {
+        Ok(self.files())
+    }
+
+    async fn find_comment(
+        &self,
+        _repo: &Repo,
+        _number: &PrNumber,
+        marker: &str,
+    ) -> Result<Option<Comment>, ApiError> {
+        Ok(self
+            .lock()
+            .comments
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.1.contains(marker))
+            .map(|(i, c)| Comment {
+                id: i as u64 + 1,
+                body: c.1.clone(),
+            }))
+    }
+
+    async fn create_comment(
+        &self,
+        _repo: &Repo,
+        number: &PrNumber,
+        body: &str,
+    ) -> Result<u64, ApiError> {
+        let id = {
+            let mut s = self.lock();
+            s.comments.push((number.0, body.to_owned()));
+            s.comments.len() as u64
+        };
+        self.print(&format!("── comment {id} on #{number}: created\n{body}"));
+        Ok(id)
+    }
+
+    async fn edit_comment(
+        &self,
+        _repo: &Repo,
+        comment_id: u64,
+        body: &str,
+    ) -> Result<(), ApiError> {
+        let found = {
+            let mut s = self.lock();
+            match s
+                .comments
+                .get_mut(usize::try_from(comment_id).unwrap_or(0).wrapping_sub(1))
+            {
+                Some(c) => {
+                    c.1 = body.to_owned();
+                    true
+                }
+                None => false,
+            }
+        };
+        if !found {
+            return Err(not_found(format!("comment {comment_id}")));
+        }
+        self.print(&format!("── comment {comment_id}: edited\n{body}"));
+        Ok(())
+    }
+
+    async fn add_labels(
+        &self,
+        _repo: &Repo,
+        number: &PrNumber,
+        labels: &[String],
+    ) -> Result<(), ApiError> {
+        self.print(&format!("── labels on #{number}: + {}", labels.join(", ")));
+        Ok(())
+    }
+
+    async fn remove_label(
+        &self,
+        _repo: &Repo,
+        number: &PrNumber,
+        label: &str,
+    ) -> Result<(), ApiError> {
+        self.print(&format!("── labels on #{number}: − {label}"));
+        Ok(())
+    }
+
+    async fn find_artifact(
+        &self,
+        _repo: &Repo,
+        run_id: u64,
+        _name: &str,
+    ) -> Result<Option<Artifact>, ApiError> {
+        Ok(self.reports_dir.as_ref().map(|_| Artifact {
+            id: run_id,
+            size: 0,
+            expired: false,
+        }))
+    }
+
+    async fn download_artifact(
+        &self,
+        _repo: &Repo,
+        _artifact_id: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>, ApiError> {
+        let Some(dir) = &self.reports_dir else {
+            return Err(not_found("no reports directory".into()));
+        };
+        zip_directory(dir, max_bytes).map_err(|e| ApiError::Rejected {
+            status: 200,
+            message: format!("{}: {e}", dir.display()),
+        })
+    }
+
+    async fn unfinished_workflow_runs(
+        &self,
+        _repo: &Repo,
+        _head_sha: &CommitSha,
+    ) -> Result<u64, ApiError> {
+        Ok(0)
+    }
+}
+
+/// The files under `dir` (not `.git`, not above the limits) as a stored zip archive, the way
+/// `actions/upload-artifact` would package them.
+fn zip_directory(dir: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    let limits = Limits::DEFAULT;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut stack = vec![dir.to_path_buf()];
+    let mut total = 0u64;
+    while let Some(current) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&current)?.flatten().collect();
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries {
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            if kind.is_dir() && entry.file_name() != ".git" {
+                stack.push(path);
+            } else if kind.is_file() {
+                let size = entry.metadata()?.len();
+                if size > limits.coverage_bytes {
+                    continue;
+                }
+                total += size;
+                if total > max_bytes {
+                    return Err(std::io::Error::other(format!(
+                        "the reports are over {max_bytes} bytes"
+                    )));
+                }
+                let name = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                zip.start_file(name, zip::write::SimpleFileOptions::default())
+                    .map_err(std::io::Error::other)?;
+                std::io::copy(&mut std::fs::File::open(&path)?, &mut zip)?;
+            }
+        }
+    }
+    Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
+}
