@@ -178,3 +178,38 @@ impl Metrics {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_latency_is_a_cumulative_histogram_and_calls_count_by_status() {
+        let m = Metrics::default();
+        assert!(
+            !m.render(None).contains("keel_github_rate_limit_remaining"),
+            "unknown until GitHub says"
+        );
+        m.job_done(300);
+        m.job_done(20_000);
+        m.github_call(Some(200), Some(4999));
+        m.github_call(Some(200), None);
+        m.github_call(Some(502), None);
+        m.github_call(None, None);
+        let text = m.render(None);
+        for line in [
+            "keel_job_latency_seconds_bucket{le=\"0.25\"} 0",
+            "keel_job_latency_seconds_bucket{le=\"0.5\"} 1",
+            "keel_job_latency_seconds_bucket{le=\"30\"} 2",
+            "keel_job_latency_seconds_bucket{le=\"+Inf\"} 2",
+            "keel_job_latency_seconds_sum 20.3",
+            "keel_job_latency_seconds_count 2",
+            "keel_github_api_calls_total{status=\"200\"} 2",
+            "keel_github_api_calls_total{status=\"502\"} 1",
+            "keel_github_api_calls_total{status=\"error\"} 1",
+            "keel_github_rate_limit_remaining 4999",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+    }
+}

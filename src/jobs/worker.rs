@@ -75,12 +75,14 @@ impl<G: GitHubApi + 'static> Worker<G> {
         };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, serial = job.serial_key.as_deref().unwrap_or("-"));
         let _enter = span.enter();
+        let started = std::time::Instant::now();
         let result = self.execute(&job, now).await;
         let ran = match result {
             Ok(()) => {
                 if self.store.complete(&job, now).await? {
+                    let ran_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
                     self.metrics
-                        .job_done(crate::serve::now_ms().saturating_sub(job.created_at));
+                        .job_done(now.saturating_sub(job.created_at).saturating_add(ran_ms));
                     Ran::Done(job.id)
                 } else {
                     Ran::LeaseLost(job.id)

@@ -632,3 +632,52 @@ async fn a_push_to_a_new_head_costs_at_most_six_github_calls() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn metrics_show_job_latency_github_calls_by_status_and_the_rate_limit() {
+    for db in backends().await {
+        let fake = github_with(b"[hygiene]\nmax_changed_lines = 100\n", None).await;
+        let server = TestServer::new(&db.store);
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri())
+            .unwrap()
+            .with_metrics(Arc::clone(&server.metrics));
+        let worker = Worker::new(db.store.clone(), Arc::new(github))
+            .with_metrics(Arc::clone(&server.metrics));
+        fake.fail_next("GET", "pulls/2/files", wiremock::ResponseTemplate::new(502));
+        deliver(
+            &server,
+            "pull_request",
+            "pr-1",
+            payload("pull_request/opened.2.json"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        worker.run_until_idle(NOW + 60_000).await.unwrap();
+        let (_, text) = server.get("/metrics").await;
+        let has = |line: &str| text.lines().any(|l| l == line);
+        assert!(
+            has("keel_job_latency_seconds_count 1"),
+            "{}: {text}",
+            db.backend
+        );
+        assert!(
+            has("keel_github_api_calls_total{status=\"502\"} 1"),
+            "{text}"
+        );
+        // Config, check-run lookup and create, files (502); on retry config, files, the
+        // completion and the comment (list, create). Token mints are octocrab's own.
+        assert!(
+            has("keel_github_api_calls_total{status=\"200\"} 6"),
+            "{text}"
+        );
+        assert!(
+            has("keel_github_api_calls_total{status=\"201\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("keel_github_rate_limit_remaining 49"),
+            "{text}"
+        );
+        db.finish().await;
+    }
+}

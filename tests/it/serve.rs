@@ -168,3 +168,152 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Starts `keel serve` as a real App against `github` and `database`; returns it with its
+/// address and its log stream.
+fn start_app(
+    github: &str,
+    database: &str,
+) -> (KillOnDrop, String, BufReader<std::process::ChildStderr>) {
+    let key = app_key();
+    let mut child = serve(&[
+        ("KEEL_APP_ID", "4242"),
+        ("KEEL_PRIVATE_KEY", &key),
+        ("KEEL_WORKERS", "1"),
+        ("KEEL_JOB_LEASE_SECS", "2"),
+        ("KEEL_WEBHOOK_SECRET", SECRET),
+        ("KEEL_GITHUB_API_URL", github),
+        ("DATABASE_URL", database),
+        ("KEEL_LISTEN", "127.0.0.1:0"),
+        ("RUST_LOG", "info"),
+    ])
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut logs = BufReader::new(child.stderr.take().unwrap());
+    let child = KillOnDrop(child);
+    let mut line = String::new();
+    for _ in 0..50 {
+        line.clear();
+        assert!(
+            logs.read_line(&mut line).unwrap() > 0,
+            "keel serve exited before listening"
+        );
+        if let Some(rest) = line.split("addr=").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap().to_owned();
+            return (child, addr, logs);
+        }
+    }
+    panic!("no `listening addr=` log line");
+}
+
+/// Posts a signed delivery over a socket; returns the status line.
+fn post_webhook(addr: &str, event: &str, delivery: &str, body: &[u8]) -> String {
+    let request = format!(
+        "POST /webhook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-GitHub-Event: {event}\r\n\
+         X-GitHub-Delivery: {delivery}\r\nX-Hub-Signature-256: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        signature::sign(SECRET.as_bytes(), body),
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Polls `done` every 50 ms for up to 30 s (the server is another process: there is no
+/// event to await).
+async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..600 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_killed_mid_job_loses_nothing_and_posts_exactly_once() {
+    use crate::support::db::backends;
+    use crate::support::github::FakeGitHub;
+    use wiremock::ResponseTemplate;
+    const REPO: &str = "Codertocat/Hello-World";
+    const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 100\n",
+        );
+        fake.put_pr_files(
+            REPO,
+            2,
+            &[(
+                "README.md",
+                "modified",
+                Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
+            )],
+        );
+        // The check run's completion hangs: the job is mid-way when the server dies.
+        fake.fail_next(
+            "PATCH",
+            "check-runs",
+            ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(120)),
+        );
+        let (mut first, addr, _logs) = start_app(&fake.uri(), &db.url);
+        let body = payload("pull_request/opened.2.json");
+        assert!(post_webhook(&addr, "pull_request", "kill-1", &body).starts_with("HTTP/1.1 202"));
+        eventually("the completion to be in flight", async || {
+            fake.log()
+                .await
+                .iter()
+                .any(|l| l.starts_with("PATCH") && l.contains("check-runs"))
+        })
+        .await;
+        first.0.kill().unwrap();
+        first.0.wait().unwrap();
+        assert_eq!(
+            fake.check_runs()[0].status,
+            "in_progress",
+            "{}: killed before completing",
+            db.backend
+        );
+
+        // A new server takes the job over once its lease expires and finishes it.
+        let (mut second, _addr, _logs) = start_app(&fake.uri(), &db.url);
+        eventually("the job to finish", async || {
+            db.store.job_counts().await.unwrap().done == 1
+        })
+        .await;
+        let runs = fake.check_runs();
+        assert_eq!(runs.len(), 1, "{}: exactly one check run", db.backend);
+        assert_eq!(
+            (runs[0].status.as_str(), runs[0].conclusion.as_deref()),
+            ("completed", Some("success"))
+        );
+        assert_eq!(fake.comments(REPO, 2).len(), 1, "exactly one comment");
+        let job = &db.store.list_jobs(None, 5).await.unwrap()[0];
+        assert_eq!(job.attempts, 2, "claimed twice: before and after the kill");
+        let creates = fake
+            .log()
+            .await
+            .iter()
+            .filter(|l| l.starts_with("POST") && l.ends_with("/check-runs"))
+            .count();
+        assert_eq!(
+            creates, 1,
+            "the second attempt found the first one's check run"
+        );
+        second.0.kill().unwrap();
+        second.0.wait().unwrap();
+        db.finish().await;
+    }
+}

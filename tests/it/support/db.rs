@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub struct TestDb {
     pub store: Store,
     pub backend: &'static str,
+    /// The URL, for a `keel` process to use the same database.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     postgres: Option<(String, String)>,
 }
@@ -40,6 +42,7 @@ pub async fn sqlite() -> TestDb {
     TestDb {
         store,
         backend: "sqlite",
+        url,
         _dir: Some(dir),
         postgres: None,
     }
@@ -65,6 +68,7 @@ pub async fn postgres(admin_url: &str) -> TestDb {
     TestDb {
         store,
         backend: "postgres",
+        url,
         _dir: None,
         postgres: Some((admin_url.to_owned(), name)),
     }

@@ -49,6 +49,8 @@ struct State {
     /// (repo, head sha) → workflow runs (id, status).
     runs: HashMap<(String, String), Vec<(u64, String)>>,
     compare: HashMap<(String, String, String), Vec<Value>>,
+    /// Requests answered (not failures), for `x-ratelimit-remaining`.
+    served: u32,
     /// Where artifact downloads are redirected (another origin, like GitHub's blob storage).
     blob_uri: String,
 }
@@ -84,7 +86,10 @@ impl FakeGitHub {
                         {
                             return s.failures.remove(i).unwrap().2;
                         }
+                        s.served += 1;
+                        let left = 5000u32.saturating_sub(s.served);
                         handler(&mut s, req)
+                            .insert_header("x-ratelimit-remaining", left.to_string().as_str())
                     })
             };
         route(

@@ -34,21 +34,25 @@ pub struct TestServer {
     router: axum::Router,
     /// Notified for every stored delivery (as workers are in `keel serve`).
     pub wake: Arc<tokio::sync::Notify>,
+    /// What `/metrics` renders; give it to the worker and client as `keel serve` does.
+    pub metrics: Arc<Metrics>,
 }
 
 impl TestServer {
     pub fn new(store: &Store) -> TestServer {
         let wake = Arc::new(tokio::sync::Notify::new());
+        let metrics = Arc::new(Metrics::default());
         let state = AppState {
             store: store.clone(),
             ingest: Ingest::start(store.clone(), || 1_000),
             webhook_secret: Arc::new(SecretString::from(SECRET)),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::clone(&metrics),
             wake: Arc::clone(&wake),
         };
         TestServer {
             router: app(state),
             wake,
+            metrics,
         }
     }
 
