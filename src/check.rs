@@ -84,5 +84,7 @@ fn gather(args: &CheckArgs, config: &Config, limits: &Limits) -> anyhow::Result<
         baseline,
         check_runs: None,
         config_change: None,
+        debt_issues: Vec::new(),
+        capacity: None,
     })
 }

@@ -178,6 +178,7 @@ fn from_event(path: &Path) -> anyhow::Result<Option<PullRequest>> {
             .flatten()
             .map(|l| text(&l["name"]))
             .collect(),
+        milestone: pr["milestone"]["title"].as_str().map(str::to_owned),
     }))
 }
 

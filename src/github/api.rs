@@ -205,6 +205,16 @@ pub trait GitHubApi: Send + Sync {
         max_bytes: u64,
     ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
 
+    /// The labels of issue `number`; `None` when there is no such issue.
+    fn issue_labels(
+        &self,
+        repo: &Repo,
+        number: u64,
+    ) -> impl Future<Output = Result<Option<Vec<String>>, ApiError>> + Send;
+
+    /// The web address pages link to (`https://github.com`), when there is one.
+    fn web_url(&self) -> Option<String>;
+
     /// How many workflow runs of `head_sha` have not finished yet.
     fn unfinished_workflow_runs(
         &self,

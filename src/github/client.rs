@@ -39,6 +39,7 @@ pub struct GitHub {
     /// clone would start with its own, empty one.
     installations: Mutex<HashMap<InstallationId, Arc<Octocrab>>>,
     metrics: Arc<Metrics>,
+    web_url: String,
 }
 
 /// An HTTP method Keel uses.
@@ -65,10 +66,18 @@ impl GitHub {
             .set_read_timeout(Some(Duration::from_secs(30)))
             .build()
             .context("build the GitHub client")?;
+        let api = api_url.trim_end_matches('/');
+        let web_url = if api == "https://api.github.com" {
+            "https://github.com".to_owned()
+        } else {
+            // GitHub Enterprise Server: https://HOST/api/v3 → https://HOST.
+            api.strip_suffix("/api/v3").unwrap_or(api).to_owned()
+        };
         Ok(GitHub {
             app,
             installations: Mutex::new(HashMap::new()),
             metrics: Arc::new(Metrics::default()),
+            web_url,
         })
     }
 
@@ -537,6 +546,35 @@ impl GitHubApi for GitHub {
         let route = format!("/repos/{}/actions/artifacts/{artifact_id}/zip", repo.name);
         let max = usize::try_from(max_bytes).unwrap_or(usize::MAX);
         self.send(repo, Method::Get, &route, &[], None, max).await
+    }
+
+    async fn issue_labels(
+        &self,
+        repo: &Repo,
+        number: u64,
+    ) -> Result<Option<Vec<String>>, ApiError> {
+        #[derive(Deserialize)]
+        struct Issue {
+            #[serde(default)]
+            labels: Vec<Label>,
+        }
+        #[derive(Deserialize)]
+        struct Label {
+            name: String,
+        }
+        let route = format!("/repos/{}/issues/{number}", repo.name);
+        match self
+            .json::<Issue>(repo, Method::Get, &route, &[], None)
+            .await
+        {
+            Ok(issue) => Ok(Some(issue.labels.into_iter().map(|l| l.name).collect())),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn web_url(&self) -> Option<String> {
+        Some(self.web_url.clone())
     }
 
     async fn unfinished_workflow_runs(

@@ -341,6 +341,18 @@ impl GitHubApi for DryRun {
         })
     }
 
+    async fn issue_labels(
+        &self,
+        _repo: &Repo,
+        _number: u64,
+    ) -> Result<Option<Vec<String>>, ApiError> {
+        Ok(None)
+    }
+
+    fn web_url(&self) -> Option<String> {
+        None
+    }
+
     async fn unfinished_workflow_runs(
         &self,
         _repo: &Repo,

@@ -35,6 +35,17 @@ pub enum Event {
         /// Pull requests of that commit (empty for forks).
         pull_requests: Vec<PrNumber>,
     },
+    /// A pull request was closed, merged or not.
+    PullRequestClosed {
+        /// Installation.
+        installation: Option<InstallationId>,
+        /// Repository.
+        repo: RepoName,
+        /// Its number.
+        number: PrNumber,
+        /// When it was merged (RFC 3339); `None`: closed without merging.
+        merged_at: Option<String>,
+    },
     /// A merge queue wants checks on a merge group commit.
     MergeGroup {
         /// Installation.
@@ -150,6 +161,12 @@ pub struct PullRequestInfo {
     pub labels: Vec<String>,
     /// Draft.
     pub draft: bool,
+    /// Milestone title.
+    #[serde(default)]
+    pub milestone: Option<String>,
+    /// The author's login.
+    #[serde(default)]
+    pub author: Option<String>,
 }
 
 impl Event {
@@ -158,6 +175,7 @@ impl Event {
     pub fn serial_key(&self) -> String {
         match self {
             Event::PullRequest { repo, pr, .. } => format!("{repo}#{}", pr.number),
+            Event::PullRequestClosed { repo, number, .. } => format!("{repo}#{number}"),
             Event::ChecksRerequested { repo, head_sha, .. }
             | Event::MergeGroup { repo, head_sha, .. }
             | Event::WorkflowRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
@@ -199,6 +217,14 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
     let event = match name {
         "pull_request" => {
             let p: PullRequestPayload = serde_json::from_slice(body).map_err(err)?;
+            if p.action == "closed" {
+                return Ok(Parsed::Event(Box::new(Event::PullRequestClosed {
+                    installation: p.installation.map(|i| InstallationId(i.id)),
+                    repo: RepoName(p.repository.full_name),
+                    number: PrNumber(p.pull_request.number),
+                    merged_at: p.pull_request.merged_at,
+                })));
+            }
             if !matches!(
                 p.action.as_str(),
                 "opened" | "synchronize" | "reopened" | "edited" | "ready_for_review"
@@ -348,6 +374,19 @@ pub(crate) struct PullRequestJson {
     labels: Vec<Label>,
     #[serde(default)]
     draft: bool,
+    milestone: Option<Milestone>,
+    user: Option<User>,
+    merged_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Milestone {
+    title: String,
+}
+
+#[derive(Deserialize)]
+struct User {
+    login: String,
 }
 
 impl PullRequestJson {
@@ -363,6 +402,8 @@ impl PullRequestJson {
             base_ref: self.base.git_ref,
             labels: self.labels.into_iter().map(|l| l.name).collect(),
             draft: self.draft,
+            milestone: self.milestone.map(|m| m.title),
+            author: self.user.map(|u| u.login),
         }
     }
 }

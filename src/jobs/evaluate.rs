@@ -13,12 +13,16 @@ use super::{CONFIG_PATH, Context, JobError, publish};
 use crate::github::api::{CheckRunOutput, GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
+use crate::store::EvaluationRecord;
+use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
 use keel_core::diagnostic::Diagnostic;
 use keel_core::diff::{Diff, FileDiff, FileStatus};
 use keel_core::evaluation::Conclusion;
 use keel_core::facts::{ConfigChange, Facts, Metrics, PullRequest};
+use keel_core::render::comment::{self, COMMENT_MARKER, Footer};
 use keel_core::render::markdown;
-use keel_core::{Config, evaluate};
+use keel_core::strategy::CapacityCounts;
+use keel_core::{Config, Evaluation, evaluate};
 
 /// Judges a pull request at the head its event names.
 pub async fn pull_request<G: GitHubApi>(
@@ -76,7 +80,11 @@ async fn judge<G: GitHubApi>(
         return Ok(());
     };
     let check_run = publish::check_run(ctx, repo, head_sha).await?;
-    let config = match parse_config(bytes) {
+    let parsed = match parse_config(bytes) {
+        Ok(config) => with_item_files(ctx, repo, base_sha, config).await?,
+        Err(error) => Err(error),
+    };
+    let config = match parsed {
         Ok(config) => config,
         Err(error) => {
             let summary = format!(
@@ -117,11 +125,16 @@ async fn judge<G: GitHubApi>(
             body: pr.body.clone(),
             branch: pr.head_ref.clone(),
             labels: pr.labels.clone(),
+            milestone: pr.milestone.clone(),
         }),
         config_change,
         baseline,
         ..Facts::default()
     };
+    if let (Some(debt), Some(pr)) = (&config.debt, pr) {
+        facts.debt_issues = debt_issues(ctx, repo, pr, &debt.issue_label).await?;
+        facts.capacity = Some(capacity(ctx, repo, debt.capacity_unit).await?);
+    }
     let mut notes = Vec::new();
     if needs_reports(&config) {
         match reports::find(ctx, repo, &config, head_sha).await? {
@@ -167,19 +180,182 @@ async fn judge<G: GitHubApi>(
         .complete_check_run(repo, check_run, &output)
         .await?;
     if let Some(pr) = pr {
-        let comment = markdown::comment(&evaluation);
-        publish::upsert_comment(ctx, repo, &pr.number, markdown::COMMENT_MARKER, &comment).await?;
-        publish::sync_labels(
-            ctx,
-            repo,
-            &pr.number,
-            &pr.labels,
-            config.labels.as_ref(),
-            evaluation.conclusion,
-        )
-        .await?;
+        let web = ctx.github.web_url();
+        let footer = Footer {
+            check_run_url: web
+                .as_ref()
+                .map(|w| format!("{w}/{}/runs/{check_run}", repo.name)),
+            config_url: web
+                .as_ref()
+                .map(|w| format!("{w}/{}/blob/{base_sha}/{CONFIG_PATH}", repo.name)),
+        };
+        let comment = comment::comment(&evaluation, &footer);
+        publish::upsert_comment(ctx, repo, &pr.number, COMMENT_MARKER, &comment).await?;
+        let (owned, wanted) = keel_labels(&config, &evaluation);
+        publish::sync_labels(ctx, repo, &pr.number, &pr.labels, &owned, &wanted).await?;
+        ctx.store
+            .record_evaluation(&repo.name.0, pr.number.0, &record(pr, &facts, &evaluation))
+            .await?;
     }
     Ok(())
+}
+
+/// The labels Keel owns under `config`, and those the evaluation asks for.
+fn keel_labels(config: &Config, evaluation: &Evaluation) -> (Vec<String>, Vec<String>) {
+    let mut owned: Vec<String> = Vec::new();
+    let mut wanted: Vec<String> = Vec::new();
+    if let Some(labels) = &config.labels {
+        owned.extend(labels.owned().map(str::to_owned));
+        let verdict = match evaluation.conclusion {
+            Conclusion::Success => &labels.done,
+            Conclusion::Failure => &labels.not_done,
+        };
+        wanted.extend(verdict.clone());
+    }
+    if let (Some(debt), Some(verdict)) = (&config.debt, &evaluation.debt) {
+        owned.push(debt.labels.reduced.clone());
+        owned.push(debt.labels.added.clone());
+        wanted.extend(verdict.labels(debt).into_iter().map(str::to_owned));
+    }
+    (owned, wanted)
+}
+
+/// What the store keeps of an evaluation until the pull request merges.
+fn record(pr: &PullRequestInfo, facts: &Facts, evaluation: &Evaluation) -> EvaluationRecord {
+    use keel_core::strategy::debt::Direction;
+    EvaluationRecord {
+        title: pr.title.clone(),
+        author: pr.author.clone(),
+        changed_lines: facts.diff.as_ref().map_or(0, |d| {
+            d.files
+                .iter()
+                .map(|f| u64::from(f.added) + u64::from(f.removed))
+                .sum()
+        }),
+        roadmap_items: evaluation
+            .roadmap
+            .iter()
+            .flat_map(|r| r.links.iter().map(|l| l.item.id.0.clone()))
+            .collect(),
+        debt: evaluation.debt.as_ref().map(|v| {
+            if v.overridden_by.is_some() {
+                "overridden"
+            } else {
+                match v.direction {
+                    Direction::Reduced => "reduced",
+                    Direction::Added => "added",
+                    Direction::Mixed => "mixed",
+                    Direction::Neutral => "neutral",
+                }
+            }
+            .to_owned()
+        }),
+        dod: evaluation.conclusion.as_str().to_owned(),
+    }
+}
+
+/// Merges the items of `[roadmap] file` and `[debt] file`, read at the base commit too.
+async fn with_item_files<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    base_sha: &CommitSha,
+    mut config: Config,
+) -> Result<Result<Config, String>, JobError> {
+    if let Some(path) = config.roadmap.as_ref().and_then(|r| r.file.clone()) {
+        match read_items::<_, RoadmapItem>(ctx, repo, base_sha, &path).await? {
+            Ok(items) => {
+                if let Some(r) = config.roadmap.as_mut() {
+                    r.items.extend(items);
+                }
+            }
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    if let Some(path) = config.debt.as_ref().and_then(|d| d.file.clone()) {
+        match read_items::<_, DebtItem>(ctx, repo, base_sha, &path).await? {
+            Ok(items) => {
+                if let Some(d) = config.debt.as_mut() {
+                    d.items.extend(items);
+                }
+            }
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+    Ok(Ok(config))
+}
+
+async fn read_items<G: GitHubApi, T: serde::de::DeserializeOwned + HasId>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    sha: &CommitSha,
+    path: &str,
+) -> Result<Result<Vec<T>, String>, JobError> {
+    let Some(bytes) = ctx.github.file_at(repo, path, sha).await? else {
+        return Ok(Err(format!(
+            "{CONFIG_PATH} names `{path}`, which does not exist on the base commit"
+        )));
+    };
+    Ok(String::from_utf8(bytes)
+        .map_err(|_| format!("{path}: the file is not UTF-8 text"))
+        .and_then(|text| Config::parse_items(path, &text).map_err(|e| e.to_string())))
+}
+
+/// Most linked issues whose labels are looked up per evaluation.
+const MAX_LINKED_ISSUES: usize = 10;
+
+/// The issues the pull request closes that carry the debt label.
+async fn debt_issues<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    pr: &PullRequestInfo,
+    label: &str,
+) -> Result<Vec<u64>, JobError> {
+    let mut found = Vec::new();
+    let text = format!("{}\n{}", pr.title, pr.body);
+    for number in keel_core::strategy::roadmap::closing_issues(&text)
+        .into_iter()
+        .take(MAX_LINKED_ISSUES)
+    {
+        if let Some(labels) = ctx.github.issue_labels(repo, number).await?
+            && labels.iter().any(|l| l == label)
+        {
+            found.push(number);
+        }
+    }
+    Ok(found)
+}
+
+/// Merged work in the current ISO week (UTC), in the configured unit.
+async fn capacity<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    unit: CapacityUnit,
+) -> Result<CapacityCounts, JobError> {
+    let (week, from, to) = iso_week(ctx.now);
+    let work = ctx.store.merged_work(&repo.name.0, from, to).await?;
+    let (merged, debt) = match unit {
+        CapacityUnit::Prs => (work.prs, work.debt_prs),
+        CapacityUnit::Lines => (work.lines, work.debt_lines),
+    };
+    Ok(CapacityCounts { week, merged, debt })
+}
+
+/// The ISO week of `now_ms` (UTC): its name (`2026-W48`) and its bounds in unix ms.
+pub fn iso_week(now_ms: i64) -> (String, i64, i64) {
+    use chrono::{Datelike, NaiveDate, Weekday};
+    let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    let week = now.iso_week();
+    let monday = NaiveDate::from_isoywd_opt(week.year(), week.week(), Weekday::Mon)
+        .unwrap_or_default()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+        .timestamp_millis();
+    (
+        format!("{}-W{:02}", week.year(), week.week()),
+        monday,
+        monday + 7 * 24 * 3600 * 1000,
+    )
 }
 
 /// The check run stays `in_progress`, showing the criteria that need no reports.

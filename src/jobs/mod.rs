@@ -115,6 +115,19 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             };
             evaluate::pull_request(ctx, &repo, pr).await
         }
+        Event::PullRequestClosed {
+            repo,
+            number,
+            merged_at: Some(merged_at),
+            ..
+        } => {
+            let at = chrono::DateTime::parse_from_rfc3339(merged_at)
+                .map_err(|e| JobError::Permanent(format!("merged_at `{merged_at}`: {e}")))?
+                .timestamp_millis();
+            ctx.store.record_merge(&repo.0, number.0, at).await?;
+            Ok(())
+        }
+        Event::PullRequestClosed { .. } => Ok(()),
         Event::MergeGroup {
             installation: Some(installation),
             repo,

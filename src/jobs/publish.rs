@@ -7,8 +7,6 @@ use super::{CHECK_NAME, Context, JobError};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::{CommitSha, PrNumber};
 use crate::store::StoredComment;
-use keel_core::config::LabelsConfig;
-use keel_core::evaluation::Conclusion;
 use sha2::{Digest, Sha256};
 
 /// What [`upsert_comment`] did.
@@ -110,33 +108,24 @@ pub async fn upsert_comment<G: GitHubApi>(
     Ok(change)
 }
 
-/// Puts the label for `conclusion` on the pull request and takes Keel's other label off.
-/// Labels Keel does not own are never touched; nothing is sent when nothing changes.
+/// Makes Keel's labels on the pull request `wanted`: adds the missing ones, removes the
+/// `owned` ones not wanted. Labels Keel does not own are never touched; nothing is sent when
+/// nothing changes.
 pub async fn sync_labels<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     number: &PrNumber,
     current: &[String],
-    config: Option<&LabelsConfig>,
-    conclusion: Conclusion,
+    owned: &[String],
+    wanted: &[String],
 ) -> Result<(), JobError> {
-    let Some(config) = config else {
-        return Ok(());
-    };
-    let wanted = match conclusion {
-        Conclusion::Success => config.done.as_deref(),
-        Conclusion::Failure => config.not_done.as_deref(),
-    };
-    let has = |label: &str| current.iter().any(|c| c == label);
-    if let Some(label) = wanted
-        && !has(label)
-    {
-        ctx.github
-            .add_labels(repo, number, &[label.to_owned()])
-            .await?;
+    let has = |label: &String| current.contains(label);
+    let missing: Vec<String> = wanted.iter().filter(|l| !has(l)).cloned().collect();
+    if !missing.is_empty() {
+        ctx.github.add_labels(repo, number, &missing).await?;
     }
-    for label in config.owned() {
-        if Some(label) != wanted && has(label) {
+    for label in owned {
+        if !wanted.contains(label) && has(label) {
             ctx.github.remove_label(repo, number, label).await?;
         }
     }

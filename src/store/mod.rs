@@ -6,9 +6,11 @@
 //! its own constant. Times are unix milliseconds handed in by the caller, so tests control them.
 
 mod jobs;
+mod merged;
 mod state;
 
 pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, NewJob};
+pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
 };
@@ -114,6 +116,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "state",
         include_str!("../../migrations/sqlite/0002_state.sql"),
     ),
+    (
+        "merged",
+        include_str!("../../migrations/sqlite/0003_merged.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -123,6 +129,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "state",
         include_str!("../../migrations/postgres/0002_state.sql"),
+    ),
+    (
+        "merged",
+        include_str!("../../migrations/postgres/0003_merged.sql"),
     ),
 ];
 

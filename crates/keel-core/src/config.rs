@@ -5,6 +5,13 @@
 //! that caused it. Unknown keys are errors that name the nearest valid key. Absent sections
 //! are not evaluated; every criterion is `required` unless it says otherwise.
 
+mod strategy;
+
+pub use strategy::{
+    CapacityUnit, DebtConfig, DebtItem, DebtLabels, Hypothesis, ItemId, ItemStatus, ItemsFile,
+    RoadmapConfig, RoadmapItem,
+};
+
 use crate::diagnostic::Diagnostic;
 use crate::glob::PathGlobs;
 use crate::limits::Limits;
@@ -36,6 +43,10 @@ pub struct Config {
     pub reports: Option<ReportsConfig>,
     /// Labels Keel puts on pull requests (and takes off again); no others are touched.
     pub labels: Option<LabelsConfig>,
+    /// Roadmap items and their business hypotheses; which one a change serves.
+    pub roadmap: Option<RoadmapConfig>,
+    /// The technical debt register, and how debt work is recognised and counted.
+    pub debt: Option<DebtConfig>,
 }
 
 /// How much a criterion counts.
@@ -554,11 +565,36 @@ impl Config {
             );
             return Err(ConfigError(Diagnostic::at_line(path, 1, message)));
         }
-        toml::from_str::<Config>(text).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            let message = with_suggestion(e.message().trim_end_matches('\n'));
-            ConfigError(Diagnostic::at_offset(path, text, offset, message))
-        })
+        let config: Config = parse_toml(path, text)?;
+        if let Some(r) = &config.roadmap {
+            unique_ids(path, text, r.items.iter().map(|i| &i.id))?;
+        }
+        if let Some(d) = &config.debt {
+            unique_ids(path, text, d.items.iter().map(|i| &i.id))?;
+            if let Some(t) = d.capacity_target
+                && !(0.0..=1.0).contains(&t)
+            {
+                let offset = text.find("capacity_target").unwrap_or(0);
+                return Err(ConfigError(Diagnostic::at_offset(
+                    path,
+                    text,
+                    offset,
+                    format!("capacity_target is a share from 0 to 1 (0.2 = 20%), not {t}"),
+                )));
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses a separate roadmap or debt file (`[[items]]` tables), with the same
+    /// file:line:column errors.
+    pub fn parse_items<T: serde::de::DeserializeOwned + HasId>(
+        path: &str,
+        text: &str,
+    ) -> Result<Vec<T>, ConfigError> {
+        let file: ItemsFile<T> = parse_toml(path, text)?;
+        unique_ids(path, text, file.items.iter().map(HasId::id))?;
+        Ok(file.items)
     }
 
     /// The JSON Schema (draft-07) of the config, for editor completion.
@@ -568,6 +604,62 @@ impl Config {
             .into_root_schema_for::<Config>();
         serde_json::to_value(schema).expect("a schema is plain JSON")
     }
+}
+
+/// Something with an item id.
+pub trait HasId {
+    /// The id.
+    fn id(&self) -> &ItemId;
+}
+
+impl HasId for RoadmapItem {
+    fn id(&self) -> &ItemId {
+        &self.id
+    }
+}
+
+impl HasId for DebtItem {
+    fn id(&self) -> &ItemId {
+        &self.id
+    }
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, ConfigError> {
+    let limit = Limits::DEFAULT.config_bytes;
+    if text.len() as u64 > limit {
+        let message = format!(
+            "{path} is {} bytes, over the limit of {limit} bytes",
+            text.len()
+        );
+        return Err(ConfigError(Diagnostic::at_line(path, 1, message)));
+    }
+    toml::from_str::<T>(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let message = with_suggestion(e.message().trim_end_matches('\n'));
+        ConfigError(Diagnostic::at_offset(path, text, offset, message))
+    })
+}
+
+/// A second item with an id already used is an error at that second id.
+fn unique_ids<'a>(
+    path: &str,
+    text: &str,
+    ids: impl Iterator<Item = &'a ItemId>,
+) -> Result<(), ConfigError> {
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            let quoted = format!("\"{id}\"");
+            let offset = text.match_indices(&quoted).nth(1).map_or(0, |(i, _)| i);
+            return Err(ConfigError(Diagnostic::at_offset(
+                path,
+                text,
+                offset,
+                format!("item id `{id}` is used twice"),
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Appends "did you mean `x`?" to serde's unknown-field and unknown-variant messages.

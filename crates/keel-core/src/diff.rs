@@ -44,6 +44,20 @@ pub struct FileDiff {
     pub added: u32,
     /// Number of removed lines.
     pub removed: u32,
+    /// The text of the added lines, parallel to `added_lines` (for marker and suppression
+    /// counts; CRLF endings dropped, invalid UTF-8 replaced).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added_text: Vec<String>,
+    /// The text of the removed lines, in diff order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_text: Vec<String>,
+}
+
+/// A diff line's content without its `+`/`-` and line ending.
+fn line_text(line: &[u8]) -> String {
+    let body = line.get(1..).unwrap_or_default();
+    let body = body.strip_suffix(b"\r").unwrap_or(body);
+    String::from_utf8_lossy(body).into_owned()
 }
 
 impl FileDiff {
@@ -57,6 +71,8 @@ impl FileDiff {
             added_lines: Vec::new(),
             added: 0,
             removed: 0,
+            added_text: Vec::new(),
+            removed_text: Vec::new(),
         }
     }
 }
@@ -245,11 +261,13 @@ impl<'a> Parser<'a> {
         match line.first() {
             Some(b'+') if hunk.new_left > 0 => {
                 file.added_lines.push(hunk.next_new);
+                file.added_text.push(line_text(line));
                 file.added += 1;
                 hunk.next_new += 1;
                 hunk.new_left -= 1;
             }
             Some(b'-') if hunk.old_left > 0 => {
+                file.removed_text.push(line_text(line));
                 file.removed += 1;
                 hunk.old_left -= 1;
             }

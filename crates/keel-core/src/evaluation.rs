@@ -208,6 +208,15 @@ pub struct Evaluation {
     pub performance: Vec<BenchOutcome>,
     /// Things the user should know that are not criteria (skipped lines, omitted patches).
     pub notes: Vec<String>,
+    /// Roadmap links, when the config has a `[roadmap]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roadmap: Option<crate::strategy::RoadmapOutcome>,
+    /// The debt verdict, when the config has a `[debt]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debt: Option<crate::strategy::debt::Verdict>,
+    /// This week's debt capacity share, when the shell counted merged work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<crate::strategy::Capacity>,
     /// The head commit's metrics, to store as the next baseline (not part of the JSON output).
     #[serde(skip)]
     pub metrics: Metrics,

@@ -30,6 +30,10 @@ pub struct Facts {
     /// The change edits the definition of done itself: the new file, checked. (The change is
     /// still judged by the base commit's file.)
     pub config_change: Option<ConfigChange>,
+    /// Issues the change closes that carry the debt issue label (the shell asks GitHub).
+    pub debt_issues: Vec<u64>,
+    /// Merged work this week, for the debt capacity share.
+    pub capacity: Option<crate::strategy::CapacityCounts>,
 }
 
 /// What a change does to `.github/keel.toml`.
@@ -52,6 +56,9 @@ pub struct PullRequest {
     pub branch: String,
     /// Labels.
     pub labels: Vec<String>,
+    /// Milestone title.
+    #[serde(default)]
+    pub milestone: Option<String>,
 }
 
 /// Another check run's state.

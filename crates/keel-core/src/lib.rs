@@ -17,6 +17,7 @@ pub mod limits;
 pub mod policy;
 pub mod render;
 pub mod report;
+pub mod strategy;
 pub mod units;
 
 pub use config::Config;

@@ -174,3 +174,121 @@ fn the_json_schema_is_draft_07_and_closed() {
     );
     insta::assert_json_snapshot!("config_schema", schema);
 }
+
+const ROADMAP: &str = r#"
+[roadmap]
+require_link = true
+
+[[roadmap.items]]
+id = "R-12"
+title = "One-page checkout"
+hypothesis = "We believe a one-page checkout will reduce cart abandonment by 15%"
+metric = "cart abandonment"
+target = "-15%"
+owner = "@alice"
+status = "active"
+paths = ["src/checkout/**"]
+labels = ["checkout"]
+issues = [34]
+
+[debt]
+capacity_target = 0.2
+
+[[debt.items]]
+id = "DEBT-7"
+title = "Legacy payment adapter"
+slows_delivery_days = 2
+paths = ["src/payments/legacy/**"]
+"#;
+
+#[test]
+fn roadmap_items_and_the_debt_register_parse_with_their_hypothesis_in_parts() {
+    let c = Config::parse("keel.toml", ROADMAP).unwrap();
+    let roadmap = c.roadmap.unwrap();
+    let item = &roadmap.items[0];
+    let h = item.hypothesis.as_ref().unwrap();
+    assert_eq!(
+        (h.change.as_str(), h.effect.as_str(), h.amount.as_str()),
+        ("a one-page checkout", "reduce cart abandonment", "15%")
+    );
+    assert!(item.paths.is_match("src/checkout/cart.rs"));
+    assert_eq!(item.status, ItemStatus::Active);
+    let debt = c.debt.unwrap();
+    assert_eq!(debt.markers, ["TODO", "FIXME", "HACK", "XXX"]);
+    assert_eq!(debt.labels.reduced, "debt: reduced");
+    assert_eq!(debt.items[0].slows_delivery_days, Some(2.0));
+}
+
+#[test]
+fn a_vague_hypothesis_is_an_error_that_says_what_is_missing() {
+    let cases = [
+        (
+            "Checkout will be better",
+            1,
+            "must start with \"We believe\"",
+        ),
+        (
+            "We believe checkout matters",
+            1,
+            "the metric it moves is missing",
+        ),
+        (
+            "We believe a new checkout will reduce abandonment",
+            1,
+            "the target is missing",
+        ),
+        (
+            "We believe a new checkout will reduce abandonment by a lot",
+            1,
+            "the target \"a lot\" is not measurable",
+        ),
+        ("We believe x will help by 5%", 1, "does not name a metric"),
+    ];
+    for (hypothesis, _, expected) in cases {
+        let text = format!(
+            "[[roadmap.items]]\nid = \"R-1\"\ntitle = \"t\"\nhypothesis = \"{hypothesis}\"\n"
+        );
+        let e = err(&text);
+        assert_eq!((e.line, e.column), (4, 14), "{hypothesis}: {e}");
+        assert!(e.message.contains(expected), "{hypothesis}: {e}");
+    }
+}
+
+#[test]
+fn item_ids_must_be_findable_and_unique() {
+    let e = err("[[debt.items]]\nid = \"legacy\"\ntitle = \"t\"\n");
+    assert_eq!(e.line, 2, "{e}");
+    assert!(e.message.contains("not an item id"), "{e}");
+    let e = err(
+        "[[roadmap.items]]\nid = \"R-1\"\ntitle = \"a\"\n[[roadmap.items]]\nid = \"R-1\"\ntitle = \"b\"\n",
+    );
+    assert_eq!(
+        (e.line, e.message.as_str()),
+        (5, "item id `R-1` is used twice"),
+        "{e}"
+    );
+    let e = err("[debt]\ncapacity_target = 20\n");
+    assert_eq!(e.line, 2, "{e}");
+    assert!(e.message.contains("from 0 to 1"), "{e}");
+    let e = err("[[roadmap.items]]\nid = \"R-1\"\ntitle = \"a\"\nstatus = \"done\"\n");
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("shipped"), "{e}");
+}
+
+#[test]
+fn a_separate_items_file_has_the_same_errors() {
+    let items: Vec<RoadmapItem> = Config::parse_items(
+        ".github/roadmap.toml",
+        "[[items]]\nid = \"R-2\"\ntitle = \"x\"\n",
+    )
+    .unwrap();
+    assert_eq!(items[0].id.0, "R-2");
+    let e = Config::parse_items::<DebtItem>(
+        ".github/debt.toml",
+        "[[items]]\nid = \"D-1\"\ntitle = \"x\"\ncost = 3\n",
+    )
+    .unwrap_err()
+    .0;
+    assert_eq!((e.path.as_str(), e.line), (".github/debt.toml", 4), "{e}");
+    assert!(e.message.contains("cost_per_month"), "did you mean: {e}");
+}

@@ -26,10 +26,16 @@ pub(super) fn evaluate(h: &HygieneConfig, facts: &Facts, out: &mut Outcome) {
                     .filter(|f| !h.ignore.is_match(&f.path))
                     .map(|f| u64::from(f.added) + u64::from(f.removed))
                     .sum();
-                row.actual(format!("{counted} lines")).judged(
+                let lines = if counted == 1 { "line" } else { "lines" };
+                let files = if diff.files.len() == 1 {
+                    "file"
+                } else {
+                    "files"
+                };
+                row.actual(format!("{counted} {lines}")).judged(
                     counted <= crit.threshold,
                     format!(
-                        "{counted} lines added or removed in {} files",
+                        "{counted} {lines} added or removed in {} {files}",
                         diff.files.len()
                     ),
                 )

@@ -9,6 +9,7 @@ mod hygiene;
 pub mod paths;
 mod performance;
 mod security;
+mod strategy;
 
 use crate::config::{Config, Level};
 use crate::evaluation::{
@@ -36,6 +37,7 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
         out.notes
             .extend(diff.diagnostics.iter().map(|d| format!("diff: {d}")));
     }
+    strategy::evaluate(config, facts, &mut out);
     out.finish()
 }
 
@@ -89,6 +91,9 @@ struct Outcome {
     performance: Vec<BenchOutcome>,
     notes: Vec<String>,
     metrics: Metrics,
+    roadmap: Option<crate::strategy::RoadmapOutcome>,
+    debt: Option<crate::strategy::debt::Verdict>,
+    capacity: Option<crate::strategy::Capacity>,
 }
 
 impl Outcome {
@@ -106,6 +111,9 @@ impl Outcome {
             security: self.security,
             performance: self.performance,
             notes: self.notes,
+            roadmap: self.roadmap,
+            debt: self.debt,
+            capacity: self.capacity,
             metrics: Metrics {
                 version: 1,
                 ..self.metrics

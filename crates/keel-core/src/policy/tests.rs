@@ -459,6 +459,7 @@ tests = ["tests/**"]
         body: "Splits annotations.\n\nFixes #42".into(),
         branch: "gate-batches".into(),
         labels: vec![],
+        milestone: None,
     });
     let ev = check(
         toml,

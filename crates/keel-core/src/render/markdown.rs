@@ -40,38 +40,7 @@ pub fn summary(ev: &Evaluation) -> String {
     )
 }
 
-/// The hidden marker that identifies Keel's sticky comment on a pull request.
-pub const COMMENT_MARKER: &str = "<!-- keel:definition-of-done -->";
-
-/// The sticky pull request comment: headline and definition-of-done table, ending with
-/// [`COMMENT_MARKER`]. At most 65,536 characters.
-pub fn comment(ev: &Evaluation) -> String {
-    let icon = if ev.count(Status::Fail) > 0 {
-        "❌"
-    } else {
-        "✅"
-    };
-    let mut s = format!(
-        "### {icon} {}
-
-",
-        title(ev)
-    );
-    s.push_str(&table(&ev.criteria));
-    s.push_str(
-        "
-<sub>Details and annotations are in the **Keel · Definition of done** check run.</sub>
-",
-    );
-    let mut s = super::trim_to(
-        s,
-        super::COMMENT_LIMIT - COMMENT_MARKER.len() - 1,
-        "_Trimmed to fit GitHub's comment limit; the check run has everything._",
-    );
-    s.push('\n');
-    s.push_str(COMMENT_MARKER);
-    s
-}
+pub use super::comment::COMMENT_MARKER;
 
 /// The definition-of-done table alone (for the sticky comment).
 pub fn table(criteria: &[CriterionResult]) -> String {

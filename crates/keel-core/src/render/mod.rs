@@ -2,6 +2,7 @@
 //!
 //! Rendering only formats an [`Evaluation`](crate::evaluation::Evaluation); it decides nothing.
 
+pub mod comment;
 pub mod escape;
 pub mod json;
 pub mod markdown;

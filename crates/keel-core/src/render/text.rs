@@ -45,6 +45,7 @@ pub fn text(ev: &Evaluation) -> String {
     if ev.criteria.is_empty() {
         s.push_str("  no criteria are configured\n");
     }
+    strategy(ev, &mut s);
     if !ev.annotations.is_empty() {
         let _ = writeln!(s, "\nAnnotations ({}):", ev.annotations.len());
         for a in ev.annotations.iter().take(20) {
@@ -76,4 +77,50 @@ pub fn text(ev: &Evaluation) -> String {
         }
     }
     s
+}
+
+/// Roadmap links and the debt verdict, when the config has them.
+fn strategy(ev: &Evaluation, s: &mut String) {
+    use crate::strategy::debt::Direction;
+    if let Some(r) = &ev.roadmap {
+        let _ = writeln!(s, "\nRoadmap:");
+        for link in &r.links {
+            let how: Vec<String> = link.reasons.iter().map(|r| r.describe()).collect();
+            let _ = writeln!(
+                s,
+                "  {} {} ({}): {}",
+                link.item.id,
+                link.item.title,
+                link.item.status.as_str(),
+                how.join("; ")
+            );
+            if let Some(h) = &link.item.hypothesis {
+                let _ = writeln!(s, "        {}", h.text);
+            }
+        }
+        if r.links.is_empty() {
+            match &r.upkeep {
+                Some(why) => {
+                    let _ = writeln!(s, "  not linked; upkeep: {why}");
+                }
+                None => s.push_str("  not linked to any roadmap item\n"),
+            }
+        }
+    }
+    if let Some(d) = &ev.debt {
+        let verdict = match (&d.overridden_by, d.direction) {
+            (Some(label), _) => format!("no call (label `{label}`)"),
+            (None, Direction::Reduced) => "reduced".into(),
+            (None, Direction::Added) => "added".into(),
+            (None, Direction::Mixed) => "reduced and added".into(),
+            (None, Direction::Neutral) => "no change".into(),
+        };
+        let _ = writeln!(s, "\nTechnical debt: {verdict}");
+        for r in &d.reasons {
+            let _ = writeln!(s, "  {} {}", if r.reduces { "-" } else { "+" }, r.text);
+        }
+        for item in &d.items {
+            let _ = writeln!(s, "  {} {}: {}", item.id, item.title, item.impact);
+        }
+    }
 }

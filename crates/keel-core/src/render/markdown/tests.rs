@@ -32,6 +32,7 @@ fn covdemo() -> Facts {
             body: String::new(),
             branch: "feat/batches".into(),
             labels: vec![],
+            milestone: None,
         }),
         ..Facts::default()
     }
@@ -104,17 +105,4 @@ fn a_huge_summary_is_trimmed_under_the_check_run_limit() {
     assert!(s.chars().count() <= crate::render::CHECK_RUN_TEXT_LIMIT);
     assert!(s.ends_with("`keel check --format json` gives everything._"));
     assert!(s.starts_with("### ✅ Definition of done met"));
-}
-
-#[test]
-fn the_sticky_comment_ends_with_its_marker_and_fits_githubs_limit() {
-    let ev = evaluate("[coverage]\nmin_total = 80\nmin_patch = 90\n", &covdemo());
-    let body = comment(&ev);
-    assert!(body.ends_with(COMMENT_MARKER));
-    insta::assert_snapshot!("comment", body);
-    let mut huge = ev.clone();
-    huge.criteria = (0..3000).map(|_| ev.criteria[0].clone()).collect();
-    let body = comment(&huge);
-    assert!(body.chars().count() <= crate::render::COMMENT_LIMIT);
-    assert!(body.ends_with(COMMENT_MARKER) && body.contains("_Trimmed to fit"));
 }

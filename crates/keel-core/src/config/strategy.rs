@@ -1,0 +1,332 @@
+//! The strategy half of the config: roadmap items with their business hypotheses, and the
+//! technical debt register with each item's business cost. Either can live in its own file
+//! (`file = ".github/roadmap.toml"`), which holds `[[items]]` tables of the same shape.
+
+use super::Criterion;
+use crate::glob::PathGlobs;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::borrow::Cow;
+
+/// `[roadmap]`: what the business is betting on, and whether every change must say which bet
+/// it serves.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoadmapConfig {
+    /// A change must link a roadmap item, or be marked as debt, a fix or a chore (by title
+    /// prefix, branch prefix or label).
+    pub require_link: Option<Criterion<bool>>,
+    /// Another file holding the items as `[[items]]` (read from the base commit too).
+    pub file: Option<String>,
+    /// The items.
+    #[serde(default)]
+    pub items: Vec<RoadmapItem>,
+}
+
+/// One roadmap item.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoadmapItem {
+    /// Its id, as people write it in titles and branches (`R-12`).
+    pub id: ItemId,
+    /// A short title.
+    pub title: String,
+    /// "We believe <change> will <move a metric> by <amount>".
+    pub hypothesis: Option<Hypothesis>,
+    /// The metric it should move.
+    pub metric: Option<String>,
+    /// The target value or change (`-15%`, `< 2 s`).
+    pub target: Option<String>,
+    /// Who owns the bet.
+    pub owner: Option<String>,
+    /// Where it stands.
+    #[serde(default)]
+    pub status: ItemStatus,
+    /// Changed files that link a change to it.
+    #[serde(default)]
+    pub paths: PathGlobs,
+    /// Pull request labels that link a change to it.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Issues that belong to it: a change that fixes or closes one is linked.
+    #[serde(default)]
+    pub issues: Vec<u64>,
+    /// A milestone whose pull requests belong to it.
+    pub milestone: Option<String>,
+}
+
+/// Where a roadmap item stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemStatus {
+    /// Not started.
+    Planned,
+    /// Being built.
+    #[default]
+    Active,
+    /// Delivered; its outcome is being measured.
+    Shipped,
+    /// Abandoned.
+    Dropped,
+}
+
+impl ItemStatus {
+    /// The config's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Planned => "planned",
+            ItemStatus::Active => "active",
+            ItemStatus::Shipped => "shipped",
+            ItemStatus::Dropped => "dropped",
+        }
+    }
+}
+
+/// An item id: letters, digits, `-`, `_`, `.`; at least one letter and one digit (so it can be
+/// found in text without matching ordinary words).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct ItemId(pub String);
+
+impl<'de> Deserialize<'de> for ItemId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let allowed = text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let has_letter = text.chars().any(|c| c.is_ascii_alphabetic());
+        let has_digit = text.chars().any(|c| c.is_ascii_digit());
+        if text.is_empty() || text.len() > 40 || !allowed || !has_letter || !has_digit {
+            return Err(serde::de::Error::custom(format!(
+                "`{text}` is not an item id: use letters, digits and `-` with at least one of each, like `R-12` or `DEBT-7`"
+            )));
+        }
+        Ok(ItemId(text))
+    }
+}
+
+impl std::fmt::Display for ItemId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A business hypothesis with its three parts named: "We believe <change> will <move a
+/// metric> by <amount>".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct Hypothesis {
+    /// The whole sentence as written.
+    pub text: String,
+    /// What we change.
+    pub change: String,
+    /// Which metric moves, and which way.
+    pub effect: String,
+    /// By how much (contains a number).
+    pub amount: String,
+}
+
+impl From<Hypothesis> for String {
+    fn from(h: Hypothesis) -> String {
+        h.text
+    }
+}
+
+impl Hypothesis {
+    /// Reads a hypothesis; the error says which part is missing.
+    pub fn parse(text: &str) -> Result<Hypothesis, String> {
+        const SHAPE: &str =
+            "a hypothesis reads \"We believe <change> will <move a metric> by <amount>\"";
+        let trimmed = text.trim().trim_end_matches('.');
+        let lower = trimmed.to_ascii_lowercase();
+        let Some(after) = lower.strip_prefix("we believe ") else {
+            return Err(format!(
+                "{SHAPE}; it must start with \"We believe\" and name the change"
+            ));
+        };
+        let offset = trimmed.len() - after.len();
+        let Some(will) = after.find(" will ") else {
+            return Err(format!(
+                "{SHAPE}; the metric it moves is missing (\"… will reduce <metric> …\")"
+            ));
+        };
+        let change = trimmed[offset..offset + will].trim();
+        let rest_at = offset + will + " will ".len();
+        let Some(by) = lower[rest_at..].rfind(" by ") else {
+            return Err(format!(
+                "{SHAPE}; the target is missing (\"… by <amount>\")"
+            ));
+        };
+        let effect = trimmed[rest_at..rest_at + by].trim();
+        let amount = trimmed[rest_at + by + " by ".len()..].trim();
+        if change.is_empty() {
+            return Err(format!("{SHAPE}; the change is missing"));
+        }
+        if effect.split_whitespace().count() < 2 {
+            return Err(format!(
+                "{SHAPE}; \"will {effect}\" does not name a metric and which way it moves"
+            ));
+        }
+        if !amount.chars().any(|c| c.is_ascii_digit()) {
+            return Err(format!(
+                "{SHAPE}; the target \"{amount}\" is not measurable (give a number, like 15% or 2 days)"
+            ));
+        }
+        Ok(Hypothesis {
+            text: text.trim().to_owned(),
+            change: change.to_owned(),
+            effect: effect.to_owned(),
+            amount: amount.to_owned(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Hypothesis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Hypothesis::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Hypothesis {
+    fn schema_name() -> Cow<'static, str> {
+        "Hypothesis".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[Ww]e believe .+ will .+ by .*[0-9].*$",
+            "description": "We believe <change> will <move a metric> by <amount>"
+        })
+    }
+}
+
+/// `[debt]`: the technical debt register and how debt work is recognised and counted.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DebtConfig {
+    /// Another file holding the items as `[[items]]`.
+    pub file: Option<String>,
+    /// Comment markers that flag debt in code.
+    #[serde(default = "default_markers")]
+    pub markers: Vec<String>,
+    /// Issues with this label are debt too (a change that fixes one reduces debt).
+    #[serde(default = "default_issue_label")]
+    pub issue_label: String,
+    /// The share of merged pull requests (or of changed lines) the team means to spend on
+    /// debt, from 0 to 1.
+    pub capacity_target: Option<f64>,
+    /// What the capacity share counts.
+    #[serde(default)]
+    pub capacity_unit: CapacityUnit,
+    /// Adding debt fails the definition of done (default: informational only).
+    #[serde(default)]
+    pub blocking: bool,
+    /// The labels Keel puts on a change.
+    #[serde(default)]
+    pub labels: DebtLabels,
+    /// The register.
+    #[serde(default)]
+    pub items: Vec<DebtItem>,
+}
+
+impl Default for DebtConfig {
+    fn default() -> Self {
+        DebtConfig {
+            file: None,
+            markers: default_markers(),
+            issue_label: default_issue_label(),
+            capacity_target: None,
+            capacity_unit: CapacityUnit::default(),
+            blocking: false,
+            labels: DebtLabels::default(),
+            items: Vec::new(),
+        }
+    }
+}
+
+fn default_markers() -> Vec<String> {
+    ["TODO", "FIXME", "HACK", "XXX"].map(String::from).to_vec()
+}
+
+fn default_issue_label() -> String {
+    "tech-debt".into()
+}
+
+/// What the debt capacity share counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CapacityUnit {
+    /// Merged pull requests.
+    #[default]
+    Prs,
+    /// Changed lines of merged pull requests.
+    Lines,
+}
+
+/// The debt labels (created by GitHub when first used).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DebtLabels {
+    /// On a change that reduces debt.
+    #[serde(default = "label_reduced")]
+    pub reduced: String,
+    /// On a change that adds debt.
+    #[serde(default = "label_added")]
+    pub added: String,
+    /// Put on by people: Keel then makes no debt call at all.
+    #[serde(default = "label_none")]
+    pub none: String,
+}
+
+impl Default for DebtLabels {
+    fn default() -> Self {
+        DebtLabels {
+            reduced: label_reduced(),
+            added: label_added(),
+            none: label_none(),
+        }
+    }
+}
+
+fn label_reduced() -> String {
+    "debt: reduced".into()
+}
+fn label_added() -> String {
+    "debt: added".into()
+}
+fn label_none() -> String {
+    "debt: none".into()
+}
+
+/// One item of the debt register, with what it costs the business.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DebtItem {
+    /// Its id (`DEBT-7`).
+    pub id: ItemId,
+    /// A short title.
+    pub title: String,
+    /// Days each feature touching it is slowed by.
+    pub slows_delivery_days: Option<f64>,
+    /// Chance it causes an outage this quarter, %.
+    pub outage_risk_pct: Option<f64>,
+    /// What it costs each month (money, in the team's currency).
+    pub cost_per_month: Option<f64>,
+    /// Anything else a business lead should know.
+    pub impact: Option<String>,
+    /// Files it lives in.
+    #[serde(default)]
+    pub paths: PathGlobs,
+    /// Who owns it.
+    pub owner: Option<String>,
+}
+
+/// A separate roadmap or debt file: `[[items]]` tables.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemsFile<T> {
+    /// The items.
+    #[serde(default = "Vec::new")]
+    pub items: Vec<T>,
+}

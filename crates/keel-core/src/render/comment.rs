@@ -1,0 +1,174 @@
+//! The sticky pull request comment: why the change exists (its roadmap items and their
+//! hypotheses), the definition-of-done table, the debt verdict with the register items' cost,
+//! the week's debt capacity, and a footer linking the check run and the config. At most
+//! 65,536 characters, ending with [`COMMENT_MARKER`].
+
+use super::escape;
+use super::markdown::{table, title};
+use crate::config::CapacityUnit;
+use crate::evaluation::{Evaluation, Status};
+use crate::strategy::debt::Direction;
+use std::fmt::Write;
+
+/// Roadmap links and register items shown before the rest are summed up in one line.
+pub const MAX_ITEMS_SHOWN: usize = 20;
+
+/// The hidden marker Keel finds its comment by.
+pub const COMMENT_MARKER: &str = "<!-- keel:definition-of-done -->";
+
+/// Links for the footer (the shell knows the URLs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Footer {
+    /// The check run's page.
+    pub check_run_url: Option<String>,
+    /// The config file at the base commit.
+    pub config_url: Option<String>,
+}
+
+/// Renders the comment.
+pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
+    let icon = if ev.count(Status::Fail) > 0 {
+        "❌"
+    } else {
+        "✅"
+    };
+    let mut s = format!("### {icon} {}\n\n", title(ev));
+    if let Some(roadmap) = &ev.roadmap {
+        s.push_str("#### Why this change\n\n");
+        if roadmap.links.is_empty() {
+            let required = ev
+                .criteria
+                .iter()
+                .find(|c| c.id == "roadmap.link")
+                .map(|c| c.status);
+            match (&roadmap.upkeep, required) {
+                (Some(why), _) => {
+                    let _ = writeln!(
+                        s,
+                        "_Not linked to a roadmap item; it is upkeep: {}._",
+                        escape::sentence(why)
+                    );
+                }
+                (None, Some(Status::Fail | Status::Warn)) => s.push_str(
+                    "_**Not linked to any roadmap item**, and the definition of done asks for a link: name the item (`R-12`) in the title, description or branch, add a `Roadmap: R-12` trailer, or mark the change as a fix, chore or debt._\n",
+                ),
+                (None, _) => s.push_str("_Not linked to any roadmap item._\n"),
+            }
+        }
+        for link in roadmap.links.iter().take(MAX_ITEMS_SHOWN) {
+            let item = &link.item;
+            let how: Vec<String> = link.reasons.iter().map(|r| r.describe()).collect();
+            let _ = writeln!(
+                s,
+                "- **{} · {}** ({}) — {}",
+                escape::text(&item.id.0),
+                escape::text(&item.title),
+                item.status.as_str(),
+                escape::sentence(&how.join("; "))
+            );
+            if let Some(h) = &item.hypothesis {
+                let _ = writeln!(s, "  > {}", escape::text(&h.text));
+            }
+            let mut facts = Vec::new();
+            if let Some(m) = &item.metric {
+                facts.push(format!("metric: {}", escape::text(m)));
+            }
+            if let Some(t) = &item.target {
+                facts.push(format!("target: {}", escape::text(t)));
+            }
+            if let Some(o) = &item.owner {
+                facts.push(format!("owner: {}", escape::text(o)));
+            }
+            if !facts.is_empty() {
+                let _ = writeln!(s, "  <br><sub>{}</sub>", facts.join(" · "));
+            }
+        }
+        if roadmap.links.len() > MAX_ITEMS_SHOWN {
+            let _ = writeln!(
+                s,
+                "- _and {} more linked items_",
+                roadmap.links.len() - MAX_ITEMS_SHOWN
+            );
+        }
+        s.push('\n');
+    }
+    s.push_str("#### Definition of done\n\n");
+    s.push_str(&table(&ev.criteria));
+    if let Some(debt) = &ev.debt {
+        let headline = match (&debt.overridden_by, debt.direction) {
+            (Some(label), _) => format!("no call: the label {} overrides it", escape::code(label)),
+            (None, Direction::Reduced) => "⬇️ reduced".into(),
+            (None, Direction::Added) => "⬆️ added".into(),
+            (None, Direction::Mixed) => "↕️ both reduced and added".into(),
+            (None, Direction::Neutral) => "no change".into(),
+        };
+        let _ = writeln!(s, "\n#### Technical debt: {headline}\n");
+        for reason in &debt.reasons {
+            let mark = if reason.reduces { "➖" } else { "➕" };
+            let _ = writeln!(s, "- {mark} {}", escape::sentence(&reason.text));
+        }
+        if debt.reasons.is_empty() {
+            s.push_str("_No sign of debt paid down or added._\n");
+        }
+        if !debt.items.is_empty() {
+            s.push_str("\nRegister items involved:\n\n");
+            for item in debt.items.iter().take(MAX_ITEMS_SHOWN) {
+                let _ = writeln!(
+                    s,
+                    "- **{}** {} ({}) — {}",
+                    escape::text(&item.id.0),
+                    escape::text(&item.title),
+                    if item.referenced {
+                        "worked on"
+                    } else {
+                        "touched"
+                    },
+                    escape::text(&item.impact)
+                );
+            }
+            if debt.items.len() > MAX_ITEMS_SHOWN {
+                let _ = writeln!(s, "- _and {} more_", debt.items.len() - MAX_ITEMS_SHOWN);
+            }
+        }
+    }
+    if let Some(c) = &ev.capacity {
+        let unit = match c.unit {
+            CapacityUnit::Prs => "merged pull requests",
+            CapacityUnit::Lines => "changed lines of merged pull requests",
+        };
+        let share = c
+            .share
+            .map_or_else(|| "—".to_owned(), |v| format!("{:.0}%", v * 100.0));
+        let target = c
+            .target
+            .map(|t| format!("; the target is {:.0}%", t * 100.0))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "\nDebt capacity in {}: {} of {} {unit} ({share}) went to debt{target}.",
+            escape::text(&c.counts.week),
+            c.counts.debt,
+            c.counts.merged
+        );
+    }
+    let mut links = Vec::new();
+    if let Some(url) = &footer.check_run_url {
+        links.push(format!("[Check run]({url})"));
+    }
+    if let Some(url) = &footer.config_url {
+        links.push(format!("[Definition of done]({url})"));
+    }
+    links.push("details and annotations are in the **Keel · Definition of done** check run".into());
+    let _ = writeln!(s, "\n<sub>{}</sub>", links.join(" · "));
+    let mut s = super::trim_to(
+        s,
+        super::COMMENT_LIMIT - COMMENT_MARKER.len() - 1,
+        "_Trimmed to fit GitHub's comment limit; the check run has everything._",
+    );
+    s.push('\n');
+    s.push_str(COMMENT_MARKER);
+    s
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,190 @@
+//! Which roadmap items a change serves, and how each link was found: an explicit reference
+//! (`R-12` in the title, description or branch, or a `Roadmap: R-12` trailer), an issue of the
+//! item that the change fixes or closes, a label, the milestone, or a changed file under the
+//! item's paths.
+
+use super::code;
+use crate::config::{ItemId, RoadmapItem};
+use crate::diff::Diff;
+use crate::facts::PullRequest;
+use serde::Serialize;
+use std::sync::LazyLock;
+
+/// How a change was linked to an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum LinkReason {
+    /// The id appears in the title.
+    Title,
+    /// A `Roadmap: R-12` trailer in the description.
+    Trailer,
+    /// The id appears in the description.
+    Body,
+    /// The id appears in the branch name.
+    Branch,
+    /// The change fixes or closes one of the item's issues.
+    Issue {
+        /// The issue.
+        number: u64,
+    },
+    /// The change carries one of the item's labels.
+    Label {
+        /// The label.
+        name: String,
+    },
+    /// The change is in the item's milestone.
+    Milestone {
+        /// The milestone.
+        name: String,
+    },
+    /// A changed file is under the item's paths.
+    Path {
+        /// The first such file.
+        file: String,
+        /// How many changed files are.
+        count: usize,
+    },
+}
+
+impl LinkReason {
+    /// How it reads in a comment.
+    pub fn describe(&self) -> String {
+        match self {
+            LinkReason::Title => "named in the title".into(),
+            LinkReason::Trailer => "`Roadmap:` trailer".into(),
+            LinkReason::Body => "named in the description".into(),
+            LinkReason::Branch => "named in the branch".into(),
+            LinkReason::Issue { number } => format!("fixes #{number}, one of its issues"),
+            LinkReason::Label { name } => format!("label {}", code(name)),
+            LinkReason::Milestone { name } => format!("milestone {}", code(name)),
+            LinkReason::Path { file, count: 1 } => format!("changes {}", code(file)),
+            LinkReason::Path { file, count } => {
+                format!("changes {} and {} more of its files", code(file), count - 1)
+            }
+        }
+    }
+}
+
+/// A roadmap item the change is linked to, with every way it was found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    /// The item.
+    pub item: RoadmapItem,
+    /// How, strongest first.
+    pub reasons: Vec<LinkReason>,
+}
+
+static CLOSING: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+#(\d+)\b")
+        .expect("a valid regex")
+});
+
+static TRAILER: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"(?im)^\s*roadmap\s*:\s*(.+)$").expect("a valid regex"));
+
+/// Issues the description says the change fixes, closes or resolves (`Fixes #12`).
+pub fn closing_issues(text: &str) -> Vec<u64> {
+    let mut found: Vec<u64> = CLOSING
+        .captures_iter(text)
+        .filter_map(|c| c[1].parse().ok())
+        .collect();
+    found.dedup();
+    found
+}
+
+/// Whether `id` occurs in `text` as a whole token (not inside a longer id or word).
+pub fn mentions(text: &str, id: &ItemId) -> bool {
+    let hay = text.to_ascii_lowercase();
+    let needle = id.0.to_ascii_lowercase();
+    let token = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    hay.match_indices(&needle).any(|(at, _)| {
+        let before = hay[..at].chars().next_back();
+        let after = hay[at + needle.len()..].chars().next();
+        // `R-12` must not match inside `R-123` or `XR-12`.
+        !token(before) && !token(after)
+    })
+}
+
+/// Links the change to `items`; items with no link are left out. Dropped items still link
+/// (the comment says they are dropped).
+pub fn link(items: &[RoadmapItem], pr: Option<&PullRequest>, diff: Option<&Diff>) -> Vec<Link> {
+    let empty = PullRequest::default();
+    let pr = pr.unwrap_or(&empty);
+    let trailers: Vec<&str> = TRAILER
+        .captures_iter(&pr.body)
+        .filter_map(|c| c.get(1).map(|m| m.as_str()))
+        .collect();
+    let body_without_trailers = TRAILER.replace_all(&pr.body, "");
+    let closes = closing_issues(&format!("{}\n{}", pr.title, pr.body));
+    let mut links = Vec::new();
+    for item in items {
+        let mut reasons = Vec::new();
+        if mentions(&pr.title, &item.id) {
+            reasons.push(LinkReason::Title);
+        }
+        if trailers.iter().any(|t| mentions(t, &item.id)) {
+            reasons.push(LinkReason::Trailer);
+        }
+        if mentions(&body_without_trailers, &item.id) {
+            reasons.push(LinkReason::Body);
+        }
+        if mentions(&pr.branch, &item.id) {
+            reasons.push(LinkReason::Branch);
+        }
+        for number in closes.iter().filter(|n| item.issues.contains(n)) {
+            reasons.push(LinkReason::Issue { number: *number });
+        }
+        for name in pr.labels.iter().filter(|l| item.labels.contains(l)) {
+            reasons.push(LinkReason::Label { name: name.clone() });
+        }
+        if let (Some(want), Some(have)) = (&item.milestone, &pr.milestone)
+            && want == have
+        {
+            reasons.push(LinkReason::Milestone { name: have.clone() });
+        }
+        if let Some(diff) = diff {
+            let mut touched = diff.files.iter().filter(|f| item.paths.is_match(&f.path));
+            if let Some(first) = touched.next() {
+                reasons.push(LinkReason::Path {
+                    file: first.path.clone(),
+                    count: 1 + touched.count(),
+                });
+            }
+        }
+        if !reasons.is_empty() {
+            links.push(Link {
+                item: item.clone(),
+                reasons,
+            });
+        }
+    }
+    links
+}
+
+/// Why a change needs no roadmap item: its title, branch or labels mark it as a fix, a chore
+/// or debt work. `None` when nothing marks it.
+pub fn marked_as_upkeep(pr: &PullRequest, upkeep_labels: &[&str]) -> Option<String> {
+    const KINDS: [&str; 4] = ["fix", "hotfix", "chore", "debt"];
+    let title = pr.title.trim_start().to_ascii_lowercase();
+    for kind in KINDS {
+        if let Some(rest) = title.strip_prefix(kind)
+            && (rest.starts_with(':') || rest.starts_with('(') || rest.starts_with('!'))
+        {
+            return Some(format!("the title marks it as {}", code(kind)));
+        }
+    }
+    let branch = pr.branch.to_ascii_lowercase();
+    for kind in KINDS {
+        if branch.starts_with(&format!("{kind}/")) || branch.starts_with(&format!("{kind}-")) {
+            return Some(format!("the branch marks it as {}", code(kind)));
+        }
+    }
+    pr.labels
+        .iter()
+        .find(|l| {
+            let l = l.to_ascii_lowercase();
+            ["bug", "fix", "chore"].contains(&l.as_str())
+                || upkeep_labels.iter().any(|u| u.eq_ignore_ascii_case(&l))
+        })
+        .map(|l| format!("the label {} marks it as upkeep", code(l)))
+}
