@@ -132,10 +132,10 @@ impl Store {
     /// Merged work of `repo` with `from <= merged_at < to`.
     pub async fn merged_work(&self, repo: &str, from: i64, to: i64) -> anyhow::Result<MergedWork> {
         let row: (i64, i64, i64, i64) = on_pool!(self, pool => sqlx::query_as(
-            "SELECT COUNT(*), \
-                    COALESCE(SUM(CASE WHEN debt IN ('reduced', 'mixed') THEN 1 ELSE 0 END), 0), \
-                    COALESCE(SUM(COALESCE(changed_lines, 0)), 0), \
-                    COALESCE(SUM(CASE WHEN debt IN ('reduced', 'mixed') THEN COALESCE(changed_lines, 0) ELSE 0 END), 0) \
+            "SELECT CAST(COUNT(*) AS BIGINT), \
+                    CAST(COALESCE(SUM(CASE WHEN debt IN ('reduced', 'mixed') THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(COALESCE(changed_lines, 0)), 0) AS BIGINT), \
+                    CAST(COALESCE(SUM(CASE WHEN debt IN ('reduced', 'mixed') THEN COALESCE(changed_lines, 0) ELSE 0 END), 0) AS BIGINT) \
              FROM merged_pull_requests WHERE repo = $1 AND merged_at >= $2 AND merged_at < $3",
         )
         .bind(repo)

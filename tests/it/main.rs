@@ -16,6 +16,8 @@ mod github;
 mod serve;
 // What the store remembers between deliveries: pull requests, comments, runs, baselines.
 mod state;
+// Roadmap links, debt labels and merges through the App.
+mod strategy_flow;
 // Webhook intake: signatures, limits, headers, payloads, redeliveries, metrics.
 mod webhook;
 // Test helpers: running the binary, temporary repositories, test databases, signed webhooks.

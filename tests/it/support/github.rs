@@ -49,6 +49,8 @@ struct State {
     /// (repo, head sha) → workflow runs (id, status).
     runs: HashMap<(String, String), Vec<(u64, String)>>,
     compare: HashMap<(String, String, String), Vec<Value>>,
+    /// (repo, issue number) → labels.
+    issues: HashMap<(String, u64), Vec<String>>,
     /// Requests answered (not failures), for `x-ratelimit-remaining`.
     served: u32,
     /// Where artifact downloads are redirected (another origin, like GitHub's blob storage).
@@ -150,6 +152,9 @@ impl FakeGitHub {
         route("GET", r"^/repos/[^/]+/[^/]+/pulls/\d+$", get_pull)
             .mount(&server)
             .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/issues/\d+$", get_issue)
+            .mount(&server)
+            .await;
         route("GET", r"^/repos/[^/]+/[^/]+/compare/[^/]+$", get_compare)
             .mount(&server)
             .await;
@@ -221,6 +226,14 @@ impl FakeGitHub {
         let mut s = self.state.lock().unwrap();
         s.labels.insert((repo.into(), number), labels);
         s.pulls.insert((repo.into(), number), pull);
+    }
+
+    /// An issue with `labels`.
+    pub fn put_issue(&self, repo: &str, number: u64, labels: &[&str]) {
+        self.state.lock().unwrap().issues.insert(
+            (repo.into(), number),
+            labels.iter().map(|l| (*l).to_owned()).collect(),
+        );
     }
 
     /// The labels on an issue or pull request now.
@@ -788,4 +801,18 @@ fn list_runs(s: &mut State, req: &Request) -> ResponseTemplate {
         .collect();
     ResponseTemplate::new(200)
         .set_body_json(json!({"total_count": runs.len(), "workflow_runs": runs}))
+}
+
+fn get_issue(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let key = repo_and_number(req);
+    match s.issues.get(&key) {
+        Some(labels) => {
+            let labels: Vec<Value> = labels.iter().map(|l| json!({"name": l})).collect();
+            ResponseTemplate::new(200).set_body_json(json!({"number": key.1, "labels": labels}))
+        }
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+    }
 }
