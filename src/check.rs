@@ -12,13 +12,14 @@ use std::process::ExitCode;
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits::DEFAULT;
     let (label, text) = inputs::read_config(&args.config)?;
-    let config = match Config::parse(&label, &text) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::from(EXIT_ERROR));
-        }
-    };
+    let config =
+        match Config::parse(&label, &text).and_then(|c| inputs::with_item_files(c, &args.config)) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(EXIT_ERROR));
+            }
+        };
     let facts = gather(args, &config, &limits)?;
     let evaluation = keel_core::evaluate(&config, &facts);
     let out = match args.format {

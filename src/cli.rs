@@ -46,6 +46,23 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::jobs_cli::JobsCommand,
     },
+    /// List the roadmap items with the merged pull requests linked to each.
+    Roadmap {
+        /// The config holding the items.
+        #[arg(long, default_value = ".github/keel.toml")]
+        config: std::path::PathBuf,
+        /// The repository, `owner/name`.
+        #[arg(long, env = "GITHUB_REPOSITORY")]
+        repo: String,
+        /// The database (as for `keel serve`).
+        #[arg(
+            long,
+            env = "DATABASE_URL",
+            hide_env_values = true,
+            default_value = "sqlite://keel.db"
+        )]
+        database_url: String,
+    },
     /// Validate the config, or print its JSON Schema.
     Config {
         /// What to do with the config.
@@ -152,6 +169,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("start the runtime")?;
             runtime.block_on(crate::replay::run(*args))
         }
+        Command::Roadmap {
+            config,
+            repo,
+            database_url,
+        } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("start the runtime")?;
+            print!(
+                "{}",
+                runtime.block_on(crate::roadmap_cli::run(&database_url, &config, &repo))?
+            );
+            Ok(ExitCode::from(EXIT_OK))
+        }
         Command::Jobs {
             database_url,
             command,
@@ -170,7 +202,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: ConfigCommand::Validate { path },
         } => {
             let (_, text) = crate::inputs::read_config(&path)?;
-            match keel_core::Config::parse(&path.display().to_string(), &text) {
+            match keel_core::Config::parse(&path.display().to_string(), &text)
+                .and_then(|c| crate::inputs::with_item_files(c, &path))
+            {
                 Ok(_) => {
                     println!("{}: valid", path.display());
                     Ok(ExitCode::from(EXIT_OK))

@@ -28,6 +28,53 @@ pub fn read_config(path: &Path) -> anyhow::Result<(String, String)> {
     Ok((path.display().to_string(), text))
 }
 
+/// The repository root a config file belongs to: the parent of its `.github` directory, or
+/// the directory it is in.
+pub fn repo_root_of(config: &Path) -> PathBuf {
+    let dir = config.parent().unwrap_or(Path::new("."));
+    if dir.file_name().is_some_and(|n| n == ".github") {
+        dir.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
+}
+
+/// Merges the items of `[roadmap] file` and `[debt] file` (repository paths, resolved from
+/// the config's repository root) into the config.
+pub fn with_item_files(
+    mut config: keel_core::Config,
+    config_path: &Path,
+) -> Result<keel_core::Config, keel_core::config::ConfigError> {
+    use keel_core::config::{ConfigError, DebtItem, RoadmapItem};
+    use keel_core::diagnostic::Diagnostic;
+    let root = repo_root_of(config_path);
+    let read = |file: &str| -> Result<String, ConfigError> {
+        let path = root.join(file);
+        read_limited(&path, keel_core::Limits::DEFAULT.config_bytes)
+            .and_then(|b| String::from_utf8(b).map_err(|_| anyhow::anyhow!("not UTF-8 text")))
+            .map_err(|e| {
+                ConfigError(Diagnostic::at_line(
+                    &config_path.display().to_string(),
+                    1,
+                    format!("the items file `{file}` cannot be read: {e:#}"),
+                ))
+            })
+    };
+    if let Some(file) = config.roadmap.as_ref().and_then(|r| r.file.clone()) {
+        let items: Vec<RoadmapItem> = keel_core::Config::parse_items(&file, &read(&file)?)?;
+        if let Some(r) = config.roadmap.as_mut() {
+            r.items.extend(items);
+        }
+    }
+    if let Some(file) = config.debt.as_ref().and_then(|d| d.file.clone()) {
+        let items: Vec<DebtItem> = keel_core::Config::parse_items(&file, &read(&file)?)?;
+        if let Some(d) = config.debt.as_mut() {
+            d.items.extend(items);
+        }
+    }
+    Ok(config)
+}
+
 /// Reads a diff from a file, or standard input for `-`.
 pub fn read_diff_file(path: &Path, limits: &Limits) -> anyhow::Result<Diff> {
     let bytes = if path == Path::new("-") {

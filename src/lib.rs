@@ -11,6 +11,7 @@ pub mod jobs_cli;
 pub mod metrics;
 pub mod replay;
 pub mod reports;
+pub mod roadmap_cli;
 pub mod serve;
 pub mod server;
 pub mod settings;

@@ -345,3 +345,131 @@ fn a_criterion_directory_yields_every_benchmark_named_by_its_id() {
     );
     assert_eq!(v["criteria"][1]["status"], "pass");
 }
+
+#[test]
+fn check_shows_roadmap_links_and_the_debt_verdict_in_text_and_json() {
+    let run = keel(&root(), DEMO);
+    assert!(
+        run.stdout.contains(
+            "Roadmap:\n  R-4 Review feedback on every line (active): fixes #5, one of its issues\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "Technical debt: added\n  + coverage of the changed files falls from 91.3% to 84.4%"
+        ),
+        "{}",
+        run.stdout
+    );
+    let json = keel(&root(), &[DEMO, &["--format", "json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["roadmap"]["links"][0]["item"]["id"], "R-4");
+    assert_eq!(
+        v["roadmap"]["links"][0]["reasons"][0],
+        serde_json::json!({"by": "issue", "number": 5})
+    );
+    assert_eq!(v["debt"]["direction"], "added");
+    assert_eq!(v["debt"]["items"][0]["id"], "DEBT-2");
+}
+
+#[test]
+fn a_separate_roadmap_file_is_read_and_its_errors_show_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join(".github")).unwrap();
+    let config = dir.path().join(".github/keel.toml");
+    fs::write(&config, "[roadmap]\nfile = \".github/roadmap.toml\"\n").unwrap();
+    fs::write(
+        dir.path().join(".github/roadmap.toml"),
+        "[[items]]\nid = \"R-9\"\ntitle = \"Search\"\nhypothesis = \"We believe search will be better\"\n",
+    )
+    .unwrap();
+    let run = keel(dir.path(), &["config", "validate", ".github/keel.toml"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.starts_with(".github/roadmap.toml:4:14: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("the target is missing"),
+        "{}",
+        run.stderr
+    );
+    fs::write(
+        dir.path().join(".github/roadmap.toml"),
+        "[[items]]\nid = \"R-9\"\ntitle = \"Search\"\n",
+    )
+    .unwrap();
+    let run = keel(
+        dir.path(),
+        &[
+            "check",
+            "--config",
+            ".github/keel.toml",
+            "--title",
+            "Faster R-9 search",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("  R-9 Search (active): named in the title"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn keel_roadmap_lists_items_with_their_merged_pull_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("keel.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = keel::store::Store::connect(&db).await.unwrap();
+        for (number, items, debt) in [
+            (7, vec!["R-4".to_owned()], "neutral"),
+            (8, vec![], "reduced"),
+        ] {
+            store
+                .track_pull_request("acme/checkout", number, "abc", 1, 0)
+                .await
+                .unwrap();
+            let record = keel::store::EvaluationRecord {
+                title: format!("change {number}"),
+                author: Some("maria".into()),
+                changed_lines: 10,
+                roadmap_items: items,
+                debt: Some(debt.into()),
+                dod: "success".into(),
+            };
+            store
+                .record_evaluation("acme/checkout", number, &record)
+                .await
+                .unwrap();
+            store
+                .record_merge("acme/checkout", number, 1_764_000_000_000)
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+    let run = keel(
+        &root(),
+        &[
+            "roadmap",
+            "--config",
+            "examples/.github/keel.toml",
+            "--repo",
+            "acme/checkout",
+            "--database-url",
+            &db,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "R-4  Review feedback on every line  (active, owner @maria)\n    We believe annotating every finding in review will cut escaped defects by 30%\n    metric: defects found after release · target: -30%\n    merged #7 change 7 (2025-11-24, debt: neutral)\n\n1 of 2 merged pull requests are linked to no roadmap item.\n"
+    );
+}

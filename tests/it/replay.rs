@@ -45,7 +45,13 @@ fn the_readme_replay_waits_for_reports_then_posts_one_check_run_and_one_comment(
     );
     assert!(out.contains("── comment 1 on #7: created"), "{out}");
     assert!(
-        out.trim_end().ends_with("<!-- keel:definition-of-done -->"),
+        out.contains("<!-- keel:definition-of-done -->\n── labels on #7: + debt: added"),
+        "the comment, then Keel's debt label: {out}"
+    );
+    assert!(
+        out.contains(
+            "- **R\\-4 · Review feedback on every line** (active) — fixes #5, one of its issues"
+        ),
         "{out}"
     );
 }

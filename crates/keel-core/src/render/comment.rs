@@ -158,7 +158,12 @@ pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
     if let Some(url) = &footer.config_url {
         links.push(format!("[Definition of done]({url})"));
     }
-    links.push("details and annotations are in the **Keel · Definition of done** check run".into());
+    let details = "etails and annotations are in the **Keel · Definition of done** check run";
+    links.push(if links.is_empty() {
+        format!("D{details}")
+    } else {
+        format!("d{details}")
+    });
     let _ = writeln!(s, "\n<sub>{}</sub>", links.join(" · "));
     let mut s = super::trim_to(
         s,
