@@ -61,7 +61,7 @@ fn render(config: &Config, merged: &[MergedPullRequest]) -> String {
         }
         let linked: Vec<&MergedPullRequest> = merged
             .iter()
-            .filter(|m| m.roadmap_items.iter().any(|i| *i == item.id.0))
+            .filter(|m| m.roadmap_items.contains(&item.id.0))
             .collect();
         if linked.is_empty() {
             s.push_str("    no merged pull requests yet\n");
