@@ -181,6 +181,14 @@ pub trait GitHubApi: Send + Sync {
         labels: &[String],
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
+    /// Creates a repository label with a colour; one that exists already is left as it is.
+    fn ensure_label(
+        &self,
+        repo: &Repo,
+        name: &str,
+        color: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
     /// Removes one label from a pull request.
     fn remove_label(
         &self,

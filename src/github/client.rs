@@ -481,6 +481,26 @@ impl GitHubApi for GitHub {
         .map(drop)
     }
 
+    async fn ensure_label(&self, repo: &Repo, name: &str, color: &str) -> Result<(), ApiError> {
+        let route = format!("/repos/{}/labels", repo.name);
+        let payload = serde_json::json!({"name": name, "color": color});
+        match self
+            .send(
+                repo,
+                Method::Post,
+                &route,
+                &[],
+                Some(&payload),
+                MAX_RESPONSE_BYTES,
+            )
+            .await
+        {
+            // 422 `already_exists`: someone (or an earlier attempt) made it.
+            Err(ApiError::Rejected { status: 422, .. }) => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
     async fn remove_label(
         &self,
         repo: &Repo,

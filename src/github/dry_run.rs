@@ -303,6 +303,10 @@ impl GitHubApi for DryRun {
         Ok(())
     }
 
+    async fn ensure_label(&self, _repo: &Repo, _name: &str, _color: &str) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     async fn remove_label(
         &self,
         _repo: &Repo,

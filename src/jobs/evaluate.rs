@@ -192,7 +192,17 @@ async fn judge<G: GitHubApi>(
         let comment = comment::comment(&evaluation, &footer);
         publish::upsert_comment(ctx, repo, &pr.number, COMMENT_MARKER, &comment).await?;
         let (owned, wanted) = keel_labels(&config, &evaluation);
-        publish::sync_labels(ctx, repo, &pr.number, &pr.labels, &owned, &wanted).await?;
+        let colors: Vec<(String, String)> = config
+            .debt
+            .iter()
+            .flat_map(|d| {
+                [
+                    (d.labels.reduced.clone(), d.labels.reduced_color.0.clone()),
+                    (d.labels.added.clone(), d.labels.added_color.0.clone()),
+                ]
+            })
+            .collect();
+        publish::sync_labels(ctx, repo, &pr.number, &pr.labels, &owned, &wanted, &colors).await?;
         ctx.store
             .record_evaluation(&repo.name.0, pr.number.0, &record(pr, &facts, &evaluation))
             .await?;

@@ -108,8 +108,8 @@ pub async fn upsert_comment<G: GitHubApi>(
     Ok(change)
 }
 
-/// Makes Keel's labels on the pull request `wanted`: adds the missing ones, removes the
-/// `owned` ones not wanted. Labels Keel does not own are never touched; nothing is sent when
+/// Makes Keel's labels on the pull request `wanted`: adds the missing ones (creating those with
+/// a configured colour first, so they get it), removes the `owned` ones not wanted. Labels Keel does not own are never touched; nothing is sent when
 /// nothing changes.
 pub async fn sync_labels<G: GitHubApi>(
     ctx: &Context<'_, G>,
@@ -118,9 +118,13 @@ pub async fn sync_labels<G: GitHubApi>(
     current: &[String],
     owned: &[String],
     wanted: &[String],
+    colors: &[(String, String)],
 ) -> Result<(), JobError> {
     let has = |label: &String| current.contains(label);
     let missing: Vec<String> = wanted.iter().filter(|l| !has(l)).cloned().collect();
+    for (name, color) in colors.iter().filter(|(n, _)| missing.contains(n)) {
+        ctx.github.ensure_label(repo, name, color).await?;
+    }
     if !missing.is_empty() {
         ctx.github.add_labels(repo, number, &missing).await?;
     }

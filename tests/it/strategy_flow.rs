@@ -61,6 +61,8 @@ async fn a_linked_change_gets_one_comment_with_its_items_and_debt_labels_that_fo
     for db in backends().await {
         let fake = FakeGitHub::start().await;
         fake.put_file(REPO, BASE, ".github/keel.toml", CONFIG);
+        // The label exists already (someone made it by hand): Keel keeps its colour.
+        fake.put_label(REPO, "debt: reduced", "ffffff");
         fake.put_issue(REPO, 7, &["enhancement"]);
         let fixture: Value =
             serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
@@ -110,6 +112,11 @@ async fn a_linked_change_gets_one_comment_with_its_items_and_debt_labels_that_fo
             "the footer links the check run: {body}"
         );
         assert_eq!(fake.labels(REPO, 2), ["bug", "debt: added"]);
+        assert_eq!(
+            fake.label_color(REPO, "debt: added").as_deref(),
+            Some("d93f0b"),
+            "created with its colour"
+        );
         assert!(
             fake.log()
                 .await
@@ -142,6 +149,10 @@ async fn a_linked_change_gets_one_comment_with_its_items_and_debt_labels_that_fo
             ["bug", "debt: reduced"],
             "{}: the label flipped",
             db.backend
+        );
+        assert_eq!(
+            fake.label_color(REPO, "debt: reduced").as_deref(),
+            Some("ffffff")
         );
         let comments = fake.comments(REPO, 2);
         assert_eq!(comments.len(), 1, "edited, not duplicated");

@@ -8,8 +8,8 @@
 mod strategy;
 
 pub use strategy::{
-    CapacityUnit, DebtConfig, DebtItem, DebtLabels, Hypothesis, ItemId, ItemStatus, ItemsFile,
-    RoadmapConfig, RoadmapItem,
+    CapacityUnit, Color, DebtConfig, DebtItem, DebtLabels, Hypothesis, ItemId, ItemStatus,
+    ItemsFile, RoadmapConfig, RoadmapItem,
 };
 
 use crate::diagnostic::Diagnostic;

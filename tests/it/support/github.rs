@@ -51,6 +51,8 @@ struct State {
     compare: HashMap<(String, String, String), Vec<Value>>,
     /// (repo, issue number) → labels.
     issues: HashMap<(String, u64), Vec<String>>,
+    /// Repository labels: (repo, name) → colour.
+    repo_labels: HashMap<(String, String), String>,
     /// Requests answered (not failures), for `x-ratelimit-remaining`.
     served: u32,
     /// Where artifact downloads are redirected (another origin, like GitHub's blob storage).
@@ -152,6 +154,9 @@ impl FakeGitHub {
         route("GET", r"^/repos/[^/]+/[^/]+/pulls/\d+$", get_pull)
             .mount(&server)
             .await;
+        route("POST", r"^/repos/[^/]+/[^/]+/labels$", create_label)
+            .mount(&server)
+            .await;
         route("GET", r"^/repos/[^/]+/[^/]+/issues/\d+$", get_issue)
             .mount(&server)
             .await;
@@ -226,6 +231,19 @@ impl FakeGitHub {
         let mut s = self.state.lock().unwrap();
         s.labels.insert((repo.into(), number), labels);
         s.pulls.insert((repo.into(), number), pull);
+    }
+
+    /// A label that exists in the repository already.
+    pub fn put_label(&self, repo: &str, name: &str, color: &str) {
+        let mut s = self.state.lock().unwrap();
+        s.repo_labels
+            .insert((repo.into(), name.into()), color.into());
+    }
+
+    /// A repository label's colour, if it was created.
+    pub fn label_color(&self, repo: &str, name: &str) -> Option<String> {
+        let s = self.state.lock().unwrap();
+        s.repo_labels.get(&(repo.into(), name.into())).cloned()
     }
 
     /// An issue with `labels`.
@@ -815,4 +833,23 @@ fn get_issue(s: &mut State, req: &Request) -> ResponseTemplate {
         }
         None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
     }
+}
+
+fn create_label(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let repo = format!("{}/{}", parts[2], parts[3]);
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let name = body["name"].as_str().unwrap_or_default().to_owned();
+    let color = body["color"].as_str().unwrap_or_default().to_owned();
+    if s.repo_labels.contains_key(&(repo.clone(), name.clone())) {
+        return ResponseTemplate::new(422).set_body_json(json!({
+            "message": "Validation Failed",
+            "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}]
+        }));
+    }
+    s.repo_labels.insert((repo, name.clone()), color.clone());
+    ResponseTemplate::new(201).set_body_json(json!({"name": name, "color": color}))
 }

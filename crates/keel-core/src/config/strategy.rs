@@ -277,6 +277,12 @@ pub struct DebtLabels {
     /// Put on by people: Keel then makes no debt call at all.
     #[serde(default = "label_none")]
     pub none: String,
+    /// The colour the `reduced` label is created with (6 hex digits).
+    #[serde(default = "color_reduced")]
+    pub reduced_color: Color,
+    /// The colour the `added` label is created with.
+    #[serde(default = "color_added")]
+    pub added_color: Color,
 }
 
 impl Default for DebtLabels {
@@ -285,8 +291,35 @@ impl Default for DebtLabels {
             reduced: label_reduced(),
             added: label_added(),
             none: label_none(),
+            reduced_color: color_reduced(),
+            added_color: color_added(),
         }
     }
+}
+
+/// A label colour: six hex digits, with or without a leading `#`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Color(pub String);
+
+impl<'de> Deserialize<'de> for Color {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let hex = text.trim_start_matches('#');
+        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(serde::de::Error::custom(format!(
+                "`{text}` is not a colour: give six hex digits, like \"0e8a16\""
+            )));
+        }
+        Ok(Color(hex.to_ascii_lowercase()))
+    }
+}
+
+fn color_reduced() -> Color {
+    Color("0e8a16".into())
+}
+fn color_added() -> Color {
+    Color("d93f0b".into())
 }
 
 fn label_reduced() -> String {
