@@ -63,10 +63,16 @@ fn the_commented_example_parses_with_every_section() {
     let roadmap = c.roadmap.unwrap();
     assert_eq!(roadmap.require_link.unwrap().level, Level::Advisory);
     let item = &roadmap.items[0];
-    assert_eq!((item.id.0.as_str(), item.issues.as_slice()), ("R-12", &[34, 35][..]));
+    assert_eq!(
+        (item.id.0.as_str(), item.issues.as_slice()),
+        ("R-12", &[34, 35][..])
+    );
     assert_eq!(item.hypothesis.as_ref().unwrap().amount, "15%");
     let debt = c.debt.unwrap();
-    assert_eq!((debt.capacity_target, debt.capacity_unit), (Some(0.2), CapacityUnit::Prs));
+    assert_eq!(
+        (debt.capacity_target, debt.capacity_unit),
+        (Some(0.2), CapacityUnit::Prs)
+    );
     assert_eq!(debt.labels.added_color.0, "d93f0b");
     assert_eq!(debt.items[0].cost_per_month, Some(1200.0));
 }
