@@ -18,6 +18,7 @@ pub mod policy;
 pub mod render;
 pub mod report;
 pub mod strategy;
+pub mod summary;
 pub mod units;
 
 pub use config::Config;

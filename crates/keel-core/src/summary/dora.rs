@@ -1,0 +1,340 @@
+//! The four DORA metrics per week, from what the store recorded. Definitions (also in the
+//! summary's footnote and the README):
+//!
+//! - **Deployment frequency**: successful production deployments finished in the week. A
+//!   repository that never deployed falls back to merges to the default branch (or releases).
+//! - **Lead time for changes**: median time from a pull request's first commit to the first
+//!   successful production deployment that contains its merge — the deployment of its merge
+//!   commit, or the first one finished after the merge (a deployment ships the branch as it is,
+//!   so this is safe with squash merges, whose commits never reach the default branch). Without
+//!   deployments: to the merge. Counted in the week the change shipped; non-positive times drop.
+//! - **Change failure rate**: of the deployments finished in the week, the share followed by a
+//!   failure — a failed status, an incident whose root cause is its commit or that opened
+//!   before the next deployment, or a revert of a change it shipped. Never above 100%.
+//! - **Time to restore**: median time from a failure that began in the week (an incident
+//!   opened; a failed deployment) to recovery (the incident closed; the next successful
+//!   deployment).
+
+use super::week::Week;
+use serde::{Deserialize, Serialize};
+
+/// A merged pull request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Its number.
+    pub number: u64,
+    /// Its first commit's time, unix ms.
+    pub first_commit_at: Option<i64>,
+    /// Merge time, unix ms.
+    pub merged_at: i64,
+    /// The merge (or squash) commit.
+    pub merge_sha: Option<String>,
+    /// The pull request it reverts, for revert pull requests.
+    pub reverts: Option<u64>,
+}
+
+/// A production deployment and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// The commit deployed.
+    pub sha: String,
+    /// When it finished, unix ms.
+    pub finished_at: i64,
+    /// Whether it succeeded.
+    pub succeeded: bool,
+}
+
+/// An incident (an issue with the incident label).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Opened, unix ms.
+    pub opened_at: i64,
+    /// Closed, unix ms.
+    pub closed_at: Option<i64>,
+    /// `root cause: <sha>` from its text.
+    pub root_cause: Option<String>,
+}
+
+/// What the metrics count as a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Production deployments.
+    Deployments,
+    /// Merges to the default branch (no deployments recorded).
+    Merges,
+    /// Published releases (no deployments recorded).
+    Releases,
+}
+
+/// Everything recorded for a repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// Merged pull requests.
+    pub changes: Vec<Change>,
+    /// Production deployments.
+    pub deployments: Vec<Deployment>,
+    /// Incidents.
+    pub incidents: Vec<Incident>,
+    /// Release publication times, unix ms.
+    pub releases: Vec<i64>,
+}
+
+/// One week's DORA metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeekMetrics {
+    /// The week.
+    pub week: Week,
+    /// Deployments (or the fallback source's events) in the week.
+    pub deployments: u64,
+    /// Median lead time, hours.
+    pub lead_time_hours: Option<f64>,
+    /// Failed share of the week's deployments, 0 to 1.
+    pub change_failure_rate: Option<f64>,
+    /// Median time to restore, hours.
+    pub time_to_restore_hours: Option<f64>,
+}
+
+/// The deployment source used: deployments when there are any, else `fallback`.
+pub fn source(history: &History, fallback: Source) -> Source {
+    if history.deployments.is_empty() {
+        fallback
+    } else {
+        Source::Deployments
+    }
+}
+
+/// A deployment as the metrics see it (real, or a merge/release standing in for one).
+struct Shipment<'a> {
+    sha: Option<&'a str>,
+    at: i64,
+    succeeded: bool,
+}
+
+fn shipments<'a>(history: &'a History, source: Source) -> Vec<Shipment<'a>> {
+    let mut out: Vec<Shipment<'a>> = match source {
+        Source::Deployments => history
+            .deployments
+            .iter()
+            .map(|d| Shipment {
+                sha: Some(&d.sha),
+                at: d.finished_at,
+                succeeded: d.succeeded,
+            })
+            .collect(),
+        Source::Merges => history
+            .changes
+            .iter()
+            .map(|c| Shipment {
+                sha: c.merge_sha.as_deref(),
+                at: c.merged_at,
+                succeeded: true,
+            })
+            .collect(),
+        Source::Releases => history
+            .releases
+            .iter()
+            .map(|&at| Shipment {
+                sha: None,
+                at,
+                succeeded: true,
+            })
+            .collect(),
+    };
+    out.sort_by_key(|s| s.at);
+    out
+}
+
+/// When a change shipped: the first successful shipment of its merge commit or after its merge.
+fn shipped_at(change: &Change, ships: &[Shipment<'_>], source: Source) -> Option<i64> {
+    if source != Source::Deployments {
+        return Some(change.merged_at);
+    }
+    ships
+        .iter()
+        .filter(|s| s.succeeded)
+        .find(|s| {
+            s.at >= change.merged_at || (s.sha.is_some() && s.sha == change.merge_sha.as_deref())
+        })
+        .map(|s| s.at)
+}
+
+/// The metrics of `week`.
+pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetrics {
+    let ships = shipments(history, source);
+    let in_week = |t: i64| t >= week.start && t < week.end;
+    let deployments = ships
+        .iter()
+        .filter(|s| s.succeeded && in_week(s.at))
+        .count() as u64;
+
+    let mut lead: Vec<f64> = history
+        .changes
+        .iter()
+        .filter_map(|c| {
+            let first = c.first_commit_at?;
+            let shipped = shipped_at(c, &ships, source)?;
+            (in_week(shipped) && shipped > first).then(|| hours(shipped - first))
+        })
+        .collect();
+
+    let attempted: Vec<(usize, &Shipment<'_>)> = ships
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| in_week(s.at))
+        .collect();
+    let failed = attempted
+        .iter()
+        .filter(|(i, s)| {
+            if !s.succeeded {
+                return true;
+            }
+            let next = ships[i + 1..]
+                .iter()
+                .map(|n| n.at)
+                .next()
+                .unwrap_or(i64::MAX);
+            let incident = history.incidents.iter().any(|inc| {
+                (s.sha.is_some() && inc.root_cause.as_deref() == s.sha)
+                    || (inc.root_cause.is_none() && inc.opened_at >= s.at && inc.opened_at < next)
+            });
+            let reverted = history.changes.iter().any(|revert| {
+                revert.reverts.is_some_and(|n| {
+                    history
+                        .changes
+                        .iter()
+                        .any(|c| c.number == n && shipped_at(c, &ships, source) == Some(s.at))
+                })
+            });
+            incident || reverted
+        })
+        .count();
+    let change_failure_rate =
+        (!attempted.is_empty()).then(|| failed as f64 / attempted.len() as f64);
+
+    let mut restore: Vec<f64> = history
+        .incidents
+        .iter()
+        .filter(|i| in_week(i.opened_at))
+        .filter_map(|i| i.closed_at.map(|c| hours(c - i.opened_at)))
+        .filter(|h| *h >= 0.0)
+        .collect();
+    for (i, s) in ships
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.succeeded && in_week(s.at))
+    {
+        if let Some(next) = ships[i + 1..].iter().find(|n| n.succeeded) {
+            restore.push(hours(next.at - s.at));
+        }
+    }
+    WeekMetrics {
+        week: week.clone(),
+        deployments,
+        lead_time_hours: median(&mut lead),
+        change_failure_rate,
+        time_to_restore_hours: median(&mut restore),
+    }
+}
+
+fn hours(ms: i64) -> f64 {
+    ms as f64 / 3_600_000.0
+}
+
+/// The median (the mean of the middle two for an even count); `None` when empty.
+pub fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    })
+}
+
+/// A DORA performance band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    /// Elite.
+    Elite,
+    /// High.
+    High,
+    /// Medium.
+    Medium,
+    /// Low.
+    Low,
+}
+
+impl Band {
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Elite => "elite",
+            Band::High => "high",
+            Band::Medium => "medium",
+            Band::Low => "low",
+        }
+    }
+}
+
+/// Thresholds of the 2023 Accelerate State of DevOps report (DORA).
+pub mod bands {
+    use super::Band;
+
+    /// Deployments per week (averaged over several weeks): daily or more is elite, weekly
+    /// high, monthly medium.
+    pub fn deployment_frequency(per_week: f64) -> Band {
+        if per_week >= 7.0 {
+            Band::Elite
+        } else if per_week >= 1.0 {
+            Band::High
+        } else if per_week >= 0.25 {
+            Band::Medium
+        } else {
+            Band::Low
+        }
+    }
+
+    /// Lead time: under a day elite, a week high, a month medium.
+    pub fn lead_time(hours: f64) -> Band {
+        if hours < 24.0 {
+            Band::Elite
+        } else if hours < 168.0 {
+            Band::High
+        } else if hours < 730.0 {
+            Band::Medium
+        } else {
+            Band::Low
+        }
+    }
+
+    /// Change failure rate: 5% elite, 10% high, 15% medium.
+    pub fn change_failure_rate(rate: f64) -> Band {
+        if rate <= 0.05 {
+            Band::Elite
+        } else if rate <= 0.10 {
+            Band::High
+        } else if rate <= 0.15 {
+            Band::Medium
+        } else {
+            Band::Low
+        }
+    }
+
+    /// Time to restore: under an hour elite, a day high, a week medium.
+    pub fn time_to_restore(hours: f64) -> Band {
+        if hours < 1.0 {
+            Band::Elite
+        } else if hours < 24.0 {
+            Band::High
+        } else if hours < 168.0 {
+            Band::Medium
+        } else {
+            Band::Low
+        }
+    }
+}
