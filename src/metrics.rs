@@ -22,6 +22,9 @@ const KNOWN_EVENTS: &[&str] = &[
     "push",
     "installation",
     "installation_repositories",
+    "deployment_status",
+    "issues",
+    "release",
     "ping",
 ];
 

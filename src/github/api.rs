@@ -134,6 +134,13 @@ pub trait GitHubApi: Send + Sync {
         number: &PrNumber,
     ) -> impl Future<Output = Result<PullRequestInfo, ApiError>> + Send;
 
+    /// When the pull request's first commit was authored, unix ms.
+    fn first_commit_at(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+    ) -> impl Future<Output = Result<Option<i64>, ApiError>> + Send;
+
     /// The files a pull request changes, with their patches.
     fn pull_request_files(
         &self,

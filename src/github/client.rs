@@ -360,6 +360,34 @@ impl GitHubApi for GitHub {
         Ok(pr.into_info())
     }
 
+    async fn first_commit_at(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+    ) -> Result<Option<i64>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            commit: Commit,
+        }
+        #[derive(Deserialize)]
+        struct Commit {
+            author: Option<Author>,
+        }
+        #[derive(Deserialize)]
+        struct Author {
+            date: Option<String>,
+        }
+        // The first page holds the oldest commits (GitHub lists them oldest first).
+        let route = format!("/repos/{}/pulls/{number}/commits", repo.name);
+        let commits: Vec<Listed> = self.page(repo, &route, 1).await?;
+        Ok(commits
+            .iter()
+            .filter_map(|c| c.commit.author.as_ref()?.date.as_deref())
+            .filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.timestamp_millis())
+            .min())
+    }
+
     async fn pull_request_files(
         &self,
         repo: &Repo,

@@ -217,6 +217,14 @@ impl GitHubApi for DryRun {
             .ok_or_else(|| not_found(format!("pull request #{number} was not replayed")))
     }
 
+    async fn first_commit_at(
+        &self,
+        _repo: &Repo,
+        _number: &PrNumber,
+    ) -> Result<Option<i64>, ApiError> {
+        Ok(None)
+    }
+
     async fn pull_request_files(
         &self,
         _repo: &Repo,

@@ -45,6 +45,57 @@ pub enum Event {
         number: PrNumber,
         /// When it was merged (RFC 3339); `None`: closed without merging.
         merged_at: Option<String>,
+        /// When it was opened (RFC 3339).
+        #[serde(default)]
+        created_at: Option<String>,
+        /// The merge (or squash) commit.
+        #[serde(default)]
+        merge_sha: Option<String>,
+        /// Title.
+        #[serde(default)]
+        title: String,
+        /// Description.
+        #[serde(default)]
+        body: String,
+    },
+    /// A deployment's status changed.
+    DeploymentStatus {
+        /// Repository.
+        repo: RepoName,
+        /// The deployment.
+        deployment_id: u64,
+        /// Its commit.
+        sha: CommitSha,
+        /// Its environment (`production`, …).
+        environment: String,
+        /// `success`, `failure`, `error`, `in_progress`, …
+        state: String,
+        /// When (RFC 3339).
+        at: String,
+    },
+    /// An issue was opened, closed, edited or (un)labelled: incidents are issues.
+    Issue {
+        /// Repository.
+        repo: RepoName,
+        /// Its number.
+        number: u64,
+        /// Its labels.
+        labels: Vec<String>,
+        /// Opened (RFC 3339).
+        created_at: String,
+        /// Closed (RFC 3339).
+        closed_at: Option<String>,
+        /// `root cause: <sha>` from its description.
+        root_cause: Option<String>,
+    },
+    /// A release was published.
+    Release {
+        /// Repository.
+        repo: RepoName,
+        /// The release.
+        release_id: u64,
+        /// When (RFC 3339).
+        published_at: String,
     },
     /// A merge queue wants checks on a merge group commit.
     MergeGroup {
@@ -176,6 +227,15 @@ impl Event {
         match self {
             Event::PullRequest { repo, pr, .. } => format!("{repo}#{}", pr.number),
             Event::PullRequestClosed { repo, number, .. } => format!("{repo}#{number}"),
+            Event::DeploymentStatus {
+                repo,
+                deployment_id,
+                ..
+            } => {
+                format!("{repo}:deployment:{deployment_id}")
+            }
+            Event::Issue { repo, number, .. } => format!("{repo}:issue:{number}"),
+            Event::Release { repo, .. } => format!("{repo}:releases"),
             Event::ChecksRerequested { repo, head_sha, .. }
             | Event::MergeGroup { repo, head_sha, .. }
             | Event::WorkflowRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
@@ -223,6 +283,10 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                     repo: RepoName(p.repository.full_name),
                     number: PrNumber(p.pull_request.number),
                     merged_at: p.pull_request.merged_at,
+                    created_at: p.pull_request.created_at,
+                    merge_sha: p.pull_request.merge_commit_sha,
+                    title: p.pull_request.title,
+                    body: p.pull_request.body.unwrap_or_default(),
                 })));
             }
             if !matches!(
@@ -316,6 +380,43 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 removed: names(p.repositories_removed),
             }
         }
+        "deployment_status" => {
+            let p: DeploymentStatusPayload = serde_json::from_slice(body).map_err(err)?;
+            Event::DeploymentStatus {
+                repo: RepoName(p.repository.full_name),
+                deployment_id: p.deployment.id,
+                sha: CommitSha(p.deployment.sha),
+                environment: p.deployment.environment,
+                state: p.deployment_status.state,
+                at: p
+                    .deployment_status
+                    .updated_at
+                    .or(p.deployment_status.created_at)
+                    .unwrap_or_default(),
+            }
+        }
+        "issues" => {
+            let p: IssuePayload = serde_json::from_slice(body).map_err(err)?;
+            Event::Issue {
+                repo: RepoName(p.repository.full_name),
+                number: p.issue.number,
+                labels: p.issue.labels.into_iter().map(|l| l.name).collect(),
+                root_cause: p.issue.body.as_deref().and_then(root_cause),
+                created_at: p.issue.created_at,
+                closed_at: p.issue.closed_at,
+            }
+        }
+        "release" => {
+            let p: ReleasePayload = serde_json::from_slice(body).map_err(err)?;
+            if p.action != "published" {
+                return Ok(ignored(name, &p.action));
+            }
+            Event::Release {
+                repo: RepoName(p.repository.full_name),
+                release_id: p.release.id,
+                published_at: p.release.published_at.unwrap_or_default(),
+            }
+        }
         "ping" => {
             serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(err)?;
             return Ok(Parsed::Ignored("ping".into()));
@@ -326,6 +427,18 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
         }
     };
     Ok(Parsed::Event(Box::new(event)))
+}
+
+/// `root cause: <sha>` in an incident's text (7 to 40 hex digits).
+pub fn root_cause(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("root cause:")?;
+    let sha: String = lower[at + "root cause:".len()..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    (7..=40).contains(&sha.len()).then_some(sha)
 }
 
 fn ignored(event: &str, action: &str) -> Parsed {
@@ -377,6 +490,8 @@ pub(crate) struct PullRequestJson {
     milestone: Option<Milestone>,
     user: Option<User>,
     merged_at: Option<String>,
+    created_at: Option<String>,
+    merge_commit_sha: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -491,4 +606,55 @@ struct InstallationPayload {
     repositories_added: Vec<RepoRef>,
     #[serde(default)]
     repositories_removed: Vec<RepoRef>,
+}
+
+#[derive(Deserialize)]
+struct DeploymentStatusPayload {
+    deployment: DeploymentJson,
+    deployment_status: DeploymentStatusJson,
+    repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct DeploymentJson {
+    id: u64,
+    sha: String,
+    #[serde(default)]
+    environment: String,
+}
+
+#[derive(Deserialize)]
+struct DeploymentStatusJson {
+    state: String,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IssuePayload {
+    issue: IssueJson,
+    repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct IssueJson {
+    number: u64,
+    #[serde(default)]
+    labels: Vec<Label>,
+    body: Option<String>,
+    created_at: String,
+    closed_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ReleasePayload {
+    action: String,
+    release: ReleaseJson,
+    repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct ReleaseJson {
+    id: u64,
+    published_at: Option<String>,
 }

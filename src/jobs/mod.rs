@@ -13,7 +13,7 @@ pub mod workflow_run;
 use crate::github::api::{ApiError, GitHubApi, Repo};
 use crate::github::event::{Event, Target};
 use crate::server::webhook::EVENT_JOB;
-use crate::store::{NewJob, Store};
+use crate::store::{MergeDetails, NewJob, Store};
 
 /// The check run's name; maintainers require it in branch protection.
 pub const CHECK_NAME: &str = "Keel · Definition of done";
@@ -91,6 +91,25 @@ impl<G: GitHubApi> Context<'_, G> {
     }
 }
 
+/// RFC 3339 → unix ms.
+fn millis(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+/// The pull request a revert pull request reverts: GitHub's revert button writes
+/// `Revert "…"` as the title and `Reverts owner/repo#12` as the description.
+pub fn reverted_pull_request(title: &str, body: &str) -> Option<u64> {
+    if !title.trim_start().starts_with("Revert ") {
+        return None;
+    }
+    let at = body.find("Reverts ")?;
+    let rest = &body[at + "Reverts ".len()..];
+    let hash = rest.split_whitespace().next()?.rsplit_once('#')?.1;
+    hash.parse().ok()
+}
+
 /// Handles one stored event.
 pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
     match event {
@@ -116,15 +135,82 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             evaluate::pull_request(ctx, &repo, pr).await
         }
         Event::PullRequestClosed {
+            installation,
             repo,
             number,
             merged_at: Some(merged_at),
-            ..
+            created_at,
+            merge_sha,
+            title,
+            body,
         } => {
             let at = chrono::DateTime::parse_from_rfc3339(merged_at)
                 .map_err(|e| JobError::Permanent(format!("merged_at `{merged_at}`: {e}")))?
                 .timestamp_millis();
             ctx.store.record_merge(&repo.0, number.0, at).await?;
+            let details = MergeDetails {
+                opened_at: created_at.as_deref().and_then(millis),
+                first_commit_at: match installation {
+                    Some(installation) => {
+                        let target = Repo {
+                            installation: installation.clone(),
+                            name: repo.clone(),
+                        };
+                        ctx.github.first_commit_at(&target, number).await?
+                    }
+                    None => None,
+                },
+                merge_sha: merge_sha.clone(),
+                reverts: reverted_pull_request(title, body),
+            };
+            ctx.store
+                .record_merge_details(&repo.0, number.0, &details)
+                .await?;
+            Ok(())
+        }
+        Event::DeploymentStatus {
+            repo,
+            deployment_id,
+            sha,
+            environment,
+            state,
+            at,
+        } => {
+            let at = millis(at).unwrap_or(ctx.now);
+            ctx.store
+                .record_deployment(&repo.0, *deployment_id, &sha.0, environment, state, at)
+                .await?;
+            Ok(())
+        }
+        Event::Issue {
+            repo,
+            number,
+            labels,
+            created_at,
+            closed_at,
+            root_cause,
+        } => {
+            let opened = millis(created_at).unwrap_or(ctx.now);
+            let closed = closed_at.as_deref().and_then(millis);
+            ctx.store
+                .record_issue(
+                    &repo.0,
+                    *number,
+                    labels,
+                    opened,
+                    closed,
+                    root_cause.as_deref(),
+                )
+                .await?;
+            Ok(())
+        }
+        Event::Release {
+            repo,
+            release_id,
+            published_at,
+        } => {
+            let at = millis(published_at).unwrap_or(ctx.now);
+            ctx.store.record_release(&repo.0, *release_id, at).await?;
             Ok(())
         }
         Event::PullRequestClosed { .. } => Ok(()),

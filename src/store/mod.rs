@@ -5,10 +5,12 @@
 //! SQL is portable where it can be; where the dialects differ (row locking) each backend has
 //! its own constant. Times are unix milliseconds handed in by the caller, so tests control them.
 
+mod delivery;
 mod jobs;
 mod merged;
 mod state;
 
+pub use delivery::MergeDetails;
 pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, NewJob};
 pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
 pub use state::{
@@ -120,6 +122,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "merged",
         include_str!("../../migrations/sqlite/0003_merged.sql"),
     ),
+    (
+        "delivery",
+        include_str!("../../migrations/sqlite/0004_delivery.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -133,6 +139,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "merged",
         include_str!("../../migrations/postgres/0003_merged.sql"),
+    ),
+    (
+        "delivery",
+        include_str!("../../migrations/postgres/0004_delivery.sql"),
     ),
 ];
 

@@ -6,6 +6,7 @@ pub mod comment;
 pub mod escape;
 pub mod json;
 pub mod markdown;
+pub mod summary;
 pub mod text;
 
 /// GitHub's limit for check run `output.summary`/`output.text` (characters).

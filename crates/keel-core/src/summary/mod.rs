@@ -2,6 +2,7 @@
 //! ([`week`]). Pure: the shell reads the history from its store.
 
 pub mod dora;
+pub mod report;
 pub mod week;
 
 #[cfg(test)]

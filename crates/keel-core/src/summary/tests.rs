@@ -325,3 +325,92 @@ proptest! {
         prop_assert_eq!(week.name, format!("{}-W{:02}", iso.year(), iso.week()));
     }
 }
+
+#[test]
+fn a_full_summary_issue() {
+    use super::report::{Health, MergedChange, WeeklyReport};
+    let config = crate::Config::parse(
+        "keel.toml",
+        r#"
+[[roadmap.items]]
+id = "R-12"
+title = "One-page checkout"
+hypothesis = "We believe a one-page checkout will reduce cart abandonment by 15%"
+
+[[roadmap.items]]
+id = "R-3"
+title = "Faster search"
+status = "planned"
+
+[debt]
+capacity_target = 0.2
+
+[[debt.items]]
+id = "DEBT-7"
+title = "Legacy payment adapter"
+slows_delivery_days = 2
+cost_per_month = 1200
+
+[[debt.items]]
+id = "DEBT-9"
+title = "Flaky end-to-end tests"
+outage_risk_pct = 5
+"#,
+    )
+    .unwrap();
+    let h = w48();
+    let mut week = Week::named("2026-W48", Offset(0)).unwrap();
+    let mut weeks = Vec::new();
+    for _ in 0..8 {
+        weeks.push(dora::week_metrics(&h, &week, Source::Deployments));
+        week = week.previous(Offset(0));
+    }
+    weeks.reverse();
+    let merged = |number, items: &[&str], debt: &str, dod: &str| MergedChange {
+        number,
+        title: Some(format!("Change {number}")),
+        roadmap_items: items.iter().map(|i| (*i).to_owned()).collect(),
+        debt: Some(debt.into()),
+        dod: Some(dod.into()),
+        changed_lines: Some(40),
+    };
+    let report = WeeklyReport {
+        repo: "acme/shop".into(),
+        weeks,
+        source: Source::Deployments,
+        merged: vec![
+            merged(1, &["R-12"], "neutral", "success"),
+            merged(2, &["R-12"], "added", "success"),
+            merged(3, &[], "reduced", "failure"),
+            merged(4, &[], "neutral", "success"),
+        ],
+        roadmap: config.roadmap.unwrap().items,
+        debt: config.debt,
+        health: vec![
+            Health {
+                week: "2026-W47".into(),
+                coverage: Some(81.2),
+                findings: Some(4),
+            },
+            Health {
+                week: "2026-W48".into(),
+                coverage: Some(82.5),
+                findings: Some(3),
+            },
+        ],
+    };
+    let body = crate::render::summary::body(&report);
+    assert!(
+        body.contains("| Change failure rate | 75% | — | — | low |"),
+        "{body}"
+    );
+    assert!(
+        body.contains("| Lead time for changes | 2.5 days | — | — | high |"),
+        "{body}"
+    );
+    assert!(
+        body.contains("| **R\\-12** One\\-page checkout | active | 2 (#1, #2) |"),
+        "{body}"
+    );
+    insta::assert_snapshot!("weekly_summary", body);
+}

@@ -1,0 +1,52 @@
+//! What the weekly summary shows, gathered into one value the renderer formats.
+
+use super::dora::{Source, WeekMetrics};
+use crate::config::{DebtConfig, RoadmapItem};
+use serde::Serialize;
+
+/// A pull request merged in the week.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MergedChange {
+    /// Number.
+    pub number: u64,
+    /// Title, when Keel evaluated it.
+    pub title: Option<String>,
+    /// Linked roadmap items.
+    pub roadmap_items: Vec<String>,
+    /// Debt verdict (`reduced`, `added`, `mixed`, `neutral`, `overridden`).
+    pub debt: Option<String>,
+    /// Definition-of-done conclusion at its last evaluation.
+    pub dod: Option<String>,
+    /// Changed lines.
+    pub changed_lines: Option<u64>,
+}
+
+/// Non-functional health at the end of a week (the default branch's last baseline).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Health {
+    /// The week.
+    pub week: String,
+    /// Total line coverage, percent.
+    pub coverage: Option<f64>,
+    /// Open findings.
+    pub findings: Option<u64>,
+}
+
+/// Everything one weekly summary issue says.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeeklyReport {
+    /// `owner/name`.
+    pub repo: String,
+    /// DORA metrics, oldest first; the last is the summarised week (up to 8).
+    pub weeks: Vec<WeekMetrics>,
+    /// What counted as a deployment.
+    pub source: Source,
+    /// Pull requests merged in the week.
+    pub merged: Vec<MergedChange>,
+    /// Roadmap items.
+    pub roadmap: Vec<RoadmapItem>,
+    /// The debt config (register, capacity target).
+    pub debt: Option<DebtConfig>,
+    /// Coverage and findings per week, oldest first.
+    pub health: Vec<Health>,
+}
