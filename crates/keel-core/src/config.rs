@@ -6,6 +6,9 @@
 //! are not evaluated; every criterion is `required` unless it says otherwise.
 
 mod strategy;
+mod summary;
+
+pub use summary::{Fallback, Schedule, SummaryConfig, Timezone};
 
 pub use strategy::{
     CapacityUnit, Color, DebtConfig, DebtItem, DebtLabels, Hypothesis, ItemId, ItemStatus,
@@ -47,6 +50,8 @@ pub struct Config {
     pub roadmap: Option<RoadmapConfig>,
     /// The technical debt register, and how debt work is recognised and counted.
     pub debt: Option<DebtConfig>,
+    /// The weekly summary issue: schedule, timezone, what counts as production and incidents.
+    pub summary: Option<SummaryConfig>,
 }
 
 /// How much a criterion counts.
