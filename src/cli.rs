@@ -46,6 +46,29 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::jobs_cli::JobsCommand,
     },
+    /// Render a weekly summary from the store, without posting it.
+    Summary {
+        /// The repository, `owner/name`.
+        #[arg(long, env = "GITHUB_REPOSITORY")]
+        repo: String,
+        /// The ISO week (`2026-W47`); default: the week before the schedule last came due.
+        #[arg(long)]
+        week: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: SummaryFormat,
+        /// The config (for the roadmap, the debt register and `[summary]`).
+        #[arg(long, default_value = ".github/keel.toml")]
+        config: std::path::PathBuf,
+        /// The database (as for `keel serve`).
+        #[arg(
+            long,
+            env = "DATABASE_URL",
+            hide_env_values = true,
+            default_value = "sqlite://keel.db"
+        )]
+        database_url: String,
+    },
     /// List the roadmap items with the merged pull requests linked to each.
     Roadmap {
         /// The config holding the items.
@@ -69,6 +92,15 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+/// `keel summary --format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// The issue as it would be posted.
+    Markdown,
+    /// The report as data.
+    Json,
 }
 
 /// `keel config …`
@@ -168,6 +200,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()
                 .context("start the runtime")?;
             runtime.block_on(crate::replay::run(*args))
+        }
+        Command::Summary {
+            repo,
+            week,
+            format,
+            config,
+            database_url,
+        } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("start the runtime")?;
+            print!(
+                "{}",
+                runtime.block_on(crate::summary::render_cli(
+                    &database_url,
+                    &config,
+                    &repo,
+                    week.as_deref(),
+                    matches!(format, SummaryFormat::Json),
+                ))?
+            );
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Roadmap {
             config,

@@ -40,6 +40,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             tokio::spawn(worker.run_loop(Arc::clone(&wake), stopped.clone(), None))
         })
         .collect();
+    let scheduler = tokio::spawn(schedule_summaries(
+        store.clone(),
+        Arc::clone(&wake),
+        stopped.clone(),
+    ));
     let state = AppState {
         ingest: Ingest::start(store.clone(), now_ms),
         store: store.clone(),
@@ -65,9 +70,29 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     for worker in workers {
         let _ = worker.await;
     }
+    let _ = scheduler.await;
     store.close().await;
     tracing::info!("keel serve stopped");
     Ok(())
+}
+
+/// Every minute (and at once on start-up), enqueues this hour's summary checks.
+async fn schedule_summaries(
+    store: Store,
+    wake: Arc<tokio::sync::Notify>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    while !*shutdown.borrow() {
+        match crate::jobs::summary::enqueue_checks(&store, now_ms()).await {
+            Ok(n) if n > 0 => wake.notify_waiters(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "summary scheduling failed"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 async fn shutdown_signal() {

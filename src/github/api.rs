@@ -220,6 +220,32 @@ pub trait GitHubApi: Send + Sync {
         max_bytes: u64,
     ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
 
+    /// The issue with `label` and exactly `title` (open or closed), if any.
+    fn find_issue(
+        &self,
+        repo: &Repo,
+        label: &str,
+        title: &str,
+    ) -> impl Future<Output = Result<Option<u64>, ApiError>> + Send;
+
+    /// Opens an issue with labels; returns its number.
+    fn create_issue(
+        &self,
+        repo: &Repo,
+        title: &str,
+        body: &str,
+        labels: &[String],
+    ) -> impl Future<Output = Result<u64, ApiError>> + Send;
+
+    /// Changes an issue's body and/or state (`open`, `closed`).
+    fn update_issue(
+        &self,
+        repo: &Repo,
+        number: u64,
+        body: Option<&str>,
+        state: Option<&str>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
     /// The labels of issue `number`; `None` when there is no such issue.
     fn issue_labels(
         &self,

@@ -596,6 +596,93 @@ impl GitHubApi for GitHub {
         self.send(repo, Method::Get, &route, &[], None, max).await
     }
 
+    async fn find_issue(
+        &self,
+        repo: &Repo,
+        label: &str,
+        title: &str,
+    ) -> Result<Option<u64>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            number: u64,
+            title: String,
+        }
+        let route = format!("/repos/{}/issues", repo.name);
+        for page in 1..=10u32 {
+            let page_s = page.to_string();
+            let per_page = PER_PAGE.to_string();
+            let issues: Vec<Listed> = self
+                .json(
+                    repo,
+                    Method::Get,
+                    &route,
+                    &[
+                        ("labels", label),
+                        ("state", "all"),
+                        ("per_page", &per_page),
+                        ("page", &page_s),
+                    ],
+                    None,
+                )
+                .await?;
+            let last = issues.len() < PER_PAGE;
+            if let Some(found) = issues.into_iter().find(|i| i.title == title) {
+                return Ok(Some(found.number));
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    async fn create_issue(
+        &self,
+        repo: &Repo,
+        title: &str,
+        body: &str,
+        labels: &[String],
+    ) -> Result<u64, ApiError> {
+        #[derive(Deserialize)]
+        struct Created {
+            number: u64,
+        }
+        let route = format!("/repos/{}/issues", repo.name);
+        let payload = serde_json::json!({"title": title, "body": body, "labels": labels});
+        let created: Created = self
+            .json(repo, Method::Post, &route, &[], Some(&payload))
+            .await?;
+        Ok(created.number)
+    }
+
+    async fn update_issue(
+        &self,
+        repo: &Repo,
+        number: u64,
+        body: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let route = format!("/repos/{}/issues/{number}", repo.name);
+        let mut payload = serde_json::Map::new();
+        if let Some(b) = body {
+            payload.insert("body".into(), b.into());
+        }
+        if let Some(st) = state {
+            payload.insert("state".into(), st.into());
+        }
+        let payload = serde_json::Value::Object(payload);
+        self.send(
+            repo,
+            Method::Patch,
+            &route,
+            &[],
+            Some(&payload),
+            MAX_RESPONSE_BYTES,
+        )
+        .await
+        .map(drop)
+    }
+
     async fn issue_labels(
         &self,
         repo: &Repo,

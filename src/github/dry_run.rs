@@ -353,6 +353,48 @@ impl GitHubApi for DryRun {
         })
     }
 
+    async fn find_issue(
+        &self,
+        _repo: &Repo,
+        _label: &str,
+        _title: &str,
+    ) -> Result<Option<u64>, ApiError> {
+        Ok(None)
+    }
+
+    async fn create_issue(
+        &self,
+        _repo: &Repo,
+        title: &str,
+        body: &str,
+        labels: &[String],
+    ) -> Result<u64, ApiError> {
+        self.print(&format!(
+            "── issue opened: {title} [{}]\n{body}",
+            labels.join(", ")
+        ));
+        Ok(1)
+    }
+
+    async fn update_issue(
+        &self,
+        _repo: &Repo,
+        number: u64,
+        body: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let mut text = format!("── issue #{number} updated");
+        if let Some(st) = state {
+            text.push_str(&format!(", {st}"));
+        }
+        if let Some(b) = body {
+            text.push('\n');
+            text.push_str(b);
+        }
+        self.print(&text);
+        Ok(())
+    }
+
     async fn issue_labels(
         &self,
         _repo: &Repo,

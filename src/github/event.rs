@@ -162,6 +162,16 @@ pub enum Event {
         /// Repositories removed.
         removed: Vec<RepoName>,
     },
+    /// Not a webhook: write the weekly summary issue of a repository.
+    WeeklySummary {
+        /// Installation.
+        installation: InstallationId,
+        /// Repository.
+        repo: RepoName,
+        /// The week (`2026-W47`); `None`: the week before the schedule's last due time, and
+        /// only when no summary of it exists yet (the scheduler's hourly check).
+        week: Option<String>,
+    },
     /// Not a webhook: evaluate one commit of a pull request or merge group again, now that
     /// something changed (its reports arrived, someone asked for a re-run). Enqueued by jobs.
     Evaluate {
@@ -236,6 +246,7 @@ impl Event {
             }
             Event::Issue { repo, number, .. } => format!("{repo}:issue:{number}"),
             Event::Release { repo, .. } => format!("{repo}:releases"),
+            Event::WeeklySummary { repo, .. } => format!("{repo}:summary"),
             Event::ChecksRerequested { repo, head_sha, .. }
             | Event::MergeGroup { repo, head_sha, .. }
             | Event::WorkflowRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),

@@ -7,6 +7,7 @@
 pub mod evaluate;
 pub mod publish;
 pub mod reports;
+pub mod summary;
 pub mod worker;
 pub mod workflow_run;
 
@@ -203,6 +204,17 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 )
                 .await?;
             Ok(())
+        }
+        Event::WeeklySummary {
+            installation,
+            repo,
+            week,
+        } => {
+            let target = Repo {
+                installation: installation.clone(),
+                name: repo.clone(),
+            };
+            summary::write(ctx, &target, week.as_deref()).await
         }
         Event::Release {
             repo,

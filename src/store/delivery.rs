@@ -227,3 +227,24 @@ impl Store {
         .context("remember a summary issue")
     }
 }
+
+impl Store {
+    /// Baselines of `repo` recorded in `[from, to)`, oldest first: (recorded_at, metrics JSON).
+    pub async fn baselines_between(
+        &self,
+        repo: &str,
+        from: i64,
+        to: i64,
+    ) -> anyhow::Result<Vec<(i64, Vec<u8>)>> {
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT recorded_at, metrics FROM baselines WHERE repo = $1 AND recorded_at >= $2 AND recorded_at < $3 \
+             ORDER BY recorded_at",
+        )
+        .bind(repo)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await)
+        .context("read baselines")
+    }
+}

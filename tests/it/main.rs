@@ -18,6 +18,8 @@ mod serve;
 mod state;
 // Roadmap links, debt labels and merges through the App.
 mod strategy_flow;
+// Delivery facts, the weekly summary issue and its scheduler.
+mod summary_flow;
 // Webhook intake: signatures, limits, headers, payloads, redeliveries, metrics.
 mod webhook;
 // Test helpers: running the binary, temporary repositories, test databases, signed webhooks.

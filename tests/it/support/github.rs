@@ -30,6 +30,17 @@ pub struct CheckRun {
     pub annotations: Vec<Value>,
 }
 
+/// An issue opened through the API.
+#[derive(Debug, Clone)]
+pub struct OpenedIssue {
+    pub repo: String,
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    pub labels: Vec<String>,
+    pub state: String,
+}
+
 /// An artifact: id, name, zip bytes.
 type StoredArtifact = (u64, String, Vec<u8>);
 
@@ -51,6 +62,10 @@ struct State {
     compare: HashMap<(String, String, String), Vec<Value>>,
     /// (repo, issue number) → labels.
     issues: HashMap<(String, u64), Vec<String>>,
+    /// (repo, pull request) → commit author dates.
+    pr_commits: HashMap<(String, u64), Vec<String>>,
+    /// Issues opened through the API: (repo, number, title, body, labels, state).
+    opened: Vec<OpenedIssue>,
     /// Repository labels: (repo, name) → colour.
     repo_labels: HashMap<(String, String), String>,
     /// Requests answered (not failures), for `x-ratelimit-remaining`.
@@ -154,6 +169,22 @@ impl FakeGitHub {
         route("GET", r"^/repos/[^/]+/[^/]+/pulls/\d+$", get_pull)
             .mount(&server)
             .await;
+        route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/pulls/\d+/commits$",
+            list_pr_commits,
+        )
+        .mount(&server)
+        .await;
+        route("POST", r"^/repos/[^/]+/[^/]+/issues$", open_issue)
+            .mount(&server)
+            .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/issues$", list_issues)
+            .mount(&server)
+            .await;
+        route("PATCH", r"^/repos/[^/]+/[^/]+/issues/\d+$", update_issue)
+            .mount(&server)
+            .await;
         route("POST", r"^/repos/[^/]+/[^/]+/labels$", create_label)
             .mount(&server)
             .await;
@@ -231,6 +262,19 @@ impl FakeGitHub {
         let mut s = self.state.lock().unwrap();
         s.labels.insert((repo.into(), number), labels);
         s.pulls.insert((repo.into(), number), pull);
+    }
+
+    /// The author dates of a pull request's commits (RFC 3339), oldest first.
+    pub fn put_pr_commits(&self, repo: &str, number: u64, dates: &[&str]) {
+        self.state.lock().unwrap().pr_commits.insert(
+            (repo.into(), number),
+            dates.iter().map(|d| (*d).to_owned()).collect(),
+        );
+    }
+
+    /// Issues opened through the API, in order.
+    pub fn opened_issues(&self) -> Vec<OpenedIssue> {
+        self.state.lock().unwrap().opened.clone()
     }
 
     /// A label that exists in the repository already.
@@ -852,4 +896,87 @@ fn create_label(s: &mut State, req: &Request) -> ResponseTemplate {
     }
     s.repo_labels.insert((repo, name.clone()), color.clone());
     ResponseTemplate::new(201).set_body_json(json!({"name": name, "color": color}))
+}
+
+fn open_issue(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let number = 100 + s.opened.len() as u64;
+    s.opened.push(OpenedIssue {
+        repo: format!("{}/{}", parts[2], parts[3]),
+        number,
+        title: body["title"].as_str().unwrap_or_default().into(),
+        body: body["body"].as_str().unwrap_or_default().into(),
+        labels: body["labels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.as_str().map(str::to_owned))
+            .collect(),
+        state: "open".into(),
+    });
+    ResponseTemplate::new(201).set_body_json(json!({"number": number}))
+}
+
+fn list_issues(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let repo = format!("{}/{}", parts[2], parts[3]);
+    let label = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "labels")
+        .map(|(_, v)| v.into_owned());
+    let listed: Vec<Value> = s
+        .opened
+        .iter()
+        .filter(|i| i.repo == repo && label.as_ref().is_none_or(|l| i.labels.contains(l)))
+        .map(|i| json!({"number": i.number, "title": i.title, "state": i.state}))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(Value::Array(listed))
+}
+
+fn update_issue(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let (repo, number) = repo_and_number(req);
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    match s
+        .opened
+        .iter_mut()
+        .find(|i| i.repo == repo && i.number == number)
+    {
+        Some(issue) => {
+            if let Some(b) = body["body"].as_str() {
+                issue.body = b.into();
+            }
+            if let Some(st) = body["state"].as_str() {
+                issue.state = st.into();
+            }
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"number": number, "state": issue.state}))
+        }
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+    }
+}
+
+fn list_pr_commits(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let key = repo_and_number(req);
+    let commits: Vec<Value> = s
+        .pr_commits
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .map(|d| json!({"sha": "0", "commit": {"author": {"name": "a", "date": d}}}))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(Value::Array(commits))
 }

@@ -310,14 +310,30 @@ fn a_separate_items_file_has_the_same_errors() {
 
 #[test]
 fn the_summary_schedule_and_timezone_are_checked_where_they_are_written() {
-    let c = Config::parse("k", "[summary]\nschedule = \"30 8 * * FRI\"\ntimezone = \"+01:00\"\n").unwrap();
+    let c = Config::parse(
+        "k",
+        "[summary]\nschedule = \"30 8 * * FRI\"\ntimezone = \"+01:00\"\n",
+    )
+    .unwrap();
     let s = c.summary.unwrap();
-    assert_eq!((s.schedule.0.as_str(), s.timezone.0), ("30 8 * * FRI", crate::summary::week::Offset(60)));
+    assert_eq!(
+        (s.schedule.0.as_str(), s.timezone.0),
+        ("30 8 * * FRI", crate::summary::week::Offset(60))
+    );
     assert_eq!(s.environments, ["production"]);
     // Fri 2026-11-27 07:30 UTC is 08:30 in +01:00: due then, and still the last due time a day later.
-    let due = chrono::DateTime::parse_from_rfc3339("2026-11-27T07:30:00Z").unwrap().timestamp_millis();
-    assert_eq!(s.schedule.last_due(due + 86_400_000, s.timezone.0), Some(due));
-    assert_eq!(s.schedule.last_due(due, s.timezone.0), Some(due), "inclusive");
+    let due = chrono::DateTime::parse_from_rfc3339("2026-11-27T07:30:00Z")
+        .unwrap()
+        .timestamp_millis();
+    assert_eq!(
+        s.schedule.last_due(due + 86_400_000, s.timezone.0),
+        Some(due)
+    );
+    assert_eq!(
+        s.schedule.last_due(due, s.timezone.0),
+        Some(due),
+        "inclusive"
+    );
     let e = err("[summary]\nschedule = \"every monday\"\n");
     assert_eq!((e.line, e.column), (2, 12), "{e}");
     assert!(e.message.contains("5-field cron"), "{e}");

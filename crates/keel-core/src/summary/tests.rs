@@ -42,6 +42,7 @@ fn change(
 /// - D3 `ccc` Fri 09:00 fails → restored by D4 Fri 11:00 → 2 h.
 /// - PR3 (first commit Fri 27 10:00) merged Sat 12:00: no deployment that week, so it ships
 ///   with W49's first one (Tue 1 Dec 09:00) → lead 95 h, counted in W49.
+///
 /// Deployments 3 (D1, D2, D4); lead median (24 + 96) / 2 = 60 h; CFR 3 of 4 attempts;
 /// time to restore median of 6 h and 2 h = 4 h.
 /// W49: `eee` ships PR3, `fff` ships no pull request; the incident spanning into W50 (4 h).

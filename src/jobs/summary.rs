@@ -1,0 +1,126 @@
+//! The weekly summary job: one issue per repository and week, labelled `keel-summary`, edited
+//! in place when the same week is written again, and last week's closed when a new one opens.
+
+use super::{CONFIG_PATH, Context, JobError};
+use crate::github::CommitSha;
+use crate::github::api::{GitHubApi, Repo};
+use keel_core::Config;
+use keel_core::render::summary::{SUMMARY_LABEL, body, title};
+use keel_core::summary::week::Week;
+
+/// Writes the summary of `week`, or — without one — of the week before the schedule's last due
+/// time, if it was not written yet.
+pub async fn write<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    week: Option<&str>,
+) -> Result<(), JobError> {
+    // The default branch's config (`HEAD` resolves to it).
+    let head = CommitSha("HEAD".into());
+    let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, &head).await? else {
+        tracing::info!(repo = %repo.name, "no .github/keel.toml on the default branch: no summary");
+        return Ok(());
+    };
+    let config = super::evaluate::parse_config(bytes).map_err(JobError::Permanent)?;
+    let sc = config.summary.clone().unwrap_or_default();
+    let offset = sc.timezone.0;
+    let week = match week {
+        Some(name) => Week::named(name, offset).map_err(JobError::Permanent)?,
+        None => {
+            let Some(due) = sc.schedule.last_due(ctx.now, offset) else {
+                return Ok(());
+            };
+            let week = crate::summary::reported_week(&sc, due);
+            if ctx
+                .store
+                .summary_issue(&repo.name.0, &week.name)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+            week
+        }
+    };
+    post(ctx, repo, &config, &week).await
+}
+
+async fn post<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    config: &Config,
+    week: &Week,
+) -> Result<(), JobError> {
+    let sc = config.summary.clone().unwrap_or_default();
+    let report = crate::summary::report(ctx.store, &repo.name.0, config, week).await?;
+    let text = body(&report);
+    let name = title(&repo.name.0, &week.name);
+    let known = match ctx.store.summary_issue(&repo.name.0, &week.name).await? {
+        Some(number) => Some(number),
+        // An earlier attempt may have opened it and died before remembering it.
+        None => ctx.github.find_issue(repo, SUMMARY_LABEL, &name).await?,
+    };
+    match known {
+        Some(number) => {
+            ctx.github
+                .update_issue(repo, number, Some(&text), None)
+                .await?;
+            ctx.store
+                .set_summary_issue(&repo.name.0, &week.name, number)
+                .await?;
+        }
+        None => {
+            let number = ctx
+                .github
+                .create_issue(repo, &name, &text, &[SUMMARY_LABEL.to_owned()])
+                .await?;
+            ctx.store
+                .set_summary_issue(&repo.name.0, &week.name, number)
+                .await?;
+            if sc.close_previous {
+                let previous = week.previous(sc.timezone.0);
+                if let Some(old) = ctx
+                    .store
+                    .summary_issue(&repo.name.0, &previous.name)
+                    .await?
+                {
+                    ctx.github
+                        .update_issue(repo, old, None, Some("closed"))
+                        .await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Enqueues one summary check per installed repository for the hour of `now_ms`. The job id
+/// names the repository and the hour, so several replicas (and restarts) enqueue each once; a
+/// check posts the summary when the schedule came due and it was not written yet, so a run
+/// missed while the server was down happens at the first check after start-up, once.
+pub async fn enqueue_checks(store: &crate::store::Store, now_ms: i64) -> anyhow::Result<usize> {
+    use crate::github::event::Event;
+    use crate::github::{InstallationId, RepoName};
+    use crate::store::{Enqueued, NewJob};
+    let hour = now_ms.div_euclid(3_600_000);
+    let mut inserted = 0;
+    for (repo, installation) in store.installed_repos().await? {
+        let event = Event::WeeklySummary {
+            installation: InstallationId(installation),
+            repo: RepoName(repo.clone()),
+            week: None,
+        };
+        let job = NewJob {
+            kind: crate::server::webhook::EVENT_JOB.to_owned(),
+            delivery_id: None,
+            dedupe_key: Some(format!("summary:{repo}:{hour}")),
+            serial_key: Some(event.serial_key()),
+            payload: serde_json::to_vec(&event)?,
+            run_at: now_ms,
+        };
+        if store.enqueue(&job, now_ms).await? == Enqueued::Inserted {
+            inserted += 1;
+        }
+    }
+    Ok(inserted)
+}

@@ -1,0 +1,130 @@
+//! The weekly summary from the store: the history the DORA metrics read, the merged pull
+//! requests of the week, the default branch's health, gathered into a `WeeklyReport` that the
+//! core renders. Used by the summary job and by `keel summary`.
+
+use crate::store::Store;
+use keel_core::Config;
+use keel_core::config::{Fallback, SummaryConfig};
+use keel_core::facts::Metrics;
+use keel_core::summary::dora::{self, Source};
+use keel_core::summary::report::{Health, MergedChange, WeeklyReport};
+use keel_core::summary::week::Week;
+
+/// Weeks of DORA history shown (the chart and the trends).
+pub const WEEKS_SHOWN: usize = 8;
+
+/// Gathers the report of `week` for `repo` under `config`.
+pub async fn report(
+    store: &Store,
+    repo: &str,
+    config: &Config,
+    week: &Week,
+) -> anyhow::Result<WeeklyReport> {
+    let sc = config.summary.clone().unwrap_or_default();
+    let offset = sc.timezone.0;
+    let history = store
+        .history(repo, &sc.environments, &sc.incident_label)
+        .await?;
+    let fallback = match sc.fallback {
+        Fallback::Merges => Source::Merges,
+        Fallback::Releases => Source::Releases,
+    };
+    let source = dora::source(&history, fallback);
+    let mut weeks = Vec::with_capacity(WEEKS_SHOWN);
+    let mut health = Vec::with_capacity(WEEKS_SHOWN);
+    let mut w = week.clone();
+    for _ in 0..WEEKS_SHOWN {
+        weeks.push(dora::week_metrics(&history, &w, source));
+        health.push(health_of(store, repo, &w).await?);
+        w = w.previous(offset);
+    }
+    weeks.reverse();
+    health.reverse();
+    let merged = store
+        .merged_pull_requests(repo)
+        .await?
+        .into_iter()
+        .filter(|m| m.merged_at >= week.start && m.merged_at < week.end)
+        .map(|m| MergedChange {
+            number: m.number,
+            title: m.title,
+            roadmap_items: m.roadmap_items,
+            debt: m.debt,
+            dod: m.dod,
+            changed_lines: m.changed_lines,
+        })
+        .collect();
+    Ok(WeeklyReport {
+        repo: repo.to_owned(),
+        weeks,
+        source,
+        merged,
+        roadmap: config
+            .roadmap
+            .as_ref()
+            .map(|r| r.items.clone())
+            .unwrap_or_default(),
+        debt: config.debt.clone(),
+        health,
+    })
+}
+
+/// The default branch's coverage and findings at the end of `week` (its last baseline).
+async fn health_of(store: &Store, repo: &str, week: &Week) -> anyhow::Result<Health> {
+    let last = store
+        .baselines_between(repo, week.start, week.end)
+        .await?
+        .pop()
+        .and_then(|(_, json)| serde_json::from_slice::<Metrics>(&json).ok());
+    Ok(Health {
+        week: week.name.clone(),
+        coverage: last
+            .as_ref()
+            .and_then(|m| m.coverage.as_ref())
+            .and_then(|c| c.lines.percent()),
+        findings: last
+            .as_ref()
+            .and_then(|m| m.findings.as_ref())
+            .map(|f| f.count),
+    })
+}
+
+/// The week a summary due at `due_ms` reports: the one that ended before it.
+pub fn reported_week(sc: &SummaryConfig, due_ms: i64) -> Week {
+    Week::containing(due_ms, sc.timezone.0).previous(sc.timezone.0)
+}
+
+/// `keel summary`: the report of `week` (default: the last complete week) from the store.
+pub async fn render_cli(
+    database_url: &str,
+    config_path: &std::path::Path,
+    repo: &str,
+    week: Option<&str>,
+    json: bool,
+) -> anyhow::Result<String> {
+    let (label, text) = crate::inputs::read_config(config_path)?;
+    let config = Config::parse(&label, &text)
+        .and_then(|c| crate::inputs::with_item_files(c, config_path))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let sc = config.summary.clone().unwrap_or_default();
+    let week = match week {
+        Some(name) => Week::named(name, sc.timezone.0).map_err(anyhow::Error::msg)?,
+        None => {
+            let now = crate::serve::now_ms();
+            reported_week(&sc, sc.schedule.last_due(now, sc.timezone.0).unwrap_or(now))
+        }
+    };
+    let store = Store::connect(database_url).await?;
+    let report = report(&store, repo, &config, &week).await;
+    store.close().await;
+    let report = report?;
+    Ok(if json {
+        format!("{:#}\n", serde_json::to_value(&report)?)
+    } else {
+        format!(
+            "# {}\n\n{}",
+            keel_core::render::summary::title(repo, &week.name),
+            keel_core::render::summary::body(&report)
+        )
+    })
+}
