@@ -69,6 +69,28 @@ pub enum Command {
         )]
         database_url: String,
     },
+    /// Record a measured outcome of a roadmap item (shown against its target in summaries).
+    Outcome {
+        /// The item id (`R-12`).
+        item: String,
+        /// The measured value.
+        #[arg(long)]
+        value: f64,
+        /// The repository, `owner/name`.
+        #[arg(long, env = "GITHUB_REPOSITORY")]
+        repo: String,
+        /// When it was measured (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<String>,
+        /// The database (as for `keel serve`).
+        #[arg(
+            long,
+            env = "DATABASE_URL",
+            hide_env_values = true,
+            default_value = "sqlite://keel.db"
+        )]
+        database_url: String,
+    },
     /// List the roadmap items with the merged pull requests linked to each.
     Roadmap {
         /// The config holding the items.
@@ -222,6 +244,35 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     matches!(format, SummaryFormat::Json),
                 ))?
             );
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Outcome {
+            item,
+            value,
+            repo,
+            at,
+            database_url,
+        } => {
+            let at = match at {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+                    .with_context(|| format!("--at {text} is not an RFC 3339 time"))?
+                    .timestamp_millis(),
+                None => crate::serve::now_ms(),
+            };
+            if !value.is_finite() {
+                anyhow::bail!("--value must be a number");
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("start the runtime")?;
+            runtime.block_on(async {
+                let store = crate::store::Store::connect(&database_url).await?;
+                let done = store.record_outcome(&repo, &item, value, at).await;
+                store.close().await;
+                done
+            })?;
+            println!("recorded {item} = {value} for {repo}");
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Roadmap {

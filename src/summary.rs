@@ -52,8 +52,10 @@ pub async fn report(
             debt: m.debt,
             dod: m.dod,
             changed_lines: m.changed_lines,
+            failed_criteria: m.failed_criteria,
         })
         .collect();
+    let outcomes = store.latest_outcomes(repo, week.end).await?;
     Ok(WeeklyReport {
         repo: repo.to_owned(),
         weeks,
@@ -66,6 +68,7 @@ pub async fn report(
             .unwrap_or_default(),
         debt: config.debt.clone(),
         health,
+        outcomes,
     })
 }
 

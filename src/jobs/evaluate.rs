@@ -261,6 +261,12 @@ fn record(pr: &PullRequestInfo, facts: &Facts, evaluation: &Evaluation) -> Evalu
             .to_owned()
         }),
         dod: evaluation.conclusion.as_str().to_owned(),
+        failed_criteria: evaluation
+            .criteria
+            .iter()
+            .filter(|c| c.status == keel_core::evaluation::Status::Fail)
+            .map(|c| c.title.clone())
+            .collect(),
     }
 }
 

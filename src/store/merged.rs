@@ -20,6 +20,8 @@ pub struct EvaluationRecord {
     pub debt: Option<String>,
     /// `success` or `failure`.
     pub dod: String,
+    /// Titles of the criteria that failed.
+    pub failed_criteria: Vec<String>,
 }
 
 /// A merged pull request.
@@ -41,6 +43,8 @@ pub struct MergedPullRequest {
     pub debt: Option<String>,
     /// The definition-of-done conclusion.
     pub dod: Option<String>,
+    /// Titles of the criteria that failed at its last evaluation.
+    pub failed_criteria: Vec<String>,
 }
 
 /// Merged work in a time range, for the capacity share.
@@ -76,7 +80,7 @@ impl Store {
         let lines = i64::try_from(record.changed_lines).unwrap_or(i64::MAX);
         on_pool!(self, pool => sqlx::query(
             "UPDATE pull_requests SET title = $1, author = $2, changed_lines = $3, roadmap_items = $4, \
-             debt = $5, dod = $6 WHERE repo = $7 AND number = $8",
+             debt = $5, dod = $6, failed_criteria = $9 WHERE repo = $7 AND number = $8",
         )
         .bind(&record.title)
         .bind(&record.author)
@@ -86,6 +90,7 @@ impl Store {
         .bind(&record.dod)
         .bind(repo)
         .bind(number)
+        .bind(record.failed_criteria.join("\n"))
         .execute(pool)
         .await
         .map(|_| ()))
@@ -103,8 +108,8 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let copied = sqlx::query(
-                "INSERT INTO merged_pull_requests (repo, number, title, author, merged_at, changed_lines, roadmap_items, debt, dod) \
-                 SELECT repo, number, title, author, $1, changed_lines, roadmap_items, debt, dod FROM pull_requests \
+                "INSERT INTO merged_pull_requests (repo, number, title, author, merged_at, changed_lines, roadmap_items, debt, dod, failed_criteria) \
+                 SELECT repo, number, title, author, $1, changed_lines, roadmap_items, debt, dod, failed_criteria FROM pull_requests \
                  WHERE repo = $2 AND number = $3 \
                  ON CONFLICT (repo, number) DO UPDATE SET merged_at = excluded.merged_at",
             )
@@ -156,7 +161,7 @@ impl Store {
     /// Every merged pull request of `repo`, newest first.
     pub async fn merged_pull_requests(&self, repo: &str) -> anyhow::Result<Vec<MergedPullRequest>> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT number, title, author, merged_at, changed_lines, roadmap_items, debt, dod \
+            "SELECT number, title, author, merged_at, changed_lines, roadmap_items, debt, dod, failed_criteria \
              FROM merged_pull_requests WHERE repo = $1 ORDER BY merged_at DESC, number DESC",
         )
         .bind(repo)
@@ -171,8 +176,53 @@ impl Store {
             roadmap_items: ids(r.try_get("roadmap_items")?),
             debt: r.try_get("debt")?,
             dod: r.try_get("dod")?,
+            failed_criteria: r
+                .try_get::<Option<String>, _>("failed_criteria")?
+                .map(|t| t.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
         })).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("list merged pull requests")?;
         Ok(rows)
+    }
+}
+
+impl Store {
+    /// Records a measured outcome of roadmap item `item`.
+    pub async fn record_outcome(
+        &self,
+        repo: &str,
+        item: &str,
+        value: f64,
+        at: i64,
+    ) -> anyhow::Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO outcomes (repo, item, value, recorded_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (repo, item, recorded_at) DO UPDATE SET value = excluded.value",
+        )
+        .bind(repo)
+        .bind(item)
+        .bind(value)
+        .bind(at)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .context("record an outcome")
+    }
+
+    /// The latest measured outcome of each roadmap item of `repo` recorded before `before`.
+    pub async fn latest_outcomes(
+        &self,
+        repo: &str,
+        before: i64,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
+        let rows: Vec<(String, f64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT item, value FROM outcomes WHERE repo = $1 AND recorded_at < $2 ORDER BY recorded_at",
+        )
+        .bind(repo)
+        .bind(before)
+        .fetch_all(pool)
+        .await)
+        .context("read outcomes")?;
+        Ok(rows.into_iter().collect())
     }
 }

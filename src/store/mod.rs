@@ -126,6 +126,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "delivery",
         include_str!("../../migrations/sqlite/0004_delivery.sql"),
     ),
+    (
+        "outcomes",
+        include_str!("../../migrations/sqlite/0005_outcomes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -143,6 +147,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "delivery",
         include_str!("../../migrations/postgres/0004_delivery.sql"),
+    ),
+    (
+        "outcomes",
+        include_str!("../../migrations/postgres/0005_outcomes.sql"),
     ),
 ];
 

@@ -443,6 +443,7 @@ fn keel_roadmap_lists_items_with_their_merged_pull_requests() {
                 roadmap_items: items,
                 debt: Some(debt.into()),
                 dod: "success".into(),
+                failed_criteria: vec![],
             };
             store
                 .record_evaluation("acme/checkout", number, &record)
@@ -471,5 +472,92 @@ fn keel_roadmap_lists_items_with_their_merged_pull_requests() {
     assert_eq!(
         run.stdout,
         "R-4  Review feedback on every line  (active, owner @maria)\n    We believe annotating every finding in review will cut escaped defects by 30%\n    metric: defects found after release · target: -30%\n    merged #7 change 7 (2025-11-24, debt: neutral)\n\n1 of 2 merged pull requests are linked to no roadmap item.\n"
+    );
+}
+
+#[test]
+fn keel_summary_renders_a_week_from_the_store_with_recorded_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("keel.db").display());
+    let run = keel(
+        &root(),
+        &[
+            "outcome",
+            "R-4",
+            "--value",
+            "22",
+            "--repo",
+            "acme/checkout",
+            "--at",
+            "2026-11-26T12:00:00Z",
+            "--database-url",
+            &db,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = keel::store::Store::connect(&db).await.unwrap();
+        store
+            .record_merge("acme/checkout", 7, 1_795_521_600_000)
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let args = [
+        "summary",
+        "--repo",
+        "acme/checkout",
+        "--week",
+        "2026-W48",
+        "--config",
+        "examples/.github/keel.toml",
+        "--database-url",
+        &db,
+    ];
+    let run = keel(&root(), &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("# Keel weekly summary · acme/checkout · 2026-W48\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("| **R\\-4** Review feedback on every line | active | — |"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("| 22 vs \\-30% |"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("| Deployment frequency | 1 |"),
+        "merges stand in for deployments: {}",
+        run.stdout
+    );
+    let json = keel(&root(), &[&args[..], &["--format", "json"]].concat());
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["source"], "merges");
+    assert_eq!(v["weeks"].as_array().unwrap().len(), 8);
+    assert_eq!(v["outcomes"]["R-4"], 22.0);
+    let bad = keel(
+        &root(),
+        &[
+            "summary",
+            "--repo",
+            "a/b",
+            "--week",
+            "48",
+            "--config",
+            "examples/.github/keel.toml",
+            "--database-url",
+            &db,
+        ],
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("`48` is not an ISO week"),
+        "{}",
+        bad.stderr
     );
 }

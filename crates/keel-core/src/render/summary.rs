@@ -165,7 +165,7 @@ pub fn body(report: &WeeklyReport) -> String {
     );
 
     if !report.roadmap.is_empty() {
-        s.push_str("#### Roadmap\n\n| Item | Status | Merged this week | Hypothesis |\n|---|---|---|---|\n");
+        s.push_str("#### Roadmap\n\n| Item | Status | Merged this week | Hypothesis | Measured vs target |\n|---|---|---|---|---|\n");
         for item in &report.roadmap {
             let merged: Vec<String> = report
                 .merged
@@ -173,9 +173,15 @@ pub fn body(report: &WeeklyReport) -> String {
                 .filter(|m| m.roadmap_items.contains(&item.id.0))
                 .map(|m| format!("#{}", m.number))
                 .collect();
+            let measured = match (report.outcomes.get(&item.id.0), &item.target) {
+                (Some(v), Some(t)) => format!("{v} vs {}", escape::text(t)),
+                (Some(v), None) => v.to_string(),
+                (None, Some(t)) => format!("not measured yet (target {})", escape::text(t)),
+                (None, None) => "—".to_owned(),
+            };
             let _ = writeln!(
                 s,
-                "| **{}** {} | {} | {} | {} |",
+                "| **{}** {} | {} | {} | {} | {measured} |",
                 escape::text(&item.id.0),
                 escape::text(&item.title),
                 item.status.as_str(),
@@ -261,6 +267,23 @@ pub fn body(report: &WeeklyReport) -> String {
             judged.len(),
             percent(Some(passed as f64 / judged.len() as f64))
         );
+        let mut failing: std::collections::BTreeMap<&str, usize> =
+            std::collections::BTreeMap::new();
+        for m in &judged {
+            for c in &m.failed_criteria {
+                *failing.entry(c.as_str()).or_default() += 1;
+            }
+        }
+        let mut failing: Vec<(&str, usize)> = failing.into_iter().collect();
+        failing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        if !failing.is_empty() {
+            let top: Vec<String> = failing
+                .iter()
+                .take(3)
+                .map(|(c, n)| format!("{} ({n})", escape::text(c)))
+                .collect();
+            let _ = writeln!(s, "- Most often failing: {}.", top.join(", "));
+        }
     }
     let health: Vec<String> = report
         .health

@@ -19,6 +19,8 @@ pub struct MergedChange {
     pub dod: Option<String>,
     /// Changed lines.
     pub changed_lines: Option<u64>,
+    /// Criteria that failed at its last evaluation.
+    pub failed_criteria: Vec<String>,
 }
 
 /// Non-functional health at the end of a week (the default branch's last baseline).
@@ -49,4 +51,6 @@ pub struct WeeklyReport {
     pub debt: Option<DebtConfig>,
     /// Coverage and findings per week, oldest first.
     pub health: Vec<Health>,
+    /// The latest measured outcome per roadmap item (`keel outcome`).
+    pub outcomes: std::collections::BTreeMap<String, f64>,
 }

@@ -337,6 +337,7 @@ fn a_full_summary_issue() {
 id = "R-12"
 title = "One-page checkout"
 hypothesis = "We believe a one-page checkout will reduce cart abandonment by 15%"
+target = "15%"
 
 [[roadmap.items]]
 id = "R-3"
@@ -374,6 +375,11 @@ outage_risk_pct = 5
         debt: Some(debt.into()),
         dod: Some(dod.into()),
         changed_lines: Some(40),
+        failed_criteria: if dod == "failure" {
+            vec!["Patch coverage".to_owned(), "Linked issue".to_owned()]
+        } else {
+            vec![]
+        },
     };
     let report = WeeklyReport {
         repo: "acme/shop".into(),
@@ -399,6 +405,7 @@ outage_risk_pct = 5
                 findings: Some(3),
             },
         ],
+        outcomes: [("R-12".to_owned(), 11.5)].into_iter().collect(),
     };
     let body = crate::render::summary::body(&report);
     assert!(
@@ -411,6 +418,11 @@ outage_risk_pct = 5
     );
     assert!(
         body.contains("| **R\\-12** One\\-page checkout | active | 2 (#1, #2) |"),
+        "{body}"
+    );
+    assert!(body.contains("| 11.5 vs 15% |"), "{body}");
+    assert!(
+        body.contains("- Most often failing: Linked issue (1), Patch coverage (1)."),
         "{body}"
     );
     insta::assert_snapshot!("weekly_summary", body);
