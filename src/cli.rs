@@ -46,6 +46,8 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::jobs_cli::JobsCommand,
     },
+    /// Read a repository's recent delivery history from GitHub into the store, as the App.
+    Backfill(Box<crate::backfill_cli::BackfillArgs>),
     /// Render a weekly summary from the store, without posting it.
     Summary {
         /// The repository, `owner/name`.
@@ -222,6 +224,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()
                 .context("start the runtime")?;
             runtime.block_on(crate::replay::run(*args))
+        }
+        Command::Backfill(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("start the runtime")?;
+            print!("{}", runtime.block_on(crate::backfill_cli::run(*args))?);
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Summary {
             repo,

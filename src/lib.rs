@@ -2,6 +2,7 @@
 //! environment, around the pure `keel-core`. See `ARCHITECTURE.md` for the map.
 
 pub mod artifact;
+pub mod backfill_cli;
 pub mod check;
 pub mod cli;
 pub mod github;

@@ -84,6 +84,51 @@ pub struct Artifact {
     pub expired: bool,
 }
 
+/// A merged pull request as the list endpoint gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedPull {
+    /// Number.
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub body: String,
+    /// Opened, unix ms.
+    pub created_at: i64,
+    /// Merged, unix ms.
+    pub merged_at: i64,
+    /// The merge (or squash) commit.
+    pub merge_sha: Option<String>,
+}
+
+/// A deployment with its latest status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentState {
+    /// Its id.
+    pub id: u64,
+    /// The commit.
+    pub sha: String,
+    /// The latest status (`success`, `failure`, …; `pending` without one).
+    pub state: String,
+    /// When that status was set (or the deployment created), unix ms.
+    pub at: i64,
+}
+
+/// An issue with a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelledIssue {
+    /// Number.
+    pub number: u64,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Opened, unix ms.
+    pub opened_at: i64,
+    /// Closed, unix ms.
+    pub closed_at: Option<i64>,
+    /// `root cause: <sha>` from its description.
+    pub root_cause: Option<String>,
+}
+
 /// Every GitHub operation the jobs use.
 pub trait GitHubApi: Send + Sync {
     /// A file's bytes at a commit; `None` when it does not exist there.
@@ -255,6 +300,36 @@ pub trait GitHubApi: Send + Sync {
 
     /// The web address pages link to (`https://github.com`), when there is one.
     fn web_url(&self) -> Option<String>;
+
+    /// Pull requests merged since `since` (unix ms), newest first.
+    fn merged_pull_requests_since(
+        &self,
+        repo: &Repo,
+        since: i64,
+    ) -> impl Future<Output = Result<Vec<MergedPull>, ApiError>> + Send;
+
+    /// Deployments to `environment` created since `since`, with their latest status.
+    fn deployments_since(
+        &self,
+        repo: &Repo,
+        environment: &str,
+        since: i64,
+    ) -> impl Future<Output = Result<Vec<DeploymentState>, ApiError>> + Send;
+
+    /// Issues with `label` updated since `since` (pull requests left out).
+    fn labelled_issues_since(
+        &self,
+        repo: &Repo,
+        label: &str,
+        since: i64,
+    ) -> impl Future<Output = Result<Vec<LabelledIssue>, ApiError>> + Send;
+
+    /// Releases published since `since`: (id, published at).
+    fn releases_since(
+        &self,
+        repo: &Repo,
+        since: i64,
+    ) -> impl Future<Output = Result<Vec<(u64, i64)>, ApiError>> + Send;
 
     /// How many workflow runs of `head_sha` have not finished yet.
     fn unfinished_workflow_runs(

@@ -9,7 +9,10 @@
 //! Every request goes through [`GitHub::send`], which counts it by status for `/metrics`,
 //! records the rate limit GitHub reports, caps the response body, and classifies failures.
 
-pub use super::api::{ApiError, Artifact, CheckRunOutput, Comment, GitHubApi, Repo};
+pub use super::api::{
+    ApiError, Artifact, CheckRunOutput, Comment, DeploymentState, GitHubApi, LabelledIssue,
+    MergedPull, Repo,
+};
 use super::event::{PullRequestInfo, PullRequestJson};
 use super::{CommitSha, InstallationId, PrNumber};
 use crate::metrics::Metrics;
@@ -29,6 +32,16 @@ use tokio::sync::Mutex;
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 /// Items per page of GitHub's list endpoints (their maximum).
 const PER_PAGE: usize = 100;
+/// Most pages a history listing reads (10,000 items).
+const MAX_PAGES: u32 = 100;
+
+/// RFC 3339 → unix ms.
+fn millis(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
 /// Largest JSON response read (a page of 100 files with patches stays well under).
 const MAX_RESPONSE_BYTES: usize = 64 << 20;
 
@@ -710,6 +723,224 @@ impl GitHubApi for GitHub {
 
     fn web_url(&self) -> Option<String> {
         Some(self.web_url.clone())
+    }
+
+    async fn merged_pull_requests_since(
+        &self,
+        repo: &Repo,
+        since: i64,
+    ) -> Result<Vec<MergedPull>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            number: u64,
+            #[serde(default)]
+            title: String,
+            body: Option<String>,
+            created_at: String,
+            updated_at: String,
+            merged_at: Option<String>,
+            merge_commit_sha: Option<String>,
+        }
+        let route = format!("/repos/{}/pulls", repo.name);
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let page_s = page.to_string();
+            let per_page = PER_PAGE.to_string();
+            let listed: Vec<Listed> = self
+                .json(
+                    repo,
+                    Method::Get,
+                    &route,
+                    &[
+                        ("state", "closed"),
+                        ("sort", "updated"),
+                        ("direction", "desc"),
+                        ("per_page", &per_page),
+                        ("page", &page_s),
+                    ],
+                    None,
+                )
+                .await?;
+            let last = listed.len() < PER_PAGE;
+            let mut older = false;
+            for pr in listed {
+                if millis(&pr.updated_at).is_some_and(|t| t < since) {
+                    older = true;
+                    continue;
+                }
+                if let Some(merged_at) = pr.merged_at.as_deref().and_then(millis)
+                    && merged_at >= since
+                {
+                    out.push(MergedPull {
+                        number: pr.number,
+                        title: pr.title,
+                        body: pr.body.unwrap_or_default(),
+                        created_at: millis(&pr.created_at).unwrap_or(merged_at),
+                        merged_at,
+                        merge_sha: pr.merge_commit_sha,
+                    });
+                }
+            }
+            if last || older {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn deployments_since(
+        &self,
+        repo: &Repo,
+        environment: &str,
+        since: i64,
+    ) -> Result<Vec<DeploymentState>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            id: u64,
+            sha: String,
+            created_at: String,
+        }
+        #[derive(Deserialize)]
+        struct Status {
+            state: String,
+            created_at: String,
+        }
+        let route = format!("/repos/{}/deployments", repo.name);
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let page_s = page.to_string();
+            let per_page = PER_PAGE.to_string();
+            let listed: Vec<Listed> = self
+                .json(
+                    repo,
+                    Method::Get,
+                    &route,
+                    &[
+                        ("environment", environment),
+                        ("per_page", &per_page),
+                        ("page", &page_s),
+                    ],
+                    None,
+                )
+                .await?;
+            let last = listed.len() < PER_PAGE;
+            let mut older = false;
+            for d in listed {
+                let created = millis(&d.created_at).unwrap_or(0);
+                if created < since {
+                    older = true;
+                    continue;
+                }
+                let statuses: Vec<Status> = self
+                    .page(
+                        repo,
+                        &format!("/repos/{}/deployments/{}/statuses", repo.name, d.id),
+                        1,
+                    )
+                    .await?;
+                // GitHub lists statuses newest first.
+                let (state, at) = statuses
+                    .first()
+                    .map(|s| (s.state.clone(), millis(&s.created_at).unwrap_or(created)))
+                    .unwrap_or_else(|| ("pending".to_owned(), created));
+                out.push(DeploymentState {
+                    id: d.id,
+                    sha: d.sha,
+                    state,
+                    at,
+                });
+            }
+            if last || older {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn labelled_issues_since(
+        &self,
+        repo: &Repo,
+        label: &str,
+        since: i64,
+    ) -> Result<Vec<LabelledIssue>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            number: u64,
+            #[serde(default)]
+            labels: Vec<Label>,
+            body: Option<String>,
+            created_at: String,
+            closed_at: Option<String>,
+            pull_request: Option<serde_json::Value>,
+        }
+        #[derive(Deserialize)]
+        struct Label {
+            name: String,
+        }
+        let since_text = chrono::DateTime::from_timestamp_millis(since)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let route = format!("/repos/{}/issues", repo.name);
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let page_s = page.to_string();
+            let per_page = PER_PAGE.to_string();
+            let listed: Vec<Listed> = self
+                .json(
+                    repo,
+                    Method::Get,
+                    &route,
+                    &[
+                        ("labels", label),
+                        ("state", "all"),
+                        ("since", &since_text),
+                        ("per_page", &per_page),
+                        ("page", &page_s),
+                    ],
+                    None,
+                )
+                .await?;
+            let last = listed.len() < PER_PAGE;
+            for i in listed.into_iter().filter(|i| i.pull_request.is_none()) {
+                out.push(LabelledIssue {
+                    number: i.number,
+                    labels: i.labels.into_iter().map(|l| l.name).collect(),
+                    opened_at: millis(&i.created_at).unwrap_or(since),
+                    closed_at: i.closed_at.as_deref().and_then(millis),
+                    root_cause: i.body.as_deref().and_then(super::event::root_cause),
+                });
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn releases_since(&self, repo: &Repo, since: i64) -> Result<Vec<(u64, i64)>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            id: u64,
+            published_at: Option<String>,
+        }
+        let route = format!("/repos/{}/releases", repo.name);
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let listed: Vec<Listed> = self.page(repo, &route, page).await?;
+            let last = listed.len() < PER_PAGE;
+            let mut older = false;
+            for r in listed {
+                match r.published_at.as_deref().and_then(millis) {
+                    Some(at) if at >= since => out.push((r.id, at)),
+                    Some(_) => older = true,
+                    None => {}
+                }
+            }
+            if last || older {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     async fn unfinished_workflow_runs(

@@ -407,6 +407,36 @@ impl GitHubApi for DryRun {
         None
     }
 
+    async fn merged_pull_requests_since(
+        &self,
+        _repo: &Repo,
+        _since: i64,
+    ) -> Result<Vec<super::api::MergedPull>, ApiError> {
+        Ok(Vec::new())
+    }
+
+    async fn deployments_since(
+        &self,
+        _repo: &Repo,
+        _environment: &str,
+        _since: i64,
+    ) -> Result<Vec<super::api::DeploymentState>, ApiError> {
+        Ok(Vec::new())
+    }
+
+    async fn labelled_issues_since(
+        &self,
+        _repo: &Repo,
+        _label: &str,
+        _since: i64,
+    ) -> Result<Vec<super::api::LabelledIssue>, ApiError> {
+        Ok(Vec::new())
+    }
+
+    async fn releases_since(&self, _repo: &Repo, _since: i64) -> Result<Vec<(u64, i64)>, ApiError> {
+        Ok(Vec::new())
+    }
+
     async fn unfinished_workflow_runs(
         &self,
         _repo: &Repo,

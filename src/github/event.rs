@@ -162,6 +162,15 @@ pub enum Event {
         /// Repositories removed.
         removed: Vec<RepoName>,
     },
+    /// Not a webhook: read the last weeks of a repository's delivery history from the API.
+    Backfill {
+        /// Installation.
+        installation: InstallationId,
+        /// Repository.
+        repo: RepoName,
+        /// How many weeks back.
+        weeks: u32,
+    },
     /// Not a webhook: write the weekly summary issue of a repository.
     WeeklySummary {
         /// Installation.
@@ -247,6 +256,7 @@ impl Event {
             Event::Issue { repo, number, .. } => format!("{repo}:issue:{number}"),
             Event::Release { repo, .. } => format!("{repo}:releases"),
             Event::WeeklySummary { repo, .. } => format!("{repo}:summary"),
+            Event::Backfill { repo, .. } => format!("{repo}:backfill"),
             Event::ChecksRerequested { repo, head_sha, .. }
             | Event::MergeGroup { repo, head_sha, .. }
             | Event::WorkflowRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),

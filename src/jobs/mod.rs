@@ -4,6 +4,7 @@
 //! and finished workflow runs (reports arrived, default-branch baselines) in [`workflow_run`].
 //! Failures say whether trying again can help ([`JobError`]).
 
+pub mod backfill;
 pub mod evaluate;
 pub mod publish;
 pub mod reports;
@@ -18,6 +19,8 @@ use crate::store::{MergeDetails, NewJob, Store};
 
 /// The check run's name; maintainers require it in branch protection.
 pub const CHECK_NAME: &str = "Keel · Definition of done";
+/// Weeks of history read when the App is installed on a repository.
+pub const BACKFILL_WEEKS: u32 = 8;
 /// Where the definition of done lives.
 pub const CONFIG_PATH: &str = ".github/keel.toml";
 
@@ -205,6 +208,17 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 .await?;
             Ok(())
         }
+        Event::Backfill {
+            installation,
+            repo,
+            weeks,
+        } => {
+            let target = Repo {
+                installation: installation.clone(),
+                name: repo.clone(),
+            };
+            backfill::run(ctx, &target, *weeks).await
+        }
         Event::WeeklySummary {
             installation,
             repo,
@@ -302,6 +316,15 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                         .add_installation_repos(installation.0, &names(added), ctx.now)
                         .await?;
                     ctx.store.remove_installation_repos(&names(removed)).await?;
+                    // The first summary should not be empty: read recent history.
+                    for repo in added {
+                        let event = Event::Backfill {
+                            installation: installation.clone(),
+                            repo: repo.clone(),
+                            weeks: BACKFILL_WEEKS,
+                        };
+                        ctx.follow_up(&format!("backfill-{repo}"), &event).await?;
+                    }
                 }
             }
             Ok(())

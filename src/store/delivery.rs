@@ -248,3 +248,25 @@ impl Store {
         .context("read baselines")
     }
 }
+
+impl Store {
+    /// Row counts of `repo`'s delivery facts: merged pull requests, deployments, issues,
+    /// releases.
+    pub async fn delivery_counts(&self, repo: &str) -> anyhow::Result<(i64, i64, i64, i64)> {
+        let mut counts = [0i64; 4];
+        for (i, table) in ["merged_pull_requests", "deployments", "issues", "releases"]
+            .into_iter()
+            .enumerate()
+        {
+            let sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table} WHERE repo = $1");
+            let (n,): (i64,) =
+                on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(repo)
+                .fetch_one(pool)
+                .await)
+                .context("count delivery facts")?;
+            counts[i] = n;
+        }
+        Ok((counts[0], counts[1], counts[2], counts[3]))
+    }
+}

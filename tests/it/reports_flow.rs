@@ -573,7 +573,12 @@ async fn installations_keep_a_table_of_repositories() {
             "{}",
             db.backend
         );
-        assert!(fake.log().await.is_empty(), "no GitHub call needed");
+        assert!(
+            fake.log()
+                .await
+                .contains(&"GET /repos/Codertocat/Hello-World/pulls".to_owned()),
+            "a backfill of the new repository followed"
+        );
         db.finish().await;
     }
 }

@@ -207,3 +207,157 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_installation_backfills_recent_history_from_the_api() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            "HEAD",
+            ".github/keel.toml",
+            b"[summary]\nincident_label = \"incident\"\n",
+        );
+        let pull = |number: u64, title: &str, body: &str, updated: &str, merged: Option<&str>| {
+            json!({"number": number, "title": title, "body": body, "created_at": "2026-11-20T10:00:00Z",
+                   "updated_at": updated, "merged_at": merged, "merge_commit_sha": format!("abc{number}def0")})
+        };
+        fake.put_history(
+            REPO,
+            vec![
+                pull(5, "Revert \"Add search\"", "Reverts Codertocat/Hello-World#4", "2026-11-27T10:00:00Z", Some("2026-11-27T09:00:00Z")),
+                pull(4, "Add search", "", "2026-11-26T10:00:00Z", Some("2026-11-25T09:00:00Z")),
+                pull(3, "Abandoned", "", "2026-11-24T10:00:00Z", None),
+                // Older than the 8 weeks: the listing stops here.
+                pull(1, "Ancient", "", "2026-01-01T10:00:00Z", Some("2026-01-01T09:00:00Z")),
+            ],
+            vec![(
+                json!({"id": 11, "sha": "abc4def0", "environment": "production", "created_at": "2026-11-25T12:00:00Z"}),
+                vec![
+                    json!({"state": "success", "created_at": "2026-11-25T12:10:00Z"}),
+                    json!({"state": "in_progress", "created_at": "2026-11-25T12:01:00Z"}),
+                ],
+            )],
+            vec![
+                json!({"number": 9, "labels": [{"name": "incident"}], "body": "root cause: abc4def0",
+                       "created_at": "2026-11-26T08:00:00Z", "closed_at": "2026-11-26T10:00:00Z"}),
+                json!({"number": 10, "labels": [{"name": "incident"}], "pull_request": {},
+                       "created_at": "2026-11-26T08:00:00Z", "closed_at": null}),
+            ],
+            vec![json!({"id": 77, "published_at": "2026-11-26T15:00:00Z"})],
+        );
+        fake.put_pr_commits(REPO, 4, &["2026-11-24T09:00:00Z"]);
+        fake.put_pr_commits(REPO, 5, &["2026-11-27T08:00:00Z"]);
+        let server = TestServer::new(&db.store);
+        let (status, _) = server
+            .send(signed(
+                "installation",
+                "in-1",
+                payload("installation/created.1.json"),
+            ))
+            .await;
+        assert_eq!(status, 202);
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github));
+        let steps = worker
+            .run_until_idle(at("2026-11-30T10:00:00Z"))
+            .await
+            .unwrap();
+        assert_eq!(
+            steps.len(),
+            2,
+            "{}: the installation, then its backfill: {steps:?}",
+            db.backend
+        );
+        let mut h = db
+            .store
+            .history(REPO, &["production".into()], "incident")
+            .await
+            .unwrap();
+        h.changes.sort_by_key(|c| c.number);
+        let numbers: Vec<u64> = h.changes.iter().map(|c| c.number).collect();
+        assert_eq!(numbers, [4, 5], "merged within 8 weeks only");
+        assert_eq!(h.changes[1].reverts, Some(4));
+        assert_eq!(
+            h.changes[0].first_commit_at,
+            Some(at("2026-11-24T09:00:00Z"))
+        );
+        assert_eq!(h.deployments.len(), 1);
+        assert!(h.deployments[0].succeeded);
+        assert_eq!(h.deployments[0].finished_at, at("2026-11-25T12:10:00Z"));
+        assert_eq!(
+            h.incidents.len(),
+            1,
+            "a pull request with the label is not an incident"
+        );
+        assert_eq!(h.incidents[0].root_cause.as_deref(), Some("abc4def0"));
+        assert_eq!(h.releases, [at("2026-11-26T15:00:00Z")]);
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keel_backfill_reads_history_as_the_app_and_says_what_it_stored() {
+    let fake = FakeGitHub::start().await;
+    fake.put_history(
+        REPO,
+        vec![json!({"number": 4, "title": "Add search", "body": "", "created_at": "2026-11-20T10:00:00Z",
+                    "updated_at": "2026-11-26T10:00:00Z", "merged_at": "2026-11-25T09:00:00Z", "merge_commit_sha": "abc4def0"})],
+        vec![],
+        vec![],
+        vec![],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("keel.db").display());
+    let key = crate::support::fixture("github/test-app-key.pem");
+    let uri = fake.uri();
+    let run = move |args: Vec<String>| {
+        let uri = uri.clone();
+        let db = db.clone();
+        let key = key.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+                .args(&args)
+                .env("KEEL_APP_ID", APP_ID.to_string())
+                .env("KEEL_PRIVATE_KEY_PATH", key)
+                .env("KEEL_GITHUB_API_URL", uri)
+                .env("DATABASE_URL", db)
+                .env_remove("KEEL_PRIVATE_KEY")
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run(vec![
+        "backfill".into(),
+        "--repo".into(),
+        REPO.into(),
+        "--weeks".into(),
+        "52".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --installation ID"));
+    let out = run(vec![
+        "backfill".into(),
+        "--repo".into(),
+        REPO.into(),
+        "--weeks".into(),
+        "520".into(),
+        "--installation".into(),
+        "1".into(),
+    ])
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "backfilled 520 weeks of Codertocat/Hello-World: 1 merged pull requests, 0 deployments, 0 issues, 0 releases in the store\n"
+    );
+}

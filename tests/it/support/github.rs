@@ -62,6 +62,14 @@ struct State {
     compare: HashMap<(String, String, String), Vec<Value>>,
     /// (repo, issue number) → labels.
     issues: HashMap<(String, u64), Vec<String>>,
+    /// repo → closed pull requests as the list endpoint returns them (newest updated first).
+    closed_pulls: HashMap<String, Vec<Value>>,
+    /// repo → deployments (as listed) with their statuses (newest first).
+    deployments: HashMap<String, Vec<(Value, Vec<Value>)>>,
+    /// repo → issues as the list endpoint returns them.
+    listed_issues: HashMap<String, Vec<Value>>,
+    /// repo → releases.
+    releases: HashMap<String, Vec<Value>>,
     /// (repo, pull request) → commit author dates.
     pr_commits: HashMap<(String, u64), Vec<String>>,
     /// Issues opened through the API: (repo, number, title, body, labels, state).
@@ -169,6 +177,22 @@ impl FakeGitHub {
         route("GET", r"^/repos/[^/]+/[^/]+/pulls/\d+$", get_pull)
             .mount(&server)
             .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/pulls$", list_closed_pulls)
+            .mount(&server)
+            .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/deployments$", list_deployments)
+            .mount(&server)
+            .await;
+        route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/deployments/\d+/statuses$",
+            list_deployment_statuses,
+        )
+        .mount(&server)
+        .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/releases$", list_releases)
+            .mount(&server)
+            .await;
         route(
             "GET",
             r"^/repos/[^/]+/[^/]+/pulls/\d+/commits$",
@@ -262,6 +286,23 @@ impl FakeGitHub {
         let mut s = self.state.lock().unwrap();
         s.labels.insert((repo.into(), number), labels);
         s.pulls.insert((repo.into(), number), pull);
+    }
+
+    /// The history the list endpoints serve: closed pull requests, deployments with their
+    /// statuses, issues, releases (GitHub's JSON shapes).
+    pub fn put_history(
+        &self,
+        repo: &str,
+        pulls: Vec<Value>,
+        deployments: Vec<(Value, Vec<Value>)>,
+        issues: Vec<Value>,
+        releases: Vec<Value>,
+    ) {
+        let mut s = self.state.lock().unwrap();
+        s.closed_pulls.insert(repo.into(), pulls);
+        s.deployments.insert(repo.into(), deployments);
+        s.listed_issues.insert(repo.into(), issues);
+        s.releases.insert(repo.into(), releases);
     }
 
     /// The author dates of a pull request's commits (RFC 3339), oldest first.
@@ -932,11 +973,33 @@ fn list_issues(s: &mut State, req: &Request) -> ResponseTemplate {
         .query_pairs()
         .find(|(k, _)| k == "labels")
         .map(|(_, v)| v.into_owned());
-    let listed: Vec<Value> = s
+    let mut listed: Vec<Value> = s
         .opened
         .iter()
         .filter(|i| i.repo == repo && label.as_ref().is_none_or(|l| i.labels.contains(l)))
         .map(|i| json!({"number": i.number, "title": i.title, "state": i.state}))
+        .collect();
+    listed.extend(
+        s.listed_issues
+            .get(&repo)
+            .into_iter()
+            .flatten()
+            .filter(|i| {
+                label.as_ref().is_none_or(|l| {
+                    i["labels"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|x| x["name"] == l.as_str())
+                })
+            })
+            .cloned(),
+    );
+    let (per_page, page) = paging(req);
+    let listed: Vec<Value> = listed
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
         .collect();
     ResponseTemplate::new(200).set_body_json(Value::Array(listed))
 }
@@ -979,4 +1042,76 @@ fn list_pr_commits(s: &mut State, req: &Request) -> ResponseTemplate {
         .map(|d| json!({"sha": "0", "commit": {"author": {"name": "a", "date": d}}}))
         .collect();
     ResponseTemplate::new(200).set_body_json(Value::Array(commits))
+}
+
+/// `owner/repo` of `/repos/owner/repo/…`.
+fn repo_of(req: &Request) -> String {
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    format!("{}/{}", parts[2], parts[3])
+}
+
+fn paged(req: &Request, all: Vec<Value>) -> ResponseTemplate {
+    let (per_page, page) = paging(req);
+    let slice: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    ResponseTemplate::new(200).set_body_json(Value::Array(slice))
+}
+
+fn list_closed_pulls(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let all = s
+        .closed_pulls
+        .get(&repo_of(req))
+        .cloned()
+        .unwrap_or_default();
+    paged(req, all)
+}
+
+fn list_deployments(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let env = req
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "environment")
+        .map(|(_, v)| v.into_owned());
+    let all: Vec<Value> = s
+        .deployments
+        .get(&repo_of(req))
+        .into_iter()
+        .flatten()
+        .filter(|(d, _)| env.as_ref().is_none_or(|e| d["environment"] == e.as_str()))
+        .map(|(d, _)| d.clone())
+        .collect();
+    paged(req, all)
+}
+
+fn list_deployment_statuses(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let id: u64 = req.url.path().split('/').nth(5).unwrap().parse().unwrap();
+    let statuses = s
+        .deployments
+        .get(&repo_of(req))
+        .into_iter()
+        .flatten()
+        .find(|(d, _)| d["id"] == id)
+        .map(|(_, st)| st.clone())
+        .unwrap_or_default();
+    paged(req, statuses)
+}
+
+fn list_releases(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let all = s.releases.get(&repo_of(req)).cloned().unwrap_or_default();
+    paged(req, all)
 }
