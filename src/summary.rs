@@ -21,7 +21,7 @@ pub async fn report(
     week: &Week,
 ) -> anyhow::Result<WeeklyReport> {
     let sc = config.summary.clone().unwrap_or_default();
-    let offset = sc.timezone.0;
+    let zone = sc.timezone.0;
     let history = store
         .history(repo, &sc.environments, &sc.incident_label)
         .await?;
@@ -36,7 +36,7 @@ pub async fn report(
     for _ in 0..WEEKS_SHOWN {
         weeks.push(dora::week_metrics(&history, &w, source));
         health.push(health_of(store, repo, &w).await?);
-        w = w.previous(offset);
+        w = w.previous(zone);
     }
     weeks.reverse();
     health.reverse();

@@ -23,11 +23,11 @@ pub async fn write<G: GitHubApi>(
     };
     let config = super::evaluate::parse_config(bytes).map_err(JobError::Permanent)?;
     let sc = config.summary.clone().unwrap_or_default();
-    let offset = sc.timezone.0;
+    let zone = sc.timezone.0;
     let week = match week {
-        Some(name) => Week::named(name, offset).map_err(JobError::Permanent)?,
+        Some(name) => Week::named(name, zone).map_err(JobError::Permanent)?,
         None => {
-            let Some(due) = sc.schedule.last_due(ctx.now, offset) else {
+            let Some(due) = sc.schedule.last_due(ctx.now, zone) else {
                 return Ok(());
             };
             let week = crate::summary::reported_week(&sc, due);

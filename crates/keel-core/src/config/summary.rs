@@ -1,6 +1,6 @@
 //! `[summary]`: when and how the weekly summary issue is written.
 
-use crate::summary::week::Offset;
+use crate::summary::week::Zone;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::borrow::Cow;
@@ -13,7 +13,8 @@ pub struct SummaryConfig {
     /// When to write it: a 5-field cron expression in `timezone` (default Mondays 09:00).
     #[serde(default = "default_schedule")]
     pub schedule: Schedule,
-    /// The team's timezone: `UTC` or an offset like `+01:00`; weeks start on its Mondays.
+    /// The team's timezone: an IANA name (`Europe/Berlin`), `UTC` or an offset like `+01:00`;
+    /// weeks start on its Mondays.
     #[serde(default)]
     pub timezone: Timezone,
     /// Deployment environments that count as production.
@@ -73,14 +74,22 @@ pub enum Fallback {
 pub struct Schedule(pub String);
 
 impl Schedule {
-    /// The latest time at or before `now_ms` the schedule fired, in `offset`.
-    pub fn last_due(&self, now_ms: i64, offset: Offset) -> Option<i64> {
+    /// The latest time at or before `now_ms` the schedule fired, in `zone`.
+    pub fn last_due(&self, now_ms: i64, zone: Zone) -> Option<i64> {
         let cron = croner::Cron::from_str(&self.0).ok()?;
-        let tz = chrono::FixedOffset::east_opt(offset.0 * 60)?;
-        let now = chrono::DateTime::from_timestamp_millis(now_ms)?.with_timezone(&tz);
-        cron.find_previous_occurrence(&now, true)
-            .ok()
-            .map(|t| t.timestamp_millis())
+        let utc = chrono::DateTime::from_timestamp_millis(now_ms)?;
+        match zone {
+            Zone::Fixed(minutes) => {
+                let tz = chrono::FixedOffset::east_opt(minutes * 60)?;
+                cron.find_previous_occurrence(&utc.with_timezone(&tz), true)
+                    .ok()
+                    .map(|t| t.timestamp_millis())
+            }
+            Zone::Named(tz) => cron
+                .find_previous_occurrence(&utc.with_timezone(&tz), true)
+                .ok()
+                .map(|t| t.timestamp_millis()),
+        }
     }
 }
 
@@ -99,27 +108,21 @@ impl<'de> Deserialize<'de> for Schedule {
     }
 }
 
-/// A timezone as a fixed offset (`UTC`, `+01:00`).
+/// A timezone: an IANA name (`Europe/Berlin`) or a fixed offset (`UTC`, `+01:00`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(into = "String")]
-pub struct Timezone(pub Offset);
+pub struct Timezone(pub Zone);
 
 impl From<Timezone> for String {
     fn from(t: Timezone) -> String {
-        let m = t.0.0;
-        if m == 0 {
-            "UTC".into()
-        } else {
-            let sign = if m < 0 { '-' } else { '+' };
-            format!("{sign}{:02}:{:02}", m.abs() / 60, m.abs() % 60)
-        }
+        t.0.to_string()
     }
 }
 
 impl<'de> Deserialize<'de> for Timezone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Offset::parse(&text)
+        Zone::parse(&text)
             .map(Timezone)
             .map_err(serde::de::Error::custom)
     }
@@ -130,6 +133,6 @@ impl JsonSchema for Timezone {
         "Timezone".into()
     }
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "string", "pattern": "^(UTC|Z|[+-][0-9]{1,2}(:[0-9]{2})?)$"})
+        schemars::json_schema!({"type": "string", "description": "An IANA timezone (Europe/Berlin), UTC, or an offset like +02:00"})
     }
 }

@@ -318,7 +318,7 @@ fn the_summary_schedule_and_timezone_are_checked_where_they_are_written() {
     let s = c.summary.unwrap();
     assert_eq!(
         (s.schedule.0.as_str(), s.timezone.0),
-        ("30 8 * * FRI", crate::summary::week::Offset(60))
+        ("30 8 * * FRI", crate::summary::week::Zone::Fixed(60))
     );
     assert_eq!(s.environments, ["production"]);
     // Fri 2026-11-27 07:30 UTC is 08:30 in +01:00: due then, and still the last due time a day later.
@@ -339,7 +339,12 @@ fn the_summary_schedule_and_timezone_are_checked_where_they_are_written() {
     assert!(e.message.contains("5-field cron"), "{e}");
     let e = err("[summary]\nschedule = \"0 25 * * MON\"\n");
     assert!(e.message.contains("not a valid cron expression"), "{e}");
-    let e = err("[summary]\ntimezone = \"Europe/Berlin\"\n");
+    let e = err("[summary]\ntimezone = \"Europe/Berlinn\"\n");
     assert_eq!(e.line, 2, "{e}");
-    assert!(e.message.contains("not supported yet"), "{e}");
+    assert!(e.message.contains("is not a timezone"), "{e}");
+    let named = Config::parse("k", "[summary]\ntimezone = \"Europe/Berlin\"\n").unwrap();
+    assert_eq!(
+        named.summary.unwrap().timezone.0.to_string(),
+        "Europe/Berlin"
+    );
 }

@@ -1,5 +1,5 @@
 use super::dora::{self, Change, Deployment, History, Incident, Source, bands};
-use super::week::{Offset, Week};
+use super::week::{Week, Zone};
 use proptest::prelude::*;
 
 fn at(text: &str) -> i64 {
@@ -105,7 +105,7 @@ fn check(
     source: Source,
     expected: (u64, Option<f64>, Option<f64>, Option<f64>),
 ) {
-    let week = Week::named(week, Offset(0)).unwrap();
+    let week = Week::named(week, Zone::UTC).unwrap();
     let m = dora::week_metrics(history, &week, source);
     let got = (
         m.deployments,
@@ -216,19 +216,19 @@ fn bands_follow_the_2023_dora_thresholds() {
 
 #[test]
 fn weeks_are_named_and_bounded_in_the_configured_offset() {
-    let utc = Week::named("2026-W48", Offset(0)).unwrap();
+    let utc = Week::named("2026-W48", Zone::UTC).unwrap();
     assert_eq!(
         (utc.start, utc.end - utc.start),
         (at("2026-11-23T00:00:00Z"), 7 * 86_400_000)
     );
-    let berlin = Offset::parse("+01:00").unwrap();
+    let berlin = Zone::parse("+01:00").unwrap();
     // Sunday 23:30 UTC is already Monday in +01:00.
     assert_eq!(
         Week::containing(at("2026-11-29T23:30:00Z"), berlin).name,
         "2026-W49"
     );
     assert_eq!(
-        Week::containing(at("2026-11-29T23:30:00Z"), Offset(0)).name,
+        Week::containing(at("2026-11-29T23:30:00Z"), Zone::UTC).name,
         "2026-W48"
     );
     assert_eq!(
@@ -236,15 +236,28 @@ fn weeks_are_named_and_bounded_in_the_configured_offset() {
         at("2026-11-29T23:00:00Z")
     );
     assert_eq!(
-        Week::containing(at("2027-01-01T12:00:00Z"), Offset(0)).name,
+        Week::containing(at("2027-01-01T12:00:00Z"), Zone::UTC).name,
         "2026-W53"
     );
+    assert_eq!(Zone::parse("-05:30").unwrap(), Zone::Fixed(-330));
     assert!(
-        Offset::parse("Europe/Berlin")
+        Zone::parse("Mars/Olympus")
             .unwrap_err()
-            .contains("not supported yet")
+            .contains("is not a timezone")
     );
-    assert_eq!(Offset::parse("-05:30").unwrap(), Offset(-330));
+    // A named zone follows daylight saving: Berlin is +01:00 in November, +02:00 in July.
+    let named = Zone::parse("Europe/Berlin").unwrap();
+    assert_eq!(
+        Week::named("2026-W48", named).unwrap().start,
+        at("2026-11-22T23:00:00Z")
+    );
+    assert_eq!(
+        Week::named("2026-W28", named).unwrap().start,
+        at("2026-07-05T22:00:00Z")
+    );
+    // The week the clocks go forward (29 March 2026) is an hour short.
+    let spring = Week::named("2026-W13", named).unwrap();
+    assert_eq!(spring.end - spring.start, 7 * 86_400_000 - 3_600_000);
 }
 
 fn arb_history() -> impl Strategy<Value = History> {
@@ -295,7 +308,7 @@ proptest! {
     #[test]
     fn the_change_failure_rate_stays_within_0_and_1(h in arb_history(), source in prop_oneof![Just(Source::Deployments), Just(Source::Merges)]) {
         for week in ["1970-W01", "1970-W02", "1970-W03"] {
-            let m = dora::week_metrics(&h, &Week::named(week, Offset(0)).unwrap(), source);
+            let m = dora::week_metrics(&h, &Week::named(week, Zone::UTC).unwrap(), source);
             if let Some(rate) = m.change_failure_rate {
                 prop_assert!((0.0..=1.0).contains(&rate), "{rate}");
             }
@@ -315,7 +328,7 @@ proptest! {
     #[test]
     fn a_week_contains_its_instant_and_starts_on_a_local_monday(ts in -1_000_000_000_000i64..4_000_000_000_000, minutes in -720i32..=840) {
         use chrono::Datelike;
-        let offset = Offset(minutes);
+        let offset = Zone::Fixed(minutes);
         let week = Week::containing(ts, offset);
         prop_assert!(week.start <= ts && ts < week.end);
         let local_start = chrono::DateTime::from_timestamp_millis(week.start + i64::from(minutes) * 60_000).unwrap();
@@ -361,11 +374,11 @@ outage_risk_pct = 5
     )
     .unwrap();
     let h = w48();
-    let mut week = Week::named("2026-W48", Offset(0)).unwrap();
+    let mut week = Week::named("2026-W48", Zone::UTC).unwrap();
     let mut weeks = Vec::new();
     for _ in 0..8 {
         weeks.push(dora::week_metrics(&h, &week, Source::Deployments));
-        week = week.previous(Offset(0));
+        week = week.previous(Zone::UTC);
     }
     weeks.reverse();
     let merged = |number, items: &[&str], debt: &str, dod: &str| MergedChange {
@@ -426,4 +439,22 @@ outage_risk_pct = 5
         "{body}"
     );
     insta::assert_snapshot!("weekly_summary", body);
+}
+
+proptest! {
+    #[test]
+    fn named_zone_weeks_contain_their_instant_and_start_at_a_local_monday_midnight(
+        ts in 0i64..4_000_000_000_000,
+        zone in prop_oneof![Just("Europe/Berlin"), Just("America/New_York"), Just("Australia/Sydney"), Just("Asia/Kolkata")],
+    ) {
+        use chrono::{Datelike, Timelike};
+        let tz: chrono_tz::Tz = zone.parse().unwrap();
+        let week = Week::containing(ts, Zone::Named(tz));
+        prop_assert!(week.start <= ts && ts < week.end);
+        let local = chrono::DateTime::from_timestamp_millis(week.start).unwrap().with_timezone(&tz);
+        prop_assert_eq!(local.weekday(), chrono::Weekday::Mon);
+        prop_assert_eq!((local.hour(), local.minute()), (0, 0));
+        let next = Week::containing(week.end, Zone::Named(tz));
+        prop_assert_eq!(next.start, week.end);
+    }
 }

@@ -1,27 +1,48 @@
-//! ISO weeks in the team's timezone (a fixed UTC offset: `UTC`, `+02:00`, `-05:30`).
+//! ISO weeks in the team's timezone: an IANA name (`Europe/Berlin`, daylight saving included)
+//! or a fixed offset (`UTC`, `+02:00`). A week runs from local Monday 00:00 to the next.
 
-use serde::{Deserialize, Serialize};
+use chrono::{Datelike, NaiveDate, TimeZone};
+use serde::Serialize;
+use std::str::FromStr;
 
-/// A timezone as a fixed offset from UTC, in minutes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Offset(pub i32);
+/// A timezone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    /// A fixed offset from UTC, in minutes.
+    Fixed(i32),
+    /// An IANA timezone.
+    Named(chrono_tz::Tz),
+}
 
-impl Offset {
-    /// Reads `UTC`, `Z`, `+HH:MM`, `-HH:MM` or `+HH`.
-    pub fn parse(text: &str) -> Result<Offset, String> {
+impl Default for Zone {
+    fn default() -> Self {
+        Zone::UTC
+    }
+}
+
+impl Zone {
+    /// UTC.
+    pub const UTC: Zone = Zone::Fixed(0);
+
+    /// Reads `UTC`, `Z`, `+HH:MM`, `-HH:MM`, `+HH` or an IANA name like `Europe/Berlin`.
+    pub fn parse(text: &str) -> Result<Zone, String> {
         let t = text.trim();
         if t.eq_ignore_ascii_case("utc") || t == "Z" {
-            return Ok(Offset(0));
+            return Ok(Zone::UTC);
         }
         let bad = || {
             format!(
-                "`{text}` is not a timezone: use `UTC` or an offset like `+02:00` (names like Europe/Berlin are not supported yet)"
+                "`{text}` is not a timezone: use an IANA name like `Europe/Berlin`, `UTC`, or an offset like `+02:00`"
             )
         };
         let (sign, rest) = match t.as_bytes().first() {
             Some(b'+') => (1, &t[1..]),
             Some(b'-') => (-1, &t[1..]),
-            _ => return Err(bad()),
+            _ => {
+                return chrono_tz::Tz::from_str(t)
+                    .map(Zone::Named)
+                    .map_err(|_| bad());
+            }
         };
         let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
         let h: i32 = h.parse().map_err(|_| bad())?;
@@ -29,7 +50,50 @@ impl Offset {
         if !(0..=14).contains(&h) || !(0..60).contains(&m) {
             return Err(bad());
         }
-        Ok(Offset(sign * (h * 60 + m)))
+        Ok(Zone::Fixed(sign * (h * 60 + m)))
+    }
+
+    /// The local calendar date at instant `at_ms`.
+    pub fn local_date(self, at_ms: i64) -> NaiveDate {
+        let utc = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+        match self {
+            Zone::Fixed(m) => (utc + chrono::Duration::minutes(i64::from(m))).date_naive(),
+            Zone::Named(tz) => utc.with_timezone(&tz).date_naive(),
+        }
+    }
+
+    /// The instant local midnight of `date` begins (the first valid local time of the day).
+    pub fn start_of(self, date: NaiveDate) -> i64 {
+        let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+        match self {
+            Zone::Fixed(m) => midnight.and_utc().timestamp_millis() - i64::from(m) * 60_000,
+            Zone::Named(tz) => {
+                // A day may start in a gap (a clock jumping at midnight): take the first
+                // valid minute after it.
+                (0..=180)
+                    .find_map(|minutes| {
+                        tz.from_local_datetime(&(midnight + chrono::Duration::minutes(minutes)))
+                            .earliest()
+                    })
+                    .map_or_else(
+                        || midnight.and_utc().timestamp_millis(),
+                        |t| t.timestamp_millis(),
+                    )
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Zone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Zone::Fixed(0) => f.write_str("UTC"),
+            Zone::Fixed(m) => {
+                let sign = if *m < 0 { '-' } else { '+' };
+                write!(f, "{sign}{:02}:{:02}", m.abs() / 60, m.abs() % 60)
+            }
+            Zone::Named(tz) => f.write_str(tz.name()),
+        }
     }
 }
 
@@ -44,56 +108,37 @@ pub struct Week {
     pub end: i64,
 }
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
-const WEEK_MS: i64 = 7 * DAY_MS;
-
 impl Week {
     /// The week containing instant `at_ms`.
-    pub fn containing(at_ms: i64, offset: Offset) -> Week {
-        let local = at_ms + i64::from(offset.0) * 60_000;
-        // 1970-01-01 was a Thursday: Monday 1969-12-29 is day -3.
-        let days = local.div_euclid(DAY_MS);
-        let monday = days - (days + 3).rem_euclid(7);
-        let start_local = monday * DAY_MS;
-        let start = start_local - i64::from(offset.0) * 60_000;
-        Week {
-            name: iso_name(monday),
-            start,
-            end: start + WEEK_MS,
-        }
+    pub fn containing(at_ms: i64, zone: Zone) -> Week {
+        let date = zone.local_date(at_ms);
+        let monday =
+            date - chrono::Duration::days(i64::from(date.weekday().num_days_from_monday()));
+        Week::of_monday(monday, zone)
     }
 
     /// The week named `2026-W47`.
-    pub fn named(name: &str, offset: Offset) -> Result<Week, String> {
+    pub fn named(name: &str, zone: Zone) -> Result<Week, String> {
         let bad = || format!("`{name}` is not an ISO week like 2026-W47");
         let (year, week) = name.split_once("-W").ok_or_else(bad)?;
         let year: i32 = year.parse().map_err(|_| bad())?;
         let week: u32 = week.parse().map_err(|_| bad())?;
-        let date =
-            chrono::NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon).ok_or_else(bad)?;
-        let monday_days = date
-            .signed_duration_since(chrono::NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(bad)?)
-            .num_days();
-        let start = monday_days * DAY_MS - i64::from(offset.0) * 60_000;
-        Ok(Week {
-            name: iso_name(monday_days),
-            start,
-            end: start + WEEK_MS,
-        })
+        let monday =
+            NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon).ok_or_else(bad)?;
+        Ok(Week::of_monday(monday, zone))
     }
 
     /// The week before.
-    pub fn previous(&self, offset: Offset) -> Week {
-        Week::containing(self.start - 1, offset)
+    pub fn previous(&self, zone: Zone) -> Week {
+        Week::containing(self.start - 1, zone)
     }
-}
 
-fn iso_name(monday_days: i64) -> String {
-    use chrono::Datelike;
-    let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
-        .unwrap_or_default()
-        .checked_add_signed(chrono::Duration::days(monday_days))
-        .unwrap_or_default();
-    let w = date.iso_week();
-    format!("{}-W{:02}", w.year(), w.week())
+    fn of_monday(monday: NaiveDate, zone: Zone) -> Week {
+        let w = monday.iso_week();
+        Week {
+            name: format!("{}-W{:02}", w.year(), w.week()),
+            start: zone.start_of(monday),
+            end: zone.start_of(monday + chrono::Duration::days(7)),
+        }
+    }
 }
