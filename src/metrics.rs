@@ -25,6 +25,7 @@ const KNOWN_EVENTS: &[&str] = &[
     "deployment_status",
     "issues",
     "release",
+    "pull_request_review",
     "ping",
 ];
 

@@ -53,6 +53,10 @@ pub async fn report(
             dod: m.dod,
             changed_lines: m.changed_lines,
             failed_criteria: m.failed_criteria,
+            review_wait_hours: match (m.opened_at, m.first_review_at) {
+                (Some(o), Some(r)) if r >= o => Some((r - o) as f64 / 3_600_000.0),
+                _ => None,
+            },
         })
         .collect();
     let outcomes = store.latest_outcomes(repo, week.end).await?;

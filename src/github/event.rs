@@ -88,6 +88,15 @@ pub enum Event {
         /// `root cause: <sha>` from its description.
         root_cause: Option<String>,
     },
+    /// A pull request review was submitted.
+    Review {
+        /// Repository.
+        repo: RepoName,
+        /// The pull request.
+        number: PrNumber,
+        /// When (RFC 3339).
+        submitted_at: String,
+    },
     /// A release was published.
     Release {
         /// Repository.
@@ -255,6 +264,7 @@ impl Event {
             }
             Event::Issue { repo, number, .. } => format!("{repo}:issue:{number}"),
             Event::Release { repo, .. } => format!("{repo}:releases"),
+            Event::Review { repo, number, .. } => format!("{repo}#{number}"),
             Event::WeeklySummary { repo, .. } => format!("{repo}:summary"),
             Event::Backfill { repo, .. } => format!("{repo}:backfill"),
             Event::ChecksRerequested { repo, head_sha, .. }
@@ -425,6 +435,17 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 root_cause: p.issue.body.as_deref().and_then(root_cause),
                 created_at: p.issue.created_at,
                 closed_at: p.issue.closed_at,
+            }
+        }
+        "pull_request_review" => {
+            let p: ReviewPayload = serde_json::from_slice(body).map_err(err)?;
+            if p.action != "submitted" {
+                return Ok(ignored(name, &p.action));
+            }
+            Event::Review {
+                repo: RepoName(p.repository.full_name),
+                number: PrNumber(p.pull_request.number),
+                submitted_at: p.review.submitted_at.unwrap_or_default(),
             }
         }
         "release" => {
@@ -678,4 +699,17 @@ struct ReleasePayload {
 struct ReleaseJson {
     id: u64,
     published_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ReviewPayload {
+    action: String,
+    review: ReviewJson,
+    pull_request: Number,
+    repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct ReviewJson {
+    submitted_at: Option<String>,
 }

@@ -230,6 +230,15 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             };
             summary::write(ctx, &target, week.as_deref()).await
         }
+        Event::Review {
+            repo,
+            number,
+            submitted_at,
+        } => {
+            let at = millis(submitted_at).unwrap_or(ctx.now);
+            ctx.store.record_review(&repo.0, number.0, at).await?;
+            Ok(())
+        }
         Event::Release {
             repo,
             release_id,

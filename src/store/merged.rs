@@ -45,6 +45,10 @@ pub struct MergedPullRequest {
     pub dod: Option<String>,
     /// Titles of the criteria that failed at its last evaluation.
     pub failed_criteria: Vec<String>,
+    /// Opened, unix ms.
+    pub opened_at: Option<i64>,
+    /// Its first review, unix ms.
+    pub first_review_at: Option<i64>,
 }
 
 /// Merged work in a time range, for the capacity share.
@@ -108,8 +112,8 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let copied = sqlx::query(
-                "INSERT INTO merged_pull_requests (repo, number, title, author, merged_at, changed_lines, roadmap_items, debt, dod, failed_criteria) \
-                 SELECT repo, number, title, author, $1, changed_lines, roadmap_items, debt, dod, failed_criteria FROM pull_requests \
+                "INSERT INTO merged_pull_requests (repo, number, title, author, merged_at, changed_lines, roadmap_items, debt, dod, failed_criteria, first_review_at) \
+                 SELECT repo, number, title, author, $1, changed_lines, roadmap_items, debt, dod, failed_criteria, first_review_at FROM pull_requests \
                  WHERE repo = $2 AND number = $3 \
                  ON CONFLICT (repo, number) DO UPDATE SET merged_at = excluded.merged_at",
             )
@@ -161,7 +165,8 @@ impl Store {
     /// Every merged pull request of `repo`, newest first.
     pub async fn merged_pull_requests(&self, repo: &str) -> anyhow::Result<Vec<MergedPullRequest>> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT number, title, author, merged_at, changed_lines, roadmap_items, debt, dod, failed_criteria \
+            "SELECT number, title, author, merged_at, changed_lines, roadmap_items, debt, dod, failed_criteria, \
+                    opened_at, first_review_at \
              FROM merged_pull_requests WHERE repo = $1 ORDER BY merged_at DESC, number DESC",
         )
         .bind(repo)
@@ -180,6 +185,8 @@ impl Store {
                 .try_get::<Option<String>, _>("failed_criteria")?
                 .map(|t| t.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
                 .unwrap_or_default(),
+            opened_at: r.try_get("opened_at")?,
+            first_review_at: r.try_get("first_review_at")?,
         })).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("list merged pull requests")?;
         Ok(rows)
@@ -224,5 +231,23 @@ impl Store {
         .await)
         .context("read outcomes")?;
         Ok(rows.into_iter().collect())
+    }
+}
+
+impl Store {
+    /// Records a review of an open pull request; only the first one is kept.
+    pub async fn record_review(&self, repo: &str, number: u64, at: i64) -> anyhow::Result<()> {
+        let number = i64::try_from(number)?;
+        on_pool!(self, pool => sqlx::query(
+            "UPDATE pull_requests SET first_review_at = $1 WHERE repo = $2 AND number = $3 \
+             AND (first_review_at IS NULL OR first_review_at > $1)",
+        )
+        .bind(at)
+        .bind(repo)
+        .bind(number)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .context("record a review")
     }
 }

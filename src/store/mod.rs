@@ -130,6 +130,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "outcomes",
         include_str!("../../migrations/sqlite/0005_outcomes.sql"),
     ),
+    (
+        "reviews",
+        include_str!("../../migrations/sqlite/0006_reviews.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -151,6 +155,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "outcomes",
         include_str!("../../migrations/postgres/0005_outcomes.sql"),
+    ),
+    (
+        "reviews",
+        include_str!("../../migrations/postgres/0006_reviews.sql"),
     ),
 ];
 

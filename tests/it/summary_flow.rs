@@ -87,7 +87,17 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
         );
         fake.put_pr_commits(REPO, 2, &["2026-11-23T14:00:00Z", "2026-11-24T09:00:00Z"]);
         let server = TestServer::new(&db.store);
+        let opened = payload("pull_request/opened.2.json");
+        let review = serde_json::to_vec(&json!({
+            "action": "submitted",
+            "review": {"submitted_at": "2026-11-23T18:00:00Z"},
+            "pull_request": {"number": 2},
+            "repository": {"full_name": REPO}
+        }))
+        .unwrap();
         for (event, id, body) in [
+            ("pull_request", "d-0", opened),
+            ("pull_request_review", "d-r", review),
             ("pull_request", "d-1", merged_pull_request()),
             (
                 "deployment_status",
@@ -127,6 +137,14 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
             history.changes[0].first_commit_at,
             Some(at("2026-11-23T14:00:00Z"))
         );
+        let merged = db.store.merged_pull_requests(REPO).await.unwrap();
+        assert_eq!(
+            (merged[0].opened_at, merged[0].first_review_at),
+            (
+                Some(at("2026-11-23T15:00:00Z")),
+                Some(at("2026-11-23T18:00:00Z"))
+            )
+        );
 
         // Two runs for the same week: one issue, edited.
         for id in ["s-1", "s-2"] {
@@ -153,6 +171,12 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
         );
         assert!(body.contains("| Change failure rate | 100% |"), "{body}");
         assert!(body.contains("| Time to restore | 3.0 h |"), "{body}");
+        assert!(
+            body.contains(
+                "Median wait for a first review of the week's merged pull requests: **3.0 h**."
+            ),
+            "{body}"
+        );
         assert!(
             fake.log()
                 .await

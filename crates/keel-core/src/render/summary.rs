@@ -135,6 +135,18 @@ pub fn body(report: &WeeklyReport) -> String {
         trend(&restore, Better::Lower),
         band(this.time_to_restore_hours.map(bands::time_to_restore))
     );
+    let mut waits: Vec<f64> = report
+        .merged
+        .iter()
+        .filter_map(|m| m.review_wait_hours)
+        .collect();
+    if let Some(wait) = crate::summary::dora::median(&mut waits) {
+        let _ = writeln!(
+            s,
+            "\nMedian wait for a first review of the week's merged pull requests: **{}**.",
+            hours(Some(wait))
+        );
+    }
     let labels: Vec<String> = report
         .weeks
         .iter()

@@ -5,7 +5,7 @@ use crate::config::{DebtConfig, RoadmapItem};
 use serde::Serialize;
 
 /// A pull request merged in the week.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MergedChange {
     /// Number.
     pub number: u64,
@@ -21,6 +21,8 @@ pub struct MergedChange {
     pub changed_lines: Option<u64>,
     /// Criteria that failed at its last evaluation.
     pub failed_criteria: Vec<String>,
+    /// Hours from opening to the first review.
+    pub review_wait_hours: Option<f64>,
 }
 
 /// Non-functional health at the end of a week (the default branch's last baseline).

@@ -388,6 +388,7 @@ outage_risk_pct = 5
         debt: Some(debt.into()),
         dod: Some(dod.into()),
         changed_lines: Some(40),
+        review_wait_hours: Some(f64::from(u32::try_from(number).unwrap()) * 2.0),
         failed_criteria: if dod == "failure" {
             vec!["Patch coverage".to_owned(), "Linked issue".to_owned()]
         } else {
