@@ -52,7 +52,13 @@ async fn post<G: GitHubApi>(
     week: &Week,
 ) -> Result<(), JobError> {
     let sc = config.summary.clone().unwrap_or_default();
-    let report = crate::summary::report(ctx.store, &repo.name.0, config, week).await?;
+    let mut report = crate::summary::report(ctx.store, &repo.name.0, config, week).await?;
+    if let Some(path) = &sc.outcomes_file {
+        let head = CommitSha("HEAD".into());
+        if let Some(bytes) = ctx.github.file_at(repo, path, &head).await? {
+            report.outcomes.extend(parse_outcomes(path, &bytes)?);
+        }
+    }
     let text = body(&report);
     let name = title(&repo.name.0, &week.name);
     let known = match ctx.store.summary_issue(&repo.name.0, &week.name).await? {
@@ -123,4 +129,23 @@ pub async fn enqueue_checks(store: &crate::store::Store, now_ms: i64) -> anyhow:
         }
     }
     Ok(inserted)
+}
+
+/// `R-12 = 9.5` lines of an outcomes file.
+pub fn parse_outcomes(path: &str, bytes: &[u8]) -> Result<Vec<(String, f64)>, JobError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| JobError::Permanent(format!("{path}: not UTF-8 text")))?;
+    let table: toml::Table = toml::from_str(text)
+        .map_err(|e| JobError::Permanent(format!("{path}: {}", e.message())))?;
+    table
+        .into_iter()
+        .map(|(item, value)| match value {
+            toml::Value::Float(v) => Ok((item, v)),
+            toml::Value::Integer(v) => Ok((item, v as f64)),
+            other => Err(JobError::Permanent(format!(
+                "{path}: `{item}` must be a number, not {}",
+                other.type_str()
+            ))),
+        })
+        .collect()
 }

@@ -83,9 +83,10 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
             REPO,
             "HEAD",
             ".github/keel.toml",
-            b"[summary]\nschedule = \"0 9 * * MON\"\n",
+            b"[summary]\nschedule = \"0 9 * * MON\"\noutcomes_file = \".github/outcomes.toml\"\n\n[[roadmap.items]]\nid = \"R-12\"\ntitle = \"Checkout\"\ntarget = \"15%\"\n",
         );
         fake.put_pr_commits(REPO, 2, &["2026-11-23T14:00:00Z", "2026-11-24T09:00:00Z"]);
+        fake.put_file(REPO, "HEAD", ".github/outcomes.toml", b"R-12 = 9.5\n");
         let server = TestServer::new(&db.store);
         let opened = payload("pull_request/opened.2.json");
         let review = serde_json::to_vec(&json!({
@@ -171,6 +172,10 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
         );
         assert!(body.contains("| Change failure rate | 100% |"), "{body}");
         assert!(body.contains("| Time to restore | 3.0 h |"), "{body}");
+        assert!(
+            body.contains("| 9.5 vs 15% |"),
+            "the outcomes file is read: {body}"
+        );
         assert!(
             body.contains(
                 "Median wait for a first review of the week's merged pull requests: **3.0 h**."

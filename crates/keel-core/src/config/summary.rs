@@ -29,6 +29,9 @@ pub struct SummaryConfig {
     /// Close last week's summary issue when the new one opens.
     #[serde(default = "yes")]
     pub close_previous: bool,
+    /// A file on the default branch with measured outcomes of roadmap items, as
+    /// `R-12 = 9.5` lines (`keel outcome` records them in the store instead).
+    pub outcomes_file: Option<String>,
 }
 
 impl Default for SummaryConfig {
@@ -40,6 +43,7 @@ impl Default for SummaryConfig {
             incident_label: default_incident_label(),
             fallback: Fallback::default(),
             close_previous: true,
+            outcomes_file: None,
         }
     }
 }
