@@ -75,6 +75,9 @@ fn the_commented_example_parses_with_every_section() {
     );
     assert_eq!(debt.labels.added_color.0, "d93f0b");
     assert_eq!(debt.items[0].cost_per_month, Some(1200.0));
+    let summary = c.summary.unwrap();
+    assert_eq!(summary.timezone.0.to_string(), "Europe/Berlin");
+    assert_eq!((summary.fallback, summary.close_previous), (Fallback::Merges, true));
 }
 
 #[test]
