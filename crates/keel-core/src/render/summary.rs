@@ -315,6 +315,34 @@ pub fn body(report: &WeeklyReport) -> String {
     if !health.is_empty() {
         let _ = writeln!(s, "- Default branch: {}.", health.join(" · "));
     }
+    let with_benchmarks: Vec<&crate::summary::report::Health> = report
+        .health
+        .iter()
+        .filter(|h| !h.benchmarks.is_empty())
+        .collect();
+    if let (Some(first), Some(last)) = (with_benchmarks.first(), with_benchmarks.last()) {
+        let trends: Vec<String> = last
+            .benchmarks
+            .iter()
+            .take(10)
+            .map(|b| {
+                let since = first
+                    .benchmarks
+                    .iter()
+                    .find(|f| f.name == b.name && f.value > 0.0 && first.week != last.week)
+                    .map(|f| {
+                        format!(
+                            " ({:+.1}% since {})",
+                            (b.value - f.value) / f.value * 100.0,
+                            first.week.rsplit('-').next().unwrap_or("")
+                        )
+                    })
+                    .unwrap_or_default();
+                format!("{} {}{since}", escape::code(&b.name), b.quantity())
+            })
+            .collect();
+        let _ = writeln!(s, "- Benchmarks: {}.", trends.join(" · "));
+    }
 
     let unlinked: Vec<String> = report
         .merged

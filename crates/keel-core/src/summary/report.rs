@@ -34,6 +34,9 @@ pub struct Health {
     pub coverage: Option<f64>,
     /// Open findings.
     pub findings: Option<u64>,
+    /// Benchmark results.
+    #[serde(default)]
+    pub benchmarks: Vec<crate::report::bench::Measurement>,
 }
 
 /// Everything one weekly summary issue says.

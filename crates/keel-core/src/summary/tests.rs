@@ -340,6 +340,15 @@ proptest! {
     }
 }
 
+fn bench(name: &str, ns: f64) -> crate::report::bench::Measurement {
+    crate::report::bench::Measurement {
+        name: name.into(),
+        value: ns,
+        dimension: crate::units::Dimension::Time,
+        interval: None,
+    }
+}
+
 #[test]
 fn a_full_summary_issue() {
     use super::report::{Health, MergedChange, WeeklyReport};
@@ -412,16 +421,22 @@ outage_risk_pct = 5
                 week: "2026-W47".into(),
                 coverage: Some(81.2),
                 findings: Some(4),
+                benchmarks: vec![bench("gate/summary", 4_000.0)],
             },
             Health {
                 week: "2026-W48".into(),
                 coverage: Some(82.5),
                 findings: Some(3),
+                benchmarks: vec![bench("gate/summary", 3_000.0)],
             },
         ],
         outcomes: [("R-12".to_owned(), 11.5)].into_iter().collect(),
     };
     let body = crate::render::summary::body(&report);
+    assert!(
+        body.contains("- Benchmarks: `gate/summary` 3 µs (-25.0% since W47)."),
+        "{body}"
+    );
     assert!(
         body.contains("| Change failure rate | 75% | — | — | low |"),
         "{body}"
