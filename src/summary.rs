@@ -93,6 +93,7 @@ async fn health_of(store: &Store, repo: &str, week: &Week) -> anyhow::Result<Hea
             .as_ref()
             .and_then(|m| m.findings.as_ref())
             .map(|f| f.count),
+        benchmarks: last.map(|m| m.benchmarks).unwrap_or_default(),
     })
 }
 

@@ -77,7 +77,10 @@ fn the_commented_example_parses_with_every_section() {
     assert_eq!(debt.items[0].cost_per_month, Some(1200.0));
     let summary = c.summary.unwrap();
     assert_eq!(summary.timezone.0.to_string(), "Europe/Berlin");
-    assert_eq!((summary.fallback, summary.close_previous), (Fallback::Merges, true));
+    assert_eq!(
+        (summary.fallback, summary.close_previous),
+        (Fallback::Merges, true)
+    );
 }
 
 #[test]
