@@ -48,6 +48,12 @@ pub enum Command {
     },
     /// Read a repository's recent delivery history from GitHub into the store, as the App.
     Backfill(Box<crate::backfill_cli::BackfillArgs>),
+    /// Print the GitHub App manifest (events and least permissions) for registering the App.
+    Manifest {
+        /// The server's public address (the webhook URL is this plus `/webhook`).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Render a weekly summary from the store, without posting it.
     Summary {
         /// The repository, `owner/name`.
@@ -224,6 +230,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()
                 .context("start the runtime")?;
             runtime.block_on(crate::replay::run(*args))
+        }
+        Command::Manifest { url } => {
+            print!("{}", crate::manifest::manifest_text(url.as_deref()));
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Backfill(args) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()

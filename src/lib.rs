@@ -9,6 +9,7 @@ pub mod github;
 pub mod inputs;
 pub mod jobs;
 pub mod jobs_cli;
+pub mod manifest;
 pub mod metrics;
 pub mod replay;
 pub mod reports;

@@ -3,6 +3,8 @@
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
 // The durable job queue on SQLite and PostgreSQL.
+// The GitHub App manifest against the events and permissions the code handles.
+mod manifest;
 mod queue;
 // Reports from workflow run artifacts, baselines, labels, merge groups, re-requests, installations.
 mod reports_flow;
