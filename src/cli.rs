@@ -48,6 +48,13 @@ pub enum Command {
     },
     /// Read a repository's recent delivery history from GitHub into the store, as the App.
     Backfill(Box<crate::backfill_cli::BackfillArgs>),
+    /// Ask a running server whether it is up (`GET /healthz`); exit 0 if so (for container
+    /// health checks, with no curl in the image).
+    Health {
+        /// The health endpoint.
+        #[arg(long, default_value = "http://127.0.0.1:3000/healthz")]
+        url: String,
+    },
     /// Print the GitHub App manifest (events and least permissions) for registering the App.
     Manifest {
         /// The server's public address (the webhook URL is this plus `/webhook`).
@@ -231,6 +238,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .context("start the runtime")?;
             runtime.block_on(crate::replay::run(*args))
         }
+        Command::Health { url } => match crate::serve::probe(&url) {
+            Ok(()) => Ok(ExitCode::from(EXIT_OK)),
+            Err(e) => {
+                eprintln!("unhealthy: {e:#}");
+                Ok(ExitCode::from(EXIT_FAILED))
+            }
+        },
         Command::Manifest { url } => {
             print!("{}", crate::manifest::manifest_text(url.as_deref()));
             Ok(ExitCode::from(EXIT_OK))

@@ -135,6 +135,21 @@ fn serve_acknowledges_a_delivery_over_a_socket_stores_it_and_stops_on_sigterm() 
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 202"), "{response}");
 
+    // The container health check: `keel health` against the running server, and a dead port.
+    let health = |url: String| {
+        Command::new(env!("CARGO_BIN_EXE_keel"))
+            .args(["health", "--url", &url])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        health(format!("http://{addr}/healthz")).status.code(),
+        Some(0)
+    );
+    let dead = health("http://127.0.0.1:1/healthz".into());
+    assert_eq!(dead.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&dead.stderr).starts_with("unhealthy: "));
+
     let pid = child.0.id().to_string();
     assert!(
         Command::new("kill")

@@ -1,0 +1,25 @@
+# syntax=docker/dockerfile:1.7
+# Keel: `docker build -t keel .` then `docker run -p 3000:3000 -v keel-data:/data keel`
+# (settings as environment variables, see README). Also the image of the GitHub Action.
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+COPY . .
+# The registry and target directories are cache mounts: dependencies are compiled once and
+# reused by later builds that only change Keel's own code.
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    scripts/build-release && cp target/release/keel /keel
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /keel /usr/local/bin/keel
+# The embedded SQLite store lives in a volume; use DATABASE_URL=postgres://… for replicas.
+ENV DATABASE_URL=sqlite:///data/keel.db \
+    KEEL_LISTEN=0.0.0.0:3000
+VOLUME ["/data"]
+EXPOSE 3000
+USER nonroot:nonroot
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["keel", "health", "--url", "http://127.0.0.1:3000/healthz"]
+ENTRYPOINT ["keel"]
+CMD ["serve"]
