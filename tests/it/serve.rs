@@ -332,3 +332,130 @@ async fn a_server_killed_mid_job_loses_nothing_and_posts_exactly_once() {
         db.finish().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_on_one_database_process_every_delivery_once_and_schedule_one_summary() {
+    use crate::support::db::backends;
+    use crate::support::github::FakeGitHub;
+    use wiremock::ResponseTemplate;
+    const REPO: &str = "Codertocat/Hello-World";
+    const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+    const PRS: u64 = 12;
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        let config =
+            b"[hygiene]\nmax_changed_lines = 100\n\n[summary]\nschedule = \"0 9 * * MON\"\n";
+        fake.put_file(REPO, BASE, ".github/keel.toml", config);
+        fake.put_file(REPO, "HEAD", ".github/keel.toml", config);
+        for n in 1..=PRS {
+            fake.put_pr_files(
+                REPO,
+                n,
+                &[("README.md", "modified", Some("@@ -1 +1,2 @@\n a\n+b"))],
+            );
+        }
+        db.store
+            .add_installation_repos(1, &[REPO.into()], 0)
+            .await
+            .unwrap();
+        let started = keel::serve::now_ms();
+        let delivery = |n: u64| {
+            let mut p: serde_json::Value =
+                serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
+            p["number"] = serde_json::json!(n);
+            p["pull_request"]["number"] = serde_json::json!(n);
+            p["pull_request"]["head"]["sha"] = serde_json::json!(format!("{n:040x}"));
+            serde_json::to_vec(&p).unwrap()
+        };
+        // Replica A alone takes the first delivery; its check-run completion hangs.
+        fake.fail_next(
+            "PATCH",
+            "check-runs",
+            ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(120)),
+        );
+        let (mut a, addr_a, _logs_a) = start_app(&fake.uri(), &db.url);
+        assert!(
+            post_webhook(&addr_a, "pull_request", "r-1", &delivery(1)).starts_with("HTTP/1.1 202")
+        );
+        eventually("replica A to be mid-job", async || {
+            fake.log()
+                .await
+                .iter()
+                .any(|l| l.starts_with("PATCH") && l.contains("check-runs"))
+        })
+        .await;
+        // Replica B joins; the rest of the deliveries go to both, some twice (redeliveries).
+        let (mut b, addr_b, _logs_b) = start_app(&fake.uri(), &db.url);
+        for n in 2..=PRS {
+            let addr = if n % 2 == 0 { &addr_a } else { &addr_b };
+            let id = format!("r-{n}");
+            assert!(
+                post_webhook(addr, "pull_request", &id, &delivery(n)).starts_with("HTTP/1.1 202")
+            );
+            if n % 3 == 0 {
+                let other = if n % 2 == 0 { &addr_b } else { &addr_a };
+                assert!(
+                    post_webhook(other, "pull_request", &id, &delivery(n))
+                        .starts_with("HTTP/1.1 200"),
+                    "a redelivery is a no-op"
+                );
+            }
+        }
+        // A dies mid-job; B finishes everything, A's job after its lease.
+        a.0.kill().unwrap();
+        a.0.wait().unwrap();
+        eventually("every job to finish", async || {
+            let c = db.store.job_counts().await.unwrap();
+            c.queued == 0 && c.running == 0
+        })
+        .await;
+        b.0.kill().unwrap();
+        b.0.wait().unwrap();
+        let runs = fake.check_runs();
+        let mut heads: Vec<&str> = runs.iter().map(|r| r.head_sha.as_str()).collect();
+        heads.sort_unstable();
+        heads.dedup();
+        assert_eq!(
+            (runs.len(), heads.len()),
+            (PRS as usize, PRS as usize),
+            "{}: one check run per pull request",
+            db.backend
+        );
+        assert!(runs.iter().all(|r| r.status == "completed"), "{runs:?}");
+        for n in 1..=PRS {
+            assert_eq!(
+                fake.comments(REPO, n).len(),
+                1,
+                "pull request {n}: one comment"
+            );
+        }
+        let jobs = db.store.list_jobs(None, 100).await.unwrap();
+        assert!(
+            jobs.iter().all(|j| j.state == keel::store::JobState::Done),
+            "{jobs:?}"
+        );
+        assert_eq!(
+            jobs.iter().filter(|j| j.delivery_id.is_some()).count(),
+            PRS as usize
+        );
+        let first = jobs
+            .iter()
+            .find(|j| j.delivery_id.as_deref() == Some("r-1"))
+            .unwrap();
+        assert_eq!(
+            first.attempts, 2,
+            "A's job was taken over by B after A died"
+        );
+        // Both replicas schedule summary checks; one job per repository and hour exists.
+        let hours = (keel::serve::now_ms() / 3_600_000) - (started / 3_600_000) + 1;
+        let checks = jobs.iter().filter(|j| j.delivery_id.is_none()).count() as i64;
+        assert_eq!(checks, hours, "{jobs:?}");
+        assert_eq!(
+            fake.opened_issues().len(),
+            1,
+            "{}: one weekly summary across both replicas",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
