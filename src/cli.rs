@@ -48,6 +48,9 @@ pub enum Command {
     },
     /// Read a repository's recent delivery history from GitHub into the store, as the App.
     Backfill(Box<crate::backfill_cli::BackfillArgs>),
+    /// Run as a GitHub Action step: job summary, annotations, outputs, and (when the token may)
+    /// the check run and the sticky comment. Reads the workflow's environment.
+    Action,
     /// Ask a running server whether it is up (`GET /healthz`); exit 0 if so (for container
     /// health checks, with no curl in the image).
     Health {
@@ -237,6 +240,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .build()
                 .context("start the runtime")?;
             runtime.block_on(crate::replay::run(*args))
+        }
+        Command::Action => {
+            let env = crate::action::ActionEnv::from_env()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("start the runtime")?;
+            runtime.block_on(crate::action::run(env))
         }
         Command::Health { url } => match crate::serve::probe(&url) {
             Ok(()) => Ok(ExitCode::from(EXIT_OK)),

@@ -1,6 +1,7 @@
 //! Keel's shell: everything that touches the disk, git, the network, the clock or the
 //! environment, around the pure `keel-core`. See `ARCHITECTURE.md` for the map.
 
+pub mod action;
 pub mod artifact;
 pub mod backfill_cli;
 pub mod check;

@@ -51,8 +51,21 @@ pub struct GitHub {
     /// One client per installation, shared: octocrab's token cache lives in the client and a
     /// clone would start with its own, empty one.
     installations: Mutex<HashMap<InstallationId, Arc<Octocrab>>>,
+    /// With a token (the Action's `GITHUB_TOKEN`), every call uses this client.
+    token_client: Option<Arc<Octocrab>>,
     metrics: Arc<Metrics>,
     web_url: String,
+}
+
+/// The web address of a GitHub API address.
+fn web_url_of(api_url: &str) -> String {
+    let api = api_url.trim_end_matches('/');
+    if api == "https://api.github.com" {
+        "https://github.com".to_owned()
+    } else {
+        // GitHub Enterprise Server: https://HOST/api/v3 → https://HOST.
+        api.strip_suffix("/api/v3").unwrap_or(api).to_owned()
+    }
 }
 
 /// An HTTP method Keel uses.
@@ -79,18 +92,34 @@ impl GitHub {
             .set_read_timeout(Some(Duration::from_secs(30)))
             .build()
             .context("build the GitHub client")?;
-        let api = api_url.trim_end_matches('/');
-        let web_url = if api == "https://api.github.com" {
-            "https://github.com".to_owned()
-        } else {
-            // GitHub Enterprise Server: https://HOST/api/v3 → https://HOST.
-            api.strip_suffix("/api/v3").unwrap_or(api).to_owned()
-        };
         Ok(GitHub {
             app,
             installations: Mutex::new(HashMap::new()),
+            token_client: None,
             metrics: Arc::new(Metrics::default()),
-            web_url,
+            web_url: web_url_of(api_url),
+        })
+    }
+
+    /// A client acting with a token (a workflow's `GITHUB_TOKEN`) instead of as an App; the
+    /// installation of a [`Repo`] is then ignored.
+    pub fn with_token(token: &SecretString, api_url: &str) -> anyhow::Result<GitHub> {
+        use anyhow::Context;
+        let client = Octocrab::builder()
+            .base_uri(api_url)
+            .context("GITHUB_API_URL is not a valid URL")?
+            .personal_token(token.expose_secret().to_owned())
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .build()
+            .context("build the GitHub client")?;
+        Ok(GitHub {
+            app: client.clone(),
+            installations: Mutex::new(HashMap::new()),
+            token_client: Some(Arc::new(client)),
+            metrics: Arc::new(Metrics::default()),
+            web_url: web_url_of(api_url),
         })
     }
 
@@ -102,6 +131,9 @@ impl GitHub {
 
     /// The client for one installation (its token is minted on first use and cached).
     async fn installation(&self, id: &InstallationId) -> Result<Arc<Octocrab>, ApiError> {
+        if let Some(client) = &self.token_client {
+            return Ok(Arc::clone(client));
+        }
         let mut cache = self.installations.lock().await;
         if let Some(client) = cache.get(id) {
             return Ok(Arc::clone(client));

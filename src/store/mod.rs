@@ -80,6 +80,25 @@ impl Store {
         Ok(store)
     }
 
+    /// A private SQLite store in memory (one connection, so every query sees the same data),
+    /// for one-shot runs like the GitHub Action.
+    pub async fn in_memory() -> anyhow::Result<Store> {
+        let options =
+            SqliteConnectOptions::from_str("sqlite::memory:").context("an in-memory SQLite URL")?;
+        // The database lives as long as its one connection: never let the pool close it.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .context("open an in-memory SQLite database")?;
+        let store = Store::Sqlite(pool);
+        store.migrate().await?;
+        Ok(store)
+    }
+
     /// Applies the schema migrations that have not run yet (idempotent).
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {

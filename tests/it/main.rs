@@ -2,6 +2,8 @@
 
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
+// `keel action` in a simulated workflow.
+mod action;
 // The durable job queue on SQLite and PostgreSQL.
 // The GitHub App manifest against the events and permissions the code handles.
 mod manifest;

@@ -76,6 +76,8 @@ struct State {
     opened: Vec<OpenedIssue>,
     /// Repository labels: (repo, name) → colour.
     repo_labels: HashMap<(String, String), String>,
+    /// Tokens that may only read (a fork's pull request's `GITHUB_TOKEN`).
+    read_only_tokens: Vec<String>,
     /// Requests answered (not failures), for `x-ratelimit-remaining`.
     served: u32,
     /// Where artifact downloads are redirected (another origin, like GitHub's blob storage).
@@ -97,28 +99,35 @@ impl FakeGitHub {
             blob_uri: blobs.uri(),
             ..State::default()
         }));
-        let route =
-            |verb: &str, pattern: &str, handler: fn(&mut State, &Request) -> ResponseTemplate| {
-                let state = state.clone();
-                Mock::given(method(verb))
-                    .and(path_regex(pattern))
-                    .respond_with(move |req: &Request| {
-                        let mut s = state.lock().unwrap();
-                        let path = req.url.path().to_owned();
-                        let verb = req.method.to_string();
-                        if let Some(i) = s
-                            .failures
-                            .iter()
-                            .position(|(m, p, _)| *m == verb && path.contains(p.as_str()))
-                        {
-                            return s.failures.remove(i).unwrap().2;
-                        }
-                        s.served += 1;
-                        let left = 5000u32.saturating_sub(s.served);
-                        handler(&mut s, req)
-                            .insert_header("x-ratelimit-remaining", left.to_string().as_str())
-                    })
-            };
+        let route = |verb: &str,
+                     pattern: &str,
+                     handler: fn(&mut State, &Request) -> ResponseTemplate| {
+            let state = state.clone();
+            Mock::given(method(verb))
+                .and(path_regex(pattern))
+                .respond_with(move |req: &Request| {
+                    let mut s = state.lock().unwrap();
+                    let path = req.url.path().to_owned();
+                    let verb = req.method.to_string();
+                    if let Some(i) = s
+                        .failures
+                        .iter()
+                        .position(|(m, p, _)| *m == verb && path.contains(p.as_str()))
+                    {
+                        return s.failures.remove(i).unwrap().2;
+                    }
+                    if verb != "GET" && bearer(req).is_some_and(|t| s.read_only_tokens.contains(&t))
+                    {
+                        return ResponseTemplate::new(403).set_body_json(
+                            json!({"message": "Resource not accessible by integration"}),
+                        );
+                    }
+                    s.served += 1;
+                    let left = 5000u32.saturating_sub(s.served);
+                    handler(&mut s, req)
+                        .insert_header("x-ratelimit-remaining", left.to_string().as_str())
+                })
+        };
         route(
             "POST",
             r"^/app/installations/\d+/access_tokens$",
@@ -316,6 +325,15 @@ impl FakeGitHub {
     /// Issues opened through the API, in order.
     pub fn opened_issues(&self) -> Vec<OpenedIssue> {
         self.state.lock().unwrap().opened.clone()
+    }
+
+    /// Accepts `token` as a workflow's `GITHUB_TOKEN`; a read-only one gets 403 on writes.
+    pub fn add_token(&self, token: &str, read_only: bool) {
+        let mut s = self.state.lock().unwrap();
+        s.valid_tokens.push(token.into());
+        if read_only {
+            s.read_only_tokens.push(token.into());
+        }
     }
 
     /// A label that exists in the repository already.
