@@ -154,6 +154,8 @@ pub enum ConfigCommand {
     },
     /// Print the JSON Schema (draft-07) of the config, for editor completion.
     Schema,
+    /// Print the configuration reference (markdown), generated from the config model.
+    Reference,
 }
 
 /// Output formats of `keel check`.
@@ -365,6 +367,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(EXIT_ERROR))
                 }
             }
+        }
+        Command::Config {
+            command: ConfigCommand::Reference,
+        } => {
+            print!("{}", crate::config_reference::reference());
+            Ok(ExitCode::from(EXIT_OK))
         }
         Command::Config {
             command: ConfigCommand::Schema,

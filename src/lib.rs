@@ -6,6 +6,7 @@ pub mod artifact;
 pub mod backfill_cli;
 pub mod check;
 pub mod cli;
+pub mod config_reference;
 pub mod github;
 pub mod inputs;
 pub mod jobs;

@@ -561,3 +561,28 @@ fn keel_summary_renders_a_week_from_the_store_with_recorded_outcomes() {
         bad.stderr
     );
 }
+
+#[test]
+fn the_configuration_reference_is_generated_from_the_config_model() {
+    let run = keel(&root(), &["config", "reference"]);
+    assert_eq!(run.code, 0);
+    let committed = fs::read_to_string(root().join("docs/configuration.md")).unwrap();
+    assert_eq!(
+        run.stdout, committed,
+        "regenerate: keel config reference > docs/configuration.md"
+    );
+    // Every section of the model is documented, with every key of an item table.
+    for heading in [
+        "## `[coverage]`",
+        "### `[[roadmap.items]]`",
+        "### `[debt.labels]`",
+        "## `[summary]`",
+    ] {
+        assert!(run.stdout.contains(heading), "{heading}");
+    }
+    assert!(
+        run.stdout.contains("| `hypothesis` | hypothesis | — |"),
+        "{}",
+        run.stdout
+    );
+}
