@@ -7,6 +7,8 @@ mod action;
 // The durable job queue on SQLite and PostgreSQL.
 // The GitHub App manifest against the events and permissions the code handles.
 mod manifest;
+// Hostile input: nested, truncated, invalid, huge.
+mod hostile;
 mod queue;
 // Reports from workflow run artifacts, baselines, labels, merge groups, re-requests, installations.
 mod reports_flow;
