@@ -80,6 +80,16 @@ enum Method {
 impl GitHub {
     /// A client for App `app_id` with its PEM key, against `api_url`.
     pub fn new(app_id: u64, private_key: &SecretString, api_url: &str) -> anyhow::Result<GitHub> {
+        GitHub::with_read_timeout(app_id, private_key, api_url, Duration::from_secs(30))
+    }
+
+    /// As [`GitHub::new`], giving up on a response after `read_timeout`.
+    pub fn with_read_timeout(
+        app_id: u64,
+        private_key: &SecretString,
+        api_url: &str,
+        read_timeout: Duration,
+    ) -> anyhow::Result<GitHub> {
         use anyhow::Context;
         let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key.expose_secret().as_bytes())
             .context("KEEL_PRIVATE_KEY is not an RSA private key")?;
@@ -89,7 +99,7 @@ impl GitHub {
             .app(octocrab::models::AppId(app_id), key)
             .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
             .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)))
+            .set_read_timeout(Some(read_timeout))
             .build()
             .context("build the GitHub client")?;
         Ok(GitHub {
@@ -235,10 +245,10 @@ impl GitHub {
         let bytes = self
             .send(repo, method, route, query, body, MAX_RESPONSE_BYTES)
             .await?;
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::Rejected {
-            status: 200,
-            message: format!("{route}: unexpected response: {e}"),
-        })
+        // A 2xx whose body does not parse was most likely cut off on the way: try again
+        // (every write Keel makes is found again before it is repeated).
+        serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::Transient(format!("{route}: unreadable response: {e}")))
     }
 
     /// Page `page` (1-based) of a list endpoint, [`PER_PAGE`] items per page.

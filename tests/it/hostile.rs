@@ -117,7 +117,8 @@ fn hostile_reports_and_configs_give_clear_errors_not_crashes() {
     let run = keel(&root(), &["config", "validate", &config]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("larger than the limit of 1048576 bytes"),
+        run.stderr
+            .contains("larger than the limit of 1048576 bytes"),
         "{}",
         run.stderr
     );

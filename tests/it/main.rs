@@ -16,6 +16,8 @@ mod reports_flow;
 mod replay;
 // A pull request through intake, worker and FakeGitHub: base config, one check run, retries.
 mod evaluate_pr;
+// Fault injection: 5xx, lost answers, rate limits, expired tokens, truncation, slowness.
+mod faults;
 // The GitHub client against the FakeGitHub: JWT, tokens, files, check runs, errors.
 mod github;
 // `keel serve` as a process: settings, a real socket, graceful shutdown.

@@ -30,6 +30,54 @@ pub struct CheckRun {
     pub annotations: Vec<Value>,
 }
 
+/// A fault the fake injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// 500 before doing anything.
+    ServerError,
+    /// 502 after doing the work.
+    BadGateway,
+    /// 403 secondary rate limit with `retry-after: 1`.
+    SecondaryRateLimit,
+    /// Every token expires; the request gets 401 (and octocrab mints a new one).
+    ExpiredToken,
+    /// The work is done, the body is cut off.
+    Truncated,
+    /// The work is done, the answer comes after 3 s.
+    Slow,
+}
+
+/// Faults injected into a share of requests, from a seeded generator (deterministic).
+#[derive(Debug)]
+pub struct Chaos {
+    state: u64,
+    share_percent: u64,
+    counts: HashMap<Fault, u32>,
+}
+
+impl Chaos {
+    fn draw(&mut self) -> Option<Fault> {
+        self.state = self
+            .state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let r = self.state >> 33;
+        if r % 100 >= self.share_percent {
+            return None;
+        }
+        let fault = [
+            Fault::ServerError,
+            Fault::BadGateway,
+            Fault::SecondaryRateLimit,
+            Fault::ExpiredToken,
+            Fault::Truncated,
+            Fault::Slow,
+        ][((r / 100) % 6) as usize];
+        *self.counts.entry(fault).or_default() += 1;
+        Some(fault)
+    }
+}
+
 /// An issue opened through the API.
 #[derive(Debug, Clone)]
 pub struct OpenedIssue {
@@ -76,6 +124,8 @@ struct State {
     opened: Vec<OpenedIssue>,
     /// Repository labels: (repo, name) → colour.
     repo_labels: HashMap<(String, String), String>,
+    /// Injected faults.
+    chaos: Option<Chaos>,
     /// Tokens that may only read (a fork's pull request's `GITHUB_TOKEN`).
     read_only_tokens: Vec<String>,
     /// Requests answered (not failures), for `x-ratelimit-remaining`.
@@ -116,6 +166,26 @@ impl FakeGitHub {
                     {
                         return s.failures.remove(i).unwrap().2;
                     }
+                    let fault = if path.starts_with("/app/") {
+                        None
+                    } else {
+                        s.chaos.as_mut().and_then(Chaos::draw)
+                    };
+                    match fault {
+                        Some(Fault::ServerError) => {
+                            return ResponseTemplate::new(500)
+                                .set_body_json(json!({"message": "Server Error"}));
+                        }
+                        Some(Fault::SecondaryRateLimit) => {
+                            return ResponseTemplate::new(403)
+                                .insert_header("retry-after", "1")
+                                .set_body_json(
+                                    json!({"message": "You have exceeded a secondary rate limit"}),
+                                );
+                        }
+                        Some(Fault::ExpiredToken) => s.valid_tokens.clear(),
+                        _ => {}
+                    }
                     if verb != "GET" && bearer(req).is_some_and(|t| s.read_only_tokens.contains(&t))
                     {
                         return ResponseTemplate::new(403).set_body_json(
@@ -124,8 +194,17 @@ impl FakeGitHub {
                     }
                     s.served += 1;
                     let left = 5000u32.saturating_sub(s.served);
-                    handler(&mut s, req)
-                        .insert_header("x-ratelimit-remaining", left.to_string().as_str())
+                    let response = handler(&mut s, req)
+                        .insert_header("x-ratelimit-remaining", left.to_string().as_str());
+                    match fault {
+                        // The work was done; the answer is lost on the way back.
+                        Some(Fault::BadGateway) => ResponseTemplate::new(502),
+                        Some(Fault::Truncated) => {
+                            ResponseTemplate::new(200).set_body_raw("{\"id\": ", "application/json")
+                        }
+                        Some(Fault::Slow) => response.set_delay(std::time::Duration::from_secs(3)),
+                        _ => response,
+                    }
                 })
         };
         route(
@@ -325,6 +404,29 @@ impl FakeGitHub {
     /// Issues opened through the API, in order.
     pub fn opened_issues(&self) -> Vec<OpenedIssue> {
         self.state.lock().unwrap().opened.clone()
+    }
+
+    /// Injects a fault into `share_percent`% of API requests (token mints excepted).
+    pub fn set_chaos(&self, seed: u64, share_percent: u64) {
+        self.state.lock().unwrap().chaos = Some(Chaos {
+            state: seed,
+            share_percent,
+            counts: HashMap::new(),
+        });
+    }
+
+    /// Stops injecting faults; returns how many of each were injected.
+    pub fn stop_chaos(&self) -> Vec<(Fault, u32)> {
+        let mut counts: Vec<(Fault, u32)> = self
+            .state
+            .lock()
+            .unwrap()
+            .chaos
+            .take()
+            .map(|c| c.counts.into_iter().collect())
+            .unwrap_or_default();
+        counts.sort_by_key(|(f, _)| format!("{f:?}"));
+        counts
     }
 
     /// Accepts `token` as a workflow's `GITHUB_TOKEN`; a read-only one gets 403 on writes.
