@@ -2,6 +2,8 @@
 
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
+// `keel serve` killed with SIGKILL while deliveries stream in.
+mod crash;
 // `keel action` in a simulated workflow.
 mod action;
 // The durable job queue on SQLite and PostgreSQL.

@@ -175,7 +175,7 @@ fn serve_acknowledges_a_delivery_over_a_socket_stores_it_and_stops_on_sigterm() 
 }
 
 /// Kills the server if the test fails before stopping it.
-struct KillOnDrop(std::process::Child);
+pub(crate) struct KillOnDrop(pub(crate) std::process::Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -458,4 +458,58 @@ async fn two_replicas_on_one_database_process_every_delivery_once_and_schedule_o
         );
         db.finish().await;
     }
+}
+
+/// Starts `keel serve` with `workers` workers; its logs are drained on a thread so a busy
+/// server never blocks on a full pipe.
+pub(crate) fn start_replica(github: &str, database: &str, workers: &str) -> (KillOnDrop, String) {
+    let key = app_key();
+    let mut child = serve(&[
+        ("KEEL_APP_ID", "4242"),
+        ("KEEL_PRIVATE_KEY", &key),
+        ("KEEL_WORKERS", workers),
+        ("KEEL_JOB_LEASE_SECS", "2"),
+        ("KEEL_WEBHOOK_SECRET", SECRET),
+        ("KEEL_GITHUB_API_URL", github),
+        ("DATABASE_URL", database),
+        ("KEEL_LISTEN", "127.0.0.1:0"),
+        ("RUST_LOG", "info"),
+    ])
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut logs = BufReader::new(child.stderr.take().unwrap());
+    let child = KillOnDrop(child);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            logs.read_line(&mut line).unwrap() > 0,
+            "keel serve exited before listening"
+        );
+        if let Some(rest) = line.split("addr=").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap().to_owned();
+            std::thread::spawn(move || std::io::copy(&mut logs, &mut std::io::sink()));
+            return (child, addr);
+        }
+    }
+}
+
+/// Posts a signed delivery; `None` when the connection fails (the server is down).
+pub(crate) fn try_post(addr: &str, event: &str, delivery: &str, body: &[u8]) -> Option<String> {
+    let request = format!(
+        "POST /webhook HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-GitHub-Event: {event}\r\n\
+         X-GitHub-Delivery: {delivery}\r\nX-Hub-Signature-256: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        signature::sign(SECRET.as_bytes(), body),
+        body.len()
+    );
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .ok()?;
+    stream.write_all(request.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.lines().next().map(str::to_owned)
 }
