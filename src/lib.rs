@@ -7,6 +7,8 @@ pub mod backfill_cli;
 pub mod check;
 pub mod cli;
 pub mod config_reference;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod github;
 pub mod inputs;
 pub mod jobs;

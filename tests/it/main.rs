@@ -20,6 +20,8 @@ mod replay;
 mod evaluate_pr;
 // Fault injection: 5xx, lost answers, rate limits, expired tokens, truncation, slowness.
 mod faults;
+// The fuzz targets over their seed corpora and kept crashes.
+mod fuzz_seeds;
 // The GitHub client against the FakeGitHub: JWT, tokens, files, check runs, errors.
 mod github;
 // `keel serve` as a process: settings, a real socket, graceful shutdown.
