@@ -61,17 +61,20 @@ pub fn config(data: &[u8]) {
 
 /// A webhook body as each event Keel reads.
 pub fn webhook(data: &[u8]) {
-    for event in crate::manifest::EVENTS
-        .iter()
-        .copied()
-        .chain(["installation", "installation_repositories", "ping"])
-    {
+    for event in crate::manifest::EVENTS.iter().copied().chain([
+        "installation",
+        "installation_repositories",
+        "ping",
+    ]) {
         let _ = crate::github::event::parse_event(event, data);
     }
 }
 
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the seed-corpus test.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("lcov", lcov),
     ("cobertura", cobertura),
     ("sarif", sarif),
