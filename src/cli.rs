@@ -216,6 +216,16 @@ pub struct CheckArgs {
     pub event: Option<PathBuf>,
 }
 
+/// A Tokio runtime: several threads for servers and jobs, one for short store commands.
+fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build().context("start the runtime")
+}
+
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -229,26 +239,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             crate::serve::init_tracing();
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("start the runtime")?;
+            let runtime = runtime(true)?;
             runtime.block_on(crate::serve::serve(settings))?;
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Replay(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("start the runtime")?;
+            let runtime = runtime(true)?;
             runtime.block_on(crate::replay::run(*args))
         }
         Command::Action => {
             let env = crate::action::ActionEnv::from_env()?;
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("start the runtime")?;
+            let runtime = runtime(true)?;
             runtime.block_on(crate::action::run(env))
         }
         Command::Health { url } => match crate::serve::probe(&url) {
@@ -263,10 +264,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         Command::Backfill(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("start the runtime")?;
+            let runtime = runtime(true)?;
             print!("{}", runtime.block_on(crate::backfill_cli::run(*args))?);
             Ok(ExitCode::from(EXIT_OK))
         }
@@ -277,10 +275,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             database_url,
         } => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("start the runtime")?;
+            let runtime = runtime(false)?;
             print!(
                 "{}",
                 runtime.block_on(crate::summary::render_cli(
@@ -309,10 +304,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !value.is_finite() {
                 anyhow::bail!("--value must be a number");
             }
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("start the runtime")?;
+            let runtime = runtime(false)?;
             runtime.block_on(async {
                 let store = crate::store::Store::connect(&database_url).await?;
                 let done = store.record_outcome(&repo, &item, value, at).await;
@@ -327,10 +319,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             repo,
             database_url,
         } => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("start the runtime")?;
+            let runtime = runtime(false)?;
             print!(
                 "{}",
                 runtime.block_on(crate::roadmap_cli::run(&database_url, &config, &repo))?
@@ -341,10 +330,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             database_url,
             command,
         } => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("start the runtime")?;
+            let runtime = runtime(false)?;
             print!(
                 "{}",
                 runtime.block_on(crate::jobs_cli::run(&database_url, command))?

@@ -258,16 +258,35 @@ impl GitHub {
         route: &str,
         page: u32,
     ) -> Result<Vec<T>, ApiError> {
+        self.filtered_page(repo, route, &[], page).await
+    }
+
+    /// Page `page` of a list endpoint narrowed by `filters` (`state`, `labels`, …).
+    async fn filtered_page<T: DeserializeOwned>(
+        &self,
+        repo: &Repo,
+        route: &str,
+        filters: &[(&str, &str)],
+        page: u32,
+    ) -> Result<Vec<T>, ApiError> {
         let page = page.to_string();
         let per_page = PER_PAGE.to_string();
-        self.json(
-            repo,
-            Method::Get,
-            route,
-            &[("per_page", &per_page), ("page", &page)],
-            None,
-        )
-        .await
+        let mut query = filters.to_vec();
+        query.extend([("per_page", per_page.as_str()), ("page", page.as_str())]);
+        self.json(repo, Method::Get, route, &query, None).await
+    }
+
+    /// A write whose answer Keel does not need.
+    async fn write(
+        &self,
+        repo: &Repo,
+        method: Method,
+        route: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), ApiError> {
+        self.send(repo, method, route, &[], Some(body), MAX_RESPONSE_BYTES)
+            .await
+            .map(drop)
     }
 }
 
@@ -353,16 +372,7 @@ impl GitHubApi for GitHub {
     ) -> Result<(), ApiError> {
         let body = serde_json::json!({"status": "in_progress", "output": {"title": title, "summary": summary}});
         let route = format!("/repos/{}/check-runs/{check_run_id}", repo.name);
-        self.send(
-            repo,
-            Method::Patch,
-            &route,
-            &[],
-            Some(&body),
-            MAX_RESPONSE_BYTES,
-        )
-        .await
-        .map(drop)
+        self.write(repo, Method::Patch, &route, &body).await
     }
 
     async fn complete_check_run(
@@ -379,28 +389,12 @@ impl GitHubApi for GitHub {
             "conclusion": output.conclusion.as_str(),
             "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(first)},
         });
-        self.send(
-            repo,
-            Method::Patch,
-            &route,
-            &[],
-            Some(&body),
-            MAX_RESPONSE_BYTES,
-        )
-        .await?;
+        self.write(repo, Method::Patch, &route, &body).await?;
         for batch in batches {
             let body = serde_json::json!({
                 "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(batch)},
             });
-            self.send(
-                repo,
-                Method::Patch,
-                &route,
-                &[],
-                Some(&body),
-                MAX_RESPONSE_BYTES,
-            )
-            .await?;
+            self.write(repo, Method::Patch, &route, &body).await?;
         }
         Ok(())
     }
@@ -532,16 +526,7 @@ impl GitHubApi for GitHub {
     async fn edit_comment(&self, repo: &Repo, comment_id: u64, body: &str) -> Result<(), ApiError> {
         let route = format!("/repos/{}/issues/comments/{comment_id}", repo.name);
         let payload = serde_json::json!({"body": body});
-        self.send(
-            repo,
-            Method::Patch,
-            &route,
-            &[],
-            Some(&payload),
-            MAX_RESPONSE_BYTES,
-        )
-        .await
-        .map(drop)
+        self.write(repo, Method::Patch, &route, &payload).await
     }
 
     async fn add_labels(
@@ -552,35 +537,16 @@ impl GitHubApi for GitHub {
     ) -> Result<(), ApiError> {
         let route = format!("/repos/{}/issues/{number}/labels", repo.name);
         let payload = serde_json::json!({"labels": labels});
-        self.send(
-            repo,
-            Method::Post,
-            &route,
-            &[],
-            Some(&payload),
-            MAX_RESPONSE_BYTES,
-        )
-        .await
-        .map(drop)
+        self.write(repo, Method::Post, &route, &payload).await
     }
 
     async fn ensure_label(&self, repo: &Repo, name: &str, color: &str) -> Result<(), ApiError> {
         let route = format!("/repos/{}/labels", repo.name);
         let payload = serde_json::json!({"name": name, "color": color});
-        match self
-            .send(
-                repo,
-                Method::Post,
-                &route,
-                &[],
-                Some(&payload),
-                MAX_RESPONSE_BYTES,
-            )
-            .await
-        {
+        match self.write(repo, Method::Post, &route, &payload).await {
             // 422 `already_exists`: someone (or an earlier attempt) made it.
             Err(ApiError::Rejected { status: 422, .. }) => Ok(()),
-            other => other.map(drop),
+            other => other,
         }
     }
 
@@ -664,21 +630,8 @@ impl GitHubApi for GitHub {
         }
         let route = format!("/repos/{}/issues", repo.name);
         for page in 1..=10u32 {
-            let page_s = page.to_string();
-            let per_page = PER_PAGE.to_string();
             let issues: Vec<Listed> = self
-                .json(
-                    repo,
-                    Method::Get,
-                    &route,
-                    &[
-                        ("labels", label),
-                        ("state", "all"),
-                        ("per_page", &per_page),
-                        ("page", &page_s),
-                    ],
-                    None,
-                )
+                .filtered_page(repo, &route, &[("labels", label), ("state", "all")], page)
                 .await?;
             let last = issues.len() < PER_PAGE;
             if let Some(found) = issues.into_iter().find(|i| i.title == title) {
@@ -726,16 +679,7 @@ impl GitHubApi for GitHub {
             payload.insert("state".into(), st.into());
         }
         let payload = serde_json::Value::Object(payload);
-        self.send(
-            repo,
-            Method::Patch,
-            &route,
-            &[],
-            Some(&payload),
-            MAX_RESPONSE_BYTES,
-        )
-        .await
-        .map(drop)
+        self.write(repo, Method::Patch, &route, &payload).await
     }
 
     async fn issue_labels(
@@ -786,21 +730,16 @@ impl GitHubApi for GitHub {
         let route = format!("/repos/{}/pulls", repo.name);
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
-            let page_s = page.to_string();
-            let per_page = PER_PAGE.to_string();
             let listed: Vec<Listed> = self
-                .json(
+                .filtered_page(
                     repo,
-                    Method::Get,
                     &route,
                     &[
                         ("state", "closed"),
                         ("sort", "updated"),
                         ("direction", "desc"),
-                        ("per_page", &per_page),
-                        ("page", &page_s),
                     ],
-                    None,
+                    page,
                 )
                 .await?;
             let last = listed.len() < PER_PAGE;
@@ -850,20 +789,8 @@ impl GitHubApi for GitHub {
         let route = format!("/repos/{}/deployments", repo.name);
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
-            let page_s = page.to_string();
-            let per_page = PER_PAGE.to_string();
             let listed: Vec<Listed> = self
-                .json(
-                    repo,
-                    Method::Get,
-                    &route,
-                    &[
-                        ("environment", environment),
-                        ("per_page", &per_page),
-                        ("page", &page_s),
-                    ],
-                    None,
-                )
+                .filtered_page(repo, &route, &[("environment", environment)], page)
                 .await?;
             let last = listed.len() < PER_PAGE;
             let mut older = false;
@@ -925,21 +852,12 @@ impl GitHubApi for GitHub {
         let route = format!("/repos/{}/issues", repo.name);
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
-            let page_s = page.to_string();
-            let per_page = PER_PAGE.to_string();
             let listed: Vec<Listed> = self
-                .json(
+                .filtered_page(
                     repo,
-                    Method::Get,
                     &route,
-                    &[
-                        ("labels", label),
-                        ("state", "all"),
-                        ("since", &since_text),
-                        ("per_page", &per_page),
-                        ("page", &page_s),
-                    ],
-                    None,
+                    &[("labels", label), ("state", "all"), ("since", &since_text)],
+                    page,
                 )
                 .await?;
             let last = listed.len() < PER_PAGE;

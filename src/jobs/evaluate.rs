@@ -90,16 +90,8 @@ async fn judge<G: GitHubApi>(
             let summary = format!(
                 "### ❌ The base branch's `{CONFIG_PATH}` cannot be read\n\n```\n{error}\n```\n\nFix it on the base branch; until then no change can be judged against it."
             );
-            let output = CheckRunOutput {
-                conclusion: Conclusion::Failure,
-                title: "Invalid definition of done on the base branch",
-                summary: &summary,
-                annotations: &[],
-            };
-            return Ok(ctx
-                .github
-                .complete_check_run(repo, check_run, &output)
-                .await?);
+            let title = "Invalid definition of done on the base branch";
+            return fail_check(ctx, repo, check_run, title, &summary).await;
         }
     };
     let files = match pr {
@@ -153,16 +145,8 @@ async fn judge<G: GitHubApi>(
                 let summary = format!(
                     "### ❌ The reports cannot be read\n\n```\n{why}\n```\n\nThe definition of done cannot be judged without them. Fix the workflow that uploads them and push again (or re-run it)."
                 );
-                let output = CheckRunOutput {
-                    conclusion: Conclusion::Failure,
-                    title: "The reports cannot be read",
-                    summary: &summary,
-                    annotations: &[],
-                };
-                return Ok(ctx
-                    .github
-                    .complete_check_run(repo, check_run, &output)
-                    .await?);
+                let title = "The reports cannot be read";
+                return fail_check(ctx, repo, check_run, title, &summary).await;
             }
         }
     }
@@ -372,6 +356,27 @@ pub fn iso_week(now_ms: i64) -> (String, i64, i64) {
         monday,
         monday + 7 * 24 * 3600 * 1000,
     )
+}
+
+/// Completes the check run as failed for a reason that is not a criterion (the config or the
+/// reports cannot be read).
+async fn fail_check<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    check_run: u64,
+    title: &str,
+    summary: &str,
+) -> Result<(), JobError> {
+    let output = CheckRunOutput {
+        conclusion: Conclusion::Failure,
+        title,
+        summary,
+        annotations: &[],
+    };
+    Ok(ctx
+        .github
+        .complete_check_run(repo, check_run, &output)
+        .await?)
 }
 
 /// The check run stays `in_progress`, showing the criteria that need no reports.
