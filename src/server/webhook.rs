@@ -38,6 +38,9 @@ async fn handle(
     headers: &HeaderMap,
     body: Body,
 ) -> (Outcome, StatusCode, String) {
+    // Counted from here so that a commit about to start waits for this delivery (see
+    // `ingest`); dropped on every early answer.
+    let arrival = state.ingest.arriving();
     let too_large = || {
         (
             Outcome::TooLarge,
@@ -98,7 +101,7 @@ async fn handle(
         payload: serde_json::to_vec(&event_data).expect("an event is plain data"),
         run_at: 0,
     };
-    match state.ingest.submit(job).await {
+    match state.ingest.submit(arrival, job).await {
         Ok(Enqueued::Inserted) => {
             state.wake.notify_one();
             (Outcome::Accepted, StatusCode::ACCEPTED, "accepted".into())

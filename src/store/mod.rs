@@ -60,6 +60,9 @@ impl Store {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(5));
             let pool = SqlitePoolOptions::new()
+                // A file has nothing to reconnect to: pinging before every query only adds a
+                // round trip to the connection's thread (a quarter of an ingest commit).
+                .test_before_acquire(false)
                 .max_connections(4)
                 .connect_with(options)
                 .await
