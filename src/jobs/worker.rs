@@ -9,6 +9,7 @@ use crate::metrics::Metrics;
 use crate::server::webhook::EVENT_JOB;
 use crate::store::{ClaimedJob, Store};
 use std::sync::Arc;
+use tracing::Instrument;
 
 /// Attempts before a job becomes a dead letter.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -74,7 +75,13 @@ impl<G: GitHubApi + 'static> Worker<G> {
             return Ok(Ran::Idle);
         };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, serial = job.serial_key.as_deref().unwrap_or("-"));
-        let _enter = span.enter();
+        // Instrumented, never entered: an entered span held across an `.await` leaks into
+        // whatever else runs on the thread meanwhile.
+        self.finish(job, now).instrument(span).await
+    }
+
+    /// Runs a claimed job and records its outcome.
+    async fn finish(&self, job: ClaimedJob, now: i64) -> anyhow::Result<Ran> {
         let started = std::time::Instant::now();
         let result = self.execute(&job, now).await;
         let ran = match result {

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
+use tracing::Instrument;
 
 /// The job kind of a delivery; its payload is the [`crate::github::event::Event`] as JSON.
 pub const EVENT_JOB: &str = "event";
@@ -24,10 +25,13 @@ pub(super) async fn receive(
         delivery = delivery.unwrap_or("-"),
         event = event.unwrap_or("-")
     );
-    let _enter = span.enter();
-    let (outcome, status, message) = handle(&state, event, delivery, &headers, body).await;
+    // Instrumented, never entered: an entered span held across an `.await` leaks into
+    // whatever else runs on the thread meanwhile.
+    let (outcome, status, message) = handle(&state, event, delivery, &headers, body)
+        .instrument(span.clone())
+        .await;
     state.metrics.delivery(event, outcome);
-    tracing::info!(status = status.as_u16(), outcome = ?outcome, "{message}");
+    span.in_scope(|| tracing::info!(status = status.as_u16(), outcome = ?outcome, "{message}"));
     (status, message)
 }
 

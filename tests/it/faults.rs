@@ -67,10 +67,10 @@ async fn every_pull_request_ends_with_one_check_run_and_one_comment_despite_faul
         }
         let faults = fake.stop_chaos();
         let counts = db.store.job_counts().await.unwrap();
-        println!(
+        crate::support::report_counts(&format!(
             "{}: faults injected {faults:?}; jobs {counts:?}",
             db.backend
-        );
+        ));
         assert_eq!(
             faults.len(),
             6,

@@ -59,3 +59,19 @@ pub fn git(dir: &Path, args: &[&str]) {
         .expect("run git");
     assert!(status.success(), "git {args:?} failed");
 }
+
+/// Where the crash and fault tests leave their counts; `.ci/run` prints it after the tests
+/// (cargo hides a passing test's output).
+pub const PROOF_COUNTS: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/proof-counts.txt");
+
+/// Prints `line` and appends it to [`PROOF_COUNTS`].
+pub fn report_counts(line: &str) {
+    use std::io::Write;
+    println!("{line}");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(PROOF_COUNTS)
+        .expect("open the proof counts file");
+    writeln!(file, "{line}").expect("write the proof counts file");
+}
