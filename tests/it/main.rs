@@ -2,6 +2,8 @@
 
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
+// End-to-end latency under load (ignored; scripts/bench-e2e).
+mod bench_e2e;
 // `keel serve` killed with SIGKILL while deliveries stream in.
 mod crash;
 // `keel action` in a simulated workflow.

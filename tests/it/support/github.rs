@@ -28,6 +28,8 @@ pub struct CheckRun {
     pub title: Option<String>,
     pub summary: Option<String>,
     pub annotations: Vec<Value>,
+    /// When the fake first saw it completed (end-to-end latency benchmark).
+    pub completed_at: Option<std::time::Instant>,
 }
 
 /// A fault the fake injects.
@@ -691,6 +693,10 @@ fn create_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
         status: body["status"].as_str().unwrap_or("queued").into(),
         ..CheckRun::default()
     };
+    let run = CheckRun {
+        completed_at: (run.status == "completed").then(std::time::Instant::now),
+        ..run
+    };
     s.check_runs.push(run.clone());
     ResponseTemplate::new(201).set_body_json(
         json!({"id": run.id, "name": run.name, "head_sha": run.head_sha, "status": run.status}),
@@ -829,6 +835,9 @@ fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
     }
     if let Some(status) = body["status"].as_str() {
         run.status = status.into();
+    }
+    if run.status == "completed" && run.completed_at.is_none() {
+        run.completed_at = Some(std::time::Instant::now());
     }
     if let Some(c) = body["conclusion"].as_str() {
         run.conclusion = Some(c.into());
