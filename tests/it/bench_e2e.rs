@@ -62,9 +62,7 @@ async fn webhook_to_completed_check_run() {
             serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
         let (uri, url) = (fake.uri(), db.url.clone());
         let (server, addr) = start_replica(&uri, &url, &workers);
-        let mut round = 0u64;
-        for &rate in &rates {
-            round += 1;
+        for (round, &rate) in rates.iter().enumerate() {
             let count = rate * seconds;
             let schedule: Vec<(Duration, String, Vec<u8>)> = (0..count)
                 .map(|i| {
