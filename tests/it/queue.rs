@@ -52,6 +52,49 @@ async fn a_duplicate_delivery_id_is_stored_once() {
 }
 
 #[tokio::test]
+async fn the_intake_writer_stores_into_the_database_the_workers_claim_from() {
+    for db in backends().await {
+        let intake = db.store.intake_writer(&db.url).await.unwrap();
+        let batch = [
+            job("in-1", None, 0),
+            job("in-2", None, 0),
+            job("in-1", None, 0),
+        ];
+        assert_eq!(
+            intake.enqueue_batch(&batch, 0).await.unwrap(),
+            [Enqueued::Inserted, Enqueued::Inserted, Enqueued::Duplicate],
+            "{}",
+            db.backend
+        );
+        // A delivery the shared pool stored is a duplicate for the intake writer too.
+        db.store.enqueue(&job("shared", None, 0), 0).await.unwrap();
+        assert_eq!(
+            intake.enqueue(&job("shared", None, 0), 0).await.unwrap(),
+            Enqueued::Duplicate
+        );
+        let claimed = db.store.claim(0, LEASE).await.unwrap().unwrap();
+        assert_eq!(
+            claimed.delivery_id.as_deref(),
+            Some("in-1"),
+            "{}",
+            db.backend
+        );
+        if db.backend == "sqlite" {
+            // Its own connection: closing the shared pool leaves intake running.
+            db.store.close().await;
+            assert_eq!(
+                intake
+                    .enqueue(&job("after-close", None, 0), 0)
+                    .await
+                    .unwrap(),
+                Enqueued::Inserted
+            );
+        }
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn jobs_are_claimed_oldest_first_and_not_before_their_time() {
     for db in backends().await {
         let s = &db.store;
