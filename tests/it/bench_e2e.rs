@@ -12,8 +12,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const REPO: &str = "Codertocat/Hello-World";
-const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
 const PRS: u64 = 200;
 const SENDERS: usize = 32;
 
@@ -44,20 +42,7 @@ async fn webhook_to_completed_check_run() {
         "| backend | offered | completed | achieved | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|---|"
     );
     for db in backends().await {
-        let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 100\n",
-        );
-        for n in 1..=PRS {
-            fake.put_pr_files(
-                REPO,
-                n,
-                &[("README.md", "modified", Some("@@ -1 +1,2 @@\n a\n+b"))],
-            );
-        }
+        let fake = FakeGitHub::with_passing_prs(PRS).await;
         let template: serde_json::Value =
             serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
         let (uri, url) = (fake.uri(), db.url.clone());

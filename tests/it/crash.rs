@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-const REPO: &str = "Codertocat/Hello-World";
-const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+use crate::support::github::EXAMPLE_REPO as REPO;
 const PRS: u64 = 100;
 /// Concurrent connections of the load generator.
 const SENDERS: usize = 8;
@@ -141,20 +140,7 @@ async fn acknowledged_deliveries_survive_repeated_kills() {
     let kills = setting("KEEL_CRASH_KILLS", 4);
     for db in backends().await {
         let started = Instant::now();
-        let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 100\n",
-        );
-        for n in 1..=PRS {
-            fake.put_pr_files(
-                REPO,
-                n,
-                &[("README.md", "modified", Some("@@ -1 +1,2 @@\n a\n+b"))],
-            );
-        }
+        let fake = FakeGitHub::with_passing_prs(PRS).await;
         let (uri, url) = (fake.uri(), db.url.clone());
         let sent = tokio::task::spawn_blocking(move || {
             send_while_killing(&uri, &url, deliveries(count), kills)

@@ -12,27 +12,15 @@ use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
 
-const REPO: &str = "Codertocat/Hello-World";
-const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+use crate::support::github::EXAMPLE_REPO as REPO;
 const PRS: u64 = 8;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_pull_request_ends_with_one_check_run_and_one_comment_despite_faults() {
     for db in backends().await {
-        let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 100\n",
-        );
+        let fake = FakeGitHub::with_passing_prs(PRS).await;
         let server = TestServer::new(&db.store);
         for n in 1..=PRS {
-            fake.put_pr_files(
-                REPO,
-                n,
-                &[("README.md", "modified", Some("@@ -1 +1,2 @@\n a\n+b"))],
-            );
             let mut p: serde_json::Value =
                 serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
             p["pull_request"]["number"] = serde_json::json!(n);

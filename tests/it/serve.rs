@@ -256,18 +256,12 @@ async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_killed_mid_job_loses_nothing_and_posts_exactly_once() {
     use crate::support::db::backends;
+    use crate::support::github::EXAMPLE_REPO as REPO;
     use crate::support::github::FakeGitHub;
     use wiremock::ResponseTemplate;
-    const REPO: &str = "Codertocat/Hello-World";
-    const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
     for db in backends().await {
         let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 100\n",
-        );
+        fake.put_lenient_config();
         fake.put_pr_files(
             REPO,
             2,

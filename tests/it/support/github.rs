@@ -9,6 +9,11 @@ use std::sync::{Arc, Mutex};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+/// The repository of GitHub's example `pull_request` payload (the `opened.2.json` fixture).
+pub const EXAMPLE_REPO: &str = "Codertocat/Hello-World";
+/// The base commit of that payload's pull request.
+pub const EXAMPLE_BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+
 /// The App id the fake expects in JWTs.
 pub const APP_ID: u64 = 4242;
 
@@ -551,6 +556,32 @@ impl FakeGitHub {
             .unwrap()
             .pr_files
             .insert((repo.into(), number), entries);
+    }
+
+    /// Puts a `keel.toml` that any small change passes at the base commit of GitHub's example
+    /// `pull_request` payload ([`EXAMPLE_REPO`] at [`EXAMPLE_BASE`]).
+    pub fn put_lenient_config(&self) {
+        self.put_file(
+            EXAMPLE_REPO,
+            EXAMPLE_BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 100\n",
+        );
+    }
+
+    /// A FakeGitHub for load, crash and fault tests: [`FakeGitHub::put_lenient_config`], and
+    /// pull requests 1 to `prs` of the example repository each add a line to README.md.
+    pub async fn with_passing_prs(prs: u64) -> FakeGitHub {
+        let fake = FakeGitHub::start().await;
+        fake.put_lenient_config();
+        for n in 1..=prs {
+            fake.put_pr_files(
+                EXAMPLE_REPO,
+                n,
+                &[("README.md", "modified", Some("@@ -1 +1,2 @@\n a\n+b"))],
+            );
+        }
+        fake
     }
 
     /// The next `verb` request whose path contains `path_part` gets `response` instead.
