@@ -46,7 +46,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         stopped.clone(),
     ));
     let state = AppState {
-        ingest: Ingest::start(store.intake_writer(settings.database_url()).await?, now_ms),
+        ingest: Ingest::start(store.intake_writer().await?, now_ms),
         store: store.clone(),
         webhook_secret: Arc::new(settings.webhook_secret),
         metrics,

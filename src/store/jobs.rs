@@ -131,27 +131,23 @@ const MAX_ROWS_PER_INSERT: usize = 256;
 /// it looks a numbered one up by walking the statement's list of names, so binding `$1…$N`
 /// costs O(N²) per statement, a visible share of a large batch's commit.
 fn multi_row_insert(store: &Store, rows: usize) -> String {
+    let numbered = matches!(store, Store::Postgres(_));
     let mut sql = String::from(
         "INSERT INTO jobs (kind, delivery_id, dedupe_key, serial_key, payload, run_at, created_at, updated_at) VALUES ",
     );
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
+    for n in 1..=rows * 8 {
+        sql.push_str(match n % 8 {
+            1 if n == 1 => "(",
+            1 => "), (",
+            _ => ", ",
+        });
+        if numbered {
+            let _ = write!(sql, "${n}");
+        } else {
+            sql.push('?');
         }
-        sql.push('(');
-        for c in 1..=8 {
-            if c > 1 {
-                sql.push_str(", ");
-            }
-            match store {
-                Store::Sqlite(_) => sql.push('?'),
-                Store::Postgres(_) => {
-                    let _ = write!(sql, "${}", r * 8 + c);
-                }
-            }
-        }
-        sql.push(')');
     }
+    sql.push(')');
     sql.push_str(" ON CONFLICT DO NOTHING RETURNING delivery_id, dedupe_key");
     sql
 }

@@ -53,7 +53,12 @@ impl Store {
     /// brings the schema up to date.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
         let store = if url.starts_with("sqlite:") {
-            let options = sqlite_file_options(url)?;
+            let options = SqliteConnectOptions::from_str(url)
+                .context("DATABASE_URL is not a valid SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5));
             let pool = SqlitePoolOptions::new()
                 // A file has nothing to reconnect to: pinging before every query only adds a
                 // round trip to the connection's thread (a quarter of an ingest commit).
@@ -78,18 +83,18 @@ impl Store {
         Ok(store)
     }
 
-    /// The store webhook intake writes through, for a store opened from `url` by
-    /// [`Store::connect`]. On a SQLite file it is a pool of one connection of its own: that
+    /// The store webhook intake writes through, for a store opened by [`Store::connect`]. On
+    /// SQLite it is a pool of one connection of its own, opened like the shared pool's: that
     /// connection's page cache stays valid from one commit to the next (each of the shared
     /// pool's connections would find its cache stale after another one wrote, and read the
     /// pages again: a fifth of the CPU of a commit). On PostgreSQL it is this store.
-    pub async fn intake_writer(&self, url: &str) -> anyhow::Result<Store> {
+    pub async fn intake_writer(&self) -> anyhow::Result<Store> {
         match self {
-            Store::Sqlite(_) => {
+            Store::Sqlite(shared) => {
                 let pool = SqlitePoolOptions::new()
                     .test_before_acquire(false)
                     .max_connections(1)
-                    .connect_with(sqlite_file_options(url)?)
+                    .connect_with((*shared.connect_options()).clone())
                     .await
                     .context("open the SQLite database for webhook intake")?;
                 Ok(Store::Sqlite(pool))
@@ -144,17 +149,6 @@ impl Store {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
-}
-
-/// How every connection to a SQLite file is opened: WAL with `synchronous = FULL`, so an
-/// acknowledged write survives a crash.
-fn sqlite_file_options(url: &str) -> anyhow::Result<SqliteConnectOptions> {
-    Ok(SqliteConnectOptions::from_str(url)
-        .context("DATABASE_URL is not a valid SQLite URL")?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(5)))
 }
 
 const SQLITE_MIGRATIONS: &[(&str, &str)] = &[

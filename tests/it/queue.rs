@@ -54,7 +54,7 @@ async fn a_duplicate_delivery_id_is_stored_once() {
 #[tokio::test]
 async fn the_intake_writer_stores_into_the_database_the_workers_claim_from() {
     for db in backends().await {
-        let intake = db.store.intake_writer(&db.url).await.unwrap();
+        let intake = db.store.intake_writer().await.unwrap();
         let batch = [
             job("in-1", None, 0),
             job("in-2", None, 0),
