@@ -127,6 +127,12 @@ pub struct CoverageConfig {
     /// Files left out of every coverage number (globs).
     #[serde(default)]
     pub ignore: PathGlobs,
+    /// Which changed files are source code (globs, e.g. `["src/**"]`). A changed source file
+    /// that the coverage report does not list counts as uncovered: each of its added non-blank
+    /// lines is a coverable line no test runs. Default: files with an extension that some file
+    /// in the report has (a report of `.py` files makes every changed `.py` file source).
+    #[serde(default)]
+    pub source: PathGlobs,
 }
 
 /// How partly covered lines count.
@@ -327,9 +333,10 @@ pub struct ReportsConfig {
     /// The artifact's name (default `keel-reports`).
     #[serde(default = "default_artifact")]
     pub artifact: String,
-    /// The workflow that uploads it (its `name:`). When set, that workflow finishing without
-    /// the artifact means `no report` at once; when unset, Keel waits until every workflow run
-    /// of the head commit has finished.
+    /// The workflow file that uploads it (`ci.yml` or `.github/workflows/ci.yml`; never its
+    /// `name:`, which any pull request can copy). When set, only its runs are read, and it
+    /// finishing without the artifact means `no report` at once; when unset, any finished run
+    /// of the head commit counts and Keel waits until every one has finished.
     pub workflow: Option<String>,
 }
 

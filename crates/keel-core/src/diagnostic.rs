@@ -38,6 +38,18 @@ impl Diagnostic {
         }
     }
 
+    /// A diagnostic at a known line and column (1-based, the column in characters), when the
+    /// text itself is no longer at hand.
+    pub fn at(path: &str, line: u32, column: u32, message: impl Into<String>) -> Self {
+        Diagnostic {
+            path: path.to_owned(),
+            line,
+            column,
+            message: message.into(),
+            source_line: None,
+        }
+    }
+
     /// A diagnostic for a whole line, when no column is known.
     pub fn at_line(path: &str, line: u64, message: impl Into<String>) -> Self {
         Diagnostic {

@@ -4,6 +4,10 @@
 //! `\ No newline at end of file`, CRLF) and GitHub's header-less per-file `patch`. Hunk line
 //! counts decide where a hunk ends, so content lines that look like headers are read as content.
 //! Malformed parts become diagnostics; only input with no recognisable diff at all is an error.
+//! A hunk whose body disagrees with its header (fewer or more lines, a header that cannot be
+//! read) could hide added lines, so it is never passed over: [`parse_diff`] marks the diff
+//! [`Diff::incomplete`] (which fails the evaluation) and [`parse_file_patch`] returns
+//! [`DiffError::HunkMismatch`].
 
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
@@ -85,6 +89,10 @@ pub struct Diff {
     /// Parts that were skipped, with the diff line they were on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<Diagnostic>,
+    /// Why the list of files is known to be incomplete (the host listed fewer files than the
+    /// change has). A change that cannot be seen whole cannot pass: the evaluation fails it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 impl Diff {
@@ -116,18 +124,32 @@ pub enum DiffError {
     /// Not empty, yet no file header or hunk was found.
     #[error("not a unified diff: no `diff --git`, `---`/`+++` or `@@` header found")]
     NotADiff,
+    /// A hunk's body disagrees with its `@@` header (a per-file patch only; a whole diff
+    /// records this in [`Diff::incomplete`]).
+    #[error("patch line {line}: {problem}")]
+    HunkMismatch {
+        /// 1-based line of the patch where the disagreement shows.
+        line: u64,
+        /// What disagrees.
+        problem: String,
+    },
 }
 
 /// Parses `git diff` (or plain `diff -u`) output. `name` labels diagnostics.
 pub fn parse_diff(name: &str, input: &[u8], limits: &Limits) -> Result<Diff, DiffError> {
     check_size(input, limits)?;
     let mut parser = Parser::new(name, limits);
-    for (index, raw) in input.split(|&b| b == b'\n').enumerate() {
+    for (index, raw) in lines(input).enumerate() {
         parser.line(index as u64 + 1, strip_cr(raw));
     }
-    let diff = parser.finish();
+    let (mut diff, mismatch) = parser.finish();
     if diff.files.is_empty() && input.iter().any(|b| !b.is_ascii_whitespace()) {
         return Err(DiffError::NotADiff);
+    }
+    if let Some((line, problem)) = mismatch {
+        diff.incomplete = Some(format!(
+            "the diff is damaged at line {line} of `{name}`: {problem}"
+        ));
     }
     Ok(diff)
 }
@@ -149,10 +171,13 @@ pub fn parse_file_patch(
     let mut parser = Parser::new(path, limits);
     parser.current = Some(FileDiff::new(path.to_owned(), status));
     parser.header_phase = false;
-    for (index, raw) in patch.split(|&b| b == b'\n').enumerate() {
+    for (index, raw) in lines(patch).enumerate() {
         parser.line(index as u64 + 1, strip_cr(raw));
     }
-    let mut diff = parser.finish();
+    let (mut diff, mismatch) = parser.finish();
+    if let Some((line, problem)) = mismatch {
+        return Err(DiffError::HunkMismatch { line, problem });
+    }
     Ok(diff
         .files
         .pop()
@@ -170,6 +195,15 @@ fn check_size(input: &[u8], limits: &Limits) -> Result<(), DiffError> {
     Ok(())
 }
 
+/// The lines of `input`. A final line ending ends the last line; it does not start an empty
+/// one (which a hunk would otherwise read as a blank context line).
+fn lines(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    input
+        .strip_suffix(b"\n")
+        .unwrap_or(input)
+        .split(|&b| b == b'\n')
+}
+
 fn strip_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
@@ -178,6 +212,22 @@ struct Hunk {
     old_left: u32,
     new_left: u32,
     next_new: u32,
+}
+
+impl Hunk {
+    /// What the header still promises, for a hunk that stops early.
+    fn missing(&self) -> String {
+        format!(
+            "{} old and {} new lines missing",
+            self.old_left, self.new_left
+        )
+    }
+}
+
+/// A line that can only belong to a hunk: added, removed or context. `-- ` alone is the
+/// signature separator `git format-patch` writes after the last hunk.
+fn is_hunk_body(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b'+' | b'-' | b' ')) && line != b"-- "
 }
 
 struct Parser<'a> {
@@ -191,6 +241,10 @@ struct Parser<'a> {
     hunk: Option<Hunk>,
     diagnostics: Vec<Diagnostic>,
     max_diagnostics: usize,
+    /// The first place where a hunk and its header disagree: line and what is wrong.
+    mismatch: Option<(u64, String)>,
+    /// The last line read.
+    last_line: u64,
 }
 
 impl<'a> Parser<'a> {
@@ -204,7 +258,15 @@ impl<'a> Parser<'a> {
             hunk: None,
             diagnostics: Vec::new(),
             max_diagnostics: limits.max_diagnostics,
+            mismatch: None,
+            last_line: 0,
         }
+    }
+
+    /// A hunk and its header disagree: noted, and remembered so the diff cannot pass.
+    fn disagree(&mut self, line: u64, problem: String) {
+        self.note(line, problem.clone());
+        self.mismatch.get_or_insert((line, problem));
     }
 
     fn note(&mut self, line: u64, message: String) {
@@ -215,6 +277,7 @@ impl<'a> Parser<'a> {
     }
 
     fn line(&mut self, number: u64, line: &[u8]) {
+        self.last_line = number;
         if self.hunk.is_some() && self.hunk_line(number, line) {
             return;
         }
@@ -248,6 +311,8 @@ impl<'a> Parser<'a> {
             extended_header(file, line);
         } else if line.starts_with(b"\\") || line.is_empty() {
             // "\ No newline at end of file" after a hunk's last line, or a blank separator.
+        } else if self.current.is_some() && is_hunk_body(line) {
+            self.disagree(number, "hunk is longer than its header says".into());
         } else {
             self.note(number, "line outside any hunk ignored".into());
         }
@@ -278,8 +343,9 @@ impl<'a> Parser<'a> {
             }
             Some(b'\\') => return true,
             _ => {
+                let problem = format!("hunk is shorter than its header says ({})", hunk.missing());
                 self.hunk = None;
-                self.note(number, "hunk is shorter than its header says".into());
+                self.disagree(number, problem);
                 return false;
             }
         }
@@ -291,7 +357,7 @@ impl<'a> Parser<'a> {
 
     fn hunk_header(&mut self, number: u64, line: &[u8]) {
         let Some(file) = self.current.as_mut() else {
-            self.note(number, "hunk without a file header ignored".into());
+            self.disagree(number, "hunk without a file header".into());
             return;
         };
         match parse_hunk_header(line) {
@@ -309,7 +375,7 @@ impl<'a> Parser<'a> {
                     });
                 }
             }
-            None => self.note(number, "malformed hunk header ignored".into()),
+            None => self.disagree(number, "hunk header cannot be read".into()),
         }
     }
 
@@ -332,12 +398,19 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn finish(mut self) -> Diff {
+    /// The diff read, and the first disagreement between a hunk and its header.
+    fn finish(mut self) -> (Diff, Option<(u64, String)>) {
+        if let Some(hunk) = &self.hunk {
+            let problem = format!("the diff ends inside a hunk ({})", hunk.missing());
+            self.disagree(self.last_line, problem);
+        }
         self.flush();
-        Diff {
+        let diff = Diff {
             files: self.files,
             diagnostics: self.diagnostics,
-        }
+            incomplete: None,
+        };
+        (diff, self.mismatch)
     }
 }
 

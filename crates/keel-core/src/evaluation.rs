@@ -127,6 +127,36 @@ pub struct Annotation {
     pub message: String,
 }
 
+impl Annotation {
+    /// The most characters GitHub accepts in an annotation's title.
+    pub const MAX_TITLE_CHARS: usize = 255;
+    /// The most bytes GitHub accepts in an annotation's message (64 KiB less one).
+    pub const MAX_MESSAGE_BYTES: usize = 65_535;
+
+    /// The annotation with its title and message cut to GitHub's limits (a longer one makes
+    /// GitHub refuse the whole request with 422); a cut ends with `…`. The evaluation applies
+    /// this to every annotation it returns.
+    pub fn within_github_limits(mut self) -> Annotation {
+        if self.title.chars().count() > Self::MAX_TITLE_CHARS {
+            let mut title: String = self.title.chars().take(Self::MAX_TITLE_CHARS - 1).collect();
+            title.push(ELLIPSIS);
+            self.title = title;
+        }
+        if self.message.len() > Self::MAX_MESSAGE_BYTES {
+            let mut end = Self::MAX_MESSAGE_BYTES - ELLIPSIS.len_utf8();
+            while !self.message.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.message.truncate(end);
+            self.message.push(ELLIPSIS);
+        }
+        self
+    }
+}
+
+/// Ends a cut text.
+const ELLIPSIS: char = '…';
+
 /// A coverage number as the JSON contract gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CoverageNumber {
@@ -226,5 +256,34 @@ impl Evaluation {
     /// Rows with the given status.
     pub fn count(&self, status: Status) -> usize {
         self.criteria.iter().filter(|c| c.status == status).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn annotation(title: String, message: String) -> Annotation {
+        Annotation {
+            path: "a.py".into(),
+            start_line: 1,
+            end_line: 1,
+            level: AnnotationLevel::Warning,
+            title,
+            message,
+        }
+    }
+
+    #[test]
+    fn titles_and_messages_are_cut_to_githubs_limits() {
+        let a =
+            annotation("é".repeat(300), format!("x{}", "€".repeat(30_000))).within_github_limits();
+        assert_eq!(a.title.chars().count(), Annotation::MAX_TITLE_CHARS);
+        assert!(a.title.ends_with('…'));
+        assert!(a.message.len() <= Annotation::MAX_MESSAGE_BYTES);
+        assert!(a.message.len() > Annotation::MAX_MESSAGE_BYTES - 4);
+        assert!(a.message.ends_with('…'));
+        let short = annotation("t".repeat(255), "m".repeat(65_535));
+        assert_eq!(short.clone().within_github_limits(), short);
     }
 }

@@ -8,7 +8,7 @@ use crate::report::bench::Measurement;
 use crate::report::coverage::{CoverageReport, Ratio};
 use crate::report::sarif::{Finding, Severity};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Everything known about a change.
 #[derive(Debug, Clone, Default)]
@@ -70,8 +70,13 @@ pub struct CheckRunState {
     pub conclusion: Option<String>,
 }
 
+/// The format [`Metrics`] are written in. Version 2 keeps findings as counted whole identities
+/// ([`FindingMetrics::identities`]); version 1 kept one key per fingerprint component, which
+/// cannot tell a new finding from an old one, so its findings are not trusted for that.
+pub const METRICS_VERSION: u32 = 2;
+
 /// The numbers of one commit, kept to compare later changes against.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     /// Format version of this value.
     #[serde(default = "metrics_version")]
@@ -87,6 +92,30 @@ pub struct Metrics {
     pub benchmarks: Vec<Measurement>,
 }
 
+impl Default for Metrics {
+    /// Empty metrics in the current format.
+    fn default() -> Self {
+        Metrics {
+            version: METRICS_VERSION,
+            coverage: None,
+            findings: None,
+            benchmarks: Vec::new(),
+        }
+    }
+}
+
+impl Metrics {
+    /// The findings' identities with how often each occurs, when these metrics hold findings in
+    /// a format that records whole identities (version 2 on); `None` otherwise.
+    pub fn finding_identities(&self) -> Option<&BTreeMap<String, u64>> {
+        if self.version < 2 {
+            return None;
+        }
+        self.findings.as_ref().map(|f| &f.identities)
+    }
+}
+
+/// Metrics stored before the version field existed are version 1.
 fn metrics_version() -> u32 {
     1
 }
@@ -112,7 +141,8 @@ pub struct FindingMetrics {
     /// Count per severity.
     #[serde(default)]
     pub by_severity: BTreeMap<Severity, u64>,
-    /// Identities, to tell new findings from old.
+    /// Each finding's identity ([`Finding::identity`]) and how many findings have it, to tell
+    /// new findings from old. Empty in metrics of version 1 (those kept `keys`, now ignored).
     #[serde(default)]
-    pub keys: BTreeSet<String>,
+    pub identities: BTreeMap<String, u64>,
 }

@@ -53,7 +53,7 @@ fn the_commented_example_parses_with_every_section() {
     let reports = c.reports.unwrap();
     assert_eq!(
         (reports.artifact.as_str(), reports.workflow.as_deref()),
-        ("keel-reports", Some("CI"))
+        ("keel-reports", Some("ci.yml"))
     );
     let labels = c.labels.unwrap();
     assert_eq!(

@@ -132,6 +132,80 @@ fn a_hunk_shorter_than_its_header_is_noted_and_kept() {
     assert_eq!(d.files[0].added_lines, vec![1]);
     assert_eq!(d.diagnostics.len(), 1);
     assert_eq!(d.diagnostics[0].line, 5);
+    assert_eq!(
+        d.incomplete.as_deref(),
+        Some(
+            "the diff is damaged at line 5 of `test.diff`: hunk is shorter than its header says (5 old and 4 new lines missing)"
+        )
+    );
+}
+
+#[test]
+fn a_diff_stopping_short_of_its_hunk_header_is_incomplete() {
+    let d = parse("--- a/x.py\n+++ b/x.py\n@@ -0,0 +1,5 @@\n+a\n+b\n");
+    assert_eq!(d.files[0].added_lines, vec![1, 2]);
+    assert_eq!(d.diagnostics.len(), 1, "{:?}", d.diagnostics);
+    assert!(
+        d.incomplete
+            .as_deref()
+            .is_some_and(|w| w.contains("line 5") && w.contains("(0 old and 3 new lines missing)")),
+        "{:?}",
+        d.incomplete
+    );
+}
+
+#[test]
+fn a_hunk_longer_than_its_header_is_incomplete() {
+    let d = parse("--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n+hidden()\n+more()\n");
+    assert_eq!(d.files[0].added_lines, vec![1]);
+    assert_eq!(d.diagnostics[0].line, 6);
+    assert!(
+        d.incomplete
+            .as_deref()
+            .is_some_and(|w| w.contains("line 6") && w.contains("longer than its header")),
+        "{:?}",
+        d.incomplete
+    );
+    let one_context_line_short = parse("--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n a\n");
+    assert!(
+        one_context_line_short
+            .incomplete
+            .is_some_and(|w| w.contains("ends inside a hunk (1 old and 1 new lines missing)"))
+    );
+    let unreadable = parse("--- a/x.py\n+++ b/x.py\n@@ -1 +1 @ broken\n+a\n");
+    assert!(unreadable.incomplete.is_some());
+}
+
+#[test]
+fn well_formed_diffs_are_complete() {
+    assert_eq!(parse(GIT_DIFF).incomplete, None);
+    let format_patch = "From 1 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] x\n\n---\n x | 1 +\n\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1,2 @@\n a\n+b\n-- \n2.43.0\n\n";
+    assert_eq!(parse(format_patch).incomplete, None);
+}
+
+#[test]
+fn a_github_patch_that_disagrees_with_its_header_is_an_error() {
+    let patch = |p: &str| {
+        parse_file_patch(
+            "src/a.py",
+            FileStatus::Modified,
+            Some(p.as_bytes()),
+            &Limits::DEFAULT,
+        )
+    };
+    assert_eq!(
+        patch("@@ -1,2 +1,5 @@\n a\n+b\n c").unwrap_err(),
+        DiffError::HunkMismatch {
+            line: 4,
+            problem: "the diff ends inside a hunk (0 old and 2 new lines missing)".into()
+        }
+    );
+    let err = patch("@@ -1 +1 @@\n-a\n+b\n+c").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "patch line 4: hunk is longer than its header says"
+    );
+    assert!(patch("@@ -1 +1 @@\n-a\n+b\n\\ No newline at end of file").is_ok());
 }
 
 #[test]
@@ -168,6 +242,38 @@ fn the_coverage_demo_diff_matches_git() {
 }
 
 proptest! {
+    #[test]
+    fn a_hunk_is_trusted_only_when_its_header_matches_its_body(
+        body in proptest::collection::vec(prop_oneof![Just('+'), Just('-'), Just(' ')], 1..12),
+        delta in prop_oneof![-2i64..0, 1i64..3],
+        on_old_side in any::<bool>(),
+        trailing_newline in any::<bool>(),
+    ) {
+        let old = body.iter().filter(|&&c| c != '+').count() as i64;
+        let new = body.iter().filter(|&&c| c != '-').count() as i64;
+        let lines: Vec<String> = body.iter().map(|c| format!("{c}x")).collect();
+        let hunk = |old: i64, new: i64| {
+            let end = if trailing_newline { "\n" } else { "" };
+            format!("@@ -1,{old} +1,{new} @@\n{}{end}", lines.join("\n"))
+        };
+        let patch = |text: &str| {
+            parse_file_patch("a.py", FileStatus::Modified, Some(text.as_bytes()), &Limits::DEFAULT)
+        };
+        let whole = |text: &str| parse(&format!("--- a/a.py\n+++ b/a.py\n{text}")).incomplete;
+        let good = hunk(old, new);
+        prop_assert!(patch(&good).is_ok());
+        prop_assert_eq!(whole(&good), None);
+        let (bad_old, bad_new) = if on_old_side { (old + delta, new) } else { (old, new + delta) };
+        prop_assume!(bad_old >= 0 && bad_new >= 0);
+        let bad = hunk(bad_old, bad_new);
+        prop_assert!(
+            matches!(patch(&bad), Err(DiffError::HunkMismatch { .. })),
+            "{:?}",
+            bad
+        );
+        prop_assert!(whole(&bad).is_some(), "{:?}", bad);
+    }
+
     #[test]
     fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let _ = parse_diff("fuzz", &bytes, &Limits::DEFAULT);

@@ -1,4 +1,5 @@
-//! Other check runs that must have succeeded, folded into Keel's one gate.
+//! Other check runs that must have succeeded, folded into Keel's one gate. Where they cannot
+//! be read (the CLI), a required one fails its row rather than being skipped.
 
 use super::{Outcome, Row, code};
 use crate::config::ChecksConfig;
@@ -13,8 +14,13 @@ pub(super) fn evaluate(c: &ChecksConfig, facts: &Facts, out: &mut Outcome) {
             c.why.as_ref(),
         )
         .threshold("success");
+        // A required check that cannot be seen is not met: the gate never passes on what it
+        // could not check.
         let Some(runs) = &facts.check_runs else {
-            out.push(row.skipped("check runs are known only on GitHub"));
+            out.push(row.actual("unknown").judged(
+                false,
+                "other check runs are known only on GitHub, where the App and the Action read them",
+            ));
             continue;
         };
         // The latest run of that name counts (GitHub lists newest first).

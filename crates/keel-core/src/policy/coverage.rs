@@ -3,15 +3,18 @@
 //! A line is coverable if the report lists it and covered if its hits are above zero, so the
 //! total equals LCOV's LH/LF and Cobertura's line-rate. Patch coverage is covered added lines
 //! over coverable added lines (diff-cover's definition); with `partial_lines = "miss"` a line
-//! with untaken branches counts as coverable but not covered (Codecov's). A change that adds no
+//! with untaken branches counts as coverable but not covered (Codecov's). A changed source file
+//! the report does not list counts as uncovered, and a coverable file whose patch the host left
+//! out makes patch coverage unknown, which fails (see [`patch`]). A change that adds no
 //! coverable line passes as "not affected".
 
+mod patch;
+
 use super::{Outcome, Row, code, paths};
-use crate::config::{CoverageConfig, PartialLines};
-use crate::diff::FileStatus;
-use crate::evaluation::{Annotation, AnnotationLevel, CoverageOutcome};
+use crate::config::CoverageConfig;
+use crate::evaluation::CoverageOutcome;
 use crate::facts::{CoverageMetrics, Facts};
-use crate::report::coverage::{CoverageReport, CoverageView, LineStatus, Ratio};
+use crate::report::coverage::{CoverageReport, CoverageView};
 use crate::units::floor_percent;
 
 pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut Outcome) {
@@ -39,42 +42,13 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
     let report = repo_paths(report, c, facts);
     let totals = report.totals();
 
-    let patch = facts.diff.as_ref().map(|diff| {
-        let mut ratio = Ratio::default();
-        for file in diff
-            .files
-            .iter()
-            .filter(|f| f.status != FileStatus::Deleted && !c.ignore.is_match(&f.path))
-        {
-            if file.patch_missing {
-                out.notes.push(format!(
-                    "the diff of {} was not available; its lines are not in patch coverage",
-                    code(&file.path)
-                ));
-            }
-            let Some(cov) = report.file(&file.path) else {
-                continue;
-            };
-            let mut missed: Vec<u32> = Vec::new();
-            for &line in &file.added_lines {
-                let status = cov.line(line);
-                let counts_covered = match status {
-                    LineStatus::NotCoverable => continue,
-                    LineStatus::Covered => true,
-                    LineStatus::Partial => c.partial_lines == PartialLines::Hit,
-                    LineStatus::Missed => false,
-                };
-                ratio.coverable += 1;
-                if counts_covered {
-                    ratio.covered += 1;
-                } else {
-                    missed.push(line);
-                }
-            }
-            annotate_missed(&file.path, &missed, cov, out);
-        }
-        ratio
-    });
+    let patch = facts
+        .diff
+        .as_ref()
+        .map(|diff| patch::measure(diff, &report, c, out));
+    if let Some(p) = patch.as_ref().filter(|p| !p.unknown.is_empty()) {
+        out.notes.push(unknown_patch(&p.unknown));
+    }
 
     let baseline_total = facts
         .baseline
@@ -115,21 +89,14 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
             crit.why.as_ref(),
         )
         .threshold(format!("≥ {}", crit.threshold));
-        out.push(match patch {
-            None => row.skipped("no diff was given, so the added lines are unknown"),
-            Some(r) => match r.percent() {
-                None => row
-                    .actual("not affected")
-                    .judged(true, "the change adds no coverable lines"),
-                Some(p) => row.actual(floor_percent(p)).judged(
-                    p >= crit.threshold.0,
-                    format!(
-                        "{} of {} added coverable lines covered",
-                        r.covered, r.coverable
-                    ),
-                ),
-            },
-        });
+        let row = patch_row(row, crit.threshold.0, patch.as_ref());
+        let failed = row.status == crate::evaluation::Status::Fail;
+        out.push(row);
+        if let Some(p) = &patch {
+            patch::annotate_unreported(p, failed, out);
+        }
+    } else if let Some(p) = &patch {
+        patch::annotate_unreported(p, false, out);
     }
     if let Some(crit) = &c.max_drop {
         let mut row = Row::new(
@@ -171,7 +138,7 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
     out.coverage = Some(CoverageOutcome {
         total: totals.lines.into(),
         branches: totals.branches.map(Into::into),
-        patch: patch.map(Into::into),
+        patch: patch.map(|p| p.ratio.into()),
         baseline_total,
     });
     out.metrics.coverage = Some(CoverageMetrics {
@@ -224,53 +191,45 @@ fn repo_paths<'a>(
     })
 }
 
-/// One annotation per run of consecutive missed added lines.
-fn annotate_missed(
-    path: &str,
-    missed: &[u32],
-    cov: &crate::report::coverage::FileCoverage,
-    out: &mut Outcome,
-) {
-    let mut i = 0;
-    while i < missed.len() {
-        let start = missed[i];
-        let mut end = start;
-        while i + 1 < missed.len() && missed[i + 1] == end + 1 {
-            i += 1;
-            end = missed[i];
-        }
-        i += 1;
-        let partial = start == end && cov.line(start) == LineStatus::Partial;
-        let (title, message) = if partial {
-            let b = cov
-                .branch(start)
-                .map(|b| (b.taken(), b.total()))
-                .unwrap_or_default();
-            (
-                "Partly covered line".to_owned(),
-                format!(
-                    "Added line {start} runs in tests, but only {} of its {} branches are taken",
-                    b.0, b.1
-                ),
-            )
-        } else if start == end {
-            (
-                "Uncovered line".to_owned(),
-                format!("Added line {start} is not covered by tests"),
-            )
-        } else {
-            (
-                "Uncovered lines".to_owned(),
-                format!("Added lines {start}–{end} are not covered by tests"),
-            )
-        };
-        out.annotations.push(Annotation {
-            path: path.to_owned(),
-            start_line: start,
-            end_line: end,
-            level: AnnotationLevel::Warning,
-            title,
-            message,
-        });
+/// The patch coverage row: unknown when a coverable file has no patch (never a pass).
+fn patch_row(row: Row, threshold: f64, patch: Option<&patch::Patch>) -> Row {
+    let Some(p) = patch else {
+        return row.skipped("no diff was given, so the added lines are unknown");
+    };
+    if !p.unknown.is_empty() {
+        return row
+            .actual("unknown")
+            .judged(false, unknown_patch(&p.unknown));
     }
+    let Some(percent) = p.ratio.percent() else {
+        return row
+            .actual("not affected")
+            .judged(true, "the change adds no coverable lines");
+    };
+    let mut explanation = format!(
+        "{} of {} added coverable lines covered",
+        p.ratio.covered, p.ratio.coverable
+    );
+    if !p.unreported.is_empty() {
+        let files: Vec<String> = p.unreported.iter().map(|(f, _)| code(f)).collect();
+        explanation.push_str(&format!(
+            "; not in the coverage report, so counted as uncovered: {}",
+            files.join(", ")
+        ));
+    }
+    row.actual(floor_percent(percent))
+        .judged(percent >= threshold, explanation)
 }
+
+/// Why patch coverage is unknown.
+fn unknown_patch(files: &[String]) -> String {
+    let names: Vec<String> = files.iter().map(|f| code(f)).collect();
+    let its = if files.len() == 1 { "its" } else { "their" };
+    format!(
+        "GitHub sent no patch for {} (too large); {its} added lines cannot be checked",
+        names.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,7 @@ use crate::evaluation::{
     Annotation, BenchOutcome, Conclusion, CoverageOutcome, CriterionResult, Evaluation,
     SecurityOutcome, Status,
 };
-use crate::facts::{Facts, Metrics};
+use crate::facts::{Facts, METRICS_VERSION, Metrics};
 
 /// Evaluates a change against a definition of done.
 pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
@@ -36,6 +36,9 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
     if let Some(diff) = &facts.diff {
         out.notes
             .extend(diff.diagnostics.iter().map(|d| format!("diff: {d}")));
+        if let Some(why) = &diff.incomplete {
+            incomplete_diff(why, &mut out);
+        }
     }
     strategy::evaluate(config, facts, &mut out);
     out.finish()
@@ -81,6 +84,18 @@ fn config_change(change: &crate::facts::ConfigChange, out: &mut Outcome) {
     }
 }
 
+/// A change Keel cannot see whole cannot pass: every diff-based criterion would be judged on
+/// a part of it. Always required, whatever the config says.
+fn incomplete_diff(why: &str, out: &mut Outcome) {
+    let row = Row::new("diff.complete", "Changed files", Level::Required, None)
+        .threshold("every changed file listed")
+        .actual("incomplete");
+    out.push(row.judged(
+        false,
+        format!("{why}; the change cannot be judged whole (split it into smaller pull requests)"),
+    ));
+}
+
 /// What the policy modules build up.
 #[derive(Default)]
 struct Outcome {
@@ -106,7 +121,11 @@ impl Outcome {
                 Conclusion::Success
             },
             criteria: self.criteria,
-            annotations: self.annotations,
+            annotations: self
+                .annotations
+                .into_iter()
+                .map(Annotation::within_github_limits)
+                .collect(),
             coverage: self.coverage,
             security: self.security,
             performance: self.performance,
@@ -115,7 +134,7 @@ impl Outcome {
             debt: self.debt,
             capacity: self.capacity,
             metrics: Metrics {
-                version: 1,
+                version: METRICS_VERSION,
                 ..self.metrics
             },
         }

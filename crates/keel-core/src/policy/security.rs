@@ -1,12 +1,15 @@
 //! Security criterion: no new findings at or above a severity.
 //!
-//! "New" is decided, in order: against the baseline's finding identities (fingerprints, else
-//! rule + path + normalised snippet or message); else by SARIF's own `baselineState`; else,
-//! with no baseline at all, a finding counts as new only when it sits on a line the change adds.
-//! With `new_only = false` every finding counts.
+//! "New" is decided, in order: against the baseline's counted finding identities (see
+//! [`crate::report::sarif`]; a baseline identity seen N times absorbs N findings, no more);
+//! else by SARIF's own `baselineState`; else, with no usable baseline, a finding counts as new
+//! only when it sits on a line the change adds. A baseline written before identities were
+//! counted (metrics version 1) is not usable for this. With `new_only = false` every finding
+//! counts.
 
 use super::{Outcome, Row, paths};
 use crate::config::{Level, SecurityConfig};
+use crate::diff::Diff;
 use crate::evaluation::{Annotation, AnnotationLevel, SecurityOutcome};
 use crate::facts::{Facts, FindingMetrics};
 use crate::report::sarif::{Finding, Severity};
@@ -49,22 +52,9 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
         })
         .collect();
 
-    let baseline_keys = facts
-        .baseline
-        .as_ref()
-        .and_then(|b| b.findings.as_ref())
-        .map(|f| &f.keys);
-    let newness = if !new_only {
-        Newness::All
-    } else if let Some(keys) = baseline_keys {
-        Newness::Baseline(keys)
-    } else if findings.iter().any(|x| x.f.baseline_state.is_some()) {
-        Newness::SarifState
-    } else {
-        Newness::OnAddedLines(facts.diff.as_ref())
-    };
+    let newness = Newness::choose(new_only, facts, &findings, out);
     let new_by = newness.name();
-    let new: Vec<&Located<'_>> = findings.iter().filter(|x| newness.is_new(x)).collect();
+    let new = newness.select(&findings, facts.diff.as_ref());
     let mut new_by_severity = BTreeMap::new();
     for f in &new {
         *new_by_severity.entry(f.f.severity).or_insert(0u64) += 1;
@@ -116,46 +106,127 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
     out.metrics.findings = Some(FindingMetrics {
         count: findings.len() as u64,
         by_severity,
-        keys: findings
-            .iter()
-            .flat_map(|x| x.f.keys.iter().cloned())
-            .collect(),
+        identities: count_identities(&findings),
     });
+}
+
+/// How many findings have each identity.
+fn count_identities(findings: &[Located<'_>]) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for x in findings {
+        *counts.entry(x.f.identity.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Says so when the base commit has findings that cannot be matched (an older format).
+fn note_old_baseline(facts: &Facts, newness: &Newness<'_>, out: &mut Outcome) {
+    let old = facts
+        .baseline
+        .as_ref()
+        .is_some_and(|b| b.findings.is_some() && b.finding_identities().is_none());
+    if old {
+        let by = match newness {
+            Newness::SarifState => "by the logs' own `baselineState`",
+            _ => "by the lines the change adds",
+        };
+        out.notes.push(format!(
+            "the base commit's findings were recorded in an older format that cannot tell new findings from old; new findings are decided {by} until the base branch is evaluated again"
+        ));
+    }
 }
 
 /// How "new" is decided for this evaluation.
 enum Newness<'a> {
     All,
-    Baseline(&'a std::collections::BTreeSet<String>),
+    /// Identity → how many findings of the base commit had it.
+    Baseline(&'a BTreeMap<String, u64>),
     SarifState,
-    OnAddedLines(Option<&'a crate::diff::Diff>),
+    OnAddedLines,
 }
 
-impl Newness<'_> {
+impl<'a> Newness<'a> {
+    /// The first method that applies (module docs); says so when an old baseline is passed by.
+    fn choose(
+        new_only: bool,
+        facts: &'a Facts,
+        findings: &[Located<'_>],
+        out: &mut Outcome,
+    ) -> Newness<'a> {
+        if !new_only {
+            return Newness::All;
+        }
+        if let Some(identities) = facts.baseline.as_ref().and_then(|b| b.finding_identities()) {
+            return Newness::Baseline(identities);
+        }
+        let newness = if findings.iter().any(|x| x.f.baseline_state.is_some()) {
+            Newness::SarifState
+        } else {
+            Newness::OnAddedLines
+        };
+        note_old_baseline(facts, &newness, out);
+        newness
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Newness::All => "all",
             Newness::Baseline(_) => "baseline",
             Newness::SarifState => "sarif-baseline-state",
-            Newness::OnAddedLines(_) => "added-lines",
+            Newness::OnAddedLines => "added-lines",
         }
     }
 
-    fn is_new(&self, x: &Located<'_>) -> bool {
-        let f = x.f;
+    /// The new findings, in log order.
+    fn select<'f, 'g>(
+        &self,
+        findings: &'f [Located<'g>],
+        diff: Option<&Diff>,
+    ) -> Vec<&'f Located<'g>> {
         match self {
-            Newness::All => true,
-            Newness::Baseline(keys) => !f.keys.iter().any(|k| keys.contains(k)),
-            Newness::SarifState => f.baseline_state.as_deref().is_none_or(|s| s == "new"),
-            Newness::OnAddedLines(diff) => {
-                let (Some(path), Some(line), Some(diff)) = (x.path, f.start_line, diff) else {
-                    return false;
-                };
-                diff.file(path)
-                    .is_some_and(|d| d.added_lines.binary_search(&line).is_ok())
-            }
+            Newness::All => findings.iter().collect(),
+            Newness::Baseline(base) => not_in_baseline(base, findings, diff),
+            Newness::SarifState => findings
+                .iter()
+                .filter(|x| x.f.baseline_state.as_deref().is_none_or(|s| s == "new"))
+                .collect(),
+            Newness::OnAddedLines => findings.iter().filter(|x| on_added_line(x, diff)).collect(),
         }
     }
+}
+
+/// Findings the baseline cannot account for: each baseline identity absorbs as many findings
+/// as the base commit had of it. Findings off the added lines are matched first, so when the
+/// change adds one more occurrence, the one on its added lines is the one reported.
+fn not_in_baseline<'f, 'a>(
+    base: &BTreeMap<String, u64>,
+    findings: &'f [Located<'a>],
+    diff: Option<&Diff>,
+) -> Vec<&'f Located<'a>> {
+    let mut left: BTreeMap<&str, u64> = base.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.sort_by_key(|&i| on_added_line(&findings[i], diff));
+    let mut new = vec![false; findings.len()];
+    for i in order {
+        match left.get_mut(findings[i].f.identity.as_str()) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => new[i] = true,
+        }
+    }
+    findings
+        .iter()
+        .zip(new)
+        .filter_map(|(x, is_new)| is_new.then_some(x))
+        .collect()
+}
+
+/// The finding starts on a line the change adds.
+fn on_added_line(x: &Located<'_>, diff: Option<&Diff>) -> bool {
+    let (Some(path), Some(line), Some(diff)) = (x.path, x.f.start_line, diff) else {
+        return false;
+    };
+    diff.file(path)
+        .is_some_and(|d| d.added_lines.binary_search(&line).is_ok())
 }
 
 /// A finding and its repository path.
@@ -205,3 +276,6 @@ fn annotate(x: &Located<'_>, threshold: Option<(Severity, Level)>, out: &mut Out
         message: f.message.clone(),
     });
 }
+
+#[cfg(test)]
+mod tests;

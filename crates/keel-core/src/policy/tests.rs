@@ -16,7 +16,7 @@ const COVDEMO_XML: &str = include_str!("../../../../tests/fixtures/covdemo/cover
 const COVDEMO_LCOV: &str = include_str!("../../../../tests/fixtures/covdemo/coverage.lcov");
 const COVDEMO_DIFF: &str = include_str!("../../../../tests/fixtures/covdemo/pr.diff");
 
-fn config(toml: &str) -> Config {
+pub(super) fn config(toml: &str) -> Config {
     Config::parse("keel.toml", toml).unwrap()
 }
 
@@ -35,7 +35,7 @@ fn covdemo_facts(xml: bool) -> Facts {
 }
 
 /// One row of an evaluation, by id.
-fn row<'a>(ev: &'a Evaluation, id: &str) -> &'a CriterionResult {
+pub(super) fn row<'a>(ev: &'a Evaluation, id: &str) -> &'a CriterionResult {
     ev.criteria
         .iter()
         .find(|c| c.id == id)
@@ -43,7 +43,11 @@ fn row<'a>(ev: &'a Evaluation, id: &str) -> &'a CriterionResult {
 }
 
 /// Evaluates and checks (id, status, actual) of every row.
-fn check(config_toml: &str, facts: &Facts, expected: &[(&str, Status, &str)]) -> Evaluation {
+pub(super) fn check(
+    config_toml: &str,
+    facts: &Facts,
+    expected: &[(&str, Status, &str)],
+) -> Evaluation {
     let ev = evaluate(&config(config_toml), facts);
     let got: Vec<(&str, Status, &str)> = ev
         .criteria
@@ -85,7 +89,11 @@ fn patch_coverage_agrees_with_diff_cover_on_cobertura_and_lcov() {
         (coverable, violations.clone())
     );
     for xml in [true, false] {
-        let ev = evaluate(&config("[coverage]\nmin_patch = 80\n"), &covdemo_facts(xml));
+        // diff-cover counts only files in the report; the test file is not source here.
+        let ev = evaluate(
+            &config("[coverage]\nmin_patch = 80\nsource = [\"pkg/**\"]\n"),
+            &covdemo_facts(xml),
+        );
         let patch = ev.coverage.as_ref().unwrap().patch.unwrap();
         assert_eq!(
             (patch.coverable, patch.coverable - patch.covered),
@@ -106,7 +114,7 @@ fn partial_lines_as_misses_agrees_with_diff_cover_branch_coverage() {
         "../../../../tests/fixtures/covdemo/diffcover-branch.json"
     ));
     let ev = evaluate(
-        &config("[coverage]\nmin_patch = 80\npartial_lines = \"miss\"\n"),
+        &config("[coverage]\nmin_patch = 80\npartial_lines = \"miss\"\nsource = [\"pkg/**\"]\n"),
         &covdemo_facts(true),
     );
     let patch = ev.coverage.as_ref().unwrap().patch.unwrap();
@@ -234,7 +242,7 @@ fn a_change_without_coverable_lines_is_not_affected() {
 #[test]
 fn ignored_files_leave_every_number() {
     let ev = evaluate(
-        &config("[coverage]\nmin_total = 1\nignore = [\"pkg/gate.py\"]\n"),
+        &config("[coverage]\nmin_total = 1\nignore = [\"pkg/gate.py\", \"tests/**\"]\n"),
         &covdemo_facts(true),
     );
     assert_eq!(row(&ev, "coverage.total").status, Status::Skip);
@@ -306,7 +314,9 @@ fn a_baseline_decides_which_findings_are_new() {
         &[("security.new_findings", Status::Pass, "0")],
     );
     let mut fewer = all;
-    fewer.keys.retain(|k| !k.starts_with("S602"));
+    fewer
+        .identities
+        .retain(|k, _| !k.starts_with("text\u{1f}S602\u{1f}"));
     facts.baseline = Some(Metrics {
         findings: Some(FindingMetrics { ..fewer }),
         ..Metrics::default()
@@ -496,15 +506,22 @@ tests = ["tests/**"]
 #[test]
 fn other_checks_must_have_succeeded() {
     let toml = "[checks]\nrequired = [\"build\", \"lint\", \"e2e\", \"docs\"]\n";
-    check(
+    // Check runs that cannot be seen (the CLI) fail a required row: never skipped into a pass.
+    let unseen = check(
         toml,
         &Facts::default(),
         &[
-            ("checks.build", Status::Skip, ""),
-            ("checks.lint", Status::Skip, ""),
-            ("checks.e2e", Status::Skip, ""),
-            ("checks.docs", Status::Skip, ""),
+            ("checks.build", Status::Fail, "unknown"),
+            ("checks.lint", Status::Fail, "unknown"),
+            ("checks.e2e", Status::Fail, "unknown"),
+            ("checks.docs", Status::Fail, "unknown"),
         ],
+    );
+    assert_eq!(unseen.conclusion, crate::evaluation::Conclusion::Failure);
+    check(
+        "[checks]\nrequired = [\"build\"]\nlevel = \"advisory\"\n",
+        &Facts::default(),
+        &[("checks.build", Status::Warn, "unknown")],
     );
     let run = |n: &str, c: Option<&str>| CheckRunState {
         name: n.into(),

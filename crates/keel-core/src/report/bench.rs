@@ -2,9 +2,11 @@
 //!
 //! Times normalise to nanoseconds. Where the tool gives a confidence interval (criterion) or
 //! samples (hyperfine's `times`, Google Benchmark repetitions), the measurement carries a 95%
-//! interval, so a budget can tell a regression from noise.
+//! interval, so a budget can tell a regression from noise. Entries that carry no time
+//! (Google Benchmark's complexity results `_BigO` and `_RMS`, aggregates without a name) are
+//! skipped with a note, never silently and never failing the file.
 
-use super::{ReportError, read_all};
+use super::{ReportError, read_all, strip_bom};
 use crate::limits::Limits;
 use crate::units::{Dimension, Quantity};
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,17 @@ impl Measurement {
             dimension: self.dimension,
         }
     }
+}
+
+/// What one benchmark file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchResults {
+    /// The format it was read as.
+    pub format: BenchFormat,
+    /// The measurements, in file order.
+    pub measurements: Vec<Measurement>,
+    /// Entries skipped, and why (for the user; not fatal).
+    pub notes: Vec<String>,
 }
 
 /// The benchmark file formats Keel reads.
@@ -90,27 +103,35 @@ pub fn parse_bench(
     criterion_name: &str,
     reader: impl std::io::Read,
     limits: &Limits,
-) -> Result<(BenchFormat, Vec<Measurement>), ReportError> {
+) -> Result<BenchResults, ReportError> {
     let bytes = read_all(reader, "benchmark file", limits.bench_bytes)?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_slice(strip_bom(&bytes))
+        .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
     let invalid = |e: serde_json::Error| ReportError::invalid(FORMAT, e.to_string());
+    let plain = |format, measurements| BenchResults {
+        format,
+        measurements,
+        notes: Vec::new(),
+    };
     match &value {
         serde_json::Value::Array(_) => {
             let rows: Vec<KeelRow> = serde_json::from_value(value).map_err(invalid)?;
-            Ok((BenchFormat::Keel, keel_rows(rows)?))
+            Ok(plain(BenchFormat::Keel, keel_rows(rows)?))
         }
         serde_json::Value::Object(o) if o.contains_key("results") => {
             let hf: Hyperfine = serde_json::from_value(value).map_err(invalid)?;
-            Ok((BenchFormat::Hyperfine, hyperfine(hf)))
+            Ok(plain(BenchFormat::Hyperfine, hyperfine(hf)))
         }
         serde_json::Value::Object(o) if o.contains_key("benchmarks") => {
             let gb: Google = serde_json::from_value(value).map_err(invalid)?;
-            Ok((BenchFormat::Google, google(gb)?))
+            google(gb, limits.max_diagnostics)
         }
         serde_json::Value::Object(o) if o.contains_key("mean") => {
             let c: Criterion = serde_json::from_value(value).map_err(invalid)?;
-            Ok((BenchFormat::Criterion, vec![criterion(criterion_name, c)]))
+            Ok(plain(
+                BenchFormat::Criterion,
+                vec![criterion(criterion_name, c)],
+            ))
         }
         _ => Err(ReportError::invalid(
             FORMAT,
@@ -202,7 +223,8 @@ struct GoogleRow {
     run_name: Option<String>,
     run_type: Option<String>,
     aggregate_name: Option<String>,
-    real_time: f64,
+    /// Absent from complexity results (`_BigO`, `_RMS`).
+    real_time: Option<f64>,
     #[serde(default = "default_unit")]
     time_unit: String,
     repetitions: Option<u64>,
@@ -222,10 +244,23 @@ struct GoogleGroup {
     repetitions: Option<u64>,
 }
 
-fn google(gb: Google) -> Result<Vec<Measurement>, ReportError> {
+fn google(gb: Google, max_notes: usize) -> Result<BenchResults, ReportError> {
     let mut order = Vec::new();
     let mut groups: BTreeMap<String, GoogleGroup> = BTreeMap::new();
-    for row in gb.benchmarks.into_iter().filter(|r| !r.error_occurred) {
+    let mut notes = Vec::new();
+    for (index, row) in gb.benchmarks.into_iter().enumerate() {
+        if row.error_occurred {
+            continue;
+        }
+        let real_time = match google_time(&row) {
+            Ok(t) => t,
+            Err(why) => {
+                if notes.len() < max_notes {
+                    notes.push(format!("benchmarks[{index}] `{}` skipped: {why}", row.name));
+                }
+                continue;
+            }
+        };
         let factor = crate::units::unit(&row.time_unit)
             .filter(|u| u.1 == Dimension::Time)
             .ok_or_else(|| {
@@ -237,7 +272,7 @@ fn google(gb: Google) -> Result<Vec<Measurement>, ReportError> {
             order.push(name.clone());
         }
         let g = groups.entry(name).or_default();
-        let value = row.real_time * factor;
+        let value = real_time * factor;
         match (row.run_type.as_deref(), row.aggregate_name.as_deref()) {
             (Some("aggregate"), Some("mean")) => {
                 g.mean = Some(value);
@@ -248,37 +283,55 @@ fn google(gb: Google) -> Result<Vec<Measurement>, ReportError> {
             _ => g.samples.push(value),
         }
     }
-    Ok(order
+    let measurements = order
         .into_iter()
         .filter_map(|name| {
             let g = groups.remove(&name)?;
-            let n = g
-                .repetitions
-                .map(|r| r as f64)
-                .unwrap_or(g.samples.len() as f64);
-            let (mean, sd) = match g.mean {
-                Some(m) => (m, g.stddev),
-                None if !g.samples.is_empty() => {
-                    let (m, sd) = mean_sd(&g.samples);
-                    (m, sd)
-                }
-                None => return None,
-            };
-            let interval = sd.filter(|_| n >= 2.0).map(|sd| {
-                let half = Z95 * sd / n.sqrt();
-                Interval {
-                    lower: mean - half,
-                    upper: mean + half,
-                }
-            });
-            Some(Measurement {
-                name,
-                value: mean,
-                dimension: Dimension::Time,
-                interval,
-            })
+            google_measurement(name, g)
         })
-        .collect())
+        .collect();
+    Ok(BenchResults {
+        format: BenchFormat::Google,
+        measurements,
+        notes,
+    })
+}
+
+/// A row's `real_time`, or why the row has none to use.
+fn google_time(row: &GoogleRow) -> Result<f64, &'static str> {
+    let aggregate = row.run_type.as_deref() == Some("aggregate");
+    match (row.aggregate_name.as_deref(), row.real_time) {
+        (Some("BigO" | "RMS"), _) => Err("a complexity result (BigO or RMS) has no time"),
+        (None, _) if aggregate => Err("an aggregate without `aggregate_name`"),
+        (_, None) => Err("no `real_time`"),
+        (_, Some(t)) => Ok(t),
+    }
+}
+
+/// One benchmark's measurement from its repetitions or aggregates.
+fn google_measurement(name: String, g: GoogleGroup) -> Option<Measurement> {
+    let n = g
+        .repetitions
+        .map(|r| r as f64)
+        .unwrap_or(g.samples.len() as f64);
+    let (mean, sd) = match g.mean {
+        Some(m) => (m, g.stddev),
+        None if !g.samples.is_empty() => mean_sd(&g.samples),
+        None => return None,
+    };
+    let interval = sd.filter(|_| n >= 2.0).map(|sd| {
+        let half = Z95 * sd / n.sqrt();
+        Interval {
+            lower: mean - half,
+            upper: mean + half,
+        }
+    });
+    Some(Measurement {
+        name,
+        value: mean,
+        dimension: Dimension::Time,
+        interval,
+    })
 }
 
 fn mean_sd(xs: &[f64]) -> (f64, Option<f64>) {

@@ -3,13 +3,17 @@
 //! Counts `class > lines > line` only (the same lines repeat under `methods`, which would count
 //! them twice). A line's `hits` decides covered; `condition-coverage="50% (1/2)"` gives its
 //! branches. `<source>` roots are kept for path mapping. No DTD or entity is ever expanded.
+//! Diagnostics and errors give the line and column of the offending element.
 
 use super::coverage::{CoverageFormat, CoverageReport};
 use super::{Bounded, ReportError};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
+use positions::Positions;
 use quick_xml::events::{BytesStart, Event};
 use std::io::BufRead;
+
+mod positions;
 
 const FORMAT: &str = "Cobertura";
 
@@ -20,29 +24,24 @@ pub fn parse_cobertura(
     limits: &Limits,
 ) -> Result<CoverageReport, ReportError> {
     let bounded = Bounded::new(reader, limits.coverage_bytes);
-    let mut xml = quick_xml::Reader::from_reader(bounded);
+    let mut xml = quick_xml::Reader::from_reader(Positions::new(bounded));
     xml.config_mut().trim_text(true);
     let mut report = CoverageReport::new(CoverageFormat::Cobertura, limits);
     let mut buf = Vec::with_capacity(1024);
     let mut state = State::default();
     loop {
-        let event = xml.read_event_into(&mut buf).map_err(|e| match e {
-            quick_xml::Error::Io(io) if super::bounded::is_over_limit(&io) => {
-                ReportError::TooLarge {
-                    what: "coverage report",
-                    limit: limits.coverage_bytes,
-                }
-            }
-            quick_xml::Error::Io(io) => {
-                ReportError::Io(std::io::Error::new(io.kind(), io.to_string()))
-            }
-            other => {
-                ReportError::invalid(FORMAT, format!("{other} at byte {}", xml.error_position()))
-            }
-        })?;
+        xml.get_mut().forget();
+        let event = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| read_error(e, &xml, limits))?;
+        let positions = xml.get_ref();
+        let here = Here {
+            name,
+            tag: &|| positions.tag(),
+        };
         match event {
-            Event::Start(e) => state.open(&e, false, &mut report, name, limits)?,
-            Event::Empty(e) => state.open(&e, true, &mut report, name, limits)?,
+            Event::Start(e) => state.open(&e, false, &mut report, &here, limits)?,
+            Event::Empty(e) => state.open(&e, true, &mut report, &here, limits)?,
             Event::End(e) => state.close(e.name().0, &mut report),
             Event::Text(t) if state.in_source => state.source_text.push_str(&t),
             Event::GeneralRef(r) if state.in_source => {
@@ -67,6 +66,39 @@ pub fn parse_cobertura(
     Ok(report)
 }
 
+/// The reader's error as a [`ReportError`], with the line and column it happened at.
+fn read_error<R: BufRead>(
+    e: quick_xml::Error,
+    xml: &quick_xml::Reader<Positions<Bounded<R>>>,
+    limits: &Limits,
+) -> ReportError {
+    match e {
+        quick_xml::Error::Io(io) if super::bounded::is_over_limit(&io) => ReportError::TooLarge {
+            what: "coverage report",
+            limit: limits.coverage_bytes,
+        },
+        quick_xml::Error::Io(io) => ReportError::Io(std::io::Error::new(io.kind(), io.to_string())),
+        other => {
+            let (line, column) = xml.get_ref().at_offset(xml.error_position());
+            ReportError::invalid(FORMAT, format!("{other} at line {line}, column {column}"))
+        }
+    }
+}
+
+/// The report's name and where the element being read starts (counted only when asked).
+struct Here<'a> {
+    name: &'a str,
+    tag: &'a dyn Fn() -> (u32, u32),
+}
+
+impl Here<'_> {
+    /// A diagnostic at the element being read.
+    fn note(&self, report: &mut CoverageReport, message: impl Into<String>) {
+        let (line, column) = (self.tag)();
+        report.note(Diagnostic::at(self.name, line, column, message));
+    }
+}
+
 #[derive(Default)]
 struct State {
     saw_root: bool,
@@ -83,7 +115,7 @@ impl State {
         e: &BytesStart<'_>,
         empty: bool,
         report: &mut CoverageReport,
-        name: &str,
+        here: &Here<'_>,
         limits: &Limits,
     ) -> Result<(), ReportError> {
         match e.name().0 {
@@ -96,11 +128,7 @@ impl State {
                 let file = attr(e, "filename").filter(|f| !f.is_empty());
                 self.class_file = file.map(|f| report.file_index(&f));
                 if self.class_file.is_none() {
-                    report.note(Diagnostic::at_line(
-                        name,
-                        0,
-                        "<class> without a filename skipped",
-                    ));
+                    here.note(report, "<class> without a filename skipped");
                 }
                 if empty {
                     self.class_file = None;
@@ -110,7 +138,7 @@ impl State {
             "lines" if !empty => self.in_lines = true,
             "line" if self.in_lines && self.methods_depth == 0 => {
                 if let Some(file) = self.class_file {
-                    line(e, file, report, name, limits)?;
+                    line(e, file, report, here, limits)?;
                 }
             }
             _ => {}
@@ -139,7 +167,7 @@ fn line(
     e: &BytesStart<'_>,
     file: usize,
     report: &mut CoverageReport,
-    name: &str,
+    here: &Here<'_>,
     limits: &Limits,
 ) -> Result<(), ReportError> {
     let (mut number, mut hits, mut condition) = (None, None, None);
@@ -152,19 +180,11 @@ fn line(
         }
     }
     let (Some(number), Some(hits)) = (number, hits) else {
-        report.note(Diagnostic::at_line(
-            name,
-            0,
-            "<line> without a valid number or hits skipped",
-        ));
+        here.note(report, "<line> without a valid number or hits skipped");
         return Ok(());
     };
     if number == 0 || number > limits.max_line_number {
-        report.note(Diagnostic::at_line(
-            name,
-            0,
-            format!("<line number=\"{number}\"> out of range"),
-        ));
+        here.note(report, format!("<line number=\"{number}\"> out of range"));
         return Ok(());
     }
     let grown = report.file_mut(file).set_line(number, hits > 0);

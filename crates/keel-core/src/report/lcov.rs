@@ -3,8 +3,10 @@
 //! Reads classic records (`FN:<line>,<name>`, numeric `BRDA`) and lcov-2 style ones
 //! (`FN:<start>,<end>,<name>`, `FNL`/`FNA`, free-text branch ids as coverage.py writes them).
 //! Several records for one file merge. Checksums, `TN`, `VER` and unknown records are skipped;
-//! `LF`/`LH` that disagree with the `DA` lines of their record are noted. The input is read in
-//! chunks, so memory follows the number of source lines, not the size of the file.
+//! `LF`/`LH` that disagree with the `DA` lines of their record are noted, and so is an `SF:`
+//! with no path (a file with no other record is an error naming that line). A UTF-8
+//! byte-order mark before the first line is ignored. The input is read in chunks, so memory
+//! follows the number of source lines, not the size of the file.
 
 use super::coverage::{CoverageFormat, CoverageReport};
 use super::{Bounded, ReportError};
@@ -95,6 +97,8 @@ struct State<'a> {
     branch_ordinal: u32,
     records: u64,
     non_records: u64,
+    /// The line of the first `SF:` that names no file.
+    pathless_record: Option<u64>,
 }
 
 impl<'a> State<'a> {
@@ -110,6 +114,7 @@ impl<'a> State<'a> {
             branch_ordinal: 0,
             records: 0,
             non_records: 0,
+            pathless_record: None,
         }
     }
 
@@ -201,6 +206,11 @@ impl<'a> State<'a> {
             return Ok(());
         }
         let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let line = if self.line_no == 1 {
+            super::strip_bom(line)
+        } else {
+            line
+        };
         if let Some(rest) = line.strip_prefix(b"DA:") {
             return self.data_line(rest);
         }
@@ -239,7 +249,11 @@ impl<'a> State<'a> {
         let path = String::from_utf8_lossy(trim(rest));
         if path.is_empty() {
             self.current = None;
-            self.bad("SF: with an empty path; record skipped".into());
+            self.pathless_record.get_or_insert(self.line_no);
+            self.bad(format!(
+                "`SF:` with no path on line {}; its record is skipped",
+                self.line_no
+            ));
             return;
         }
         self.records += 1;
@@ -382,10 +396,14 @@ impl<'a> State<'a> {
 
     fn finish(mut self) -> Result<CoverageReport, ReportError> {
         if self.records == 0 {
-            let reason = if self.non_records > 0 {
-                "no SF: record found; is this an LCOV tracefile?"
-            } else {
-                "the file is empty"
+            let reason = match self.pathless_record {
+                Some(line) => {
+                    format!("`SF:` with no path on line {line}, and no record names a file")
+                }
+                None if self.non_records > 0 => {
+                    "no SF: record found; is this an LCOV tracefile?".to_owned()
+                }
+                None => "the file is empty".to_owned(),
             };
             return Err(ReportError::invalid(FORMAT, reason));
         }

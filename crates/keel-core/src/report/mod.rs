@@ -68,3 +68,11 @@ pub(crate) fn read_all(
         .map_err(|e| ReportError::from_io(e, what, limit))?;
     Ok(bytes)
 }
+
+/// The UTF-8 byte-order mark some Windows tools write first.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `bytes` without a leading UTF-8 byte-order mark (RFC 8259 lets a JSON parser ignore one).
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
+}

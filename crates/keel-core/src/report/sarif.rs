@@ -5,10 +5,17 @@
 //! numeric `security-severity` property when present (≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0
 //! medium, else low), otherwise the level: the result's, then its rule's
 //! `defaultConfiguration.level`, then `warning`; `error` → high, `warning` → medium,
-//! `note` → low, `none` → not a finding. Results whose `kind` is not `fail`, and suppressed
-//! results, are not findings.
+//! `note` → low, `none` → not a finding. Results whose `kind` is not `fail`, suppressed
+//! results, and results whose `baselineState` is `absent` (gone since the tool's baseline) are
+//! not findings.
+//!
+//! Each finding has one identity, to match it against a baseline: its `fingerprints` entry
+//! (the lexicographically last name when there are several), else all its
+//! `partialFingerprints` together with its path, else its rule, path and normalised snippet or
+//! message. Never a lone component: CodeQL's column fingerprint alone is shared by unrelated
+//! results. No identity holds a line number, so moved code keeps its identity.
 
-use super::{ReportError, read_all};
+use super::{ReportError, read_all, strip_bom};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use serde::{Deserialize, Serialize};
@@ -99,8 +106,9 @@ pub struct Finding {
     pub start_line: Option<u32>,
     /// Last line of the primary location.
     pub end_line: Option<u32>,
-    /// Identities for matching against a baseline: one per fingerprint, or rule + path + text.
-    pub keys: Vec<String>,
+    /// The identity for matching against a baseline (see the module docs); two findings with
+    /// the same identity are two occurrences of it.
+    pub identity: String,
     /// `baselineState` when the tool compared against a baseline itself.
     pub baseline_state: Option<String>,
 }
@@ -123,8 +131,8 @@ pub fn parse_sarif(
     limits: &Limits,
 ) -> Result<SarifLog, ReportError> {
     let bytes = read_all(reader, "SARIF log", limits.sarif_bytes)?;
-    let log: Log =
-        serde_json::from_slice(&bytes).map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
+    let log: Log = serde_json::from_slice(strip_bom(&bytes))
+        .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
     let Some(runs) = log.runs else {
         return Err(ReportError::invalid(FORMAT, "no `runs` array"));
     };
@@ -164,6 +172,7 @@ pub fn parse_sarif(
 fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding> {
     if r.kind.as_deref().is_some_and(|k| k != "fail")
         || r.suppressions.as_ref().is_some_and(|s| !s.is_empty())
+        || r.baseline_state.as_deref() == Some("absent")
     {
         return None;
     }
@@ -216,7 +225,7 @@ fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding>
         .or_else(|| rule.and_then(|x| x.short_description.as_ref()?.text.clone()))
         .unwrap_or_default();
     let snippet = region.and_then(|g| g.snippet.as_ref()?.text.clone());
-    let keys = identity_keys(
+    let identity = identity(
         &rule_id,
         &r,
         path.as_deref(),
@@ -231,32 +240,39 @@ fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding>
         path,
         start_line,
         end_line,
-        keys,
+        identity,
         baseline_state: r.baseline_state,
     })
 }
 
-fn identity_keys(rule: &str, r: &SarifResult, path: Option<&str>, text: &str) -> Vec<String> {
-    let prints = r
+/// The one identity of a result (module docs); `\u{1f}` separates its parts.
+fn identity(rule: &str, r: &SarifResult, path: Option<&str>, text: &str) -> String {
+    let path = path.unwrap_or("");
+    let full = r
         .fingerprints
+        .as_ref()
+        .and_then(|all| all.iter().rfind(|(_, v)| !v.is_empty()));
+    if let Some((name, value)) = full {
+        return format!("fingerprint\u{1f}{rule}\u{1f}{name}={value}");
+    }
+    let partial: Vec<String> = r
+        .partial_fingerprints
         .iter()
-        .chain(r.partial_fingerprints.iter())
-        .flatten();
-    let keys: Vec<String> = prints
-        .map(|(k, v)| format!("{rule}\u{1f}{k}={v}"))
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    if !keys.is_empty() {
-        return keys;
+    if !partial.is_empty() {
+        return format!(
+            "partial\u{1f}{rule}\u{1f}{path}\u{1f}{}",
+            partial.join("\u{1f}")
+        );
     }
     let normalised: String = text
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase();
-    vec![format!(
-        "{rule}\u{1f}{}\u{1f}{normalised}",
-        path.unwrap_or("")
-    )]
+    format!("text\u{1f}{rule}\u{1f}{path}\u{1f}{normalised}")
 }
 
 /// `file:///a/b%20c.py` → `/a/b c.py`; backslashes → `/`; a leading `./` dropped.

@@ -234,11 +234,11 @@ pub fn classify(inputs: &Inputs<'_>) -> Verdict {
         }
     }
     if let (Some(base), Some(now)) = (
-        inputs.baseline.and_then(|b| b.findings.as_ref()),
-        inputs.current.findings.as_ref(),
+        inputs.baseline.and_then(Metrics::finding_identities),
+        inputs.current.finding_identities(),
     ) {
-        let fixed = base.keys.difference(&now.keys).count();
-        let new = now.keys.difference(&base.keys).count();
+        let fixed = surplus(base, now);
+        let new = surplus(now, base);
         if fixed > 0 {
             reasons.push(reduces(format!(
                 "fixes {fixed} security finding{} the base branch had",
@@ -391,4 +391,16 @@ fn thousands(v: f64) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// How many occurrences `a` has beyond those of the same identity in `b`.
+fn surplus(
+    a: &std::collections::BTreeMap<String, u64>,
+    b: &std::collections::BTreeMap<String, u64>,
+) -> usize {
+    let extra: u64 = a
+        .iter()
+        .map(|(id, n)| n.saturating_sub(b.get(id).copied().unwrap_or(0)))
+        .sum();
+    usize::try_from(extra).unwrap_or(usize::MAX)
 }

@@ -311,3 +311,41 @@ fn register_items_touched_are_listed_with_their_impact_and_the_override_wins() {
     assert!(v.labels(&config).is_empty());
     assert!(!v.is_debt_work());
 }
+
+#[test]
+fn findings_fixed_and_added_are_counted_by_identity_and_old_baselines_are_left_out() {
+    use crate::facts::FindingMetrics;
+    let config = Config::parse("k", DEBT).unwrap().debt.unwrap();
+    let metrics = |version: u32, ids: &[(&str, u64)]| Metrics {
+        version,
+        findings: Some(FindingMetrics {
+            identities: ids.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect(),
+            ..FindingMetrics::default()
+        }),
+        ..Metrics::default()
+    };
+    let reasons = |base: &Metrics, now: &Metrics| -> Vec<String> {
+        debt::classify(&debt::Inputs {
+            config: &config,
+            pr: Some(&pr("x", "", "x", &[])),
+            diff: None,
+            debt_issues: &[],
+            baseline: Some(base),
+            current: now,
+            performance: &[],
+        })
+        .reasons
+        .into_iter()
+        .map(|r| r.text)
+        .collect()
+    };
+    let now = metrics(2, &[("a", 1), ("b", 2)]);
+    assert_eq!(
+        reasons(&metrics(2, &[("a", 3), ("b", 1)]), &now),
+        [
+            "fixes 2 security findings the base branch had",
+            "adds 1 security finding"
+        ]
+    );
+    assert!(reasons(&metrics(1, &[("a", 3)]), &now).is_empty());
+}

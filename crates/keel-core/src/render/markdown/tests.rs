@@ -49,6 +49,7 @@ fn summary_of_a_failing_change() {
 min_total = 80
 min_patch = { threshold = 90, why = "Untested changes caused 3 of our last 5 incidents" }
 max_drop = 1
+source = ["pkg/**"]
 [security]
 fail_on = { threshold = "medium", level = "advisory", why = "SOC 2" }
 new_only = false
@@ -62,7 +63,10 @@ require_linked_issue = { threshold = true, why = "Every change links to why" }
 
 #[test]
 fn summary_of_a_passing_change() {
-    let ev = evaluate("[coverage]\nmin_total = 80\nmin_patch = 80\n", &covdemo());
+    let ev = evaluate(
+        "[coverage]\nmin_total = 80\nmin_patch = 80\nsource = [\"pkg/**\"]\n",
+        &covdemo(),
+    );
     insta::assert_snapshot!("summary_passing", summary(&ev));
     assert_eq!(title(&ev), "Definition of done met");
 }

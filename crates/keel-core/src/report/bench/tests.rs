@@ -2,7 +2,8 @@ use super::*;
 use proptest::prelude::*;
 
 fn parse(text: &str) -> (BenchFormat, Vec<Measurement>) {
-    parse_bench("group/fn", text.as_bytes(), &Limits::DEFAULT).unwrap()
+    let r = parse_bench("group/fn", text.as_bytes(), &Limits::DEFAULT).unwrap();
+    (r.format, r.measurements)
 }
 
 #[test]
@@ -152,4 +153,61 @@ fn a_criterion_id_comes_from_benchmark_json_or_the_directories() {
     );
     assert_eq!(criterion_id("criterion/x/new/estimates.json", None), "x");
     assert_eq!(criterion_id("estimates.json", None), "estimates.json");
+}
+
+/// Google Benchmark 1.9 with `->Complexity()`: two sizes, then the fitted `_BigO` and `_RMS`
+/// entries, which have coefficients instead of times (and `_RMS` no `time_unit`).
+const GOOGLE_COMPLEXITY: &str = r#"{
+  "context": {"date": "2026-11-24T22:50:12+00:00", "library_version": "1.9.5", "json_schema_version": 1},
+  "benchmarks": [
+    {"name": "BM_StringCompare/1024", "family_index": 0, "per_family_instance_index": 0,
+     "run_name": "BM_StringCompare/1024", "run_type": "iteration", "repetitions": 1,
+     "repetition_index": 0, "threads": 1, "iterations": 2961421,
+     "real_time": 2.3660876993004473e+02, "cpu_time": 2.3655785006118640e+02, "time_unit": "ns"},
+    {"name": "BM_StringCompare/4096", "family_index": 0, "per_family_instance_index": 1,
+     "run_name": "BM_StringCompare/4096", "run_type": "iteration", "repetitions": 1,
+     "repetition_index": 0, "threads": 1, "iterations": 752049,
+     "real_time": 9.3201047672957315e+02, "cpu_time": 9.3183419610689189e+02, "time_unit": "ns"},
+    {"name": "BM_StringCompare_BigO", "family_index": 0, "per_family_instance_index": 0,
+     "run_name": "BM_StringCompare", "run_type": "aggregate", "repetitions": 0, "threads": 1,
+     "aggregate_name": "BigO", "aggregate_unit": "time",
+     "cpu_coefficient": 2.2745898542594437e-01, "real_coefficient": 2.2750357035613768e-01,
+     "big_o": "N", "time_unit": "ns"},
+    {"name": "BM_StringCompare_RMS", "family_index": 0, "per_family_instance_index": 0,
+     "run_name": "BM_StringCompare", "run_type": "aggregate", "repetitions": 0, "threads": 1,
+     "aggregate_name": "RMS", "aggregate_unit": "percentage", "rms": 1.2017339535081613e-02}
+  ]
+}"#;
+
+#[test]
+fn google_complexity_results_are_skipped_with_a_note() {
+    let r = parse_bench("x", GOOGLE_COMPLEXITY.as_bytes(), &Limits::DEFAULT).unwrap();
+    let names: Vec<&str> = r.measurements.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["BM_StringCompare/1024", "BM_StringCompare/4096"]);
+    assert_eq!(r.notes.len(), 2, "{:?}", r.notes);
+    assert!(
+        r.notes[0]
+            .starts_with("benchmarks[2] `BM_StringCompare_BigO` skipped: a complexity result")
+    );
+    assert!(r.notes[1].contains("`BM_StringCompare_RMS`"));
+}
+
+#[test]
+fn a_google_aggregate_without_a_name_is_dropped_and_said_so() {
+    let text = r#"{"benchmarks":[
+      {"name":"a","run_name":"a","run_type":"iteration","real_time":10,"time_unit":"ns"},
+      {"name":"a_mystery","run_name":"a","run_type":"aggregate","real_time":99999,"time_unit":"ns"}]}"#;
+    let r = parse_bench("x", text.as_bytes(), &Limits::DEFAULT).unwrap();
+    assert_eq!(r.measurements.len(), 1);
+    assert_eq!(r.measurements[0].value, 10.0);
+    assert_eq!(
+        r.notes,
+        ["benchmarks[1] `a_mystery` skipped: an aggregate without `aggregate_name`"]
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let text = include_str!("../../../../../tests/fixtures/bench/google-plain.json");
+    assert_eq!(parse(&format!("\u{feff}{text}")), parse(text));
 }

@@ -1,6 +1,7 @@
 use super::*;
 use crate::report::coverage::{LineStatus, Ratio};
 use proptest::prelude::*;
+use std::io::BufReader;
 
 fn parse(text: &str) -> Result<CoverageReport, ReportError> {
     parse_cobertura("coverage.xml", text.as_bytes(), &Limits::DEFAULT)
@@ -121,6 +122,55 @@ fn raw_attributes_read_both_quotes_and_stop_at_garbage() {
         ]
     );
     assert_eq!(raw_attributes(r#"a="1" b=2 c="3""#).count(), 1);
+}
+
+#[test]
+fn diagnostics_point_at_the_offending_element() {
+    let xml = "<?xml version=\"1.0\"?>\n<coverage>\n<packages><package name=\"é\"><classes>\n  <class name=\"A\">\n  </class>\n  <class filename=\"ü.py\"><lines>\n    <line number=\"1\" hits=\"1\"/> <line number=\"a\"\n hits=\"1\"/>\n    <line number=\"0\" hits=\"1\"/>\n</lines></class></classes></package></packages></coverage>";
+    let r = parse(xml).unwrap();
+    let at: Vec<(u32, u32, &str)> = r
+        .diagnostics
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        at,
+        [
+            (4, 3, "<class> without a filename skipped"),
+            (7, 33, "<line> without a valid number or hits skipped"),
+            (9, 5, "<line number=\"0\"> out of range"),
+        ]
+    );
+    let bytewise = parse_cobertura(
+        "coverage.xml",
+        BufReader::with_capacity(1, xml.as_bytes()),
+        &Limits::DEFAULT,
+    )
+    .unwrap();
+    assert_eq!(
+        bytewise.diagnostics, r.diagnostics,
+        "buffer boundaries do not move positions"
+    );
+}
+
+#[test]
+fn malformed_xml_errors_give_line_and_column() {
+    let err = parse("<coverage>\n  <packages>\n  </wrong>\n</coverage>")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("at line 3, column"), "{err}");
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let xml = "<coverage><packages><package><classes><class filename=\"a.py\"><lines><line number=\"1\" hits=\"1\"/><line number=\"x\" hits=\"1\"/></lines></class></classes></package></packages></coverage>";
+    let plain = parse(xml).unwrap();
+    let with_bom = parse(&format!("\u{feff}{xml}")).unwrap();
+    assert_eq!(with_bom, plain);
+    assert_eq!(
+        (plain.diagnostics[0].line, plain.diagnostics[0].column),
+        (1, 96)
+    );
 }
 
 proptest! {

@@ -131,6 +131,33 @@ fn a_file_without_records_is_an_error() {
 }
 
 #[test]
+fn an_sf_line_without_a_path_is_named_by_its_line() {
+    let err = parse_lcov(
+        "x",
+        &b"TN:\nSF:\nDA:1,1\nend_of_record\n"[..],
+        &Limits::DEFAULT,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("`SF:` with no path on line 2"), "{err}");
+    let r = parse("SF:  \nDA:1,1\nend_of_record\nSF:a.rs\nDA:1,1\nend_of_record\n");
+    assert_eq!(r.totals().lines, Ratio::new(1, 1));
+    assert_eq!(
+        r.diagnostics[0].message,
+        "`SF:` with no path on line 1; its record is skipped"
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let text = "SF:a.rs\nDA:1,1\nDA:2,0\nend_of_record\n";
+    let with_bom = format!("\u{feff}{text}");
+    let r = parse(&with_bom);
+    assert_eq!(r, parse(text));
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+}
+
+#[test]
 fn reports_over_the_size_limit_are_refused() {
     let limits = Limits {
         coverage_bytes: 16,

@@ -93,12 +93,12 @@ fn severity_comes_from_the_score_then_the_level_then_the_rule_default() {
     );
     assert_eq!(log.findings[0].path.as_deref(), Some("src/a b.js"));
     assert_eq!(
-        log.findings[0].keys,
-        vec!["js/xss\u{1f}primaryLocationLineHash=abc:1".to_owned()]
+        log.findings[0].identity,
+        "partial\u{1f}js/xss\u{1f}src/a b.js\u{1f}primaryLocationLineHash=abc:1"
     );
     assert_eq!(
-        log.findings[3].keys,
-        vec!["x\u{1f}\u{1f}some message".to_owned()]
+        log.findings[3].identity,
+        "text\u{1f}x\u{1f}\u{1f}some message"
     );
     assert_eq!(log.findings[3].baseline_state.as_deref(), Some("unchanged"));
 }
@@ -157,4 +157,46 @@ proptest! {
     fn never_panics_on_odd_uris(s in ".{0,40}") {
         let _ = normalise_uri(&s);
     }
+}
+
+fn one_result(result: &str) -> SarifLog {
+    let log = format!(
+        r#"{{"version":"2.1.0","runs":[{{"tool":{{"driver":{{"name":"t"}}}},"results":[{result}]}}]}}"#
+    );
+    parse(&log).unwrap()
+}
+
+#[test]
+fn a_finding_has_one_whole_identity() {
+    let both = one_result(
+        r#"{"ruleId":"r","message":{"text":"m"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.py"}}}],
+        "fingerprints":{"b/v1":"BBB","a/v1":"AAA","c/v1":""},
+        "partialFingerprints":{"primaryLocationLineHash":"h:1"}}"#,
+    );
+    assert_eq!(
+        both.findings[0].identity, "fingerprint\u{1f}r\u{1f}b/v1=BBB",
+        "the last named non-empty fingerprint; partial ones are not mixed in"
+    );
+    let partial = one_result(
+        r#"{"ruleId":"r","message":{"text":"m"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.py"},"region":{"startLine":9}}}],
+        "partialFingerprints":{"primaryLocationStartColumnFingerprint":"4","primaryLocationLineHash":"h:1"}}"#,
+    );
+    assert_eq!(
+        partial.findings[0].identity,
+        "partial\u{1f}r\u{1f}a.py\u{1f}primaryLocationLineHash=h:1\u{1f}primaryLocationStartColumnFingerprint=4",
+        "all partial fingerprints, sorted, with the path; no line number"
+    );
+}
+
+#[test]
+fn results_absent_since_the_tools_baseline_are_not_findings() {
+    let log = one_result(r#"{"ruleId":"r","message":{"text":"gone"},"baselineState":"absent"}"#);
+    assert!(log.findings.is_empty());
+    assert_eq!(log.not_findings, 1);
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let with_bom = format!("\u{feff}{SYNTHETIC}");
+    assert_eq!(parse(&with_bom).unwrap(), parse(SYNTHETIC).unwrap());
 }
