@@ -9,6 +9,7 @@ mod delivery;
 mod jobs;
 mod merged;
 mod state;
+mod verdicts;
 
 pub use delivery::MergeDetails;
 pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, NewJob};
@@ -16,6 +17,7 @@ pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
 };
+pub use verdicts::{HeadVerdict, Unjudged, VerdictState};
 
 use anyhow::{Context, bail};
 use sqlx::SqlSafeStr;
@@ -176,6 +178,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "reviews",
         include_str!("../../migrations/sqlite/0006_reviews.sql"),
     ),
+    (
+        "gate",
+        include_str!("../../migrations/sqlite/0007_gate.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -201,6 +207,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "reviews",
         include_str!("../../migrations/postgres/0006_reviews.sql"),
+    ),
+    (
+        "gate",
+        include_str!("../../migrations/postgres/0007_gate.sql"),
     ),
 ];
 

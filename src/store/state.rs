@@ -29,13 +29,21 @@ pub struct StoredComment {
     pub digest: String,
 }
 
-/// A finished workflow run of a commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A finished workflow run of a commit, and where it came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FinishedRun {
     /// Run id.
     pub run_id: u64,
-    /// The workflow's name.
+    /// The workflow's display name.
     pub workflow: String,
+    /// What triggered it (`push`, `pull_request`, …).
+    pub event: String,
+    /// The workflow file, e.g. `.github/workflows/ci.yml`.
+    pub path: String,
+    /// The repository its commit came from (a fork's, for a fork's pull request).
+    pub head_repo: String,
+    /// How it ended.
+    pub conclusion: String,
 }
 
 /// A stored default-branch baseline.
@@ -154,7 +162,7 @@ impl Store {
         head_sha: &str,
     ) -> anyhow::Result<Vec<TrackedPullRequest>> {
         let rows: Vec<(i64, i64)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT number, installation_id FROM pull_requests WHERE repo = $1 AND head_sha = $2 ORDER BY number",
+            "SELECT number, installation_id FROM pull_requests WHERE repo = $1 AND head_sha = $2 AND open = 1 ORDER BY number",
         )
         .bind(repo)
         .bind(head_sha)
@@ -290,21 +298,25 @@ impl Store {
     pub async fn record_workflow_run(
         &self,
         repo: &str,
-        run_id: u64,
         head_sha: &str,
-        workflow: &str,
+        run: &FinishedRun,
         now: i64,
     ) -> anyhow::Result<()> {
-        let run = id(run_id)?;
+        let run_id = id(run.run_id)?;
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO workflow_runs (repo, run_id, head_sha, workflow, completed_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (repo, run_id) DO UPDATE SET completed_at = excluded.completed_at",
+            "INSERT INTO workflow_runs (repo, run_id, head_sha, workflow, completed_at, event, path, head_repo, conclusion) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (repo, run_id) DO UPDATE SET completed_at = excluded.completed_at, conclusion = excluded.conclusion",
         )
         .bind(repo)
-        .bind(run)
+        .bind(run_id)
         .bind(head_sha)
-        .bind(workflow)
+        .bind(&run.workflow)
         .bind(now)
+        .bind(&run.event)
+        .bind(&run.path)
+        .bind(&run.head_repo)
+        .bind(&run.conclusion)
         .execute(pool)
         .await
         .map(|_| ()))
@@ -318,8 +330,8 @@ impl Store {
         head_sha: &str,
     ) -> anyhow::Result<Vec<FinishedRun>> {
         let rows = on_pool!(self, pool => sqlx::query(
-            "SELECT run_id, workflow FROM workflow_runs WHERE repo = $1 AND head_sha = $2 \
-             ORDER BY completed_at DESC, run_id DESC",
+            "SELECT run_id, workflow, event, path, head_repo, conclusion FROM workflow_runs \
+             WHERE repo = $1 AND head_sha = $2 ORDER BY completed_at DESC, run_id DESC",
         )
         .bind(repo)
         .bind(head_sha)
@@ -328,9 +340,27 @@ impl Store {
         .and_then(|rows| rows.iter().map(|r| Ok(FinishedRun {
             run_id: unsigned(r.try_get("run_id")?),
             workflow: r.try_get("workflow")?,
+            event: r.try_get("event")?,
+            path: r.try_get("path")?,
+            head_repo: r.try_get("head_repo")?,
+            conclusion: r.try_get("conclusion")?,
         })).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("list workflow runs")?;
         Ok(rows)
+    }
+
+    /// Whether a push to the default branch made `sha` its head (a tag of the same name as
+    /// the branch does not).
+    pub async fn is_default_branch_commit(&self, repo: &str, sha: &str) -> anyhow::Result<bool> {
+        let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT sha FROM commits WHERE repo = $1 AND sha = $2",
+        )
+        .bind(repo)
+        .bind(sha)
+        .fetch_optional(pool)
+        .await)
+        .context("look up a default-branch commit")?;
+        Ok(row.is_some())
     }
 
     /// Records a default-branch commit and its parent (from a push).

@@ -1,0 +1,213 @@
+//! What the gate needs to hold: one verdict per pull request at a head commit (the commit's
+//! check run shows the worst of them), whether a tracked pull request is still open, and the
+//! newest GitHub state Keel acted on, so that an older delivery never moves state backwards.
+
+use super::{Store, on_pool};
+use anyhow::Context;
+use sqlx::Row;
+
+/// Where one pull request's judgement of a head commit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictState {
+    /// Its definition of done is met.
+    Success,
+    /// Its definition of done is not met (or cannot be judged).
+    Failure,
+    /// Still waiting for reports or other checks.
+    Waiting,
+    /// Its base has no definition of done: it does not count.
+    Exempt,
+}
+
+impl VerdictState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictState::Success => "success",
+            VerdictState::Failure => "failure",
+            VerdictState::Waiting => "waiting",
+            VerdictState::Exempt => "exempt",
+        }
+    }
+
+    fn parse(text: &str) -> VerdictState {
+        match text {
+            "success" => VerdictState::Success,
+            "waiting" => VerdictState::Waiting,
+            "exempt" => VerdictState::Exempt,
+            // Anything unreadable counts against the change.
+            _ => VerdictState::Failure,
+        }
+    }
+}
+
+/// One pull request's verdict on a head commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadVerdict {
+    /// The pull request (0: a merge group).
+    pub number: u64,
+    /// The branch it targets.
+    pub base_ref: String,
+    /// How it came out.
+    pub state: VerdictState,
+    /// The check run title it would show.
+    pub title: String,
+    /// The check run summary it would show.
+    pub summary: String,
+    /// Other check runs this verdict read or waits for: one of them completing judges again.
+    pub checks: Vec<String>,
+}
+
+/// An open pull request at a head commit that has no verdict on it yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unjudged {
+    /// The pull request.
+    pub number: u64,
+}
+
+fn id(v: u64) -> anyhow::Result<i64> {
+    i64::try_from(v).context("an id beyond 2^63 cannot be stored")
+}
+
+impl Store {
+    /// Remembers that pull request `number` of `repo` is open at `head_sha`, unless Keel has
+    /// already acted on a newer state of it (GitHub's `updated_at`, unix ms). Returns `false`
+    /// for such a stale delivery: nothing was written and it must not be acted on.
+    pub async fn track_fresh_pull_request(
+        &self,
+        repo: &str,
+        number: u64,
+        head_sha: &str,
+        installation_id: u64,
+        github_updated_at: Option<i64>,
+        now: i64,
+    ) -> anyhow::Result<bool> {
+        let (number, installation) = (id(number)?, id(installation_id)?);
+        let written = on_pool!(self, pool => sqlx::query(
+            "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, github_updated_at, open) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT (repo, number) DO UPDATE SET \
+             head_sha = excluded.head_sha, installation_id = excluded.installation_id, \
+             updated_at = excluded.updated_at, open = 1, \
+             github_updated_at = COALESCE(excluded.github_updated_at, pull_requests.github_updated_at) \
+             WHERE pull_requests.github_updated_at IS NULL OR excluded.github_updated_at IS NULL \
+             OR excluded.github_updated_at >= pull_requests.github_updated_at",
+        )
+        .bind(repo)
+        .bind(number)
+        .bind(head_sha)
+        .bind(installation)
+        .bind(now)
+        .bind(github_updated_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+        .context("track a pull request")?;
+        Ok(written > 0)
+    }
+
+    /// Marks pull request `number` closed (its verdicts stop counting) and returns the head
+    /// it was at. Nothing changes (and `None` comes back) when Keel does not track it or has
+    /// acted on a newer state of it than `github_updated_at`.
+    pub async fn close_pull_request(
+        &self,
+        repo: &str,
+        number: u64,
+        github_updated_at: Option<i64>,
+    ) -> anyhow::Result<Option<String>> {
+        let number = id(number)?;
+        let head: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(
+            "UPDATE pull_requests SET open = 0, \
+             github_updated_at = COALESCE($3, github_updated_at) \
+             WHERE repo = $1 AND number = $2 AND open = 1 \
+             AND (github_updated_at IS NULL OR $3 IS NULL OR $3 >= github_updated_at) \
+             RETURNING head_sha",
+        )
+        .bind(repo)
+        .bind(number)
+        .bind(github_updated_at)
+        .fetch_optional(pool)
+        .await)
+        .context("mark a pull request closed")?;
+        Ok(head.map(|(h,)| h))
+    }
+
+    /// Records one pull request's verdict on `head_sha` (replacing its earlier one).
+    pub async fn record_head_verdict(
+        &self,
+        repo: &str,
+        head_sha: &str,
+        verdict: &HeadVerdict,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        let number = id(verdict.number)?;
+        let checks = serde_json::to_string(&verdict.checks)?;
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO head_verdicts (repo, head_sha, number, base_ref, state, title, summary, checks, judged_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (repo, head_sha, number) DO UPDATE SET \
+             base_ref = excluded.base_ref, state = excluded.state, title = excluded.title, \
+             summary = excluded.summary, checks = excluded.checks, judged_at = excluded.judged_at",
+        )
+        .bind(repo)
+        .bind(head_sha)
+        .bind(number)
+        .bind(&verdict.base_ref)
+        .bind(verdict.state.as_str())
+        .bind(&verdict.title)
+        .bind(&verdict.summary)
+        .bind(&checks)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .context("record a head verdict")
+    }
+
+    /// The verdicts that count for `head_sha`: those of pull requests still open at it (and
+    /// of a merge group, number 0), by number; and the open pull requests at it that have
+    /// none yet (their judgement is pending, so the commit cannot be green).
+    pub async fn head_verdicts(
+        &self,
+        repo: &str,
+        head_sha: &str,
+    ) -> anyhow::Result<(Vec<HeadVerdict>, Vec<Unjudged>)> {
+        let verdicts = on_pool!(self, pool => sqlx::query(
+            "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks FROM head_verdicts v \
+             LEFT JOIN pull_requests p ON p.repo = v.repo AND p.number = v.number \
+             WHERE v.repo = $1 AND v.head_sha = $2 \
+             AND (v.number = 0 OR (p.open = 1 AND p.head_sha = v.head_sha)) ORDER BY v.number",
+        )
+        .bind(repo)
+        .bind(head_sha)
+        .fetch_all(pool)
+        .await
+        .and_then(|rows| rows.iter().map(|r| {
+            let checks: String = r.try_get("checks")?;
+            Ok(HeadVerdict {
+                number: u64::try_from(r.try_get::<i64, _>("number")?).unwrap_or_default(),
+                base_ref: r.try_get("base_ref")?,
+                state: VerdictState::parse(r.try_get::<&str, _>("state")?),
+                title: r.try_get("title")?,
+                summary: r.try_get("summary")?,
+                checks: serde_json::from_str(&checks).unwrap_or_default(),
+            })
+        }).collect::<Result<Vec<_>, sqlx::Error>>()))
+        .context("read the verdicts of a head commit")?;
+        let unjudged: Vec<(i64,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT p.number FROM pull_requests p WHERE p.repo = $1 AND p.head_sha = $2 AND p.open = 1 \
+             AND NOT EXISTS (SELECT 1 FROM head_verdicts v WHERE v.repo = p.repo \
+             AND v.head_sha = p.head_sha AND v.number = p.number) ORDER BY p.number",
+        )
+        .bind(repo)
+        .bind(head_sha)
+        .fetch_all(pool)
+        .await)
+        .context("find unjudged pull requests of a head commit")?;
+        let unjudged = unjudged
+            .into_iter()
+            .map(|(n,)| Unjudged {
+                number: u64::try_from(n).unwrap_or_default(),
+            })
+            .collect();
+        Ok((verdicts, unjudged))
+    }
+}
