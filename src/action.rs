@@ -9,7 +9,6 @@
 use crate::cli::{EXIT_FAILED, EXIT_OK};
 use crate::github::api::{ApiError, GitHubApi, Repo};
 use crate::github::client::GitHub;
-use crate::github::event::{Parsed, parse_event};
 use crate::github::{InstallationId, RepoName};
 use crate::jobs::{CONFIG_PATH, Context as JobContext, JobError, publish};
 use crate::store::Store;
@@ -123,13 +122,9 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
     let limits = Limits::DEFAULT;
     let body = std::fs::read(&env.event_path)
         .with_context(|| format!("read GITHUB_EVENT_PATH {}", env.event_path.display()))?;
-    let pr = match parse_event(&env.event_name, &body) {
-        Ok(Parsed::Event(event)) => match *event {
-            crate::github::event::Event::PullRequest { pr, .. } => Some(pr),
-            _ => None,
-        },
-        _ => None,
-    };
+    // Every pull request event, whatever its action (`labeled`, `pull_request_target`, …),
+    // is judged by the base commit's definition of done.
+    let pr = crate::github::event::pull_request_of(&body);
     let repo = Repo {
         installation: InstallationId(0),
         name: RepoName(env.repository.clone()),
@@ -143,10 +138,27 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
     // The definition of done: from the base commit through the API (a pull request cannot
     // weaken its own gate); from the workspace only when that is impossible, and then said.
     let base_config = match (&github, &pr) {
-        (Some(gh), Some(pr)) => gh
-            .file_at(&repo, &env.config, &pr.base_sha)
-            .await
-            .map_err(|e| anyhow::anyhow!("read {} at the base commit: {e}", env.config))?,
+        (Some(gh), Some(pr)) => {
+            let found = gh
+                .file_at(&repo, &env.config, &pr.base_sha)
+                .await
+                .map_err(|e| anyhow::anyhow!("read {} at the base commit: {e}", env.config))?;
+            if found.is_none() {
+                // The pull request's own file (if it adds one) applies once merged.
+                println!(
+                    "::notice title=Keel::The base commit has no {}: there is no definition of done to judge this pull request by",
+                    env.config
+                );
+                return Ok(ExitCode::from(EXIT_OK));
+            }
+            found
+        }
+        (None, Some(_)) => {
+            println!(
+                "::error title=Keel::A pull request is judged by the definition of done of its base commit, which Keel reads with a token: set the `token` input or GITHUB_TOKEN"
+            );
+            return Ok(ExitCode::from(crate::cli::EXIT_ERROR));
+        }
         _ => None,
     };
     let (label, text) = match base_config {
@@ -175,13 +187,27 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
     };
 
     let diff = match (&github, &pr) {
-        (Some(gh), Some(pr)) => Some(keel_core::diff::Diff {
-            files: gh
-                .pull_request_files(&repo, &pr.number)
+        (Some(gh), Some(pr)) => Some(
+            gh.pull_request_files(&repo, &pr.number, pr.changed_files)
                 .await
                 .map_err(|e| anyhow::anyhow!("read the pull request's files: {e}"))?,
-            diagnostics: Vec::new(),
-        }),
+        ),
+        _ => None,
+    };
+    // `[checks] required`: what the other checks of the head say now. The Action cannot
+    // wait, so one still running fails its row (run Keel in a job that `needs:` them).
+    let check_runs = match (&github, &pr, &config.checks) {
+        (Some(gh), Some(pr), Some(checks)) if !checks.required.is_empty() => Some(
+            gh.check_runs(&repo, &pr.head_sha)
+                .await
+                .map_err(|e| anyhow::anyhow!("read the commit's check runs: {e}"))?
+                .into_iter()
+                .map(|r| keel_core::facts::CheckRunState {
+                    conclusion: r.conclusion.filter(|_| r.status == "completed"),
+                    name: r.name,
+                })
+                .collect(),
+        ),
         _ => None,
     };
     let root = &env.workspace;
@@ -226,6 +252,7 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
             labels: pr.labels.clone(),
             milestone: pr.milestone.clone(),
         }),
+        check_runs,
         ..Facts::default()
     };
     let mut evaluation = keel_core::evaluate(&config, &facts);

@@ -84,11 +84,13 @@ impl Reports {
         reader: impl Read,
         limits: &Limits,
     ) -> anyhow::Result<()> {
-        let (_, measurements) = parse_bench(criterion_id, reader, limits)
+        let results = parse_bench(criterion_id, reader, limits)
             .with_context(|| format!("read benchmark results {name}"))?;
+        self.warnings
+            .extend(results.notes.iter().map(|n| format!("{name}: {n}")));
         self.benchmarks
             .get_or_insert_with(Vec::new)
-            .extend(measurements);
+            .extend(results.measurements);
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 
 use super::event::PullRequestInfo;
 use super::{CommitSha, InstallationId, PrNumber, RepoName};
-use keel_core::diff::FileDiff;
+use keel_core::diff::Diff;
 use keel_core::evaluation::{Annotation, Conclusion};
 use std::future::Future;
 
@@ -84,6 +84,17 @@ pub struct Artifact {
     pub expired: bool,
 }
 
+/// Another check run on a commit, as GitHub lists it (the latest of each name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherCheckRun {
+    /// Its name.
+    pub name: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// How it ended, once completed.
+    pub conclusion: Option<String>,
+}
+
 /// A merged pull request as the list endpoint gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergedPull {
@@ -139,7 +150,8 @@ pub trait GitHubApi: Send + Sync {
         sha: &CommitSha,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, ApiError>> + Send;
 
-    /// The id of check run `name` on `head_sha`, if there is one.
+    /// The id of Keel's own check run `name` on `head_sha`, if there is one. A check run of the
+    /// same name made by another app is never returned.
     fn find_check_run(
         &self,
         repo: &Repo,
@@ -186,22 +198,34 @@ pub trait GitHubApi: Send + Sync {
         number: &PrNumber,
     ) -> impl Future<Output = Result<Option<i64>, ApiError>> + Send;
 
-    /// The files a pull request changes, with their patches.
+    /// The files a pull request changes, with their patches; sizes come from GitHub's counts
+    /// (a patch GitHub leaves out still counts). When fewer files can be listed than
+    /// `expected` (GitHub's `changed_files`), the diff says it is incomplete.
     fn pull_request_files(
         &self,
         repo: &Repo,
         number: &PrNumber,
-    ) -> impl Future<Output = Result<Vec<FileDiff>, ApiError>> + Send;
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<Diff, ApiError>> + Send;
 
-    /// The files changed between two commits (a merge group against its base).
+    /// The files changed between two commits (a merge group against its base); incomplete
+    /// when GitHub's list may have been cut off.
     fn compare_files(
         &self,
         repo: &Repo,
         base: &CommitSha,
         head: &CommitSha,
-    ) -> impl Future<Output = Result<Vec<FileDiff>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Diff, ApiError>> + Send;
 
-    /// The first comment on the pull request that contains `marker`.
+    /// Other apps' check runs on `head_sha`, the latest of each name (Keel's own left out).
+    fn check_runs(
+        &self,
+        repo: &Repo,
+        head_sha: &CommitSha,
+    ) -> impl Future<Output = Result<Vec<OtherCheckRun>, ApiError>> + Send;
+
+    /// Keel's own first comment on the pull request that contains `marker` (a comment
+    /// someone else wrote is never returned, whatever it contains).
     fn find_comment(
         &self,
         repo: &Repo,

@@ -11,13 +11,13 @@
 
 pub use super::api::{
     ApiError, Artifact, CheckRunOutput, Comment, DeploymentState, GitHubApi, LabelledIssue,
-    MergedPull, Repo,
+    MergedPull, OtherCheckRun, Repo,
 };
 use super::event::{PullRequestInfo, PullRequestJson};
 use super::{CommitSha, InstallationId, PrNumber};
 use crate::metrics::Metrics;
 use http_body_util::BodyExt;
-use keel_core::diff::FileDiff;
+use keel_core::diff::{Diff, FileDiff};
 use keel_core::evaluation::{Annotation, AnnotationLevel};
 use octocrab::Octocrab;
 use secrecy::{ExposeSecret, SecretString};
@@ -32,6 +32,8 @@ use tokio::sync::Mutex;
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 /// Items per page of GitHub's list endpoints (their maximum).
 const PER_PAGE: usize = 100;
+/// Most pages of a commit's check runs read (1,000 runs).
+const MAX_CHECK_RUN_PAGES: u32 = 10;
 /// Most pages a history listing reads (10,000 items).
 const MAX_PAGES: u32 = 100;
 
@@ -55,6 +57,44 @@ pub struct GitHub {
     token_client: Option<Arc<Octocrab>>,
     metrics: Arc<Metrics>,
     web_url: String,
+    /// Who Keel acts as: only check runs and comments made as this are Keel's.
+    own: Own,
+}
+
+/// Who Keel's writes are attributed to on GitHub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Own {
+    /// The Keel App with this id.
+    App(u64),
+    /// A workflow's `GITHUB_TOKEN`: the GitHub Actions app and its bot user.
+    Actions,
+}
+
+/// The GitHub Actions app's slug and bot login (what a `GITHUB_TOKEN` writes as).
+const ACTIONS_SLUG: &str = "github-actions";
+const ACTIONS_BOT: &str = "github-actions[bot]";
+
+/// Most changed files GitHub lists for a pull request.
+const MAX_PR_FILES: usize = 3_000;
+/// Most changed files GitHub's compare endpoint lists (on its first page only).
+const MAX_COMPARE_FILES: usize = 300;
+
+/// An app as GitHub names it on a check run or a comment.
+#[derive(Deserialize)]
+struct AppRef {
+    id: u64,
+    #[serde(default)]
+    slug: Option<String>,
+}
+
+impl Own {
+    fn made(self, app: Option<&AppRef>) -> bool {
+        match (self, app) {
+            (Own::App(id), Some(app)) => app.id == id,
+            (Own::Actions, Some(app)) => app.slug.as_deref() == Some(ACTIONS_SLUG),
+            (_, None) => false,
+        }
+    }
 }
 
 /// The web address of a GitHub API address.
@@ -108,6 +148,7 @@ impl GitHub {
             token_client: None,
             metrics: Arc::new(Metrics::default()),
             web_url: web_url_of(api_url),
+            own: Own::App(app_id),
         })
     }
 
@@ -130,6 +171,7 @@ impl GitHub {
             token_client: Some(Arc::new(client)),
             metrics: Arc::new(Metrics::default()),
             web_url: web_url_of(api_url),
+            own: Own::Actions,
         })
     }
 
@@ -333,19 +375,86 @@ impl GitHubApi for GitHub {
     ) -> Result<Option<u64>, ApiError> {
         #[derive(Deserialize)]
         struct Runs {
-            check_runs: Vec<Id>,
+            check_runs: Vec<Listed>,
+        }
+        #[derive(Deserialize)]
+        struct Listed {
+            id: u64,
+            app: Option<AppRef>,
         }
         let route = format!("/repos/{}/commits/{head_sha}/check-runs", repo.name);
-        let found: Runs = self
-            .json(
-                repo,
-                Method::Get,
-                &route,
-                &[("check_name", name), ("filter", "latest")],
-                None,
-            )
-            .await?;
-        Ok(found.check_runs.first().map(|r| r.id))
+        let app_id = match self.own {
+            Own::App(id) => id.to_string(),
+            Own::Actions => String::new(),
+        };
+        let mut query = vec![("check_name", name), ("filter", "latest")];
+        if !app_id.is_empty() {
+            query.push(("app_id", app_id.as_str()));
+        }
+        let found: Runs = self.json(repo, Method::Get, &route, &query, None).await?;
+        // Only a run Keel made is Keel's: one of the same name from another app (a workflow
+        // job can be called anything) is never adopted.
+        Ok(found
+            .check_runs
+            .into_iter()
+            .find(|r| self.own.made(r.app.as_ref()))
+            .map(|r| r.id))
+    }
+
+    async fn check_runs(
+        &self,
+        repo: &Repo,
+        head_sha: &CommitSha,
+    ) -> Result<Vec<OtherCheckRun>, ApiError> {
+        #[derive(Deserialize)]
+        struct Runs {
+            check_runs: Vec<Listed>,
+        }
+        #[derive(Deserialize)]
+        struct Listed {
+            id: u64,
+            name: String,
+            status: String,
+            conclusion: Option<String>,
+            app: Option<AppRef>,
+        }
+        let route = format!("/repos/{}/commits/{head_sha}/check-runs", repo.name);
+        let mut latest: HashMap<String, Listed> = HashMap::new();
+        for page in 1..=MAX_CHECK_RUN_PAGES {
+            let page = page.to_string();
+            let per_page = PER_PAGE.to_string();
+            let query = [
+                ("filter", "latest"),
+                ("per_page", per_page.as_str()),
+                ("page", page.as_str()),
+            ];
+            let listed: Runs = self.json(repo, Method::Get, &route, &query, None).await?;
+            let last = listed.check_runs.len() < PER_PAGE;
+            for run in listed.check_runs {
+                if self.own.made(run.app.as_ref()) {
+                    continue;
+                }
+                match latest.get(&run.name) {
+                    Some(seen) if seen.id > run.id => {}
+                    _ => {
+                        latest.insert(run.name.clone(), run);
+                    }
+                }
+            }
+            if last {
+                break;
+            }
+        }
+        let mut runs: Vec<OtherCheckRun> = latest
+            .into_values()
+            .map(|r| OtherCheckRun {
+                name: r.name,
+                status: r.status,
+                conclusion: r.conclusion,
+            })
+            .collect();
+        runs.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(runs)
     }
 
     async fn start_check_run(
@@ -441,20 +550,34 @@ impl GitHubApi for GitHub {
         &self,
         repo: &Repo,
         number: &PrNumber,
-    ) -> Result<Vec<FileDiff>, ApiError> {
+        expected: Option<u64>,
+    ) -> Result<Diff, ApiError> {
         let route = format!("/repos/{}/pulls/{number}/files", repo.name);
         let mut files = Vec::new();
-        for page in 1..=30u32 {
+        let mut damaged = None;
+        for page in 1..=u32::try_from(MAX_PR_FILES / PER_PAGE).unwrap_or(30) {
             let entries: Vec<FileEntry> = self.page(repo, &route, page).await?;
             let last = entries.len() < PER_PAGE;
-            for e in entries {
-                files.push(e.into_diff()?);
-            }
+            read_entries(entries, &mut files, &mut damaged);
             if last {
                 break;
             }
         }
-        Ok(files)
+        let listed = files.len() as u64;
+        let incomplete = damaged.or(match expected {
+            Some(total) if listed < total => Some(format!(
+                "GitHub listed {listed} of the {total} files this pull request changes"
+            )),
+            None if files.len() >= MAX_PR_FILES => Some(format!(
+                "GitHub lists at most {MAX_PR_FILES} files of a pull request, and this one has at least that many"
+            )),
+            _ => None,
+        });
+        Ok(Diff {
+            files,
+            incomplete,
+            ..Diff::default()
+        })
     }
 
     async fn compare_files(
@@ -462,19 +585,29 @@ impl GitHubApi for GitHub {
         repo: &Repo,
         base: &CommitSha,
         head: &CommitSha,
-    ) -> Result<Vec<FileDiff>, ApiError> {
+    ) -> Result<Diff, ApiError> {
         #[derive(Deserialize)]
         struct Comparison {
             #[serde(default)]
             files: Vec<FileEntry>,
         }
+        // GitHub lists a comparison's files on its first page only, at most 300 of them.
         let route = format!("/repos/{}/compare/{base}...{head}", repo.name);
         let comparison: Comparison = self.json(repo, Method::Get, &route, &[], None).await?;
-        comparison
-            .files
-            .into_iter()
-            .map(FileEntry::into_diff)
-            .collect()
+        let capped = (comparison.files.len() >= MAX_COMPARE_FILES).then(|| {
+            format!(
+                "GitHub compares at most {MAX_COMPARE_FILES} files between two commits, and this merge group changes at least that many"
+            )
+        });
+        let mut files = Vec::new();
+        let mut damaged = None;
+        read_entries(comparison.files, &mut files, &mut damaged);
+        let incomplete = damaged.or(capped);
+        Ok(Diff {
+            files,
+            incomplete,
+            ..Diff::default()
+        })
     }
 
     async fn find_comment(
@@ -488,14 +621,26 @@ impl GitHubApi for GitHub {
             id: u64,
             #[serde(default)]
             body: Option<String>,
+            user: Option<User>,
+            performed_via_github_app: Option<AppRef>,
         }
+        #[derive(Deserialize)]
+        struct User {
+            login: String,
+        }
+        let own = self.own;
+        // Only a comment Keel wrote is Keel's: anyone can paste the hidden marker.
+        let mine = move |c: &Listed| match own {
+            Own::App(_) => own.made(c.performed_via_github_app.as_ref()),
+            Own::Actions => c.user.as_ref().is_some_and(|u| u.login == ACTIONS_BOT),
+        };
         let route = format!("/repos/{}/issues/{number}/comments", repo.name);
         for page in 1..=50u32 {
             let comments: Vec<Listed> = self.page(repo, &route, page).await?;
             let last = comments.len() < PER_PAGE;
             if let Some(c) = comments
                 .into_iter()
-                .find(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))
+                .find(|c| mine(c) && c.body.as_deref().is_some_and(|b| b.contains(marker)))
             {
                 return Ok(Some(Comment {
                     id: c.id,
@@ -946,11 +1091,17 @@ struct FileEntry {
     status: String,
     patch: Option<String>,
     previous_filename: Option<String>,
+    /// GitHub's own line counts: they stand when the patch is left out (very large files).
+    additions: Option<u32>,
+    deletions: Option<u32>,
 }
 
 impl FileEntry {
-    fn into_diff(self) -> Result<FileDiff, ApiError> {
-        use keel_core::diff::{FileStatus, parse_file_patch};
+    /// The file as Keel judges it, and why the change cannot be seen whole when GitHub's
+    /// patch of it is damaged (its hunks disagree with their headers). A patch over the size
+    /// limit counts as one GitHub left out: its lines count, its added lines are unknown.
+    fn into_diff(self) -> (FileDiff, Option<String>) {
+        use keel_core::diff::{DiffError, FileStatus, parse_file_patch};
         let status = match self.status.as_str() {
             "added" => FileStatus::Added,
             "removed" => FileStatus::Deleted,
@@ -958,18 +1109,47 @@ impl FileEntry {
             "copied" => FileStatus::Copied,
             _ => FileStatus::Modified,
         };
-        let mut file = parse_file_patch(
-            &self.filename,
+        let limits = keel_core::Limits::DEFAULT;
+        let patch = self.patch.as_deref().map(str::as_bytes);
+        let without_patch = || parse_file_patch(&self.filename, status, None, &limits);
+        let (file, damaged) = match parse_file_patch(&self.filename, status, patch, &limits) {
+            Ok(file) => (Ok(file), None),
+            Err(err @ DiffError::HunkMismatch { .. }) => (
+                without_patch(),
+                Some(format!(
+                    "GitHub's patch of `{}` is damaged: {err}",
+                    self.filename
+                )),
+            ),
+            Err(_) => (without_patch(), None),
+        };
+        let mut file = file.unwrap_or_else(|_| FileDiff {
+            path: self.filename.clone(),
+            old_path: None,
             status,
-            self.patch.as_deref().map(str::as_bytes),
-            &keel_core::Limits::DEFAULT,
-        )
-        .map_err(|err| ApiError::Rejected {
-            status: 200,
-            message: format!("{}: {err}", self.filename),
-        })?;
+            binary: false,
+            patch_missing: true,
+            added_lines: Vec::new(),
+            added: 0,
+            removed: 0,
+            added_text: Vec::new(),
+            removed_text: Vec::new(),
+        });
         file.old_path = self.previous_filename;
-        Ok(file)
+        file.added = self.additions.unwrap_or(file.added).max(file.added);
+        file.removed = self.deletions.unwrap_or(file.removed).max(file.removed);
+        (file, damaged)
+    }
+}
+
+/// Files as listed, with the first reason the list cannot be trusted whole.
+fn read_entries(entries: Vec<FileEntry>, files: &mut Vec<FileDiff>, damaged: &mut Option<String>) {
+    for entry in entries {
+        let (file, why) = entry.into_diff();
+        files.push(file);
+        if damaged.is_none() {
+            *damaged = why;
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! posting — the check run, the comment and the labels. It keeps what it "posted" in memory,
 //! so a replay of several events behaves like GitHub would (one check run, one comment).
 
-use super::api::{ApiError, Artifact, CheckRunOutput, Comment, GitHubApi, Repo};
+use super::api::{ApiError, Artifact, CheckRunOutput, Comment, GitHubApi, OtherCheckRun, Repo};
 use super::event::PullRequestInfo;
 use super::{CommitSha, PrNumber};
 use keel_core::Limits;
@@ -229,8 +229,12 @@ impl GitHubApi for DryRun {
         &self,
         _repo: &Repo,
         _number: &PrNumber,
-    ) -> Result<Vec<FileDiff>, ApiError> {
-        Ok(self.files())
+        _expected: Option<u64>,
+    ) -> Result<Diff, ApiError> {
+        Ok(Diff {
+            files: self.files(),
+            ..Diff::default()
+        })
     }
 
     async fn compare_files(
@@ -238,8 +242,20 @@ impl GitHubApi for DryRun {
         _repo: &Repo,
         _base: &CommitSha,
         _head: &CommitSha,
-    ) -> Result<Vec<FileDiff>, ApiError> {
-        Ok(self.files())
+    ) -> Result<Diff, ApiError> {
+        Ok(Diff {
+            files: self.files(),
+            ..Diff::default()
+        })
+    }
+
+    async fn check_runs(
+        &self,
+        _repo: &Repo,
+        _head_sha: &CommitSha,
+    ) -> Result<Vec<OtherCheckRun>, ApiError> {
+        // A replay has no other apps: a required check is reported missing.
+        Ok(Vec::new())
     }
 
     async fn find_comment(

@@ -57,6 +57,9 @@ pub enum Event {
         /// Description.
         #[serde(default)]
         body: String,
+        /// When GitHub last changed the pull request (RFC 3339).
+        #[serde(default)]
+        updated_at: Option<String>,
     },
     /// A deployment's status changed.
     DeploymentStatus {
@@ -143,6 +146,27 @@ pub enum Event {
         default_branch: Option<String>,
         /// Pull requests it ran for (empty for forks).
         pull_requests: Vec<PrNumber>,
+        /// The workflow file, e.g. `.github/workflows/ci.yml`.
+        #[serde(default)]
+        path: String,
+        /// How the run ended (`success`, `failure`, …).
+        #[serde(default)]
+        conclusion: Option<String>,
+    },
+    /// Another app's check run on a commit completed: a required check Keel waits for may
+    /// have finished.
+    CheckRunCompleted {
+        /// Installation.
+        installation: Option<InstallationId>,
+        /// Repository.
+        repo: RepoName,
+        /// The commit.
+        head_sha: CommitSha,
+        /// The check run's name.
+        name: String,
+        /// The app that made it.
+        #[serde(default)]
+        app_id: Option<u64>,
     },
     /// Commits were pushed to a branch.
     Push {
@@ -246,6 +270,13 @@ pub struct PullRequestInfo {
     /// The author's login.
     #[serde(default)]
     pub author: Option<String>,
+    /// When GitHub last changed the pull request (RFC 3339): an event older than the state
+    /// Keel already acted on is stale.
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    /// How many files GitHub says the pull request changes: a shorter file list is truncated.
+    #[serde(default)]
+    pub changed_files: Option<u64>,
 }
 
 impl Event {
@@ -269,7 +300,8 @@ impl Event {
             Event::Backfill { repo, .. } => format!("{repo}:backfill"),
             Event::ChecksRerequested { repo, head_sha, .. }
             | Event::MergeGroup { repo, head_sha, .. }
-            | Event::WorkflowRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
+            | Event::WorkflowRunCompleted { repo, head_sha, .. }
+            | Event::CheckRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
             Event::Push { repo, git_ref, .. } => format!("{repo}:{git_ref}"),
             Event::Installation { installation, .. } => format!("installation:{installation}"),
             Event::Evaluate {
@@ -318,6 +350,7 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                     merge_sha: p.pull_request.merge_commit_sha,
                     title: p.pull_request.title,
                     body: p.pull_request.body.unwrap_or_default(),
+                    updated_at: p.pull_request.updated_at,
                 })));
             }
             if !matches!(
@@ -335,6 +368,18 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
         }
         "check_suite" | "check_run" => {
             let p: CheckPayload = serde_json::from_slice(body).map_err(err)?;
+            if name == "check_run"
+                && p.action == "completed"
+                && let Some(run) = p.check_run
+            {
+                return Ok(Parsed::Event(Box::new(Event::CheckRunCompleted {
+                    installation: p.installation.map(|i| InstallationId(i.id)),
+                    repo: RepoName(p.repository.full_name),
+                    head_sha: CommitSha(run.head_sha),
+                    name: run.name.unwrap_or_default(),
+                    app_id: run.app.map(|a| a.id),
+                })));
+            }
             if p.action != "rerequested" {
                 return Ok(ignored(name, &p.action));
             }
@@ -386,6 +431,8 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                     .into_iter()
                     .map(|p| PrNumber(p.number))
                     .collect(),
+                path: p.workflow_run.path.unwrap_or_default(),
+                conclusion: p.workflow_run.conclusion,
             }
         }
         "push" => {
@@ -471,6 +518,19 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
     Ok(Parsed::Event(Box::new(event)))
 }
 
+/// The pull request of any payload that carries one (`pull_request` and
+/// `pull_request_target` with every action, reviews, …); `None` for other payloads.
+pub fn pull_request_of(body: &[u8]) -> Option<PullRequestInfo> {
+    #[derive(Deserialize)]
+    struct Carrier {
+        pull_request: Option<PullRequestJson>,
+    }
+    serde_json::from_slice::<Carrier>(body)
+        .ok()?
+        .pull_request
+        .map(PullRequestJson::into_info)
+}
+
 /// `root cause: <sha>` in an incident's text (7 to 40 hex digits).
 pub fn root_cause(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
@@ -533,7 +593,9 @@ pub(crate) struct PullRequestJson {
     user: Option<User>,
     merged_at: Option<String>,
     created_at: Option<String>,
+    updated_at: Option<String>,
     merge_commit_sha: Option<String>,
+    changed_files: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -561,6 +623,8 @@ impl PullRequestJson {
             draft: self.draft,
             milestone: self.milestone.map(|m| m.title),
             author: self.user.map(|u| u.login),
+            updated_at: self.updated_at,
+            changed_files: self.changed_files,
         }
     }
 }
@@ -592,6 +656,14 @@ struct CheckSuite {
     head_sha: String,
     #[serde(default)]
     pull_requests: Vec<Number>,
+    /// A check run's name (check suites have none).
+    name: Option<String>,
+    app: Option<AppRef>,
+}
+
+#[derive(Deserialize)]
+struct AppRef {
+    id: u64,
 }
 
 #[derive(Deserialize)]
@@ -626,6 +698,8 @@ struct WorkflowRun {
     head_branch: Option<String>,
     #[serde(default)]
     pull_requests: Vec<Number>,
+    path: Option<String>,
+    conclusion: Option<String>,
 }
 
 #[derive(Deserialize)]

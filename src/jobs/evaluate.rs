@@ -9,18 +9,18 @@
 //! new file checked at its head, with errors annotated on their line.
 
 use super::reports::{self, ReportState};
-use super::{CONFIG_PATH, Context, JobError, publish};
-use crate::github::api::{CheckRunOutput, GitHubApi, Repo};
+use super::{CONFIG_PATH, Context, JobError, checks, publish};
+use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
-use crate::store::EvaluationRecord;
+use crate::store::{EvaluationRecord, HeadVerdict, VerdictState};
 use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
 use keel_core::diagnostic::Diagnostic;
-use keel_core::diff::{Diff, FileDiff, FileStatus};
+use keel_core::diff::{FileDiff, FileStatus};
 use keel_core::evaluation::Conclusion;
 use keel_core::facts::{ConfigChange, Facts, Metrics, PullRequest};
 use keel_core::render::comment::{self, COMMENT_MARKER, Footer};
-use keel_core::render::markdown;
+use keel_core::render::{escape, markdown};
 use keel_core::strategy::CapacityCounts;
 use keel_core::{Config, Evaluation, evaluate};
 
@@ -46,15 +46,20 @@ pub async fn pull_request_again<G: GitHubApi>(
         tracing::info!(repo = %repo.name, pr = %number, old = %head_sha, new = %pr.head_sha, "the pull request has moved on; nothing to judge");
         return Ok(());
     }
-    ctx.store
-        .track_pull_request(
+    let fresh = ctx
+        .store
+        .track_fresh_pull_request(
             &repo.name.0,
             number.0,
             &head_sha.0,
             repo.installation.0,
+            pr.updated_at.as_deref().and_then(super::millis),
             ctx.now,
         )
         .await?;
+    if !fresh {
+        return Ok(());
+    }
     judge(ctx, repo, head_sha, &pr.base_sha, Some(&pr)).await
 }
 
@@ -75,9 +80,21 @@ async fn judge<G: GitHubApi>(
     base_sha: &CommitSha,
     pr: Option<&PullRequestInfo>,
 ) -> Result<(), JobError> {
+    let mut verdict = HeadVerdict {
+        number: pr.map_or(0, |p| p.number.0),
+        base_ref: pr.map_or_else(
+            || format!("merge queue ({})", short(base_sha)),
+            |p| p.base_ref.clone(),
+        ),
+        state: VerdictState::Exempt,
+        title: String::new(),
+        summary: String::new(),
+        checks: Vec::new(),
+    };
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, base_sha).await? else {
         tracing::info!(repo = %repo.name, head = %head_sha, "no .github/keel.toml on the base commit: nothing to do");
-        return Ok(());
+        // This pull request does not count for the head's verdict; the others still do.
+        return publish::exempt(ctx, repo, head_sha, &verdict).await;
     };
     let check_run = publish::check_run(ctx, repo, head_sha).await?;
     let parsed = match parse_config(bytes) {
@@ -87,19 +104,30 @@ async fn judge<G: GitHubApi>(
     let config = match parsed {
         Ok(config) => config,
         Err(error) => {
-            let summary = format!(
-                "### ❌ The base branch's `{CONFIG_PATH}` cannot be read\n\n```\n{error}\n```\n\nFix it on the base branch; until then no change can be judged against it."
+            verdict.state = VerdictState::Failure;
+            verdict.title = "Invalid definition of done on the base branch".to_owned();
+            verdict.summary = format!(
+                "### ❌ The base branch's `{CONFIG_PATH}` cannot be read\n\n{}\n\nFix it on the base branch; until then no change can be judged against it.",
+                escape::fenced(&error)
             );
-            let title = "Invalid definition of done on the base branch";
-            return fail_check(ctx, repo, check_run, title, &summary).await;
+            return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &[]).await;
         }
     };
-    let files = match pr {
-        Some(pr) => ctx.github.pull_request_files(repo, &pr.number).await?,
+    verdict.checks = config
+        .checks
+        .as_ref()
+        .map(|c| c.required.clone())
+        .unwrap_or_default();
+    let diff = match pr {
+        Some(pr) => {
+            ctx.github
+                .pull_request_files(repo, &pr.number, pr.changed_files)
+                .await?
+        }
         None => ctx.github.compare_files(repo, base_sha, head_sha).await?,
     };
     let config_change = match pr {
-        Some(_) => config_change(ctx, repo, head_sha, &files).await?,
+        Some(_) => config_change(ctx, repo, head_sha, &diff.files).await?,
         None => None,
     };
     let baseline = ctx
@@ -108,10 +136,7 @@ async fn judge<G: GitHubApi>(
         .await?
         .and_then(|b| serde_json::from_slice::<Metrics>(&b.metrics).ok());
     let mut facts = Facts {
-        diff: Some(Diff {
-            files,
-            diagnostics: Vec::new(),
-        }),
+        diff: Some(diff),
         pull_request: pr.map(|pr| PullRequest {
             title: pr.title.clone(),
             body: pr.body.clone(),
@@ -127,42 +152,79 @@ async fn judge<G: GitHubApi>(
         facts.debt_issues = debt_issues(ctx, repo, pr, &debt.issue_label).await?;
         facts.capacity = Some(capacity(ctx, repo, debt.capacity_unit).await?);
     }
+    let mut waiting_for = Vec::new();
+    if !verdict.checks.is_empty() {
+        match checks::read(ctx, repo, head_sha, &verdict.checks).await? {
+            checks::Required::Known(runs) => facts.check_runs = Some(runs),
+            checks::Required::Waiting(names) => waiting_for.push(names),
+        }
+    }
     let mut notes = Vec::new();
     if needs_reports(&config) {
         match reports::find(ctx, repo, &config, head_sha).await? {
-            ReportState::Ready { reports, run_id } => {
+            ReportState::Ready { reports, source } => {
                 notes.extend(reports.warnings.iter().map(|w| format!("report: {w}")));
-                notes.push(format!("Reports read from workflow run {run_id}."));
+                notes.push(source.describe());
+                if let Some(pr_files) = facts.diff.as_ref()
+                    && pr.is_some()
+                    && pr_files.file(&source.path).is_some()
+                {
+                    notes.push(format!(
+                        "⚠️ This pull request changes {}, the workflow that produced these reports: they are only as trustworthy as that change.",
+                        source.path
+                    ));
+                }
                 facts.coverage = reports.coverage;
                 facts.findings = reports.findings;
                 facts.benchmarks = reports.benchmarks;
             }
-            ReportState::Waiting => {
-                return show_waiting(ctx, repo, check_run, &config, &facts).await;
-            }
+            ReportState::Waiting => waiting_for.push(format!(
+                "the workflow run's reports (artifact `{}`)",
+                config.reports.clone().unwrap_or_default().artifact
+            )),
             ReportState::Missing(why) => notes.push(format!("No reports: {why}.")),
             ReportState::Broken(why) => {
-                let summary = format!(
-                    "### ❌ The reports cannot be read\n\n```\n{why}\n```\n\nThe definition of done cannot be judged without them. Fix the workflow that uploads them and push again (or re-run it)."
+                verdict.state = VerdictState::Failure;
+                verdict.title = "The reports cannot be read".to_owned();
+                verdict.summary = format!(
+                    "### ❌ The reports cannot be read\n\n{}\n\nThe definition of done cannot be judged without them. Fix the workflow that uploads them and push again (or re-run it).",
+                    escape::fenced(&why)
                 );
-                let title = "The reports cannot be read";
-                return fail_check(ctx, repo, check_run, title, &summary).await;
+                return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &[]).await;
             }
         }
     }
+    if !waiting_for.is_empty() {
+        verdict.state = VerdictState::Waiting;
+        verdict.title = match (
+            facts.check_runs.is_none() && !verdict.checks.is_empty(),
+            waiting_for.len(),
+        ) {
+            (true, 1) => "Waiting for checks",
+            (_, 1) => "Waiting for reports",
+            _ => "Waiting for reports and checks",
+        }
+        .to_owned();
+        verdict.summary = waiting_summary(&config, &facts, &waiting_for);
+        return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &[]).await;
+    }
     let mut evaluation = evaluate(&config, &facts);
     evaluation.notes.extend(notes);
-    let title = markdown::title(&evaluation);
-    let summary = markdown::summary(&evaluation);
-    let output = CheckRunOutput {
-        conclusion: evaluation.conclusion,
-        title: &title,
-        summary: &summary,
-        annotations: &evaluation.annotations,
+    verdict.state = match evaluation.conclusion {
+        Conclusion::Success => VerdictState::Success,
+        Conclusion::Failure => VerdictState::Failure,
     };
-    ctx.github
-        .complete_check_run(repo, check_run, &output)
-        .await?;
+    verdict.title = markdown::title(&evaluation);
+    verdict.summary = markdown::summary(&evaluation);
+    publish::conclude_head(
+        ctx,
+        repo,
+        head_sha,
+        check_run,
+        &verdict,
+        &evaluation.annotations,
+    )
+    .await?;
     if let Some(pr) = pr {
         let web = ctx.github.web_url();
         let footer = Footer {
@@ -192,6 +254,11 @@ async fn judge<G: GitHubApi>(
             .await?;
     }
     Ok(())
+}
+
+/// The first 7 characters of a commit id.
+fn short(sha: &CommitSha) -> &str {
+    sha.0.get(..7).unwrap_or(&sha.0)
 }
 
 /// The labels Keel owns under `config`, and those the evaluation asks for.
@@ -358,51 +425,22 @@ pub fn iso_week(now_ms: i64) -> (String, i64, i64) {
     )
 }
 
-/// Completes the check run as failed for a reason that is not a criterion (the config or the
-/// reports cannot be read).
-async fn fail_check<G: GitHubApi>(
-    ctx: &Context<'_, G>,
-    repo: &Repo,
-    check_run: u64,
-    title: &str,
-    summary: &str,
-) -> Result<(), JobError> {
-    let output = CheckRunOutput {
-        conclusion: Conclusion::Failure,
-        title,
-        summary,
-        annotations: &[],
-    };
-    Ok(ctx
-        .github
-        .complete_check_run(repo, check_run, &output)
-        .await?)
-}
-
-/// The check run stays `in_progress`, showing the criteria that need no reports.
-async fn show_waiting<G: GitHubApi>(
-    ctx: &Context<'_, G>,
-    repo: &Repo,
-    check_run: u64,
-    config: &Config,
-    facts: &Facts,
-) -> Result<(), JobError> {
+/// What the check run shows while it waits: what it waits for, and the criteria that need
+/// none of it, judged so far.
+fn waiting_summary(config: &Config, facts: &Facts, waiting_for: &[String]) -> String {
     let without_reports = Config {
         coverage: None,
         security: None,
         performance: None,
+        checks: None,
         ..config.clone()
     };
     let partial = evaluate(&without_reports, facts);
-    let artifact = config.reports.clone().unwrap_or_default().artifact;
-    let summary = format!(
-        "### ⏳ Waiting for the workflow run's reports\n\nCoverage, security and performance criteria are judged when the artifact `{artifact}` arrives. The rest so far:\n\n{}",
+    format!(
+        "### ⏳ Waiting for {}\n\nThe definition of done is judged when they are in. The rest so far:\n\n{}",
+        waiting_for.join(" and "),
         markdown::table(&partial.criteria)
-    );
-    ctx.github
-        .show_check_run_progress(repo, check_run, "Waiting for reports", &summary)
-        .await?;
-    Ok(())
+    )
 }
 
 pub(super) fn parse_config(bytes: Vec<u8>) -> Result<Config, String> {

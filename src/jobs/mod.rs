@@ -5,6 +5,7 @@
 //! Failures say whether trying again can help ([`JobError`]).
 
 pub mod backfill;
+pub mod checks;
 pub mod evaluate;
 pub mod publish;
 pub mod reports;
@@ -114,6 +115,30 @@ pub fn reverted_pull_request(title: &str, body: &str) -> Option<u64> {
     hash.parse().ok()
 }
 
+/// A pull request was closed: its verdicts stop counting for its head commit, and the other
+/// open pull requests at that head are judged again (their check run may have shown this
+/// one's verdict). A stale delivery (GitHub changed the pull request since) changes nothing.
+async fn closed<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    installation: Option<&crate::github::InstallationId>,
+    repo: &crate::github::RepoName,
+    number: &crate::github::PrNumber,
+    updated_at: Option<&str>,
+) -> Result<(), JobError> {
+    let Some(head) = ctx
+        .store
+        .close_pull_request(&repo.0, number.0, updated_at.and_then(millis))
+        .await?
+    else {
+        return Ok(());
+    };
+    if let Some(installation) = installation {
+        let head = crate::github::CommitSha(head);
+        workflow_run::evaluate_again(ctx, installation, repo, &head, &[]).await?;
+    }
+    Ok(())
+}
+
 /// Handles one stored event.
 pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
     match event {
@@ -123,15 +148,21 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             pr,
             ..
         } => {
-            ctx.store
-                .track_pull_request(
+            let fresh = ctx
+                .store
+                .track_fresh_pull_request(
                     &repo.0,
                     pr.number.0,
                     &pr.head_sha.0,
                     installation.0,
+                    pr.updated_at.as_deref().and_then(millis),
                     ctx.now,
                 )
                 .await?;
+            if !fresh {
+                tracing::info!(repo = %repo, pr = %pr.number, head = %pr.head_sha, "a newer state of the pull request was already judged: this delivery is stale");
+                return Ok(());
+            }
             let repo = Repo {
                 installation: installation.clone(),
                 name: repo.clone(),
@@ -142,12 +173,24 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             installation,
             repo,
             number,
-            merged_at: Some(merged_at),
+            merged_at,
             created_at,
             merge_sha,
             title,
             body,
+            updated_at,
         } => {
+            closed(
+                ctx,
+                installation.as_ref(),
+                repo,
+                number,
+                updated_at.as_deref(),
+            )
+            .await?;
+            let Some(merged_at) = merged_at else {
+                return Ok(());
+            };
             let at = chrono::DateTime::parse_from_rfc3339(merged_at)
                 .map_err(|e| JobError::Permanent(format!("merged_at `{merged_at}`: {e}")))?
                 .timestamp_millis();
@@ -248,7 +291,6 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             ctx.store.record_release(&repo.0, *release_id, at).await?;
             Ok(())
         }
-        Event::PullRequestClosed { .. } => Ok(()),
         Event::MergeGroup {
             installation: Some(installation),
             repo,
@@ -293,6 +335,13 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             installation: Some(_),
             ..
         } => workflow_run::completed(ctx, event).await,
+        Event::CheckRunCompleted {
+            installation: Some(installation),
+            repo,
+            head_sha,
+            name,
+            ..
+        } => workflow_run::check_completed(ctx, installation, repo, head_sha, name).await,
         Event::Push {
             repo,
             git_ref,
@@ -348,6 +397,9 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             installation: None, ..
         }
         | Event::WorkflowRunCompleted {
+            installation: None, ..
+        }
+        | Event::CheckRunCompleted {
             installation: None, ..
         } => Err(JobError::Permanent(
             "the delivery names no installation; it did not come through the App".into(),

@@ -4,9 +4,11 @@
 //! look-up calls in the steady state.
 
 use super::{CHECK_NAME, Context, JobError};
+use crate::github::api::CheckRunOutput;
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::{CommitSha, PrNumber};
-use crate::store::StoredComment;
+use crate::store::{HeadVerdict, StoredComment, Unjudged, VerdictState};
+use keel_core::evaluation::{Annotation, Conclusion};
 use sha2::{Digest, Sha256};
 
 /// What [`upsert_comment`] did.
@@ -134,4 +136,153 @@ pub async fn sync_labels<G: GitHubApi>(
         }
     }
     Ok(())
+}
+
+/// Records that pull request `verdict.number`'s base has no definition of done: it does not
+/// count for its head's verdict. When Keel already reports on the head (for a sibling pull
+/// request), the check run is brought up to date, since this one no longer keeps it pending.
+pub async fn exempt<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    head_sha: &CommitSha,
+    verdict: &HeadVerdict,
+) -> Result<(), JobError> {
+    let exempt = HeadVerdict {
+        state: VerdictState::Exempt,
+        ..verdict.clone()
+    };
+    match ctx.store.check_run(&repo.name.0, &head_sha.0).await? {
+        Some(id) => conclude_head(ctx, repo, head_sha, id, &exempt, &[]).await,
+        None => {
+            ctx.store
+                .record_head_verdict(&repo.name.0, &head_sha.0, &exempt, ctx.now)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+/// Records one pull request's verdict on `head_sha` and makes the commit's one check run show
+/// the worst verdict of every open pull request at that head: a failure anywhere fails it;
+/// otherwise one still waiting (or not judged yet) keeps it in progress. A sibling pull
+/// request against a laxer base therefore cannot turn the commit green. `annotations` are
+/// sent only when this verdict is the one shown.
+pub async fn conclude_head<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    head_sha: &CommitSha,
+    check_run: u64,
+    verdict: &HeadVerdict,
+    annotations: &[Annotation],
+) -> Result<(), JobError> {
+    ctx.store
+        .record_head_verdict(&repo.name.0, &head_sha.0, verdict, ctx.now)
+        .await?;
+    let (verdicts, unjudged) = ctx.store.head_verdicts(&repo.name.0, &head_sha.0).await?;
+    let counted: Vec<&HeadVerdict> = verdicts
+        .iter()
+        .filter(|v| v.state != VerdictState::Exempt)
+        .collect();
+    let Some(shown) = worst(&counted) else {
+        return Ok(());
+    };
+    let several = counted.len() + unjudged.len() > 1;
+    let pending = !unjudged.is_empty() && shown.state != VerdictState::Failure;
+    let (title, summary) = if several {
+        (
+            format!("{} (#{} → {})", shown.title, shown.number, shown.base_ref),
+            format!(
+                "{}\n\n{}",
+                siblings_table(&counted, &unjudged, shown),
+                shown.summary
+            ),
+        )
+    } else {
+        (shown.title.clone(), shown.summary.clone())
+    };
+    let title = truncate(&title, MAX_TITLE_CHARS);
+    let summary = truncate(&summary, MAX_SUMMARY_CHARS);
+    if shown.state == VerdictState::Waiting || pending {
+        ctx.github
+            .show_check_run_progress(repo, check_run, &title, &summary)
+            .await?;
+        return Ok(());
+    }
+    let conclusion = match shown.state {
+        VerdictState::Success => Conclusion::Success,
+        _ => Conclusion::Failure,
+    };
+    let output = CheckRunOutput {
+        conclusion,
+        title: &title,
+        summary: &summary,
+        annotations: if shown.number == verdict.number {
+            annotations
+        } else {
+            &[]
+        },
+    };
+    ctx.github
+        .complete_check_run(repo, check_run, &output)
+        .await?;
+    Ok(())
+}
+
+/// GitHub's limit on a check run's title, in characters.
+const MAX_TITLE_CHARS: usize = 255;
+/// GitHub's limit on a check run's summary, in characters.
+const MAX_SUMMARY_CHARS: usize = 65_535;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// The verdict the head shows: a failure before a wait before a success; the lowest number
+/// first among equals.
+fn worst<'a>(verdicts: &[&'a HeadVerdict]) -> Option<&'a HeadVerdict> {
+    let rank = |v: &HeadVerdict| match v.state {
+        VerdictState::Failure => 0,
+        VerdictState::Waiting => 1,
+        VerdictState::Success => 2,
+        VerdictState::Exempt => 3,
+    };
+    verdicts.iter().copied().min_by_key(|v| (rank(v), v.number))
+}
+
+/// Which pull requests share the head, how each came out, and which one the check shows.
+fn siblings_table(counted: &[&HeadVerdict], unjudged: &[Unjudged], shown: &HeadVerdict) -> String {
+    use keel_core::render::escape;
+    let mut s = format!(
+        "### This commit is the head of {} pull requests\n\nThe check shows the strictest verdict, that of #{} into {}: a pull request into a laxer base cannot turn this commit green.\n\n| Pull request | Base | Verdict |\n|---|---|---|\n",
+        counted.len() + unjudged.len(),
+        shown.number,
+        escape::code(&shown.base_ref)
+    );
+    for v in counted {
+        let (icon, word) = match v.state {
+            VerdictState::Success => ("✅", "met"),
+            VerdictState::Failure => ("❌", "not met"),
+            VerdictState::Waiting => ("⏳", "waiting"),
+            VerdictState::Exempt => ("➖", "no definition of done"),
+        };
+        let name = if v.number == 0 {
+            "merge group".to_owned()
+        } else {
+            format!("#{}", v.number)
+        };
+        s.push_str(&format!(
+            "| {name} | {} | {icon} {word} |\n",
+            escape::code(&v.base_ref)
+        ));
+    }
+    for u in unjudged {
+        s.push_str(&format!("| #{} | | ⏳ not judged yet |\n", u.number));
+    }
+    s
 }

@@ -6,18 +6,19 @@ use crate::artifact::{self, ArtifactLimits};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
 use crate::reports::Reports;
+use crate::store::FinishedRun;
 use keel_core::config::ReportsConfig;
 use keel_core::{Config, Limits};
 
 /// Where a commit's reports stand.
 #[derive(Debug)]
 pub enum ReportState {
-    /// Read from the artifact of workflow run `run_id`.
+    /// Read from the artifact of a workflow run.
     Ready {
         /// The reports.
         reports: Box<Reports>,
         /// Where they came from, for the summary.
-        run_id: u64,
+        source: ReportSource,
     },
     /// The run that should produce them has not finished: keep the check `in_progress`.
     Waiting,
@@ -27,8 +28,53 @@ pub enum ReportState {
     Broken(String),
 }
 
+/// The workflow run whose artifact held the reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSource {
+    /// Run id.
+    pub run_id: u64,
+    /// Its workflow file.
+    pub path: String,
+    /// What triggered it.
+    pub event: String,
+}
+
+impl ReportSource {
+    /// One sentence for the check run's notes.
+    pub fn describe(&self) -> String {
+        let path = if self.path.is_empty() {
+            "an unknown workflow file"
+        } else {
+            &self.path
+        };
+        format!(
+            "Reports read from workflow run {} ({path}, triggered by {}).",
+            self.run_id, self.event
+        )
+    }
+}
+
+/// A workflow file path without GitHub's `@ref` suffix (reusable and dynamic workflows).
+fn file_of(path: &str) -> &str {
+    path.split_once('@').map_or(path, |(file, _)| file)
+}
+
+/// Whether `run` is of the workflow file `wanted` names (`ci.yml` or
+/// `.github/workflows/ci.yml`). Display names never match: any pull request can add a
+/// workflow with the same `name:`.
+pub fn is_workflow(wanted: &str, run: &FinishedRun) -> bool {
+    let file = file_of(&run.path);
+    let wanted = wanted.trim_start_matches("./");
+    !file.is_empty() && (file == wanted || file.ends_with(&format!("/{wanted}")))
+}
+
+/// Whether a `[reports] workflow` value names a workflow file (`ci.yml`).
+fn names_a_file(workflow: &str) -> bool {
+    workflow.ends_with(".yml") || workflow.ends_with(".yaml")
+}
+
 /// Finds the reports of `head_sha`: the newest finished workflow run (of the configured
-/// workflow, if one is named) that uploaded the artifact.
+/// workflow file, if one is named) that uploaded the artifact.
 pub async fn find<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
@@ -36,66 +82,90 @@ pub async fn find<G: GitHubApi>(
     head_sha: &CommitSha,
 ) -> Result<ReportState, JobError> {
     let wanted = config.reports.clone().unwrap_or_default();
-    let runs: Vec<_> = ctx
+    if let Some(workflow) = &wanted.workflow
+        && !names_a_file(workflow)
+    {
+        return Ok(ReportState::Broken(format!(
+            "`[reports] workflow = \"{workflow}\"` is a display name, and any pull request can add a workflow with the same name: name the workflow file instead, e.g. `ci.yml`"
+        )));
+    }
+    let runs: Vec<FinishedRun> = ctx
         .store
         .workflow_runs(&repo.name.0, &head_sha.0)
         .await?
         .into_iter()
-        .filter(|r| wanted.workflow.as_ref().is_none_or(|w| *w == r.workflow))
+        .filter(|r| wanted.workflow.as_ref().is_none_or(|w| is_workflow(w, r)))
         .collect();
     for run in &runs {
-        let Some(found) = ctx
-            .github
-            .find_artifact(repo, run.run_id, &wanted.artifact)
-            .await?
-        else {
-            continue;
-        };
-        let limits = ArtifactLimits::DEFAULT;
-        if found.expired {
-            return Ok(ReportState::Broken(format!(
-                "the artifact `{}` of workflow run {} has expired",
-                wanted.artifact, run.run_id
-            )));
+        if let Some(state) = from_run(ctx, repo, config, run).await? {
+            return Ok(state);
         }
-        if found.size > limits.archive_bytes {
-            return Ok(ReportState::Broken(
-                artifact::ArtifactError::TooLarge {
-                    size: found.size,
-                    limit: limits.archive_bytes,
-                }
-                .to_string(),
-            ));
-        }
-        let bytes = match ctx
-            .github
-            .download_artifact(repo, found.id, limits.archive_bytes)
-            .await
-        {
-            Ok(bytes) => bytes,
-            Err(crate::github::api::ApiError::Rejected {
-                status: 200,
-                message,
-            }) => {
-                return Ok(ReportState::Broken(message));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let config = config.clone();
-        let parsed = tokio::task::spawn_blocking(move || {
-            artifact::read_reports(&bytes, &config, &Limits::DEFAULT, &limits)
-        })
-        .await
-        .map_err(|e| JobError::Transient(format!("the report reader stopped: {e}")))?;
-        return Ok(match parsed {
-            Ok(reports) => ReportState::Ready {
-                reports: Box::new(reports),
-                run_id: run.run_id,
-            },
-            Err(e) => ReportState::Broken(format!("`{}`: {e}", wanted.artifact)),
-        });
     }
     missing_or_waiting(ctx, repo, &wanted, head_sha, !runs.is_empty()).await
+}
+
+/// The reports in the artifact of one workflow run; `None` when it uploaded none.
+pub async fn from_run<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    config: &Config,
+    run: &FinishedRun,
+) -> Result<Option<ReportState>, JobError> {
+    let wanted = config.reports.clone().unwrap_or_default();
+    let Some(found) = ctx
+        .github
+        .find_artifact(repo, run.run_id, &wanted.artifact)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let limits = ArtifactLimits::DEFAULT;
+    if found.expired {
+        return Ok(Some(ReportState::Broken(format!(
+            "the artifact `{}` of workflow run {} has expired",
+            wanted.artifact, run.run_id
+        ))));
+    }
+    if found.size > limits.archive_bytes {
+        return Ok(Some(ReportState::Broken(
+            artifact::ArtifactError::TooLarge {
+                size: found.size,
+                limit: limits.archive_bytes,
+            }
+            .to_string(),
+        )));
+    }
+    let bytes = match ctx
+        .github
+        .download_artifact(repo, found.id, limits.archive_bytes)
+        .await
+    {
+        Ok(bytes) => bytes,
+        Err(crate::github::api::ApiError::Rejected {
+            status: 200,
+            message,
+        }) => {
+            return Ok(Some(ReportState::Broken(message)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let config = config.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        artifact::read_reports(&bytes, &config, &Limits::DEFAULT, &limits)
+    })
+    .await
+    .map_err(|e| JobError::Transient(format!("the report reader stopped: {e}")))?;
+    Ok(Some(match parsed {
+        Ok(reports) => ReportState::Ready {
+            reports: Box::new(reports),
+            source: ReportSource {
+                run_id: run.run_id,
+                path: file_of(&run.path).to_owned(),
+                event: run.event.clone(),
+            },
+        },
+        Err(e) => ReportState::Broken(format!("`{}`: {e}", wanted.artifact)),
+    }))
 }
 
 /// No finished run had the artifact: is one still coming?
@@ -111,7 +181,7 @@ async fn missing_or_waiting<G: GitHubApi>(
     }
     if let Some(workflow) = &wanted.workflow {
         return Ok(ReportState::Missing(format!(
-            "the workflow \"{workflow}\" finished without uploading the artifact \"{}\"",
+            "the workflow `{workflow}` finished without uploading the artifact `{}`",
             wanted.artifact
         )));
     }
@@ -119,7 +189,7 @@ async fn missing_or_waiting<G: GitHubApi>(
         return Ok(ReportState::Waiting);
     }
     Ok(ReportState::Missing(format!(
-        "every workflow run of this commit finished and none uploaded the artifact \"{}\"",
+        "every workflow run of this commit finished and none uploaded the artifact `{}`",
         wanted.artifact
     )))
 }

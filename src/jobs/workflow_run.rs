@@ -8,6 +8,7 @@ use super::{CONFIG_PATH, Context, JobError};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::{Event, Target};
 use crate::github::{CommitSha, InstallationId, PrNumber, RepoName};
+use crate::store::FinishedRun;
 use keel_core::{Facts, evaluate};
 
 /// Handles `workflow_run` `completed`.
@@ -23,25 +24,85 @@ pub async fn completed<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Res
         head_repo,
         default_branch,
         pull_requests,
+        path,
+        conclusion,
     } = event
     else {
         return Ok(());
     };
+    let run = FinishedRun {
+        run_id: *run_id,
+        workflow: workflow.clone(),
+        event: run_event.clone(),
+        path: path.clone(),
+        head_repo: head_repo.as_ref().map(|r| r.0.clone()).unwrap_or_default(),
+        conclusion: conclusion.clone().unwrap_or_default(),
+    };
     ctx.store
-        .record_workflow_run(&repo.0, *run_id, &head_sha.0, workflow, ctx.now)
+        .record_workflow_run(&repo.0, &head_sha.0, &run, ctx.now)
         .await?;
+    // A baseline comes only from the push run of the repository itself on its default
+    // branch: not a fork's run, not another run of the same commit, not a tag that is named
+    // like the branch (a push to the branch recorded the commit).
     let on_default_branch = run_event == "push"
         && head_branch.is_some()
         && head_branch == default_branch
-        && head_repo.as_ref().is_none_or(|h| h == repo);
+        && head_repo.as_ref() == Some(repo)
+        && ctx
+            .store
+            .is_default_branch_commit(&repo.0, &head_sha.0)
+            .await?;
     if on_default_branch {
         let target = Repo {
             installation: installation.clone(),
             name: repo.clone(),
         };
-        record_baseline(ctx, &target, head_sha).await?;
+        record_baseline(ctx, &target, head_sha, &run).await?;
     }
     evaluate_again(ctx, installation, repo, head_sha, pull_requests).await
+}
+
+/// Another app's check run completed: the verdicts at its commit that read or wait for a
+/// check of that name are judged again (a required check finished, or was re-run).
+pub async fn check_completed<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    installation: &InstallationId,
+    repo: &RepoName,
+    head_sha: &CommitSha,
+    name: &str,
+) -> Result<(), JobError> {
+    if name == super::CHECK_NAME {
+        return Ok(());
+    }
+    let (verdicts, _) = ctx.store.head_verdicts(&repo.0, &head_sha.0).await?;
+    let waiting: Vec<u64> = verdicts
+        .iter()
+        .filter(|v| v.checks.iter().any(|c| c == name))
+        .map(|v| v.number)
+        .collect();
+    let evaluate = |target| Event::Evaluate {
+        installation: installation.clone(),
+        repo: repo.clone(),
+        head_sha: head_sha.clone(),
+        target,
+    };
+    for number in waiting {
+        if number == 0 {
+            if let Some((base_sha, _)) = ctx.store.merge_group(&repo.0, &head_sha.0).await? {
+                let target = Target::MergeGroup {
+                    base_sha: CommitSha(base_sha),
+                };
+                ctx.follow_up("merge-group", &evaluate(target)).await?;
+            }
+        } else {
+            ctx.follow_up(
+                &format!("pr-{number}"),
+                &evaluate(Target::PullRequest(PrNumber(number))),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Enqueues a fresh evaluation of every pull request (named, or known to the store by its
@@ -85,13 +146,14 @@ pub async fn evaluate_again<G: GitHubApi>(
     Ok(())
 }
 
-/// Stores the metrics of a default-branch commit, read from its run's artifact with the
-/// config of that commit. A commit without reports records nothing (its descendants fall back
-/// to the nearest ancestor that has them).
+/// Stores the metrics of a default-branch commit, read from the artifact of the push run
+/// itself with the config of that commit. A commit without reports records nothing (its
+/// descendants fall back to the nearest ancestor that has them).
 async fn record_baseline<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     sha: &CommitSha,
+    run: &FinishedRun,
 ) -> Result<(), JobError> {
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, sha).await? else {
         return Ok(());
@@ -103,8 +165,16 @@ async fn record_baseline<G: GitHubApi>(
             return Ok(());
         }
     };
-    match reports::find(ctx, repo, &config, sha).await? {
-        ReportState::Ready { reports, .. } => {
+    let wanted = config.reports.clone().unwrap_or_default();
+    if wanted
+        .workflow
+        .as_ref()
+        .is_some_and(|w| !reports::is_workflow(w, run))
+    {
+        return Ok(());
+    }
+    match reports::from_run(ctx, repo, &config, run).await? {
+        Some(ReportState::Ready { reports, .. }) => {
             let facts = Facts {
                 coverage: reports.coverage,
                 findings: reports.findings,
@@ -117,7 +187,7 @@ async fn record_baseline<G: GitHubApi>(
             ctx.store
                 .record_baseline(&repo.name.0, &sha.0, &json, ctx.now)
                 .await?;
-            tracing::info!(repo = %repo.name, %sha, "baseline recorded");
+            tracing::info!(repo = %repo.name, %sha, run = run.run_id, "baseline recorded");
         }
         other => {
             tracing::info!(repo = %repo.name, %sha, state = ?other, "no baseline recorded for this commit");

@@ -8,7 +8,7 @@ use std::path::Path;
 const REPO: &str = "Codertocat/Hello-World";
 const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
 
-async fn fake() -> FakeGitHub {
+pub(crate) async fn fake() -> FakeGitHub {
     let fake = FakeGitHub::start().await;
     fake.put_file(
         REPO,
@@ -30,11 +30,11 @@ async fn fake() -> FakeGitHub {
     fake
 }
 
-struct Step {
-    code: Option<i32>,
-    stdout: String,
-    summary: String,
-    outputs: String,
+pub(crate) struct Step {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) summary: String,
+    pub(crate) outputs: String,
 }
 
 const LCOV: &str = "SF:README.md\nDA:1,1\nDA:2,0\nend_of_record\n";
@@ -44,9 +44,50 @@ async fn run_action(fake: &FakeGitHub, token: &str, extra: &[(&str, &str)]) -> S
 }
 
 async fn run_with(fake: &FakeGitHub, token: &str, extra: &[(&str, &str)], lcov: &str) -> Step {
+    let event = fixture("webhooks/pull_request/opened.2.json");
+    run_in(
+        fake,
+        token,
+        extra,
+        &[("lcov.info", lcov)],
+        "pull_request",
+        &event,
+    )
+    .await
+}
+
+/// Runs the action for `event` (a payload) named `event_name`, with `files` in the workspace
+/// next to the usual `lcov.info`.
+pub(crate) async fn run_event(
+    fake: &FakeGitHub,
+    token: &str,
+    event_name: &str,
+    event: &serde_json::Value,
+    files: &[(&str, &str)],
+) -> Step {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("event.json");
+    std::fs::write(&path, serde_json::to_vec(event).unwrap()).unwrap();
+    let mut all = vec![("lcov.info", LCOV)];
+    all.extend_from_slice(files);
+    run_in(fake, token, &[], &all, event_name, &path).await
+}
+
+async fn run_in(
+    fake: &FakeGitHub,
+    token: &str,
+    extra: &[(&str, &str)],
+    files: &[(&str, &str)],
+    event_name: &str,
+    event_path: &Path,
+) -> Step {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().to_path_buf();
-    std::fs::write(ws.join("lcov.info"), lcov).unwrap();
+    for (name, text) in files {
+        let path = ws.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keel"));
     cmd.arg("action");
     for (k, _) in std::env::vars() {
@@ -54,18 +95,15 @@ async fn run_with(fake: &FakeGitHub, token: &str, extra: &[(&str, &str)], lcov: 
             cmd.env_remove(k);
         }
     }
-    cmd.env(
-        "GITHUB_EVENT_PATH",
-        fixture("webhooks/pull_request/opened.2.json"),
-    )
-    .env("GITHUB_EVENT_NAME", "pull_request")
-    .env("GITHUB_REPOSITORY", REPO)
-    .env("GITHUB_SHA", "ec26c3e57ca3a959ca5aad62de7213c562f8c821")
-    .env("GITHUB_TOKEN", token)
-    .env("GITHUB_API_URL", fake.uri())
-    .env("GITHUB_STEP_SUMMARY", ws.join("summary.md"))
-    .env("GITHUB_OUTPUT", ws.join("output"))
-    .env("GITHUB_WORKSPACE", &ws);
+    cmd.env("GITHUB_EVENT_PATH", event_path)
+        .env("GITHUB_EVENT_NAME", event_name)
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_SHA", "ec26c3e57ca3a959ca5aad62de7213c562f8c821")
+        .env("GITHUB_TOKEN", token)
+        .env("GITHUB_API_URL", fake.uri())
+        .env("GITHUB_STEP_SUMMARY", ws.join("summary.md"))
+        .env("GITHUB_OUTPUT", ws.join("output"))
+        .env("GITHUB_WORKSPACE", &ws);
     for (k, v) in extra {
         cmd.env(k, v);
     }

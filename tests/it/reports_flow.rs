@@ -14,24 +14,24 @@ use std::io::Write;
 use std::sync::Arc;
 
 // From tests/fixtures/webhooks/pull_request/opened.2.json.
-const REPO: &str = "Codertocat/Hello-World";
-const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
-const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
-const NOW: i64 = 10_000;
+pub(crate) const REPO: &str = "Codertocat/Hello-World";
+pub(crate) const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+pub(crate) const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+pub(crate) const NOW: i64 = 10_000;
 
-const CONFIG: &[u8] = b"[coverage]\nmin_total = 40\nmin_patch = 80\n\n[reports]\nworkflow = \"CI\"\n\n[labels]\ndone = \"dod: met\"\nnot_done = \"dod: not met\"\n";
+const CONFIG: &[u8] = b"[coverage]\nmin_total = 40\nmin_patch = 80\n\n[reports]\nworkflow = \"ci.yml\"\n\n[labels]\ndone = \"dod: met\"\nnot_done = \"dod: not met\"\n";
 
-fn worker(db: &TestDb, fake: &FakeGitHub) -> Worker<GitHub> {
+pub(crate) fn worker(db: &TestDb, fake: &FakeGitHub) -> Worker<GitHub> {
     let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
     Worker::new(db.store.clone(), Arc::new(github))
 }
 
-fn json_of(rel: &str) -> Value {
+pub(crate) fn json_of(rel: &str) -> Value {
     serde_json::from_slice(&payload(rel)).unwrap()
 }
 
 /// The fixture pull request, optionally from a fork.
-fn pull_request(fork: Option<&str>) -> Value {
+pub(crate) fn pull_request(fork: Option<&str>) -> Value {
     let mut p = json_of("pull_request/opened.2.json");
     if let Some(fork) = fork {
         p["pull_request"]["head"]["repo"]["full_name"] = json!(fork);
@@ -40,7 +40,7 @@ fn pull_request(fork: Option<&str>) -> Value {
 }
 
 /// A `workflow_run` `completed` delivery for `head` (GitHub's example, re-pointed).
-fn workflow_run(
+pub(crate) fn workflow_run(
     run_id: u64,
     name: &str,
     event: &str,
@@ -64,10 +64,24 @@ fn workflow_run(
     run["head_branch"] = json!(branch);
     run["head_repository"]["full_name"] = json!(head_repo);
     run["pull_requests"] = prs.iter().map(|n| json!({"number": n})).collect();
+    // The workflow file: `CI` lives in `.github/workflows/ci.yml`.
+    run["path"] = json!(format!(".github/workflows/{}.yml", name.to_lowercase()));
     serde_json::to_vec(&p).unwrap()
 }
 
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+/// A `push` of `after` to the default branch (`master`), from a recorded parent.
+pub(crate) fn push_to_master(after: &str) -> Vec<u8> {
+    let mut p = json_of("push/none.1.json");
+    p["ref"] = json!("refs/heads/master");
+    p["before"] = json!("1111111111111111111111111111111111111111");
+    p["after"] = json!(after);
+    p["installation"] = json!({"id": 1});
+    p["repository"]["full_name"] = json!(REPO);
+    p["repository"]["default_branch"] = json!("master");
+    serde_json::to_vec(&p).unwrap()
+}
+
+pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, bytes) in entries {
         zip.start_file(*name, zip::write::SimpleFileOptions::default())
@@ -78,7 +92,7 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// LCOV for README.md: line 1 covered, line 2 as given.
-fn lcov(line_2_hits: u32) -> Vec<u8> {
+pub(crate) fn lcov(line_2_hits: u32) -> Vec<u8> {
     format!("SF:README.md\nDA:1,1\nDA:2,{line_2_hits}\nend_of_record\n").into_bytes()
 }
 
@@ -100,7 +114,7 @@ async fn github_with(config: &[u8], fork: Option<&str>) -> FakeGitHub {
     fake
 }
 
-async fn deliver(server: &TestServer, event: &str, id: &str, body: Vec<u8>) {
+pub(crate) async fn deliver(server: &TestServer, event: &str, id: &str, body: Vec<u8>) {
     let (status, text) = server.send(signed(event, id, body)).await;
     assert_eq!(status, 202, "{event} {id}: {text}");
 }
@@ -412,11 +426,12 @@ async fn an_artifact_with_an_unsafe_path_fails_the_check_with_the_reason() {
 #[tokio::test]
 async fn a_default_branch_run_becomes_the_baseline_a_pull_request_is_compared_with() {
     for db in backends().await {
-        let config = b"[coverage]\nmax_drop = 1\n\n[reports]\nworkflow = \"CI\"\n";
+        let config = b"[coverage]\nmax_drop = 1\n\n[reports]\nworkflow = \"ci.yml\"\n";
         let fake = github_with(config, None).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        // The base commit's own CI run, on a push to the default branch: 100% covered.
+        // A push makes BASE the default branch's head; its own CI run is 100% covered.
+        deliver(&server, "push", "push-main", push_to_master(BASE)).await;
         fake.put_artifact(REPO, 50, "keel-reports", zip_of(&[("lcov.info", &lcov(1))]));
         deliver(
             &server,

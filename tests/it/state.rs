@@ -112,17 +112,32 @@ async fn installations_follow_added_and_removed_repositories() {
 async fn workflow_runs_and_check_runs_are_remembered_per_commit() {
     for db in backends().await {
         let s = &db.store;
-        s.record_workflow_run("o/r", 11, "h", "CI", 5)
-            .await
-            .unwrap();
-        s.record_workflow_run("o/r", 12, "h", "Lint", 9)
-            .await
-            .unwrap();
-        s.record_workflow_run("o/r", 11, "h", "CI", 5)
-            .await
-            .unwrap();
+        let run = |run_id: u64, workflow: &str, path: &str| keel::store::FinishedRun {
+            run_id,
+            workflow: workflow.into(),
+            event: "pull_request".into(),
+            path: path.into(),
+            head_repo: "fork/r".into(),
+            conclusion: "success".into(),
+        };
+        let ci = run(11, "CI", ".github/workflows/ci.yml");
+        s.record_workflow_run("o/r", "h", &ci, 5).await.unwrap();
+        s.record_workflow_run(
+            "o/r",
+            "h",
+            &run(12, "Lint", ".github/workflows/lint.yml"),
+            9,
+        )
+        .await
+        .unwrap();
+        s.record_workflow_run("o/r", "h", &ci, 5).await.unwrap();
         let runs = s.workflow_runs("o/r", "h").await.unwrap();
         assert_eq!(runs.iter().map(|r| r.run_id).collect::<Vec<_>>(), [12, 11]);
+        assert_eq!(
+            runs[1], ci,
+            "where the run came from is kept: {}",
+            db.backend
+        );
         assert!(s.check_run("o/r", "h").await.unwrap().is_none());
         s.set_check_run("o/r", "h", 77).await.unwrap();
         assert_eq!(

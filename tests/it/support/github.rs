@@ -35,6 +35,48 @@ pub struct CheckRun {
     pub annotations: Vec<Value>,
     /// When the fake first saw it completed (end-to-end latency benchmark).
     pub completed_at: Option<std::time::Instant>,
+    /// The app that made it: [`APP_ID`] for the Keel App, [`ACTIONS_APP_ID`] for a
+    /// workflow's token, anything else for other apps.
+    pub app_id: u64,
+}
+
+/// The GitHub Actions app, which a workflow's `GITHUB_TOKEN` writes as.
+pub const ACTIONS_APP_ID: u64 = 15368;
+
+/// Who wrote a comment.
+#[derive(Debug, Clone)]
+struct Author {
+    login: String,
+    /// The app it was made through, if any.
+    app_id: Option<u64>,
+}
+
+impl Author {
+    fn json(&self) -> Value {
+        let app = self.app_id.map(|id| {
+            let slug = if id == ACTIONS_APP_ID {
+                "github-actions"
+            } else {
+                "keel"
+            };
+            json!({"id": id, "slug": slug})
+        });
+        json!({"user": {"login": self.login, "type": if self.app_id.is_some() { "Bot" } else { "User" }}, "performed_via_github_app": app})
+    }
+}
+
+/// Who a request's token acts as.
+fn author_of(s: &State, req: &Request) -> Author {
+    match bearer(req) {
+        Some(t) if s.workflow_tokens.contains(&t) => Author {
+            login: "github-actions[bot]".into(),
+            app_id: Some(ACTIONS_APP_ID),
+        },
+        _ => Author {
+            login: "keel[bot]".into(),
+            app_id: Some(APP_ID),
+        },
+    }
 }
 
 /// A fault the fake injects.
@@ -104,6 +146,10 @@ struct State {
     files: HashMap<(String, String, String), Vec<u8>>,
     pr_files: HashMap<(String, u64), Vec<Value>>,
     comments: Vec<(String, u64, u64, String)>,
+    /// comment id → who wrote it (Keel's App when absent).
+    comment_authors: HashMap<u64, Author>,
+    /// Tokens added as a workflow's `GITHUB_TOKEN`.
+    workflow_tokens: Vec<String>,
     valid_tokens: Vec<String>,
     tokens_minted: u32,
     check_runs: Vec<CheckRun>,
@@ -440,6 +486,7 @@ impl FakeGitHub {
     pub fn add_token(&self, token: &str, read_only: bool) {
         let mut s = self.state.lock().unwrap();
         s.valid_tokens.push(token.into());
+        s.workflow_tokens.push(token.into());
         if read_only {
             s.read_only_tokens.push(token.into());
         }
@@ -547,9 +594,14 @@ impl FakeGitHub {
     pub fn put_pr_files(&self, repo: &str, number: u64, files: &[(&str, &str, Option<&str>)]) {
         let entries = files
             .iter()
-            .map(
-                |(path, status, patch)| json!({"filename": path, "status": status, "patch": patch}),
-            )
+            .map(|(path, status, patch)| {
+                // GitHub counts the lines itself, also for a patch it leaves out.
+                let count = |sign: char| {
+                    patch.map_or(0, |p| p.lines().filter(|l| l.starts_with(sign)).count())
+                };
+                json!({"filename": path, "status": status, "patch": patch,
+                       "additions": count('+'), "deletions": count('-')})
+            })
             .collect();
         self.state
             .lock()
@@ -612,11 +664,72 @@ impl FakeGitHub {
             .collect()
     }
 
-    /// Puts a comment someone else wrote.
-    pub fn put_comment(&self, repo: &str, number: u64, body: &str) {
+    /// Puts a comment someone else wrote (a person, through no app); returns its id.
+    pub fn put_comment(&self, repo: &str, number: u64, body: &str) -> u64 {
+        self.put_comment_by(repo, number, body, "octocat", None)
+    }
+
+    /// Puts a comment written by `login`, through app `app_id` if given; returns its id.
+    pub fn put_comment_by(
+        &self,
+        repo: &str,
+        number: u64,
+        body: &str,
+        login: &str,
+        app_id: Option<u64>,
+    ) -> u64 {
         let mut s = self.state.lock().unwrap();
         let id = 5000 + s.comments.len() as u64;
         s.comments.push((repo.into(), number, id, body.into()));
+        s.comment_authors.insert(
+            id,
+            Author {
+                login: login.into(),
+                app_id,
+            },
+        );
+        id
+    }
+
+    /// Puts another app's check run on `head_sha` (`conclusion` only when completed).
+    pub fn put_check_run(
+        &self,
+        head_sha: &str,
+        name: &str,
+        status: &str,
+        conclusion: Option<&str>,
+        app_id: u64,
+    ) -> u64 {
+        let mut s = self.state.lock().unwrap();
+        let id = 1000 + s.check_runs.len() as u64;
+        s.check_runs.push(CheckRun {
+            id,
+            name: name.into(),
+            head_sha: head_sha.into(),
+            status: status.into(),
+            conclusion: conclusion.map(Into::into),
+            app_id,
+            ..CheckRun::default()
+        });
+        id
+    }
+
+    /// Changes a check run's status and conclusion (another app finishing it).
+    pub fn set_check_run(&self, id: u64, status: &str, conclusion: Option<&str>) {
+        let mut s = self.state.lock().unwrap();
+        if let Some(run) = s.check_runs.iter_mut().find(|r| r.id == id) {
+            run.status = status.into();
+            run.conclusion = conclusion.map(Into::into);
+        }
+    }
+
+    /// Sets the raw entries GitHub lists for pull request `number`'s files.
+    pub fn put_pr_file_entries(&self, repo: &str, number: u64, entries: Vec<Value>) {
+        self.state
+            .lock()
+            .unwrap()
+            .pr_files
+            .insert((repo.into(), number), entries);
     }
 
     pub fn check_runs(&self) -> Vec<CheckRun> {
@@ -722,6 +835,7 @@ fn create_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
         name: body["name"].as_str().unwrap_or_default().into(),
         head_sha: body["head_sha"].as_str().unwrap_or_default().into(),
         status: body["status"].as_str().unwrap_or("queued").into(),
+        app_id: author_of(s, req).app_id.unwrap_or(APP_ID),
         ..CheckRun::default()
     };
     let run = CheckRun {
@@ -745,19 +859,40 @@ fn list_check_runs(s: &mut State, req: &Request) -> ResponseTemplate {
         .nth(5)
         .unwrap_or_default()
         .to_owned();
-    let name = req
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == "check_name")
-        .map(|(_, v)| v.into_owned());
-    let runs: Vec<Value> = s
+    let query = |key: &str| {
+        req.url
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    let name = query("check_name");
+    let app_id = query("app_id").and_then(|a| a.parse::<u64>().ok());
+    let all: Vec<Value> = s
         .check_runs
         .iter()
         .rev()
         .filter(|r| r.head_sha == sha && name.as_ref().is_none_or(|n| *n == r.name))
-        .map(|r| json!({"id": r.id, "name": r.name, "head_sha": r.head_sha, "status": r.status}))
+        .filter(|r| app_id.is_none_or(|a| a == r.app_id))
+        .map(|r| {
+            let slug = if r.app_id == ACTIONS_APP_ID {
+                "github-actions"
+            } else if r.app_id == APP_ID {
+                "keel"
+            } else {
+                "other-ci"
+            };
+            json!({"id": r.id, "name": r.name, "head_sha": r.head_sha, "status": r.status,
+                   "conclusion": r.conclusion, "app": {"id": r.app_id, "slug": slug}})
+        })
         .collect();
-    ResponseTemplate::new(200).set_body_json(json!({"total_count": runs.len(), "check_runs": runs}))
+    let total = all.len();
+    let (per_page, page) = paging(req);
+    let runs: Vec<Value> = all
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    ResponseTemplate::new(200).set_body_json(json!({"total_count": total, "check_runs": runs}))
 }
 
 fn list_pr_files(s: &mut State, req: &Request) -> ResponseTemplate {
@@ -810,7 +945,16 @@ fn list_comments(s: &mut State, req: &Request) -> ResponseTemplate {
         .filter(|c| c.0 == repo && c.1 == number)
         .skip((page - 1) * per_page)
         .take(per_page)
-        .map(|c| json!({"id": c.2, "body": c.3, "user": {"login": "keel[bot]", "type": "Bot"}}))
+        .map(|c| {
+            let author = s.comment_authors.get(&c.2).cloned().unwrap_or(Author {
+                login: "keel[bot]".into(),
+                app_id: Some(APP_ID),
+            });
+            let mut v = author.json();
+            v["id"] = json!(c.2);
+            v["body"] = json!(c.3);
+            v
+        })
         .collect();
     ResponseTemplate::new(200).set_body_json(Value::Array(page))
 }
@@ -828,6 +972,8 @@ fn create_comment(s: &mut State, req: &Request) -> ResponseTemplate {
     }
     let id = 5000 + s.comments.len() as u64;
     s.comments.push((repo, number, id, text.clone()));
+    let author = author_of(s, req);
+    s.comment_authors.insert(id, author);
     ResponseTemplate::new(201).set_body_json(json!({"id": id, "body": text}))
 }
 
@@ -863,6 +1009,20 @@ fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
     if annotations.len() > 50 {
         return ResponseTemplate::new(422)
             .set_body_json(json!({"message": "Only 50 annotations are allowed per request"}));
+    }
+    // GitHub's field limits: a longer title or message is refused whole.
+    let over = |a: &Value, field: &str, max: usize| {
+        a[field].as_str().is_some_and(|t| t.chars().count() > max)
+    };
+    if annotations.iter().any(|a| {
+        over(a, "title", 255) || over(a, "message", 65_535) || over(a, "raw_details", 65_535)
+    }) {
+        return ResponseTemplate::new(422)
+            .set_body_json(json!({"message": "Invalid request: annotation field too long"}));
+    }
+    if over(&body["output"], "title", 255) || over(&body["output"], "summary", 65_535) {
+        return ResponseTemplate::new(422)
+            .set_body_json(json!({"message": "Invalid request: output field too long"}));
     }
     if let Some(status) = body["status"].as_str() {
         run.status = status.into();
