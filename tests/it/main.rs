@@ -1,5 +1,7 @@
 //! Keel's integration tests: one binary, one module per area.
 
+// Attacks on the gate: each way to pass it without meeting the definition of done, closed.
+mod attacks;
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
 // End-to-end latency under load (ignored; scripts/bench-e2e).
