@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
 # Keel: `docker build -t keel .` then `docker run -p 3000:3000 -v keel-data:/data keel`
-# (settings as environment variables, see README). Also the image of the GitHub Action.
+# (settings as environment variables, see README). `--target action` builds the Action's image.
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
@@ -11,7 +11,18 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     scripts/build-release && cp target/release/keel /keel
 
-FROM gcr.io/distroless/cc-debian12:nonroot
+# The GitHub Action's image (`docker build --target action`), published prebuilt so that a
+# workflow pulls it instead of compiling Keel on every run (scripts/release-action-image).
+# It runs as root, as GitHub requires of Docker container actions: the workspace and the
+# files behind GITHUB_OUTPUT and GITHUB_STEP_SUMMARY belong to the runner's root user, and a
+# `USER` line would take them away.
+FROM gcr.io/distroless/cc-debian12 AS action
+COPY --from=build /keel /usr/local/bin/keel
+ENTRYPOINT ["keel"]
+CMD ["action"]
+
+# `keel serve` (the default target): non-root, the embedded SQLite store in a volume.
+FROM gcr.io/distroless/cc-debian12:nonroot AS serve
 COPY --from=build /keel /usr/local/bin/keel
 # The embedded SQLite store lives in a volume; use DATABASE_URL=postgres://… for replicas.
 ENV DATABASE_URL=sqlite:///data/keel.db \
