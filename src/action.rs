@@ -125,6 +125,13 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
     // Every pull request event, whatever its action (`labeled`, `pull_request_target`, …),
     // is judged by the base commit's definition of done.
     let pr = crate::github::event::pull_request_of(&body);
+    // A merge queue's commit is judged by its base's definition of done too (its workspace
+    // holds the queued pull requests' own edits).
+    let group = crate::github::event::merge_group_of(&body);
+    let base = pr
+        .as_ref()
+        .map(|pr| pr.base_sha.clone())
+        .or_else(|| group.as_ref().map(|(_, base)| base.clone()));
     let repo = Repo {
         installation: InstallationId(0),
         name: RepoName(env.repository.clone()),
@@ -137,10 +144,10 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
 
     // The definition of done: from the base commit through the API (a pull request cannot
     // weaken its own gate); from the workspace only when that is impossible, and then said.
-    let base_config = match (&github, &pr) {
-        (Some(gh), Some(pr)) => {
+    let base_config = match (&github, &base) {
+        (Some(gh), Some(base)) => {
             let found = gh
-                .file_at(&repo, &env.config, &pr.base_sha)
+                .file_at(&repo, &env.config, base)
                 .await
                 .map_err(|e| anyhow::anyhow!("read {} at the base commit: {e}", env.config))?;
             if found.is_none() {
@@ -155,7 +162,7 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
         }
         (None, Some(_)) => {
             println!(
-                "::error title=Keel::A pull request is judged by the definition of done of its base commit, which Keel reads with a token: set the `token` input or GITHUB_TOKEN"
+                "::error title=Keel::A pull request or merge group is judged by the definition of done of its base commit, which Keel reads with a token: set the `token` input or GITHUB_TOKEN"
             );
             return Ok(ExitCode::from(crate::cli::EXIT_ERROR));
         }
@@ -186,25 +193,35 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
         }
     };
 
-    let diff = match (&github, &pr) {
-        (Some(gh), Some(pr)) => Some(
+    let diff = match (&github, &pr, &group) {
+        (Some(gh), Some(pr), _) => Some(
             gh.pull_request_files(&repo, &pr.number, pr.changed_files)
                 .await
                 .map_err(|e| anyhow::anyhow!("read the pull request's files: {e}"))?,
+        ),
+        (Some(gh), None, Some((head, base))) => Some(
+            gh.compare_files(&repo, base, head)
+                .await
+                .map_err(|e| anyhow::anyhow!("read the merge group's files: {e}"))?,
         ),
         _ => None,
     };
     // `[checks] required`: what the other checks of the head say now. The Action cannot
     // wait, so one still running fails its row (run Keel in a job that `needs:` them).
-    let check_runs = match (&github, &pr, &config.checks) {
-        (Some(gh), Some(pr), Some(checks)) if !checks.required.is_empty() => Some(
-            gh.check_runs(&repo, &pr.head_sha)
+    let head = pr
+        .as_ref()
+        .map(|pr| pr.head_sha.clone())
+        .or_else(|| group.as_ref().map(|(head, _)| head.clone()));
+    let check_runs = match (&github, &head, &config.checks) {
+        (Some(gh), Some(head), Some(checks)) if !checks.required.is_empty() => Some(
+            gh.check_runs(&repo, head)
                 .await
                 .map_err(|e| anyhow::anyhow!("read the commit's check runs: {e}"))?
                 .into_iter()
                 .map(|r| keel_core::facts::CheckRunState {
                     conclusion: r.conclusion.filter(|_| r.status == "completed"),
                     name: r.name,
+                    app: Some(r.app),
                 })
                 .collect(),
         ),

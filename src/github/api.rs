@@ -89,6 +89,8 @@ pub struct Artifact {
 pub struct OtherCheckRun {
     /// Its name.
     pub name: String,
+    /// The app that made it (its slug).
+    pub app: String,
     /// `queued`, `in_progress` or `completed`.
     pub status: String,
     /// How it ended, once completed.
@@ -217,7 +219,16 @@ pub trait GitHubApi: Send + Sync {
         head: &CommitSha,
     ) -> impl Future<Output = Result<Diff, ApiError>> + Send;
 
-    /// Other apps' check runs on `head_sha`, the latest of each name (Keel's own left out).
+    /// The open pull requests whose head is `head_sha`, as GitHub knows them (also those Keel
+    /// never heard of: opened before it was installed, or whose events were lost).
+    fn open_pull_requests_at(
+        &self,
+        repo: &Repo,
+        head_sha: &CommitSha,
+    ) -> impl Future<Output = Result<Vec<PrNumber>, ApiError>> + Send;
+
+    /// Other apps' check runs on `head_sha`, the latest of each name per app (Keel's own
+    /// left out).
     fn check_runs(
         &self,
         repo: &Repo,

@@ -401,6 +401,32 @@ impl GitHubApi for GitHub {
             .map(|r| r.id))
     }
 
+    async fn open_pull_requests_at(
+        &self,
+        repo: &Repo,
+        head_sha: &CommitSha,
+    ) -> Result<Vec<PrNumber>, ApiError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            number: u64,
+            state: String,
+            head: Head,
+        }
+        #[derive(Deserialize)]
+        struct Head {
+            sha: String,
+        }
+        // The pull requests "associated with" a commit include those that merely contain it;
+        // only those whose head it is share its check run.
+        let route = format!("/repos/{}/commits/{head_sha}/pulls", repo.name);
+        let listed: Vec<Listed> = self.page(repo, &route, 1).await?;
+        Ok(listed
+            .into_iter()
+            .filter(|p| p.state == "open" && p.head.sha == head_sha.0)
+            .map(|p| PrNumber(p.number))
+            .collect())
+    }
+
     async fn check_runs(
         &self,
         repo: &Repo,
@@ -419,7 +445,9 @@ impl GitHubApi for GitHub {
             app: Option<AppRef>,
         }
         let route = format!("/repos/{}/commits/{head_sha}/check-runs", repo.name);
-        let mut latest: HashMap<String, Listed> = HashMap::new();
+        // The latest run of each name *per app*: another app's run of the same name (a
+        // workflow job can be called anything) cannot stand in for the real one.
+        let mut latest: HashMap<(u64, String), Listed> = HashMap::new();
         for page in 1..=MAX_CHECK_RUN_PAGES {
             let page = page.to_string();
             let per_page = PER_PAGE.to_string();
@@ -431,13 +459,14 @@ impl GitHubApi for GitHub {
             let listed: Runs = self.json(repo, Method::Get, &route, &query, None).await?;
             let last = listed.check_runs.len() < PER_PAGE;
             for run in listed.check_runs {
-                if self.own.made(run.app.as_ref()) {
+                if run.name == crate::jobs::CHECK_NAME && self.own.made(run.app.as_ref()) {
                     continue;
                 }
-                match latest.get(&run.name) {
+                let key = (run.app.as_ref().map_or(0, |a| a.id), run.name.clone());
+                match latest.get(&key) {
                     Some(seen) if seen.id > run.id => {}
                     _ => {
-                        latest.insert(run.name.clone(), run);
+                        latest.insert(key, run);
                     }
                 }
             }
@@ -448,12 +477,16 @@ impl GitHubApi for GitHub {
         let mut runs: Vec<OtherCheckRun> = latest
             .into_values()
             .map(|r| OtherCheckRun {
+                app: r
+                    .app
+                    .and_then(|a| a.slug)
+                    .unwrap_or_else(|| "an unknown app".to_owned()),
                 name: r.name,
                 status: r.status,
                 conclusion: r.conclusion,
             })
             .collect();
-        runs.sort_by(|a, b| a.name.cmp(&b.name));
+        runs.sort_by(|a, b| (&a.name, &a.app).cmp(&(&b.name, &b.app)));
         Ok(runs)
     }
 
@@ -588,20 +621,25 @@ impl GitHubApi for GitHub {
     ) -> Result<Diff, ApiError> {
         #[derive(Deserialize)]
         struct Comparison {
-            #[serde(default)]
-            files: Vec<FileEntry>,
+            files: Option<Vec<FileEntry>>,
         }
         // GitHub lists a comparison's files on its first page only, at most 300 of them.
         let route = format!("/repos/{}/compare/{base}...{head}", repo.name);
         let comparison: Comparison = self.json(repo, Method::Get, &route, &[], None).await?;
-        let capped = (comparison.files.len() >= MAX_COMPARE_FILES).then(|| {
+        let Some(listed) = comparison.files else {
+            return Ok(Diff {
+                incomplete: Some("GitHub's comparison of the merge group listed no files".into()),
+                ..Diff::default()
+            });
+        };
+        let capped = (listed.len() >= MAX_COMPARE_FILES).then(|| {
             format!(
                 "GitHub compares at most {MAX_COMPARE_FILES} files between two commits, and this merge group changes at least that many"
             )
         });
         let mut files = Vec::new();
         let mut damaged = None;
-        read_entries(comparison.files, &mut files, &mut damaged);
+        read_entries(listed, &mut files, &mut damaged);
         let incomplete = damaged.or(capped);
         Ok(Diff {
             files,

@@ -249,6 +249,15 @@ impl GitHubApi for DryRun {
         })
     }
 
+    async fn open_pull_requests_at(
+        &self,
+        _repo: &Repo,
+        _head_sha: &CommitSha,
+    ) -> Result<Vec<PrNumber>, ApiError> {
+        // A replay knows only the pull requests it is given.
+        Ok(Vec::new())
+    }
+
     async fn check_runs(
         &self,
         _repo: &Repo,

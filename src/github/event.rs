@@ -277,6 +277,41 @@ pub struct PullRequestInfo {
     /// How many files GitHub says the pull request changes: a shorter file list is truncated.
     #[serde(default)]
     pub changed_files: Option<u64>,
+    /// `open` or `closed`, when GitHub said.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+impl PullRequestInfo {
+    /// Whether GitHub says the pull request is closed.
+    pub fn is_closed(&self) -> bool {
+        self.state.as_deref() == Some("closed")
+    }
+
+    /// A digest of everything Keel judges about the pull request (head, base, title,
+    /// description, branch, labels, milestone, state): two deliveries with the same digest
+    /// describe the same state.
+    pub fn state_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut labels = self.labels.clone();
+        labels.sort();
+        let mut hash = Sha256::new();
+        for part in [
+            self.head_sha.0.as_str(),
+            &self.head_ref,
+            &self.base_sha.0,
+            &self.base_ref,
+            &self.title,
+            &self.body,
+            &labels.join("\u{1f}"),
+            self.milestone.as_deref().unwrap_or(""),
+            self.state.as_deref().unwrap_or(""),
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0x1e]);
+        }
+        hex::encode(hash.finalize())
+    }
 }
 
 impl Event {
@@ -531,6 +566,16 @@ pub fn pull_request_of(body: &[u8]) -> Option<PullRequestInfo> {
         .map(PullRequestJson::into_info)
 }
 
+/// The merge queue commit and its base of a `merge_group` payload: `(head, base)`.
+pub fn merge_group_of(body: &[u8]) -> Option<(CommitSha, CommitSha)> {
+    #[derive(Deserialize)]
+    struct Carrier {
+        merge_group: Option<MergeGroup>,
+    }
+    let group = serde_json::from_slice::<Carrier>(body).ok()?.merge_group?;
+    Some((CommitSha(group.head_sha), CommitSha(group.base_sha)))
+}
+
 /// `root cause: <sha>` in an incident's text (7 to 40 hex digits).
 pub fn root_cause(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
@@ -596,6 +641,7 @@ pub(crate) struct PullRequestJson {
     updated_at: Option<String>,
     merge_commit_sha: Option<String>,
     changed_files: Option<u64>,
+    state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -625,6 +671,7 @@ impl PullRequestJson {
             author: self.user.map(|u| u.login),
             updated_at: self.updated_at,
             changed_files: self.changed_files,
+            state: self.state,
         }
     }
 }

@@ -53,6 +53,7 @@ pub async fn read<G: GitHubApi>(
             .map(|r| CheckRunState {
                 name: r.name,
                 conclusion: r.conclusion,
+                app: Some(r.app),
             })
             .collect(),
     ))

@@ -13,7 +13,7 @@ use super::{CONFIG_PATH, Context, JobError, checks, publish};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
-use crate::store::{EvaluationRecord, HeadVerdict, VerdictState};
+use crate::store::{EvaluationRecord, Freshness, HeadVerdict, VerdictState};
 use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
 use keel_core::diagnostic::Diagnostic;
 use keel_core::diff::{FileDiff, FileStatus};
@@ -24,13 +24,28 @@ use keel_core::render::{escape, markdown};
 use keel_core::strategy::CapacityCounts;
 use keel_core::{Config, Evaluation, evaluate};
 
-/// Judges a pull request at the head its event names.
+/// Judges a pull request at the head its event names, unless Keel already acted on a newer
+/// state of it (a retried or replayed delivery: state never moves backwards). A delivery from
+/// the same second as the state Keel knows is not trusted for its order: the pull request is
+/// read as it is now.
 pub async fn pull_request<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     pr: &PullRequestInfo,
 ) -> Result<(), JobError> {
-    judge(ctx, repo, &pr.head_sha, &pr.base_sha, Some(pr)).await
+    let at = pr.updated_at.as_deref().and_then(super::millis);
+    match ctx
+        .store
+        .pull_request_freshness(&repo.name.0, pr.number.0, at, &pr.state_digest())
+        .await?
+    {
+        Freshness::Stale => {
+            tracing::info!(repo = %repo.name, pr = %pr.number, head = %pr.head_sha, "a newer state of the pull request was already acted on: this delivery is stale");
+            Ok(())
+        }
+        Freshness::Tie => pull_request_again(ctx, repo, &pr.number, &pr.head_sha).await,
+        Freshness::Newer => judge_current(ctx, repo, pr).await,
+    }
 }
 
 /// Judges a pull request again (its reports arrived, a re-run was asked for), reading it
@@ -46,21 +61,39 @@ pub async fn pull_request_again<G: GitHubApi>(
         tracing::info!(repo = %repo.name, pr = %number, old = %head_sha, new = %pr.head_sha, "the pull request has moved on; nothing to judge");
         return Ok(());
     }
+    judge_current(ctx, repo, &pr).await
+}
+
+/// Tracks `pr` as the state Keel acts on and judges it; a closed pull request is marked
+/// closed instead (its verdicts stop counting for its head).
+async fn judge_current<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    pr: &PullRequestInfo,
+) -> Result<(), JobError> {
+    let at = pr.updated_at.as_deref().and_then(super::millis);
+    if pr.is_closed() {
+        ctx.store
+            .close_pull_request(&repo.name.0, pr.number.0, at)
+            .await?;
+        return Ok(());
+    }
     let fresh = ctx
         .store
         .track_fresh_pull_request(
             &repo.name.0,
-            number.0,
-            &head_sha.0,
+            pr.number.0,
+            &pr.head_sha.0,
             repo.installation.0,
-            pr.updated_at.as_deref().and_then(super::millis),
+            at,
+            &pr.state_digest(),
             ctx.now,
         )
         .await?;
     if !fresh {
         return Ok(());
     }
-    judge(ctx, repo, head_sha, &pr.base_sha, Some(&pr)).await
+    judge(ctx, repo, &pr.head_sha, &pr.base_sha, Some(pr)).await
 }
 
 /// Judges a merge queue's merge group commit against its base (no comment, no labels).

@@ -117,19 +117,40 @@ pub fn reverted_pull_request(title: &str, body: &str) -> Option<u64> {
 
 /// A pull request was closed: its verdicts stop counting for its head commit, and the other
 /// open pull requests at that head are judged again (their check run may have shown this
-/// one's verdict). A stale delivery (GitHub changed the pull request since) changes nothing.
+/// one's verdict). A stale delivery (GitHub changed the pull request since) changes nothing;
+/// one from the same second as the state Keel knows is checked against GitHub first (a
+/// reopen in that second wins).
 async fn closed<G: GitHubApi>(
     ctx: &Context<'_, G>,
     installation: Option<&crate::github::InstallationId>,
     repo: &crate::github::RepoName,
     number: &crate::github::PrNumber,
     updated_at: Option<&str>,
+    merged: bool,
 ) -> Result<(), JobError> {
-    let Some(head) = ctx
+    let at = updated_at.and_then(millis);
+    // A close always changes the state, so the same second as the known state is a tie.
+    match ctx
         .store
-        .close_pull_request(&repo.0, number.0, updated_at.and_then(millis))
+        .pull_request_freshness(&repo.0, number.0, at, "closed")
         .await?
-    else {
+    {
+        crate::store::Freshness::Stale => return Ok(()),
+        // A merged pull request is closed for good: no reopen can have come after.
+        crate::store::Freshness::Tie if !merged => {
+            if let Some(installation) = installation {
+                let target = Repo {
+                    installation: installation.clone(),
+                    name: repo.clone(),
+                };
+                if !ctx.github.pull_request(&target, number).await?.is_closed() {
+                    return Ok(());
+                }
+            }
+        }
+        crate::store::Freshness::Tie | crate::store::Freshness::Newer => {}
+    }
+    let Some(head) = ctx.store.close_pull_request(&repo.0, number.0, at).await? else {
         return Ok(());
     };
     if let Some(installation) = installation {
@@ -148,21 +169,6 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             pr,
             ..
         } => {
-            let fresh = ctx
-                .store
-                .track_fresh_pull_request(
-                    &repo.0,
-                    pr.number.0,
-                    &pr.head_sha.0,
-                    installation.0,
-                    pr.updated_at.as_deref().and_then(millis),
-                    ctx.now,
-                )
-                .await?;
-            if !fresh {
-                tracing::info!(repo = %repo, pr = %pr.number, head = %pr.head_sha, "a newer state of the pull request was already judged: this delivery is stale");
-                return Ok(());
-            }
             let repo = Repo {
                 installation: installation.clone(),
                 name: repo.clone(),
@@ -180,12 +186,14 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             body,
             updated_at,
         } => {
+            let merged = merged_at.is_some();
             closed(
                 ctx,
                 installation.as_ref(),
                 repo,
                 number,
                 updated_at.as_deref(),
+                merged,
             )
             .await?;
             let Some(merged_at) = merged_at else {

@@ -39,15 +39,52 @@ pub async fn check_run<G: GitHubApi>(
     {
         Some(id) => id,
         None => {
-            ctx.github
+            let id = ctx
+                .github
                 .start_check_run(repo, CHECK_NAME, head_sha)
-                .await?
+                .await?;
+            adopt_unknown_siblings(ctx, repo, head_sha).await?;
+            id
         }
     };
     ctx.store
         .set_check_run(&repo.name.0, &head_sha.0, id)
         .await?;
     Ok(id)
+}
+
+/// The first time Keel reports on a head commit, it asks GitHub which open pull requests
+/// have it as their head: one Keel never heard of (opened before it was installed, or whose
+/// events were lost) is tracked at once, so the head cannot turn green before it is judged
+/// too, and its judgement is enqueued.
+async fn adopt_unknown_siblings<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    head_sha: &CommitSha,
+) -> Result<(), JobError> {
+    use crate::github::event::{Event, Target};
+    for number in ctx.github.open_pull_requests_at(repo, head_sha).await? {
+        let added = ctx
+            .store
+            .track_unknown_pull_request(
+                &repo.name.0,
+                number.0,
+                &head_sha.0,
+                repo.installation.0,
+                ctx.now,
+            )
+            .await?;
+        if added {
+            let event = Event::Evaluate {
+                installation: repo.installation.clone(),
+                repo: repo.name.clone(),
+                head_sha: head_sha.clone(),
+                target: Target::PullRequest(number.clone()),
+            };
+            ctx.follow_up(&format!("sibling-{number}"), &event).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes Keel's sticky comment on the pull request read `body`: edited through the id the
@@ -178,7 +215,34 @@ pub async fn conclude_head<G: GitHubApi>(
     ctx.store
         .record_head_verdict(&repo.name.0, &head_sha.0, verdict, ctx.now)
         .await?;
-    let (verdicts, unjudged) = ctx.store.head_verdicts(&repo.name.0, &head_sha.0).await?;
+    // Jobs of other pull requests at this head may conclude at the same time: after writing,
+    // read the verdicts again and write once more if they changed, so the last write always
+    // reflects every verdict recorded before it.
+    let mut seen = ctx.store.head_verdicts(&repo.name.0, &head_sha.0).await?;
+    for _ in 0..MAX_CONCLUDE_ROUNDS {
+        show_head(ctx, repo, check_run, &seen, verdict, annotations).await?;
+        let now = ctx.store.head_verdicts(&repo.name.0, &head_sha.0).await?;
+        if now == seen {
+            return Ok(());
+        }
+        seen = now;
+    }
+    Ok(())
+}
+
+/// How often [`conclude_head`] writes again when other verdicts keep arriving.
+const MAX_CONCLUDE_ROUNDS: usize = 4;
+
+/// Writes the check run for the verdicts `seen` (see [`conclude_head`]).
+async fn show_head<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    check_run: u64,
+    seen: &(Vec<HeadVerdict>, Vec<Unjudged>),
+    verdict: &HeadVerdict,
+    annotations: &[Annotation],
+) -> Result<(), JobError> {
+    let (verdicts, unjudged) = seen;
     let counted: Vec<&HeadVerdict> = verdicts
         .iter()
         .filter(|v| v.state != VerdictState::Exempt)
@@ -193,7 +257,7 @@ pub async fn conclude_head<G: GitHubApi>(
             format!("{} (#{} → {})", shown.title, shown.number, shown.base_ref),
             format!(
                 "{}\n\n{}",
-                siblings_table(&counted, &unjudged, shown),
+                siblings_table(&counted, unjudged, shown),
                 shown.summary
             ),
         )

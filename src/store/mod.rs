@@ -17,7 +17,7 @@ pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
 };
-pub use verdicts::{HeadVerdict, Unjudged, VerdictState};
+pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState};
 
 use anyhow::{Context, bail};
 use sqlx::SqlSafeStr;

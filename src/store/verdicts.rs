@@ -69,10 +69,55 @@ fn id(v: u64) -> anyhow::Result<i64> {
     i64::try_from(v).context("an id beyond 2^63 cannot be stored")
 }
 
+/// How a pull request event's `updated_at` compares with the newest state Keel acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Newer (or Keel knows no time for either): act on it.
+    Newer,
+    /// The same second: GitHub's times are whole seconds, so the order is unknown; read the
+    /// pull request as it is now instead of trusting the payload.
+    Tie,
+    /// Older: stale, act on nothing.
+    Stale,
+}
+
 impl Store {
+    /// How a delivery of pull request `number` at `github_updated_at` with state `digest`
+    /// compares with the newest state Keel acted on. The same second with the same state (a
+    /// retry, a redelivery) counts as newer: it is that state.
+    pub async fn pull_request_freshness(
+        &self,
+        repo: &str,
+        number: u64,
+        github_updated_at: Option<i64>,
+        digest: &str,
+    ) -> anyhow::Result<Freshness> {
+        let number = id(number)?;
+        let stored: Option<(Option<i64>, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT github_updated_at, state_digest FROM pull_requests WHERE repo = $1 AND number = $2",
+        )
+        .bind(repo)
+        .bind(number)
+        .fetch_optional(pool)
+        .await)
+        .context("read a pull request's last state")?;
+        let (known, known_digest) = stored.unwrap_or_default();
+        Ok(match (known, github_updated_at) {
+            (Some(known), Some(at)) if at < known => Freshness::Stale,
+            (Some(known), Some(at)) if at == known && known_digest.as_deref() != Some(digest) => {
+                Freshness::Tie
+            }
+            _ => Freshness::Newer,
+        })
+    }
+
     /// Remembers that pull request `number` of `repo` is open at `head_sha`, unless Keel has
     /// already acted on a newer state of it (GitHub's `updated_at`, unix ms). Returns `false`
     /// for such a stale delivery: nothing was written and it must not be acted on.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one row's columns, named at the call"
+    )]
     pub async fn track_fresh_pull_request(
         &self,
         repo: &str,
@@ -80,14 +125,15 @@ impl Store {
         head_sha: &str,
         installation_id: u64,
         github_updated_at: Option<i64>,
+        digest: &str,
         now: i64,
     ) -> anyhow::Result<bool> {
         let (number, installation) = (id(number)?, id(installation_id)?);
         let written = on_pool!(self, pool => sqlx::query(
-            "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, github_updated_at, open) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT (repo, number) DO UPDATE SET \
+            "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, github_updated_at, open, state_digest) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7) ON CONFLICT (repo, number) DO UPDATE SET \
              head_sha = excluded.head_sha, installation_id = excluded.installation_id, \
-             updated_at = excluded.updated_at, open = 1, \
+             updated_at = excluded.updated_at, open = 1, state_digest = excluded.state_digest, \
              github_updated_at = COALESCE(excluded.github_updated_at, pull_requests.github_updated_at) \
              WHERE pull_requests.github_updated_at IS NULL OR excluded.github_updated_at IS NULL \
              OR excluded.github_updated_at >= pull_requests.github_updated_at",
@@ -98,11 +144,39 @@ impl Store {
         .bind(installation)
         .bind(now)
         .bind(github_updated_at)
+        .bind(digest)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))
         .context("track a pull request")?;
         Ok(written > 0)
+    }
+
+    /// Tracks pull request `number` as open at `head_sha` when Keel has no record of it at
+    /// all; returns whether it was added.
+    pub async fn track_unknown_pull_request(
+        &self,
+        repo: &str,
+        number: u64,
+        head_sha: &str,
+        installation_id: u64,
+        now: i64,
+    ) -> anyhow::Result<bool> {
+        let (number, installation) = (id(number)?, id(installation_id)?);
+        let added = on_pool!(self, pool => sqlx::query(
+            "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, open) \
+             VALUES ($1, $2, $3, $4, $5, 1) ON CONFLICT (repo, number) DO NOTHING",
+        )
+        .bind(repo)
+        .bind(number)
+        .bind(head_sha)
+        .bind(installation)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+        .context("track a pull request Keel did not know")?;
+        Ok(added > 0)
     }
 
     /// Marks pull request `number` closed (its verdicts stop counting) and returns the head

@@ -229,6 +229,34 @@ async fn a_required_check_that_never_ran_fails_once_the_workflows_have_finished(
     }
 }
 
+#[tokio::test]
+async fn a_same_named_check_from_another_app_cannot_stand_in_for_a_required_one() {
+    for db in backends().await {
+        let fake = github(b"[checks]\nrequired = [\"CodeQL\"]\n", &[]).await;
+        // The code scanning app's CodeQL failed; a workflow job the pull request added, also
+        // called CodeQL, passed later.
+        fake.put_check_run(HEAD, "CodeQL", "completed", Some("failure"), 57_789);
+        fake.put_check_run(HEAD, "CodeQL", "completed", Some("success"), 15_368);
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        deliver(
+            &server,
+            "pull_request",
+            "pr",
+            payload("pull_request/opened.2.json"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            completed("failure"),
+            "{}",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
+
 // 3. New security findings hidden behind old ones.
 
 /// A CodeQL-style SARIF log: (rule, path, line, line hash) per result; every result has the
@@ -260,7 +288,7 @@ fn codeql(results: &[(&str, &str, u32, &str)]) -> Vec<u8> {
 #[tokio::test]
 async fn a_new_finding_is_not_hidden_behind_a_baseline_finding_that_shares_one_fingerprint() {
     for db in backends().await {
-        let config = b"[security]\nfail_on = \"high\"\n\n[reports]\nworkflow = \"ci.yml\"\n";
+        let config = b"[security]\nfail_on = \"high\"\n";
         let fake = github(config, &[]).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
@@ -396,7 +424,7 @@ async fn a_file_list_github_cut_short_fails_closed() {
 #[tokio::test]
 async fn a_large_file_without_a_patch_makes_patch_coverage_unknown_not_passed() {
     for db in backends().await {
-        let config = b"[coverage]\nmin_patch = 80\n\n[reports]\nworkflow = \"ci.yml\"\n";
+        let config = b"[coverage]\nmin_patch = 80\n";
         let fake = github(config, &[]).await;
         // README.md is in the report and fully covered; src/big.py is too large for a patch.
         fake.put_pr_file_entries(
@@ -489,7 +517,7 @@ async fn a_damaged_patch_fails_closed_instead_of_not_affected() {
 #[tokio::test]
 async fn a_source_file_missing_from_the_coverage_report_counts_as_uncovered() {
     for db in backends().await {
-        let config = b"[coverage]\nmin_patch = 80\n\n[reports]\nworkflow = \"ci.yml\"\n";
+        let config = b"[coverage]\nmin_patch = 80\n";
         let fake = github(config, &[]).await;
         // The pull request changes a tested module and adds one that no test imports.
         fake.put_pr_files(
@@ -821,6 +849,86 @@ async fn a_replayed_older_delivery_does_not_move_the_pull_request_back() {
     }
 }
 
+#[tokio::test]
+async fn a_same_second_delivery_is_checked_against_github() {
+    for db in backends().await {
+        let fake = github(b"[hygiene]\nmax_changed_lines = 1\n", &[3]).await;
+        fake.put_file(
+            REPO,
+            LAX_BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1000\n",
+        );
+        let lax = pr_into(
+            "opened",
+            3,
+            "lax",
+            LAX_BASE,
+            "Change",
+            "2026-01-01T00:00:02Z",
+        );
+        let lax_now: Value = serde_json::from_slice(&lax).unwrap();
+        fake.put_pull(REPO, 3, lax_now["pull_request"].clone());
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        let strict = pr_into(
+            "opened",
+            2,
+            "master",
+            BASE,
+            "Change",
+            "2026-01-01T00:00:01Z",
+        );
+        let strict_now: Value = serde_json::from_slice(&strict).unwrap();
+        fake.put_pull(REPO, 2, strict_now["pull_request"].clone());
+        deliver(&server, "pull_request", "strict", strict).await;
+        deliver(&server, "pull_request", "lax", lax).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(verdict_on(&fake, HEAD), completed("failure"));
+
+        // A `closed` from the same second as the state Keel knows (say it was reopened in
+        // that second, and the deliveries crossed): GitHub says the pull request is open.
+        let closed = pr_into(
+            "closed",
+            2,
+            "master",
+            BASE,
+            "Change",
+            "2026-01-01T00:00:01Z",
+        );
+        deliver(&server, "pull_request", "closed-tie", closed).await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            completed("failure"),
+            "still open on GitHub, still counted: {}",
+            db.backend
+        );
+
+        // Closed for real, later: it stops counting and the other pull request is judged again.
+        let mut gone = strict_now["pull_request"].clone();
+        gone["state"] = json!("closed");
+        fake.put_pull(REPO, 2, gone);
+        let closed = pr_into(
+            "closed",
+            2,
+            "master",
+            BASE,
+            "Change",
+            "2026-01-01T00:00:09Z",
+        );
+        deliver(&server, "pull_request", "closed", closed).await;
+        worker.run_until_idle(NOW + 2).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            completed("success"),
+            "{}",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
+
 // 9. Text that breaks out.
 
 /// Whether `needle` stands inside a fenced code block of `markdown` (CommonMark: a fence
@@ -845,7 +953,7 @@ fn inside_fence(markdown: &str, needle: &str) -> bool {
 #[tokio::test]
 async fn an_artifact_entry_name_cannot_write_markdown_into_the_check_run() {
     for db in backends().await {
-        let config = b"[coverage]\nmin_patch = 80\n\n[reports]\nworkflow = \"ci.yml\"\n";
+        let config = b"[coverage]\nmin_patch = 80\n";
         let fake = github(config, &[]).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
@@ -884,7 +992,7 @@ async fn an_artifact_entry_name_cannot_write_markdown_into_the_check_run() {
 #[tokio::test]
 async fn an_oversized_finding_cannot_leave_the_check_in_progress() {
     for db in backends().await {
-        let config = b"[security]\nfail_on = \"high\"\nnew_only = false\n\n[reports]\nworkflow = \"ci.yml\"\n";
+        let config = b"[security]\nfail_on = \"high\"\nnew_only = false\n";
         let fake = github(config, &[]).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);

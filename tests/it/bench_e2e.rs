@@ -57,6 +57,13 @@ async fn webhook_to_completed_check_run() {
                     p["action"] = serde_json::json!("synchronize");
                     p["pull_request"]["number"] = serde_json::json!(n);
                     p["pull_request"]["head"]["sha"] = serde_json::json!(head);
+                    // Each push dates the pull request a second later than the one before.
+                    let second = (round as u64 * count + i) as i64;
+                    p["pull_request"]["updated_at"] = serde_json::json!(
+                        chrono::DateTime::from_timestamp(1_767_225_600 + second, 0)
+                            .unwrap()
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    );
                     let at = Duration::from_secs_f64(i as f64 / rate as f64);
                     (at, head, serde_json::to_vec(&p).unwrap())
                 })

@@ -105,6 +105,8 @@ async fn a_pull_request_is_judged_by_the_base_branch_config_with_one_check_run()
                 "GET /repos/Codertocat/Hello-World/contents/.github/keel.toml",
                 "GET /repos/Codertocat/Hello-World/commits/ec26c3e57ca3a959ca5aad62de7213c562f8c821/check-runs",
                 "POST /repos/Codertocat/Hello-World/check-runs",
+                // The open pull requests that share the head, once per head.
+                "GET /repos/Codertocat/Hello-World/commits/ec26c3e57ca3a959ca5aad62de7213c562f8c821/pulls",
                 "GET /repos/Codertocat/Hello-World/pulls/2/files",
                 "PATCH /repos/Codertocat/Hello-World/check-runs/1000",
                 "GET /repos/Codertocat/Hello-World/issues/2/comments",

@@ -599,7 +599,7 @@ async fn installations_keep_a_table_of_repositories() {
 }
 
 #[tokio::test]
-async fn a_push_to_a_new_head_costs_at_most_six_github_calls() {
+async fn a_push_to_a_new_head_costs_at_most_seven_github_calls() {
     for db in backends().await {
         let fake = github_with(b"[hygiene]\nmax_changed_lines = 100\n", None).await;
         let server = TestServer::new(&db.store);
@@ -618,6 +618,7 @@ async fn a_push_to_a_new_head_costs_at_most_six_github_calls() {
         let mut p = pull_request(None);
         p["action"] = json!("synchronize");
         p["pull_request"]["head"]["sha"] = json!(new_head);
+        p["pull_request"]["updated_at"] = json!("2019-05-15T15:21:00Z");
         fake.put_pr_files(
             REPO,
             2,
@@ -642,6 +643,8 @@ async fn a_push_to_a_new_head_costs_at_most_six_github_calls() {
                 format!("GET /repos/{REPO}/contents/.github/keel.toml"),
                 format!("GET /repos/{REPO}/commits/{new_head}/check-runs"),
                 format!("POST /repos/{REPO}/check-runs"),
+                // Which open pull requests share the new head (once per head).
+                format!("GET /repos/{REPO}/commits/{new_head}/pulls"),
                 format!("GET /repos/{REPO}/pulls/2/files"),
                 format!("PATCH /repos/{REPO}/check-runs/1001"),
                 format!("PATCH /repos/{REPO}/issues/comments/5000"),
@@ -684,10 +687,11 @@ async fn metrics_show_job_latency_github_calls_by_status_and_the_rate_limit() {
             has("keel_github_api_calls_total{status=\"502\"} 1"),
             "{text}"
         );
-        // Config, check-run lookup and create, files (502); on retry config, files, the
-        // completion and the comment (list, create). Token mints are octocrab's own.
+        // Config, check-run lookup and create, the head's open pull requests, files (502); on
+        // retry config, files, the completion and the comment (list, create). Token mints are
+        // octocrab's own.
         assert!(
-            has("keel_github_api_calls_total{status=\"200\"} 6"),
+            has("keel_github_api_calls_total{status=\"200\"} 7"),
             "{text}"
         );
         assert!(

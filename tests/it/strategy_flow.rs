@@ -47,6 +47,8 @@ fn pull_request(fake: &FakeGitHub, action: &str, head: &str) -> Vec<u8> {
     let pr = &mut p["pull_request"];
     pr["head"]["ref"] = json!("feat/R-12-checkout");
     pr["head"]["sha"] = json!(head);
+    // GitHub dates each push: the head's first digit stands for the second.
+    pr["updated_at"] = json!(format!("2026-01-01T00:00:0{}Z", &head[..1]));
     pr["body"] = json!("Adds the checkout page.\n\nFixes #7");
     pr["labels"] = fake
         .labels(REPO, 2)
@@ -205,13 +207,34 @@ async fn a_linked_change_gets_one_comment_with_its_items_and_debt_labels_that_fo
         );
         assert_eq!(merged[0].roadmap_items, ["R-12", "R-3"]);
         assert_eq!(merged[0].changed_lines, Some(1));
-        let again = pull_request(&fake, "edited", "2222222222222222222222222222222222222222");
+        // The next pull request's comment counts the merged one (a merged pull request itself
+        // is closed: Keel judges it no more).
+        fake.put_pr_files(
+            REPO,
+            5,
+            &[("README.md", "modified", Some("@@ -1 +1 @@\n-Hello\n+Hi"))],
+        );
+        let mut next: Value = serde_json::from_slice(&pull_request(
+            &fake,
+            "opened",
+            "3333333333333333333333333333333333333333",
+        ))
+        .unwrap();
+        next["number"] = json!(5);
+        next["pull_request"]["number"] = json!(5);
         assert_eq!(
-            server.send(signed("pull_request", "pr-4", again)).await.0,
+            server
+                .send(signed(
+                    "pull_request",
+                    "pr-5",
+                    serde_json::to_vec(&next).unwrap()
+                ))
+                .await
+                .0,
             202
         );
         worker.run_until_idle(NOW + 3).await.unwrap();
-        let body = fake.comments(REPO, 2)[0].1.clone();
+        let body = fake.comments(REPO, 5)[0].1.clone();
         assert!(body.contains("Debt capacity in 1970\\-W01: 1 of 1 merged pull requests (100%) went to debt; the target is 20%."), "{body}");
         db.finish().await;
     }

@@ -68,6 +68,9 @@ pub struct CheckRunState {
     pub name: String,
     /// `success`, `failure`, …; `None` while it runs.
     pub conclusion: Option<String>,
+    /// The app that made it, when known: every app's latest run of a name must succeed.
+    #[serde(default)]
+    pub app: Option<String>,
 }
 
 /// The format [`Metrics`] are written in. Version 2 keeps findings as counted whole identities

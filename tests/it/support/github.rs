@@ -282,6 +282,13 @@ impl FakeGitHub {
         .await;
         route(
             "GET",
+            r"^/repos/[^/]+/[^/]+/commits/[0-9a-f]+/pulls$",
+            list_commit_pulls,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "GET",
             r"^/repos/[^/]+/[^/]+/pulls/\d+/files$",
             list_pr_files,
         )
@@ -893,6 +900,23 @@ fn list_check_runs(s: &mut State, req: &Request) -> ResponseTemplate {
         .take(per_page)
         .collect();
     ResponseTemplate::new(200).set_body_json(json!({"total_count": total, "check_runs": runs}))
+}
+
+/// The pull requests associated with a commit (here: those whose head it is).
+fn list_commit_pulls(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let (repo, sha) = (format!("{}/{}", parts[2], parts[3]), parts[5]);
+    let mut pulls: Vec<&Value> = s
+        .pulls
+        .iter()
+        .filter(|((r, _), p)| *r == repo && p["head"]["sha"] == sha)
+        .map(|(_, p)| p)
+        .collect();
+    pulls.sort_by_key(|p| p["number"].as_u64());
+    ResponseTemplate::new(200).set_body_json(json!(pulls))
 }
 
 fn list_pr_files(s: &mut State, req: &Request) -> ResponseTemplate {

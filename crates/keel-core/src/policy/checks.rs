@@ -3,7 +3,7 @@
 
 use super::{Outcome, Row, code};
 use crate::config::ChecksConfig;
-use crate::facts::Facts;
+use crate::facts::{CheckRunState, Facts};
 
 pub(super) fn evaluate(c: &ChecksConfig, facts: &Facts, out: &mut Outcome) {
     for name in &c.required {
@@ -23,21 +23,38 @@ pub(super) fn evaluate(c: &ChecksConfig, facts: &Facts, out: &mut Outcome) {
             ));
             continue;
         };
-        // The latest run of that name counts (GitHub lists newest first).
-        out.push(match runs.iter().find(|r| &r.name == name) {
-            None => row.actual("not reported").judged(
+        // The latest run of that name from each app counts, and every one must succeed: a
+        // run of the same name from another app (a workflow job can be called anything)
+        // cannot stand in for the real one.
+        let named: Vec<&CheckRunState> = runs.iter().filter(|r| &r.name == name).collect();
+        let by = |r: &CheckRunState| match &r.app {
+            Some(app) => format!(" (by {})", code(app)),
+            None => String::new(),
+        };
+        let running = named.iter().find(|r| r.conclusion.is_none());
+        let failed = named.iter().find(|r| {
+            !matches!(
+                r.conclusion.as_deref(),
+                None | Some("success" | "neutral" | "skipped")
+            )
+        });
+        out.push(match (named.first(), failed, running) {
+            (None, _, _) => row.actual("not reported").judged(
                 false,
                 format!("no check run named {} on this commit", code(name)),
             ),
-            Some(run) => match run.conclusion.as_deref() {
-                None => row.actual("in progress").judged(false, "still running"),
-                Some(c @ ("success" | "neutral" | "skipped")) => row
-                    .actual(c.to_owned())
-                    .judged(true, format!("concluded {c}")),
-                Some(c) => row
-                    .actual(c.to_owned())
-                    .judged(false, format!("concluded {c}")),
-            },
+            (_, Some(run), _) => {
+                let c = run.conclusion.clone().unwrap_or_default();
+                let explanation = format!("concluded {c}{}", by(run));
+                row.actual(c).judged(false, explanation)
+            }
+            (_, None, Some(run)) => row
+                .actual("in progress")
+                .judged(false, format!("still running{}", by(run))),
+            (Some(run), None, None) => {
+                let c = run.conclusion.clone().unwrap_or_default();
+                row.actual(c.clone()).judged(true, format!("concluded {c}"))
+            }
         });
     }
 }

@@ -526,6 +526,7 @@ fn other_checks_must_have_succeeded() {
     let run = |n: &str, c: Option<&str>| CheckRunState {
         name: n.into(),
         conclusion: c.map(Into::into),
+        app: None,
     };
     let facts = Facts {
         check_runs: Some(vec![
@@ -544,6 +545,50 @@ fn other_checks_must_have_succeeded() {
             ("checks.e2e", Status::Fail, "in progress"),
             ("checks.docs", Status::Fail, "not reported"),
         ],
+    );
+}
+
+#[test]
+fn every_apps_run_of_a_required_name_must_succeed() {
+    let from = |app: &str, c: Option<&str>| CheckRunState {
+        name: "CodeQL".into(),
+        conclusion: c.map(Into::into),
+        app: Some(app.into()),
+    };
+    let toml = "[checks]\nrequired = [\"CodeQL\"]\n";
+    let facts = |runs| Facts {
+        check_runs: Some(runs),
+        ..Facts::default()
+    };
+    // A workflow job named like the real check, passing, does not hide the real one failing.
+    let ev = check(
+        toml,
+        &facts(vec![
+            from("github-advanced-security", Some("failure")),
+            from("github-actions", Some("success")),
+        ]),
+        &[("checks.CodeQL", Status::Fail, "failure")],
+    );
+    assert!(
+        ev.criteria[0]
+            .explanation
+            .contains("github-advanced-security")
+    );
+    check(
+        toml,
+        &facts(vec![
+            from("github-advanced-security", None),
+            from("github-actions", Some("success")),
+        ]),
+        &[("checks.CodeQL", Status::Fail, "in progress")],
+    );
+    check(
+        toml,
+        &facts(vec![
+            from("github-advanced-security", Some("success")),
+            from("github-actions", Some("neutral")),
+        ]),
+        &[("checks.CodeQL", Status::Pass, "success")],
     );
 }
 
