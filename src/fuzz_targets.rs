@@ -13,7 +13,7 @@ fn limits() -> Limits {
         bench_bytes: 1 << 20,
         diff_bytes: 1 << 20,
         max_line_number: 1 << 16,
-        max_coverage_cells: 1 << 20,
+        max_coverage_lines: 1 << 16,
         max_findings: 10_000,
         ..Limits::DEFAULT
     }

@@ -1,4 +1,5 @@
-//! `keel jobs`: look at the durable queue, read a dead job's last error, queue it again.
+//! `keel jobs`: look at the durable queue, read a dead job's last error, queue it again, or
+//! cancel a queued or running one.
 
 use crate::store::{JobRow, JobState, Store};
 use anyhow::{Context, bail};
@@ -22,6 +23,12 @@ pub enum JobsCommand {
     },
     /// Queue a dead job again, with a fresh attempt count.
     Retry {
+        /// Job id.
+        id: i64,
+    },
+    /// Stop a queued or running job for good (it becomes dead; a running one stops at its
+    /// next lease renewal, within a third of its lease).
+    Cancel {
         /// Job id.
         id: i64,
     },
@@ -55,6 +62,17 @@ pub async fn run(database_url: &str, command: JobsCommand) -> anyhow::Result<Str
             Some(row) => show(&row),
             None => bail!("no job {id}"),
         },
+        JobsCommand::Cancel { id } => {
+            let now = crate::serve::now_ms();
+            if store
+                .cancel_job(id, "cancelled with keel jobs cancel", now)
+                .await?
+            {
+                format!("job {id} cancelled\n")
+            } else {
+                bail!("job {id} is neither queued nor running");
+            }
+        }
         JobsCommand::Retry { id } => {
             let now = crate::serve::now_ms();
             if store.requeue_dead(id, now).await.context("requeue")? {

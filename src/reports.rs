@@ -70,9 +70,13 @@ impl Reports {
             parse_sarif(name, reader, limits).with_context(|| format!("read SARIF log {name}"))?;
         self.warnings
             .extend(log.diagnostics.iter().map(ToString::to_string));
-        self.findings
-            .get_or_insert_with(Vec::new)
-            .extend(log.findings);
+        // The findings budget holds over every log of one evaluation, not per log.
+        keel_core::report::sarif::merge_findings(
+            self.findings.get_or_insert_with(Vec::new),
+            log.findings,
+            limits,
+        )
+        .with_context(|| format!("read SARIF log {name}"))?;
         Ok(())
     }
 

@@ -15,6 +15,8 @@ use tracing::Instrument;
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a claim holds before another worker may take the job over.
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How often the worker loop buries jobs that crashed too often.
+const REAP_EVERY_MS: i64 = 30_000;
 const BACKOFF_BASE_MS: i64 = 2_000;
 const BACKOFF_MAX_MS: i64 = 10 * 60 * 1000;
 
@@ -80,10 +82,18 @@ impl<G: GitHubApi + 'static> Worker<G> {
         self.finish(job, now).instrument(span).await
     }
 
-    /// Runs a claimed job and records its outcome.
+    /// Runs a claimed job and records its outcome. While it runs its lease is renewed; when
+    /// a renewal fails (the lease was lost, or the job was cancelled) the job is stopped.
     async fn finish(&self, job: ClaimedJob, now: i64) -> anyhow::Result<Ran> {
         let started = std::time::Instant::now();
-        let result = self.execute(&job, now).await;
+        let result = tokio::select! {
+            result = self.execute(&job, now) => result,
+            lost = self.keep_lease(&job, now, started) => {
+                lost?;
+                tracing::warn!("the job's lease was lost or it was cancelled: stopped");
+                return Ok(Ran::LeaseLost(job.id));
+            }
+        };
         let ran = match result {
             Ok(()) => {
                 if self.store.complete(&job, now).await? {
@@ -125,8 +135,44 @@ impl<G: GitHubApi + 'static> Worker<G> {
         Ok(ran)
     }
 
-    /// Runs jobs until none can run at `now`; returns what each step did.
+    /// Renews `job`'s lease every third of it (the lease runs from the claim at `now`, plus
+    /// the time since `started`); returns when a renewal fails: the worker no longer owns the
+    /// job. Never returns while it does.
+    async fn keep_lease(
+        &self,
+        job: &ClaimedJob,
+        now: i64,
+        started: std::time::Instant,
+    ) -> anyhow::Result<()> {
+        let every =
+            std::time::Duration::from_millis(u64::try_from(self.lease_ms / 3).unwrap_or(1).max(1));
+        loop {
+            tokio::time::sleep(every).await;
+            let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            let until = now.saturating_add(elapsed).saturating_add(self.lease_ms);
+            if !self.store.renew_lease(job, until).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Buries the jobs that crashed or timed out [`crate::store::MAX_CRASHES`] times (see
+    /// [`crate::store::Store::bury_crashed`]); returns how many.
+    pub async fn bury_crashed(&self, now: i64) -> anyhow::Result<u64> {
+        let buried = self.store.bury_crashed(now).await?;
+        if buried > 0 {
+            tracing::error!(
+                buried,
+                "jobs that crashed or timed out repeatedly buried as dead letters"
+            );
+        }
+        Ok(buried)
+    }
+
+    /// Runs jobs until none can run at `now`; returns what each step did. Jobs that crashed
+    /// too often are buried first.
     pub async fn run_until_idle(&self, now: i64) -> anyhow::Result<Vec<Ran>> {
+        self.bury_crashed(now).await?;
         let mut steps = Vec::new();
         for _ in 0..100_000 {
             match self.run_one(now).await? {
@@ -147,8 +193,16 @@ impl<G: GitHubApi + 'static> Worker<G> {
         mut shutdown: tokio::sync::watch::Receiver<bool>,
         steps: Option<tokio::sync::mpsc::UnboundedSender<Ran>>,
     ) {
+        let mut last_reap = 0i64;
         while !*shutdown.borrow() {
-            match self.run_one(crate::serve::now_ms()).await {
+            let now = crate::serve::now_ms();
+            if now.saturating_sub(last_reap) >= REAP_EVERY_MS {
+                last_reap = now;
+                if let Err(e) = self.bury_crashed(now).await {
+                    tracing::error!(error = format!("{e:#}"), "burying crashed jobs failed");
+                }
+            }
+            match self.run_one(now).await {
                 Ok(Ran::Idle) => {
                     tokio::select! {
                         () = wake.notified() => {}

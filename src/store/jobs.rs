@@ -188,12 +188,19 @@ fn inserted_or_duplicate(
 /// costs the same with a backlog of thousands as with an empty queue. (One `OR` over both
 /// states made SQLite collect and sort every due row for every claim: draining a backlog
 /// was quadratic.)
+///
+/// A job taken over from an expired lease counts a crash; one that has crashed
+/// [`MAX_CRASHES`] times is not claimed again ([`Store::bury_crashed`] buries it), so a job
+/// that kills its process cannot crash-loop every replica ahead of new work.
 macro_rules! claim_sql {
     ($lock:literal) => {
         concat!(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $1, updated_at = $2 \
+            "UPDATE jobs SET attempts = attempts + 1, \
+             crashes = crashes + CASE WHEN state = 'running' THEN 1 ELSE 0 END, \
+             state = 'running', locked_until = $1, updated_at = $2 \
              WHERE id = COALESCE(\
-               (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.locked_until <= $2 AND ",
+               (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.locked_until <= $2 \
+                AND j.crashes < 2 AND ",
             claim_sql!(@free),
             " ORDER BY j.run_at, j.id LIMIT 1",
             $lock,
@@ -211,6 +218,17 @@ macro_rules! claim_sql {
     };
 }
 const CLAIM_SQLITE: &str = claim_sql!("");
+
+/// Crashes (or time-outs) after which a job is buried: a job is taken over from an expired
+/// lease at most `MAX_CRASHES - 1` times (the `2` in [`claim_sql`]).
+pub const MAX_CRASHES: i64 = 3;
+const BURY_CRASHED: &str = "UPDATE jobs SET state = 'dead', locked_until = NULL, updated_at = $2, \
+     last_error = 'crashed or timed out ' || CAST(crashes + 1 AS TEXT) || ' times (its process died, or it outlived its lease)' \
+     WHERE state = 'running' AND locked_until <= $2 AND crashes >= $1 - 1";
+const RENEW: &str =
+    "UPDATE jobs SET locked_until = $1 WHERE id = $2 AND attempts = $3 AND state = 'running'";
+const CANCEL: &str = "UPDATE jobs SET state = 'dead', locked_until = NULL, last_error = $1, updated_at = $2 \
+     WHERE id = $3 AND state IN ('queued', 'running')";
 /// As [`CLAIM_SQLITE`], skipping rows other workers are claiming right now.
 const CLAIM_POSTGRES: &str = claim_sql!(" FOR UPDATE SKIP LOCKED");
 
@@ -220,7 +238,7 @@ const RETRY: &str = "UPDATE jobs SET state = 'queued', locked_until = NULL, run_
      WHERE id = $4 AND attempts = $5 AND state = 'running'";
 const BURY: &str = "UPDATE jobs SET state = 'dead', locked_until = NULL, last_error = $1, updated_at = $2 \
      WHERE id = $3 AND attempts = $4 AND state = 'running'";
-const REQUEUE_DEAD: &str = "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1 \
+const REQUEUE_DEAD: &str = "UPDATE jobs SET state = 'queued', attempts = 0, crashes = 0, run_at = $1, updated_at = $1 \
      WHERE id = $2 AND state = 'dead'";
 const COUNTS: &str = "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state";
 
@@ -320,6 +338,33 @@ impl Store {
         on_pool!(self, pool => {
             let r = sqlx::query(BURY).bind(error).bind(now).bind(job.id).bind(job.attempts).execute(pool).await;
             Ok(r.context("bury a job")?.rows_affected() == 1)
+        })
+    }
+
+    /// Buries the jobs that crashed (or timed out) [`MAX_CRASHES`] times and whose last lease
+    /// has expired; returns how many.
+    pub async fn bury_crashed(&self, now: i64) -> anyhow::Result<u64> {
+        on_pool!(self, pool => {
+            let r = sqlx::query(BURY_CRASHED).bind(MAX_CRASHES).bind(now).execute(pool).await;
+            Ok(r.context("bury crashed jobs")?.rows_affected())
+        })
+    }
+
+    /// Extends a running job's lease to `until`. `false` when the worker no longer owns it
+    /// (its lease expired and another took it, or it was cancelled): it must stop.
+    pub async fn renew_lease(&self, job: &ClaimedJob, until: i64) -> anyhow::Result<bool> {
+        on_pool!(self, pool => {
+            let r = sqlx::query(RENEW).bind(until).bind(job.id).bind(job.attempts).execute(pool).await;
+            Ok(r.context("renew a lease")?.rows_affected() == 1)
+        })
+    }
+
+    /// Ends a queued or running job as dead with `reason` (`keel jobs cancel`); a running
+    /// one stops at its next lease renewal. `false` when it is neither.
+    pub async fn cancel_job(&self, id: i64, reason: &str, now: i64) -> anyhow::Result<bool> {
+        on_pool!(self, pool => {
+            let r = sqlx::query(CANCEL).bind(reason).bind(now).bind(id).execute(pool).await;
+            Ok(r.context("cancel a job")?.rows_affected() == 1)
         })
     }
 

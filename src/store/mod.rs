@@ -12,7 +12,7 @@ mod state;
 mod verdicts;
 
 pub use delivery::MergeDetails;
-pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, NewJob};
+pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, MAX_CRASHES, NewJob};
 pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
@@ -182,6 +182,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "gate",
         include_str!("../../migrations/sqlite/0007_gate.sql"),
     ),
+    (
+        "poison",
+        include_str!("../../migrations/sqlite/0008_poison.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -211,6 +215,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "gate",
         include_str!("../../migrations/postgres/0007_gate.sql"),
+    ),
+    (
+        "poison",
+        include_str!("../../migrations/postgres/0008_poison.sql"),
     ),
 ];
 

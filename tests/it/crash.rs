@@ -184,8 +184,9 @@ async fn acknowledged_deliveries_survive_repeated_kills() {
             duplicated.is_empty(),
             "one check run per head commit: {duplicated:?}"
         );
-        // A push processed after a newer one (its job was retried after a kill) is stale:
-        // it is done without a check run. Every pull request's latest head has one, completed.
+        // The senders pop deliveries from the end, so newer pushes mostly arrive first; an
+        // older push processed after a newer one is stale and is done without a check run
+        // (state never moves backwards). Every pull request's latest head has one, completed.
         for n in 1..=PRS {
             // Delivery i is pull request i % PRS + 1's push i / PRS.
             let push = (count as u64 - n) / PRS;

@@ -319,3 +319,127 @@ fn keel_jobs_lists_shows_a_dead_jobs_error_and_retries_it() {
     assert!(jobs(&["list", "--state", "queued"]).1.contains("d-dead"));
     assert_eq!(jobs(&["list", "--state", "zombie"]).0, 2);
 }
+
+#[tokio::test]
+async fn a_job_that_kills_its_process_three_times_is_buried_and_new_work_goes_on() {
+    for db in backends().await {
+        let s = &db.store;
+        s.enqueue(&job("poison", Some("o/r#1"), 0), 0)
+            .await
+            .unwrap();
+        s.enqueue(&job("next", Some("o/r#2"), 1), 1).await.unwrap();
+        // Each claim of the poison job kills its process: the job never completes, its lease
+        // expires, and the next worker takes it over.
+        let mut claimed = Vec::new();
+        let mut last = None;
+        for kill in 0..4 {
+            let now = 10 + kill * LEASE;
+            s.bury_crashed(now).await.unwrap();
+            let job = s.claim(now, LEASE).await.unwrap().unwrap();
+            claimed.push(job.delivery_id.clone().unwrap());
+            last = Some(job);
+        }
+        assert!(s.complete(&last.unwrap(), 4 * LEASE).await.unwrap());
+        assert_eq!(
+            claimed,
+            ["poison", "poison", "poison", "next"],
+            "{}: after three crashes the poison job is not claimed again; new work goes on",
+            db.backend
+        );
+        let poison = s.list_jobs(Some(JobState::Dead), 10).await.unwrap();
+        assert_eq!(poison.len(), 1, "{}: buried", db.backend);
+        let why = poison[0].last_error.clone().unwrap_or_default();
+        assert!(why.contains("crashed or timed out 3 times"), "{why}");
+        // `keel jobs retry` gives it a fresh start.
+        assert!(s.requeue_dead(poison[0].id, 5 * LEASE).await.unwrap());
+        let again = s.claim(5 * LEASE, LEASE).await.unwrap().unwrap();
+        assert_eq!(again.delivery_id.as_deref(), Some("poison"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_renewed_lease_is_not_taken_over_and_a_cancelled_job_cannot_finish() {
+    for db in backends().await {
+        let s = &db.store;
+        s.enqueue(&job("long", None, 0), 0).await.unwrap();
+        let running = s.claim(0, LEASE).await.unwrap().unwrap();
+        assert!(s.renew_lease(&running, 3 * LEASE).await.unwrap());
+        assert!(
+            s.claim(2 * LEASE, LEASE).await.unwrap().is_none(),
+            "{}: the renewed lease holds past the first one",
+            db.backend
+        );
+        assert!(s.cancel_job(running.id, "cancelled", LEASE).await.unwrap());
+        assert!(
+            !s.renew_lease(&running, 4 * LEASE).await.unwrap(),
+            "the worker learns it no longer owns the job"
+        );
+        assert!(!s.complete(&running, LEASE).await.unwrap());
+        assert!(s.claim(10 * LEASE, LEASE).await.unwrap().is_none());
+        let dead = s.job(running.id).await.unwrap().unwrap();
+        assert_eq!(
+            (dead.state, dead.last_error.as_deref()),
+            (JobState::Dead, Some("cancelled"))
+        );
+        assert!(
+            !s.cancel_job(running.id, "again", LEASE).await.unwrap(),
+            "a dead job is not cancelled again"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_stops_a_job_cancelled_while_it_waits_on_github() {
+    use crate::support::github::{APP_ID, EXAMPLE_REPO, FakeGitHub, app_key};
+    use crate::support::webhook::{TestServer, payload, signed};
+    use keel::jobs::worker::{Ran, Worker};
+    use std::sync::Arc;
+    for db in backends().await {
+        let fake = FakeGitHub::with_passing_prs(2).await;
+        // GitHub hangs on the first call of the job (as during an outage).
+        fake.fail_next(
+            "GET",
+            "contents",
+            wiremock::ResponseTemplate::new(404).set_delay(std::time::Duration::from_secs(30)),
+        );
+        let server = TestServer::new(&db.store);
+        let body = payload("pull_request/opened.2.json");
+        assert_eq!(
+            server.send(signed("pull_request", "slow", body)).await.0,
+            202
+        );
+        let github = keel::github::client::GitHub::with_read_timeout(
+            APP_ID,
+            &secrecy::SecretString::from(app_key()),
+            &fake.uri(),
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github)).with_lease_ms(300);
+        let running = tokio::spawn(async move { worker.run_one(1_000).await.unwrap() });
+        let id = loop {
+            let jobs = db
+                .store
+                .list_jobs(Some(JobState::Running), 1)
+                .await
+                .unwrap();
+            if let Some(job) = jobs.first() {
+                break job.id;
+            }
+            tokio::task::yield_now().await;
+        };
+        assert!(db.store.cancel_job(id, "cancelled", 1_001).await.unwrap());
+        let ran = tokio::time::timeout(std::time::Duration::from_secs(20), running)
+            .await
+            .expect("the job stops at its next lease renewal, not when GitHub answers")
+            .unwrap();
+        assert_eq!(ran, Ran::LeaseLost(id), "{}", db.backend);
+        assert!(
+            fake.check_runs().is_empty(),
+            "nothing was posted for {EXAMPLE_REPO}"
+        );
+        db.finish().await;
+    }
+}

@@ -16,12 +16,18 @@ pub struct Limits {
     pub diff_bytes: u64,
     /// Largest `keel.toml`, in bytes.
     pub config_bytes: u64,
-    /// Highest source line number a coverage report may name.
+    /// Highest source line number a coverage report may name (a sanity bound; at most
+    /// 2^31 − 1 whatever this says). Memory does not depend on it.
     pub max_line_number: u32,
-    /// Most line-number cells (summed over files) a coverage report may span.
-    pub max_coverage_cells: u64,
-    /// Most findings kept from all SARIF logs together.
+    /// Most entries one coverage report, or a merge of several, may hold, summed over files:
+    /// one per line listed, one per line with branch data, one per function. A line listed
+    /// several times counts once. Memory follows this (about 4 bytes a line, 12 a branch line).
+    pub max_coverage_lines: u64,
+    /// Most findings kept from one SARIF log.
     pub max_findings: usize,
+    /// Most findings kept from all SARIF logs of one evaluation together (see
+    /// [`crate::report::sarif::merge_findings`]).
+    pub max_findings_total: usize,
     /// Most diagnostics kept per report; the rest are counted.
     pub max_diagnostics: usize,
 }
@@ -35,8 +41,9 @@ impl Limits {
         diff_bytes: 64 << 20,
         config_bytes: 1 << 20,
         max_line_number: 1 << 22,
-        max_coverage_cells: 1 << 31,
+        max_coverage_lines: 1 << 25,
         max_findings: 200_000,
+        max_findings_total: 200_000,
         max_diagnostics: 50,
     };
 }

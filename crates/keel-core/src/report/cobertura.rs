@@ -5,7 +5,7 @@
 //! branches. `<source>` roots are kept for path mapping. No DTD or entity is ever expanded.
 //! Diagnostics and errors give the line and column of the offending element.
 
-use super::coverage::{CoverageFormat, CoverageReport};
+use super::coverage::{CoverageFormat, CoverageReport, max_line_number};
 use super::{Bounded, ReportError};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
@@ -62,7 +62,9 @@ pub fn parse_cobertura(
     if !state.saw_root {
         return Err(ReportError::invalid(FORMAT, "no <coverage> root element"));
     }
-    report.finish();
+    report
+        .finish()
+        .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
     Ok(report)
 }
 
@@ -183,22 +185,19 @@ fn line(
         here.note(report, "<line> without a valid number or hits skipped");
         return Ok(());
     };
-    if number == 0 || number > limits.max_line_number {
+    if number == 0 || number > max_line_number(limits) {
         here.note(report, format!("<line number=\"{number}\"> out of range"));
         return Ok(());
     }
-    let grown = report.file_mut(file).set_line(number, hits > 0);
-    if grown > 0 {
-        report
-            .grow(grown)
-            .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
-    }
+    let mut grown = report.file_mut(file).set_line(number, hits > 0);
     if let Some((taken, total)) = condition {
-        report
+        grown += report
             .file_mut(file)
             .set_branch_counts(number, taken, total);
     }
-    Ok(())
+    report
+        .grow(grown)
+        .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))
 }
 
 /// `key="value"` pairs of an element's raw attribute text, without unescaping: enough for

@@ -1,18 +1,22 @@
 //! The coverage model every coverage parser produces, and its exact merge rules.
 //!
-//! Per file, line data is kept as two bitsets indexed by line number (coverable, covered): two
-//! bits a line, so memory follows the number of source lines, not the report's size, and
-//! several records for the same file merge exactly (a line is covered if any record covers it).
-//! Branches are kept per line with a bitmask of taken branches (identified by their order on the
-//! line), so merged records count each branch once.
+//! Per file, the lines a report lists are kept as a sorted list of (line, covered) packed in
+//! four bytes each, so memory follows the number of lines the report lists, never the highest
+//! line number it names; several records for the same file merge exactly (a line is covered
+//! if any record covers it). Branches are kept per line with a bitmask of taken branches
+//! (identified by their order on the line), so merged records count each branch once. Lines,
+//! branch lines and functions held count against [`Limits::max_coverage_lines`].
 
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
+use file::{LINE_CEILING, hash_table_bytes};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
-use std::sync::LazyLock;
+
+pub use file::{BranchLine, FileCoverage};
+
+mod file;
 
 /// The report formats Keel reads for coverage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -85,257 +89,6 @@ pub enum LineStatus {
     Missed,
 }
 
-/// Branch data for one line: how many branches, and which were taken (12 bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BranchLine {
-    /// Source line.
-    pub line: u32,
-    /// Taken branches by their order on the line (first 32).
-    mask: u32,
-    total: u16,
-    /// Taken branches beyond the first 32.
-    extra: u16,
-}
-
-/// Branches per line tracked individually; more are counted.
-const MASK_BITS: u32 = 32;
-
-impl BranchLine {
-    /// Branches on the line.
-    pub fn total(&self) -> u32 {
-        u32::from(self.total)
-    }
-
-    /// Branches taken at least once.
-    pub fn taken(&self) -> u32 {
-        (self.mask.count_ones() + u32::from(self.extra)).min(self.total())
-    }
-
-    fn merge(&mut self, other: &BranchLine) {
-        self.total = self.total.max(other.total);
-        self.mask |= other.mask;
-        self.extra = self.extra.max(other.extra);
-    }
-}
-
-/// Coverage of one source file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FileCoverage {
-    /// The path as the report names it (or, after mapping, the repository path).
-    pub path: String,
-    coverable: Vec<u64>,
-    covered: Vec<u64>,
-    branches: Vec<BranchLine>,
-    branches_sorted: bool,
-    /// Hits per function, keyed by a keyed hash of its name (see [`function_key`]).
-    functions: HashMap<u64, u64, BuildHasherDefault<KeyHasher>>,
-}
-
-/// A function's identity: its name hashed with a key drawn once per process, so names need no
-/// allocation and a crafted report cannot force collisions.
-fn function_key(name: &[u8]) -> u64 {
-    static KEY: LazyLock<RandomState> = LazyLock::new(RandomState::new);
-    KEY.hash_one(name)
-}
-
-/// Passes an already-keyed hash through.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-impl FileCoverage {
-    fn new(path: String) -> Self {
-        FileCoverage {
-            path,
-            branches_sorted: true,
-            ..FileCoverage::default()
-        }
-    }
-
-    /// What the report says about `line`.
-    pub fn line(&self, line: u32) -> LineStatus {
-        let word = (line >> 6) as usize;
-        let bit = 1u64 << (line & 63);
-        match self.coverable.get(word) {
-            Some(w) if w & bit != 0 => {}
-            _ => return LineStatus::NotCoverable,
-        }
-        if self.covered[word] & bit == 0 {
-            return LineStatus::Missed;
-        }
-        match self.branch(line) {
-            Some(b) if b.taken() < b.total() => LineStatus::Partial,
-            _ => LineStatus::Covered,
-        }
-    }
-
-    /// Branch data of `line`, if it has branches.
-    pub fn branch(&self, line: u32) -> Option<&BranchLine> {
-        debug_assert!(self.branches_sorted, "call CoverageReport::finish first");
-        self.branches
-            .binary_search_by_key(&line, |b| b.line)
-            .ok()
-            .map(|i| &self.branches[i])
-    }
-
-    /// Covered and coverable lines.
-    pub fn lines(&self) -> Ratio {
-        let count = |words: &[u64]| words.iter().map(|w| u64::from(w.count_ones())).sum();
-        Ratio::new(count(&self.covered), count(&self.coverable))
-    }
-
-    /// Taken and total branches.
-    pub fn branches(&self) -> Ratio {
-        self.branches.iter().fold(Ratio::default(), |mut r, b| {
-            r.add(Ratio::new(u64::from(b.taken()), u64::from(b.total())));
-            r
-        })
-    }
-
-    /// Functions executed at least once, and functions listed.
-    pub fn functions(&self) -> Ratio {
-        let hit = self.functions.values().filter(|&&h| h > 0).count() as u64;
-        Ratio::new(hit, self.functions.len() as u64)
-    }
-
-    /// Marks `line` coverable, and covered when `covered`. Returns the cells newly allocated.
-    #[inline(always)]
-    pub(crate) fn set_line(&mut self, line: u32, covered: bool) -> u64 {
-        let word = (line >> 6) as usize;
-        let grown = if word >= self.coverable.len() {
-            self.grow_to(word)
-        } else {
-            0
-        };
-        let bit = 1u64 << (line & 63);
-        self.coverable[word] |= bit;
-        self.covered[word] |= if covered { bit } else { 0 };
-        grown
-    }
-
-    #[cold]
-    fn grow_to(&mut self, word: usize) -> u64 {
-        let grown = (word + 1 - self.coverable.len()) as u64 * 64;
-        self.coverable.resize(word + 1, 0);
-        self.covered.resize(word + 1, 0);
-        grown
-    }
-
-    /// Records branch number `ordinal` (0-based, in order on the line) of `line`.
-    #[inline(always)]
-    pub(crate) fn set_branch(&mut self, line: u32, ordinal: u32, taken: bool) {
-        let entry = match self.branches.last_mut() {
-            Some(last) if last.line == line && ordinal > 0 => last,
-            _ => {
-                if self.branches.last().is_some_and(|last| last.line >= line) {
-                    self.branches_sorted = false;
-                }
-                self.branches.push(BranchLine {
-                    line,
-                    mask: 0,
-                    total: 0,
-                    extra: 0,
-                });
-                self.branches.last_mut().expect("just pushed")
-            }
-        };
-        let count = u16::try_from(ordinal.saturating_add(1)).unwrap_or(u16::MAX);
-        entry.total = entry.total.max(count);
-        if taken {
-            if ordinal < MASK_BITS {
-                entry.mask |= 1 << ordinal;
-            } else {
-                entry.extra = entry.extra.saturating_add(1);
-            }
-        }
-    }
-
-    /// Records `taken` of `total` branches on `line` when the format gives only counts.
-    pub(crate) fn set_branch_counts(&mut self, line: u32, taken: u32, total: u32) {
-        let total = u16::try_from(total).unwrap_or(u16::MAX);
-        let taken = taken.min(u32::from(total));
-        if self.branches.last().is_some_and(|last| last.line >= line) {
-            self.branches_sorted = false;
-        }
-        let mask = if taken >= MASK_BITS {
-            u32::MAX
-        } else {
-            (1u32 << taken) - 1
-        };
-        let extra = u16::try_from(taken.saturating_sub(MASK_BITS)).unwrap_or(u16::MAX);
-        self.branches.push(BranchLine {
-            line,
-            mask,
-            total,
-            extra,
-        });
-    }
-
-    /// Records a function (hits add up over records).
-    pub(crate) fn add_function(&mut self, name: &[u8], hits: u64) {
-        self.add_function_key(function_key(name), hits);
-    }
-
-    fn add_function_key(&mut self, key: u64, hits: u64) {
-        let h = self.functions.entry(key).or_insert(0);
-        *h = h.saturating_add(hits);
-    }
-
-    fn merge(&mut self, other: &FileCoverage) -> u64 {
-        let mut grown = 0;
-        if other.coverable.len() > self.coverable.len() {
-            grown = (other.coverable.len() - self.coverable.len()) as u64 * 64;
-            self.coverable.resize(other.coverable.len(), 0);
-            self.covered.resize(other.coverable.len(), 0);
-        }
-        for (i, (c, v)) in other.coverable.iter().zip(&other.covered).enumerate() {
-            self.coverable[i] |= c;
-            self.covered[i] |= v;
-        }
-        if !other.branches.is_empty() {
-            self.branches.extend_from_slice(&other.branches);
-            self.branches_sorted = false;
-        }
-        for (&key, &hits) in &other.functions {
-            self.add_function_key(key, hits);
-        }
-        grown
-    }
-
-    fn sort_branches(&mut self) {
-        self.coverable.shrink_to_fit();
-        self.covered.shrink_to_fit();
-        if self.branches_sorted {
-            self.branches.shrink_to_fit();
-            return;
-        }
-        self.branches.sort_by_key(|b| b.line);
-        let mut merged: Vec<BranchLine> = Vec::with_capacity(self.branches.len());
-        for b in self.branches.drain(..) {
-            match merged.last_mut() {
-                Some(last) if last.line == b.line => last.merge(&b),
-                _ => merged.push(b),
-            }
-        }
-        merged.shrink_to_fit();
-        self.branches = merged;
-        self.branches_sorted = true;
-    }
-}
-
 /// Totals of a report: lines always; branches and functions when the report has them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageTotals {
@@ -360,8 +113,9 @@ pub struct CoverageReport {
     pub more_diagnostics: u64,
     files: Vec<FileCoverage>,
     index: HashMap<String, usize>,
-    cells: u64,
-    max_cells: u64,
+    /// Entries held over all files, at least (exact once finished; see [`Self::grow`]).
+    held: u64,
+    max_entries: u64,
     max_diagnostics: usize,
 }
 
@@ -375,8 +129,8 @@ impl CoverageReport {
             more_diagnostics: 0,
             files: Vec::new(),
             index: HashMap::new(),
-            cells: 0,
-            max_cells: limits.max_coverage_cells,
+            held: 0,
+            max_entries: limits.max_coverage_lines,
             max_diagnostics: limits.max_diagnostics,
         }
     }
@@ -396,12 +150,40 @@ impl CoverageReport {
         totals(&self.files)
     }
 
-    /// Adds another report's files into this one.
-    pub fn merge(&mut self, other: CoverageReport) -> Result<(), CellsExceeded> {
+    /// Heap bytes the report holds, estimated from its buffers' capacities (what a test can
+    /// assert on; an estimate, not an allocator's count).
+    pub fn heap_bytes(&self) -> usize {
+        let strings = |v: &[String]| v.iter().map(String::capacity).sum::<usize>();
+        let files: usize = self.files.iter().map(FileCoverage::heap_bytes).sum();
+        let keys: usize = self.index.keys().map(String::capacity).sum();
+        let diagnostics: usize = self
+            .diagnostics
+            .iter()
+            .map(|d| {
+                d.path.capacity()
+                    + d.message.capacity()
+                    + d.source_line.as_ref().map_or(0, String::capacity)
+            })
+            .sum();
+        self.files.capacity() * size_of::<FileCoverage>()
+            + files
+            + hash_table_bytes(self.index.capacity(), size_of::<(String, usize)>())
+            + keys
+            + self.sources.capacity() * size_of::<String>()
+            + strings(&self.sources)
+            + self.diagnostics.capacity() * size_of::<Diagnostic>()
+            + diagnostics
+    }
+
+    /// Adds another report's files into this one; fails when the merged report would hold
+    /// more than [`Limits::max_coverage_lines`] entries (this report's limit).
+    pub fn merge(&mut self, other: CoverageReport) -> Result<(), LinesExceeded> {
         for file in other.files {
             let i = self.file_index(&file.path);
-            let grown = self.files[i].merge(&file);
-            self.grow(grown)?;
+            let before = self.files[i].entries();
+            self.files[i].merge(&file);
+            self.held += self.files[i].entries().saturating_sub(before);
+            self.check()?;
         }
         for s in other.sources {
             if !self.sources.contains(&s) {
@@ -410,8 +192,7 @@ impl CoverageReport {
         }
         self.diagnostics.extend(other.diagnostics);
         self.more_diagnostics += other.more_diagnostics;
-        self.finish();
-        Ok(())
+        self.finish()
     }
 
     /// A view of the report under other paths: each file's path replaced by `map(path)`;
@@ -427,11 +208,7 @@ impl CoverageReport {
                 continue;
             };
             match view.index.get(&path) {
-                Some(&i) => {
-                    let merged = view.files[i].1.to_mut();
-                    merged.merge(file);
-                    merged.sort_branches();
-                }
+                Some(&i) => view.files[i].1.to_mut().merge(file),
                 None => {
                     view.index.insert(path.clone(), view.files.len());
                     view.files.push((path, Cow::Borrowed(file)));
@@ -441,11 +218,14 @@ impl CoverageReport {
         view
     }
 
-    /// Sorts and merges branch data; parsers call this once at the end.
-    pub fn finish(&mut self) {
+    /// Sorts in and merges what parsers recorded out of order; parsers call this once at the
+    /// end. Fails when the report holds more than [`Limits::max_coverage_lines`] entries.
+    pub fn finish(&mut self) -> Result<(), LinesExceeded> {
         for f in &mut self.files {
-            f.sort_branches();
+            f.finish();
         }
+        self.held = self.files.iter().map(FileCoverage::entries).sum();
+        self.check()
     }
 
     pub(crate) fn file_index(&mut self, path: &str) -> usize {
@@ -461,11 +241,21 @@ impl CoverageReport {
         &mut self.files[index]
     }
 
-    pub(crate) fn grow(&mut self, cells: u64) -> Result<(), CellsExceeded> {
-        self.cells += cells;
-        if self.cells > self.max_cells {
-            return Err(CellsExceeded {
-                limit: self.max_cells,
+    /// Counts `entries` more held. `held` may overcount (entries recorded out of order are
+    /// merged later), so going over the limit first counts exactly; to keep that rare, the
+    /// exact count is taken only once `held` is half the limit over it.
+    pub(crate) fn grow(&mut self, entries: u64) -> Result<(), LinesExceeded> {
+        self.held = self.held.saturating_add(entries);
+        if self.held > self.max_entries.saturating_add(self.max_entries / 2) {
+            return self.finish();
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), LinesExceeded> {
+        if self.held > self.max_entries {
+            return Err(LinesExceeded {
+                limit: self.max_entries,
             });
         }
         Ok(())
@@ -520,10 +310,22 @@ fn totals<'a>(files: impl IntoIterator<Item = &'a FileCoverage>) -> CoverageTota
     }
 }
 
-/// The report's line numbers span more cells than [`Limits::max_coverage_cells`].
+/// The report (or the merge of several) lists more lines than [`Limits::max_coverage_lines`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("line numbers in the report span more than {limit} lines in total")]
-pub struct CellsExceeded {
+#[error(
+    "the coverage report lists more than {limit} lines, branch lines and functions in total \
+     (limit `max_coverage_lines`)"
+)]
+pub struct LinesExceeded {
     /// The limit.
     pub limit: u64,
 }
+
+/// The highest line number a parser accepts: [`Limits::max_line_number`], at most
+/// [`LINE_CEILING`].
+pub(crate) fn max_line_number(limits: &Limits) -> u32 {
+    limits.max_line_number.min(LINE_CEILING)
+}
+
+#[cfg(test)]
+mod tests;

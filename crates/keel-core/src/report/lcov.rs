@@ -6,15 +6,18 @@
 //! `LF`/`LH` that disagree with the `DA` lines of their record are noted, and so is an `SF:`
 //! with no path (a file with no other record is an error naming that line). A UTF-8
 //! byte-order mark before the first line is ignored. The input is read in chunks, so memory
-//! follows the number of source lines, not the size of the file.
+//! follows the number of lines the report lists (within [`Limits::max_coverage_lines`]), not
+//! the size of the file or its highest line number.
 
-use super::coverage::{CoverageFormat, CoverageReport};
+use super::coverage::{CoverageFormat, CoverageReport, max_line_number};
 use super::{Bounded, ReportError};
 use crate::diagnostic::Diagnostic;
 use crate::limits::Limits;
 use std::io::BufRead;
 
 const MAX_LINE: usize = 1 << 20;
+/// Entries [`State::data_run`] adds before it stops to have them counted against the limit.
+const COUNT_EVERY: u64 = 1 << 16;
 const FORMAT: &str = "LCOV";
 
 /// Parses an LCOV tracefile. `name` labels diagnostics.
@@ -106,7 +109,7 @@ impl<'a> State<'a> {
         State {
             name,
             report: CoverageReport::new(CoverageFormat::Lcov, limits),
-            max_line: limits.max_line_number,
+            max_line: max_line_number(limits),
             current: None,
             line_no: 0,
             record: RecordTally::default(),
@@ -175,10 +178,13 @@ impl<'a> State<'a> {
                     branch_line = line;
                     ordinal = 0;
                 }
-                f.set_branch(line, ordinal, nums[3] > 0);
+                grown += f.set_branch(line, ordinal, nums[3] > 0);
                 count += 1;
                 pos += 5 + used;
             } else {
+                break;
+            }
+            if grown >= COUNT_EVERY {
                 break;
             }
         }
@@ -187,12 +193,18 @@ impl<'a> State<'a> {
         self.record.lines += lines;
         self.record.hit += hit;
         self.line_no += count;
-        if grown > 0 {
-            self.report
-                .grow(grown)
-                .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
-        }
+        self.grow(grown)?;
         Ok(pos)
+    }
+
+    /// Counts `entries` more held against the limit.
+    fn grow(&mut self, entries: u64) -> Result<(), ReportError> {
+        if entries == 0 {
+            return Ok(());
+        }
+        self.report
+            .grow(entries)
+            .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))
     }
 
     fn bad(&mut self, message: String) {
@@ -215,8 +227,7 @@ impl<'a> State<'a> {
             return self.data_line(rest);
         }
         if let Some(rest) = line.strip_prefix(b"BRDA:") {
-            self.branch(rest);
-            return Ok(());
+            return self.branch(rest);
         }
         let Some(colon) = memchr::memchr(b':', line) else {
             match trim(line) {
@@ -229,9 +240,9 @@ impl<'a> State<'a> {
         let (key, rest) = (&line[..colon], &line[colon + 1..]);
         match key {
             b"SF" => self.start_record(rest),
-            b"FN" => self.function_def(rest),
-            b"FNDA" => self.function_hits(rest, false),
-            b"FNA" => self.function_hits(rest, true),
+            b"FN" => self.function_def(rest)?,
+            b"FNDA" => self.function_hits(rest, false)?,
+            b"FNA" => self.function_hits(rest, true)?,
             b"LF" => self.record.declared_lines = parse_u64(trim(rest)),
             b"LH" => self.record.declared_hit = parse_u64(trim(rest)),
             _ if key.iter().all(u8::is_ascii_uppercase) && !key.is_empty() => {}
@@ -304,24 +315,19 @@ impl<'a> State<'a> {
         self.record.lines += 1;
         self.record.hit += u64::from(hits > 0);
         let grown = self.report.file_mut(file).set_line(line, hits > 0);
-        if grown > 0 {
-            self.report
-                .grow(grown)
-                .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
-        }
-        Ok(())
+        self.grow(grown)
     }
 
-    fn branch(&mut self, rest: &[u8]) {
+    fn branch(&mut self, rest: &[u8]) -> Result<(), ReportError> {
         let Some(file) = self.current else {
             self.bad("BRDA: outside a record (no SF:); skipped".into());
-            return;
+            return Ok(());
         };
         let (line, _) = leading_u32(rest);
         let taken = memchr::memrchr(b',', rest).map(|i| trim(&rest[i + 1..]));
         let (Some(line), Some(taken)) = (line, taken) else {
             self.bad("malformed BRDA: line; expected BRDA:<line>,<block>,<branch>,<taken>".into());
-            return;
+            return Ok(());
         };
         let taken = match taken {
             b"-" => false,
@@ -329,19 +335,19 @@ impl<'a> State<'a> {
                 Some(n) => n > 0,
                 None => {
                     self.bad("BRDA: taken count is not a number or '-'".into());
-                    return;
+                    return Ok(());
                 }
             },
         };
         if line == 0 || line > self.max_line {
             self.bad(format!("BRDA: line number {line} out of range"));
-            return;
+            return Ok(());
         }
-        self.branch_at(file, line, taken);
+        self.branch_at(file, line, taken)
     }
 
     /// Records the next branch of `line` (branches are identified by their order on the line).
-    fn branch_at(&mut self, file: usize, line: u32, taken: bool) {
+    fn branch_at(&mut self, file: usize, line: u32, taken: bool) -> Result<(), ReportError> {
         if line == self.branch_line {
             self.branch_ordinal += 1;
         } else {
@@ -349,32 +355,39 @@ impl<'a> State<'a> {
             self.branch_ordinal = 0;
         }
         let ordinal = self.branch_ordinal;
-        self.report.file_mut(file).set_branch(line, ordinal, taken);
+        let grown = self.report.file_mut(file).set_branch(line, ordinal, taken);
+        self.grow(grown)
     }
 
     /// `FN:<line>,<name>` or `FN:<start>,<end>,<name>`.
-    fn function_def(&mut self, rest: &[u8]) {
-        let Some(file) = self.current else { return };
+    fn function_def(&mut self, rest: &[u8]) -> Result<(), ReportError> {
+        let Some(file) = self.current else {
+            return Ok(());
+        };
         let (start, after) = leading_u32(rest);
         let Some(after) = after
             .and_then(|a| a.strip_prefix(b","))
             .filter(|_| start.is_some())
         else {
             self.bad("malformed FN: line".into());
-            return;
+            return Ok(());
         };
         let name = match leading_u32(after) {
             (Some(_), Some(tail)) if tail.first() == Some(&b',') => &tail[1..],
             _ => after,
         };
-        self.report
+        let grown = self
+            .report
             .file_mut(file)
             .add_function(name.trim_ascii(), 0);
+        self.grow(grown)
     }
 
     /// `FNDA:<hits>,<name>`, or with `indexed` the lcov-2 `FNA:<index>,<hits>,<name>`.
-    fn function_hits(&mut self, rest: &[u8], indexed: bool) {
-        let Some(file) = self.current else { return };
+    fn function_hits(&mut self, rest: &[u8], indexed: bool) -> Result<(), ReportError> {
+        let Some(file) = self.current else {
+            return Ok(());
+        };
         let rest = if indexed {
             match memchr::memchr(b',', rest) {
                 Some(i) => &rest[i + 1..],
@@ -386,11 +399,17 @@ impl<'a> State<'a> {
         let parsed = memchr::memchr(b',', rest)
             .and_then(|i| Some((parse_hits(&rest[..i])?, &rest[i + 1..])));
         match parsed {
-            Some((hits, name)) => self
-                .report
-                .file_mut(file)
-                .add_function(name.trim_ascii(), hits),
-            None => self.bad("malformed function hit line".into()),
+            Some((hits, name)) => {
+                let grown = self
+                    .report
+                    .file_mut(file)
+                    .add_function(name.trim_ascii(), hits);
+                self.grow(grown)
+            }
+            None => {
+                self.bad("malformed function hit line".into());
+                Ok(())
+            }
         }
     }
 
@@ -407,7 +426,9 @@ impl<'a> State<'a> {
             };
             return Err(ReportError::invalid(FORMAT, reason));
         }
-        self.report.finish();
+        self.report
+            .finish()
+            .map_err(|e| ReportError::invalid(FORMAT, e.to_string()))?;
         Ok(self.report)
     }
 }

@@ -14,6 +14,9 @@
 //! `partialFingerprints` together with its path, else its rule, path and normalised snippet or
 //! message. Never a lone component: CodeQL's column fingerprint alone is shared by unrelated
 //! results. No identity holds a line number, so moved code keeps its identity.
+//!
+//! [`Limits::max_findings`] caps one log; [`merge_findings`] caps all the logs of one
+//! evaluation together at [`Limits::max_findings_total`].
 
 use super::{ReportError, read_all, strip_bom};
 use crate::diagnostic::Diagnostic;
@@ -167,6 +170,34 @@ pub fn parse_sarif(
         }
     }
     Ok(out)
+}
+
+/// Adds one log's `findings` to `all`, the findings of the logs of the same evaluation read
+/// before, keeping at most [`Limits::max_findings_total`] over all of them. Over the limit,
+/// `all` is left as it was.
+pub fn merge_findings(
+    all: &mut Vec<Finding>,
+    findings: Vec<Finding>,
+    limits: &Limits,
+) -> Result<(), FindingsExceeded> {
+    if all.len().saturating_add(findings.len()) > limits.max_findings_total {
+        return Err(FindingsExceeded {
+            limit: limits.max_findings_total,
+        });
+    }
+    all.extend(findings);
+    Ok(())
+}
+
+/// The SARIF logs of one evaluation hold more findings together than
+/// [`Limits::max_findings_total`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the SARIF logs hold more than {limit} findings together; raise the limit or filter the scans"
+)]
+pub struct FindingsExceeded {
+    /// The limit.
+    pub limit: usize,
 }
 
 fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding> {

@@ -171,13 +171,41 @@ fn reports_over_the_size_limit_are_refused() {
 }
 
 #[test]
-fn line_numbers_spanning_too_many_cells_are_refused() {
+fn a_high_line_number_costs_memory_for_one_line_not_for_every_line_below_it() {
+    // Security review H5: 512 records naming line 4,194,303 (18 KB) once took 512 MiB.
+    let text: String = (0..512)
+        .map(|i| format!("SF:f{i}\nDA:4194303,0\nend_of_record\n"))
+        .collect();
+    assert!(text.len() < 18_000);
+    let r = parse(&text);
+    assert_eq!(r.totals().lines, Ratio::new(0, 512));
+    assert_eq!(r.files()[511].line(4_194_303), LineStatus::Missed);
+    let bytes = r.heap_bytes();
+    assert!(bytes < 1 << 20, "{bytes} bytes held for 512 listed lines");
+}
+
+#[test]
+fn more_listed_lines_than_the_limit_are_refused_and_repeats_count_once() {
     let limits = Limits {
-        max_coverage_cells: 1000,
+        max_coverage_lines: 3,
         ..Limits::DEFAULT
     };
-    let err = parse_lcov("x", &b"SF:a\nDA:5000,1\nend_of_record\n"[..], &limits).unwrap_err();
-    assert!(err.to_string().contains("span more than 1000"), "{err}");
+    let repeated = "SF:a\nDA:3,1\nDA:2,1\nDA:1000000,0\nend_of_record\n".repeat(50);
+    let r = parse_lcov("x", repeated.as_bytes(), &limits).unwrap();
+    assert_eq!(r.totals().lines, Ratio::new(2, 3));
+    let err = parse_lcov(
+        "x",
+        &b"SF:a\nDA:1,1\nDA:2,1\nSF:b\nDA:1,1\nDA:2,1\n"[..],
+        &limits,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("more than 3 lines"), "{err}");
+    let functions = "SF:a\nDA:1,1\nFN:1,f\nFN:2,g\nFN:3,h\nFNDA:1,f\nend_of_record\n";
+    let err = parse_lcov("x", functions.as_bytes(), &limits).unwrap_err();
+    assert!(
+        err.to_string().contains("more than 3 lines"),
+        "functions count too: {err}"
+    );
 }
 
 #[test]

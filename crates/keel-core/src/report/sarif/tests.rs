@@ -140,6 +140,33 @@ fn too_many_results_are_refused() {
 }
 
 #[test]
+fn findings_are_capped_over_all_logs_of_an_evaluation_not_per_log() {
+    let limits = Limits {
+        max_findings_total: 12,
+        ..Limits::DEFAULT
+    };
+    let mut all = Vec::new();
+    for _ in 0..2 {
+        let log = parse_sarif("x", SYNTHETIC.as_bytes(), &limits).unwrap();
+        assert_eq!(log.findings.len(), 5, "each log is under the per-log limit");
+        merge_findings(&mut all, log.findings, &limits).unwrap();
+    }
+    let third = parse_sarif("x", SYNTHETIC.as_bytes(), &limits).unwrap();
+    let err = merge_findings(&mut all, third.findings, &limits).unwrap_err();
+    assert_eq!(err, FindingsExceeded { limit: 12 });
+    assert!(
+        err.to_string().contains("more than 12 findings together"),
+        "{err}"
+    );
+    assert_eq!(all.len(), 10, "the refused log adds nothing");
+    let two = one_result(
+        r#"{"ruleId":"r","message":{"text":"m"}},{"ruleId":"s","message":{"text":"n"}}"#,
+    );
+    merge_findings(&mut all, two.findings, &limits).unwrap();
+    assert_eq!(all.len(), 12, "up to the limit is kept");
+}
+
+#[test]
 fn uris_are_normalised() {
     assert_eq!(normalise_uri("file:///C:/src/x.cs"), "C:/src/x.cs");
     assert_eq!(normalise_uri("file:///home/a%2Bb.py"), "/home/a+b.py");

@@ -1,0 +1,4 @@
+-- Poison jobs end (issue 13). A claim whose lease expired is a crash or a time-out: the job
+-- killed its process, or ran longer than its lease without renewing it. Each such re-claim is
+-- counted; after the third, the job is buried instead of being claimed again.
+ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
