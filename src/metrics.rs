@@ -46,6 +46,10 @@ pub enum Outcome {
     TooLarge,
     /// The store failed; 503.
     Failed,
+    /// Too many bodies in flight before their signature could be checked; 503.
+    Busy,
+    /// The body did not arrive in time; 408.
+    TimedOut,
 }
 
 impl Outcome {
@@ -58,6 +62,8 @@ impl Outcome {
             Outcome::Malformed => "malformed",
             Outcome::TooLarge => "too_large",
             Outcome::Failed => "failed",
+            Outcome::Busy => "busy",
+            Outcome::TimedOut => "timed_out",
         }
     }
 }

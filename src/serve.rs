@@ -51,6 +51,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         webhook_secret: Arc::new(settings.webhook_secret),
         metrics,
         wake,
+        guard: Arc::new(crate::server::guard::IntakeGuard::new(
+            settings.max_in_flight_bytes,
+            std::time::Duration::from_secs(2),
+            std::time::Duration::from_secs(10),
+        )),
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -62,7 +67,29 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         workers = settings.workers,
         "keel serve listening"
     );
-    axum::serve(listener, app(state))
+    // `/metrics` on an address of its own when one is given (an internal port), else beside
+    // the webhook.
+    let (router, metrics_server) = match settings.metrics_listen {
+        Some(addr) => {
+            let metrics_listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("listen on {addr} (KEEL_METRICS_LISTEN)"))?;
+            tracing::info!(%addr, "metrics listening");
+            let metrics_router = crate::server::metrics_app(state.clone());
+            let mut stopping = stopped.clone();
+            let task = tokio::spawn(async move {
+                let shutdown = async move {
+                    let _ = stopping.changed().await;
+                };
+                axum::serve(metrics_listener, metrics_router)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            });
+            (crate::server::intake(state), Some(task))
+        }
+        None => (app(state), None),
+    };
+    axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serve HTTP")?;
@@ -71,6 +98,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         let _ = worker.await;
     }
     let _ = scheduler.await;
+    if let Some(task) = metrics_server {
+        let _ = task.await;
+    }
     store.close().await;
     tracing::info!("keel serve stopped");
     Ok(())

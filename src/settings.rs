@@ -51,6 +51,12 @@ pub struct ServeArgs {
     /// runs again after this long).
     #[arg(long, env = "KEEL_JOB_LEASE_SECS", default_value = "300")]
     pub job_lease_secs: String,
+    /// Serve `/metrics` on this address only (an internal port), not beside the webhook.
+    #[arg(long, env = "KEEL_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Most webhook body bytes held at once before their signatures are checked, in MiB.
+    #[arg(long, env = "KEEL_MAX_IN_FLIGHT_MIB", default_value = "64")]
+    pub max_in_flight_mib: String,
 }
 
 /// Validated settings.
@@ -72,6 +78,10 @@ pub struct Settings {
     pub workers: usize,
     /// How long a claimed job's lease lasts, ms.
     pub job_lease_ms: i64,
+    /// Where `/metrics` is served on its own, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Most unauthenticated body bytes in flight.
+    pub max_in_flight_bytes: u64,
 }
 
 /// A setting is missing or malformed; the message names it.
@@ -134,6 +144,18 @@ impl Settings {
                 args.listen
             ))
         })?;
+        let metrics_listen = match args.metrics_listen.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(addr) => Some(addr.parse().map_err(|_| {
+                SettingsError(format!(
+                    "KEEL_METRICS_LISTEN ({addr}) must be an address like 127.0.0.1:9090"
+                ))
+            })?),
+        };
+        let max_in_flight_bytes = match args.max_in_flight_mib.trim().parse::<u64>() {
+            Ok(n) if (1..=4096).contains(&n) => n * 1024 * 1024,
+            _ => return fail("KEEL_MAX_IN_FLIGHT_MIB must be 1 to 4096 (MiB)"),
+        };
         Ok(Settings {
             app_id,
             private_key: SecretString::from(pem),
@@ -143,6 +165,8 @@ impl Settings {
             listen,
             workers,
             job_lease_ms,
+            metrics_listen,
+            max_in_flight_bytes,
         })
     }
 

@@ -4,6 +4,7 @@
 //! payload before anything is stored, and answers 202 only after the commit holding the
 //! delivery.
 
+pub mod guard;
 pub mod ingest;
 pub mod signature;
 pub mod webhook;
@@ -32,15 +33,22 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Notified for every stored delivery, so an idle worker picks it up at once.
     pub wake: Arc<tokio::sync::Notify>,
+    /// What unauthenticated requests may hold.
+    pub guard: Arc<guard::IntakeGuard>,
 }
 
-/// The router.
+/// The router, `/metrics` included.
 pub fn app(state: AppState) -> Router {
+    intake(state.clone()).merge(metrics_app(state))
+}
+
+/// The public router: webhooks and probes (for `KEEL_METRICS_LISTEN`, which serves
+/// [`metrics_app`] on an address of its own).
+pub fn intake(state: AppState) -> Router {
     Router::new()
         .route("/webhook", post(webhook::receive))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(render_metrics))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(
             tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer::new([
@@ -48,6 +56,13 @@ pub fn app(state: AppState) -> Router {
                 axum::http::HeaderName::from_static("x-hub-signature-256"),
             ]),
         )
+        .with_state(state)
+}
+
+/// `GET /metrics` alone.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(render_metrics))
         .with_state(state)
 }
 

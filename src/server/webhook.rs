@@ -1,4 +1,5 @@
-//! `POST /webhook`: limit → signature → headers → parse → store → 202.
+//! `POST /webhook`: limit → room in the in-flight budget → body read before its deadline →
+//! signature → headers → parse → store → 202.
 
 use super::{AppState, MAX_WEBHOOK_BYTES, signature};
 use crate::github::event::{Parsed, parse_event};
@@ -56,8 +57,30 @@ async fn handle(
     if declared.is_some_and(|n| n > MAX_WEBHOOK_BYTES as u64) {
         return too_large();
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_WEBHOOK_BYTES).await else {
-        return too_large();
+    // Bytes are held before the signature can be checked: only as many as the budget has
+    // room for, and only as long as the deadline allows.
+    let Ok(_room) = state
+        .guard
+        .admit(declared.unwrap_or(MAX_WEBHOOK_BYTES as u64))
+        .await
+    else {
+        return (
+            Outcome::Busy,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many bodies in flight; redeliver it".into(),
+        );
+    };
+    let read = axum::body::to_bytes(body, MAX_WEBHOOK_BYTES);
+    let bytes = match tokio::time::timeout(state.guard.body_timeout, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return too_large(),
+        Err(_) => {
+            return (
+                Outcome::TimedOut,
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in time".into(),
+            );
+        }
     };
     let valid = header(headers, "x-hub-signature-256").is_some_and(|sig| {
         signature::is_valid(state.webhook_secret.expose_secret().as_bytes(), &bytes, sig)

@@ -85,6 +85,30 @@ async fn github(config: &[u8], more: &[u64]) -> FakeGitHub {
     fake
 }
 
+/// The fixture pull request is opened.
+async fn open(server: &TestServer) {
+    deliver(
+        server,
+        "pull_request",
+        "pr",
+        payload("pull_request/opened.2.json"),
+    )
+    .await;
+}
+
+/// Workflow run `run_id` of `ci.yml` on the fixture's head finishes with `zip` as its
+/// `keel-reports` artifact.
+async fn reports_arrive(server: &TestServer, fake: &FakeGitHub, run_id: u64, zip: Vec<u8>) {
+    fake.put_artifact(REPO, run_id, "keel-reports", zip);
+    deliver(
+        server,
+        "workflow_run",
+        &format!("wr-{run_id}"),
+        workflow_run(run_id, "CI", "pull_request", HEAD, "changes", &[2], REPO),
+    )
+    .await;
+}
+
 // 1. A sibling pull request with a laxer base.
 
 #[tokio::test]
@@ -168,13 +192,7 @@ async fn a_failed_required_check_fails_the_gate_and_a_running_one_keeps_it_waiti
         let build = fake.put_check_run(HEAD, "build", "in_progress", None, 777);
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -209,13 +227,7 @@ async fn a_required_check_that_never_ran_fails_once_the_workflows_have_finished(
         // A same-named check from Keel's own App does not count as `build` either.
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -239,13 +251,7 @@ async fn a_same_named_check_from_another_app_cannot_stand_in_for_a_required_one(
         fake.put_check_run(HEAD, "CodeQL", "completed", Some("success"), 15_368);
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -314,24 +320,12 @@ async fn a_new_finding_is_not_hidden_behind_a_baseline_finding_that_shares_one_f
         // The pull request keeps it (moved down two lines) and adds another in b.js.
         let moved = ("js/sql-injection", "src/a.js", 12, "aaaa:1");
         let new = ("js/sql-injection", "src/b.js", 3, "bbbb:1");
-        deliver(
+        open(&server).await;
+        reports_arrive(
             &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
-        fake.put_artifact(
-            REPO,
+            &fake,
             77,
-            "keel-reports",
             zip_of(&[("codeql.sarif", &codeql(&[moved, new]))]),
-        );
-        deliver(
-            &server,
-            "workflow_run",
-            "wr-pr",
-            workflow_run(77, "CI", "pull_request", HEAD, "changes", &[2], REPO),
         )
         .await;
         worker.run_until_idle(NOW + 1).await.unwrap();
@@ -365,13 +359,7 @@ async fn a_file_whose_patch_github_left_out_still_counts_its_lines() {
         );
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -439,23 +427,10 @@ async fn a_large_file_without_a_patch_makes_patch_coverage_unknown_not_passed() 
         );
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         let report =
             b"SF:README.md\nDA:1,1\nDA:2,1\nend_of_record\nSF:src/big.py\nDA:1,0\nend_of_record\n";
-        fake.put_artifact(REPO, 77, "keel-reports", zip_of(&[("lcov.info", report)]));
-        deliver(
-            &server,
-            "workflow_run",
-            "wr",
-            workflow_run(77, "CI", "pull_request", HEAD, "changes", &[2], REPO),
-        )
-        .await;
+        reports_arrive(&server, &fake, 77, zip_of(&[("lcov.info", report)])).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -488,13 +463,7 @@ async fn a_damaged_patch_fails_closed_instead_of_not_affected() {
         );
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -543,23 +512,10 @@ async fn a_source_file_missing_from_the_coverage_report_counts_as_uncovered() {
         );
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         // coverage.py lists only the modules the tests imported.
         let report = b"SF:src/app.py\nDA:1,1\nDA:2,1\nend_of_record\n";
-        fake.put_artifact(REPO, 77, "keel-reports", zip_of(&[("lcov.info", report)]));
-        deliver(
-            &server,
-            "workflow_run",
-            "wr",
-            workflow_run(77, "CI", "pull_request", HEAD, "changes", &[2], REPO),
-        )
-        .await;
+        reports_arrive(&server, &fake, 77, zip_of(&[("lcov.info", report)])).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -593,13 +549,7 @@ async fn a_comment_carrying_keels_marker_is_not_adopted() {
         let theirs = fake.put_comment(REPO, 2, &planted);
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         worker.run_until_idle(NOW).await.unwrap();
         let comments = fake.comments(REPO, 2);
         assert_eq!(comments.len(), 2, "Keel posts its own: {}", db.backend);
@@ -617,13 +567,7 @@ async fn a_check_run_named_like_keels_from_another_app_is_not_adopted() {
         let fake_run = fake.put_check_run(HEAD, CHECK_NAME, "completed", Some("success"), 15368);
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -651,23 +595,10 @@ async fn reports_come_only_from_the_configured_workflow_file() {
         let fake = github(config, &[]).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         // The real CI fails coverage; a workflow the pull request added, also named "CI",
         // uploads a perfect report and finishes last.
-        fake.put_artifact(REPO, 77, "keel-reports", zip_of(&[("lcov.info", &lcov(0))]));
-        deliver(
-            &server,
-            "workflow_run",
-            "wr-ci",
-            workflow_run(77, "CI", "pull_request", HEAD, "changes", &[2], REPO),
-        )
-        .await;
+        reports_arrive(&server, &fake, 77, zip_of(&[("lcov.info", &lcov(0))])).await;
         fake.put_artifact(REPO, 78, "keel-reports", zip_of(&[("lcov.info", &lcov(5))]));
         let mut evil: Value = serde_json::from_slice(&workflow_run(
             78,
@@ -720,14 +651,7 @@ async fn reports_come_only_from_the_configured_workflow_file() {
                 ),
             ],
         );
-        fake.put_artifact(REPO, 79, "keel-reports", zip_of(&[("lcov.info", &lcov(5))]));
-        deliver(
-            &server,
-            "workflow_run",
-            "wr-ci-again",
-            workflow_run(79, "CI", "pull_request", HEAD, "changes", &[2], REPO),
-        )
-        .await;
+        reports_arrive(&server, &fake, 79, zip_of(&[("lcov.info", &lcov(5))])).await;
         worker.run_until_idle(NOW + 1).await.unwrap();
         assert_eq!(verdict_on(&fake, HEAD), completed("success"));
         let summary = keel_runs(&fake)[0].summary.clone().unwrap();
@@ -957,22 +881,9 @@ async fn an_artifact_entry_name_cannot_write_markdown_into_the_check_run() {
         let fake = github(config, &[]).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         let name = "../\n```\n## ✅ All criteria met\n```\n";
-        fake.put_artifact(REPO, 77, "keel-reports", zip_of(&[(name, b"x")]));
-        deliver(
-            &server,
-            "workflow_run",
-            "wr",
-            workflow_run(77, "CI", "pull_request", HEAD, "changes", &[2], REPO),
-        )
-        .await;
+        reports_arrive(&server, &fake, 77, zip_of(&[(name, b"x")])).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),
@@ -996,30 +907,18 @@ async fn an_oversized_finding_cannot_leave_the_check_in_progress() {
         let fake = github(config, &[]).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "pr",
-            payload("pull_request/opened.2.json"),
-        )
-        .await;
+        open(&server).await;
         // A rule id of 300 characters and a 100 KB message: over GitHub's annotation limits.
         let sarif = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "T"}},
             "results": [{"ruleId": "r".repeat(300), "level": "error",
                 "message": {"text": "m".repeat(100_000)},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": "README.md"},
                     "region": {"startLine": 2}}}]}]}]});
-        fake.put_artifact(
-            REPO,
-            77,
-            "keel-reports",
-            zip_of(&[("t.sarif", &serde_json::to_vec(&sarif).unwrap())]),
-        );
-        deliver(
+        reports_arrive(
             &server,
-            "workflow_run",
-            "wr",
-            workflow_run(77, "CI", "pull_request", HEAD, "changes", &[2], REPO),
+            &fake,
+            77,
+            zip_of(&[("t.sarif", &serde_json::to_vec(&sarif).unwrap())]),
         )
         .await;
         worker.run_until_idle(NOW).await.unwrap();

@@ -330,3 +330,109 @@ fn every_webhook_fixture_parses_to_the_expected_event() {
         }
     }
 }
+
+/// Serves `server`'s router on a loopback socket; returns its address.
+async fn on_a_socket(server: &TestServer) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = server.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+/// Opens a connection that declares a `length`-byte webhook body and sends `sent` of it.
+async fn stalled_upload(
+    addr: std::net::SocketAddr,
+    length: usize,
+    sent: usize,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nHost: keel\r\nContent-Type: application/json\r\nContent-Length: {length}\r\nX-GitHub-Event: pull_request\r\nX-GitHub-Delivery: slow\r\nX-Hub-Signature-256: sha256=00\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&vec![b' '; sent]).await.unwrap();
+    stream
+}
+
+/// Waits (10 s at most) until the guard holds at least `bytes` for bodies in flight.
+async fn until_held(guard: &keel::server::guard::IntakeGuard, full: u64, bytes: u64) {
+    let wait = async {
+        while full - guard.available_bytes() < bytes {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .unwrap_or_else(|_| panic!("the guard never held {bytes} bytes"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_trickles_in_gets_408_and_frees_its_room() {
+    use tokio::io::AsyncReadExt;
+    let db = crate::support::db::sqlite().await;
+    let full = 1024 * 1024;
+    let guard = std::sync::Arc::new(keel::server::guard::IntakeGuard::new(
+        full,
+        std::time::Duration::from_millis(100),
+        std::time::Duration::from_millis(300),
+    ));
+    let server = TestServer::with_guard(&db.store, std::sync::Arc::clone(&guard));
+    let addr = on_a_socket(&server).await;
+    // A slow client: 40 KB declared, 100 bytes sent, then nothing.
+    let mut stream = stalled_upload(addr, 40_000, 100).await;
+    let mut answer = vec![0u8; 256];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read(&mut answer))
+        .await
+        .expect("answered at the body deadline")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(guard.available_bytes(), full, "its room is free again");
+    assert_nothing_stored(&db).await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unauthenticated_bodies_cannot_hold_more_than_the_in_flight_budget() {
+    let db = crate::support::db::sqlite().await;
+    let full = 64 * 1024;
+    let guard = std::sync::Arc::new(keel::server::guard::IntakeGuard::new(
+        full,
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_secs(30),
+    ));
+    let server = TestServer::with_guard(&db.store, std::sync::Arc::clone(&guard));
+    let addr = on_a_socket(&server).await;
+    // An unauthenticated client holds 60 KB of the 64 KiB budget and sends nothing more.
+    let stalled = stalled_upload(addr, 60_000, 10).await;
+    until_held(&guard, full, 58 * 1024).await;
+    let delivery = || {
+        signed(
+            "pull_request",
+            "real",
+            payload("pull_request/opened.2.json"),
+        )
+    };
+    let (status, text) = server.send(delivery()).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no room for a 24 KB delivery: {text}"
+    );
+    // The stalled client goes away: its room comes back and deliveries are stored again.
+    drop(stalled);
+    until_held(&guard, full, 0).await;
+    let freed = async {
+        while guard.available_bytes() < full {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), freed)
+        .await
+        .expect("the stalled body's room is freed when its client goes");
+    let (status, text) = server.send(delivery()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    db.finish().await;
+}

@@ -39,7 +39,19 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// The router, to serve on a real socket.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+}
+
+impl TestServer {
     pub fn new(store: &Store) -> TestServer {
+        TestServer::with_guard(store, Arc::new(keel::server::guard::IntakeGuard::default()))
+    }
+
+    /// As [`TestServer::new`], with `guard` on unauthenticated bodies.
+    pub fn with_guard(store: &Store, guard: Arc<keel::server::guard::IntakeGuard>) -> TestServer {
         let wake = Arc::new(tokio::sync::Notify::new());
         let metrics = Arc::new(Metrics::default());
         let state = AppState {
@@ -48,6 +60,7 @@ impl TestServer {
             webhook_secret: Arc::new(SecretString::from(SECRET)),
             metrics: Arc::clone(&metrics),
             wake: Arc::clone(&wake),
+            guard,
         };
         TestServer {
             router: app(state),
