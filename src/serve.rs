@@ -44,6 +44,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         store.clone(),
         Arc::clone(&wake),
         stopped.clone(),
+        settings.retention,
     ));
     let state = AppState {
         ingest: Ingest::start(store.intake_writer().await?, now_ms),
@@ -111,8 +112,23 @@ async fn schedule_summaries(
     store: Store,
     wake: Arc<tokio::sync::Notify>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
+    retention: crate::store::Retention,
 ) {
+    let mut last_prune = 0i64;
     while !*shutdown.borrow() {
+        let now = now_ms();
+        // Once an hour, what is past its retention goes (see `store::retention`).
+        if now.saturating_sub(last_prune) >= 60 * 60 * 1000 {
+            last_prune = now;
+            match store.prune(now, retention).await {
+                Ok(pruned) => tracing::info!(
+                    payloads = pruned.payloads,
+                    rows = pruned.rows,
+                    "pruned old data"
+                ),
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "pruning failed"),
+            }
+        }
         match crate::jobs::summary::enqueue_checks(&store, now_ms()).await {
             Ok(n) if n > 0 => wake.notify_waiters(),
             Ok(_) => {}

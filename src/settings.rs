@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// Most webhook body bytes held at once before their signatures are checked, in MiB.
     #[arg(long, env = "KEEL_MAX_IN_FLIGHT_MIB", default_value = "64")]
     pub max_in_flight_mib: String,
+    /// Days finished jobs, closed pull requests, runs and verdicts are kept (payloads: one day;
+    /// dead jobs, commits and baselines: three times as long).
+    #[arg(long, env = "KEEL_RETENTION_DAYS", default_value = "30")]
+    pub retention_days: String,
 }
 
 /// Validated settings.
@@ -82,6 +86,8 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
     /// Most unauthenticated body bytes in flight.
     pub max_in_flight_bytes: u64,
+    /// How long stored data is kept.
+    pub retention: crate::store::Retention,
 }
 
 /// A setting is missing or malformed; the message names it.
@@ -156,6 +162,10 @@ impl Settings {
             Ok(n) if (1..=4096).contains(&n) => n * 1024 * 1024,
             _ => return fail("KEEL_MAX_IN_FLIGHT_MIB must be 1 to 4096 (MiB)"),
         };
+        let retention = match args.retention_days.trim().parse::<i64>() {
+            Ok(n) if (1..=3650).contains(&n) => crate::store::Retention::days(n),
+            _ => return fail("KEEL_RETENTION_DAYS must be 1 to 3650 (days)"),
+        };
         Ok(Settings {
             app_id,
             private_key: SecretString::from(pem),
@@ -167,6 +177,7 @@ impl Settings {
             job_lease_ms,
             metrics_listen,
             max_in_flight_bytes,
+            retention,
         })
     }
 

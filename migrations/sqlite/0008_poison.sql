@@ -2,3 +2,8 @@
 -- killed its process, or ran longer than its lease without renewing it. Each such re-claim is
 -- counted; after the third, the job is buried instead of being claimed again.
 ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+
+-- Data does not grow forever (issue 13): when Keel learned of a check run or a commit, so
+-- that old ones can be pruned. Rows from before this migration count as old.
+ALTER TABLE check_runs ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commits ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;

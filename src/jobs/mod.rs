@@ -376,12 +376,17 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             let names =
                 |r: &[crate::github::RepoName]| r.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
             match action.as_str() {
-                "deleted" => ctx.store.remove_installation(installation.0).await?,
+                // Uninstalled: everything stored about its repositories goes.
+                "deleted" => {
+                    let repos = ctx.store.installation_repos(installation.0).await?;
+                    ctx.store.forget_repos(&repos).await?;
+                    ctx.store.remove_installation(installation.0).await?;
+                }
                 _ => {
                     ctx.store
                         .add_installation_repos(installation.0, &names(added), ctx.now)
                         .await?;
-                    ctx.store.remove_installation_repos(&names(removed)).await?;
+                    ctx.store.forget_repos(&names(removed)).await?;
                     // The first summary should not be empty: read recent history.
                     for repo in added {
                         let event = Event::Backfill {

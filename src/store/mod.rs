@@ -8,12 +8,14 @@
 mod delivery;
 mod jobs;
 mod merged;
+mod retention;
 mod state;
 mod verdicts;
 
 pub use delivery::MergeDetails;
 pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, MAX_CRASHES, NewJob};
 pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
+pub use retention::{Pruned, Retention};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
 };

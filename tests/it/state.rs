@@ -154,3 +154,105 @@ async fn workflow_runs_and_check_runs_are_remembered_per_commit() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositories() {
+    use keel::store::{FinishedRun, HeadVerdict, NewJob, Retention, VerdictState};
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    for db in backends().await {
+        let s = &db.store;
+        let job = |delivery: &str, serial: &str| NewJob {
+            kind: "event".into(),
+            delivery_id: Some(delivery.into()),
+            dedupe_key: None,
+            serial_key: Some(serial.into()),
+            payload: b"{\"title\": \"a private title\"}".to_vec(),
+            run_at: 0,
+        };
+        // Three finished jobs: 40 days old, 2 days old, and just now.
+        for (delivery, at) in [("old", 0), ("recent", 38 * DAY), ("now", 40 * DAY)] {
+            s.enqueue(&job(delivery, "o/r#1"), at).await.unwrap();
+            let claimed = s.claim(at, 1_000).await.unwrap().unwrap();
+            assert!(s.complete(&claimed, at).await.unwrap());
+        }
+        s.add_installation_repos(7, &["o/r".into()], 0)
+            .await
+            .unwrap();
+        s.add_installation_repos(8, &["o/keep".into()], 0)
+            .await
+            .unwrap();
+        s.track_fresh_pull_request("o/r", 1, "h", 7, None, "d", 0)
+            .await
+            .unwrap();
+        s.close_pull_request("o/r", 1, None).await.unwrap();
+        let run = FinishedRun {
+            run_id: 5,
+            workflow: "CI".into(),
+            ..FinishedRun::default()
+        };
+        s.record_workflow_run("o/r", "h", &run, 0).await.unwrap();
+        let verdict = HeadVerdict {
+            number: 1,
+            base_ref: "main".into(),
+            state: VerdictState::Success,
+            title: "t".into(),
+            summary: "s".into(),
+            checks: Vec::new(),
+        };
+        s.record_head_verdict("o/r", "h", &verdict, 0)
+            .await
+            .unwrap();
+        s.set_check_run("o/r", "h", 77).await.unwrap();
+        s.record_baseline("o/r", "base", b"{}", 0).await.unwrap();
+        s.record_baseline("o/keep", "base", b"{}", 0).await.unwrap();
+
+        let pruned = s.prune(40 * DAY, Retention::days(30)).await.unwrap();
+        assert_eq!(
+            pruned.payloads, 2,
+            "{}: payloads older than a day are emptied, not today's",
+            db.backend
+        );
+        let jobs = s.list_jobs(None, 10).await.unwrap();
+        let kept: Vec<&str> = jobs
+            .iter()
+            .filter_map(|j| j.delivery_id.as_deref())
+            .collect();
+        assert_eq!(kept, ["now", "recent"], "the 40-day-old job is gone");
+        assert!(s.workflow_runs("o/r", "h").await.unwrap().is_empty());
+        assert!(s.head_verdicts("o/r", "h").await.unwrap().0.is_empty());
+        assert!(
+            s.track_unknown_pull_request("o/r", 1, "h2", 7, 40 * DAY)
+                .await
+                .unwrap(),
+            "the closed pull request's row is gone"
+        );
+        assert_eq!(
+            s.check_run("o/r", "h").await.unwrap(),
+            Some(77),
+            "a check run is first stamped, then pruned a retention later"
+        );
+        s.prune(71 * DAY, Retention::days(30)).await.unwrap();
+        assert_eq!(s.check_run("o/r", "h").await.unwrap(), None);
+        assert!(
+            s.baseline("o/r", "base").await.unwrap().is_some(),
+            "history is kept longer"
+        );
+
+        // Uninstalling installation 7 forgets o/r entirely, and nothing of o/keep.
+        let repos = s.installation_repos(7).await.unwrap();
+        assert_eq!(repos, ["o/r"]);
+        s.forget_repos(&repos).await.unwrap();
+        assert!(s.baseline("o/r", "base").await.unwrap().is_none());
+        assert!(s.baseline("o/keep", "base").await.unwrap().is_some());
+        assert!(
+            s.list_jobs(None, 10).await.unwrap().is_empty(),
+            "{}: o/r's jobs are gone",
+            db.backend
+        );
+        assert_eq!(
+            s.installed_repos().await.unwrap(),
+            [("o/keep".to_owned(), 8)]
+        );
+        db.finish().await;
+    }
+}
