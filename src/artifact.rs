@@ -1,5 +1,5 @@
-//! A workflow run's reports artifact: a zip archive, read in memory under limits and never
-//! written to disk.
+//! A workflow run's reports artifact: a zip archive, streamed to an unnamed temporary file and
+//! read from there under limits (never extracted).
 //!
 //! Defences: the archive's size is capped before it is downloaded and while it is; the entry
 //! count is capped; an entry whose name is absolute or climbs out with `..` refuses the whole
@@ -13,7 +13,7 @@ use keel_core::Config;
 use keel_core::Limits;
 use keel_core::glob::PathGlobs;
 use keel_core::report::bench::criterion_id;
-use std::io::{Cursor, Read};
+use std::io::{Read, Seek, SeekFrom};
 
 /// Caps on what an artifact may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,21 +88,36 @@ pub const DEFAULT_BENCH: &[&str] = &[
     "**/hyperfine*.json",
 ];
 
-/// Reads the reports the config asks for from a zip archive's bytes.
-pub fn read_reports(
-    archive: &[u8],
+/// Reads the reports the config asks for from a zip archive (a file, or bytes in a cursor).
+/// Its entry count is read from the end-of-central-directory record, and checked, before the
+/// central directory itself is parsed.
+pub fn read_reports<R: Read + Seek>(
+    mut archive: R,
     config: &Config,
     limits: &Limits,
     artifact_limits: &ArtifactLimits,
 ) -> Result<Reports, ArtifactError> {
-    if archive.len() as u64 > artifact_limits.archive_bytes {
+    let size = archive
+        .seek(SeekFrom::End(0))
+        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
+    if size > artifact_limits.archive_bytes {
         return Err(ArtifactError::TooLarge {
-            size: archive.len() as u64,
+            size,
             limit: artifact_limits.archive_bytes,
         });
     }
-    let mut zip = zip::ZipArchive::new(Cursor::new(archive))
+    let declared = eocd::entries(&mut archive, size).map_err(ArtifactError::NotZip)?;
+    if declared > artifact_limits.entries as u64 {
+        return Err(ArtifactError::TooManyEntries {
+            count: usize::try_from(declared).unwrap_or(usize::MAX),
+            limit: artifact_limits.entries,
+        });
+    }
+    archive
+        .seek(SeekFrom::Start(0))
         .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
+    let mut zip =
+        zip::ZipArchive::new(archive).map_err(|e| ArtifactError::NotZip(e.to_string()))?;
     if zip.len() > artifact_limits.entries {
         return Err(ArtifactError::TooManyEntries {
             count: zip.len(),
@@ -254,6 +269,8 @@ fn read_small<R: Read + std::io::Seek>(
     .ok()?;
     Some(bytes)
 }
+
+mod eocd;
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 use super::*;
 use keel_core::Config;
-use std::io::Write;
+use std::io::{Cursor, Write};
 use zip::write::SimpleFileOptions;
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
@@ -22,7 +22,12 @@ const SARIF: &[u8] = include_bytes!("../../tests/fixtures/sarif/ruff.sarif");
 const HYPERFINE: &[u8] = include_bytes!("../../tests/fixtures/bench/hyperfine.json");
 
 fn read(archive: &[u8], config: &Config) -> Result<Reports, ArtifactError> {
-    read_reports(archive, config, &Limits::DEFAULT, &ArtifactLimits::DEFAULT)
+    read_reports(
+        Cursor::new(archive),
+        config,
+        &Limits::DEFAULT,
+        &ArtifactLimits::DEFAULT,
+    )
 }
 
 #[test]
@@ -84,7 +89,13 @@ fn a_zip_bomb_stops_at_the_decompression_budget() {
         total_bytes: 1 << 20,
         ..ArtifactLimits::DEFAULT
     };
-    let err = read_reports(&archive, &config(ALL), &Limits::DEFAULT, &limits).unwrap_err();
+    let err = read_reports(
+        Cursor::new(&archive),
+        &config(ALL),
+        &Limits::DEFAULT,
+        &limits,
+    )
+    .unwrap_err();
     assert!(
         matches!(err, ArtifactError::Bomb { limit } if limit == 1 << 20),
         "{err}"
@@ -98,7 +109,13 @@ fn size_count_and_format_limits_give_clear_errors() {
         archive_bytes: 10,
         ..ArtifactLimits::DEFAULT
     };
-    let err = read_reports(&archive, &config(ALL), &Limits::DEFAULT, &small).unwrap_err();
+    let err = read_reports(
+        Cursor::new(&archive),
+        &config(ALL),
+        &Limits::DEFAULT,
+        &small,
+    )
+    .unwrap_err();
     assert!(
         err.to_string().contains("over the limit of 10 bytes"),
         "{err}"
@@ -108,7 +125,7 @@ fn size_count_and_format_limits_give_clear_errors() {
         ..ArtifactLimits::DEFAULT
     };
     let two = zip_of(&[("a", b"1"), ("b", b"2")]);
-    let err = read_reports(&two, &config(ALL), &Limits::DEFAULT, &few).unwrap_err();
+    let err = read_reports(Cursor::new(&two), &config(ALL), &Limits::DEFAULT, &few).unwrap_err();
     assert!(
         matches!(err, ArtifactError::TooManyEntries { count: 2, limit: 1 }),
         "{err}"

@@ -292,13 +292,14 @@ pub trait GitHubApi: Send + Sync {
         name: &str,
     ) -> impl Future<Output = Result<Option<Artifact>, ApiError>> + Send;
 
-    /// An artifact's zip archive, refused beyond `max_bytes`.
+    /// An artifact's zip archive in an unnamed temporary file (positioned at its start),
+    /// refused beyond `max_bytes`.
     fn download_artifact(
         &self,
         repo: &Repo,
         artifact_id: u64,
         max_bytes: u64,
-    ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<std::fs::File, ApiError>> + Send;
 
     /// The issue with `label` and exactly `title` (open or closed), if any.
     fn find_issue(

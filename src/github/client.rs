@@ -259,20 +259,7 @@ impl GitHub {
         if (200..300).contains(&status) {
             return Ok(bytes);
         }
-        let message = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| {
-                String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned()
-            });
-        Err(classify(
-            status,
-            header("retry-after"),
-            header("x-ratelimit-remaining"),
-            header("x-ratelimit-reset"),
-            message,
-            now_secs(),
-        ))
+        Err(failure(status, &headers, &bytes))
     }
 
     /// [`GitHub::send`], with the response read as JSON.
@@ -792,12 +779,58 @@ impl GitHubApi for GitHub {
         repo: &Repo,
         artifact_id: u64,
         max_bytes: u64,
-    ) -> Result<Vec<u8>, ApiError> {
+    ) -> Result<std::fs::File, ApiError> {
+        use std::io::{Seek, Write};
         // GitHub answers with a redirect to blob storage; the client follows it and drops the
         // Authorization header when the redirect leaves GitHub's origin.
         let route = format!("/repos/{}/actions/artifacts/{artifact_id}/zip", repo.name);
-        let max = usize::try_from(max_bytes).unwrap_or(usize::MAX);
-        self.send(repo, Method::Get, &route, &[], None, max).await
+        let client = self.installation(&repo.installation).await?;
+        let response = match client._get(route.as_str()).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.metrics.github_call(None, None);
+                return Err(from_octocrab(e, now_secs()));
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let remaining = headers
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok()?.trim().parse().ok());
+        self.metrics.github_call(Some(status), remaining);
+        let local =
+            |e: std::io::Error| ApiError::Transient(format!("{route}: a temporary file: {e}"));
+        let mut body = response.into_body();
+        if !(200..300).contains(&status) {
+            let bytes = http_body_util::Limited::new(body, 64 << 10)
+                .collect()
+                .await
+                .map(|c| c.to_bytes().to_vec())
+                .unwrap_or_default();
+            return Err(failure(status, &headers, &bytes));
+        }
+        // Streamed to an unnamed temporary file, never held in memory: an archive costs a
+        // frame of memory however large it is (the limit still bounds the disk it takes).
+        let mut file = tempfile::tempfile().map_err(local)?;
+        let mut written = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame
+                .map_err(|e| ApiError::Transient(format!("{route}: read the response: {e}")))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            written += data.len() as u64;
+            if written > max_bytes {
+                return Err(too_large(
+                    &route,
+                    written,
+                    usize::try_from(max_bytes).unwrap_or(usize::MAX),
+                ));
+            }
+            file.write_all(&data).map_err(local)?;
+        }
+        file.rewind().map_err(local)?;
+        Ok(file)
     }
 
     async fn find_issue(
@@ -1189,6 +1222,24 @@ fn read_entries(entries: Vec<FileEntry>, files: &mut Vec<FileDiff>, damaged: &mu
             *damaged = why;
         }
     }
+}
+
+/// A non-2xx response as an [`ApiError`]: GitHub's message, classified by status and headers.
+fn failure(status: u16, headers: &axum::http::HeaderMap, body: &[u8]) -> ApiError {
+    let header =
+        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned());
+    classify(
+        status,
+        header("retry-after"),
+        header("x-ratelimit-remaining"),
+        header("x-ratelimit-reset"),
+        message,
+        now_secs(),
+    )
 }
 
 fn too_large(route: &str, size: u64, limit: usize) -> ApiError {

@@ -368,14 +368,20 @@ impl GitHubApi for DryRun {
         _repo: &Repo,
         _artifact_id: u64,
         max_bytes: u64,
-    ) -> Result<Vec<u8>, ApiError> {
+    ) -> Result<std::fs::File, ApiError> {
+        use std::io::{Seek, Write};
         let Some(dir) = &self.reports_dir else {
             return Err(not_found("no reports directory".into()));
         };
-        zip_directory(dir, max_bytes).map_err(|e| ApiError::Rejected {
+        let failed = |e: std::io::Error| ApiError::Rejected {
             status: 200,
             message: format!("{}: {e}", dir.display()),
-        })
+        };
+        let zip = zip_directory(dir, max_bytes).map_err(failed)?;
+        let mut file = tempfile::tempfile().map_err(failed)?;
+        file.write_all(&zip).map_err(failed)?;
+        file.rewind().map_err(failed)?;
+        Ok(file)
     }
 
     async fn find_issue(

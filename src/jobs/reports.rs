@@ -135,12 +135,12 @@ pub async fn from_run<G: GitHubApi>(
             .to_string(),
         )));
     }
-    let bytes = match ctx
+    let archive = match ctx
         .github
         .download_artifact(repo, found.id, limits.archive_bytes)
         .await
     {
-        Ok(bytes) => bytes,
+        Ok(file) => file,
         Err(crate::github::api::ApiError::Rejected {
             status: 200,
             message,
@@ -151,7 +151,7 @@ pub async fn from_run<G: GitHubApi>(
     };
     let config = config.clone();
     let parsed = tokio::task::spawn_blocking(move || {
-        artifact::read_reports(&bytes, &config, &Limits::DEFAULT, &limits)
+        artifact::read_reports(archive, &config, &Limits::DEFAULT, &limits)
     })
     .await
     .map_err(|e| JobError::Transient(format!("the report reader stopped: {e}")))?;
