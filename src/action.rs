@@ -342,6 +342,7 @@ async fn publish_with_token(
         github: gh,
         now: crate::serve::now_ms(),
         origin: "action".into(),
+        job_id: None,
     };
     store
         .track_pull_request(&repo.name.0, pr.number.0, &pr.head_sha.0, 0, ctx.now)

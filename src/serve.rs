@@ -36,7 +36,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .map(|_| {
             let worker = Worker::new(store.clone(), Arc::clone(&github))
                 .with_metrics(Arc::clone(&metrics))
-                .with_lease_ms(settings.job_lease_ms);
+                .with_lease_ms(settings.job_lease_ms)
+                .with_max_crashes(settings.max_crashes);
             tokio::spawn(worker.run_loop(Arc::clone(&wake), stopped.clone(), None))
         })
         .collect();

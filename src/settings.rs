@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// dead jobs, commits and baselines: three times as long).
     #[arg(long, env = "KEEL_RETENTION_DAYS", default_value = "30")]
     pub retention_days: String,
+    /// Crashes (or time-outs) after which a job is buried instead of taken over again.
+    #[arg(long, env = "KEEL_MAX_CRASHES", default_value = "3")]
+    pub max_crashes: String,
 }
 
 /// Validated settings.
@@ -88,6 +91,8 @@ pub struct Settings {
     pub max_in_flight_bytes: u64,
     /// How long stored data is kept.
     pub retention: crate::store::Retention,
+    /// Crashes after which a job is buried.
+    pub max_crashes: i64,
 }
 
 /// A setting is missing or malformed; the message names it.
@@ -166,6 +171,10 @@ impl Settings {
             Ok(n) if (1..=3650).contains(&n) => crate::store::Retention::days(n),
             _ => return fail("KEEL_RETENTION_DAYS must be 1 to 3650 (days)"),
         };
+        let max_crashes = match args.max_crashes.trim().parse::<i64>() {
+            Ok(n) if (1..=100).contains(&n) => n,
+            _ => return fail("KEEL_MAX_CRASHES must be 1 to 100"),
+        };
         Ok(Settings {
             app_id,
             private_key: SecretString::from(pem),
@@ -178,6 +187,7 @@ impl Settings {
             metrics_listen,
             max_in_flight_bytes,
             retention,
+            max_crashes,
         })
     }
 

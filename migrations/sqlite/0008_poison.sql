@@ -7,3 +7,7 @@ ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
 -- that old ones can be pruned. Rows from before this migration count as old.
 ALTER TABLE check_runs ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE commits ADD COLUMN recorded_at INTEGER NOT NULL DEFAULT 0;
+
+-- Coalescing (issue 13): a job that judges a pull request looks for a newer one of the same
+-- pull request queued behind it, among that pull request's queued jobs only.
+CREATE INDEX jobs_by_serial ON jobs (serial_key, state, id);

@@ -76,6 +76,8 @@ pub struct Context<'a, G> {
     pub now: i64,
     /// Names the job, for the ids of jobs it enqueues (so a re-run enqueues nothing twice).
     pub origin: String,
+    /// The queue's id of the running job, when it came from the queue.
+    pub job_id: Option<i64>,
 }
 
 impl<G: GitHubApi> Context<'_, G> {
@@ -160,8 +162,45 @@ async fn closed<G: GitHubApi>(
     Ok(())
 }
 
+/// Whether a judgement of the same pull request that is at least as new is already queued
+/// behind this job: then this one is pointless (one evaluation per pull request state, not one
+/// per delivery). A queued follow-up evaluation reads the pull request as it is then, so it
+/// always is; a queued delivery is when GitHub dated it no earlier than this one (deliveries
+/// can arrive out of order: an older one queued behind a newer one is stale at its turn).
+async fn superseded<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<bool, JobError> {
+    let ours = match event {
+        Event::PullRequest { pr, .. } => Some(pr.updated_at.as_deref().and_then(millis)),
+        Event::Evaluate {
+            target: Target::PullRequest(_),
+            ..
+        } => Some(None),
+        _ => None,
+    };
+    let (Some(ours), Some(id)) = (ours, ctx.job_id) else {
+        return Ok(false);
+    };
+    let behind = ctx.store.queued_behind(&event.serial_key(), id).await?;
+    Ok(behind
+        .iter()
+        .any(|payload| match serde_json::from_slice::<Event>(payload) {
+            Ok(Event::Evaluate {
+                target: Target::PullRequest(_),
+                ..
+            }) => true,
+            Ok(Event::PullRequest { pr, .. }) => {
+                let theirs = pr.updated_at.as_deref().and_then(millis);
+                matches!((ours, theirs), (Some(a), Some(b)) if b >= a)
+            }
+            _ => false,
+        }))
+}
+
 /// Handles one stored event.
 pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
+    if superseded(ctx, event).await? {
+        tracing::info!(serial = %event.serial_key(), "a newer judgement of this pull request is queued: skipped");
+        return Ok(());
+    }
     match event {
         Event::PullRequest {
             installation: Some(installation),

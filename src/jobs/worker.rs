@@ -46,6 +46,7 @@ pub struct Worker<G> {
     github: Arc<G>,
     metrics: Arc<Metrics>,
     lease_ms: i64,
+    max_crashes: i64,
 }
 
 impl<G: GitHubApi + 'static> Worker<G> {
@@ -56,6 +57,7 @@ impl<G: GitHubApi + 'static> Worker<G> {
             github,
             metrics: Arc::new(Metrics::default()),
             lease_ms: LEASE_MS,
+            max_crashes: crate::store::MAX_CRASHES,
         }
     }
 
@@ -71,9 +73,19 @@ impl<G: GitHubApi + 'static> Worker<G> {
         self
     }
 
+    /// Buries a job after `max_crashes` crashes instead of [`crate::store::MAX_CRASHES`].
+    pub fn with_max_crashes(mut self, max_crashes: i64) -> Worker<G> {
+        self.max_crashes = max_crashes;
+        self
+    }
+
     /// Claims and runs one job at time `now` (unix ms).
     pub async fn run_one(&self, now: i64) -> anyhow::Result<Ran> {
-        let Some(job) = self.store.claim(now, self.lease_ms).await? else {
+        let Some(job) = self
+            .store
+            .claim_limited(now, self.lease_ms, self.max_crashes)
+            .await?
+        else {
             return Ok(Ran::Idle);
         };
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, serial = job.serial_key.as_deref().unwrap_or("-"));
@@ -159,7 +171,7 @@ impl<G: GitHubApi + 'static> Worker<G> {
     /// Buries the jobs that crashed or timed out [`crate::store::MAX_CRASHES`] times (see
     /// [`crate::store::Store::bury_crashed`]); returns how many.
     pub async fn bury_crashed(&self, now: i64) -> anyhow::Result<u64> {
-        let buried = self.store.bury_crashed(now).await?;
+        let buried = self.store.bury_crashed_after(now, self.max_crashes).await?;
         if buried > 0 {
             tracing::error!(
                 buried,
@@ -249,6 +261,7 @@ impl<G: GitHubApi + 'static> Worker<G> {
                         .delivery_id
                         .clone()
                         .unwrap_or_else(|| format!("job-{}", job.id)),
+                    job_id: Some(job.id),
                 };
                 super::handle(&ctx, &event).await
             }

@@ -200,7 +200,7 @@ macro_rules! claim_sql {
              state = 'running', locked_until = $1, updated_at = $2 \
              WHERE id = COALESCE(\
                (SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.locked_until <= $2 \
-                AND j.crashes < 2 AND ",
+                AND j.crashes < $3 - 1 AND ",
             claim_sql!(@free),
             " ORDER BY j.run_at, j.id LIMIT 1",
             $lock,
@@ -220,7 +220,8 @@ macro_rules! claim_sql {
 const CLAIM_SQLITE: &str = claim_sql!("");
 
 /// Crashes (or time-outs) after which a job is buried: a job is taken over from an expired
-/// lease at most `MAX_CRASHES - 1` times (the `2` in [`claim_sql`]).
+/// lease at most `MAX_CRASHES - 1` times (`$3` in [`claim_sql`]). Configurable
+/// (`KEEL_MAX_CRASHES`): a storm of restarts can catch an innocent job in flight that often.
 pub const MAX_CRASHES: i64 = 3;
 const BURY_CRASHED: &str = "UPDATE jobs SET state = 'dead', locked_until = NULL, updated_at = $2, \
      last_error = 'crashed or timed out ' || CAST(crashes + 1 AS TEXT) || ' times (its process died, or it outlived its lease)' \
@@ -281,12 +282,22 @@ impl Store {
 
     /// Claims the oldest runnable job for `lease_ms`, or `None` when nothing can run now.
     pub async fn claim(&self, now: i64, lease_ms: i64) -> anyhow::Result<Option<ClaimedJob>> {
+        self.claim_limited(now, lease_ms, MAX_CRASHES).await
+    }
+
+    /// As [`Store::claim`], never taking over a job that crashed `max_crashes - 1` times.
+    pub async fn claim_limited(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        max_crashes: i64,
+    ) -> anyhow::Result<Option<ClaimedJob>> {
         let sql = match self {
             Store::Sqlite(_) => CLAIM_SQLITE,
             Store::Postgres(_) => CLAIM_POSTGRES,
         };
         on_pool!(self, pool => {
-            match sqlx::query(sql).bind(now + lease_ms).bind(now).fetch_optional(pool).await {
+            match sqlx::query(sql).bind(now + lease_ms).bind(now).bind(max_crashes).fetch_optional(pool).await {
                 Ok(None) => Ok(None),
                 Ok(Some(row)) => Ok(Some(ClaimedJob {
                     id: row.try_get("id")?,
@@ -341,11 +352,30 @@ impl Store {
         })
     }
 
+    /// The payloads of the jobs queued behind job `id` with the same serial key, oldest
+    /// first (read through the `jobs_by_serial` index).
+    pub async fn queued_behind(&self, serial_key: &str, id: i64) -> anyhow::Result<Vec<Vec<u8>>> {
+        let payloads: Vec<(Vec<u8>,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT payload FROM jobs WHERE serial_key = $1 AND state = 'queued' AND id > $2 ORDER BY id",
+        )
+        .bind(serial_key)
+        .bind(id)
+        .fetch_all(pool)
+        .await)
+        .context("list the jobs queued behind a job")?;
+        Ok(payloads.into_iter().map(|(p,)| p).collect())
+    }
+
     /// Buries the jobs that crashed (or timed out) [`MAX_CRASHES`] times and whose last lease
     /// has expired; returns how many.
     pub async fn bury_crashed(&self, now: i64) -> anyhow::Result<u64> {
+        self.bury_crashed_after(now, MAX_CRASHES).await
+    }
+
+    /// As [`Store::bury_crashed`], after `max_crashes`.
+    pub async fn bury_crashed_after(&self, now: i64, max_crashes: i64) -> anyhow::Result<u64> {
         on_pool!(self, pool => {
-            let r = sqlx::query(BURY_CRASHED).bind(MAX_CRASHES).bind(now).execute(pool).await;
+            let r = sqlx::query(BURY_CRASHED).bind(max_crashes).bind(now).execute(pool).await;
             Ok(r.context("bury crashed jobs")?.rows_affected())
         })
     }
@@ -461,6 +491,7 @@ mod tests {
         )))
         .bind(2_000_i64)
         .bind(1_000_i64)
+        .bind(MAX_CRASHES)
         .fetch_all(&pool)
         .await
         .unwrap()

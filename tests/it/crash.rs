@@ -167,12 +167,24 @@ async fn acknowledged_deliveries_survive_repeated_kills() {
             "every delivery was acknowledged in the end"
         );
         let missing: Vec<&String> = sent.acked.iter().filter(|id| !done.contains(*id)).collect();
+        let why: Vec<String> = jobs
+            .iter()
+            .filter(|j| j.delivery_id.as_ref().is_some_and(|d| missing.contains(&d)))
+            .take(5)
+            .map(|j| {
+                format!(
+                    "{:?} {} {:?}",
+                    j.delivery_id,
+                    j.state.as_str(),
+                    j.last_error
+                )
+            })
+            .collect();
         assert!(
             missing.is_empty(),
-            "{}: {} acknowledged but not processed, e.g. {:?}",
+            "{}: {} acknowledged but not processed, e.g. {why:?}",
             db.backend,
             missing.len(),
-            &missing[..missing.len().min(5)]
         );
         let runs = fake.check_runs();
         let mut per_head: BTreeMap<&str, usize> = BTreeMap::new();

@@ -404,3 +404,44 @@ async fn one_sticky_comment_is_edited_only_when_its_content_changes() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn pushes_queued_behind_each_other_are_judged_once_at_the_newest_head() {
+    for db in backends().await {
+        let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 100\n").await;
+        readme_change(&fake);
+        let server = TestServer::new(&db.store);
+        // Five pushes arrive while no worker runs (GitHub was slow, or the workers busy).
+        let heads: Vec<String> = (1..=5).map(|n| format!("{n:040x}")).collect();
+        for (n, head) in heads.iter().enumerate() {
+            let mut p: serde_json::Value =
+                serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
+            p["action"] = serde_json::json!("synchronize");
+            p["pull_request"]["head"]["sha"] = serde_json::json!(head);
+            p["pull_request"]["updated_at"] = serde_json::json!(format!("2026-01-01T00:00:0{n}Z"));
+            let body = serde_json::to_vec(&p).unwrap();
+            let (status, _) = server
+                .send(signed("pull_request", &format!("push-{n}"), body))
+                .await;
+            assert_eq!(status, 202);
+        }
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github));
+        let steps = worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(steps.len(), 5, "every delivery's job is done: {steps:?}");
+        let runs = fake.check_runs();
+        assert_eq!(
+            runs.iter().map(|r| r.head_sha.as_str()).collect::<Vec<_>>(),
+            [heads[4].as_str()],
+            "{}: one evaluation, at the newest head; the superseded pushes cost no GitHub call",
+            db.backend
+        );
+        let calls = fake.log().await;
+        assert_eq!(
+            calls.iter().filter(|c| c.contains("/contents/")).count(),
+            1,
+            "{calls:?}"
+        );
+        db.finish().await;
+    }
+}

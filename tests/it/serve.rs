@@ -196,6 +196,9 @@ fn start_app(
         ("KEEL_PRIVATE_KEY", &key),
         ("KEEL_WORKERS", "1"),
         ("KEEL_JOB_LEASE_SECS", "2"),
+        // The crash tests kill replicas every couple of seconds, faster than real life: an
+        // innocent job can be in flight at three kills. Its burial is tested in `queue`.
+        ("KEEL_MAX_CRASHES", "100"),
         ("KEEL_WEBHOOK_SECRET", SECRET),
         ("KEEL_GITHUB_API_URL", github),
         ("DATABASE_URL", database),
