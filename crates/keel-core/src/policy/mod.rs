@@ -96,6 +96,22 @@ fn incomplete_diff(why: &str, out: &mut Outcome) {
     ));
 }
 
+/// Most annotations an evaluation carries: each 50 cost GitHub a request, and a change with
+/// thousands of findings would spend the installation's budget on them.
+pub const MAX_ANNOTATIONS: usize = 500;
+
+/// Keeps at most [`MAX_ANNOTATIONS`], failures first (then warnings, then notices, each in
+/// their order); returns how many were left out. Fewer are left as they are.
+fn cap_annotations(annotations: &mut Vec<Annotation>) -> usize {
+    if annotations.len() <= MAX_ANNOTATIONS {
+        return 0;
+    }
+    annotations.sort_by_key(|a| a.level);
+    let left_out = annotations.len() - MAX_ANNOTATIONS;
+    annotations.truncate(MAX_ANNOTATIONS);
+    left_out
+}
+
 /// What the policy modules build up.
 #[derive(Default)]
 struct Outcome {
@@ -112,8 +128,14 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn finish(self) -> Evaluation {
+    fn finish(mut self) -> Evaluation {
         let failed = self.criteria.iter().any(|c| c.status == Status::Fail);
+        let left_out = cap_annotations(&mut self.annotations);
+        if left_out > 0 {
+            self.notes.push(format!(
+                "{left_out} more annotations are not shown: at most {MAX_ANNOTATIONS} are sent, failures first"
+            ));
+        }
         Evaluation {
             conclusion: if failed {
                 Conclusion::Failure

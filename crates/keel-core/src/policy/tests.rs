@@ -620,3 +620,50 @@ fn an_edited_config_must_stay_valid_and_is_annotated_where_it_is_not() {
         a.message
     );
 }
+
+#[test]
+fn annotations_are_capped_failures_first_and_the_rest_counted() {
+    use crate::report::sarif::{Finding, Severity};
+    let finding = |i: u32, severity: Severity| Finding {
+        tool: "T".into(),
+        rule_id: format!("r{i}"),
+        severity,
+        level: "error".into(),
+        message: "m".into(),
+        path: Some("a.py".into()),
+        start_line: Some(i + 1),
+        end_line: None,
+        identity: format!("text\u{1f}r{i}"),
+        baseline_state: None,
+    };
+    // 900 warnings first, then 300 failures: the failures must all survive the cap.
+    let mut findings: Vec<Finding> = (0..900).map(|i| finding(i, Severity::Medium)).collect();
+    findings.extend((900..1_200).map(|i| finding(i, Severity::High)));
+    let facts = Facts {
+        findings: Some(findings),
+        ..Facts::default()
+    };
+    let ev = evaluate(
+        &config("[security]\nfail_on = \"high\"\nnew_only = false\n"),
+        &facts,
+    );
+    assert_eq!(ev.annotations.len(), MAX_ANNOTATIONS);
+    let failures = ev
+        .annotations
+        .iter()
+        .filter(|a| a.level == AnnotationLevel::Failure)
+        .count();
+    assert_eq!(failures, 300, "every failure is kept");
+    assert!(
+        ev.annotations[..300]
+            .iter()
+            .all(|a| a.level == AnnotationLevel::Failure)
+    );
+    assert!(
+        ev.notes
+            .iter()
+            .any(|n| n.starts_with("700 more annotations are not shown")),
+        "{:?}",
+        ev.notes
+    );
+}
