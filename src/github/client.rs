@@ -28,6 +28,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
+/// A response as octocrab hands it over (its body not read yet).
+type Response =
+    axum::http::Response<http_body_util::combinators::BoxBody<axum::body::Bytes, octocrab::Error>>;
+
 /// GitHub accepts at most this many annotations per check run request.
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
 /// Items per page of GitHub's list endpoints (their maximum).
@@ -199,17 +203,16 @@ impl GitHub {
         Ok(client)
     }
 
-    /// Sends one request as the installation and returns the body of a 2xx response (at most
-    /// `max_bytes`); anything else becomes a classified [`ApiError`].
-    async fn send(
+    /// Sends one request as the installation and counts it (status, rate limit left) for
+    /// `/metrics`; a request that got no response at all is classified here.
+    async fn request(
         &self,
         repo: &Repo,
         method: Method,
         route: &str,
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
-        max_bytes: usize,
-    ) -> Result<Vec<u8>, ApiError> {
+    ) -> Result<Response, ApiError> {
         let client = self.installation(&repo.installation).await?;
         let mut uri = route.to_owned();
         for (i, (k, v)) in query.iter().enumerate() {
@@ -231,12 +234,31 @@ impl GitHub {
                 return Err(from_octocrab(e, now_secs()));
             }
         };
+        let remaining = response
+            .headers()
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok()?.trim().parse().ok());
+        self.metrics
+            .github_call(Some(response.status().as_u16()), remaining);
+        Ok(response)
+    }
+
+    /// Sends one request as the installation and returns the body of a 2xx response (at most
+    /// `max_bytes`); anything else becomes a classified [`ApiError`].
+    async fn send(
+        &self,
+        repo: &Repo,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, ApiError> {
+        let response = self.request(repo, method, route, query, body).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let header =
             |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-        self.metrics
-            .github_call(Some(status), header("x-ratelimit-remaining"));
         if let Some(length) = header("content-length")
             && length > max_bytes as u64
         {
@@ -784,20 +806,9 @@ impl GitHubApi for GitHub {
         // GitHub answers with a redirect to blob storage; the client follows it and drops the
         // Authorization header when the redirect leaves GitHub's origin.
         let route = format!("/repos/{}/actions/artifacts/{artifact_id}/zip", repo.name);
-        let client = self.installation(&repo.installation).await?;
-        let response = match client._get(route.as_str()).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.metrics.github_call(None, None);
-                return Err(from_octocrab(e, now_secs()));
-            }
-        };
+        let response = self.request(repo, Method::Get, &route, &[], None).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let remaining = headers
-            .get("x-ratelimit-remaining")
-            .and_then(|v| v.to_str().ok()?.trim().parse().ok());
-        self.metrics.github_call(Some(status), remaining);
         let local =
             |e: std::io::Error| ApiError::Transient(format!("{route}: a temporary file: {e}"));
         let mut body = response.into_body();

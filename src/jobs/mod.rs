@@ -164,36 +164,48 @@ async fn closed<G: GitHubApi>(
 
 /// Whether a judgement of the same pull request that is at least as new is already queued
 /// behind this job: then this one is pointless (one evaluation per pull request state, not one
-/// per delivery). A queued follow-up evaluation reads the pull request as it is then, so it
-/// always is; a queued delivery is when GitHub dated it no earlier than this one (deliveries
-/// can arrive out of order: an older one queued behind a newer one is stale at its turn).
+/// per delivery). A queued follow-up evaluation of the same head reads the pull request as it
+/// is then, so it is; a queued delivery is when GitHub dated it no earlier than this one
+/// (deliveries can arrive out of order: an older one queued behind a newer one is stale at its
+/// turn). Only the first few jobs behind are looked at: missing a later one costs an
+/// evaluation, never a judgement.
 async fn superseded<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<bool, JobError> {
-    let ours = match event {
-        Event::PullRequest { pr, .. } => Some(pr.updated_at.as_deref().and_then(millis)),
+    let (ours, head) = match event {
+        Event::PullRequest { pr, .. } => (pr.updated_at.as_deref().and_then(millis), &pr.head_sha),
         Event::Evaluate {
             target: Target::PullRequest(_),
+            head_sha,
             ..
-        } => Some(None),
-        _ => None,
+        } => (None, head_sha),
+        _ => return Ok(false),
     };
-    let (Some(ours), Some(id)) = (ours, ctx.job_id) else {
+    let Some(id) = ctx.job_id else {
         return Ok(false);
     };
-    let behind = ctx.store.queued_behind(&event.serial_key(), id).await?;
-    Ok(behind
-        .iter()
-        .any(|payload| match serde_json::from_slice::<Event>(payload) {
+    let behind = ctx
+        .store
+        .queued_behind(&event.serial_key(), id, LOOK_BEHIND)
+        .await?;
+    Ok(behind.iter().any(|payload| {
+        match serde_json::from_slice::<Event>(payload) {
+            // An evaluation of an older head would find the pull request moved on and judge
+            // nothing: only one of this head stands in for this job.
             Ok(Event::Evaluate {
                 target: Target::PullRequest(_),
+                head_sha,
                 ..
-            }) => true,
+            }) => head_sha == *head,
             Ok(Event::PullRequest { pr, .. }) => {
                 let theirs = pr.updated_at.as_deref().and_then(millis);
                 matches!((ours, theirs), (Some(a), Some(b)) if b >= a)
             }
             _ => false,
-        }))
+        }
+    }))
 }
+
+/// How many queued jobs [`superseded`] reads.
+const LOOK_BEHIND: i64 = 16;
 
 /// Handles one stored event.
 pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {

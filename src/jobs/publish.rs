@@ -8,7 +8,7 @@ use crate::github::api::CheckRunOutput;
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::{CommitSha, PrNumber};
 use crate::store::{HeadVerdict, StoredComment, Unjudged, VerdictState};
-use keel_core::evaluation::{Annotation, Conclusion};
+use keel_core::evaluation::{Annotation, Conclusion, cut_to_chars};
 use sha2::{Digest, Sha256};
 
 /// What [`upsert_comment`] did.
@@ -39,14 +39,13 @@ pub async fn check_run<G: GitHubApi>(
     {
         Some(id) => id,
         None => {
-            let id = ctx
-                .github
+            ctx.github
                 .start_check_run(repo, CHECK_NAME, head_sha)
-                .await?;
-            adopt_unknown_siblings(ctx, repo, head_sha).await?;
-            id
+                .await?
         }
     };
+    // Before the id is remembered, so that a retry after a failure here asks again.
+    track_unknown_siblings(ctx, repo, head_sha).await?;
     ctx.store
         .set_check_run(&repo.name.0, &head_sha.0, id)
         .await?;
@@ -57,7 +56,7 @@ pub async fn check_run<G: GitHubApi>(
 /// have it as their head: one Keel never heard of (opened before it was installed, or whose
 /// events were lost) is tracked at once, so the head cannot turn green before it is judged
 /// too, and its judgement is enqueued.
-async fn adopt_unknown_siblings<G: GitHubApi>(
+async fn track_unknown_siblings<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     head_sha: &CommitSha,
@@ -264,8 +263,8 @@ async fn show_head<G: GitHubApi>(
     } else {
         (shown.title.clone(), shown.summary.clone())
     };
-    let title = truncate(&title, MAX_TITLE_CHARS);
-    let summary = truncate(&summary, MAX_SUMMARY_CHARS);
+    let title = cut_to_chars(&title, Annotation::MAX_TITLE_CHARS);
+    let summary = cut_to_chars(&summary, MAX_SUMMARY_CHARS);
     if shown.state == VerdictState::Waiting || pending {
         ctx.github
             .show_check_run_progress(repo, check_run, &title, &summary)
@@ -292,20 +291,8 @@ async fn show_head<G: GitHubApi>(
     Ok(())
 }
 
-/// GitHub's limit on a check run's title, in characters.
-const MAX_TITLE_CHARS: usize = 255;
-/// GitHub's limit on a check run's summary, in characters.
+/// GitHub's limit on a check run's summary, in characters (its title has an annotation's).
 const MAX_SUMMARY_CHARS: usize = 65_535;
-
-/// `text` cut to `max` characters, with an ellipsis when cut.
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
 
 /// The verdict the head shows: a failure before a wait before a success; the lowest number
 /// first among equals.

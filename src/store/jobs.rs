@@ -352,14 +352,21 @@ impl Store {
         })
     }
 
-    /// The payloads of the jobs queued behind job `id` with the same serial key, oldest
-    /// first (read through the `jobs_by_serial` index).
-    pub async fn queued_behind(&self, serial_key: &str, id: i64) -> anyhow::Result<Vec<Vec<u8>>> {
+    /// The payloads of the first `limit` jobs queued behind job `id` with the same serial
+    /// key, oldest first (read through the `jobs_by_serial` index, so a long backlog costs no
+    /// more than a short one).
+    pub async fn queued_behind(
+        &self,
+        serial_key: &str,
+        id: i64,
+        limit: i64,
+    ) -> anyhow::Result<Vec<Vec<u8>>> {
         let payloads: Vec<(Vec<u8>,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT payload FROM jobs WHERE serial_key = $1 AND state = 'queued' AND id > $2 ORDER BY id",
+            "SELECT payload FROM jobs WHERE serial_key = $1 AND state = 'queued' AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(serial_key)
         .bind(id)
+        .bind(limit)
         .fetch_all(pool)
         .await)
         .context("list the jobs queued behind a job")?;

@@ -445,3 +445,48 @@ async fn pushes_queued_behind_each_other_are_judged_once_at_the_newest_head() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_push_is_not_skipped_for_an_evaluation_of_an_older_head_queued_behind_it() {
+    use keel::github::event::{Event, Target};
+    use keel::github::{CommitSha, InstallationId, PrNumber, RepoName};
+    for db in backends().await {
+        let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 100\n").await;
+        readme_change(&fake);
+        let new_head = format!("{:040x}", 2);
+        let mut p: serde_json::Value =
+            serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
+        p["action"] = serde_json::json!("synchronize");
+        p["pull_request"]["head"]["sha"] = serde_json::json!(new_head);
+        p["pull_request"]["updated_at"] = serde_json::json!("2026-01-01T00:00:02Z");
+        fake.put_pull(REPO, 2, p["pull_request"].clone());
+        let server = TestServer::new(&db.store);
+        let body = serde_json::to_vec(&p).unwrap();
+        assert_eq!(
+            server.send(signed("pull_request", "push", body)).await.0,
+            202
+        );
+        // The old head's workflow run finished meanwhile: its follow-up queues behind the push.
+        let old = Event::Evaluate {
+            installation: InstallationId(1),
+            repo: RepoName(REPO.into()),
+            head_sha: CommitSha(HEAD.into()),
+            target: Target::PullRequest(PrNumber(2)),
+        };
+        let job = keel::store::NewJob {
+            kind: keel::server::webhook::EVENT_JOB.into(),
+            delivery_id: None,
+            dedupe_key: Some("old-run/pr-2".into()),
+            serial_key: Some(old.serial_key()),
+            payload: serde_json::to_vec(&old).unwrap(),
+            run_at: 0,
+        };
+        db.store.enqueue(&job, 1).await.unwrap();
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github));
+        worker.run_until_idle(NOW).await.unwrap();
+        let heads: Vec<String> = fake.check_runs().into_iter().map(|r| r.head_sha).collect();
+        assert_eq!(heads, [new_head], "{}: the new head is judged", db.backend);
+        db.finish().await;
+    }
+}

@@ -137,11 +137,7 @@ impl Annotation {
     /// GitHub refuse the whole request with 422); a cut ends with `…`. The evaluation applies
     /// this to every annotation it returns.
     pub fn within_github_limits(mut self) -> Annotation {
-        if self.title.chars().count() > Self::MAX_TITLE_CHARS {
-            let mut title: String = self.title.chars().take(Self::MAX_TITLE_CHARS - 1).collect();
-            title.push(ELLIPSIS);
-            self.title = title;
-        }
+        self.title = cut_to_chars(&self.title, Self::MAX_TITLE_CHARS);
         if self.message.len() > Self::MAX_MESSAGE_BYTES {
             let mut end = Self::MAX_MESSAGE_BYTES - ELLIPSIS.len_utf8();
             while !self.message.is_char_boundary(end) {
@@ -156,6 +152,17 @@ impl Annotation {
 
 /// Ends a cut text.
 const ELLIPSIS: char = '…';
+
+/// `text` cut to at most `max` characters, ending with `…` when it was cut (GitHub's limits
+/// on titles and summaries count characters).
+pub fn cut_to_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push(ELLIPSIS);
+    cut
+}
 
 /// A coverage number as the JSON contract gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
