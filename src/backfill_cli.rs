@@ -6,7 +6,7 @@ use crate::github::client::GitHub;
 use crate::github::event::Event;
 use crate::github::{InstallationId, RepoName};
 use crate::jobs::worker::{Ran, Worker};
-use crate::store::{NewJob, Store};
+use crate::store::Store;
 use anyhow::{Context, bail};
 use clap::Args;
 use secrecy::SecretString;
@@ -97,14 +97,12 @@ async fn backfill(
         repo: RepoName(args.repo.clone()),
         weeks: args.weeks,
     };
-    let job = NewJob {
-        kind: crate::server::webhook::EVENT_JOB.into(),
-        delivery_id: None,
-        dedupe_key: Some(format!("backfill:{}:{now}", args.repo)),
-        serial_key: Some(event.serial_key()),
-        payload: serde_json::to_vec(&event)?,
-        run_at: now,
-    };
+    let job = crate::jobs::event_job(
+        &event,
+        None,
+        Some(format!("backfill:{}:{now}", args.repo)),
+        now,
+    )?;
     store.enqueue(&job, now).await?;
     for ran in Worker::new(store.clone(), github)
         .run_until_idle(now)

@@ -3,7 +3,6 @@
 //! API calls by status, and the rate limit GitHub last reported. Labels are bounded: event
 //! names outside the known set count as `other`, statuses are numbers or `error`.
 
-use crate::store::JobCounts;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -76,7 +75,52 @@ pub struct Metrics {
     github_calls: Mutex<BTreeMap<Option<u16>, u64>>,
     /// `x-ratelimit-remaining` of the latest response that had it; -1 before any.
     rate_limit_remaining: AtomicI64,
+    /// Each installation's API budget as GitHub last reported it.
+    budgets: Mutex<BTreeMap<u64, Budget>>,
+    /// Jobs this process ended, by how.
+    job_outcomes: Mutex<BTreeMap<JobOutcome, u64>>,
+    /// Jobs this process is running now.
+    jobs_running: AtomicI64,
     jobs: Mutex<Histogram>,
+}
+
+/// An installation's API budget: calls left in GitHub's window, and when it resets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// `x-ratelimit-remaining`.
+    pub remaining: u64,
+    /// `x-ratelimit-reset`, unix seconds.
+    pub reset_secs: u64,
+}
+
+/// Installations whose budget is tracked, at most (a bound on memory and on label values).
+const MAX_BUDGETS: usize = 10_000;
+
+/// How a job this process ran ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum JobOutcome {
+    /// Finished.
+    Done,
+    /// Failed; runs again after a backoff.
+    Retried,
+    /// Its installation's budget was spent; waits for the reset.
+    Parked,
+    /// Dead letter.
+    Buried,
+    /// Another worker owns it now, or it was cancelled.
+    LeaseLost,
+}
+
+impl JobOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobOutcome::Done => "done",
+            JobOutcome::Retried => "retried",
+            JobOutcome::Parked => "parked",
+            JobOutcome::Buried => "buried",
+            JobOutcome::LeaseLost => "lease_lost",
+        }
+    }
 }
 
 impl Default for Metrics {
@@ -85,6 +129,9 @@ impl Default for Metrics {
             deliveries: Mutex::default(),
             github_calls: Mutex::default(),
             rate_limit_remaining: AtomicI64::new(-1),
+            budgets: Mutex::default(),
+            job_outcomes: Mutex::default(),
+            jobs_running: AtomicI64::new(0),
             jobs: Mutex::default(),
         }
     }
@@ -120,6 +167,31 @@ impl Metrics {
         }
     }
 
+    /// Records installation `installation`'s budget from a response's headers.
+    pub fn budget_seen(&self, installation: u64, budget: Budget) {
+        let mut map = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() < MAX_BUDGETS || map.contains_key(&installation) {
+            map.insert(installation, budget);
+        }
+    }
+
+    /// Installation `installation`'s budget as GitHub last reported it.
+    pub fn budget(&self, installation: u64) -> Option<Budget> {
+        let map = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&installation).copied()
+    }
+
+    /// Counts a job this process ended.
+    pub fn job_ended(&self, outcome: JobOutcome) {
+        let mut map = self.job_outcomes.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry(outcome).or_insert(0) += 1;
+    }
+
+    /// A job started (`+1`) or ended (`-1`) in this process.
+    pub fn job_running(&self, delta: i64) {
+        self.jobs_running.fetch_add(delta, Ordering::Relaxed);
+    }
+
     /// Records a finished job: `latency_ms` from its delivery being stored to its end.
     pub fn job_done(&self, latency_ms: i64) {
         let secs = latency_ms.max(0) as f64 / 1000.0;
@@ -133,8 +205,8 @@ impl Metrics {
         h.sum += secs;
     }
 
-    /// The Prometheus text exposition, with the queue depth read just now.
-    pub fn render(&self, queue: Option<JobCounts>) -> String {
+    /// The Prometheus text exposition, from memory alone: a scrape costs no query.
+    pub fn render(&self) -> String {
         let mut s = String::new();
         s.push_str(
             "# HELP keel_webhook_deliveries_total Webhook deliveries by event and outcome.\n",
@@ -148,17 +220,17 @@ impl Metrics {
                 outcome.as_str()
             );
         }
-        if let Some(q) = queue {
-            s.push_str("# HELP keel_jobs Jobs in the queue by state.\n# TYPE keel_jobs gauge\n");
-            for (state, n) in [
-                ("queued", q.queued),
-                ("running", q.running),
-                ("done", q.done),
-                ("dead", q.dead),
-            ] {
-                let _ = writeln!(s, "keel_jobs{{state=\"{state}\"}} {n}");
-            }
+        s.push_str("# HELP keel_jobs_total Jobs this process ended, by outcome.\n# TYPE keel_jobs_total counter\n");
+        let outcomes = self.job_outcomes.lock().unwrap_or_else(|p| p.into_inner());
+        for (outcome, n) in outcomes.iter() {
+            let _ = writeln!(s, "keel_jobs_total{{outcome=\"{}\"}} {n}", outcome.as_str());
         }
+        drop(outcomes);
+        let _ = writeln!(
+            s,
+            "# HELP keel_jobs_running Jobs this process is running.\n# TYPE keel_jobs_running gauge\nkeel_jobs_running {}",
+            self.jobs_running.load(Ordering::Relaxed)
+        );
         s.push_str("# HELP keel_job_latency_seconds Time from a delivery being stored to its job finishing.\n# TYPE keel_job_latency_seconds histogram\n");
         let h = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
         for (n, bound) in h.buckets.iter().zip(LATENCY_BUCKETS) {
@@ -185,6 +257,25 @@ impl Metrics {
                 "# HELP keel_github_rate_limit_remaining Requests left in GitHub's rate limit window, as last reported.\n# TYPE keel_github_rate_limit_remaining gauge\nkeel_github_rate_limit_remaining {left}"
             );
         }
+        let budgets = self.budgets.lock().unwrap_or_else(|p| p.into_inner());
+        if !budgets.is_empty() {
+            s.push_str("# HELP keel_github_budget_remaining API calls left in each installation's window, as GitHub last reported.\n# TYPE keel_github_budget_remaining gauge\n");
+            for (installation, b) in budgets.iter() {
+                let _ = writeln!(
+                    s,
+                    "keel_github_budget_remaining{{installation=\"{installation}\"}} {}",
+                    b.remaining
+                );
+            }
+            s.push_str("# HELP keel_github_budget_reset_seconds When each installation's window resets (unix seconds).\n# TYPE keel_github_budget_reset_seconds gauge\n");
+            for (installation, b) in budgets.iter() {
+                let _ = writeln!(
+                    s,
+                    "keel_github_budget_reset_seconds{{installation=\"{installation}\"}} {}",
+                    b.reset_secs
+                );
+            }
+        }
         s
     }
 }
@@ -197,7 +288,7 @@ mod tests {
     fn job_latency_is_a_cumulative_histogram_and_calls_count_by_status() {
         let m = Metrics::default();
         assert!(
-            !m.render(None).contains("keel_github_rate_limit_remaining"),
+            !m.render().contains("keel_github_rate_limit_remaining"),
             "unknown until GitHub says"
         );
         m.job_done(300);
@@ -206,7 +297,7 @@ mod tests {
         m.github_call(Some(200), None);
         m.github_call(Some(502), None);
         m.github_call(None, None);
-        let text = m.render(None);
+        let text = m.render();
         for line in [
             "keel_job_latency_seconds_bucket{le=\"0.25\"} 0",
             "keel_job_latency_seconds_bucket{le=\"0.5\"} 1",

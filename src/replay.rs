@@ -7,8 +7,7 @@ use crate::cli::{EXIT_FAILED, EXIT_OK};
 use crate::github::dry_run::DryRun;
 use crate::github::event::{Event, Parsed, parse_event};
 use crate::jobs::worker::{Ran, Worker};
-use crate::server::webhook::EVENT_JOB;
-use crate::store::{NewJob, Store};
+use crate::store::Store;
 use anyhow::{Context, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -108,14 +107,12 @@ async fn replay(args: &ReplayArgs, store: &Store, github: &Arc<DryRun>) -> anyho
             }
         }
         println!("── replaying {} as `{name}`", path.display());
-        let job = NewJob {
-            kind: EVENT_JOB.into(),
-            delivery_id: Some(format!("replay-{}-{i}", std::process::id())),
-            dedupe_key: None,
-            serial_key: Some(event.serial_key()),
-            payload: serde_json::to_vec(&event)?,
-            run_at: now,
-        };
+        let job = crate::jobs::event_job(
+            &event,
+            Some(format!("replay-{}-{i}", std::process::id())),
+            None,
+            now,
+        )?;
         store.enqueue(&job, now).await?;
         for ran in worker.run_until_idle(now).await? {
             if let Ran::Retried { id, .. } | Ran::Buried(id) = ran {

@@ -15,7 +15,7 @@ pub use super::api::{
 };
 use super::event::{PullRequestInfo, PullRequestJson};
 use super::{CommitSha, InstallationId, PrNumber};
-use crate::metrics::Metrics;
+use crate::metrics::{Budget, Metrics};
 use http_body_util::BodyExt;
 use keel_core::diff::{Diff, FileDiff};
 use keel_core::evaluation::{Annotation, AnnotationLevel};
@@ -213,6 +213,21 @@ impl GitHub {
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
     ) -> Result<Response, ApiError> {
+        // A spent budget is not spent further: the job waits for the reset (its installation
+        // is parked), without a call GitHub would refuse.
+        let now = now_secs();
+        if let Some(budget) = self.metrics.budget(repo.installation.0)
+            && budget.remaining == 0
+            && budget.reset_secs > now
+        {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: budget.reset_secs - now,
+                message: format!(
+                    "installation {}'s API budget is spent until its reset",
+                    repo.installation.0
+                ),
+            });
+        }
         let client = self.installation(&repo.installation).await?;
         let mut uri = route.to_owned();
         for (i, (k, v)) in query.iter().enumerate() {
@@ -234,10 +249,26 @@ impl GitHub {
                 return Err(from_octocrab(e, now_secs()));
             }
         };
-        let remaining = response
-            .headers()
-            .get("x-ratelimit-remaining")
-            .and_then(|v| v.to_str().ok()?.trim().parse().ok());
+        let header = |name: &str| -> Option<u64> {
+            response
+                .headers()
+                .get(name)?
+                .to_str()
+                .ok()?
+                .trim()
+                .parse()
+                .ok()
+        };
+        let remaining = header("x-ratelimit-remaining");
+        if let (Some(remaining), Some(reset_secs)) = (remaining, header("x-ratelimit-reset")) {
+            self.metrics.budget_seen(
+                repo.installation.0,
+                Budget {
+                    remaining,
+                    reset_secs,
+                },
+            );
+        }
         self.metrics
             .github_call(Some(response.status().as_u16()), remaining);
         Ok(response)

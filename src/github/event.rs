@@ -315,6 +315,49 @@ impl PullRequestInfo {
 }
 
 impl Event {
+    /// The installation the event came through, whose API budget its job spends.
+    pub fn installation_id(&self) -> Option<u64> {
+        match self {
+            Event::PullRequest { installation, .. }
+            | Event::ChecksRerequested { installation, .. }
+            | Event::PullRequestClosed { installation, .. }
+            | Event::MergeGroup { installation, .. }
+            | Event::WorkflowRunCompleted { installation, .. }
+            | Event::CheckRunCompleted { installation, .. }
+            | Event::Push { installation, .. } => installation.as_ref().map(|i| i.0),
+            Event::Installation { installation, .. }
+            | Event::Backfill { installation, .. }
+            | Event::WeeklySummary { installation, .. }
+            | Event::Evaluate { installation, .. } => Some(installation.0),
+            // Recorded from the payload, no API call: no budget spent.
+            Event::DeploymentStatus { .. }
+            | Event::Issue { .. }
+            | Event::Review { .. }
+            | Event::Release { .. } => None,
+        }
+    }
+
+    /// The repository the event is about (`None`: the installation itself).
+    pub fn repo(&self) -> Option<&RepoName> {
+        match self {
+            Event::PullRequest { repo, .. }
+            | Event::ChecksRerequested { repo, .. }
+            | Event::PullRequestClosed { repo, .. }
+            | Event::DeploymentStatus { repo, .. }
+            | Event::Issue { repo, .. }
+            | Event::Review { repo, .. }
+            | Event::Release { repo, .. }
+            | Event::MergeGroup { repo, .. }
+            | Event::WorkflowRunCompleted { repo, .. }
+            | Event::CheckRunCompleted { repo, .. }
+            | Event::Push { repo, .. }
+            | Event::Backfill { repo, .. }
+            | Event::WeeklySummary { repo, .. }
+            | Event::Evaluate { repo, .. } => Some(repo),
+            Event::Installation { .. } => None,
+        }
+    }
+
     /// Jobs with the same key never run at the same time: one pull request, one commit, one
     /// repository's branch, or one installation.
     pub fn serial_key(&self) -> String {

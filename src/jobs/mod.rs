@@ -83,19 +83,36 @@ pub struct Context<'a, G> {
 impl<G: GitHubApi> Context<'_, G> {
     /// Enqueues `event` as a follow-up job, deduplicated on `origin` + `suffix`.
     pub async fn follow_up(&self, suffix: &str, event: &Event) -> Result<(), JobError> {
-        let payload = serde_json::to_vec(event)
-            .map_err(|e| JobError::Permanent(format!("serialise a follow-up job: {e}")))?;
-        let job = NewJob {
-            kind: EVENT_JOB.to_owned(),
-            delivery_id: None,
-            dedupe_key: Some(format!("{}/{suffix}", self.origin)),
-            serial_key: Some(event.serial_key()),
-            payload,
-            run_at: self.now,
-        };
+        let job = event_job(
+            event,
+            None,
+            Some(format!("{}/{suffix}", self.origin)),
+            self.now,
+        )
+        .map_err(|e| JobError::Permanent(format!("serialise a follow-up job: {e}")))?;
         self.store.enqueue(&job, self.now).await?;
         Ok(())
     }
+}
+
+/// The queued job of `event`: its serial key, and the installation and repository whose
+/// budget and share of the workers it takes.
+pub fn event_job(
+    event: &Event,
+    delivery_id: Option<String>,
+    dedupe_key: Option<String>,
+    run_at: i64,
+) -> Result<NewJob, serde_json::Error> {
+    Ok(NewJob {
+        kind: EVENT_JOB.to_owned(),
+        delivery_id,
+        dedupe_key,
+        serial_key: Some(event.serial_key()),
+        payload: serde_json::to_vec(event)?,
+        run_at,
+        installation: event.installation_id().and_then(|i| i64::try_from(i).ok()),
+        fair_group: event.repo().map(|r| r.0.clone()),
+    })
 }
 
 /// RFC 3339 → unix ms.

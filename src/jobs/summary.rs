@@ -107,7 +107,6 @@ async fn post<G: GitHubApi>(
 pub async fn enqueue_checks(store: &crate::store::Store, now_ms: i64) -> anyhow::Result<usize> {
     use crate::github::event::Event;
     use crate::github::{InstallationId, RepoName};
-    use crate::store::{Enqueued, NewJob};
     let hour = now_ms.div_euclid(3_600_000);
     let mut inserted = 0;
     for (repo, installation) in store.installed_repos().await? {
@@ -116,15 +115,8 @@ pub async fn enqueue_checks(store: &crate::store::Store, now_ms: i64) -> anyhow:
             repo: RepoName(repo.clone()),
             week: None,
         };
-        let job = NewJob {
-            kind: crate::server::webhook::EVENT_JOB.to_owned(),
-            delivery_id: None,
-            dedupe_key: Some(format!("summary:{repo}:{hour}")),
-            serial_key: Some(event.serial_key()),
-            payload: serde_json::to_vec(&event)?,
-            run_at: now_ms,
-        };
-        if store.enqueue(&job, now_ms).await? == Enqueued::Inserted {
+        let job = super::event_job(&event, None, Some(format!("summary:{repo}:{hour}")), now_ms)?;
+        if store.enqueue(&job, now_ms).await?.stored() {
             inserted += 1;
         }
     }

@@ -5,7 +5,7 @@
 use super::{Context, JobError};
 use crate::github::api::GitHubApi;
 use crate::github::event::Event;
-use crate::metrics::Metrics;
+use crate::metrics::{JobOutcome, Metrics};
 use crate::server::webhook::EVENT_JOB;
 use crate::store::{ClaimedJob, Store};
 use std::sync::Arc;
@@ -91,7 +91,17 @@ impl<G: GitHubApi + 'static> Worker<G> {
         let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, serial = job.serial_key.as_deref().unwrap_or("-"));
         // Instrumented, never entered: an entered span held across an `.await` leaks into
         // whatever else runs on the thread meanwhile.
-        self.finish(job, now).instrument(span).await
+        self.metrics.job_running(1);
+        let ran = self.finish(job, now).instrument(span).await;
+        self.metrics.job_running(-1);
+        match &ran {
+            Ok(Ran::Done(_)) => self.metrics.job_ended(JobOutcome::Done),
+            Ok(Ran::Buried(_)) => self.metrics.job_ended(JobOutcome::Buried),
+            Ok(Ran::LeaseLost(_)) => self.metrics.job_ended(JobOutcome::LeaseLost),
+            // Parks are counted where they happen.
+            Ok(Ran::Retried { .. } | Ran::Idle) | Err(_) => {}
+        }
+        ran
     }
 
     /// Runs a claimed job and records its outcome. While it runs its lease is renewed; when
@@ -118,6 +128,25 @@ impl<G: GitHubApi + 'static> Worker<G> {
                 }
             }
             Err(JobError::Permanent(reason)) => self.bury(&job, &reason, now).await?,
+            // The installation's API budget is spent: wait for GitHub's reset, with its other
+            // jobs, without counting an attempt; other installations go on being served.
+            Err(JobError::RateLimited { after_ms, reason }) => {
+                let until = now.saturating_add(after_ms.max(1_000));
+                tracing::warn!(until, installation = ?job.installation, reason, "rate limited; the installation's jobs wait for the reset");
+                self.metrics.job_ended(JobOutcome::Parked);
+                if self
+                    .store
+                    .park(&job, job.installation, until, &reason, now)
+                    .await?
+                {
+                    Ran::Retried {
+                        id: job.id,
+                        run_at: until,
+                    }
+                } else {
+                    Ran::LeaseLost(job.id)
+                }
+            }
             Err(e) if job.attempts >= MAX_ATTEMPTS => {
                 self.bury(
                     &job,
@@ -127,12 +156,10 @@ impl<G: GitHubApi + 'static> Worker<G> {
                 .await?
             }
             Err(e) => {
-                let wait = match &e {
-                    JobError::RateLimited { after_ms, .. } => *after_ms,
-                    _ => backoff_ms(job.attempts, job.id),
-                };
+                let wait = backoff_ms(job.attempts, job.id);
                 let run_at = now.saturating_add(wait);
                 tracing::warn!(error = %e, run_at, "job failed; will retry");
+                self.metrics.job_ended(JobOutcome::Retried);
                 if self
                     .store
                     .retry_later(&job, run_at, &e.to_string(), now)

@@ -173,6 +173,8 @@ mod tests {
             serial_key: Some(delivery.into()),
             payload: b"{}".to_vec(),
             run_at: 0,
+            installation: None,
+            fair_group: None,
         }
     }
 

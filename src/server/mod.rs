@@ -77,6 +77,5 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 }
 
 async fn render_metrics(State(state): State<AppState>) -> String {
-    let queue = state.store.job_counts().await.ok();
-    state.metrics.render(queue)
+    state.metrics.render()
 }

@@ -4,7 +4,7 @@
 use super::{AppState, MAX_WEBHOOK_BYTES, signature};
 use crate::github::event::{Parsed, parse_event};
 use crate::metrics::Outcome;
-use crate::store::{Enqueued, NewJob};
+use crate::store::Enqueued;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -120,19 +120,16 @@ async fn handle(
         }
         Parsed::Event(e) => e,
     };
-    let job = NewJob {
-        kind: EVENT_JOB.into(),
-        delivery_id: Some(delivery.to_owned()),
-        dedupe_key: None,
-        serial_key: Some(event_data.serial_key()),
-        payload: serde_json::to_vec(&event_data).expect("an event is plain data"),
-        run_at: 0,
-    };
+    let job = crate::jobs::event_job(&event_data, Some(delivery.to_owned()), None, 0)
+        .expect("an event is plain data");
     match state.ingest.submit(arrival, job).await {
+        // Workers are woken only for a job they can claim: one that waits behind its pull
+        // request's running job is claimed when that one finishes.
         Ok(Enqueued::Inserted) => {
             state.wake.notify_one();
             (Outcome::Accepted, StatusCode::ACCEPTED, "accepted".into())
         }
+        Ok(Enqueued::Waiting) => (Outcome::Accepted, StatusCode::ACCEPTED, "accepted".into()),
         Ok(Enqueued::Duplicate) => (
             Outcome::Duplicate,
             StatusCode::OK,

@@ -7,13 +7,16 @@
 
 mod delivery;
 mod jobs;
+mod lanes;
 mod merged;
 mod retention;
 mod state;
+mod tx;
 mod verdicts;
 
 pub use delivery::MergeDetails;
 pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, MAX_CRASHES, NewJob};
+pub use lanes::FAIR_STEP_MS;
 pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
 pub use retention::{Pruned, Retention};
 pub use state::{
@@ -188,6 +191,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "poison",
         include_str!("../../migrations/sqlite/0008_poison.sql"),
     ),
+    (
+        "lanes",
+        include_str!("../../migrations/sqlite/0009_lanes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -221,6 +228,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "poison",
         include_str!("../../migrations/postgres/0008_poison.sql"),
+    ),
+    (
+        "lanes",
+        include_str!("../../migrations/postgres/0009_lanes.sql"),
     ),
 ];
 

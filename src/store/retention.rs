@@ -83,6 +83,9 @@ const PRUNE: &[(&str, Cutoff)] = &[
         "DELETE FROM baselines WHERE recorded_at < $1",
         Cutoff::History,
     ),
+    // A repository's place in the queue's fair order, and spent budgets, long past.
+    ("DELETE FROM fair_clocks WHERE clock < $1", Cutoff::Rows),
+    ("DELETE FROM rate_parks WHERE until_ms < $1", Cutoff::Rows),
 ];
 
 /// Which retention a statement uses.
@@ -169,7 +172,17 @@ impl Store {
                     .bind(repo)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM fair_clocks WHERE fair_group = $1")
+                    .bind(repo)
+                    .execute(&mut *tx)
+                    .await?;
             }
+            // Lanes whose head was deleted above (a running head keeps its lane until it ends).
+            sqlx::query(
+                "DELETE FROM job_lanes WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = job_lanes.head)",
+            )
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await
         })
         .context("forget repositories")

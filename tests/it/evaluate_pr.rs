@@ -480,6 +480,8 @@ async fn a_push_is_not_skipped_for_an_evaluation_of_an_older_head_queued_behind_
             serial_key: Some(old.serial_key()),
             payload: serde_json::to_vec(&old).unwrap(),
             run_at: 0,
+            installation: None,
+            fair_group: None,
         };
         db.store.enqueue(&job, 1).await.unwrap();
         let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();

@@ -93,3 +93,73 @@ async fn every_pull_request_ends_with_one_check_run_and_one_comment_despite_faul
         db.finish().await;
     }
 }
+
+/// The rate limit is a budget (issue 13): when one installation's is spent, its jobs wait for
+/// GitHub's reset without counting attempts or calling again, and the other installation's
+/// pull requests are judged meanwhile. Nothing ends as a dead letter.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spent_installation_waits_for_its_reset_while_another_is_served() {
+    for db in backends().await {
+        let fake = FakeGitHub::with_passing_prs(4).await;
+        let server = TestServer::new(&db.store);
+        // Pull requests 1 and 2 come through installation 111, 3 and 4 through 222.
+        for n in 1..=4u64 {
+            let mut p: serde_json::Value =
+                serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
+            p["pull_request"]["number"] = serde_json::json!(n);
+            p["pull_request"]["head"]["sha"] = serde_json::json!(format!("{n:040x}"));
+            p["installation"]["id"] = serde_json::json!(if n <= 2 { 111 } else { 222 });
+            let body = serde_json::to_vec(&p).unwrap();
+            let sent = server.send(signed("pull_request", &format!("b-{n}"), body));
+            assert_eq!(sent.await.0, 202);
+        }
+        let reset = keel::serve::now_ms() / 1000 + 2;
+        fake.spend_budget(111, Some(reset as u64));
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github));
+        let now = keel::serve::now_ms();
+        worker.run_until_idle(now).await.unwrap();
+        let judged = |fake: &FakeGitHub| {
+            let mut heads: Vec<String> = fake
+                .check_runs()
+                .iter()
+                .filter(|r| r.status == "completed")
+                .map(|r| r.head_sha.clone())
+                .collect();
+            heads.sort();
+            heads.dedup();
+            heads
+        };
+        assert_eq!(
+            judged(&fake),
+            [format!("{:040x}", 3), format!("{:040x}", 4)],
+            "{}: installation 222 was served while 111 waits",
+            db.backend
+        );
+        assert_eq!(
+            fake.refused_for_budget(111),
+            1,
+            "{}: once GitHub said the budget is spent, Keel stopped calling",
+            db.backend
+        );
+        let counts = db.store.job_counts().await.unwrap();
+        assert_eq!((counts.queued, counts.dead), (2, 0), "{}", db.backend);
+
+        // GitHub's window resets.
+        fake.spend_budget(111, None);
+        while keel::serve::now_ms() / 1000 <= reset {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        worker.run_until_idle(now + 3_000).await.unwrap();
+        assert_eq!(judged(&fake).len(), 4, "{}", db.backend);
+        let counts = db.store.job_counts().await.unwrap();
+        assert_eq!((counts.done, counts.dead), (4, 0), "{}", db.backend);
+        let first = db.store.list_jobs(None, 10).await.unwrap();
+        assert!(
+            first.iter().all(|j| j.attempts == 1),
+            "{}: waiting for the reset cost no attempt: {first:?}",
+            db.backend
+        );
+        db.finish().await;
+    }
+}

@@ -179,9 +179,28 @@ async fn failures_are_classified_for_the_retry_policy() {
         ),
         "{e:?}"
     );
+    // The budget is spent: further calls as that installation wait for the reset without
+    // asking GitHub again; another installation's go on.
+    let asked = fake.log().await.len();
+    let e = gh.file_at(&repo, "b.txt", &sha).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ApiError::RateLimited {
+                retry_after_secs: 115..=120,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(fake.log().await.len(), asked, "no request was sent");
+    let other = Repo {
+        installation: InstallationId(repo.installation.0 + 1),
+        ..repo.clone()
+    };
     let e = gh
         .complete_check_run(
-            &repo,
+            &other,
             99_999,
             &CheckRunOutput {
                 conclusion: Conclusion::Success,

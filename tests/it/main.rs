@@ -2,6 +2,8 @@
 
 // Attacks on the gate: each way to pass it without meeting the definition of done, closed.
 mod attacks;
+// Claims whatever the backlog's shape: lanes, fair order, rate-limit parks.
+mod claims;
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
 // End-to-end latency under load (ignored; scripts/bench-e2e).

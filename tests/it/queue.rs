@@ -11,6 +11,8 @@ fn job(delivery: &str, serial: Option<&str>, run_at: i64) -> NewJob {
         serial_key: serial.map(Into::into),
         payload: format!("payload of {delivery}").into_bytes(),
         run_at,
+        installation: None,
+        fair_group: None,
     }
 }
 

@@ -168,6 +168,8 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
             serial_key: Some(serial.into()),
             payload: b"{\"title\": \"a private title\"}".to_vec(),
             run_at: 0,
+            installation: None,
+            fair_group: None,
         };
         // Three finished jobs: 40 days old, 2 days old, and just now.
         for (delivery, at) in [("old", 0), ("recent", 38 * DAY), ("now", 40 * DAY)] {
@@ -238,15 +240,29 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
             "history is kept longer"
         );
 
-        // Uninstalling installation 7 forgets o/r entirely, and nothing of o/keep.
+        // Uninstalling installation 7 forgets o/r entirely, and nothing of o/keep: its queued
+        // jobs, and the lanes they held.
+        s.enqueue(&job("queued", "o/r#2"), 71 * DAY).await.unwrap();
         let repos = s.installation_repos(7).await.unwrap();
         assert_eq!(repos, ["o/r"]);
         s.forget_repos(&repos).await.unwrap();
+        assert_eq!(
+            s.enqueue(&job("reinstalled", "o/r#2"), 72 * DAY)
+                .await
+                .unwrap(),
+            keel::store::Enqueued::Inserted,
+            "{}: the forgotten job's lane is free again",
+            db.backend
+        );
+        let again = s.claim(72 * DAY, 1_000).await.unwrap().unwrap();
+        s.complete(&again, 72 * DAY).await.unwrap();
+        s.prune(72 * DAY, Retention::days(30)).await.unwrap();
         assert!(s.baseline("o/r", "base").await.unwrap().is_none());
         assert!(s.baseline("o/keep", "base").await.unwrap().is_some());
-        assert!(
-            s.list_jobs(None, 10).await.unwrap().is_empty(),
-            "{}: o/r's jobs are gone",
+        assert_eq!(
+            s.list_jobs(None, 10).await.unwrap().len(),
+            1,
+            "{}: o/r's jobs are gone (but the one enqueued since)",
             db.backend
         );
         assert_eq!(

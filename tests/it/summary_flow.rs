@@ -72,6 +72,8 @@ fn summary_job(week: Option<&str>, id: &str, now: i64) -> NewJob {
         serial_key: Some(event.serial_key()),
         payload: serde_json::to_vec(&event).unwrap(),
         run_at: now,
+        installation: None,
+        fair_group: None,
     }
 }
 

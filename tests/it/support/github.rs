@@ -183,6 +183,12 @@ struct State {
     read_only_tokens: Vec<String>,
     /// Requests answered (not failures), for `x-ratelimit-remaining`.
     served: u32,
+    /// Token → the installation it was minted for.
+    token_installations: HashMap<String, u64>,
+    /// Installations whose API budget is spent, with GitHub's reset (unix seconds).
+    spent: HashMap<u64, u64>,
+    /// Requests refused for a spent budget, by installation.
+    refused_spent: HashMap<u64, u32>,
     /// Where artifact downloads are redirected (another origin, like GitHub's blob storage).
     blob_uri: String,
 }
@@ -238,6 +244,18 @@ impl FakeGitHub {
                         }
                         Some(Fault::ExpiredToken) => s.valid_tokens.clear(),
                         _ => {}
+                    }
+                    let installation =
+                        bearer(req).and_then(|t| s.token_installations.get(&t).copied());
+                    if let Some(reset) = installation.and_then(|i| s.spent.get(&i).copied()) {
+                        *s.refused_spent.entry(installation.unwrap()).or_insert(0) += 1;
+                        // GitHub's primary rate limit, spent.
+                        return ResponseTemplate::new(403)
+                            .insert_header("x-ratelimit-remaining", "0")
+                            .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+                            .set_body_json(
+                                json!({"message": "API rate limit exceeded for installation."}),
+                            );
                     }
                     if verb != "GET" && bearer(req).is_some_and(|t| s.read_only_tokens.contains(&t))
                     {
@@ -653,6 +671,27 @@ impl FakeGitHub {
     }
 
     /// Every token minted so far stops working (as after its hour).
+    /// Installation `installation`'s API budget is spent until `reset_secs` (unix seconds):
+    /// its requests get GitHub's 403 with `x-ratelimit-remaining: 0`. `None` refills it.
+    pub fn spend_budget(&self, installation: u64, reset_secs: Option<u64>) {
+        let mut s = self.state.lock().unwrap();
+        match reset_secs {
+            Some(reset) => s.spent.insert(installation, reset),
+            None => s.spent.remove(&installation),
+        };
+    }
+
+    /// Requests refused because installation `installation`'s budget was spent.
+    pub fn refused_for_budget(&self, installation: u64) -> u32 {
+        self.state
+            .lock()
+            .unwrap()
+            .refused_spent
+            .get(&installation)
+            .copied()
+            .unwrap_or(0)
+    }
+
     pub fn expire_tokens(&self) {
         self.state.lock().unwrap().valid_tokens.clear();
     }
@@ -802,6 +841,15 @@ fn mint_token(s: &mut State, req: &Request) -> ResponseTemplate {
     s.tokens_minted += 1;
     let token = format!("ghs_fake_{}", s.tokens_minted);
     s.valid_tokens.push(token.clone());
+    if let Some(installation) = req
+        .url
+        .path()
+        .split('/')
+        .nth(3)
+        .and_then(|i| i.parse().ok())
+    {
+        s.token_installations.insert(token.clone(), installation);
+    }
     let expires = chrono::Utc::now() + chrono::Duration::hours(1);
     // The shape of GitHub's "installation-token" response example.
     ResponseTemplate::new(201).set_body_json(json!({
