@@ -343,6 +343,7 @@ async fn publish_with_token(
         now: crate::serve::now_ms(),
         origin: "action".into(),
         job_id: None,
+        reports: None,
     };
     store
         .track_pull_request(&repo.name.0, pr.number.0, &pr.head_sha.0, 0, ctx.now)

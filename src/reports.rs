@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Read};
 
 /// Reports read so far. A kind stays `None` until a report of it is read, so a criterion with
 /// no report is judged `no report`, not `0%`.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Reports {
     /// Coverage, merged over every coverage report.
     pub coverage: Option<CoverageReport>,

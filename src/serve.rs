@@ -32,10 +32,12 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     let wake = Arc::new(tokio::sync::Notify::new());
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let reports = Arc::new(crate::jobs::report_cache::ReportCache::default());
     let workers: Vec<_> = (0..settings.workers)
         .map(|_| {
             let worker = Worker::new(store.clone(), Arc::clone(&github))
                 .with_metrics(Arc::clone(&metrics))
+                .with_report_cache(Arc::clone(&reports))
                 .with_lease_ms(settings.job_lease_ms)
                 .with_max_crashes(settings.max_crashes);
             tokio::spawn(worker.run_loop(Arc::clone(&wake), stopped.clone(), None))

@@ -437,6 +437,18 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
             ) {
                 return Ok(ignored(name, &p.action));
             }
+            // An edit re-judges only when the title, description or base changed.
+            if p.action == "edited"
+                && !p
+                    .changes
+                    .as_ref()
+                    .is_some_and(|c| c.title.is_some() || c.body.is_some() || c.base.is_some())
+            {
+                return Ok(Parsed::Ignored(
+                    "pull_request edited: neither the title, the description nor the base changed"
+                        .to_owned(),
+                ));
+            }
             Event::PullRequest {
                 installation: p.installation.map(|i| InstallationId(i.id)),
                 repo: RepoName(p.repository.full_name),
@@ -662,6 +674,18 @@ struct PullRequestPayload {
     pull_request: PullRequestJson,
     repository: Repository,
     installation: Option<Installation>,
+    /// On `edited`: the fields that changed (their earlier values).
+    #[serde(default)]
+    changes: Option<PullRequestChanges>,
+}
+
+/// The fields of an `edited` pull request that Keel reads: anything else (e.g. the maintainer
+/// edit permission) changes no verdict.
+#[derive(Deserialize)]
+struct PullRequestChanges {
+    title: Option<serde::de::IgnoredAny>,
+    body: Option<serde::de::IgnoredAny>,
+    base: Option<serde::de::IgnoredAny>,
 }
 
 /// A pull request as webhooks and the pulls API carry it.

@@ -13,7 +13,7 @@ use super::{CONFIG_PATH, Context, JobError, checks, publish};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
-use crate::store::{EvaluationRecord, Freshness, HeadVerdict, VerdictState};
+use crate::store::{EvaluationRecord, Freshness, HeadVerdict, VerdictState, Watch};
 use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
 use keel_core::diagnostic::Diagnostic;
 use keel_core::diff::{FileDiff, FileStatus};
@@ -123,6 +123,7 @@ async fn judge<G: GitHubApi>(
         title: String::new(),
         summary: String::new(),
         checks: Vec::new(),
+        watch: Watch::Nothing,
     };
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, base_sha).await? else {
         tracing::info!(repo = %repo.name, head = %head_sha, "no .github/keel.toml on the base commit: nothing to do");
@@ -151,6 +152,19 @@ async fn judge<G: GitHubApi>(
         .as_ref()
         .map(|c| c.required.clone())
         .unwrap_or_default();
+    // A re-run of the configured workflow brings new reports; without one, the reports are
+    // read once per commit.
+    let reports_workflow = config
+        .reports
+        .as_ref()
+        .and_then(|r| r.workflow.clone())
+        .filter(|_| needs_reports(&config));
+    verdict.watch = match &reports_workflow {
+        None => Watch::Nothing,
+        Some(file) if reports::names_a_file(file) => Watch::Workflow(file.clone()),
+        // A display name is refused; any run judges again once the config names a file.
+        Some(_) => Watch::AnyRun,
+    };
     let diff = match pr {
         Some(pr) => {
             ctx.github
@@ -228,6 +242,12 @@ async fn judge<G: GitHubApi>(
         }
     }
     if !waiting_for.is_empty() {
+        let checks_settled = verdict.checks.is_empty() || facts.check_runs.is_some();
+        verdict.watch = match (&reports_workflow, checks_settled) {
+            (Some(file), true) if reports::names_a_file(file) => Watch::Workflow(file.clone()),
+            // A required check that never ran fails once every workflow has finished.
+            _ => Watch::AnyRun,
+        };
         verdict.state = VerdictState::Waiting;
         verdict.title = match (
             facts.check_runs.is_none() && !verdict.checks.is_empty(),

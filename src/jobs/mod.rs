@@ -8,6 +8,7 @@ pub mod backfill;
 pub mod checks;
 pub mod evaluate;
 pub mod publish;
+pub mod report_cache;
 pub mod reports;
 pub mod summary;
 pub mod worker;
@@ -78,6 +79,8 @@ pub struct Context<'a, G> {
     pub origin: String,
     /// The queue's id of the running job, when it came from the queue.
     pub job_id: Option<i64>,
+    /// Parsed reports of artifacts read lately (the server's workers share one).
+    pub reports: Option<&'a report_cache::ReportCache>,
 }
 
 impl<G: GitHubApi> Context<'_, G> {
@@ -174,7 +177,7 @@ async fn closed<G: GitHubApi>(
     };
     if let Some(installation) = installation {
         let head = crate::github::CommitSha(head);
-        workflow_run::evaluate_again(ctx, installation, repo, &head, &[]).await?;
+        workflow_run::evaluate_again(ctx, installation, repo, &head, &[], None).await?;
     }
     Ok(())
 }
@@ -406,7 +409,10 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             repo,
             head_sha,
             pull_requests,
-        } => workflow_run::evaluate_again(ctx, installation, repo, head_sha, pull_requests).await,
+        } => {
+            workflow_run::evaluate_again(ctx, installation, repo, head_sha, pull_requests, None)
+                .await
+        }
         Event::WorkflowRunCompleted {
             installation: Some(_),
             ..

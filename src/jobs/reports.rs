@@ -1,7 +1,7 @@
 //! The CI reports of a commit: the configured artifact of its finished workflow runs,
 //! downloaded under limits and parsed off the async runtime.
 
-use super::{Context, JobError};
+use super::{Context, JobError, report_cache};
 use crate::artifact::{self, ArtifactLimits};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
@@ -69,7 +69,7 @@ pub fn is_workflow(wanted: &str, run: &FinishedRun) -> bool {
 }
 
 /// Whether a `[reports] workflow` value names a workflow file (`ci.yml`).
-fn names_a_file(workflow: &str) -> bool {
+pub fn names_a_file(workflow: &str) -> bool {
     workflow.ends_with(".yml") || workflow.ends_with(".yaml")
 }
 
@@ -112,13 +112,36 @@ pub async fn from_run<G: GitHubApi>(
     run: &FinishedRun,
 ) -> Result<Option<ReportState>, JobError> {
     let wanted = config.reports.clone().unwrap_or_default();
+    // A finished run gains no artifact: once it is known to lack it, it is not asked again.
+    if ctx
+        .store
+        .artifact_absent(&repo.name.0, run.run_id, &wanted.artifact)
+        .await?
+    {
+        return Ok(None);
+    }
     let Some(found) = ctx
         .github
         .find_artifact(repo, run.run_id, &wanted.artifact)
         .await?
     else {
+        ctx.store
+            .record_artifact_absent(&repo.name.0, run.run_id, &wanted.artifact, ctx.now)
+            .await?;
         return Ok(None);
     };
+    let source = ReportSource {
+        run_id: run.run_id,
+        path: file_of(&run.path).to_owned(),
+        event: run.event.clone(),
+    };
+    let key = report_cache::Key::new(&repo.name.0, found.id, config);
+    if let Some(reports) = ctx.reports.and_then(|c| c.get(&key)) {
+        return Ok(Some(ReportState::Ready {
+            reports: Box::new(reports),
+            source,
+        }));
+    }
     let limits = ArtifactLimits::DEFAULT;
     if found.expired {
         return Ok(Some(ReportState::Broken(format!(
@@ -156,14 +179,15 @@ pub async fn from_run<G: GitHubApi>(
     .await
     .map_err(|e| JobError::Transient(format!("the report reader stopped: {e}")))?;
     Ok(Some(match parsed {
-        Ok(reports) => ReportState::Ready {
-            reports: Box::new(reports),
-            source: ReportSource {
-                run_id: run.run_id,
-                path: file_of(&run.path).to_owned(),
-                event: run.event.clone(),
-            },
-        },
+        Ok(reports) => {
+            if let Some(cache) = ctx.reports {
+                cache.put(key, &reports);
+            }
+            ReportState::Ready {
+                reports: Box::new(reports),
+                source,
+            }
+        }
         Err(e) => ReportState::Broken(format!("`{}`: {e}", wanted.artifact)),
     }))
 }

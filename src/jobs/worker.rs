@@ -2,6 +2,7 @@
 //! backoff and jitter (or at the time a rate limit names), or bury it as a dead letter after
 //! [`MAX_ATTEMPTS`]. Time is passed in, so tests drive it without sleeping.
 
+use super::report_cache::ReportCache;
 use super::{Context, JobError};
 use crate::github::api::GitHubApi;
 use crate::github::event::Event;
@@ -47,6 +48,7 @@ pub struct Worker<G> {
     metrics: Arc<Metrics>,
     lease_ms: i64,
     max_crashes: i64,
+    reports: Arc<ReportCache>,
 }
 
 impl<G: GitHubApi + 'static> Worker<G> {
@@ -58,12 +60,19 @@ impl<G: GitHubApi + 'static> Worker<G> {
             metrics: Arc::new(Metrics::default()),
             lease_ms: LEASE_MS,
             max_crashes: crate::store::MAX_CRASHES,
+            reports: Arc::default(),
         }
     }
 
     /// Records job latency into `metrics` (the server's).
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Worker<G> {
         self.metrics = metrics;
+        self
+    }
+
+    /// Shares `cache` of parsed reports (the server's workers share one).
+    pub fn with_report_cache(mut self, cache: Arc<ReportCache>) -> Worker<G> {
+        self.reports = cache;
         self
     }
 
@@ -289,6 +298,7 @@ impl<G: GitHubApi + 'static> Worker<G> {
                         .clone()
                         .unwrap_or_else(|| format!("job-{}", job.id)),
                     job_id: Some(job.id),
+                    reports: Some(&self.reports),
                 };
                 super::handle(&ctx, &event).await
             }

@@ -8,7 +8,7 @@ use super::{CONFIG_PATH, Context, JobError};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::{Event, Target};
 use crate::github::{CommitSha, InstallationId, PrNumber, RepoName};
-use crate::store::FinishedRun;
+use crate::store::{FinishedRun, Watch};
 use keel_core::{Facts, evaluate};
 
 /// Handles `workflow_run` `completed`.
@@ -59,7 +59,7 @@ pub async fn completed<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Res
         };
         record_baseline(ctx, &target, head_sha, &run).await?;
     }
-    evaluate_again(ctx, installation, repo, head_sha, pull_requests).await
+    evaluate_again(ctx, installation, repo, head_sha, pull_requests, Some(&run)).await
 }
 
 /// Another app's check run completed: the verdicts at its commit that read or wait for a
@@ -107,20 +107,38 @@ pub async fn check_completed<G: GitHubApi>(
 
 /// Enqueues a fresh evaluation of every pull request (named, or known to the store by its
 /// head: a fork's run names none) and merge group at `head_sha`. Each runs serialised with
-/// the pull request's other jobs.
+/// the pull request's other jobs. After workflow run `finished`, only those whose verdict
+/// watches for such a run (or that have none yet) are judged again.
 pub async fn evaluate_again<G: GitHubApi>(
     ctx: &Context<'_, G>,
     installation: &InstallationId,
     repo: &RepoName,
     head_sha: &CommitSha,
     named: &[PrNumber],
+    finished: Option<&FinishedRun>,
 ) -> Result<(), JobError> {
+    let verdicts = match finished {
+        Some(_) => ctx.store.head_verdicts(&repo.0, &head_sha.0).await?.0,
+        None => Vec::new(),
+    };
+    let watches = |number: u64| {
+        let Some(run) = finished else { return true };
+        verdicts
+            .iter()
+            .find(|v| v.number == number)
+            .is_none_or(|v| match &v.watch {
+                Watch::Nothing => false,
+                Watch::AnyRun => true,
+                Watch::Workflow(file) => reports::is_workflow(file, run),
+            })
+    };
     let mut numbers: Vec<PrNumber> = named.to_vec();
     for tracked in ctx.store.pull_requests_at(&repo.0, &head_sha.0).await? {
         if !numbers.iter().any(|n| n.0 == tracked.number) {
             numbers.push(PrNumber(tracked.number));
         }
     }
+    numbers.retain(|n| watches(n.0));
     let evaluate = |target| Event::Evaluate {
         installation: installation.clone(),
         repo: repo.clone(),
@@ -134,7 +152,9 @@ pub async fn evaluate_again<G: GitHubApi>(
         )
         .await?;
     }
-    if let Some((base_sha, _)) = ctx.store.merge_group(&repo.0, &head_sha.0).await? {
+    if let Some((base_sha, _)) = ctx.store.merge_group(&repo.0, &head_sha.0).await?
+        && watches(0)
+    {
         ctx.follow_up(
             "merge-group",
             &evaluate(Target::MergeGroup {

@@ -5,6 +5,7 @@
 //! SQL is portable where it can be; where the dialects differ (row locking) each backend has
 //! its own constant. Times are unix milliseconds handed in by the caller, so tests control them.
 
+mod artifacts;
 mod delivery;
 mod jobs;
 mod lanes;
@@ -22,7 +23,7 @@ pub use retention::{Pruned, Retention};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
 };
-pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState};
+pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState, Watch};
 
 use anyhow::{Context, bail};
 use sqlx::SqlSafeStr;
@@ -195,6 +196,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "lanes",
         include_str!("../../migrations/sqlite/0009_lanes.sql"),
     ),
+    (
+        "runs",
+        include_str!("../../migrations/sqlite/0010_runs.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -232,6 +237,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "lanes",
         include_str!("../../migrations/postgres/0009_lanes.sql"),
+    ),
+    (
+        "runs",
+        include_str!("../../migrations/postgres/0010_runs.sql"),
     ),
 ];
 

@@ -85,6 +85,10 @@ const PRUNE: &[(&str, Cutoff)] = &[
     ),
     // A repository's place in the queue's fair order, and spent budgets, long past.
     ("DELETE FROM fair_clocks WHERE clock < $1", Cutoff::Rows),
+    (
+        "DELETE FROM run_artifacts WHERE recorded_at < $1",
+        Cutoff::Rows,
+    ),
     ("DELETE FROM rate_parks WHERE until_ms < $1", Cutoff::Rows),
 ];
 
@@ -110,6 +114,7 @@ const BY_REPO: &[&str] = &[
     "releases",
     "summaries",
     "outcomes",
+    "run_artifacts",
 ];
 
 impl Store {

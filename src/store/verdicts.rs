@@ -56,6 +56,40 @@ pub struct HeadVerdict {
     pub summary: String,
     /// Other check runs this verdict read or waits for: one of them completing judges again.
     pub checks: Vec<String>,
+    /// Which finished workflow runs of the head judge it again.
+    pub watch: Watch,
+}
+
+/// Which finished workflow runs of its head a verdict is judged again for: a run costs an
+/// evaluation (and its API calls) only when it can change the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Watch {
+    /// None: it needs no reports, or read them already from some run (once per commit).
+    #[default]
+    Nothing,
+    /// Any: it waits for reports from whichever run uploads them, or for a required check
+    /// that fails once every workflow finished without it.
+    AnyRun,
+    /// Runs of this workflow file (`[reports] workflow`): a re-run brings new reports.
+    Workflow(String),
+}
+
+impl Watch {
+    fn as_str(&self) -> &str {
+        match self {
+            Watch::Nothing => "",
+            Watch::AnyRun => "*",
+            Watch::Workflow(file) => file,
+        }
+    }
+
+    fn parse(stored: Option<&str>) -> Watch {
+        match stored {
+            Some("") => Watch::Nothing,
+            None | Some("*") => Watch::AnyRun,
+            Some(file) => Watch::Workflow(file.to_owned()),
+        }
+    }
 }
 
 /// An open pull request at a head commit that has no verdict on it yet.
@@ -216,10 +250,10 @@ impl Store {
         let number = id(verdict.number)?;
         let checks = serde_json::to_string(&verdict.checks)?;
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO head_verdicts (repo, head_sha, number, base_ref, state, title, summary, checks, judged_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (repo, head_sha, number) DO UPDATE SET \
+            "INSERT INTO head_verdicts (repo, head_sha, number, base_ref, state, title, summary, checks, judged_at, watch) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (repo, head_sha, number) DO UPDATE SET \
              base_ref = excluded.base_ref, state = excluded.state, title = excluded.title, \
-             summary = excluded.summary, checks = excluded.checks, judged_at = excluded.judged_at",
+             summary = excluded.summary, checks = excluded.checks, judged_at = excluded.judged_at, watch = excluded.watch",
         )
         .bind(repo)
         .bind(head_sha)
@@ -230,6 +264,7 @@ impl Store {
         .bind(&verdict.summary)
         .bind(&checks)
         .bind(now)
+        .bind(verdict.watch.as_str())
         .execute(pool)
         .await
         .map(|_| ()))
@@ -245,7 +280,7 @@ impl Store {
         head_sha: &str,
     ) -> anyhow::Result<(Vec<HeadVerdict>, Vec<Unjudged>)> {
         let verdicts = on_pool!(self, pool => sqlx::query(
-            "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks FROM head_verdicts v \
+            "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks, v.watch FROM head_verdicts v \
              LEFT JOIN pull_requests p ON p.repo = v.repo AND p.number = v.number \
              WHERE v.repo = $1 AND v.head_sha = $2 \
              AND (v.number = 0 OR (p.open = 1 AND p.head_sha = v.head_sha)) ORDER BY v.number",
@@ -263,6 +298,7 @@ impl Store {
                 title: r.try_get("title")?,
                 summary: r.try_get("summary")?,
                 checks: serde_json::from_str(&checks).unwrap_or_default(),
+                watch: Watch::parse(r.try_get::<Option<&str>, _>("watch")?),
             })
         }).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("read the verdicts of a head commit")?;

@@ -40,6 +40,9 @@ fn pr_into(
     pr["base"]["sha"] = json!(base_sha);
     pr["title"] = json!(title);
     pr["updated_at"] = json!(updated_at);
+    if action == "edited" {
+        p["changes"] = json!({"title": {"from": "Change"}});
+    }
     serde_json::to_vec(&p).unwrap()
 }
 

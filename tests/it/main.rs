@@ -4,6 +4,8 @@
 mod attacks;
 // Claims whatever the backlog's shape: lanes, fair order, rate-limit parks.
 mod claims;
+// Coalescing: workflow runs judge again only what they can change; artifacts read once.
+mod coalescing;
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
 // End-to-end latency under load (ignored; scripts/bench-e2e).

@@ -200,6 +200,7 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
             title: "t".into(),
             summary: "s".into(),
             checks: Vec::new(),
+            watch: keel::store::Watch::Nothing,
         };
         s.record_head_verdict("o/r", "h", &verdict, 0)
             .await

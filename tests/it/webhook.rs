@@ -444,3 +444,47 @@ async fn unauthenticated_bodies_cannot_hold_more_than_the_in_flight_budget() {
     assert_eq!(status, StatusCode::ACCEPTED, "{text}");
     db.finish().await;
 }
+
+/// Coalescing (issue 13): an `edited` delivery costs an evaluation only when the title, the
+/// description or the base changed; the other edits GitHub reports are acknowledged, not stored.
+#[tokio::test]
+async fn an_edit_that_changes_nothing_keel_reads_is_not_stored() {
+    for db in backends().await {
+        let server = TestServer::new(&db.store);
+        let edited = |changes: serde_json::Value| {
+            let mut p: serde_json::Value =
+                serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
+            p["action"] = serde_json::json!("edited");
+            p["changes"] = changes;
+            serde_json::to_vec(&p).unwrap()
+        };
+        let (status, text) = server
+            .send(signed(
+                "pull_request",
+                "e-1",
+                edited(serde_json::json!({"maintainer_can_modify": {"from": false}})),
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}: {text}", db.backend);
+        assert!(text.starts_with("ignored"), "{text}");
+        assert_nothing_stored(&db).await;
+        for (n, changes) in [
+            serde_json::json!({"title": {"from": "Old"}}),
+            serde_json::json!({"body": {"from": ""}}),
+            serde_json::json!({"base": {"ref": {"from": "dev"}, "sha": {"from": "abc"}}}),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (status, _) = server
+                .send(signed(
+                    "pull_request",
+                    &format!("e-{}", n + 2),
+                    edited(changes),
+                ))
+                .await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{}", db.backend);
+        }
+        db.finish().await;
+    }
+}

@@ -1,0 +1,13 @@
+-- A workflow run judges again only the verdicts that watch for it (issue 13): the configured
+-- workflow file (`ci.yml`), any run while reports or checks are awaited (`*`), or none
+-- (''). Rows from before: any run.
+ALTER TABLE head_verdicts ADD COLUMN watch TEXT;
+
+-- "Run R has no artifact A", so later evaluations of the commit skip the question.
+CREATE TABLE run_artifacts (
+    repo        TEXT    NOT NULL,
+    run_id      INTEGER    NOT NULL,
+    artifact    TEXT    NOT NULL,
+    recorded_at INTEGER    NOT NULL,
+    PRIMARY KEY (repo, run_id, artifact)
+);
