@@ -4,6 +4,7 @@
 use crate::github::client::GitHub;
 use crate::jobs::worker::Worker;
 use crate::metrics::Metrics;
+use crate::server::listener::{CappedListener, IDLE_TIMEOUT};
 use crate::server::{AppState, app, ingest::Ingest};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -17,6 +18,9 @@ pub fn now_ms() -> i64 {
         .unwrap_or_default();
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// Connections the metrics listener keeps open at once (scrapers are few).
+const METRICS_CONNECTIONS: usize = 16;
 
 /// Runs the server until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -61,11 +65,15 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             std::time::Duration::from_secs(10),
         )),
     };
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("listen on {}", settings.listen))?;
+    let listener = CappedListener::new(
+        tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listen on {}", settings.listen))?,
+        settings.max_connections,
+        IDLE_TIMEOUT,
+    );
     tracing::info!(
-        addr = %listener.local_addr()?,
+        addr = %axum::serve::Listener::local_addr(&listener)?,
         backend = store.backend(),
         app_id = settings.app_id,
         workers = settings.workers,
@@ -75,9 +83,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     // the webhook.
     let (router, metrics_server) = match settings.metrics_listen {
         Some(addr) => {
-            let metrics_listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("listen on {addr} (KEEL_METRICS_LISTEN)"))?;
+            let metrics_listener = CappedListener::new(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listen on {addr} (KEEL_METRICS_LISTEN)"))?,
+                METRICS_CONNECTIONS,
+                IDLE_TIMEOUT,
+            );
             tracing::info!(%addr, "metrics listening");
             let metrics_router = crate::server::metrics_app(state.clone());
             let mut stopping = stopped.clone();

@@ -57,6 +57,9 @@ pub struct ServeArgs {
     /// Most webhook body bytes held at once before their signatures are checked, in MiB.
     #[arg(long, env = "KEEL_MAX_IN_FLIGHT_MIB", default_value = "64")]
     pub max_in_flight_mib: String,
+    /// Connections open at once; more wait to be accepted. A connection idle for 60 s closes.
+    #[arg(long, env = "KEEL_MAX_CONNECTIONS", default_value = "512")]
+    pub max_connections: String,
     /// Days finished jobs, closed pull requests, runs and verdicts are kept (payloads: one day;
     /// dead jobs, commits and baselines: three times as long).
     #[arg(long, env = "KEEL_RETENTION_DAYS", default_value = "30")]
@@ -89,6 +92,8 @@ pub struct Settings {
     pub metrics_listen: Option<SocketAddr>,
     /// Most unauthenticated body bytes in flight.
     pub max_in_flight_bytes: u64,
+    /// Most connections open at once.
+    pub max_connections: usize,
     /// How long stored data is kept.
     pub retention: crate::store::Retention,
     /// Crashes after which a job is buried.
@@ -167,6 +172,10 @@ impl Settings {
             Ok(n) if (1..=4096).contains(&n) => n * 1024 * 1024,
             _ => return fail("KEEL_MAX_IN_FLIGHT_MIB must be 1 to 4096 (MiB)"),
         };
+        let max_connections = match args.max_connections.trim().parse::<usize>() {
+            Ok(n) if (1..=65_536).contains(&n) => n,
+            _ => return fail("KEEL_MAX_CONNECTIONS must be 1 to 65536"),
+        };
         let retention = match args.retention_days.trim().parse::<i64>() {
             Ok(n) if (1..=3650).contains(&n) => crate::store::Retention::days(n),
             _ => return fail("KEEL_RETENTION_DAYS must be 1 to 3650 (days)"),
@@ -186,6 +195,7 @@ impl Settings {
             job_lease_ms,
             metrics_listen,
             max_in_flight_bytes,
+            max_connections,
             retention,
             max_crashes,
         })

@@ -11,3 +11,11 @@ CREATE TABLE run_artifacts (
     recorded_at INTEGER    NOT NULL,
     PRIMARY KEY (repo, run_id, artifact)
 );
+
+-- When each repository's weekly summary is next worth checking (issue 13): the hourly check
+-- skips a repository until then, without an API call. A push to the default branch (which may
+-- change the schedule) clears it.
+CREATE TABLE summary_checks (
+    repo    TEXT PRIMARY KEY,
+    next_at INTEGER NOT NULL
+);

@@ -438,6 +438,8 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             ctx.store
                 .record_commit(&repo.0, &after.0, &before.0)
                 .await?;
+            // The default branch's config (its summary schedule) may have changed.
+            ctx.store.set_summary_check(&repo.0, None).await?;
             Ok(())
         }
         Event::Push { .. } => Ok(()),

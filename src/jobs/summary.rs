@@ -17,18 +17,34 @@ pub async fn write<G: GitHubApi>(
 ) -> Result<(), JobError> {
     // The default branch's config (`HEAD` resolves to it).
     let head = CommitSha("HEAD".into());
+    let scheduled = week.is_none();
+    // Until then the hourly check passes this repository by (a push to the default branch,
+    // which may change the config, brings the check back sooner).
+    let check_again = |at: Option<i64>| async move {
+        if scheduled {
+            let at = at.unwrap_or(ctx.now.saturating_add(NO_SCHEDULE_RECHECK_MS));
+            ctx.store.set_summary_check(&repo.name.0, Some(at)).await?;
+        }
+        Ok::<(), JobError>(())
+    };
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, &head).await? else {
         tracing::info!(repo = %repo.name, "no .github/keel.toml on the default branch: no summary");
-        return Ok(());
+        return check_again(None).await;
     };
-    let config = super::evaluate::parse_config(bytes).map_err(JobError::Permanent)?;
+    let config = match super::evaluate::parse_config(bytes) {
+        Ok(config) => config,
+        Err(error) => {
+            check_again(None).await?;
+            return Err(JobError::Permanent(error));
+        }
+    };
     let sc = config.summary.clone().unwrap_or_default();
     let zone = sc.timezone.0;
     let week = match week {
         Some(name) => Week::named(name, zone).map_err(JobError::Permanent)?,
         None => {
             let Some(due) = sc.schedule.last_due(ctx.now, zone) else {
-                return Ok(());
+                return check_again(sc.schedule.next_due(ctx.now, zone)).await;
             };
             let week = crate::summary::reported_week(&sc, due);
             if ctx
@@ -37,13 +53,18 @@ pub async fn write<G: GitHubApi>(
                 .await?
                 .is_some()
             {
-                return Ok(());
+                return check_again(sc.schedule.next_due(ctx.now, zone)).await;
             }
             week
         }
     };
-    post(ctx, repo, &config, &week).await
+    post(ctx, repo, &config, &week).await?;
+    check_again(sc.schedule.next_due(ctx.now, zone)).await
 }
+
+/// Without a config (or a schedule that never fires), a repository's summary is checked
+/// again after this long, in case a push that changed it went unseen.
+const NO_SCHEDULE_RECHECK_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 async fn post<G: GitHubApi>(
     ctx: &Context<'_, G>,
@@ -100,7 +121,9 @@ async fn post<G: GitHubApi>(
     Ok(())
 }
 
-/// Enqueues one summary check per installed repository for the hour of `now_ms`. The job id
+/// Enqueues one summary check per installed repository for the hour of `now_ms`, skipping those
+/// whose next check is not due (see [`write`]): an hour in which no summary is due costs no
+/// API call. The job id
 /// names the repository and the hour, so several replicas (and restarts) enqueue each once; a
 /// check posts the summary when the schedule came due and it was not written yet, so a run
 /// missed while the server was down happens at the first check after start-up, once.
@@ -109,7 +132,7 @@ pub async fn enqueue_checks(store: &crate::store::Store, now_ms: i64) -> anyhow:
     use crate::github::{InstallationId, RepoName};
     let hour = now_ms.div_euclid(3_600_000);
     let mut inserted = 0;
-    for (repo, installation) in store.installed_repos().await? {
+    for (repo, installation) in store.repos_due_for_summary(now_ms).await? {
         let event = Event::WeeklySummary {
             installation: InstallationId(installation),
             repo: RepoName(repo.clone()),

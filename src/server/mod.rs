@@ -6,6 +6,7 @@
 
 pub mod guard;
 pub mod ingest;
+pub mod listener;
 pub mod signature;
 pub mod webhook;
 

@@ -115,6 +115,7 @@ const BY_REPO: &[&str] = &[
     "summaries",
     "outcomes",
     "run_artifacts",
+    "summary_checks",
 ];
 
 impl Store {

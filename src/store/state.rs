@@ -127,6 +127,42 @@ impl Store {
         Ok(rows.into_iter().map(|(r, i)| (r, unsigned(i))).collect())
     }
 
+    /// Installed repositories whose summary is worth checking at `now` (never checked, or
+    /// their next check time has come), with their installations, sorted by name.
+    pub async fn repos_due_for_summary(&self, now: i64) -> anyhow::Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT i.repo, i.installation_id FROM installations i \
+             LEFT JOIN summary_checks c ON c.repo = i.repo \
+             WHERE c.next_at IS NULL OR c.next_at <= $1 ORDER BY i.repo",
+        )
+        .bind(now)
+        .fetch_all(pool)
+        .await)
+        .context("list repositories due for a summary check")?;
+        Ok(rows.into_iter().map(|(r, i)| (r, unsigned(i))).collect())
+    }
+
+    /// Checks `repo`'s summary next at `next_at` (unix ms), not before; `None`: at the next
+    /// hourly check (its config may have changed).
+    pub async fn set_summary_check(&self, repo: &str, next_at: Option<i64>) -> anyhow::Result<()> {
+        on_pool!(self, pool => match next_at {
+            Some(at) => sqlx::query(
+                "INSERT INTO summary_checks (repo, next_at) VALUES ($1, $2) \
+                 ON CONFLICT (repo) DO UPDATE SET next_at = excluded.next_at",
+            )
+            .bind(repo)
+            .bind(at)
+            .execute(pool)
+            .await,
+            None => sqlx::query("DELETE FROM summary_checks WHERE repo = $1")
+                .bind(repo)
+                .execute(pool)
+                .await,
+        }
+        .map(|_| ()))
+        .context("schedule a summary check")
+    }
+
     /// Remembers that pull request `number` of `repo` is at `head_sha` now.
     pub async fn track_pull_request(
         &self,

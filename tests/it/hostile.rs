@@ -123,3 +123,37 @@ fn hostile_reports_and_configs_give_clear_errors_not_crashes() {
         run.stderr
     );
 }
+
+/// Memory follows the lines a report lists, not the highest line number it names (issue
+/// 13): 512 records of `DA:4194303,0` (18 KB) once allocated 512 MiB. Measured in a child
+/// process whose data segment is capped at 64 MiB (`ulimit -d`): it judges the report
+/// instead of failing to allocate.
+#[test]
+fn a_hostile_18_kb_lcov_is_judged_under_a_64_mib_memory_ceiling() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("keel.toml"), "[coverage]\nmin_total = 1\n").unwrap();
+    let lcov: String = (0..512)
+        .map(|i| format!("SF:f{i}\nDA:4194303,0\nend_of_record\n"))
+        .collect();
+    assert!((17_000..19_000).contains(&lcov.len()), "{}", lcov.len());
+    fs::write(dir.path().join("hostile.lcov"), lcov).unwrap();
+    fs::write(dir.path().join("empty.diff"), "").unwrap();
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .args([
+            "-c",
+            "ulimit -d 65536 && exec \"$0\" check --config keel.toml --coverage hostile.lcov --diff empty.diff",
+            env!("CARGO_BIN_EXE_keel"),
+        ])
+        .env_remove("KEEL_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "judged (not met), not killed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("0 of 512 lines covered"), "{stdout}");
+}

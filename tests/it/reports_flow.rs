@@ -430,6 +430,22 @@ async fn a_default_branch_run_becomes_the_baseline_a_pull_request_is_compared_wi
         let fake = github_with(config, None).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
+        // The summary check was put off until next week...
+        db.store
+            .add_installation_repos(1, &[REPO.into()], 0)
+            .await
+            .unwrap();
+        db.store
+            .set_summary_check(REPO, Some(NOW + 7 * 86_400_000))
+            .await
+            .unwrap();
+        assert!(
+            db.store
+                .repos_due_for_summary(NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // A push makes BASE the default branch's head; its own CI run is 100% covered.
         deliver(&server, "push", "push-main", push_to_master(BASE)).await;
         fake.put_artifact(REPO, 50, "keel-reports", zip_of(&[("lcov.info", &lcov(1))]));
@@ -448,6 +464,13 @@ async fn a_default_branch_run_becomes_the_baseline_a_pull_request_is_compared_wi
             .unwrap()
             .expect("baseline recorded");
         assert_eq!(baseline.sha, BASE);
+        // ...and the push, which may change the summary's schedule, brings it back.
+        assert_eq!(
+            db.store.repos_due_for_summary(NOW).await.unwrap(),
+            [(REPO.to_owned(), 1)],
+            "{}",
+            db.backend
+        );
         // The pull request drops coverage to 50%.
         deliver(
             &server,

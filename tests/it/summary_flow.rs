@@ -215,6 +215,31 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
             1,
             "W48 was written already: nothing new"
         );
+        // Until the schedule's next firing, the hourly checks pass the repository by: no job,
+        // no API call.
+        let calls = fake.log().await.len();
+        for hour in 1..=24 {
+            let at = now + hour * 3_600_000;
+            assert_eq!(
+                keel::jobs::summary::enqueue_checks(&db.store, at)
+                    .await
+                    .unwrap(),
+                0,
+                "{}: hour {hour}",
+                db.backend
+            );
+            worker.run_until_idle(at).await.unwrap();
+        }
+        assert_eq!(fake.log().await.len(), calls, "{}", db.backend);
+        // A push to the default branch may change the schedule: the next check reads it.
+        db.store.set_summary_check(REPO, None).await.unwrap();
+        assert_eq!(
+            keel::jobs::summary::enqueue_checks(&db.store, now + 25 * 3_600_000)
+                .await
+                .unwrap(),
+            1
+        );
+        worker.run_until_idle(now + 25 * 3_600_000).await.unwrap();
         // A week later (the server was down at 09:00): the first check writes W49, once, and
         // closes W48's issue.
         let later = at("2026-12-07T11:30:00Z");

@@ -78,6 +78,24 @@ pub enum Fallback {
 pub struct Schedule(pub String);
 
 impl Schedule {
+    /// The first time after `now_ms` the schedule fires, in `zone`.
+    pub fn next_due(&self, now_ms: i64, zone: Zone) -> Option<i64> {
+        let cron = croner::Cron::from_str(&self.0).ok()?;
+        let utc = chrono::DateTime::from_timestamp_millis(now_ms)?;
+        match zone {
+            Zone::Fixed(minutes) => {
+                let tz = chrono::FixedOffset::east_opt(minutes * 60)?;
+                cron.find_next_occurrence(&utc.with_timezone(&tz), false)
+                    .ok()
+                    .map(|t| t.timestamp_millis())
+            }
+            Zone::Named(tz) => cron
+                .find_next_occurrence(&utc.with_timezone(&tz), false)
+                .ok()
+                .map(|t| t.timestamp_millis()),
+        }
+    }
+
     /// The latest time at or before `now_ms` the schedule fired, in `zone`.
     pub fn last_due(&self, now_ms: i64, zone: Zone) -> Option<i64> {
         let cron = croner::Cron::from_str(&self.0).ok()?;

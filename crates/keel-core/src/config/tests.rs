@@ -340,6 +340,12 @@ fn the_summary_schedule_and_timezone_are_checked_where_they_are_written() {
         Some(due),
         "inclusive"
     );
+    assert_eq!(
+        s.schedule.next_due(due, s.timezone.0),
+        Some(due + 7 * 86_400_000),
+        "the next firing is strictly later: a week on"
+    );
+    assert_eq!(s.schedule.next_due(due - 1, s.timezone.0), Some(due));
     let e = err("[summary]\nschedule = \"every monday\"\n");
     assert_eq!((e.line, e.column), (2, 12), "{e}");
     assert!(e.message.contains("5-field cron"), "{e}");
