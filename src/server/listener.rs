@@ -49,24 +49,22 @@ impl axum::serve::Listener for CappedListener {
     type Io = Capped;
     type Addr = SocketAddr;
 
-    fn accept(&mut self) -> impl Future<Output = (Self::Io, Self::Addr)> + Send {
-        async move {
-            // Waiting here leaves further clients in the kernel's accept queue.
-            let permit = Arc::clone(&self.permits)
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            loop {
-                match self.inner.accept().await {
-                    Ok((stream, addr)) => {
-                        let _ = stream.set_nodelay(true);
-                        return (Capped::new(stream, permit, self.idle), addr);
-                    }
-                    // Out of file descriptors and the like: wait, as axum's own listener does.
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accepting a connection failed");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        // Waiting here leaves further clients in the kernel's accept queue.
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    return (Capped::new(stream, permit, self.idle), addr);
+                }
+                // Out of file descriptors and the like: wait, as axum's own listener does.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
         }
