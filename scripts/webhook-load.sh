@@ -16,13 +16,35 @@ TICKS=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # load SECONDS CONNECTIONS PORT PATH RUN: wrk with scripts/webhook-load.lua against the
-# server; prints the script's RESULT line without its prefix (rps=… p50_ms=… …).
+# server; prints the script's RESULT line without its prefix (rps=… p50_ms=… …). With BODIES
+# set (see bodies_for), the requests cycle through those bodies.
 load() {
-  BODY_FILE=$BODY SIG=$SIG RUN=$5 TARGET=$4 wrk -t1 -c"$2" -d"$1s" --timeout 5s \
+  BODIES=${BODIES:-} BODY_FILE=$BODY SIG=$SIG RUN=$5 TARGET=$4 wrk -t1 -c"$2" -d"$1s" --timeout 5s \
     -s scripts/webhook-load.lua "http://127.0.0.1:$3" | sed -n 's/^RESULT //p'
 }
 
 # median_row: of lines "<deliveries/s> | <table row>" on stdin, the table row of the median.
 median_row() {
   sort -n | sed -n "$(( (REPEAT + 1) / 2 ))p" | cut -d'|' -f2- | sed 's/^ /| /'
+}
+
+# bodies_for PRS: writes PRS signed variants of $BODY, one pull request number each, and a list
+# of "<signature> <file>" lines for BODIES; prints the list's path.
+bodies_for() {
+  python3 - "$1" "$BODY" "$SECRET" "$W" <<'PY'
+import hashlib, hmac, json, os, sys
+count, body, secret, work = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode(), sys.argv[4]
+base = json.load(open(body))
+os.makedirs(f"{work}/bodies", exist_ok=True)
+with open(f"{work}/bodies-{count}.txt", "w") as out:
+    for n in range(1, count + 1):
+        base["number"] = n
+        base["pull_request"]["number"] = n
+        data = json.dumps(base).encode()
+        path = f"{work}/bodies/{count}-{n}.json"
+        open(path, "wb").write(data)
+        sig = "sha256=" + hmac.new(secret, data, hashlib.sha256).hexdigest()
+        out.write(f"{sig} {path}\n")
+print(f"{work}/bodies-{count}.txt")
+PY
 }

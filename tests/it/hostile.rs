@@ -157,3 +157,32 @@ fn a_hostile_18_kb_lcov_is_judged_under_a_64_mib_memory_ceiling() {
     );
     assert!(stdout.contains("0 of 512 lines covered"), "{stdout}");
 }
+
+/// The Kubernetes manifest gives the server what its workers can use (issue 13): the worker
+/// count times one job's memory budget, plus the server's own.
+#[test]
+fn the_kubernetes_memory_limit_is_the_workers_times_the_job_budget() {
+    use keel_core::limits::{JOB_MEMORY_BUDGET_MIB, SERVER_MEMORY_BASE_MIB};
+    let manifest = fs::read_to_string(root().join("deploy/kubernetes/keel.yaml")).unwrap();
+    let lines: Vec<&str> = manifest.lines().map(str::trim).collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "- name: KEEL_WORKERS")
+        .expect("KEEL_WORKERS is set");
+    let workers: u64 = lines[at + 1]
+        .trim_start_matches("value:")
+        .trim()
+        .trim_matches('"')
+        .parse()
+        .unwrap();
+    let limit = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("limits: {memory: "))
+        .and_then(|l| l.strip_suffix("Mi}"))
+        .expect("a memory limit in MiB");
+    assert_eq!(
+        limit.parse::<u64>().unwrap(),
+        workers * JOB_MEMORY_BUDGET_MIB + SERVER_MEMORY_BASE_MIB,
+        "{workers} workers"
+    );
+}

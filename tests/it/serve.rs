@@ -466,6 +466,8 @@ pub(crate) fn start_replica(github: &str, database: &str, workers: &str) -> (Kil
         ("KEEL_PRIVATE_KEY", &key),
         ("KEEL_WORKERS", workers),
         ("KEEL_JOB_LEASE_SECS", "2"),
+        // As in `start_app`: the crash test kills replicas faster than real life.
+        ("KEEL_MAX_CRASHES", "100"),
         ("KEEL_WEBHOOK_SECRET", SECRET),
         ("KEEL_GITHUB_API_URL", github),
         ("DATABASE_URL", database),

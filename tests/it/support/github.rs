@@ -189,6 +189,9 @@ struct State {
     spent: HashMap<u64, u64>,
     /// Requests refused for a spent budget, by installation.
     refused_spent: HashMap<u64, u32>,
+    /// GitHub is down: requests get no answer (one only after a minute, past any client's
+    /// patience).
+    outage: bool,
     /// Where artifact downloads are redirected (another origin, like GitHub's blob storage).
     blob_uri: String,
 }
@@ -216,6 +219,10 @@ impl FakeGitHub {
                 .and(path_regex(pattern))
                 .respond_with(move |req: &Request| {
                     let mut s = state.lock().unwrap();
+                    if s.outage {
+                        return ResponseTemplate::new(503)
+                            .set_delay(std::time::Duration::from_secs(60));
+                    }
                     let path = req.url.path().to_owned();
                     let verb = req.method.to_string();
                     if let Some(i) = s
@@ -679,6 +686,11 @@ impl FakeGitHub {
             Some(reset) => s.spent.insert(installation, reset),
             None => s.spent.remove(&installation),
         };
+    }
+
+    /// GitHub stops answering (`true`) or answers again.
+    pub fn set_outage(&self, down: bool) {
+        self.state.lock().unwrap().outage = down;
     }
 
     /// Requests refused because installation `installation`'s budget was spent.
