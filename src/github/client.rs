@@ -261,6 +261,8 @@ impl GitHub {
         };
         let remaining = header("x-ratelimit-remaining");
         if let (Some(remaining), Some(reset_secs)) = (remaining, header("x-ratelimit-reset")) {
+            // A window lasts an hour: a later reset is a bogus header, not a longer wait.
+            let reset_secs = reset_secs.min(now.saturating_add(MAX_WINDOW_SECS));
             self.metrics.budget_seen(
                 repo.installation.0,
                 Budget {
@@ -1385,6 +1387,9 @@ fn annotations_json(batch: &[Annotation]) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// GitHub's rate limit window, with a minute's slack for clock skew.
+const MAX_WINDOW_SECS: u64 = 61 * 60;
 
 fn now_secs() -> u64 {
     std::time::SystemTime::now()

@@ -229,8 +229,17 @@ async fn judge<G: GitHubApi>(
                 "the workflow run's reports (artifact `{}`)",
                 config.reports.clone().unwrap_or_default().artifact
             )),
-            ReportState::Missing(why) => notes.push(format!("No reports: {why}.")),
+            ReportState::Missing(why) => {
+                // Without a named workflow, a re-run (or a chained run) may still bring them.
+                if reports_workflow.is_none() {
+                    verdict.watch = Watch::AnyRun;
+                }
+                notes.push(format!("No reports: {why}."));
+            }
             ReportState::Broken(why) => {
+                if reports_workflow.is_none() {
+                    verdict.watch = Watch::AnyRun;
+                }
                 verdict.state = VerdictState::Failure;
                 verdict.title = "The reports cannot be read".to_owned();
                 verdict.summary = format!(

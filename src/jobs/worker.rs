@@ -16,6 +16,8 @@ use tracing::Instrument;
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a claim holds before another worker may take the job over.
 pub const LEASE_MS: i64 = 5 * 60 * 1000;
+/// The longest a rate limit parks an installation: GitHub's windows last an hour.
+pub const MAX_PARK_MS: i64 = 61 * 60 * 1000;
 /// How often the worker loop buries jobs that crashed too often.
 const REAP_EVERY_MS: i64 = 30_000;
 const BACKOFF_BASE_MS: i64 = 2_000;
@@ -140,7 +142,8 @@ impl<G: GitHubApi + 'static> Worker<G> {
             // The installation's API budget is spent: wait for GitHub's reset, with its other
             // jobs, without counting an attempt; other installations go on being served.
             Err(JobError::RateLimited { after_ms, reason }) => {
-                let until = now.saturating_add(after_ms.max(1_000));
+                // GitHub's windows are an hour: a longer wait is a bogus header.
+                let until = now.saturating_add(after_ms.clamp(1_000, MAX_PARK_MS));
                 tracing::warn!(until, installation = ?job.installation, reason, "rate limited; the installation's jobs wait for the reset");
                 self.metrics.job_ended(JobOutcome::Parked);
                 if self
@@ -205,13 +208,21 @@ impl<G: GitHubApi + 'static> Worker<G> {
     }
 
     /// Buries the jobs that crashed or timed out [`crate::store::MAX_CRASHES`] times (see
-    /// [`crate::store::Store::bury_crashed`]); returns how many.
+    /// [`crate::store::Store::bury_crashed`]), then repairs lanes left behind
+    /// ([`crate::store::Store::repair_lanes`]); returns how many were buried.
     pub async fn bury_crashed(&self, now: i64) -> anyhow::Result<u64> {
         let buried = self.store.bury_crashed_after(now, self.max_crashes).await?;
         if buried > 0 {
             tracing::error!(
                 buried,
                 "jobs that crashed or timed out repeatedly buried as dead letters"
+            );
+        }
+        let repaired = self.store.repair_lanes(now).await?;
+        if repaired > 0 {
+            tracing::warn!(
+                repaired,
+                "lanes left behind by a crash or an older replica repaired"
             );
         }
         Ok(buried)

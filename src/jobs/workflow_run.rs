@@ -41,6 +41,8 @@ pub async fn completed<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Res
     ctx.store
         .record_workflow_run(&repo.0, &head_sha.0, &run, ctx.now)
         .await?;
+    // A re-run completes under the same id, perhaps with the artifact its first attempt lacked.
+    ctx.store.forget_run_artifacts(&repo.0, *run_id).await?;
     // A baseline comes only from the push run of the repository itself on its default
     // branch: not a fork's run, not another run of the same commit, not a tag that is named
     // like the branch (a push to the branch recorded the commit).

@@ -1,14 +1,19 @@
-//! The listener: at most a set number of connections open at once (further clients wait in
-//! the kernel's accept queue), and a connection that moves no byte for a while is closed, so
-//! idle or trickling connections cannot hold the cap. With the body budget and deadlines of
-//! [`super::guard`], this bounds what an unauthenticated client can make Keel hold.
+//! The listener: at most a set number of connections open at once, and a connection that
+//! moves no byte for a while is closed. When the cap is reached, the connection quiet for
+//! longest (at least [`EVICT_QUIET`]) is closed to make room, so clients that hold connections
+//! open with a trickle of bytes cannot lock out the ones sending whole requests; only when
+//! every connection is busy do newcomers wait in the kernel's accept queue. With the body
+//! budget and deadlines of [`super::guard`], this bounds what an unauthenticated client can
+//! make Keel hold.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -17,9 +22,49 @@ use tokio::time::{Instant, Sleep};
 
 /// Connections open at once, by default (`KEEL_MAX_CONNECTIONS`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
-/// A connection that sends and receives nothing this long is closed: far longer than any
-/// request takes (GitHub itself gives up on a delivery after 10 s).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A connection that sends and receives nothing this long is closed: GitHub itself gives up
+/// on a delivery after 10 s.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// At the cap, a connection quiet at least this long may be closed for a newcomer.
+pub const EVICT_QUIET: Duration = Duration::from_millis(500);
+
+/// What the listener knows of an open connection.
+#[derive(Debug)]
+struct Tracked {
+    /// Milliseconds since the listener started, when it last moved a byte.
+    last: AtomicU64,
+    /// Set to close it at its next poll.
+    evicted: AtomicBool,
+    /// Its task, to wake when it is evicted.
+    waker: StdMutex<Option<Waker>>,
+}
+
+/// The open connections, for eviction.
+#[derive(Debug, Default)]
+struct Registry {
+    next: AtomicU64,
+    open: StdMutex<HashMap<u64, Arc<Tracked>>>,
+}
+
+impl Registry {
+    /// Closes the connection quiet for longest, if it has been quiet `quiet` at least.
+    fn evict_quietest(&self, now_ms: u64, quiet: Duration) -> bool {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let quietest = open
+            .values()
+            .filter(|t| !t.evicted.load(Ordering::Relaxed))
+            .min_by_key(|t| t.last.load(Ordering::Relaxed));
+        let Some(t) = quietest else { return false };
+        if now_ms.saturating_sub(t.last.load(Ordering::Relaxed)) < quiet.as_millis() as u64 {
+            return false;
+        }
+        t.evicted.store(true, Ordering::Relaxed);
+        if let Some(w) = t.waker.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            w.wake();
+        }
+        true
+    }
+}
 
 /// A TCP listener that holds a permit per open connection.
 #[derive(Debug)]
@@ -27,6 +72,8 @@ pub struct CappedListener {
     inner: TcpListener,
     permits: Arc<Semaphore>,
     idle: Duration,
+    registry: Arc<Registry>,
+    started: Instant,
 }
 
 impl CappedListener {
@@ -36,6 +83,8 @@ impl CappedListener {
             inner,
             permits: Arc::new(Semaphore::new(max_connections.max(1))),
             idle,
+            registry: Arc::default(),
+            started: Instant::now(),
         }
     }
 
@@ -50,16 +99,57 @@ impl axum::serve::Listener for CappedListener {
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        // Waiting here leaves further clients in the kernel's accept queue.
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
+        let permit = loop {
+            if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+                break permit;
+            }
+            // Full: close the quietest connection, if one is quiet enough, and take its place;
+            // else wait (further clients wait in the kernel's accept queue).
+            let now = self.started.elapsed().as_millis() as u64;
+            if !self.registry.evict_quietest(now, EVICT_QUIET) {
+                tokio::select! {
+                    permit = Arc::clone(&self.permits).acquire_owned() => {
+                        break permit.expect("the semaphore is never closed");
+                    }
+                    () = tokio::time::sleep(EVICT_QUIET) => continue,
+                }
+            }
+            match tokio::time::timeout(
+                Duration::from_secs(1),
+                Arc::clone(&self.permits).acquire_owned(),
+            )
             .await
-            .expect("the semaphore is never closed");
+            {
+                Ok(permit) => break permit.expect("the semaphore is never closed"),
+                Err(_) => continue,
+            }
+        };
         loop {
             match self.inner.accept().await {
                 Ok((stream, addr)) => {
                     let _ = stream.set_nodelay(true);
-                    return (Capped::new(stream, permit, self.idle), addr);
+                    let id = self.registry.next.fetch_add(1, Ordering::Relaxed);
+                    let tracked = Arc::new(Tracked {
+                        last: AtomicU64::new(self.started.elapsed().as_millis() as u64),
+                        evicted: AtomicBool::new(false),
+                        waker: StdMutex::new(None),
+                    });
+                    self.registry
+                        .open
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(id, Arc::clone(&tracked));
+                    let conn = Capped {
+                        stream,
+                        _permit: permit,
+                        idle: self.idle,
+                        deadline: Box::pin(tokio::time::sleep(self.idle)),
+                        tracked,
+                        id,
+                        registry: Arc::clone(&self.registry),
+                        started: self.started,
+                    };
+                    return (conn, addr);
                 }
                 // Out of file descriptors and the like: wait, as axum's own listener does.
                 Err(e) => {
@@ -83,32 +173,45 @@ pub struct Capped {
     _permit: OwnedSemaphorePermit,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
+    tracked: Arc<Tracked>,
+    id: u64,
+    registry: Arc<Registry>,
+    started: Instant,
+}
+
+impl Drop for Capped {
+    fn drop(&mut self) {
+        let mut open = self.registry.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.remove(&self.id);
+    }
 }
 
 impl Capped {
-    fn new(stream: TcpStream, permit: OwnedSemaphorePermit, idle: Duration) -> Capped {
-        Capped {
-            stream,
-            _permit: permit,
-            idle,
-            deadline: Box::pin(tokio::time::sleep(idle)),
-        }
-    }
-
     /// Traffic moved: the idle clock starts again.
     fn moved(&mut self) {
         self.deadline.as_mut().reset(Instant::now() + self.idle);
+        self.tracked
+            .last
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 
-    /// While waiting on the socket: whether the idle time ran out (the waker is registered
-    /// either way, so a silent connection is woken to be closed).
+    /// While waiting on the socket: whether the idle time ran out or the listener evicted it
+    /// (the wakers are registered either way, so a silent connection is woken to be closed).
     fn timed_out(&mut self, cx: &mut Context<'_>) -> bool {
-        self.deadline.as_mut().poll(cx).is_ready()
+        *self.tracked.waker.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
+        self.tracked.evicted.load(Ordering::Relaxed) || self.deadline.as_mut().poll(cx).is_ready()
+    }
+
+    fn evicted(&self) -> bool {
+        self.tracked.evicted.load(Ordering::Relaxed)
     }
 }
 
 fn idle_error() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "the connection was idle too long")
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        "the connection was idle too long, or made room for another",
+    )
 }
 
 impl AsyncRead for Capped {
@@ -118,6 +221,9 @@ impl AsyncRead for Capped {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.evicted() {
+            return Poll::Ready(Err(idle_error()));
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.stream).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
@@ -140,6 +246,9 @@ impl AsyncWrite for Capped {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if this.evicted() {
+            return Poll::Ready(Err(idle_error()));
+        }
         match Pin::new(&mut this.stream).poll_write(cx, data) {
             Poll::Ready(Ok(n)) => {
                 if n > 0 {
@@ -175,24 +284,77 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn connections_past_the_cap_wait_until_one_closes() {
+    async fn at_the_cap_the_quietest_connection_makes_room_and_busy_ones_are_kept() {
         let (mut listener, addr) = listener(2, IDLE_TIMEOUT).await;
-        let _a = TcpStream::connect(addr).await.unwrap();
-        let _b = TcpStream::connect(addr).await.unwrap();
-        let _c = TcpStream::connect(addr).await.unwrap();
-        let first = listener.accept().await.0;
-        let _second = listener.accept().await.0;
+        let mut slow = TcpStream::connect(addr).await.unwrap();
+        let (mut slow_conn, _) = listener.accept().await;
+        let mut busy = TcpStream::connect(addr).await.unwrap();
+        let (mut busy_conn, _) = listener.accept().await;
         assert_eq!(listener.available(), 0);
-        let third = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
-        assert!(third.is_err(), "the third waits while two are open");
-        drop(first);
-        let third = tokio::time::timeout(Duration::from_secs(5), listener.accept()).await;
-        assert!(third.is_ok(), "a closed connection makes room");
+        // The slow client trickles one byte, then goes quiet; the busy one keeps sending.
+        slow.write_all(b"G").await.unwrap();
+        let mut buf = [0u8; 8];
+        slow_conn.read_exact(&mut buf[..1]).await.unwrap();
+        // As the server does, something waits to read from it (and drops it on an error).
+        let slow_reader = tokio::spawn(async move {
+            let mut buf = [0u8; 8];
+            slow_conn
+                .read(&mut buf)
+                .await
+                .map(|_| ())
+                .unwrap_err()
+                .kind()
+        });
+        let newcomer = tokio::spawn(async move {
+            let _third = TcpStream::connect(addr).await.unwrap();
+            let (conn, _) = listener.accept().await;
+            (conn, listener)
+        });
+        for _ in 0..8 {
+            busy.write_all(b"x").await.unwrap();
+            busy_conn.read_exact(&mut buf[..1]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (_third, listener) = tokio::time::timeout(Duration::from_secs(5), newcomer)
+            .await
+            .expect("the newcomer got in")
+            .unwrap();
+        assert_eq!(
+            slow_reader.await.unwrap(),
+            io::ErrorKind::TimedOut,
+            "the quiet one was closed"
+        );
+        busy.write_all(b"y").await.unwrap();
+        busy_conn.read_exact(&mut buf[..1]).await.unwrap();
+        assert_eq!(&buf[..1], b"y", "the busy one is kept");
+        assert_eq!(listener.available(), 0);
+        drop(slow);
+    }
+
+    #[tokio::test]
+    async fn when_every_connection_is_busy_a_newcomer_waits() {
+        let (mut listener, addr) = listener(1, IDLE_TIMEOUT).await;
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let (mut conn, _) = listener.accept().await;
+        let _second = TcpStream::connect(addr).await.unwrap();
+        let waiting = tokio::spawn(async move { listener.accept().await.1 });
+        let mut buf = [0u8; 1];
+        for _ in 0..10 {
+            client.write_all(b"x").await.unwrap();
+            conn.read_exact(&mut buf).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(!waiting.is_finished(), "a busy connection is not evicted");
+        drop(conn);
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("a closed connection makes room")
+            .unwrap();
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_silent_connection_is_closed_after_its_idle_time_and_gives_its_place_back() {
-        let (mut listener, addr) = listener(1, Duration::from_secs(60)).await;
+        let (mut listener, addr) = listener(1, Duration::from_secs(10)).await;
         let mut client = TcpStream::connect(addr).await.unwrap();
         let (mut conn, _) = listener.accept().await;
         client.write_all(b"GET /").await.unwrap();

@@ -25,6 +25,19 @@ impl Store {
         Ok(found.is_some())
     }
 
+    /// Forgets what was learned about run `run_id`'s artifacts: it completed again (a re-run
+    /// keeps its id, and may upload what the first attempt did not).
+    pub async fn forget_run_artifacts(&self, repo: &str, run_id: u64) -> anyhow::Result<()> {
+        let run = i64::try_from(run_id).context("a run id beyond 2^63 cannot be stored")?;
+        on_pool!(self, pool => sqlx::query("DELETE FROM run_artifacts WHERE repo = $1 AND run_id = $2")
+            .bind(repo)
+            .bind(run)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .context("forget a run's artifacts")
+    }
+
     /// Remembers that finished run `run_id` of `repo` has no artifact named `artifact` (a
     /// finished run's artifacts do not change).
     pub async fn record_artifact_absent(

@@ -225,6 +225,8 @@ const CLAIM_POSTGRES: &str = "UPDATE jobs SET attempts = attempts + 1, \
      RETURNING id, kind, payload, attempts, delivery_id, serial_key, created_at, installation_id";
 /// Whether a waiting head's time has come (a cheap read before a promotion writes).
 const ANY_DUE: &str = "SELECT id FROM jobs WHERE state = 'queued' AND ready = 2 AND run_at <= $1 ORDER BY run_at, id LIMIT 1";
+/// How long a head whose serial key runs outside the lanes is put off, ms.
+const LANE_BUSY_WAIT_MS: i64 = 5_000;
 /// Waiting heads made claimable per promotion.
 const PROMOTE_LIMIT: i64 = 64;
 
@@ -348,8 +350,20 @@ impl Store {
                     .await;
                 return match row {
                     Ok(row) => row.map(|r| claimed_job!(r)).transpose(),
-                    // Another worker took a job of the same serial key at the same moment.
-                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+                    // A job of the candidate's serial key is running outside the lanes (an
+                    // older replica during a rolling deploy): put the candidate off a moment,
+                    // so the next claim takes another.
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        sqlx::query(
+                            "UPDATE jobs SET ready = 2, run_at = $1 WHERE id = (SELECT id FROM jobs \
+                             WHERE state = 'queued' AND ready = 1 ORDER BY fair_at, id LIMIT 1)",
+                        )
+                        .bind(now + LANE_BUSY_WAIT_MS)
+                        .execute(pool)
+                        .await
+                        .context("put a job off")?;
+                        Ok(None)
+                    }
                     Err(e) => Err(anyhow::Error::new(e).context("claim a job")),
                 };
             }
@@ -381,13 +395,17 @@ impl Store {
                 Ok(Some(row)) => return claimed_job!(row).map(Some),
                 // Another worker took it first: read again.
                 Ok(None) => {}
-                // Its lane is running already (rows from before lanes): it waits its turn.
+                // A job of its serial key is running outside the lanes (an older replica during
+                // a rolling deploy): it waits a moment and is tried again.
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    sqlx::query("UPDATE jobs SET ready = 0 WHERE id = $1")
-                        .bind(id)
-                        .execute(pool)
-                        .await
-                        .context("put a job back in its lane")?;
+                    sqlx::query(
+                        "UPDATE jobs SET ready = 2, run_at = $1 WHERE id = $2 AND state = 'queued'",
+                    )
+                    .bind(now + LANE_BUSY_WAIT_MS)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .context("put a job off")?;
                 }
                 Err(e) => return Err(anyhow::Error::new(e).context("claim a job")),
             }
@@ -542,10 +560,12 @@ impl Store {
     /// As [`Store::bury_crashed`], after `max_crashes`.
     pub async fn bury_crashed_after(&self, now: i64, max_crashes: i64) -> anyhow::Result<u64> {
         let mut tx = self.begin().await?;
-        let buried: Vec<(i64, Option<String>)> = tx
+        let mut buried: Vec<(i64, Option<String>)> = tx
             .rows(BURY_CRASHED, &[Arg::Int(max_crashes), Arg::Int(now)])
             .await
             .context("bury crashed jobs")?;
+        // Lanes in key order, as every transaction takes them: no deadlock.
+        buried.sort_by(|a, b| a.1.cmp(&b.1));
         for (id, key) in &buried {
             if let Some(key) = key {
                 tx.release_lane(key, *id, now).await?;
@@ -553,6 +573,43 @@ impl Store {
         }
         tx.commit().await.context("commit buried jobs")?;
         Ok(buried.len() as u64)
+    }
+
+    /// Repairs lanes a crash or an older replica (one that knew no lanes, during a rolling
+    /// deploy) left behind: a lane whose head is no longer queued or running is passed on, and
+    /// the queued jobs of a serial key without a lane take one. Returns the lanes repaired.
+    /// The worker loop runs it with [`Store::bury_crashed`].
+    pub async fn repair_lanes(&self, now: i64) -> anyhow::Result<usize> {
+        let stale: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT l.serial_key, l.head FROM job_lanes l WHERE NOT EXISTS \
+             (SELECT 1 FROM jobs j WHERE j.id = l.head AND j.state IN ('queued', 'running')) \
+             ORDER BY l.serial_key LIMIT 256",
+        )
+        .fetch_all(pool)
+        .await)
+        .context("look for stale lanes")?;
+        for (key, head) in &stale {
+            let mut tx = self.begin().await?;
+            tx.release_lane(key, *head, now).await?;
+            tx.commit().await.context("pass a stale lane on")?;
+        }
+        let orphans: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT j.serial_key, MIN(j.id) FROM jobs j WHERE j.state = 'queued' AND j.ready = 0 \
+             AND j.serial_key IS NOT NULL AND NOT EXISTS \
+             (SELECT 1 FROM job_lanes l WHERE l.serial_key = j.serial_key) \
+             GROUP BY j.serial_key ORDER BY j.serial_key LIMIT 256",
+        )
+        .fetch_all(pool)
+        .await)
+        .context("look for jobs without a lane")?;
+        let adopted = orphans.len();
+        if adopted > 0 {
+            let mut tx = self.begin().await?;
+            let heads: Vec<i64> = tx.take_lanes(orphans).await?.into_iter().collect();
+            tx.schedule(&heads, now).await?;
+            tx.commit().await.context("give jobs their lanes")?;
+        }
+        Ok(stale.len() + adopted)
     }
 
     /// Extends a running job's lease to `until`. `false` when the worker no longer owns it

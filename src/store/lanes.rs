@@ -40,11 +40,18 @@ impl Tx {
                 .map(|i| format!("({}, {})", self.ph(2 * i + 1), self.ph(2 * i + 2)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            // `DO UPDATE` (a no-op) rather than `DO NOTHING`: it locks a busy lane's row until
-            // this transaction ends, so the release of that lane waits and then sees our job.
+            // On PostgreSQL `DO UPDATE` (a no-op) rather than `DO NOTHING`: it locks a busy
+            // lane's row until this transaction ends, so the release of that lane waits and then
+            // sees our job. SQLite runs one writer at a time: nothing to lock, and no page to
+            // rewrite for every delivery of a busy pull request.
+            let conflict = if self.is_postgres() {
+                "DO UPDATE SET head = job_lanes.head"
+            } else {
+                "DO NOTHING"
+            };
             let sql = format!(
                 "INSERT INTO job_lanes (serial_key, head) VALUES {values} \
-                 ON CONFLICT (serial_key) DO UPDATE SET head = job_lanes.head RETURNING serial_key, head"
+                 ON CONFLICT (serial_key) {conflict} RETURNING serial_key, head"
             );
             let args: Vec<Arg> = chunk
                 .iter()
@@ -81,9 +88,16 @@ impl Tx {
         if held == 0 {
             return Ok(false);
         }
+        let lock = if self.is_postgres() {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
         let next: Vec<(i64,)> = self
             .rows(
-                "SELECT id FROM jobs WHERE serial_key = $1 AND state = 'queued' ORDER BY id LIMIT 1",
+                &format!(
+                    "SELECT id FROM jobs WHERE serial_key = $1 AND state = 'queued' ORDER BY id LIMIT 1{lock}"
+                ),
                 &[Arg::Text(key)],
             )
             .await?;
@@ -168,8 +182,10 @@ impl Tx {
                 .map(|_| next())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let sql =
-                format!("UPDATE jobs SET {assignment} = CASE id{cases} END WHERE id IN ({list})");
+            // Only queued jobs: one cancelled meanwhile stays dead.
+            let sql = format!(
+                "UPDATE jobs SET {assignment} = CASE id{cases} END WHERE id IN ({list}) AND state = 'queued'"
+            );
             let mut args: Vec<Arg> = chunk
                 .iter()
                 .flat_map(|(id, v)| [Arg::Int(*id), Arg::Int(*v)])
@@ -264,7 +280,8 @@ impl Tx {
                 .join(", ");
             let sql = format!(
                 "INSERT INTO fair_clocks (fair_group, installation_id, clock) VALUES {values} \
-                 ON CONFLICT (fair_group) DO UPDATE SET clock = excluded.clock, installation_id = excluded.installation_id"
+                 ON CONFLICT (fair_group) DO UPDATE SET installation_id = excluded.installation_id, \
+                 clock = CASE WHEN excluded.clock > fair_clocks.clock THEN excluded.clock ELSE fair_clocks.clock END"
             );
             let args: Vec<Arg> = chunk
                 .iter()

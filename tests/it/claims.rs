@@ -226,3 +226,48 @@ async fn a_lane_moves_on_when_its_head_is_buried_cancelled_or_retried_later() {
         db.finish().await;
     }
 }
+
+/// A rolling deploy runs an older replica beside the new one for a while: it completes jobs
+/// without passing their lanes on, and stores jobs without lanes. The workers' periodic repair
+/// puts both right: nothing is stranded.
+#[tokio::test]
+async fn lanes_left_behind_by_an_older_replica_are_repaired() {
+    for db in backends().await {
+        let s = &db.store;
+        s.enqueue(&pr_job("first", 1, "o/r", 1), 0).await.unwrap();
+        assert_eq!(
+            s.enqueue(&pr_job("second", 1, "o/r", 1), 0).await.unwrap(),
+            Enqueued::Waiting
+        );
+        // The older replica takes and finishes the lane's head its own way, and stores a job
+        // of another pull request without a lane.
+        let old_sql = [
+            "UPDATE jobs SET state = 'done' WHERE delivery_id = 'first'",
+            "INSERT INTO jobs (kind, delivery_id, serial_key, payload, run_at, created_at, updated_at) \
+             VALUES ('webhook', 'orphan', 'o/r#2', '', 0, 0, 0)",
+        ];
+        for sql in old_sql {
+            match s {
+                Store::Sqlite(pool) => {
+                    sqlx::query(sql).execute(pool).await.unwrap();
+                }
+                Store::Postgres(pool) => {
+                    sqlx::query(sql).execute(pool).await.unwrap();
+                }
+            }
+        }
+        assert!(
+            s.claim(1, LEASE).await.unwrap().is_none(),
+            "{}: stranded before the repair",
+            db.backend
+        );
+        assert_eq!(s.repair_lanes(2).await.unwrap(), 2, "{}", db.backend);
+        let mut claimed = Vec::new();
+        while let Some(id) = claim_id(&db, 3).await {
+            claimed.push(id);
+        }
+        claimed.sort();
+        assert_eq!(claimed, ["orphan", "second"], "{}", db.backend);
+        db.finish().await;
+    }
+}

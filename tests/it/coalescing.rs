@@ -158,3 +158,45 @@ async fn without_a_configured_workflow_a_commit_is_judged_again_until_its_report
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_rerun_that_uploads_what_its_first_attempt_lacked_is_read() {
+    const CONFIG: &[u8] = b"[coverage]\nmin_total = 40\n";
+    for db in backends().await {
+        let fake = two_pull_requests(CONFIG).await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        deliver(&server, "pull_request", "pr-2", opened(2)).await;
+        // The only run finishes without the artifact: judged without reports.
+        fake.put_workflow_runs(REPO, HEAD, &[(5, "completed")]);
+        deliver(
+            &server,
+            "workflow_run",
+            "wr-5",
+            workflow_run(5, "Test", "pull_request", HEAD, "changes", &[2], REPO),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let summary = fake.check_runs()[0].summary.clone().unwrap();
+        assert!(summary.contains("none uploaded the artifact"), "{summary}");
+        // Its re-run (the same run id) uploads it: the verdict reads it.
+        fake.put_artifact(REPO, 5, "keel-reports", zip_of(&[("lcov.info", &lcov(3))]));
+        deliver(
+            &server,
+            "workflow_run",
+            "wr-5-again",
+            workflow_run(5, "Test", "pull_request", HEAD, "changes", &[2], REPO),
+        )
+        .await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(
+            run.conclusion.as_deref(),
+            Some("success"),
+            "{}: {:?}",
+            db.backend,
+            run.summary
+        );
+        db.finish().await;
+    }
+}

@@ -163,3 +163,32 @@ async fn a_spent_installation_waits_for_its_reset_while_another_is_served() {
         db.finish().await;
     }
 }
+
+/// A bogus reset far in the future parks an installation for one window at most.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bogus_rate_limit_reset_parks_for_one_window_at_most() {
+    for db in backends().await {
+        let fake = FakeGitHub::with_passing_prs(1).await;
+        let server = TestServer::new(&db.store);
+        let body = payload("pull_request/opened.2.json");
+        assert_eq!(
+            server.send(signed("pull_request", "bogus", body)).await.0,
+            202
+        );
+        let ten_years = keel::serve::now_ms() / 1000 + 10 * 365 * 86_400;
+        fake.spend_budget(1, Some(ten_years as u64));
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github));
+        let now = keel::serve::now_ms();
+        worker.run_until_idle(now).await.unwrap();
+        let jobs = db.store.list_jobs(None, 10).await.unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert!(
+            jobs[0].run_at > now && jobs[0].run_at <= now + keel::jobs::worker::MAX_PARK_MS,
+            "{}: parked until {} (now {now})",
+            db.backend,
+            jobs[0].run_at
+        );
+        db.finish().await;
+    }
+}
