@@ -313,4 +313,39 @@ mod tests {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }
     }
+
+    #[test]
+    fn each_installations_budget_and_the_jobs_outcomes_are_rendered_from_memory() {
+        let m = Metrics::default();
+        m.budget_seen(
+            7,
+            Budget {
+                remaining: 12,
+                reset_secs: 1_800_000_000,
+            },
+        );
+        m.budget_seen(
+            9,
+            Budget {
+                remaining: 4_999,
+                reset_secs: 1_800_000_060,
+            },
+        );
+        m.job_ended(JobOutcome::Parked);
+        m.job_ended(JobOutcome::Done);
+        m.job_ended(JobOutcome::Done);
+        m.job_running(1);
+        assert_eq!(m.budget(7).map(|b| b.remaining), Some(12));
+        let text = m.render();
+        for line in [
+            "keel_github_budget_remaining{installation=\"7\"} 12",
+            "keel_github_budget_remaining{installation=\"9\"} 4999",
+            "keel_github_budget_reset_seconds{installation=\"7\"} 1800000000",
+            "keel_jobs_total{outcome=\"done\"} 2",
+            "keel_jobs_total{outcome=\"parked\"} 1",
+            "keel_jobs_running 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+    }
 }

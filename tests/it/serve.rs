@@ -512,3 +512,60 @@ pub(crate) fn try_post(addr: &str, event: &str, delivery: &str, body: &[u8]) -> 
     stream.read_to_string(&mut response).ok()?;
     response.lines().next().map(str::to_owned)
 }
+
+/// `GET` `path` on `addr`; the status line.
+fn get_status(addr: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.lines().next().unwrap_or_default().to_owned()
+}
+
+/// With `KEEL_METRICS_LISTEN`, `/metrics` is served on that internal address only, not beside
+/// the public webhook.
+#[test]
+fn metrics_can_listen_on_their_own_address_away_from_the_webhook() {
+    let key = app_key();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("keel.db").display());
+    let metrics_addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let mut child = serve(&[
+        ("KEEL_APP_ID", "1"),
+        ("KEEL_PRIVATE_KEY", &key),
+        ("KEEL_WORKERS", "0"),
+        ("KEEL_WEBHOOK_SECRET", SECRET),
+        ("DATABASE_URL", &db),
+        ("KEEL_LISTEN", "127.0.0.1:0"),
+        ("KEEL_METRICS_LISTEN", &metrics_addr),
+        ("RUST_LOG", "info"),
+    ])
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut logs = BufReader::new(child.stderr.take().unwrap());
+    let _child = KillOnDrop(child);
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(logs.read_line(&mut line).unwrap() > 0, "keel serve exited");
+        if line.contains("keel serve listening")
+            && let Some(rest) = line.split("addr=").nth(1)
+        {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    assert!(get_status(&metrics_addr, "/metrics").contains("200"));
+    assert!(get_status(&addr, "/metrics").contains("404"));
+    assert!(get_status(&addr, "/healthz").contains("200"));
+}
