@@ -556,15 +556,20 @@ fn metrics_can_listen_on_their_own_address_away_from_the_webhook() {
     let mut logs = BufReader::new(child.stderr.take().unwrap());
     let _child = KillOnDrop(child);
     let mut line = String::new();
-    let addr = loop {
+    let mut addr = None;
+    // The metrics address is bound after the webhook's: wait for both.
+    let mut metrics_up = false;
+    while addr.is_none() || !metrics_up {
         line.clear();
         assert!(logs.read_line(&mut line).unwrap() > 0, "keel serve exited");
         if line.contains("keel serve listening")
             && let Some(rest) = line.split("addr=").nth(1)
         {
-            break rest.split_whitespace().next().unwrap().to_owned();
+            addr = Some(rest.split_whitespace().next().unwrap().to_owned());
         }
-    };
+        metrics_up |= line.contains("metrics listening");
+    }
+    let addr = addr.unwrap();
     assert!(get_status(&metrics_addr, "/metrics").contains("200"));
     assert!(get_status(&addr, "/metrics").contains("404"));
     assert!(get_status(&addr, "/healthz").contains("200"));
