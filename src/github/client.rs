@@ -249,16 +249,7 @@ impl GitHub {
                 return Err(from_octocrab(e, now_secs()));
             }
         };
-        let header = |name: &str| -> Option<u64> {
-            response
-                .headers()
-                .get(name)?
-                .to_str()
-                .ok()?
-                .trim()
-                .parse()
-                .ok()
-        };
+        let header = |name: &str| header_number(response.headers(), name);
         let remaining = header("x-ratelimit-remaining");
         if let (Some(remaining), Some(reset_secs)) = (remaining, header("x-ratelimit-reset")) {
             // A window lasts an hour: a later reset is a bogus header, not a longer wait.
@@ -290,8 +281,7 @@ impl GitHub {
         let response = self.request(repo, method, route, query, body).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let header =
-            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        let header = |name: &str| header_number(&headers, name);
         if let Some(length) = header("content-length")
             && length > max_bytes as u64
         {
@@ -1268,10 +1258,14 @@ fn read_entries(entries: Vec<FileEntry>, files: &mut Vec<FileDiff>, damaged: &mu
     }
 }
 
+/// A response header holding a number (`content-length`, `x-ratelimit-*`, `retry-after`).
+fn header_number(headers: &axum::http::HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
 /// A non-2xx response as an [`ApiError`]: GitHub's message, classified by status and headers.
 fn failure(status: u16, headers: &axum::http::HeaderMap, body: &[u8]) -> ApiError {
-    let header =
-        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    let header = |name: &str| header_number(headers, name);
     let message = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v["message"].as_str().map(str::to_owned))
