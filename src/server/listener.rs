@@ -1,6 +1,7 @@
 //! The listener: at most a set number of connections open at once, and a connection that
 //! moves no byte for a while is closed. When the cap is reached, the connection quiet for
-//! longest (at least [`EVICT_QUIET`]) is closed to make room, so clients that hold connections
+//! longest (at least [`EVICT_QUIET`]) — or, failing that, the oldest past [`MAX_AGE_AT_CAP`] —
+//! is closed to make room, so clients that hold connections
 //! open with a trickle of bytes cannot lock out the ones sending whole requests; only when
 //! every connection is busy do newcomers wait in the kernel's accept queue. With the body
 //! budget and deadlines of [`super::guard`], this bounds what an unauthenticated client can
@@ -27,10 +28,16 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// At the cap, a connection quiet at least this long may be closed for a newcomer.
 pub const EVICT_QUIET: Duration = Duration::from_millis(500);
+/// At the cap, a connection open this long may be closed for a newcomer however busy it is:
+/// a trickle of bytes keeps a connection from being quiet, but GitHub gives up on a delivery
+/// after 10 s, so no request it sends needs longer.
+pub const MAX_AGE_AT_CAP: Duration = Duration::from_secs(10);
 
 /// What the listener knows of an open connection.
 #[derive(Debug)]
 struct Tracked {
+    /// Milliseconds since the listener started, when it was accepted.
+    opened: u64,
     /// Milliseconds since the listener started, when it last moved a byte.
     last: AtomicU64,
     /// Set to close it at its next poll.
@@ -47,17 +54,24 @@ struct Registry {
 }
 
 impl Registry {
-    /// Closes the connection quiet for longest, if it has been quiet `quiet` at least.
-    fn evict_quietest(&self, now_ms: u64, quiet: Duration) -> bool {
+    /// Closes the connection quiet for longest, if it has been quiet `quiet` at least, else
+    /// the oldest, if it has been open `max_age` at least. Whether one was closed.
+    fn evict(&self, now_ms: u64, quiet: Duration, max_age: Duration) -> bool {
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let quietest = open
-            .values()
-            .filter(|t| !t.evicted.load(Ordering::Relaxed))
-            .min_by_key(|t| t.last.load(Ordering::Relaxed));
-        let Some(t) = quietest else { return false };
-        if now_ms.saturating_sub(t.last.load(Ordering::Relaxed)) < quiet.as_millis() as u64 {
+        let live = || open.values().filter(|t| !t.evicted.load(Ordering::Relaxed));
+        let since =
+            |at: u64, least: Duration| now_ms.saturating_sub(at) >= least.as_millis() as u64;
+        let quietest = live()
+            .min_by_key(|t| t.last.load(Ordering::Relaxed))
+            .filter(|t| since(t.last.load(Ordering::Relaxed), quiet));
+        let oldest = || {
+            live()
+                .min_by_key(|t| t.opened)
+                .filter(|t| since(t.opened, max_age))
+        };
+        let Some(t) = quietest.or_else(oldest) else {
             return false;
-        }
+        };
         t.evicted.store(true, Ordering::Relaxed);
         if let Some(w) = t.waker.lock().unwrap_or_else(|p| p.into_inner()).take() {
             w.wake();
@@ -74,6 +88,7 @@ pub struct CappedListener {
     idle: Duration,
     registry: Arc<Registry>,
     started: Instant,
+    max_age: Duration,
 }
 
 impl CappedListener {
@@ -85,7 +100,14 @@ impl CappedListener {
             idle,
             registry: Arc::default(),
             started: Instant::now(),
+            max_age: MAX_AGE_AT_CAP,
         }
+    }
+
+    /// At the cap, closes a connection open `max_age` (instead of [`MAX_AGE_AT_CAP`]).
+    pub fn with_max_age(mut self, max_age: Duration) -> CappedListener {
+        self.max_age = max_age;
+        self
     }
 
     /// Connections that may still open now.
@@ -106,7 +128,7 @@ impl axum::serve::Listener for CappedListener {
             // Full: close the quietest connection, if one is quiet enough, and take its place;
             // else wait (further clients wait in the kernel's accept queue).
             let now = self.started.elapsed().as_millis() as u64;
-            if !self.registry.evict_quietest(now, EVICT_QUIET) {
+            if !self.registry.evict(now, EVICT_QUIET, self.max_age) {
                 tokio::select! {
                     permit = Arc::clone(&self.permits).acquire_owned() => {
                         break permit.expect("the semaphore is never closed");
@@ -130,6 +152,7 @@ impl axum::serve::Listener for CappedListener {
                     let _ = stream.set_nodelay(true);
                     let id = self.registry.next.fetch_add(1, Ordering::Relaxed);
                     let tracked = Arc::new(Tracked {
+                        opened: self.started.elapsed().as_millis() as u64,
                         last: AtomicU64::new(self.started.elapsed().as_millis() as u64),
                         evicted: AtomicBool::new(false),
                         waker: StdMutex::new(None),
@@ -329,6 +352,39 @@ mod tests {
         assert_eq!(&buf[..1], b"y", "the busy one is kept");
         assert_eq!(listener.available(), 0);
         drop(slow);
+    }
+
+    #[tokio::test]
+    async fn at_the_cap_a_connection_trickling_bytes_makes_room_once_it_is_old() {
+        let (listener, addr) = listener(1, IDLE_TIMEOUT).await;
+        let mut listener = listener.with_max_age(Duration::from_millis(800));
+        let mut trickle = TcpStream::connect(addr).await.unwrap();
+        let (mut conn, _) = listener.accept().await;
+        let reader = tokio::spawn(async move {
+            let mut buf = [0u8; 1];
+            loop {
+                if let Err(e) = conn.read_exact(&mut buf).await {
+                    return e.kind();
+                }
+            }
+        });
+        let newcomer = tokio::spawn(async move {
+            let _client = TcpStream::connect(addr).await.unwrap();
+            listener.accept().await.1
+        });
+        // One byte every 100 ms: never quiet, but old after 800 ms.
+        for _ in 0..30 {
+            if newcomer.is_finished() {
+                break;
+            }
+            let _ = trickle.write_all(b"x").await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            newcomer.is_finished(),
+            "the newcomer got the old connection's place"
+        );
+        assert_eq!(reader.await.unwrap(), io::ErrorKind::TimedOut);
     }
 
     #[tokio::test]
