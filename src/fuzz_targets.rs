@@ -61,7 +61,7 @@ pub fn config(data: &[u8]) {
 
 /// A webhook body as each event Keel reads.
 pub fn webhook(data: &[u8]) {
-    for event in crate::manifest::EVENTS.iter().copied().chain([
+    for event in crate::github::manifest::EVENTS.iter().copied().chain([
         "installation",
         "installation_repositories",
         "ping",

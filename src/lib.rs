@@ -1,25 +1,18 @@
 //! Keel's shell: everything that touches the disk, git, the network, the clock or the
 //! environment, around the pure `keel-core`. See `ARCHITECTURE.md` for the map.
+//!
+//! Rooms, top to bottom; imports only point down (`tests/it/architecture.rs` enforces it):
+//! [`cli`] (one module per subcommand) → [`server`] (intake, and the App's run loop) →
+//! [`jobs`] (what a worker does with a job) → [`reports`], [`github`], [`store`] (side by
+//! side, independent) → [`metrics`], [`clock`].
 
-pub mod action;
-pub mod artifact;
-pub mod backfill_cli;
-pub mod check;
 pub mod cli;
-pub mod config_reference;
+pub mod clock;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod github;
-pub mod inputs;
 pub mod jobs;
-pub mod jobs_cli;
-pub mod manifest;
 pub mod metrics;
-pub mod replay;
 pub mod reports;
-pub mod roadmap_cli;
-pub mod serve;
 pub mod server;
-pub mod settings;
 pub mod store;
-pub mod summary;

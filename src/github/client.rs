@@ -491,7 +491,7 @@ impl GitHubApi for GitHub {
             let listed: Runs = self.json(repo, Method::Get, &route, &query, None).await?;
             let last = listed.check_runs.len() < PER_PAGE;
             for run in listed.check_runs {
-                if run.name == crate::jobs::CHECK_NAME && self.own.made(run.app.as_ref()) {
+                if run.name == super::CHECK_NAME && self.own.made(run.app.as_ref()) {
                     continue;
                 }
                 let key = (run.app.as_ref().map_or(0, |a| a.id), run.name.clone());

@@ -5,9 +5,13 @@ pub mod api;
 pub mod client;
 pub mod dry_run;
 pub mod event;
+pub mod manifest;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// The check run's name; maintainers require it in branch protection.
+pub const CHECK_NAME: &str = "Keel · Definition of done";
 
 macro_rules! newtype {
     ($(#[$doc:meta])* $name:ident($inner:ty)) => {

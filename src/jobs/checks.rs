@@ -3,7 +3,8 @@
 //! queued or running, or missing while the commit's workflows still run, and otherwise hands
 //! their conclusions to the evaluation, where a missing or failed one fails its row.
 
-use super::{CHECK_NAME, Context, JobError};
+use super::{Context, JobError};
+use crate::github::CHECK_NAME;
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
 use keel_core::facts::CheckRunState;

@@ -18,10 +18,10 @@ use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
 use keel_core::diagnostic::Diagnostic;
 use keel_core::diff::{FileDiff, FileStatus};
 use keel_core::evaluation::Conclusion;
+use keel_core::facts::CapacityCounts;
 use keel_core::facts::{ConfigChange, Facts, Metrics, PullRequest};
 use keel_core::render::comment::{self, COMMENT_MARKER, Footer};
 use keel_core::render::{escape, markdown};
-use keel_core::strategy::CapacityCounts;
 use keel_core::{Config, Evaluation, evaluate};
 
 /// Judges a pull request at the head its event names, unless Keel already acted on a newer
@@ -345,7 +345,7 @@ fn keel_labels(config: &Config, evaluation: &Evaluation) -> (Vec<String>, Vec<St
 
 /// What the store keeps of an evaluation until the pull request merges.
 fn record(pr: &PullRequestInfo, facts: &Facts, evaluation: &Evaluation) -> EvaluationRecord {
-    use keel_core::strategy::debt::Direction;
+    use keel_core::evaluation::debt::Direction;
     EvaluationRecord {
         title: pr.title.clone(),
         author: pr.author.clone(),

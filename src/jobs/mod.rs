@@ -16,11 +16,10 @@ pub mod workflow_run;
 
 use crate::github::api::{ApiError, GitHubApi, Repo};
 use crate::github::event::{Event, Target};
-use crate::server::webhook::EVENT_JOB;
 use crate::store::{MergeDetails, NewJob, Store};
 
-/// The check run's name; maintainers require it in branch protection.
-pub const CHECK_NAME: &str = "Keel · Definition of done";
+/// The job kind of a delivery; its payload is the [`crate::github::event::Event`] as JSON.
+pub const EVENT_JOB: &str = "event";
 /// Weeks of history read when the App is installed on a repository.
 pub const BACKFILL_WEEKS: u32 = 8;
 /// Where the definition of done lives.

@@ -3,7 +3,8 @@
 //! exactly one of each. The store remembers ids and the comment's digest, which saves the
 //! look-up calls in the steady state.
 
-use super::{CHECK_NAME, Context, JobError};
+use super::{Context, JobError};
+use crate::github::CHECK_NAME;
 use crate::github::api::CheckRunOutput;
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::{CommitSha, PrNumber};

@@ -2,10 +2,10 @@
 //! downloaded under limits and parsed off the async runtime.
 
 use super::{Context, JobError, report_cache};
-use crate::artifact::{self, ArtifactLimits};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
 use crate::reports::Reports;
+use crate::reports::artifact::{self, ArtifactLimits};
 use crate::store::FinishedRun;
 use keel_core::config::ReportsConfig;
 use keel_core::{Config, Limits};

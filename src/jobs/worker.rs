@@ -2,12 +2,12 @@
 //! backoff and jitter (or at the time a rate limit names), or bury it as a dead letter after
 //! [`MAX_ATTEMPTS`]. Time is passed in, so tests drive it without sleeping.
 
+use super::EVENT_JOB;
 use super::report_cache::ReportCache;
 use super::{Context, JobError};
 use crate::github::api::GitHubApi;
 use crate::github::event::Event;
 use crate::metrics::{JobOutcome, Metrics};
-use crate::server::webhook::EVENT_JOB;
 use crate::store::{ClaimedJob, Store};
 use std::sync::Arc;
 use tracing::Instrument;
@@ -254,7 +254,7 @@ impl<G: GitHubApi + 'static> Worker<G> {
     ) {
         let mut last_reap = 0i64;
         while !*shutdown.borrow() {
-            let now = crate::serve::now_ms();
+            let now = crate::clock::now_ms();
             if now.saturating_sub(last_reap) >= REAP_EVERY_MS {
                 last_reap = now;
                 if let Err(e) = self.bury_crashed(now).await {

@@ -73,7 +73,7 @@ pub async fn check_completed<G: GitHubApi>(
     head_sha: &CommitSha,
     name: &str,
 ) -> Result<(), JobError> {
-    if name == super::CHECK_NAME {
+    if name == crate::github::CHECK_NAME {
         return Ok(());
     }
     let (verdicts, _) = ctx.store.head_verdicts(&repo.0, &head_sha.0).await?;

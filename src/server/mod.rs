@@ -7,6 +7,8 @@
 pub mod guard;
 pub mod ingest;
 pub mod listener;
+pub mod run;
+pub mod settings;
 pub mod signature;
 pub mod webhook;
 

@@ -11,9 +11,6 @@ use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 use tracing::Instrument;
 
-/// The job kind of a delivery; its payload is the [`crate::github::event::Event`] as JSON.
-pub const EVENT_JOB: &str = "event";
-
 pub(super) async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,

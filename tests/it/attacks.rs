@@ -10,7 +10,7 @@ use crate::reports_flow::{
 use crate::support::db::backends;
 use crate::support::github::{APP_ID, CheckRun, FakeGitHub};
 use crate::support::webhook::{TestServer, payload};
-use keel::jobs::CHECK_NAME;
+use keel::github::CHECK_NAME;
 use keel_core::render::comment::COMMENT_MARKER;
 use serde_json::{Value, json};
 

@@ -474,7 +474,7 @@ async fn a_push_is_not_skipped_for_an_evaluation_of_an_older_head_queued_behind_
             target: Target::PullRequest(PrNumber(2)),
         };
         let job = keel::store::NewJob {
-            kind: keel::server::webhook::EVENT_JOB.into(),
+            kind: keel::jobs::EVENT_JOB.into(),
             delivery_id: None,
             dedupe_key: Some("old-run/pr-2".into()),
             serial_key: Some(old.serial_key()),

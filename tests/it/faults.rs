@@ -113,11 +113,11 @@ async fn a_spent_installation_waits_for_its_reset_while_another_is_served() {
             let sent = server.send(signed("pull_request", &format!("b-{n}"), body));
             assert_eq!(sent.await.0, 202);
         }
-        let reset = keel::serve::now_ms() / 1000 + 2;
+        let reset = keel::clock::now_ms() / 1000 + 2;
         fake.spend_budget(111, Some(reset as u64));
         let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
         let worker = Worker::new(db.store.clone(), Arc::new(github));
-        let now = keel::serve::now_ms();
+        let now = keel::clock::now_ms();
         worker.run_until_idle(now).await.unwrap();
         let judged = |fake: &FakeGitHub| {
             let mut heads: Vec<String> = fake
@@ -147,7 +147,7 @@ async fn a_spent_installation_waits_for_its_reset_while_another_is_served() {
 
         // GitHub's window resets.
         fake.spend_budget(111, None);
-        while keel::serve::now_ms() / 1000 <= reset {
+        while keel::clock::now_ms() / 1000 <= reset {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         worker.run_until_idle(now + 3_000).await.unwrap();
@@ -175,11 +175,11 @@ async fn a_bogus_rate_limit_reset_parks_for_one_window_at_most() {
             server.send(signed("pull_request", "bogus", body)).await.0,
             202
         );
-        let ten_years = keel::serve::now_ms() / 1000 + 10 * 365 * 86_400;
+        let ten_years = keel::clock::now_ms() / 1000 + 10 * 365 * 86_400;
         fake.spend_budget(1, Some(ten_years as u64));
         let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
         let worker = Worker::new(db.store.clone(), Arc::new(github));
-        let now = keel::serve::now_ms();
+        let now = keel::clock::now_ms();
         worker.run_until_idle(now).await.unwrap();
         let jobs = db.store.list_jobs(None, 10).await.unwrap();
         assert_eq!(jobs.len(), 1);

@@ -2,7 +2,7 @@
 
 use crate::support::{keel, root};
 use keel::github::event::{Parsed, parse_event};
-use keel::manifest::{EVENTS, PERMISSIONS};
+use keel::github::manifest::{EVENTS, PERMISSIONS};
 use serde_json::json;
 
 /// A payload of `event` that Keel acts on: a real example where we have one.

@@ -355,7 +355,7 @@ async fn two_replicas_on_one_database_process_every_delivery_once_and_schedule_o
             .add_installation_repos(1, &[REPO.into()], 0)
             .await
             .unwrap();
-        let started = keel::serve::now_ms();
+        let started = keel::clock::now_ms();
         let delivery = |n: u64| {
             let mut p: serde_json::Value =
                 serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
@@ -444,7 +444,7 @@ async fn two_replicas_on_one_database_process_every_delivery_once_and_schedule_o
             "A's job was taken over by B after A died"
         );
         // Both replicas schedule summary checks; one job per repository and hour exists.
-        let hours = (keel::serve::now_ms() / 3_600_000) - (started / 3_600_000) + 1;
+        let hours = (keel::clock::now_ms() / 3_600_000) - (started / 3_600_000) + 1;
         let checks = jobs.iter().filter(|j| j.delivery_id.is_none()).count() as i64;
         assert_eq!(checks, hours, "{jobs:?}");
         assert_eq!(

@@ -33,7 +33,7 @@ pub struct Facts {
     /// Issues the change closes that carry the debt issue label (the shell asks GitHub).
     pub debt_issues: Vec<u64>,
     /// Merged work this week, for the debt capacity share.
-    pub capacity: Option<crate::strategy::CapacityCounts>,
+    pub capacity: Option<CapacityCounts>,
 }
 
 /// What a change does to `.github/keel.toml`.
@@ -148,4 +148,15 @@ pub struct FindingMetrics {
     /// new findings from old. Empty in metrics of version 1 (those kept `keys`, now ignored).
     #[serde(default)]
     pub identities: BTreeMap<String, u64>,
+}
+
+/// Merged work so far this week, counted by the shell from its store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityCounts {
+    /// The ISO week, like `2026-W48`.
+    pub week: String,
+    /// Merged pull requests (or their changed lines) this week.
+    pub merged: u64,
+    /// Of those, debt work.
+    pub debt: u64,
 }

@@ -98,7 +98,7 @@ impl Serialize for PathGlobs {
 
 impl<'de> Deserialize<'de> for PathGlobs {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let patterns = crate::config::one_or_many(d)?;
+        let patterns = one_or_many(d)?;
         PathGlobs::new(patterns).map_err(serde::de::Error::custom)
     }
 }
@@ -113,6 +113,20 @@ impl schemars::JsonSchema for PathGlobs {
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
         })
     }
+}
+
+/// A string or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "a string or a list of strings")]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 #[cfg(test)]

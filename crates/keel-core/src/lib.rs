@@ -15,11 +15,13 @@ pub mod facts;
 pub mod glob;
 pub mod limits;
 pub mod policy;
+mod quote;
 pub mod render;
 pub mod report;
 pub mod strategy;
 pub mod summary;
 pub mod units;
+pub mod week;
 
 pub use config::Config;
 pub use evaluation::Evaluation;

@@ -1,6 +1,6 @@
 //! `[summary]`: when and how the weekly summary issue is written.
 
-use crate::summary::week::Zone;
+use crate::week::Zone;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::borrow::Cow;

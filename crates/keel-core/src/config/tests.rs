@@ -324,7 +324,7 @@ fn the_summary_schedule_and_timezone_are_checked_where_they_are_written() {
     let s = c.summary.unwrap();
     assert_eq!(
         (s.schedule.0.as_str(), s.timezone.0),
-        ("30 8 * * FRI", crate::summary::week::Zone::Fixed(60))
+        ("30 8 * * FRI", crate::week::Zone::Fixed(60))
     );
     assert_eq!(s.environments, ["production"]);
     // Fri 2026-11-27 07:30 UTC is 08:30 in +01:00: due then, and still the last due time a day later.

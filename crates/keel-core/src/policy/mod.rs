@@ -17,6 +17,7 @@ use crate::evaluation::{
     SecurityOutcome, Status,
 };
 use crate::facts::{Facts, METRICS_VERSION, Metrics};
+use crate::quote::code;
 
 /// Evaluates a change against a definition of done.
 pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
@@ -42,12 +43,6 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
     }
     strategy::evaluate(config, facts, &mut out);
     out.finish()
-}
-
-/// `value` as a code span for an explanation; backticks inside become `'` so that text from a
-/// pull request (titles, branch and file names) cannot close the span.
-fn code(value: &str) -> String {
-    format!("`{}`", value.replace('`', "'"))
 }
 
 /// A change to the definition of done must leave a valid file behind: an invalid one would
@@ -122,9 +117,9 @@ struct Outcome {
     performance: Vec<BenchOutcome>,
     notes: Vec<String>,
     metrics: Metrics,
-    roadmap: Option<crate::strategy::RoadmapOutcome>,
-    debt: Option<crate::strategy::debt::Verdict>,
-    capacity: Option<crate::strategy::Capacity>,
+    roadmap: Option<crate::evaluation::roadmap::RoadmapOutcome>,
+    debt: Option<crate::evaluation::debt::Verdict>,
+    capacity: Option<crate::evaluation::debt::Capacity>,
 }
 
 impl Outcome {

@@ -3,9 +3,10 @@
 
 use super::{Outcome, Row, code};
 use crate::config::{Config, Level};
+use crate::evaluation::debt::{Capacity, Direction};
+use crate::evaluation::roadmap::RoadmapOutcome;
 use crate::facts::Facts;
-use crate::strategy::debt::{self, Direction};
-use crate::strategy::{Capacity, RoadmapOutcome, roadmap};
+use crate::strategy::{debt, roadmap};
 
 pub(super) fn evaluate(config: &Config, facts: &Facts, out: &mut Outcome) {
     if let Some(r) = &config.roadmap {

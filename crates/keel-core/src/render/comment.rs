@@ -6,8 +6,8 @@
 use super::escape;
 use super::markdown::{table, title};
 use crate::config::CapacityUnit;
+use crate::evaluation::debt::Direction;
 use crate::evaluation::{Evaluation, Status};
-use crate::strategy::debt::Direction;
 use std::fmt::Write;
 
 /// Roadmap links and register items shown before the rest are summed up in one line.

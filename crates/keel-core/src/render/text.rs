@@ -81,7 +81,7 @@ pub fn text(ev: &Evaluation) -> String {
 
 /// Roadmap links and the debt verdict, when the config has them.
 fn strategy(ev: &Evaluation, s: &mut String) {
-    use crate::strategy::debt::Direction;
+    use crate::evaluation::debt::Direction;
     if let Some(r) = &ev.roadmap {
         let _ = writeln!(s, "\nRoadmap:");
         for link in &r.links {

@@ -1,9 +1,11 @@
 //! Table-driven tests: one `check` helper per question, one row per case.
 
-use super::debt::{self, Direction};
-use super::roadmap::{self, LinkReason};
+use super::debt;
+use super::roadmap;
 use crate::config::Config;
 use crate::diff::parse_diff;
+use crate::evaluation::debt::Direction;
+use crate::evaluation::roadmap::LinkReason;
 use crate::facts::{Metrics, PullRequest};
 use crate::limits::Limits;
 

@@ -15,7 +15,7 @@
 //!   opened; a failed deployment) to recovery (the incident closed; the next successful
 //!   deployment).
 
-use super::week::Week;
+use crate::week::Week;
 use serde::{Deserialize, Serialize};
 
 /// A merged pull request.

@@ -1,9 +1,8 @@
 //! The weekly summary for leads: DORA metrics per week ([`dora`]) in the team's weeks
-//! ([`week`]). Pure: the shell reads the history from its store.
+//! ([`crate::week`]). Pure: the shell reads the history from its store.
 
 pub mod dora;
 pub mod report;
-pub mod week;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 use super::dora::{self, Change, Deployment, History, Incident, Source, bands};
-use super::week::{Week, Zone};
+use crate::week::{Week, Zone};
 use proptest::prelude::*;
 
 fn at(text: &str) -> i64 {

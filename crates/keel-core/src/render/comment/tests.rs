@@ -1,9 +1,9 @@
 use super::*;
 use crate::config::Config;
 use crate::diff::parse_diff;
+use crate::facts::CapacityCounts;
 use crate::facts::{Facts, PullRequest};
 use crate::limits::Limits;
-use crate::strategy::CapacityCounts;
 
 const CONFIG: &str = r#"
 [hygiene]

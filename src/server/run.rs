@@ -1,23 +1,17 @@
-//! `keel serve`: the GitHub App's HTTP server and its workers. The server receives, verifies
-//! and durably stores webhook deliveries; the workers run the stored jobs against GitHub.
+//! Runs the GitHub App: the HTTP server and its workers, until SIGTERM or Ctrl-C. The server
+//! receives, verifies and durably stores webhook deliveries; the workers run the stored jobs
+//! against GitHub; an hourly step enqueues the weekly summaries that are due.
 
+use crate::clock::now_ms;
 use crate::github::client::GitHub;
 use crate::jobs::worker::Worker;
 use crate::metrics::Metrics;
 use crate::server::listener::{CappedListener, IDLE_TIMEOUT};
+use crate::server::settings::Settings;
 use crate::server::{AppState, app, ingest::Ingest};
-use crate::settings::Settings;
 use crate::store::Store;
 use anyhow::Context;
 use std::sync::Arc;
-
-/// Unix time in milliseconds.
-pub fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-}
 
 /// Connections the metrics listener keeps open at once (scrapers are few).
 const METRICS_CONNECTIONS: usize = 16;
@@ -171,50 +165,5 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
-    }
-}
-
-/// Logs to stderr: `RUST_LOG` filters (default `info,sqlx=warn`); `KEEL_LOG_FORMAT=json`
-/// gives one JSON object per line.
-pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    if std::env::var("KEEL_LOG_FORMAT").is_ok_and(|f| f == "json") {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-/// `GET url` over plain HTTP on the local network; `Ok` on a 200. For container health checks.
-pub fn probe(url: &str) -> anyhow::Result<()> {
-    use std::io::{Read, Write};
-    let rest = url
-        .strip_prefix("http://")
-        .context("the health URL must be http://HOST:PORT/PATH")?;
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(host)
-        .with_context(|| format!("resolve {host}"))?
-        .next()
-        .with_context(|| format!("{host} has no address"))?;
-    let timeout = std::time::Duration::from_secs(5);
-    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
-        .with_context(|| format!("connect to {host}"))?;
-    stream.set_read_timeout(Some(timeout))?;
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).context("read the response")?;
-    if &head[9..12] == b"200" {
-        Ok(())
-    } else {
-        anyhow::bail!("{host} answered {}", String::from_utf8_lossy(&head[9..12]))
     }
 }

@@ -178,7 +178,7 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
                 "The definition of done was read from the workspace's `{}`, not from the base commit.",
                 env.config
             ));
-            crate::inputs::read_config(&env.workspace.join(&env.config))?
+            super::inputs::read_config(&env.workspace.join(&env.config))?
         }
     };
     let config = match Config::parse(&label, &text) {
@@ -232,7 +232,7 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
         |extra: &[String], configured: Option<&[String]>| -> anyhow::Result<Vec<PathBuf>> {
             let mut patterns: Vec<String> = configured.unwrap_or_default().to_vec();
             patterns.extend(extra.iter().cloned());
-            crate::inputs::resolve(root, &[], Some(&patterns))
+            crate::reports::files::resolve(root, &[], Some(&patterns))
         };
     let coverage_files = resolve(
         &env.coverage,
@@ -242,7 +242,7 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
         &env.sarif,
         config.security.as_ref().map(|c| c.paths.as_slice()),
     )?;
-    let bench_files = crate::inputs::resolve_bench(
+    let bench_files = crate::reports::files::resolve_bench(
         root,
         &resolve(
             &env.bench,
@@ -250,7 +250,7 @@ pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
         )?,
         None,
     )?;
-    let reports = crate::inputs::read_reports(
+    let reports = crate::reports::files::read_reports(
         &coverage_files,
         config.coverage.as_ref().and_then(|c| c.format),
         &sarif_files,
@@ -340,7 +340,7 @@ async fn publish_with_token(
     let ctx = JobContext {
         store: &store,
         github: gh,
-        now: crate::serve::now_ms(),
+        now: crate::clock::now_ms(),
         origin: "action".into(),
         job_id: None,
         reports: None,

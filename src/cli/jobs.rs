@@ -63,7 +63,7 @@ pub async fn run(database_url: &str, command: JobsCommand) -> anyhow::Result<Str
             None => bail!("no job {id}"),
         },
         JobsCommand::Cancel { id } => {
-            let now = crate::serve::now_ms();
+            let now = crate::clock::now_ms();
             if store
                 .cancel_job(id, "cancelled with keel jobs cancel", now)
                 .await?
@@ -74,7 +74,7 @@ pub async fn run(database_url: &str, command: JobsCommand) -> anyhow::Result<Str
             }
         }
         JobsCommand::Retry { id } => {
-            let now = crate::serve::now_ms();
+            let now = crate::clock::now_ms();
             if store.requeue_dead(id, now).await.context("requeue")? {
                 format!("job {id} queued again\n")
             } else {

@@ -8,13 +8,13 @@ use keel_core::config::{Fallback, SummaryConfig};
 use keel_core::facts::Metrics;
 use keel_core::summary::dora::{self, Source};
 use keel_core::summary::report::{Health, MergedChange, WeeklyReport};
-use keel_core::summary::week::Week;
+use keel_core::week::Week;
 
 /// Weeks of DORA history shown (the chart and the trends).
 pub const WEEKS_SHOWN: usize = 8;
 
 /// Gathers the report of `week` for `repo` under `config`.
-pub async fn report(
+pub async fn gather(
     store: &Store,
     repo: &str,
     config: &Config,
@@ -100,39 +100,4 @@ async fn health_of(store: &Store, repo: &str, week: &Week) -> anyhow::Result<Hea
 /// The week a summary due at `due_ms` reports: the one that ended before it.
 pub fn reported_week(sc: &SummaryConfig, due_ms: i64) -> Week {
     Week::containing(due_ms, sc.timezone.0).previous(sc.timezone.0)
-}
-
-/// `keel summary`: the report of `week` (default: the last complete week) from the store.
-pub async fn render_cli(
-    database_url: &str,
-    config_path: &std::path::Path,
-    repo: &str,
-    week: Option<&str>,
-    json: bool,
-) -> anyhow::Result<String> {
-    let (label, text) = crate::inputs::read_config(config_path)?;
-    let config = Config::parse(&label, &text)
-        .and_then(|c| crate::inputs::with_item_files(c, config_path))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let sc = config.summary.clone().unwrap_or_default();
-    let week = match week {
-        Some(name) => Week::named(name, sc.timezone.0).map_err(anyhow::Error::msg)?,
-        None => {
-            let now = crate::serve::now_ms();
-            reported_week(&sc, sc.schedule.last_due(now, sc.timezone.0).unwrap_or(now))
-        }
-    };
-    let store = Store::connect(database_url).await?;
-    let report = report(&store, repo, &config, &week).await;
-    store.close().await;
-    let report = report?;
-    Ok(if json {
-        format!("{:#}\n", serde_json::to_value(&report)?)
-    } else {
-        format!(
-            "# {}\n\n{}",
-            keel_core::render::summary::title(repo, &week.name),
-            keel_core::render::summary::body(&report)
-        )
-    })
 }

@@ -17,9 +17,9 @@ fn config(text: &str) -> Config {
 }
 
 const ALL: &str = "[coverage]\nmin_total = 1\n[security]\nfail_on = \"high\"\n[performance]\n";
-const LCOV: &[u8] = include_bytes!("../../tests/fixtures/lcov/gcc-classic.info");
-const SARIF: &[u8] = include_bytes!("../../tests/fixtures/sarif/ruff.sarif");
-const HYPERFINE: &[u8] = include_bytes!("../../tests/fixtures/bench/hyperfine.json");
+const LCOV: &[u8] = include_bytes!("../../../tests/fixtures/lcov/gcc-classic.info");
+const SARIF: &[u8] = include_bytes!("../../../tests/fixtures/sarif/ruff.sarif");
+const HYPERFINE: &[u8] = include_bytes!("../../../tests/fixtures/bench/hyperfine.json");
 
 fn read(archive: &[u8], config: &Config) -> Result<Reports, ArtifactError> {
     read_reports(
@@ -147,7 +147,7 @@ fn criterion_results_take_their_names_from_benchmark_json() {
         (
             "criterion/parse/lcov/new/estimates.json",
             include_bytes!(
-                "../../tests/fixtures/bench/criterion/parse/sarif_49MB/new/estimates.json"
+                "../../../tests/fixtures/bench/criterion/parse/sarif_49MB/new/estimates.json"
             ),
         ),
         (

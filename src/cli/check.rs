@@ -1,12 +1,73 @@
 //! `keel check`: read the inputs from disk (size-limited), evaluate, print, exit with the verdict.
 
-use crate::cli::{CheckArgs, EXIT_ERROR, EXIT_FAILED, EXIT_OK, Format};
-use crate::inputs;
+use super::inputs;
+use super::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
+use crate::reports::files;
 use anyhow::Context;
+use clap::ValueEnum;
 use keel_core::evaluation::Conclusion;
 use keel_core::render;
 use keel_core::{Config, Facts, Limits};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Output formats of `keel check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for a terminal.
+    Text,
+    /// GitHub markdown (the check run summary).
+    Markdown,
+    /// The JSON contract described in the README.
+    Json,
+}
+
+/// `keel check` arguments.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The definition of done.
+    #[arg(long, env = "KEEL_CONFIG", default_value = ".github/keel.toml")]
+    pub config: PathBuf,
+    /// Where report globs from the config are resolved, and where git runs.
+    #[arg(long, env = "KEEL_ROOT", default_value = ".")]
+    pub root: PathBuf,
+    /// A unified diff of the change (`-` for standard input).
+    #[arg(long, env = "KEEL_DIFF", conflicts_with = "base")]
+    pub diff: Option<PathBuf>,
+    /// Diff against this ref: runs `git diff REF...HEAD`.
+    #[arg(long, env = "KEEL_BASE")]
+    pub base: Option<String>,
+    /// Coverage reports (LCOV or Cobertura), in addition to the config's paths.
+    #[arg(long = "coverage", env = "KEEL_COVERAGE", value_delimiter = ',')]
+    pub coverage: Vec<PathBuf>,
+    /// SARIF logs, in addition to the config's paths.
+    #[arg(long = "sarif", env = "KEEL_SARIF", value_delimiter = ',')]
+    pub sarif: Vec<PathBuf>,
+    /// Benchmark results (files, or criterion's target directory), in addition to the config's paths.
+    #[arg(long = "bench", env = "KEEL_BENCH", value_delimiter = ',')]
+    pub bench: Vec<PathBuf>,
+    /// The base commit's metrics, as written by `--save-baseline`.
+    #[arg(long, env = "KEEL_BASELINE")]
+    pub baseline: Option<PathBuf>,
+    /// Write this commit's metrics here, to serve as a later baseline.
+    #[arg(long, env = "KEEL_SAVE_BASELINE")]
+    pub save_baseline: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, env = "KEEL_FORMAT", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Pull request title.
+    #[arg(long, env = "KEEL_PR_TITLE")]
+    pub title: Option<String>,
+    /// Pull request description.
+    #[arg(long, env = "KEEL_PR_BODY")]
+    pub body: Option<String>,
+    /// Pull request head branch.
+    #[arg(long, env = "KEEL_PR_BRANCH")]
+    pub branch: Option<String>,
+    /// A GitHub `pull_request` event payload to read title, body, branch and labels from.
+    #[arg(long, env = "GITHUB_EVENT_PATH")]
+    pub event: Option<PathBuf>,
+}
 
 /// Runs `keel check`.
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
@@ -45,22 +106,22 @@ fn gather(args: &CheckArgs, config: &Config, limits: &Limits) -> anyhow::Result<
         (None, None) => None,
     };
     let coverage_cfg = config.coverage.as_ref();
-    let coverage_files = inputs::resolve(
+    let coverage_files = files::resolve(
         &args.root,
         &args.coverage,
         coverage_cfg.map(|c| c.paths.as_slice()),
     )?;
-    let sarif_files = inputs::resolve(
+    let sarif_files = files::resolve(
         &args.root,
         &args.sarif,
         config.security.as_ref().map(|c| c.paths.as_slice()),
     )?;
-    let bench_files = inputs::resolve_bench(
+    let bench_files = files::resolve_bench(
         &args.root,
         &args.bench,
         config.performance.as_ref().map(|c| c.paths.as_slice()),
     )?;
-    let reports = inputs::read_reports(
+    let reports = files::read_reports(
         &coverage_files,
         coverage_cfg.and_then(|c| c.format),
         &sarif_files,

@@ -91,7 +91,7 @@ async fn backfill(
                 )
             })?,
     };
-    let now = crate::serve::now_ms();
+    let now = crate::clock::now_ms();
     let event = Event::Backfill {
         installation: InstallationId(installation),
         repo: RepoName(args.repo.clone()),

@@ -1,7 +1,7 @@
 //! `keel roadmap`: the roadmap items of a config with the merged pull requests the store has
 //! linked to each, so a lead sees which bets are being worked on.
 
-use crate::inputs;
+use super::inputs;
 use crate::store::{MergedPullRequest, Store};
 use anyhow::Context;
 use keel_core::Config;

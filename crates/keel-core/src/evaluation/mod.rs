@@ -1,5 +1,8 @@
 //! The result of evaluating a change: the single value every shell renders and publishes.
 
+pub mod debt;
+pub mod roadmap;
+
 use crate::config::Level;
 use crate::facts::Metrics;
 use crate::report::coverage::Ratio;
@@ -247,13 +250,13 @@ pub struct Evaluation {
     pub notes: Vec<String>,
     /// Roadmap links, when the config has a `[roadmap]`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub roadmap: Option<crate::strategy::RoadmapOutcome>,
+    pub roadmap: Option<roadmap::RoadmapOutcome>,
     /// The debt verdict, when the config has a `[debt]`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub debt: Option<crate::strategy::debt::Verdict>,
+    pub debt: Option<debt::Verdict>,
     /// This week's debt capacity share, when the shell counted merged work.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub capacity: Option<crate::strategy::Capacity>,
+    pub capacity: Option<debt::Capacity>,
     /// The head commit's metrics, to store as the next baseline (not part of the JSON output).
     #[serde(skip)]
     pub metrics: Metrics,

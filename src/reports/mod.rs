@@ -1,6 +1,10 @@
-//! CI reports read from any byte source — files on disk (`keel check`) or the entries of a
-//! workflow run's artifact (the App) — into the facts the core evaluates. Every reader is
+//! Gathering CI reports from wherever they are — files on disk ([`files`], for `keel check`
+//! and the Action) or the entries of a workflow run's artifact ([`artifact`], for the App) —
+//! into the facts the core evaluates. Every reader is
 //! bounded by the parsers' [`Limits`]; every error names the report.
+
+pub mod artifact;
+pub mod files;
 
 use anyhow::Context;
 use keel_core::Limits;

@@ -1,12 +1,14 @@
 //! The weekly summary job: one issue per repository and week, labelled `keel-summary`, edited
 //! in place when the same week is written again, and last week's closed when a new one opens.
 
+pub mod report;
+
 use super::{CONFIG_PATH, Context, JobError};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
 use keel_core::Config;
 use keel_core::render::summary::{SUMMARY_LABEL, body, title};
-use keel_core::summary::week::Week;
+use keel_core::week::Week;
 
 /// Writes the summary of `week`, or — without one — of the week before the schedule's last due
 /// time, if it was not written yet.
@@ -46,7 +48,7 @@ pub async fn write<G: GitHubApi>(
             let Some(due) = sc.schedule.last_due(ctx.now, zone) else {
                 return check_again(sc.schedule.next_due(ctx.now, zone)).await;
             };
-            let week = crate::summary::reported_week(&sc, due);
+            let week = report::reported_week(&sc, due);
             if ctx
                 .store
                 .summary_issue(&repo.name.0, &week.name)
@@ -73,7 +75,7 @@ async fn post<G: GitHubApi>(
     week: &Week,
 ) -> Result<(), JobError> {
     let sc = config.summary.clone().unwrap_or_default();
-    let mut report = crate::summary::report(ctx.store, &repo.name.0, config, week).await?;
+    let mut report = report::gather(ctx.store, &repo.name.0, config, week).await?;
     if let Some(path) = &sc.outcomes_file {
         let head = CommitSha("HEAD".into());
         if let Some(bytes) = ctx.github.file_at(repo, path, &head).await? {

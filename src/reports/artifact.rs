@@ -8,7 +8,7 @@
 //! total budget (a zip bomb stops at the budget, not at the end of the bomb). Entries are
 //! streamed straight into the parsers, so memory stays at the archive plus the parsed reports.
 
-use crate::reports::Reports;
+use super::Reports;
 use keel_core::Config;
 use keel_core::Limits;
 use keel_core::glob::PathGlobs;

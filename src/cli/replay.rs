@@ -46,7 +46,7 @@ pub struct ReplayArgs {
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let limits = keel_core::Limits::DEFAULT;
     let diff = match &args.diff {
-        Some(path) => Some(crate::inputs::read_diff_file(path, &limits)?),
+        Some(path) => Some(super::inputs::read_diff_file(path, &limits)?),
         None => None,
     };
     let reports = args
@@ -80,7 +80,7 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn replay(args: &ReplayArgs, store: &Store, github: &Arc<DryRun>) -> anyhow::Result<()> {
-    let now = crate::serve::now_ms();
+    let now = crate::clock::now_ms();
     let worker = Worker::new(store.clone(), Arc::clone(github));
     for (i, path) in args.payloads.iter().enumerate() {
         let name = match &args.event {
