@@ -1,0 +1,68 @@
+//! The sticky comment: found again by its marker and its author (only one Keel made),
+//! created and edited in place.
+
+use super::*;
+
+pub(super) async fn find(
+    gh: &GitHub,
+    repo: &Repo,
+    number: &PrNumber,
+    marker: &str,
+) -> Result<Option<Comment>, ApiError> {
+    #[derive(Deserialize)]
+    struct Listed {
+        id: u64,
+        #[serde(default)]
+        body: Option<String>,
+        user: Option<User>,
+        performed_via_github_app: Option<AppRef>,
+    }
+    #[derive(Deserialize)]
+    struct User {
+        login: String,
+    }
+    let own = gh.own;
+    // Only a comment Keel wrote is Keel's: anyone can paste the hidden marker.
+    let mine = move |c: &Listed| match own {
+        Own::App(_) => own.made(c.performed_via_github_app.as_ref()),
+        Own::Actions => c.user.as_ref().is_some_and(|u| u.login == ACTIONS_BOT),
+    };
+    let route = format!("/repos/{}/issues/{number}/comments", repo.name);
+    for page in 1..=50u32 {
+        let comments: Vec<Listed> = gh.page(repo, &route, page).await?;
+        let last = comments.len() < PER_PAGE;
+        if let Some(c) = comments
+            .into_iter()
+            .find(|c| mine(c) && c.body.as_deref().is_some_and(|b| b.contains(marker)))
+        {
+            return Ok(Some(Comment {
+                id: c.id,
+                body: c.body.unwrap_or_default(),
+            }));
+        }
+        if last {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+pub(super) async fn create(
+    gh: &GitHub,
+    repo: &Repo,
+    number: &PrNumber,
+    body: &str,
+) -> Result<u64, ApiError> {
+    let route = format!("/repos/{}/issues/{number}/comments", repo.name);
+    let payload = serde_json::json!({"body": body});
+    let created: Id = gh
+        .json(repo, Method::Post, &route, &[], Some(&payload))
+        .await?;
+    Ok(created.id)
+}
+
+pub(super) async fn edit(gh: &GitHub, repo: &Repo, comment_id: u64, body: &str) -> Result<(), ApiError> {
+    let route = format!("/repos/{}/issues/comments/{comment_id}", repo.name);
+    let payload = serde_json::json!({"body": body});
+    gh.write(repo, Method::Patch, &route, &payload).await
+}
