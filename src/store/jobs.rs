@@ -4,11 +4,10 @@
 //! lease expired and whose job was claimed again cannot complete or retry it any more. Jobs
 //! with the same `serial_key` never run at the same time (a partial unique index backs this).
 
-use super::tx::{Arg, Tx};
+use super::tx::Arg;
 use super::{Store, on_pool};
 use anyhow::Context;
 use sqlx::Row;
-use std::collections::HashMap;
 
 /// A job to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +93,7 @@ impl JobState {
         }
     }
 
-    fn parse(s: &str) -> anyhow::Result<JobState> {
+    pub(super) fn parse(s: &str) -> anyhow::Result<JobState> {
         Ok(match s {
             "queued" => JobState::Queued,
             "running" => JobState::Running,
@@ -103,97 +102,6 @@ impl JobState {
             other => anyhow::bail!("unknown job state `{other}` in the database"),
         })
     }
-}
-
-/// A job as `keel jobs` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobRow {
-    /// Row id.
-    pub id: i64,
-    /// Kind.
-    pub kind: String,
-    /// State.
-    pub state: JobState,
-    /// Claims so far.
-    pub attempts: i32,
-    /// Delivery id.
-    pub delivery_id: Option<String>,
-    /// Serial key.
-    pub serial_key: Option<String>,
-    /// Earliest next run, unix ms.
-    pub run_at: i64,
-    /// The last failure.
-    pub last_error: Option<String>,
-}
-
-/// Jobs per state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct JobCounts {
-    /// Waiting.
-    pub queued: i64,
-    /// Claimed.
-    pub running: i64,
-    /// Finished.
-    pub done: i64,
-    /// Dead letters.
-    pub dead: i64,
-}
-
-/// Rows per multi-row insert (10 parameters each, well under both databases' limits).
-const MAX_ROWS_PER_INSERT: usize = 256;
-/// Columns of a multi-row insert.
-const INSERT_COLUMNS: usize = 10;
-
-/// `INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING …` for `rows` jobs,
-/// [`INSERT_COLUMNS`] parameters a row in column order.
-fn multi_row_insert(tx: &Tx, rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO jobs (kind, delivery_id, dedupe_key, serial_key, payload, run_at, installation_id, fair_group, created_at, updated_at) VALUES ",
-    );
-    for n in 1..=rows * INSERT_COLUMNS {
-        sql.push_str(match n % INSERT_COLUMNS {
-            1 if n == 1 => "(",
-            1 => "), (",
-            _ => ", ",
-        });
-        sql.push_str(&tx.ph(n));
-    }
-    sql.push(')');
-    sql.push_str(" ON CONFLICT DO NOTHING RETURNING id, delivery_id, dedupe_key, serial_key");
-    sql
-}
-
-/// A row the insert returned: id, delivery id, dedupe key, serial key.
-type Returned = (i64, Option<String>, Option<String>, Option<String>);
-
-/// The id each job of `chunk` was stored under (`None`: a duplicate), given the rows the
-/// insert returned. A job with a key was stored if a returned row has that key and no earlier
-/// job of the chunk claimed it; jobs without keys cannot conflict and take the keyless rows
-/// in order.
-fn stored_ids(chunk: &[NewJob], returned: &[Returned]) -> Vec<Option<i64>> {
-    let mut delivered: HashMap<&str, i64> = returned
-        .iter()
-        .filter_map(|r| Some((r.1.as_deref()?, r.0)))
-        .collect();
-    let mut deduped: HashMap<&str, i64> = returned
-        .iter()
-        .filter(|r| r.1.is_none())
-        .filter_map(|r| Some((r.2.as_deref()?, r.0)))
-        .collect();
-    let mut keyless = returned
-        .iter()
-        .filter(|r| r.1.is_none() && r.2.is_none())
-        .map(|r| r.0);
-    chunk
-        .iter()
-        .map(
-            |job| match (job.delivery_id.as_deref(), job.dedupe_key.as_deref()) {
-                (None, None) => keyless.next(),
-                (Some(d), _) => delivered.remove(d),
-                (None, Some(k)) => deduped.remove(k),
-            },
-        )
-        .collect()
 }
 
 /// A claim's candidates, each the first row of a partial index (the claim's whole search):
@@ -239,8 +147,6 @@ const BURY_CRASHED: &str = "UPDATE jobs SET state = 'dead', locked_until = NULL,
      WHERE state = 'running' AND locked_until <= $2 AND crashes >= $1 - 1 RETURNING id, serial_key";
 const RENEW: &str =
     "UPDATE jobs SET locked_until = $1 WHERE id = $2 AND attempts = $3 AND state = 'running'";
-const CANCEL: &str = "UPDATE jobs SET state = 'dead', locked_until = NULL, last_error = $1, updated_at = $2 \
-     WHERE id = $3 AND state IN ('queued', 'running') RETURNING serial_key";
 const COMPLETE: &str = "UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL, updated_at = $1 \
      WHERE id = $2 AND attempts = $3 AND state = 'running'";
 /// A retried job stays its lane's head, waiting for its time.
@@ -251,76 +157,7 @@ const PARK: &str = "UPDATE jobs SET state = 'queued', ready = 2, locked_until = 
      attempts = attempts - 1 WHERE id = $4 AND attempts = $5 AND state = 'running'";
 const BURY: &str = "UPDATE jobs SET state = 'dead', locked_until = NULL, last_error = $1, updated_at = $2 \
      WHERE id = $3 AND attempts = $4 AND state = 'running'";
-const REQUEUE_DEAD: &str = "UPDATE jobs SET state = 'queued', ready = 0, attempts = 0, crashes = 0, run_at = $1, updated_at = $1 \
-     WHERE id = $2 AND state = 'dead' RETURNING serial_key";
-const COUNTS: &str = "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state";
-
 impl Store {
-    /// Stores one job; a duplicate delivery id or dedupe key changes nothing.
-    pub async fn enqueue(&self, job: &NewJob, now: i64) -> anyhow::Result<Enqueued> {
-        Ok(self.enqueue_batch(std::slice::from_ref(job), now).await?[0])
-    }
-
-    /// Stores several jobs with one multi-row statement per chunk: one transaction (one
-    /// fsync) for all of them. This is how concurrent webhook deliveries share a commit (group
-    /// commit). Inserted rows come back through `RETURNING`, so duplicates (of stored jobs or
-    /// within the batch) are told apart by their keys. Each new job joins its lane: the first
-    /// of a free lane becomes claimable (or waits for its time), the others wait behind it.
-    pub async fn enqueue_batch(&self, jobs: &[NewJob], now: i64) -> anyhow::Result<Vec<Enqueued>> {
-        let mut out = Vec::with_capacity(jobs.len());
-        for chunk in jobs.chunks(MAX_ROWS_PER_INSERT) {
-            let mut tx = self.begin().await?;
-            let sql = multi_row_insert(&tx, chunk.len());
-            let args: Vec<Arg> = chunk
-                .iter()
-                .flat_map(|job| {
-                    [
-                        Arg::Text(&job.kind),
-                        Arg::OptText(job.delivery_id.as_deref()),
-                        Arg::OptText(job.dedupe_key.as_deref()),
-                        Arg::OptText(job.serial_key.as_deref()),
-                        Arg::Bytes(&job.payload),
-                        Arg::Int(job.run_at),
-                        Arg::OptInt(job.installation),
-                        Arg::OptText(job.fair_group.as_deref()),
-                        Arg::Int(now),
-                        Arg::Int(now),
-                    ]
-                })
-                .collect();
-            let returned: Vec<Returned> = tx.rows(&sql, &args).await.context("insert jobs")?;
-            let ids = stored_ids(chunk, &returned);
-            let mut first_in_lane: HashMap<&str, i64> = HashMap::new();
-            let mut heads = Vec::new();
-            for (id, key, ..) in returned.iter().map(|r| (r.0, r.3.as_deref())) {
-                match key {
-                    Some(key) => {
-                        let first = first_in_lane.entry(key).or_insert(id);
-                        *first = (*first).min(id);
-                    }
-                    None => heads.push(id),
-                }
-            }
-            let wanted = first_in_lane
-                .into_iter()
-                .map(|(k, id)| (k.to_owned(), id))
-                .collect();
-            heads.extend(
-                tx.take_lanes(wanted)
-                    .await
-                    .context("join the jobs' lanes")?,
-            );
-            let claimable = tx.schedule(&heads, now).await.context("schedule jobs")?;
-            tx.commit().await.context("commit jobs")?;
-            out.extend(ids.into_iter().map(|id| match id {
-                None => Enqueued::Duplicate,
-                Some(id) if claimable.contains(&id) => Enqueued::Inserted,
-                Some(_) => Enqueued::Waiting,
-            }));
-        }
-        Ok(out)
-    }
-
     /// Claims the runnable job first in fair order for `lease_ms`, or `None` when nothing can
     /// run now.
     pub async fn claim(&self, now: i64, lease_ms: i64) -> anyhow::Result<Option<ClaimedJob>> {
@@ -621,70 +458,6 @@ impl Store {
         })
     }
 
-    /// Ends a queued or running job as dead with `reason` (`keel jobs cancel`); a running
-    /// one stops at its next lease renewal. `false` when it is neither.
-    pub async fn cancel_job(&self, id: i64, reason: &str, now: i64) -> anyhow::Result<bool> {
-        let mut tx = self.begin().await?;
-        let cancelled: Vec<(Option<String>,)> = tx
-            .rows(CANCEL, &[Arg::Text(reason), Arg::Int(now), Arg::Int(id)])
-            .await
-            .context("cancel a job")?;
-        if let Some((Some(key),)) = cancelled.first() {
-            tx.release_lane(key, id, now).await?;
-        }
-        tx.commit().await.context("commit a cancel")?;
-        Ok(!cancelled.is_empty())
-    }
-
-    /// Queues a dead job again with a fresh attempt count (`keel jobs retry`), at the back of
-    /// its lane.
-    pub async fn requeue_dead(&self, id: i64, now: i64) -> anyhow::Result<bool> {
-        let mut tx = self.begin().await?;
-        let requeued: Vec<(Option<String>,)> = tx
-            .rows(REQUEUE_DEAD, &[Arg::Int(now), Arg::Int(id)])
-            .await
-            .context("requeue a dead job")?;
-        let Some((key,)) = requeued.first() else {
-            return Ok(false);
-        };
-        let head = match key {
-            Some(key) => tx.take_lanes(vec![(key.clone(), id)]).await?.contains(&id),
-            None => true,
-        };
-        if head {
-            tx.schedule(&[id], now).await?;
-        }
-        tx.commit().await.context("commit a requeue")?;
-        Ok(true)
-    }
-
-    /// Jobs, newest first, optionally in one state.
-    pub async fn list_jobs(
-        &self,
-        state: Option<JobState>,
-        limit: i64,
-    ) -> anyhow::Result<Vec<JobRow>> {
-        const ALL: &str = "SELECT id, kind, state, attempts, delivery_id, serial_key, run_at, last_error FROM jobs ORDER BY id DESC LIMIT $1";
-        const IN_STATE: &str = "SELECT id, kind, state, attempts, delivery_id, serial_key, run_at, last_error FROM jobs WHERE state = $1 ORDER BY id DESC LIMIT $2";
-        on_pool!(self, pool => {
-            let rows = match state {
-                None => sqlx::query(ALL).bind(limit).fetch_all(pool).await,
-                Some(s) => sqlx::query(IN_STATE).bind(s.as_str()).bind(limit).fetch_all(pool).await,
-            }
-            .context("list jobs")?;
-            rows.iter().map(|row| job_row!(row)).collect()
-        })
-    }
-
-    /// One job.
-    pub async fn job(&self, id: i64) -> anyhow::Result<Option<JobRow>> {
-        const ONE: &str = "SELECT id, kind, state, attempts, delivery_id, serial_key, run_at, last_error FROM jobs WHERE id = $1";
-        on_pool!(self, pool => {
-            let row = sqlx::query(ONE).bind(id).fetch_optional(pool).await.context("read a job")?;
-            row.as_ref().map(|row| job_row!(row)).transpose()
-        })
-    }
-
     /// The query plan of each statement a claim runs (`expired`, `claimable`, `due`, and on
     /// SQLite `take`; PostgreSQL's `claim` searches and takes at once), as the database
     /// reports it: a diagnostic, and what the tests hold the claim's cost to.
@@ -728,25 +501,6 @@ impl Store {
         }
         Ok(plans)
     }
-
-    /// Jobs per state (queue depth for `/metrics`).
-    pub async fn job_counts(&self) -> anyhow::Result<JobCounts> {
-        on_pool!(self, pool => {
-            let rows = sqlx::query(COUNTS).fetch_all(pool).await.context("count jobs")?;
-            let mut counts = JobCounts::default();
-            for row in rows {
-                let n: i64 = row.try_get("n")?;
-                let state: String = row.try_get("state")?;
-                match JobState::parse(&state)? {
-                    JobState::Queued => counts.queued = n,
-                    JobState::Running => counts.running = n,
-                    JobState::Done => counts.done = n,
-                    JobState::Dead => counts.dead = n,
-                }
-            }
-            Ok(counts)
-        })
-    }
 }
 
 /// Decodes a `ClaimedJob` from a row of either backend.
@@ -767,26 +521,6 @@ macro_rules! claimed_job {
     };
 }
 use claimed_job;
-
-/// Decodes a `JobRow` from a row of either backend.
-macro_rules! job_row {
-    ($row:expr) => {
-        (|| -> anyhow::Result<JobRow> {
-            let state: String = $row.try_get("state")?;
-            Ok(JobRow {
-                id: $row.try_get("id")?,
-                kind: $row.try_get("kind")?,
-                state: JobState::parse(&state)?,
-                attempts: $row.try_get("attempts")?,
-                delivery_id: $row.try_get("delivery_id")?,
-                serial_key: $row.try_get("serial_key")?,
-                run_at: $row.try_get("run_at")?,
-                last_error: $row.try_get("last_error")?,
-            })
-        })()
-    };
-}
-use job_row;
 
 #[cfg(test)]
 mod tests {

@@ -7,18 +7,21 @@
 
 mod artifacts;
 mod delivery;
+mod enqueue;
 mod jobs;
 mod lanes;
 mod merged;
+mod queue_admin;
 mod retention;
 mod state;
 mod tx;
 mod verdicts;
 
 pub use delivery::MergeDetails;
-pub use jobs::{ClaimedJob, Enqueued, JobCounts, JobRow, JobState, MAX_CRASHES, NewJob};
+pub use jobs::{ClaimedJob, Enqueued, JobState, MAX_CRASHES, NewJob};
 pub use lanes::FAIR_STEP_MS;
 pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
+pub use queue_admin::{JobCounts, JobRow};
 pub use retention::{Pruned, Retention};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,

@@ -1,5 +1,7 @@
 //! Keel's integration tests: one binary, one module per area.
 
+// The layout's rules: layers point down, no circles in the core, the core stays pure, small files.
+mod architecture;
 // Attacks on the gate: each way to pass it without meeting the definition of done, closed.
 mod attacks;
 // Claims whatever the backlog's shape: lanes, fair order, rate-limit parks.

@@ -50,8 +50,7 @@ pub(super) async fn download(
     let response = gh.request(repo, Method::Get, &route, &[], None).await?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let local =
-        |e: std::io::Error| ApiError::Transient(format!("{route}: a temporary file: {e}"));
+    let local = |e: std::io::Error| ApiError::Transient(format!("{route}: a temporary file: {e}"));
     let mut body = response.into_body();
     if !(200..300).contains(&status) {
         let bytes = http_body_util::Limited::new(body, 64 << 10)
@@ -66,8 +65,8 @@ pub(super) async fn download(
     let mut file = tempfile::tempfile().map_err(local)?;
     let mut written = 0u64;
     while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|e| ApiError::Transient(format!("{route}: read the response: {e}")))?;
+        let frame =
+            frame.map_err(|e| ApiError::Transient(format!("{route}: read the response: {e}")))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };

@@ -106,8 +106,7 @@ pub(super) async fn start(
     name: &str,
     head_sha: &CommitSha,
 ) -> Result<u64, ApiError> {
-    let body =
-        serde_json::json!({"name": name, "head_sha": head_sha.0, "status": "in_progress"});
+    let body = serde_json::json!({"name": name, "head_sha": head_sha.0, "status": "in_progress"});
     let route = format!("/repos/{}/check-runs", repo.name);
     let created: Id = gh
         .json(repo, Method::Post, &route, &[], Some(&body))

@@ -61,7 +61,12 @@ pub(super) async fn create(
     Ok(created.id)
 }
 
-pub(super) async fn edit(gh: &GitHub, repo: &Repo, comment_id: u64, body: &str) -> Result<(), ApiError> {
+pub(super) async fn edit(
+    gh: &GitHub,
+    repo: &Repo,
+    comment_id: u64,
+    body: &str,
+) -> Result<(), ApiError> {
     let route = format!("/repos/{}/issues/comments/{comment_id}", repo.name);
     let payload = serde_json::json!({"body": body});
     gh.write(repo, Method::Patch, &route, &payload).await

@@ -170,7 +170,11 @@ pub(super) async fn labelled_issues(
     Ok(out)
 }
 
-pub(super) async fn releases(gh: &GitHub, repo: &Repo, since: i64) -> Result<Vec<(u64, i64)>, ApiError> {
+pub(super) async fn releases(
+    gh: &GitHub,
+    repo: &Repo,
+    since: i64,
+) -> Result<Vec<(u64, i64)>, ApiError> {
     #[derive(Deserialize)]
     struct Listed {
         id: u64,

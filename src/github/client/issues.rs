@@ -82,10 +82,7 @@ pub(super) async fn labels(
         name: String,
     }
     let route = format!("/repos/{}/issues/{number}", repo.name);
-    match gh
-        .json::<Issue>(repo, Method::Get, &route, &[], None)
-        .await
-    {
+    match gh.json::<Issue>(repo, Method::Get, &route, &[], None).await {
         Ok(issue) => Ok(Some(issue.labels.into_iter().map(|l| l.name).collect())),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),

@@ -14,7 +14,12 @@ pub(super) async fn add(
     gh.write(repo, Method::Post, &route, &payload).await
 }
 
-pub(super) async fn ensure(gh: &GitHub, repo: &Repo, name: &str, color: &str) -> Result<(), ApiError> {
+pub(super) async fn ensure(
+    gh: &GitHub,
+    repo: &Repo,
+    name: &str,
+    color: &str,
+) -> Result<(), ApiError> {
     let route = format!("/repos/{}/labels", repo.name);
     let payload = serde_json::json!({"name": name, "color": color});
     match gh.write(repo, Method::Post, &route, &payload).await {

@@ -188,7 +188,6 @@ impl GitHub {
         self.metrics = metrics;
         self
     }
-
 }
 
 impl GitHubApi for GitHub {

@@ -20,7 +20,10 @@ pub(super) enum Method {
 
 impl GitHub {
     /// The client for one installation (its token is minted on first use and cached).
-    pub(super) async fn installation(&self, id: &InstallationId) -> Result<Arc<Octocrab>, ApiError> {
+    pub(super) async fn installation(
+        &self,
+        id: &InstallationId,
+    ) -> Result<Arc<Octocrab>, ApiError> {
         if let Some(client) = &self.token_client {
             return Ok(Arc::clone(client));
         }
