@@ -51,14 +51,9 @@ pub enum Command {
     Replay(Box<replay::ReplayArgs>),
     /// Look at the job queue: list jobs, show a dead job's error, retry it.
     Jobs {
-        /// The database (as for `keel serve`).
-        #[arg(
-            long,
-            env = "DATABASE_URL",
-            hide_env_values = true,
-            default_value = "sqlite://keel.db"
-        )]
-        database_url: String,
+        /// The database.
+        #[command(flatten)]
+        database: Database,
         /// What to do.
         #[command(subcommand)]
         command: jobs::JobsCommand,
@@ -95,14 +90,9 @@ pub enum Command {
         /// The config (for the roadmap, the debt register and `[summary]`).
         #[arg(long, default_value = ".github/keel.toml")]
         config: std::path::PathBuf,
-        /// The database (as for `keel serve`).
-        #[arg(
-            long,
-            env = "DATABASE_URL",
-            hide_env_values = true,
-            default_value = "sqlite://keel.db"
-        )]
-        database_url: String,
+        /// The database.
+        #[command(flatten)]
+        database: Database,
     },
     /// Record a measured outcome of a roadmap item (shown against its target in summaries).
     Outcome {
@@ -117,14 +107,9 @@ pub enum Command {
         /// When it was measured (RFC 3339; default now).
         #[arg(long)]
         at: Option<String>,
-        /// The database (as for `keel serve`).
-        #[arg(
-            long,
-            env = "DATABASE_URL",
-            hide_env_values = true,
-            default_value = "sqlite://keel.db"
-        )]
-        database_url: String,
+        /// The database.
+        #[command(flatten)]
+        database: Database,
     },
     /// List the roadmap items with the merged pull requests linked to each.
     Roadmap {
@@ -134,14 +119,9 @@ pub enum Command {
         /// The repository, `owner/name`.
         #[arg(long, env = "GITHUB_REPOSITORY")]
         repo: String,
-        /// The database (as for `keel serve`).
-        #[arg(
-            long,
-            env = "DATABASE_URL",
-            hide_env_values = true,
-            default_value = "sqlite://keel.db"
-        )]
-        database_url: String,
+        /// The database.
+        #[command(flatten)]
+        database: Database,
     },
     /// Validate the config, or print its JSON Schema.
     Config {
@@ -149,6 +129,19 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+/// `--database-url`, for the commands that read the store (as `keel serve` does).
+#[derive(Debug, clap::Args)]
+pub struct Database {
+    /// The database (as for `keel serve`).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = "sqlite://keel.db"
+    )]
+    pub database_url: String,
 }
 
 /// `keel summary --format`.
@@ -206,11 +199,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             week,
             format,
             config,
-            database_url,
+            database,
         } => {
             let json = matches!(format, SummaryFormat::Json);
             let text = runtime(false)?.block_on(summary::render(
-                &database_url,
+                &database.database_url,
                 &config,
                 &repo,
                 week.as_deref(),
@@ -224,24 +217,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             value,
             repo,
             at,
-            database_url,
-        } => outcome::run(&database_url, &repo, &item, value, at.as_deref()),
+            database,
+        } => outcome::run(&database.database_url, &repo, &item, value, at.as_deref()),
         Command::Roadmap {
             config,
             repo,
-            database_url,
+            database,
         } => {
-            let text = runtime(false)?.block_on(roadmap::run(&database_url, &config, &repo))?;
+            let text =
+                runtime(false)?.block_on(roadmap::run(&database.database_url, &config, &repo))?;
             print!("{text}");
             Ok(ExitCode::from(EXIT_OK))
         }
-        Command::Jobs {
-            database_url,
-            command,
-        } => {
+        Command::Jobs { database, command } => {
             print!(
                 "{}",
-                runtime(false)?.block_on(jobs::run(&database_url, command))?
+                runtime(false)?.block_on(jobs::run(&database.database_url, command))?
             );
             Ok(ExitCode::from(EXIT_OK))
         }

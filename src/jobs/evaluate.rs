@@ -22,6 +22,7 @@ use keel_core::facts::CapacityCounts;
 use keel_core::facts::{ConfigChange, Facts, Metrics, PullRequest};
 use keel_core::render::comment::{self, COMMENT_MARKER, Footer};
 use keel_core::render::{escape, markdown};
+use keel_core::week::{Week, Zone};
 use keel_core::{Config, Evaluation, evaluate};
 
 /// Judges a pull request at the head its event names, unless Keel already acted on a newer
@@ -460,31 +461,20 @@ async fn capacity<G: GitHubApi>(
     repo: &Repo,
     unit: CapacityUnit,
 ) -> Result<CapacityCounts, JobError> {
-    let (week, from, to) = iso_week(ctx.now);
-    let work = ctx.store.merged_work(&repo.name.0, from, to).await?;
+    let week = Week::containing(ctx.now, Zone::UTC);
+    let work = ctx
+        .store
+        .merged_work(&repo.name.0, week.start, week.end)
+        .await?;
     let (merged, debt) = match unit {
         CapacityUnit::Prs => (work.prs, work.debt_prs),
         CapacityUnit::Lines => (work.lines, work.debt_lines),
     };
-    Ok(CapacityCounts { week, merged, debt })
-}
-
-/// The ISO week of `now_ms` (UTC): its name (`2026-W48`) and its bounds in unix ms.
-pub fn iso_week(now_ms: i64) -> (String, i64, i64) {
-    use chrono::{Datelike, NaiveDate, Weekday};
-    let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
-    let week = now.iso_week();
-    let monday = NaiveDate::from_isoywd_opt(week.year(), week.week(), Weekday::Mon)
-        .unwrap_or_default()
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        .and_utc()
-        .timestamp_millis();
-    (
-        format!("{}-W{:02}", week.year(), week.week()),
-        monday,
-        monday + 7 * 24 * 3600 * 1000,
-    )
+    Ok(CapacityCounts {
+        week: week.name,
+        merged,
+        debt,
+    })
 }
 
 /// What the check run shows while it waits: what it waits for, and the criteria that need
