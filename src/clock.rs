@@ -1,5 +1,6 @@
-//! The wall clock, read in one place. Everything below takes the time as an argument, so
-//! the store and the jobs are tested at any instant without sleeping.
+//! The wall clock, read in one place. The store and the jobs take the time as an argument (the
+//! worker's loop and the GitHub client read it here), so they are tested at any instant
+//! without sleeping.
 
 /// Unix time in milliseconds.
 pub fn now_ms() -> i64 {

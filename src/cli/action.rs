@@ -117,8 +117,14 @@ impl ActionEnv {
     }
 }
 
-/// Runs the action.
-pub async fn run(env: ActionEnv) -> anyhow::Result<ExitCode> {
+/// Runs `keel action` from the workflow's environment.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let env = ActionEnv::from_env()?;
+    super::runtime(true)?.block_on(act(env))
+}
+
+/// Runs the action with `env`.
+pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
     let limits = Limits::DEFAULT;
     let body = std::fs::read(&env.event_path)
         .with_context(|| format!("read GITHUB_EVENT_PATH {}", env.event_path.display()))?;

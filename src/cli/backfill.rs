@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use secrecy::SecretString;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 /// `keel backfill` arguments.
@@ -42,17 +43,19 @@ pub struct BackfillArgs {
     )]
     pub github_api_url: String,
     /// The database.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        hide_env_values = true,
-        default_value = "sqlite://keel.db"
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: super::Database,
 }
 
-/// Runs the backfill; returns a one-line report.
-pub async fn run(args: BackfillArgs) -> anyhow::Result<String> {
+/// Runs `keel backfill` and prints a one-line report.
+pub fn run(args: BackfillArgs) -> anyhow::Result<ExitCode> {
+    let report = super::runtime(true)?.block_on(connect_and_backfill(args))?;
+    print!("{report}");
+    Ok(ExitCode::from(super::EXIT_OK))
+}
+
+/// Connects to GitHub as the App and to the store, then backfills; returns a one-line report.
+async fn connect_and_backfill(args: BackfillArgs) -> anyhow::Result<String> {
     let pem = match (&args.private_key, &args.private_key_path) {
         (Some(text), _) => text.clone(),
         (None, Some(path)) => std::fs::read_to_string(path).with_context(|| {
@@ -65,7 +68,7 @@ pub async fn run(args: BackfillArgs) -> anyhow::Result<String> {
         &SecretString::from(pem),
         args.github_api_url.trim_end_matches('/'),
     )?);
-    let store = Store::connect(&args.database_url).await?;
+    let store = Store::connect(&args.database.database_url).await?;
     let result = backfill(&args, &store, github).await;
     store.close().await;
     result

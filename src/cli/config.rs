@@ -3,11 +3,35 @@
 
 mod reference;
 
-use super::{ConfigCommand, EXIT_ERROR, EXIT_OK};
+use super::{EXIT_ERROR, EXIT_OK};
 use anyhow::Context;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub use reference::reference;
+
+/// `keel config` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// What to do with the config.
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+/// `keel config …`
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Check a config file; errors show file, line and column.
+    Validate {
+        /// The config file.
+        #[arg(default_value = ".github/keel.toml")]
+        path: PathBuf,
+    },
+    /// Print the JSON Schema (draft-07) of the config, for editor completion.
+    Schema,
+    /// Print the configuration reference (markdown), generated from the config model.
+    Reference,
+}
 
 /// Runs a `keel config` command.
 pub fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {

@@ -5,6 +5,14 @@ use super::{EXIT_FAILED, EXIT_OK};
 use anyhow::Context;
 use std::process::ExitCode;
 
+/// `keel health` arguments.
+#[derive(Debug, clap::Args)]
+pub struct HealthArgs {
+    /// The health endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:3000/healthz")]
+    pub url: String,
+}
+
 /// Runs `keel health`: exit 0 when `url` answers 200, 1 otherwise (with the reason).
 pub fn run(url: &str) -> ExitCode {
     match probe(url) {

@@ -1,8 +1,21 @@
 //! `keel jobs`: look at the durable queue, read a dead job's last error, queue it again, or
 //! cancel a queued or running one.
 
+use super::{Database, EXIT_OK, runtime};
 use crate::store::{JobRow, JobState, Store};
 use anyhow::{Context, bail};
+use std::process::ExitCode;
+
+/// `keel jobs` arguments.
+#[derive(Debug, clap::Args)]
+pub struct JobsArgs {
+    /// The database.
+    #[command(flatten)]
+    pub database: Database,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: JobsCommand,
+}
 
 /// `keel jobs …` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -34,8 +47,15 @@ pub enum JobsCommand {
     },
 }
 
+/// Runs a `keel jobs` command and prints what it found or did.
+pub fn run(args: JobsArgs) -> anyhow::Result<ExitCode> {
+    let text = runtime(false)?.block_on(act(&args.database.database_url, args.command))?;
+    print!("{text}");
+    Ok(ExitCode::from(EXIT_OK))
+}
+
 /// Runs a `keel jobs` command against `database_url`; returns what to print.
-pub async fn run(database_url: &str, command: JobsCommand) -> anyhow::Result<String> {
+async fn act(database_url: &str, command: JobsCommand) -> anyhow::Result<String> {
     let store = Store::connect(database_url).await?;
     let out = match command {
         JobsCommand::List { state, limit } => {

@@ -4,6 +4,14 @@
 use super::EXIT_OK;
 use std::process::ExitCode;
 
+/// `keel manifest` arguments.
+#[derive(Debug, clap::Args)]
+pub struct ManifestArgs {
+    /// The server's public address (the webhook URL is this plus `/webhook`).
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
 /// Runs `keel manifest`, with the server's public address when given.
 pub fn run(url: Option<&str>) -> ExitCode {
     print!("{}", crate::github::manifest::manifest_text(url));

@@ -20,7 +20,6 @@ pub mod summary;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit code when no required criterion failed.
@@ -50,14 +49,7 @@ pub enum Command {
     /// prints the check run, comment and labels it would post.
     Replay(Box<replay::ReplayArgs>),
     /// Look at the job queue: list jobs, show a dead job's error, retry it.
-    Jobs {
-        /// The database.
-        #[command(flatten)]
-        database: Database,
-        /// What to do.
-        #[command(subcommand)]
-        command: jobs::JobsCommand,
-    },
+    Jobs(jobs::JobsArgs),
     /// Read a repository's recent delivery history from GitHub into the store, as the App.
     Backfill(Box<backfill::BackfillArgs>),
     /// Run as a GitHub Action step: job summary, annotations, outputs, and (when the token may)
@@ -65,70 +57,17 @@ pub enum Command {
     Action,
     /// Ask a running server whether it is up (`GET /healthz`); exit 0 if so (for container
     /// health checks, with no curl in the image).
-    Health {
-        /// The health endpoint.
-        #[arg(long, default_value = "http://127.0.0.1:3000/healthz")]
-        url: String,
-    },
+    Health(health::HealthArgs),
     /// Print the GitHub App manifest (events and least permissions) for registering the App.
-    Manifest {
-        /// The server's public address (the webhook URL is this plus `/webhook`).
-        #[arg(long)]
-        url: Option<String>,
-    },
+    Manifest(manifest::ManifestArgs),
     /// Render a weekly summary from the store, without posting it.
-    Summary {
-        /// The repository, `owner/name`.
-        #[arg(long, env = "GITHUB_REPOSITORY")]
-        repo: String,
-        /// The ISO week (`2026-W47`); default: the week before the schedule last came due.
-        #[arg(long)]
-        week: Option<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "markdown")]
-        format: SummaryFormat,
-        /// The config (for the roadmap, the debt register and `[summary]`).
-        #[arg(long, default_value = ".github/keel.toml")]
-        config: std::path::PathBuf,
-        /// The database.
-        #[command(flatten)]
-        database: Database,
-    },
+    Summary(summary::SummaryArgs),
     /// Record a measured outcome of a roadmap item (shown against its target in summaries).
-    Outcome {
-        /// The item id (`R-12`).
-        item: String,
-        /// The measured value.
-        #[arg(long)]
-        value: f64,
-        /// The repository, `owner/name`.
-        #[arg(long, env = "GITHUB_REPOSITORY")]
-        repo: String,
-        /// When it was measured (RFC 3339; default now).
-        #[arg(long)]
-        at: Option<String>,
-        /// The database.
-        #[command(flatten)]
-        database: Database,
-    },
+    Outcome(outcome::OutcomeArgs),
     /// List the roadmap items with the merged pull requests linked to each.
-    Roadmap {
-        /// The config holding the items.
-        #[arg(long, default_value = ".github/keel.toml")]
-        config: std::path::PathBuf,
-        /// The repository, `owner/name`.
-        #[arg(long, env = "GITHUB_REPOSITORY")]
-        repo: String,
-        /// The database.
-        #[command(flatten)]
-        database: Database,
-    },
+    Roadmap(roadmap::RoadmapArgs),
     /// Validate the config, or print its JSON Schema.
-    Config {
-        /// What to do with the config.
-        #[command(subcommand)]
-        command: ConfigCommand,
-    },
+    Config(config::ConfigArgs),
 }
 
 /// `--database-url`, for the commands that read the store (as `keel serve` does).
@@ -144,30 +83,6 @@ pub struct Database {
     pub database_url: String,
 }
 
-/// `keel summary --format`.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum SummaryFormat {
-    /// The issue as it would be posted.
-    Markdown,
-    /// The report as data.
-    Json,
-}
-
-/// `keel config …`
-#[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
-    /// Check a config file; errors show file, line and column.
-    Validate {
-        /// The config file.
-        #[arg(default_value = ".github/keel.toml")]
-        path: PathBuf,
-    },
-    /// Print the JSON Schema (draft-07) of the config, for editor completion.
-    Schema,
-    /// Print the configuration reference (markdown), generated from the config model.
-    Reference,
-}
-
 /// A Tokio runtime: several threads for servers and jobs, one for short store commands.
 pub(crate) fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runtime> {
     let mut builder = if multi_thread {
@@ -178,64 +93,21 @@ pub(crate) fn runtime(multi_thread: bool) -> anyhow::Result<tokio::runtime::Runt
     builder.enable_all().build().context("start the runtime")
 }
 
-/// Runs a parsed command line; returns the process exit code.
+/// Runs a parsed command line; returns the process exit code. Each subcommand's `run` gathers
+/// its inputs, calls the layers below and prints.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Serve(args) => serve::run(*args),
-        Command::Replay(args) => runtime(true)?.block_on(replay::run(*args)),
-        Command::Action => {
-            let env = action::ActionEnv::from_env()?;
-            runtime(true)?.block_on(action::run(env))
-        }
-        Command::Health { url } => Ok(health::run(&url)),
-        Command::Manifest { url } => Ok(manifest::run(url.as_deref())),
-        Command::Backfill(args) => {
-            print!("{}", runtime(true)?.block_on(backfill::run(*args))?);
-            Ok(ExitCode::from(EXIT_OK))
-        }
-        Command::Summary {
-            repo,
-            week,
-            format,
-            config,
-            database,
-        } => {
-            let json = matches!(format, SummaryFormat::Json);
-            let text = runtime(false)?.block_on(summary::render(
-                &database.database_url,
-                &config,
-                &repo,
-                week.as_deref(),
-                json,
-            ))?;
-            print!("{text}");
-            Ok(ExitCode::from(EXIT_OK))
-        }
-        Command::Outcome {
-            item,
-            value,
-            repo,
-            at,
-            database,
-        } => outcome::run(&database.database_url, &repo, &item, value, at.as_deref()),
-        Command::Roadmap {
-            config,
-            repo,
-            database,
-        } => {
-            let text =
-                runtime(false)?.block_on(roadmap::run(&database.database_url, &config, &repo))?;
-            print!("{text}");
-            Ok(ExitCode::from(EXIT_OK))
-        }
-        Command::Jobs { database, command } => {
-            print!(
-                "{}",
-                runtime(false)?.block_on(jobs::run(&database.database_url, command))?
-            );
-            Ok(ExitCode::from(EXIT_OK))
-        }
-        Command::Config { command } => config::run(command),
+        Command::Replay(args) => replay::run(*args),
+        Command::Jobs(args) => jobs::run(args),
+        Command::Backfill(args) => backfill::run(*args),
+        Command::Action => action::run(),
+        Command::Health(args) => Ok(health::run(&args.url)),
+        Command::Manifest(args) => Ok(manifest::run(args.url.as_deref())),
+        Command::Summary(args) => summary::run(args),
+        Command::Outcome(args) => outcome::run(args),
+        Command::Roadmap(args) => roadmap::run(args),
+        Command::Config(args) => config::run(args.command),
     }
 }

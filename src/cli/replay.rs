@@ -43,7 +43,12 @@ pub struct ReplayArgs {
 
 /// Runs `keel replay`: exit 0 when the last check run succeeded, 1 when it failed, 2 when a
 /// payload or job could not be processed.
-pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    super::runtime(true)?.block_on(replay_all(args))
+}
+
+/// Replays every payload on a store of its own; the exit code follows the last check run.
+async fn replay_all(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let limits = keel_core::Limits::DEFAULT;
     let diff = match &args.diff {
         Some(path) => Some(super::inputs::read_diff_file(path, &limits)?),

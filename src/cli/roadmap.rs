@@ -1,15 +1,41 @@
 //! `keel roadmap`: the roadmap items of a config with the merged pull requests the store has
 //! linked to each, so a lead sees which bets are being worked on.
 
-use super::inputs;
+use super::{Database, EXIT_OK, inputs, runtime};
 use crate::store::{MergedPullRequest, Store};
 use anyhow::Context;
 use keel_core::Config;
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-/// Renders the listing for `repo`.
-pub async fn run(database_url: &str, config_path: &Path, repo: &str) -> anyhow::Result<String> {
+/// `keel roadmap` arguments.
+#[derive(Debug, clap::Args)]
+pub struct RoadmapArgs {
+    /// The config holding the items.
+    #[arg(long, default_value = ".github/keel.toml")]
+    pub config: PathBuf,
+    /// The repository, `owner/name`.
+    #[arg(long, env = "GITHUB_REPOSITORY")]
+    pub repo: String,
+    /// The database.
+    #[command(flatten)]
+    pub database: Database,
+}
+
+/// Runs `keel roadmap`: prints the listing.
+pub fn run(args: RoadmapArgs) -> anyhow::Result<ExitCode> {
+    let text = runtime(false)?.block_on(listing(
+        &args.database.database_url,
+        &args.config,
+        &args.repo,
+    ))?;
+    print!("{text}");
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The listing for `repo`.
+async fn listing(database_url: &str, config_path: &Path, repo: &str) -> anyhow::Result<String> {
     let (label, text) = inputs::read_config(config_path)?;
     let config = Config::parse(&label, &text)
         .and_then(|c| inputs::with_item_files(c, config_path))

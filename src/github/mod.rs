@@ -1,5 +1,7 @@
-//! GitHub: identifier newtypes and webhook payloads → Keel's own [`event::Event`].
-//! [`api`] is what Keel asks of GitHub; [`client`] asks the real one.
+//! GitHub: identifier newtypes, [`CHECK_NAME`], and webhook payloads → Keel's own
+//! [`event::Event`]. [`api`] is what Keel asks of GitHub; [`client`] asks the real one,
+//! [`dry_run`] prints what would be asked; [`manifest`] is the App's registration (events and
+//! least permissions).
 
 pub mod api;
 pub mod client;

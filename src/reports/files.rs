@@ -49,7 +49,7 @@ pub fn resolve_bench(
     Ok(files)
 }
 
-/// Reads every report `keel check` was given or found: coverage, SARIF and benchmark files.
+/// Reads every report given or found on disk: coverage, SARIF and benchmark files.
 pub fn read_reports(
     coverage: &[PathBuf],
     coverage_format: Option<CoverageFormat>,

@@ -2,7 +2,8 @@
 //!
 //! `app(state)` builds the router; the webhook handler checks size, signature, headers and
 //! payload before anything is stored, and answers 202 only after the commit holding the
-//! delivery.
+//! delivery. [`run`] runs the App: these listeners, the workers and the hourly summary step,
+//! until SIGTERM or Ctrl-C; [`settings`] are `keel serve`'s settings, validated at start.
 
 pub mod guard;
 pub mod ingest;

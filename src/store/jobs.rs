@@ -1,4 +1,5 @@
-//! The durable job queue: enqueue (deduplicated), claim with a lease, complete, retry, bury.
+//! The durable job queue: claim with a lease, complete, retry, park, bury, renew (enqueueing
+//! is `enqueue.rs`, lanes `lanes.rs`, what operators see `queue_admin.rs`).
 //!
 //! A claimed job carries its `attempts` count, which doubles as a fencing token: a worker whose
 //! lease expired and whose job was claimed again cannot complete or retry it any more. Jobs
