@@ -45,20 +45,50 @@ const PURE_DEPENDENCIES: &[&str] = &[
     "toml",
 ];
 
-/// What pure code never names: the file system, sockets, processes, the environment, threads
-/// and every way of reading the clock.
+/// What pure code never names: the file system, sockets, processes, the environment, threads,
+/// the terminal and every way of reading the clock.
 const IMPURE_PATHS: &[&str] = &[
     "std::fs",
     "std::net",
     "std::process",
     "std::env",
     "std::thread",
+    "std::io::stdin",
+    "std::io::stdout",
+    "std::io::stderr",
+    "print!(",
+    "println!(",
+    "dbg!(",
     "SystemTime",
     "Instant::now",
     "Utc::now",
     "Local::now",
+    "chrono::Local",
     "File::open",
 ];
+
+/// The impure paths a piece of code names, also inside a group (`use std::{fs, env}`).
+fn impure_names(code: &str) -> Vec<String> {
+    let code = tight_paths(code);
+    let mut found: Vec<String> = IMPURE_PATHS
+        .iter()
+        .filter(|word| code.contains(*word))
+        .map(|word| (*word).to_owned())
+        .collect();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("std::{") {
+        let group = &rest[at + "std::{".len()..];
+        let end = group.find('}').unwrap_or(group.len());
+        for item in group[..end].split(',') {
+            let path = format!("std::{}", item.trim());
+            if let Some(word) = IMPURE_PATHS.iter().find(|w| path.starts_with(*w)) {
+                found.push((*word).to_owned());
+            }
+        }
+        rest = &group[end..];
+    }
+    found
+}
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -118,10 +148,7 @@ fn code_only(source: &str) -> String {
                 }
             }
             out.push(' ');
-        } else if c == 'r'
-            && (next == Some('"') || next == Some('#'))
-            && !ident_char(prev(&chars, i))
-        {
+        } else if c == 'r' && (next == Some('"') || next == Some('#')) && raw_prefix(&chars, i) {
             let mut j = i + 1;
             let mut hashes = 0;
             while chars.get(j) == Some(&'#') {
@@ -171,6 +198,15 @@ fn code_only(source: &str) -> String {
     out
 }
 
+/// Whether the `r` at `i` opens a raw string: alone (`r"…"`) or after `b` or `c` (`br"…"`),
+/// not inside an identifier.
+fn raw_prefix(chars: &[char], i: usize) -> bool {
+    match prev(chars, i) {
+        'b' | 'c' => i < 2 || !ident_char(chars[i - 2]),
+        p => !ident_char(p),
+    }
+}
+
 fn prev(chars: &[char], i: usize) -> char {
     if i == 0 { ' ' } else { chars[i - 1] }
 }
@@ -184,6 +220,13 @@ fn ident_char(c: char) -> bool {
 /// below the crate root.
 fn modules_named(code: &str, depth: usize) -> BTreeSet<String> {
     let mut named = BTreeSet::new();
+    let code = tight_paths(code);
+    // What would hide a module's imports from this reading is refused outright.
+    for hiding in ["crate::*", "crate as ", "#[path", "include!("] {
+        if code.contains(hiding) {
+            named.insert(HIDDEN.to_owned());
+        }
+    }
     let bytes: Vec<char> = code.chars().collect();
     let ident_at = |mut i: usize| {
         while bytes.get(i).is_some_and(|c| c.is_whitespace()) {
@@ -255,7 +298,10 @@ fn modules_named(code: &str, depth: usize) -> BTreeSet<String> {
             }
             if climbs >= depth {
                 let (name, _) = ident_at(j);
-                if !name.is_empty() {
+                if name.is_empty() {
+                    // `super::…::*` at the crate root: a glob of every room.
+                    named.insert(HIDDEN.to_owned());
+                } else {
                     named.insert(name);
                 }
             }
@@ -265,6 +311,34 @@ fn modules_named(code: &str, depth: usize) -> BTreeSet<String> {
         i += 1;
     }
     named
+}
+
+/// What [`modules_named`] returns for code that hides what it imports: a glob of the crate
+/// root (`crate::*`, `super::super::*` at the root), `crate as …`, `#[path]` or `include!`.
+const HIDDEN: &str = "(a glob of the crate root, `crate as`, `#[path]` or `include!`)";
+
+/// The code with whitespace around `::` removed, so `crate :: cli` reads as `crate::cli`.
+fn tight_paths(code: &str) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    let mut out = String::with_capacity(code.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            let mut j = i;
+            while j < chars.len() && chars[j].is_whitespace() {
+                j += 1;
+            }
+            let after = chars.get(j) == Some(&':') && chars.get(j + 1) == Some(&':');
+            if !(out.ends_with("::") || after) {
+                out.push(' ');
+            }
+            i = j;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// `src/jobs/evaluate.rs` → ("jobs", 2); `src/jobs/mod.rs` → ("jobs", 1); `src/clock.rs` →
@@ -282,9 +356,48 @@ fn room_and_depth(relative: &Path) -> (String, usize) {
     (room, depth)
 }
 
+/// What the crate root re-exports, by name → the module it comes from (`pub use
+/// config::Config;` → `Config` → `config`), so `crate::Config` counts as `crate::config`.
+fn root_reexports(src: &Path) -> BTreeMap<String, String> {
+    let mut aliases = BTreeMap::new();
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap_or_default();
+    for line in code_only(&lib).lines() {
+        let Some(path) = line.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let path = path.trim_end_matches(';');
+        let Some((module, rest)) = path.split_once("::") else {
+            continue;
+        };
+        let names = rest.trim_start_matches('{').trim_end_matches('}');
+        for name in names.split(',') {
+            let name = name.rsplit("::").next().unwrap_or(name).trim();
+            let name = name.rsplit(" as ").next().unwrap_or(name).trim();
+            if !name.is_empty() {
+                aliases.insert(name.to_owned(), module.to_owned());
+            }
+        }
+    }
+    aliases
+}
+
+/// The top-level modules a crate's root declares (`mod x;`, `pub mod x;`).
+fn declared_modules(src: &Path) -> BTreeSet<String> {
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    code_only(&lib)
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let l = l.strip_prefix("pub ").unwrap_or(l);
+            l.strip_prefix("mod ")?.strip_suffix(';').map(str::to_owned)
+        })
+        .collect()
+}
+
 /// For each top-level module of the crate at `src`, the other top-level modules its production
 /// code names (unit tests may reach further), with the file that names each first.
 fn module_graph(src: &Path) -> BTreeMap<String, BTreeMap<String, PathBuf>> {
+    let aliases = root_reexports(src);
     let mut graph: BTreeMap<String, BTreeMap<String, PathBuf>> = BTreeMap::new();
     for path in rust_files(src) {
         let relative = path.strip_prefix(src).unwrap();
@@ -304,6 +417,7 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeMap<String, PathBuf>> {
         let code = code_only(&production);
         let edges = graph.entry(room.clone()).or_default();
         for target in modules_named(&code, depth) {
+            let target = aliases.get(&target).cloned().unwrap_or(target);
             if target != room {
                 edges
                     .entry(target)
@@ -335,6 +449,10 @@ fn layer_violations(graph: &BTreeMap<String, BTreeMap<String, PathBuf>>) -> Vec<
                 Some(to) => problems.push(format!(
                     "src/{} imports `crate::{target}` (layer {to}) from `{room}` (layer \
                      {from}): imports only point down",
+                    file.display()
+                )),
+                None if target == HIDDEN => problems.push(format!(
+                    "src/{} hides what it imports {HIDDEN}: name each room it uses",
                     file.display()
                 )),
                 None => problems.push(format!(
@@ -379,8 +497,9 @@ fn circle(graph: &BTreeMap<String, BTreeMap<String, PathBuf>>) -> Option<String>
         .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
 }
 
-/// Lines of production code: up to the first test module (`#[cfg(test)]` then `mod …`),
-/// which by convention closes a file.
+/// Lines of production code: up to the first inline test module (`#[cfg(test)]` then
+/// `mod … {`), which by convention closes a file. A `mod tests;` line points at a test file
+/// and ends nothing.
 fn production_lines(source: &str) -> usize {
     let lines: Vec<&str> = source.lines().collect();
     lines
@@ -388,9 +507,10 @@ fn production_lines(source: &str) -> usize {
         .enumerate()
         .position(|(i, line)| {
             line.trim() == "#[cfg(test)]"
-                && lines
-                    .get(i + 1)
-                    .is_some_and(|next| next.trim_start().starts_with("mod "))
+                && lines.get(i + 1).is_some_and(|next| {
+                    let next = next.trim();
+                    next.starts_with("mod ") && next.ends_with('{')
+                })
         })
         .unwrap_or(lines.len())
 }
@@ -406,21 +526,33 @@ fn oversized(src: &Path) -> Vec<String> {
                 format!(
                     "{} has {n} lines of production code (at most {MAX_LINES}): split it by \
                      feature",
-                    p.strip_prefix(workspace()).unwrap().display()
+                    p.strip_prefix(workspace()).unwrap_or(&p).display()
                 )
             })
         })
         .collect()
 }
 
-/// The names in the `[dependencies]` table of a `Cargo.toml`.
+/// The dependencies of a `Cargo.toml` (not the dev- or build-dependencies): every table
+/// that declares them.
 fn dependencies(manifest: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut inside = false;
     for line in manifest.lines() {
         let line = line.trim();
-        if line.starts_with('[') {
-            inside = line == "[dependencies]";
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.trim_end_matches(']');
+            // `[dependencies]`, `[target.'cfg(…)'.dependencies]`, and the one-crate tables
+            // `[dependencies.foo]` / `[target.'cfg(…)'.dependencies.foo]`.
+            let table = header.rsplit_once("dependencies").filter(|(before, _)| {
+                before.is_empty() || (before.starts_with("target.") && before.ends_with('.'))
+            });
+            inside = false;
+            match table {
+                Some((_, "")) => inside = true,
+                Some((_, one)) if one.starts_with('.') => names.push(one[1..].to_owned()),
+                _ => {}
+            }
         } else if inside && let Some((name, _)) = line.split_once('=') {
             let name = name.trim();
             if !name.is_empty() && !name.starts_with('#') {
@@ -433,13 +565,32 @@ fn dependencies(manifest: &str) -> Vec<String> {
 
 #[test]
 fn the_shells_rooms_import_only_from_lower_layers() {
-    let problems = layer_violations(&module_graph(&workspace().join("src")));
+    let graph = module_graph(&workspace().join("src"));
+    for (room, _) in ROOMS {
+        assert!(
+            graph.contains_key(*room),
+            "ROOMS names {room}, which src/ no longer has"
+        );
+    }
+    assert!(graph["cli"].contains_key("jobs") && graph["server"].contains_key("jobs"));
+    let problems = layer_violations(&graph);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
 fn keel_cores_modules_import_each_other_without_circles() {
-    let graph = module_graph(&workspace().join("crates/keel-core/src"));
+    let src = workspace().join("crates/keel-core/src");
+    let graph = module_graph(&src);
+    let modules = declared_modules(&src);
+    for (module, edges) in &graph {
+        for target in edges.keys() {
+            assert!(
+                modules.contains(target),
+                "{module} names `crate::{target}`, which is no module of keel-core's root"
+            );
+        }
+    }
+    assert!(graph["policy"].contains_key("evaluation"), "{graph:?}");
     assert_eq!(
         circle(&graph),
         None,
@@ -464,11 +615,17 @@ fn keel_core_depends_only_on_crates_that_do_no_io() {
     let mut named = Vec::new();
     let src = workspace().join("crates/keel-core/src");
     for path in rust_files(&src) {
-        let code = code_only(&std::fs::read_to_string(&path).unwrap());
-        for word in IMPURE_PATHS {
-            if code.contains(word) {
-                named.push(format!("{} names {word}", path.display()));
-            }
+        if is_test_file(path.strip_prefix(&src).unwrap()) {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).unwrap();
+        let production: String = source
+            .lines()
+            .take(production_lines(&source))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for word in impure_names(&code_only(&production)) {
+            named.push(format!("{} names {word}", path.display()));
         }
     }
     assert!(
@@ -504,6 +661,9 @@ fn a_room_below_cli_that_imports_from_cli_is_caught_in_every_spelling() {
         "use crate::{store::Store, cli::check};",
         "fn f() { let _ = crate::cli::run; }",
         "use super::super::cli::EXIT_OK;",
+        "use crate :: cli :: EXIT_OK;",
+        "use crate::{\n    cli::{self, check},\n};",
+        "const A: &[u8] = br\"\\\"; use crate::cli::EXIT_OK;",
     ] {
         let graph = graph_of(&[
             ("cli/mod.rs", "pub const EXIT_OK: u8 = 0;"),
@@ -561,4 +721,66 @@ fn test_modules_do_not_count_towards_the_size_limit() {
         ),
         ["serde", "tokio"]
     );
+}
+
+#[test]
+fn code_that_hides_its_imports_is_refused() {
+    for source in [
+        "use crate::*;",
+        "use super::super::*;",
+        "use crate as root;",
+        "#[path = \"../cli/check.rs\"]\nmod check;",
+        "include!(\"../cli/check.rs\");",
+    ] {
+        let graph = graph_of(&[("jobs/evaluate.rs", source)]);
+        let problems = layer_violations(&graph);
+        assert!(
+            problems.len() == 1 && problems[0].contains("hides what it imports"),
+            "{source}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn the_purity_check_catches_io_however_it_is_written() {
+    for (source, word) in [
+        ("use std::fs::File;", "std::fs"),
+        ("use std::{collections::BTreeMap, env};", "std::env"),
+        ("let t = std :: time :: SystemTime::now();", "SystemTime"),
+        ("println!(\"x\");", "println!("),
+        ("let now = chrono::Local::now();", "Local::now"),
+    ] {
+        assert!(
+            impure_names(&code_only(source)).iter().any(|w| w == word),
+            "{source}"
+        );
+    }
+    assert_eq!(
+        impure_names(&code_only("// std::fs\nconst A: &str = \"std::env\";")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        dependencies(
+            "[dependencies.tokio]\nversion = \"1\"\n[target.'cfg(unix)'.dependencies]\nlibc = \"0.2\"\n[build-dependencies]\ncc = \"1\"\n"
+        ),
+        ["tokio", "libc"]
+    );
+}
+
+#[test]
+fn an_oversized_file_is_caught_and_a_test_file_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "fn a() {}\n".repeat(MAX_LINES + 1);
+    std::fs::create_dir_all(dir.path().join("jobs")).unwrap();
+    std::fs::write(dir.path().join("jobs/big.rs"), &long).unwrap();
+    std::fs::write(dir.path().join("jobs/tests.rs"), &long).unwrap();
+    std::fs::write(
+        dir.path().join("jobs/early.rs"),
+        format!("#[cfg(test)]\nmod tests;\n{long}"),
+    )
+    .unwrap();
+    let mut found = oversized(dir.path());
+    found.sort();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("big.rs") && found[1].contains("early.rs"));
 }
