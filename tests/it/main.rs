@@ -42,6 +42,8 @@ mod state;
 mod strategy_flow;
 // Delivery facts, the weekly summary issue and its scheduler.
 mod summary_flow;
+// The declared Rust version: Cargo.toml, README, Dockerfile and the locked dependencies agree.
+mod toolchain;
 // Webhook intake: signatures, limits, headers, payloads, redeliveries, metrics.
 mod webhook;
 // Test helpers: running the binary, temporary repositories, test databases, signed webhooks.
