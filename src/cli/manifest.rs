@@ -12,8 +12,11 @@ pub struct ManifestArgs {
     pub url: Option<String>,
 }
 
-/// Runs `keel manifest`, with the server's public address when given.
+/// Runs `keel manifest`, with the server's public address when given: the JSON on standard
+/// output (nothing else, so it can be piped or saved), the steps to register it on standard
+/// error.
 pub fn run(url: Option<&str>) -> ExitCode {
     print!("{}", crate::github::manifest::manifest_text(url));
+    eprint!("{}", crate::github::manifest::registration_notes(url));
     ExitCode::from(EXIT_OK)
 }

@@ -98,14 +98,8 @@ fn the_manifest_asks_for_the_least_permissions_and_app_yml_is_current() {
         run.stdout, committed,
         "regenerate app.yml with `keel manifest > app.yml`"
     );
-    let json: serde_json::Value = serde_json::from_str(
-        &run.stdout
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout)
+        .expect("standard output is the manifest's JSON and nothing else");
     assert_eq!(
         json["hook_attributes"]["url"],
         "https://keel.example.com/webhook"
@@ -116,4 +110,26 @@ fn the_manifest_asks_for_the_least_permissions_and_app_yml_is_current() {
             .stdout
             .contains("\"url\": \"https://keel.acme.dev/webhook\"")
     );
+}
+
+#[test]
+fn keel_manifest_prints_json_github_accepts_and_the_steps_on_standard_error() {
+    let run = keel(&root(), &["manifest", "--url", "https://keel.acme.dev"]);
+    assert_eq!(run.code, 0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    for key in &keys {
+        assert!(
+            keel::github::manifest::MANIFEST_KEYS.contains(&key.as_str()),
+            "GitHub's manifest flow refuses `{key}`"
+        );
+    }
+    // GitHub requires `url`; the webhook must be active and point at the server.
+    assert_eq!(json["url"], "https://github.com/keel-dev/keel");
+    assert_eq!(json["hook_attributes"]["active"], true);
+    assert_eq!(json["redirect_url"], "https://keel.acme.dev");
+    assert!(!run.stdout.contains("github.com/settings/apps/new"));
+    assert!(run.stderr.contains("https://github.com/settings/apps/new"));
+    assert!(run.stderr.contains("KEEL_APP_ID"));
+    assert!(run.stderr.contains("https://keel.acme.dev"));
 }
