@@ -85,26 +85,79 @@ pub fn read_diff_file(path: &Path, limits: &Limits) -> anyhow::Result<Diff> {
     parse_diff(&name, &bytes, limits).with_context(|| format!("read diff {name}"))
 }
 
-/// Runs `git diff BASE...HEAD` in `root` and parses it.
+/// Runs `git diff BASE...HEAD` in `root` and parses it. Where engineers run it, git's own
+/// words are replaced by what to do: outside a repository, pass the diff as a file; in a
+/// shallow clone (CI's default), fetch the history the merge base needs.
 pub fn git_diff(root: &Path, base: &str, limits: &Limits) -> anyhow::Result<Diff> {
     if base.starts_with('-') {
         bail!("--base must name a ref, not an option: {base}");
     }
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["diff", "--no-color", "--no-ext-diff", "--find-renames"])
-        .arg(format!("{base}...HEAD"))
-        .arg("--")
-        .output()
-        .context("run git (is it installed?)")?;
-    if !out.status.success() {
+    if !git(root, &["rev-parse", "--is-inside-work-tree"])?
+        .status
+        .success()
+    {
         bail!(
-            "git diff {base}...HEAD failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            "{} is not inside a git repository: `--base` diffs with git; pass the change as a \
+             file with `--diff FILE` (or `-` for standard input) instead",
+            root.display()
         );
     }
-    parse_diff(&format!("git diff {base}...HEAD"), &out.stdout, limits).context("read git's diff")
+    let range = format!("{base}...HEAD");
+    let out = git(
+        root,
+        &[
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--find-renames",
+            &range,
+            "--",
+        ],
+    )?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        if is_shallow(root) {
+            bail!(
+                "git diff {range} failed: this clone is shallow, so git cannot find where HEAD \
+                 left {base}. Fetch the history: in GitHub Actions give `actions/checkout` \
+                 `fetch-depth: 0`; elsewhere run `git fetch --deepen=200 origin {base}` (or \
+                 `git fetch --unshallow`). git said: {said}"
+            );
+        }
+        bail!("git diff {range} failed: {said}");
+    }
+    parse_diff(&format!("git diff {range}"), &out.stdout, limits).context("read git's diff")
+}
+
+/// The branch checked out in `root` and the subject of its last commit, when git knows them
+/// (a detached head has no branch).
+pub fn git_branch_and_subject(root: &Path) -> (Option<String>, Option<String>) {
+    let read = |args: &[&str]| {
+        git(root, args)
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    let branch = read(&["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| b != "HEAD");
+    let subject = read(&["log", "-1", "--format=%s"]);
+    (branch, subject)
+}
+
+/// Whether `root` is a shallow clone.
+fn is_shallow(root: &Path) -> bool {
+    git(root, &["rev-parse", "--is-shallow-repository"])
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "true")
+}
+
+/// Runs git in `root`.
+fn git(root: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+    Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .context("run git (is it installed?)")
 }
 
 /// Reads a baseline written by `--save-baseline`.
@@ -114,12 +167,25 @@ pub fn read_baseline(path: &Path) -> anyhow::Result<Metrics> {
         .with_context(|| format!("{}: not a Keel baseline", path.display()))
 }
 
-/// Pull request metadata from flags, or from a GitHub event file; flags win.
+/// Pull request metadata from flags, or from a GitHub event file; flags win. Diffing a
+/// branch with `--base` and no event, the branch and title missing from the flags come from
+/// git (the branch checked out, its last commit's subject), as the pull request would have
+/// them.
 pub fn pull_request(args: &CheckArgs) -> anyhow::Result<Option<PullRequest>> {
     let mut pr = match &args.event {
         Some(path) => from_event(path)?,
         None => None,
     };
+    if pr.is_none() && args.base.is_some() && args.diff.is_none() {
+        let (branch, subject) = git_branch_and_subject(&args.root);
+        if branch.is_some() || subject.is_some() {
+            pr = Some(PullRequest {
+                branch: branch.unwrap_or_default(),
+                title: subject.unwrap_or_default(),
+                ..PullRequest::default()
+            });
+        }
+    }
     if args.title.is_some() || args.body.is_some() || args.branch.is_some() {
         let p = pr.get_or_insert_with(PullRequest::default);
         if let Some(t) = &args.title {
