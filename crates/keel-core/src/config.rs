@@ -7,9 +7,11 @@
 
 mod strategy;
 mod summary;
+mod validate;
 mod values;
 
 pub use summary::{Fallback, Schedule, SummaryConfig, Timezone};
+pub use validate::{MAX_PROBLEMS, Problem, ProblemKind};
 pub use values::Pattern;
 use values::QuantitySchema;
 
@@ -27,6 +29,11 @@ use crate::units::{Percent, Quantity};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+
+/// Where the config's JSON Schema is published (`docs/keel.schema.json` on the default
+/// branch); editors find it from a `#:schema` line at the top of `keel.toml`.
+pub const SCHEMA_URL: &str =
+    "https://raw.githubusercontent.com/keel-dev/keel/main/docs/keel.schema.json";
 
 /// A repository's definition of done.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -108,7 +115,7 @@ impl<T> Criterion<T> {
 #[serde(deny_unknown_fields)]
 pub struct CoverageConfig {
     /// Report files (globs, relative to the repository root), LCOV or Cobertura.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::glob::checked_patterns")]
     pub paths: Vec<String>,
     /// Report format; detected from the content when absent.
     pub format: Option<CoverageFormat>,
@@ -152,7 +159,7 @@ pub enum PartialLines {
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     /// SARIF files (globs, relative to the repository root).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::glob::checked_patterns")]
     pub paths: Vec<String>,
     /// Fail on findings at or above this severity: `critical`, `high`, `medium` or `low`.
     pub fail_on: Option<Criterion<Severity>>,
@@ -177,7 +184,7 @@ fn yes() -> bool {
 pub struct PerformanceConfig {
     /// Benchmark result files (globs): criterion `estimates.json`, hyperfine or Google
     /// Benchmark JSON, or Keel JSON.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::glob::checked_patterns")]
     pub paths: Vec<String>,
     /// Budgets, each for the benchmarks whose names match.
     #[serde(default)]
@@ -420,12 +427,17 @@ impl Config {
         Ok(file.items)
     }
 
-    /// The JSON Schema (draft-07) of the config, for editor completion.
+    /// The JSON Schema (draft-07) of the config, for editor completion; its `$id` is
+    /// [`SCHEMA_URL`], where `docs/keel.schema.json` is published.
     pub fn json_schema() -> serde_json::Value {
         let schema = schemars::generate::SchemaSettings::draft07()
             .into_generator()
             .into_root_schema_for::<Config>();
-        serde_json::to_value(schema).expect("a schema is plain JSON")
+        let mut value = serde_json::to_value(schema).expect("a schema is plain JSON");
+        if let Some(map) = value.as_object_mut() {
+            map.insert("$id".to_owned(), SCHEMA_URL.into());
+        }
+        value
     }
 }
 
@@ -458,7 +470,7 @@ fn parse_toml<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<
     }
     toml::from_str::<T>(text).map_err(|e| {
         let offset = e.span().map_or(0, |s| s.start);
-        let message = with_suggestion(e.message().trim_end_matches('\n'));
+        let message = validate::plain(&with_suggestion(e.message().trim_end_matches('\n')));
         ConfigError(Diagnostic::at_offset(path, text, offset, message))
     })
 }

@@ -129,6 +129,25 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
     })
 }
 
+/// Report path patterns (`coverage/**/lcov.info`), each compiled as `keel check` and the App
+/// will match it, while the config is read: a broken one is an error on its own line and
+/// column, not a report that silently never matches.
+pub(crate) fn checked_patterns<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<String>, D::Error> {
+    /// One pattern, checked.
+    struct Checked(String);
+    impl<'de> Deserialize<'de> for Checked {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let pattern = String::deserialize(d)?;
+            PathGlobs::new(vec![pattern.clone()]).map_err(serde::de::Error::custom)?;
+            Ok(Checked(pattern))
+        }
+    }
+    let patterns = Vec::<Checked>::deserialize(d)?;
+    Ok(patterns.into_iter().map(|c| c.0).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

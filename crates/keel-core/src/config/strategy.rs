@@ -112,18 +112,23 @@ impl std::fmt::Display for ItemId {
 }
 
 /// A business hypothesis with its three parts named: "We believe <change> will <move a
-/// metric> by <amount>".
+/// metric> <amount>", the amount as teams write it ("by 15%", "from 2.8% to 3.2%", "to
+/// 3.2%", "by half", "unlock 3 deals"). One that does not read so is kept as written with a
+/// [`Hypothesis::problem`]: a warning on its item, never an error that fails pull requests.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(into = "String")]
 pub struct Hypothesis {
     /// The whole sentence as written.
     pub text: String,
-    /// What we change.
+    /// What we change (empty when it could not be read).
     pub change: String,
-    /// Which metric moves, and which way.
+    /// Which metric moves, and which way (empty when it could not be read).
     pub effect: String,
-    /// By how much (contains a number).
+    /// By how much, or to what: `15%`, `from 2.8% to 3.2%`, `to 3.2%`, `half`, `3 deals`
+    /// (empty when it could not be read).
     pub amount: String,
+    /// What keeps the sentence from being a measurable hypothesis; `None` when it is one.
+    pub problem: Option<String>,
 }
 
 impl From<Hypothesis> for String {
@@ -132,59 +137,114 @@ impl From<Hypothesis> for String {
     }
 }
 
+/// Amounts in words that are as measurable as a number.
+const WORD_AMOUNTS: &[&str] = &[
+    "half",
+    "a half",
+    "a third",
+    "a quarter",
+    "a tenth",
+    "double",
+    "twice",
+    "two thirds",
+    "three quarters",
+    "10x",
+    "2x",
+];
+
 impl Hypothesis {
-    /// Reads a hypothesis; the error says which part is missing.
-    pub fn parse(text: &str) -> Result<Hypothesis, String> {
-        const SHAPE: &str =
-            "a hypothesis reads \"We believe <change> will <move a metric> by <amount>\"";
-        let trimmed = text.trim().trim_end_matches('.');
-        let lower = trimmed.to_ascii_lowercase();
-        let Some(after) = lower.strip_prefix("we believe ") else {
-            return Err(format!(
-                "{SHAPE}; it must start with \"We believe\" and name the change"
-            ));
-        };
-        let offset = trimmed.len() - after.len();
-        let Some(will) = after.find(" will ") else {
-            return Err(format!(
-                "{SHAPE}; the metric it moves is missing (\"… will reduce <metric> …\")"
-            ));
-        };
-        let change = trimmed[offset..offset + will].trim();
-        let rest_at = offset + will + " will ".len();
-        let Some(by) = lower[rest_at..].rfind(" by ") else {
-            return Err(format!(
-                "{SHAPE}; the target is missing (\"… by <amount>\")"
-            ));
-        };
-        let effect = trimmed[rest_at..rest_at + by].trim();
-        let amount = trimmed[rest_at + by + " by ".len()..].trim();
-        if change.is_empty() {
-            return Err(format!("{SHAPE}; the change is missing"));
+    /// Reads a hypothesis. It always succeeds: a sentence that does not follow the grammar
+    /// keeps its text, and [`Hypothesis::problem`] says which part is missing.
+    pub fn parse(text: &str) -> Hypothesis {
+        match parts(text) {
+            Ok((change, effect, amount)) => Hypothesis {
+                text: text.trim().to_owned(),
+                change,
+                effect,
+                amount,
+                problem: None,
+            },
+            Err(problem) => Hypothesis {
+                text: text.trim().to_owned(),
+                change: String::new(),
+                effect: String::new(),
+                amount: String::new(),
+                problem: Some(problem),
+            },
         }
-        if effect.split_whitespace().count() < 2 {
-            return Err(format!(
-                "{SHAPE}; \"will {effect}\" does not name a metric and which way it moves"
-            ));
-        }
-        if !amount.chars().any(|c| c.is_ascii_digit()) {
-            return Err(format!(
-                "{SHAPE}; the target \"{amount}\" is not measurable (give a number, like 15% or 2 days)"
-            ));
-        }
-        Ok(Hypothesis {
-            text: text.trim().to_owned(),
-            change: change.to_owned(),
-            effect: effect.to_owned(),
-            amount: amount.to_owned(),
-        })
     }
+}
+
+/// Change, effect and amount of a hypothesis, or what is missing.
+fn parts(text: &str) -> Result<(String, String, String), String> {
+    const SHAPE: &str =
+        "a hypothesis reads \"We believe <change> will <move a metric> by <amount>\"";
+    let measurable = |amount: &str| {
+        let a = amount.trim().to_ascii_lowercase();
+        a.chars().any(|c| c.is_ascii_digit()) || WORD_AMOUNTS.contains(&a.as_str())
+    };
+    let trimmed = text.trim().trim_end_matches('.');
+    let lower = trimmed.to_ascii_lowercase();
+    let Some(after) = lower.strip_prefix("we believe ") else {
+        return Err(format!(
+            "{SHAPE}; it must start with \"We believe\" and name the change"
+        ));
+    };
+    let offset = trimmed.len() - after.len();
+    let Some(will) = after.find(" will ") else {
+        return Err(format!(
+            "{SHAPE}; the metric it moves is missing (\"… will reduce <metric> …\")"
+        ));
+    };
+    let change = trimmed[offset..offset + will].trim();
+    if change.is_empty() {
+        return Err(format!("{SHAPE}; the change is missing"));
+    }
+    let rest_at = offset + will + " will ".len();
+    let rest = &trimmed[rest_at..];
+    let rest_lower = &lower[rest_at..];
+    // "… from 2.8% to 3.2%", "… by 15%", "… to 3.2%", or a count in the effect ("unlock 3
+    // deals"), tried in that order.
+    let split = |at: usize, skip: usize| (rest[..at].trim(), rest[at + skip..].trim());
+    let (effect, amount) = if let Some(from) = rest_lower.rfind(" from ")
+        && rest_lower[from..].contains(" to ")
+    {
+        let (effect, range) = split(from, 1);
+        (effect, range)
+    } else if let Some(by) = rest_lower.rfind(" by ") {
+        split(by, " by ".len())
+    } else if let Some(to) = rest_lower.rfind(" to ")
+        && measurable(&rest[to + 4..])
+    {
+        let (effect, target) = split(to, 1);
+        (effect, target)
+    } else if let Some(number) = rest.find(|c: char| c.is_ascii_digit()) {
+        let start = rest[..number].rfind(' ').map_or(0, |i| i + 1);
+        (rest.trim(), rest[start..].trim())
+    } else {
+        return Err(format!(
+            "{SHAPE}; the target is missing (\"… by <amount>\", \"… to <value>\" or a count)"
+        ));
+    };
+    if effect.split_whitespace().count() < 2 {
+        return Err(format!(
+            "{SHAPE}; \"will {effect}\" does not name a metric and which way it moves"
+        ));
+    }
+    let checked = amount
+        .strip_prefix("from ")
+        .map_or(amount, |range| range.split(" to ").next().unwrap_or(range));
+    if !measurable(checked) || !measurable(amount) {
+        return Err(format!(
+            "{SHAPE}; the target \"{amount}\" is not measurable (give a number, like 15% or 2 days)"
+        ));
+    }
+    Ok((change.to_owned(), effect.to_owned(), amount.to_owned()))
 }
 
 impl<'de> Deserialize<'de> for Hypothesis {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Hypothesis::parse(&text).map_err(serde::de::Error::custom)
+        Ok(Hypothesis::parse(&String::deserialize(d)?))
     }
 }
 

@@ -241,37 +241,97 @@ fn roadmap_items_and_the_debt_register_parse_with_their_hypothesis_in_parts() {
 }
 
 #[test]
-fn a_vague_hypothesis_is_an_error_that_says_what_is_missing() {
+fn the_measurable_forms_teams_write_are_hypotheses() {
     let cases = [
         (
-            "Checkout will be better",
-            1,
-            "must start with \"We believe\"",
+            "We believe a one-page checkout will reduce cart abandonment by 15%",
+            "reduce cart abandonment",
+            "15%",
         ),
         (
+            "We believe free shipping will raise conversion from 2.8% to 3.2%",
+            "raise conversion",
+            "from 2.8% to 3.2%",
+        ),
+        (
+            "We believe free shipping will raise conversion to 3.2%.",
+            "raise conversion",
+            "to 3.2%",
+        ),
+        (
+            "We believe caching will cut page load time by half",
+            "cut page load time",
+            "half",
+        ),
+        (
+            "We believe SSO will unlock 3 enterprise deals",
+            "unlock 3 enterprise deals",
+            "3 enterprise deals",
+        ),
+        (
+            "we believe faster CI will shorten lead time to merge by 2 days",
+            "shorten lead time to merge",
+            "2 days",
+        ),
+    ];
+    for (text, effect, amount) in cases {
+        let h = Hypothesis::parse(text);
+        assert_eq!(h.problem, None, "{text}");
+        assert_eq!(
+            (h.effect.as_str(), h.amount.as_str()),
+            (effect, amount),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_vague_hypothesis_is_a_warning_on_its_item_that_says_what_is_missing() {
+    let cases = [
+        ("Checkout will be better", "must start with \"We believe\""),
+        (
             "We believe checkout matters",
-            1,
             "the metric it moves is missing",
         ),
         (
             "We believe a new checkout will reduce abandonment",
-            1,
             "the target is missing",
         ),
         (
             "We believe a new checkout will reduce abandonment by a lot",
-            1,
             "the target \"a lot\" is not measurable",
         ),
-        ("We believe x will help by 5%", 1, "does not name a metric"),
+        ("We believe x will help by 5%", "does not name a metric"),
+        (
+            "We believe x will cut churn from a lot to a little",
+            "is not measurable",
+        ),
     ];
-    for (hypothesis, _, expected) in cases {
+    for (hypothesis, expected) in cases {
         let text = format!(
-            "[[roadmap.items]]\nid = \"R-1\"\ntitle = \"t\"\nhypothesis = \"{hypothesis}\"\n"
+            "[hygiene]\nmax_changed_lines = 400\n[[roadmap.items]]\nid = \"R-1\"\ntitle = \"t\"\nhypothesis = \"{hypothesis}\"\n"
         );
-        let e = err(&text);
-        assert_eq!((e.line, e.column), (4, 14), "{hypothesis}: {e}");
-        assert!(e.message.contains(expected), "{hypothesis}: {e}");
+        let config =
+            Config::parse(".github/keel.toml", &text).expect("a vague hypothesis is no error");
+        let h = config.roadmap.unwrap().items[0].hypothesis.clone().unwrap();
+        assert!(
+            h.problem.as_deref().unwrap_or("").contains(expected),
+            "{hypothesis}: {h:?}"
+        );
+        let found = Config::validate(".github/keel.toml", &text);
+        assert_eq!(found.len(), 1, "{hypothesis}: {found:#?}");
+        assert_eq!(found[0].severity, ProblemKind::Warning);
+        assert_eq!(
+            (found[0].diagnostic.line, found[0].diagnostic.column),
+            (6, 15),
+            "{hypothesis}"
+        );
+        assert!(
+            found[0]
+                .diagnostic
+                .message
+                .starts_with("roadmap item R-1: ")
+        );
     }
 }
 
@@ -359,4 +419,104 @@ fn the_summary_schedule_and_timezone_are_checked_where_they_are_written() {
         named.summary.unwrap().timezone.0.to_string(),
         "Europe/Berlin"
     );
+}
+
+fn problems(text: &str) -> Vec<(u32, ProblemKind, String)> {
+    Config::validate("keel.toml", text)
+        .into_iter()
+        .map(|p| (p.diagnostic.line, p.severity, p.diagnostic.message))
+        .collect()
+}
+
+#[test]
+fn validate_reports_every_error_in_line_order() {
+    let text = "[coverage]\n\
+                min_total = 80\n\
+                min_pach = 80\n\
+                paths = [\"cov/[.info\"]\n\
+                [hygiene]\n\
+                max_changed_lines = \"many\"\n\
+                title_pattern = \"^feat\\(x\\)\"\n\
+                require_linked_issue = 1\n";
+    let found = problems(text);
+    let lines: Vec<u32> = found.iter().map(|p| p.0).collect();
+    assert_eq!(lines, [3, 4, 6, 7, 8], "{found:#?}");
+    assert!(found.iter().all(|p| p.1 == ProblemKind::Error));
+    assert!(
+        found[0].2.contains("did you mean `min_patch`?"),
+        "{found:#?}"
+    );
+    assert!(found[1].2.contains("cov/[.info"), "{found:#?}");
+    assert_eq!(
+        found[2].2,
+        "expected a whole number, found the text \"many\""
+    );
+    assert!(found[3].2.contains("single quotes"), "{found:#?}");
+    assert_eq!(
+        found[4].2,
+        "expected true or false, found the whole number 1"
+    );
+}
+
+#[test]
+fn a_misspelt_table_is_one_problem_not_one_per_key() {
+    let found = problems(
+        "[covrage]\nmin_total = 80\nmin_patch = 90\n\n[hygiene]\nmax_changed_lines = 400\n",
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].2.contains("did you mean `coverage`?"));
+}
+
+#[test]
+fn a_bad_key_that_leaves_its_table_incomplete_is_one_problem() {
+    let found = problems(
+        "[[roadmap.items]]\nid = 5\ntitle = \"Checkout\"\nhypothesis = \"We believe a one-page checkout will reduce cart abandonment by 15%\"\n",
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, 2);
+}
+
+#[test]
+fn an_empty_config_is_valid_but_warned_that_nothing_is_checked() {
+    for text in [
+        "",
+        "# nothing yet\n",
+        "[labels]\n",
+        "[reports]\nartifact = \"r\"\n",
+    ] {
+        let found = problems(text);
+        assert_eq!(found.len(), 1, "{text:?}: {found:#?}");
+        assert_eq!(found[0].1, ProblemKind::Warning);
+        assert!(found[0].2.starts_with("nothing is checked"));
+    }
+    assert!(problems("[hygiene]\nmax_changed_lines = 400\n").is_empty());
+}
+
+#[test]
+fn plain_words_replace_the_librarys() {
+    for (library, plain) in [
+        (
+            "invalid type: string \"x\", expected u64",
+            "expected a whole number, found the text \"x\"",
+        ),
+        (
+            "invalid type: integer `3`, expected a boolean",
+            "expected true or false, found the whole number 3",
+        ),
+        (
+            "invalid type: sequence, expected a string",
+            "expected text in quotes, found a list",
+        ),
+        (
+            "invalid type: map, expected f64",
+            "expected a number, found a table",
+        ),
+        (
+            "invalid type: integer `1`, expected a string or a list of strings",
+            "expected a path or a list of paths, found the whole number 1",
+        ),
+        ("missing field `id`", "missing key `id`"),
+    ] {
+        assert_eq!(super::validate::plain(library), plain);
+    }
 }

@@ -68,6 +68,13 @@ pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
             );
             if let Some(h) = &item.hypothesis {
                 let _ = writeln!(s, "  > {}", escape::text(&h.text));
+                if let Some(problem) = &h.problem {
+                    let _ = writeln!(
+                        s,
+                        "  >\n  > ⚠️ Not measurable yet: {}",
+                        escape::text(problem)
+                    );
+                }
             }
             let mut facts = Vec::new();
             if let Some(m) = &item.metric {

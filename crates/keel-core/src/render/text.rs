@@ -96,6 +96,9 @@ fn strategy(ev: &Evaluation, s: &mut String) {
             );
             if let Some(h) = &link.item.hypothesis {
                 let _ = writeln!(s, "        {}", h.text);
+                if let Some(problem) = &h.problem {
+                    let _ = writeln!(s, "        warning: not measurable yet: {problem}");
+                }
             }
         }
         if r.links.is_empty() {
