@@ -9,7 +9,7 @@
 //! new file checked at its head, with errors annotated on their line.
 
 use super::reports::{self, ReportState};
-use super::{CONFIG_PATH, Context, JobError, checks, publish};
+use super::{CONFIG_PATH, Context, JobError, checks, onboarding, publish};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
@@ -127,6 +127,12 @@ async fn judge<G: GitHubApi>(
         watch: Watch::Nothing,
     };
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, base_sha).await? else {
+        // The pull request that adds the first config gets a preview that never blocks.
+        if let Some(pr) = pr
+            && let Some(head_bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await?
+        {
+            return onboarding::preview(ctx, repo, head_sha, pr, head_bytes, &verdict).await;
+        }
         tracing::info!(repo = %repo.name, head = %head_sha, "no .github/keel.toml on the base commit: nothing to do");
         // This pull request does not count for the head's verdict; the others still do.
         return publish::exempt(ctx, repo, head_sha, &verdict).await;
@@ -136,16 +142,22 @@ async fn judge<G: GitHubApi>(
         Ok(config) => with_item_files(ctx, repo, base_sha, config).await?,
         Err(error) => Err(error),
     };
+    let mut notes = Vec::new();
+    let mut config_sha = base_sha;
+    let mut own_config = None;
     let config = match parsed {
         Ok(config) => config,
         Err(error) => {
-            verdict.state = VerdictState::Failure;
-            verdict.title = "Invalid definition of done on the base branch".to_owned();
-            verdict.summary = format!(
-                "### ❌ The base branch's `{CONFIG_PATH}` cannot be read\n\n{}\n\nFix it on the base branch; until then no change can be judged against it.",
-                escape::fenced(&error)
-            );
-            return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &[]).await;
+            if let Some((config, note)) =
+                onboarding::fixing_config(ctx, repo, head_sha, pr, &error).await?
+            {
+                own_config = Some(note);
+                config_sha = head_sha;
+                config
+            } else {
+                return invalid_base_config(ctx, repo, head_sha, check_run, &mut verdict, &error)
+                    .await;
+            }
         }
     };
     verdict.checks = config
@@ -185,13 +197,7 @@ async fn judge<G: GitHubApi>(
         .and_then(|b| serde_json::from_slice::<Metrics>(&b.metrics).ok());
     let mut facts = Facts {
         diff: Some(diff),
-        pull_request: pr.map(|pr| PullRequest {
-            title: pr.title.clone(),
-            body: pr.body.clone(),
-            branch: pr.head_ref.clone(),
-            labels: pr.labels.clone(),
-            milestone: pr.milestone.clone(),
-        }),
+        pull_request: pr.map(pull_request_facts),
         config_change,
         baseline,
         ..Facts::default()
@@ -207,7 +213,6 @@ async fn judge<G: GitHubApi>(
             checks::Required::Waiting(names) => waiting_for.push(names),
         }
     }
-    let mut notes = Vec::new();
     if needs_reports(&config) {
         match reports::find(ctx, repo, &config, head_sha).await? {
             ReportState::Ready { reports, source } => {
@@ -279,6 +284,9 @@ async fn judge<G: GitHubApi>(
     };
     verdict.title = markdown::title(&evaluation);
     verdict.summary = markdown::summary(&evaluation);
+    if let Some(note) = &own_config {
+        verdict.summary = format!("> {note}\n\n{}", verdict.summary);
+    }
     publish::conclude_head(
         ctx,
         repo,
@@ -296,7 +304,7 @@ async fn judge<G: GitHubApi>(
                 .map(|w| format!("{w}/{}/runs/{check_run}", repo.name)),
             config_url: web
                 .as_ref()
-                .map(|w| format!("{w}/{}/blob/{base_sha}/{CONFIG_PATH}", repo.name)),
+                .map(|w| format!("{w}/{}/blob/{config_sha}/{CONFIG_PATH}", repo.name)),
         };
         let comment = comment::comment(&evaluation, &footer);
         publish::upsert_comment(ctx, repo, &pr.number, COMMENT_MARKER, &comment).await?;
@@ -317,6 +325,36 @@ async fn judge<G: GitHubApi>(
             .await?;
     }
     Ok(())
+}
+
+/// What the core reads of a pull request.
+pub(super) fn pull_request_facts(pr: &PullRequestInfo) -> PullRequest {
+    PullRequest {
+        title: pr.title.clone(),
+        body: pr.body.clone(),
+        branch: pr.head_ref.clone(),
+        labels: pr.labels.clone(),
+        milestone: pr.milestone.clone(),
+    }
+}
+
+/// The base branch's config cannot be read: the head fails with the reason, since no change
+/// can be judged against it.
+async fn invalid_base_config<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    head_sha: &CommitSha,
+    check_run: u64,
+    verdict: &mut HeadVerdict,
+    error: &str,
+) -> Result<(), JobError> {
+    verdict.state = VerdictState::Failure;
+    verdict.title = "Invalid definition of done on the base branch".to_owned();
+    verdict.summary = format!(
+        "### ❌ The base branch's `{CONFIG_PATH}` cannot be read\n\n{}\n\nFix it on the base branch (a pull request that brings a valid file is judged by it); until then no change can be judged against it.",
+        escape::fenced(error)
+    );
+    publish::conclude_head(ctx, repo, head_sha, check_run, verdict, &[]).await
 }
 
 /// The first 7 characters of a commit id.
@@ -384,8 +422,8 @@ fn record(pr: &PullRequestInfo, facts: &Facts, evaluation: &Evaluation) -> Evalu
     }
 }
 
-/// Merges the items of `[roadmap] file` and `[debt] file`, read at the base commit too.
-async fn with_item_files<G: GitHubApi>(
+/// Merges the items of `[roadmap] file` and `[debt] file`, read at the config's commit too.
+pub(super) async fn with_item_files<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     base_sha: &CommitSha,

@@ -7,6 +7,7 @@
 pub mod backfill;
 pub mod checks;
 pub mod evaluate;
+mod onboarding;
 pub mod publish;
 pub mod report_cache;
 pub mod reports;

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use wiremock::ResponseTemplate;
 
 // From tests/fixtures/webhooks/pull_request/opened.2.json.
-const REPO: &str = "Codertocat/Hello-World";
-const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
-const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
-const NOW: i64 = 10_000;
+pub(crate) const REPO: &str = "Codertocat/Hello-World";
+pub(crate) const BASE: &str = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
+pub(crate) const HEAD: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+pub(crate) const NOW: i64 = 10_000;
 
 /// Delivers the fixture PR through the intake and returns a worker for it.
-async fn deliver(db: &TestDb, fake: &FakeGitHub) -> Worker<GitHub> {
+pub(crate) async fn deliver(db: &TestDb, fake: &FakeGitHub) -> Worker<GitHub> {
     let server = TestServer::new(&db.store);
     let (status, _) = server
         .send(signed(
@@ -37,7 +37,7 @@ async fn with_base_config(config: &[u8]) -> FakeGitHub {
     fake
 }
 
-fn readme_change(fake: &FakeGitHub) {
+pub(crate) fn readme_change(fake: &FakeGitHub) {
     fake.put_pr_files(
         REPO,
         2,
@@ -121,12 +121,6 @@ async fn a_pull_request_is_judged_by_the_base_branch_config_with_one_check_run()
 async fn without_a_config_on_the_base_branch_nothing_is_posted() {
     for db in backends().await {
         let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            HEAD,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 1\n",
-        );
         let worker = deliver(&db, &fake).await;
         assert!(matches!(
             worker.run_until_idle(NOW).await.unwrap()[..],

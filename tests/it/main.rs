@@ -28,6 +28,8 @@ mod reports_flow;
 mod replay;
 // A pull request through intake, worker and FakeGitHub: base config, one check run, retries.
 mod evaluate_pr;
+// Turning Keel on: the first config previewed, a broken base config fixed by a pull request.
+mod onboarding;
 // Fault injection: 5xx, lost answers, rate limits, expired tokens, truncation, slowness.
 mod faults;
 // The fuzz targets over their seed corpora and kept crashes.

@@ -1,0 +1,153 @@
+//! Turning Keel on without locking anyone out: the pull request that adds the first config
+//! gets a preview that never blocks, and one that fixes a broken base config is judged by its
+//! own — through the intake, the worker and the FakeGitHub, on every backend.
+
+use crate::evaluate_pr::{BASE, HEAD, NOW, REPO, deliver, readme_change};
+use crate::support::db::backends;
+use crate::support::github::FakeGitHub;
+use keel::jobs::worker::Ran;
+
+#[tokio::test]
+async fn the_pull_request_adding_the_first_config_gets_a_preview_that_never_blocks() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            HEAD,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 2\ntitle_pattern = \"^Update\"\n[coverage]\nmin_patch = 80\n",
+        );
+        readme_change(&fake);
+        let worker = deliver(&db, &fake).await;
+        let steps = worker.run_until_idle(NOW).await.unwrap();
+        assert!(
+            matches!(steps[..], [Ran::Done(_)]),
+            "{}: {steps:?}",
+            db.backend
+        );
+        let runs = fake.check_runs();
+        assert_eq!(runs.len(), 1, "{}", db.backend);
+        let run = &runs[0];
+        assert_eq!(
+            (run.status.as_str(), run.conclusion.as_deref()),
+            ("completed", Some("success")),
+            "a preview never blocks"
+        );
+        let title = run.title.clone().unwrap();
+        assert_eq!(
+            title,
+            "Preview: with this config, this change would fail (not enforced yet)"
+        );
+        let summary = run.summary.clone().unwrap();
+        assert!(
+            summary.contains("**With this config, this change would: ❌ fail**"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("| ❌ | Change size | 3 lines | ≤ 2 lines |"),
+            "{summary}"
+        );
+        assert!(summary.contains("| ✅ | Title |"), "{summary}");
+        assert!(
+            summary.contains("Judged from CI once the file is on the base branch: coverage."),
+            "{summary}"
+        );
+        // The preview is the check run alone: no comment, no labels.
+        assert!(fake.comments(REPO, 2).is_empty());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_first_config_with_problems_is_shown_all_at_once_without_blocking() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            HEAD,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_chnged = 3\n[coverage]\nmin_total = \"lots\"\n",
+        );
+        readme_change(&fake);
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(run.conclusion.as_deref(), Some("success"), "{}", db.backend);
+        assert_eq!(
+            run.title.as_deref(),
+            Some("Preview: the new keel.toml cannot be used yet (2 problems)")
+        );
+        let lines: Vec<(u64, &str)> = run
+            .annotations
+            .iter()
+            .map(|a| {
+                (
+                    a["start_line"].as_u64().unwrap(),
+                    a["annotation_level"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(lines, [(2, "warning"), (4, "warning")]);
+        let summary = run.summary.clone().unwrap();
+        assert!(
+            summary.contains("did you mean `max_changed_lines`?"),
+            "{summary}"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_pull_request_fixing_a_broken_base_config_is_judged_by_its_own_and_says_so() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_chnged = 3\n",
+        );
+        fake.put_file(
+            REPO,
+            HEAD,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n",
+        );
+        readme_change(&fake);
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
+        let summary = run.summary.clone().unwrap();
+        assert!(
+            summary.contains("| ❌ | Change size | 3 lines | ≤ 1 lines |")
+                || summary.contains("| ❌ | Change size | 3 lines | ≤ 1 line |"),
+            "judged by the pull request's file: {summary}"
+        );
+        assert!(
+            summary.contains("Judged by this pull request's own `.github/keel.toml`"),
+            "{summary}"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn with_a_broken_base_config_every_other_pull_request_fails_with_the_reason() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        let broken = b"[hygiene]\nmax_chnged = 3\n";
+        fake.put_file(REPO, BASE, ".github/keel.toml", broken);
+        fake.put_file(REPO, HEAD, ".github/keel.toml", broken);
+        readme_change(&fake);
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
+        assert_eq!(
+            run.title.as_deref(),
+            Some("Invalid definition of done on the base branch")
+        );
+        db.finish().await;
+    }
+}
