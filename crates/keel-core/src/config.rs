@@ -5,11 +5,13 @@
 //! that caused it. Unknown keys are errors that name the nearest valid key. Absent sections
 //! are not evaluated; every criterion is `required` unless it says otherwise.
 
+mod presets;
 mod strategy;
 mod summary;
 mod validate;
 mod values;
 
+pub use presets::Preset;
 pub use summary::{Fallback, Schedule, SummaryConfig, Timezone};
 pub use validate::{MAX_PROBLEMS, Problem, ProblemKind};
 pub use values::Pattern;
@@ -40,6 +42,9 @@ pub const SCHEMA_URL: &str =
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Keel configuration (.github/keel.toml)")]
 pub struct Config {
+    /// A preset this config starts from: `keel:recommended` (nothing gets worse against the
+    /// base; targets for new code warn) or `keel:strict`. Keys here win over the preset's.
+    pub extends: Option<Preset>,
     /// Test coverage: total, on the lines the change adds, and the drop against the base.
     pub coverage: Option<CoverageConfig>,
     /// Security scan results (SARIF): no new findings at or above a severity.
@@ -395,7 +400,10 @@ impl Config {
             );
             return Err(ConfigError(Diagnostic::at_line(path, 1, message)));
         }
-        let config: Config = parse_toml(path, text)?;
+        let mut config: Config = parse_toml(path, text)?;
+        if let Some(preset) = config.extends {
+            config = over_preset(path, text, preset)?;
+        }
         if let Some(r) = &config.roadmap {
             unique_ids(path, text, r.items.iter().map(|i| &i.id))?;
         }
@@ -439,6 +447,30 @@ impl Config {
         }
         value
     }
+}
+
+/// The config `text` read over `preset`: the preset first, the file's keys over it.
+fn over_preset(path: &str, text: &str, preset: Preset) -> Result<Config, ConfigError> {
+    let at_extends = |message: String| {
+        let offset = text.find("extends").unwrap_or(0);
+        ConfigError(Diagnostic::at_offset(path, text, offset, message))
+    };
+    let own: toml::Table = toml::from_str(text).map_err(|e| at_extends(e.message().to_owned()))?;
+    let mut merged: toml::Table = toml::from_str(preset.text()).map_err(|e| {
+        at_extends(format!(
+            "the preset {} cannot be read: {}",
+            preset.name(),
+            e.message()
+        ))
+    })?;
+    presets::merge(&mut merged, own);
+    Config::deserialize(toml::Value::Table(merged)).map_err(|e| {
+        at_extends(format!(
+            "this file over {} is not a valid config: {}",
+            preset.name(),
+            validate::plain(e.message())
+        ))
+    })
 }
 
 /// Something with an item id.

@@ -520,3 +520,92 @@ fn plain_words_replace_the_librarys() {
         assert_eq!(super::validate::plain(library), plain);
     }
 }
+
+#[test]
+fn a_preset_is_read_first_and_the_files_keys_win_key_by_key() {
+    let c = Config::parse(
+        "keel.toml",
+        "extends = \"keel:recommended\"\n[coverage]\npaths = [\"lcov.info\"]\nmin_patch = 95\n[hygiene]\nmax_changed_lines = { threshold = 300, level = \"advisory\" }\n",
+    )
+    .unwrap();
+    let cov = c.coverage.as_ref().unwrap();
+    assert_eq!(cov.paths, ["lcov.info"]);
+    // Replaced by the file's bare value: required, 95.
+    assert_eq!(cov.min_patch, Some(Criterion::required(Percent(95.0))));
+    // Kept from the preset: no drop against the base, with its reason.
+    let drop = cov.max_drop.as_ref().unwrap();
+    assert_eq!(
+        (drop.threshold, drop.level),
+        (Percent(0.5), Level::Required)
+    );
+    assert!(
+        drop.why
+            .as_deref()
+            .unwrap()
+            .contains("Coverage only goes up")
+    );
+    assert_eq!(
+        c.security
+            .as_ref()
+            .unwrap()
+            .fail_on
+            .as_ref()
+            .unwrap()
+            .threshold,
+        Severity::High
+    );
+    let hygiene = c.hygiene.as_ref().unwrap();
+    assert_eq!(hygiene.max_changed_lines.as_ref().unwrap().threshold, 300);
+    assert!(
+        hygiene.ignore.is_match("Cargo.lock"),
+        "the preset's ignore stays"
+    );
+    // Without `extends`, nothing is added.
+    let plain = Config::parse("keel.toml", "[coverage]\nmin_patch = 95\n").unwrap();
+    assert_eq!(plain.coverage.unwrap().max_drop, None);
+    assert_eq!(plain.security, None);
+}
+
+#[test]
+fn every_preset_is_a_valid_config_and_strict_is_stricter() {
+    for preset in Preset::ALL {
+        let c = Config::parse(preset.name(), preset.text()).unwrap();
+        assert!(c.coverage.is_some() && c.security.is_some() && c.hygiene.is_some());
+        let via =
+            Config::parse("keel.toml", &format!("extends = \"{}\"\n", preset.name())).unwrap();
+        assert_eq!(
+            Config {
+                extends: None,
+                ..via
+            },
+            c,
+            "{}",
+            preset.name()
+        );
+    }
+    let r = Config::parse("r", Preset::Recommended.text()).unwrap();
+    let s = Config::parse("s", Preset::Strict.text()).unwrap();
+    let patch = |c: &Config| c.coverage.as_ref().unwrap().min_patch.clone().unwrap();
+    assert!(patch(&s).threshold > patch(&r).threshold);
+    assert_eq!(
+        (patch(&r).level, patch(&s).level),
+        (Level::Advisory, Level::Required)
+    );
+    let fail_on = |c: &Config| {
+        c.security
+            .as_ref()
+            .unwrap()
+            .fail_on
+            .clone()
+            .unwrap()
+            .threshold
+    };
+    assert!(
+        fail_on(&s) < fail_on(&r),
+        "strict fails on lower severities"
+    );
+    let e = err("extends = \"keel:lenient\"\n");
+    assert_eq!((e.line, e.column), (1, 11));
+    assert!(e.message.contains("keel:recommended"), "{e}");
+    assert!(Config::validate("keel.toml", "extends = \"keel:recommended\"\n").is_empty());
+}

@@ -78,15 +78,16 @@ impl Config {
         if let Some(config) = &parsed {
             problems.extend(hypothesis_warnings(path, text, config));
         }
-        if let Some(config) = parsed {
-            // What the typed reading cannot see: duplicate ids, shares out of range.
+        if parsed.is_some() {
+            // What the typed reading cannot see: duplicate ids, shares out of range; and the
+            // config as judged, over its preset.
             match Config::parse(path, &current) {
                 Err(ConfigError(d)) => problems.push(error(Diagnostic {
                     source_line: source_line(text, d.line),
                     message: plain(&d.message),
                     ..d
                 })),
-                Ok(_)
+                Ok(config)
                     if checks_nothing(&config)
                         && problems.iter().all(|p| p.severity == ProblemKind::Warning) =>
                 {
