@@ -1,7 +1,7 @@
 //! Presets a config starts from (`extends = "keel:recommended"`): sensible definitions of done
 //! that ship with Keel, so a team writes only what differs. The preset is read first and the
-//! repository's file over it, key by key: a table merges into the preset's table of the same
-//! name, any other value replaces the preset's. The presets live in `presets/*.toml`.
+//! repository's file over it, section by section and key by key ([`merge`]). The presets live
+//! in `presets/*.toml`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -38,14 +38,20 @@ impl Preset {
     }
 }
 
-/// `over` merged into `base`: tables merge key by key (recursively), anything else in `over`
-/// replaces what `base` has.
+/// `over` merged into `base` section by section: a section (`[coverage]`) present in both
+/// keeps the preset's keys the file does not set, and each key the file sets replaces the
+/// preset's whole value — a criterion written as a table (`{ threshold = 90, why = "…" }`)
+/// is one value, so it never inherits the preset's `level`.
 pub(super) fn merge(base: &mut toml::Table, over: toml::Table) {
-    for (key, value) in over {
-        match (base.get_mut(&key), value) {
-            (Some(toml::Value::Table(mine)), toml::Value::Table(theirs)) => merge(mine, theirs),
+    for (section, value) in over {
+        match (base.get_mut(&section), value) {
+            (Some(toml::Value::Table(mine)), toml::Value::Table(theirs)) => {
+                for (key, value) in theirs {
+                    mine.insert(key, value);
+                }
+            }
             (_, value) => {
-                base.insert(key, value);
+                base.insert(section, value);
             }
         }
     }

@@ -5,13 +5,47 @@ fn err(text: &str) -> Diagnostic {
     Config::parse(".github/keel.toml", text).unwrap_err().0
 }
 
+/// The example with its commented-out keys and tables switched on (`# key = …`, `# [table]`).
+fn example_in_full() -> String {
+    let text = include_str!("../../../../keel.example.toml");
+    text.lines()
+        .map(|l| {
+            let rest = l.strip_prefix("# ").unwrap_or(l);
+            let key = rest.split(" = ").next().unwrap_or("");
+            let is_key = rest.contains(" = ")
+                && !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            if l.starts_with("# ") && (rest.starts_with('[') || is_key) {
+                rest
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_example_starts_from_a_preset_and_everything_else_is_commented_out() {
+    let text = include_str!("../../../../keel.example.toml");
+    let active: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    assert_eq!(active, ["extends = \"keel:recommended\""]);
+    let as_is = Config::parse("keel.example.toml", text).unwrap();
+    assert_eq!(
+        Config {
+            extends: None,
+            ..as_is
+        },
+        Config::parse("recommended", Preset::Recommended.text()).unwrap()
+    );
+}
+
 #[test]
 fn the_commented_example_parses_with_every_section() {
-    let c = Config::parse(
-        "keel.example.toml",
-        include_str!("../../../../keel.example.toml"),
-    )
-    .unwrap();
+    let c = Config::parse("keel.example.toml", &example_in_full()).unwrap();
     let cov = c.coverage.as_ref().unwrap();
     assert_eq!(cov.min_total, Some(Criterion::required(Percent(80.0))));
     let patch = cov.min_patch.as_ref().unwrap();
@@ -608,4 +642,18 @@ fn every_preset_is_a_valid_config_and_strict_is_stricter() {
     assert_eq!((e.line, e.column), (1, 11));
     assert!(e.message.contains("keel:recommended"), "{e}");
     assert!(Config::validate("keel.toml", "extends = \"keel:recommended\"\n").is_empty());
+}
+
+#[test]
+fn a_criterion_the_file_writes_as_a_table_does_not_inherit_the_presets_level() {
+    let c = Config::parse(
+        "keel.toml",
+        "extends = \"keel:recommended\"\n[coverage]\nmin_patch = { threshold = 90, why = \"tested\" }\n",
+    )
+    .unwrap();
+    let patch = c.coverage.unwrap().min_patch.unwrap();
+    assert_eq!(
+        (patch.threshold, patch.level),
+        (Percent(90.0), Level::Required)
+    );
 }
