@@ -72,6 +72,14 @@ pub struct CheckArgs {
 /// Runs `keel check`.
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits::DEFAULT;
+    if !args.config.exists() {
+        eprintln!(
+            "no definition of done at {}: `keel init` writes one from what the repository has \
+             (or pass --config FILE)",
+            args.config.display()
+        );
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
     let (label, text) = inputs::read_config(&args.config)?;
     let config =
         match Config::parse(&label, &text).and_then(|c| inputs::with_item_files(c, &args.config)) {

@@ -9,6 +9,7 @@ pub mod backfill;
 pub mod check;
 pub mod config;
 pub mod health;
+pub mod init;
 pub mod inputs;
 pub mod jobs;
 pub mod manifest;
@@ -68,6 +69,9 @@ pub enum Command {
     Roadmap(roadmap::RoadmapArgs),
     /// Validate the config, or print its JSON Schema.
     Config(config::ConfigArgs),
+    /// Turn Keel on in a repository: write `.github/keel.toml` (advisory at first) and the
+    /// workflow that uploads the reports, from what the repository already has.
+    Init(init::InitArgs),
 }
 
 /// `--database-url`, for the commands that read the store (as `keel serve` does).
@@ -109,5 +113,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Outcome(args) => outcome::run(args),
         Command::Roadmap(args) => roadmap::run(args),
         Command::Config(args) => config::run(args.command),
+        Command::Init(args) => init::run(&args),
     }
 }

@@ -97,7 +97,10 @@ fn usage_and_input_errors_exit_2() {
             &[&cfg[..], &["--coverage", "nope.lcov"]].concat(),
             "open nope.lcov",
         ),
-        (&["check", "--config", "absent.toml"], "open absent.toml"),
+        (
+            &["check", "--config", "absent.toml"],
+            "no definition of done at absent.toml",
+        ),
         (
             &[&cfg[..], &["--coverage", "examples/event.json"]].concat(),
             "not a coverage report",
@@ -785,4 +788,16 @@ fn config_validate_reports_five_errors_in_line_order_as_text_and_json() {
             .contains("warning: keel.toml:1:1: nothing is checked")
     );
     assert!(run.stdout.contains("keel.toml: valid, 1 warning"));
+}
+
+#[test]
+fn check_without_a_config_points_to_keel_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = keel(dir.path(), &["check"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "no definition of done at .github/keel.toml: `keel init` writes one from what the \
+         repository has (or pass --config FILE)\n"
+    );
 }

