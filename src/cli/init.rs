@@ -3,6 +3,7 @@
 //! `.github/keel.toml` — advisory at first, every line explained — and the workflow that
 //! uploads the reports the App reads. Nothing is overwritten without `--force`.
 
+mod codecov;
 mod detect;
 mod files;
 
@@ -24,13 +25,27 @@ pub struct InitArgs {
     /// Print the files instead of writing them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Translate a `codecov.yml` (targets, thresholds, `ignore`) into the coverage criteria;
+    /// without a path, the file is looked for where Codecov looks.
+    #[arg(long, value_name = "PATH")]
+    pub from_codecov: Option<Option<PathBuf>>,
 }
 
 /// Runs `keel init`: writes the files (or prints them) and says what it found and what to do
 /// next.
 pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
     let found = detect::detect(&args.root);
-    let config = files::config(&found);
+    let translation = match &args.from_codecov {
+        None => None,
+        Some(path) => match read_codecov(&args.root, path.as_deref()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(EXIT_ERROR));
+            }
+        },
+    };
+    let config = files::config(&found, translation.as_ref());
     // What Keel writes, Keel can read: a broken file here would lock the repository.
     Config::parse(".github/keel.toml", &config)
         .map_err(|e| anyhow::anyhow!("keel init wrote an invalid config (a bug): {e}"))?;
@@ -68,7 +83,44 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, text).with_context(|| format!("write {}", path.display()))?;
     }
     print!("{}", report(&found, workflow.is_some()));
+    if let Some(t) = &translation {
+        println!("From codecov.yml:");
+        for line in &t.sources {
+            println!("  translated: {line}");
+        }
+        for line in &t.untranslated {
+            println!("  not translated: {line}");
+        }
+    }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The `codecov.yml` at `path` (relative to `root`), or where Codecov looks when `path` is
+/// empty, translated.
+fn read_codecov(
+    root: &std::path::Path,
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<codecov::Translation> {
+    let file = if let Some(path) = path {
+        root.join(path)
+    } else {
+        codecov::CANDIDATES
+            .iter()
+            .map(|c| root.join(c))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--from-codecov: no codecov.yml in {} (looked for {})",
+                    root.display(),
+                    codecov::CANDIDATES.join(", ")
+                )
+            })?
+    };
+    let bytes = crate::reports::files::read_limited(&file, codecov::MAX_BYTES as u64)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", file.display()))?;
+    let yaml = codecov::read_yaml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    Ok(codecov::translate(&yaml))
 }
 
 /// What was found, what was written, and the next steps.

@@ -590,6 +590,46 @@ fn the_configuration_reference_is_generated_from_the_config_model() {
         "{}",
         run.stdout
     );
+    // In the order a person reads it: the criteria first, within a section the files first,
+    // then the thresholds; plain type names; an example on every key.
+    let at = |heading: &str| run.stdout.find(heading).unwrap();
+    assert!(at("## `[coverage]`") < at("## `[security]`"));
+    assert!(
+        at("## `[hygiene]`") < at("## `[reports]`") && at("## `[reports]`") < at("## `[summary]`")
+    );
+    let coverage = &run.stdout[at("## `[coverage]`")..at("## `[security]`")];
+    let keys: Vec<&str> = coverage
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+        .collect();
+    assert_eq!(keys[0], "paths", "{keys:?}");
+    let first_threshold = keys
+        .iter()
+        .position(|k| k.starts_with("min_") || k.starts_with("max_"));
+    let partial = keys.iter().position(|k| *k == "partial_lines");
+    assert!(first_threshold < partial, "{keys:?}");
+    for row in run.stdout.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let (ty, example) = (cells[1], cells[cells.len() - 1]);
+        for library in [
+            "string",
+            "integer",
+            "boolean",
+            "pathglobs",
+            "itemid",
+            "uint",
+        ] {
+            assert!(!ty.contains(library), "{row}");
+        }
+        let key = cells[0].trim_start_matches("| ");
+        let key = key.trim_matches('`');
+        assert!(
+            example.starts_with(&format!("`{key} = "))
+                || example.ends_with(&format!(".{key}]` (below) |"))
+                || example.ends_with(&format!(".{key}]]` (below) |")),
+            "{row}"
+        );
+    }
 }
 
 /// A repository at `d` whose `main` and `feature` branches diverged by one commit each, with a

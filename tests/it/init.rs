@@ -155,3 +155,117 @@ fn keel_init_in_a_repository_without_a_known_language_writes_no_workflow() {
     let validate = keel(dir.path(), &["config", "validate"]);
     assert_eq!(validate.code, 0, "{}", validate.stderr);
 }
+
+#[test]
+fn keel_init_translates_codecov_yml_and_says_what_it_could_not() {
+    struct Case {
+        fixture: &'static str,
+        place: &'static str,
+        min_total: Option<f64>,
+        max_drop: f64,
+        min_patch: (f64, Level),
+        ignore: &'static [&'static str],
+        untranslated: &'static [&'static str],
+    }
+    let cases = [
+        Case {
+            fixture: "fixed-targets.yml",
+            place: "codecov.yml",
+            min_total: Some(79.0),
+            max_drop: 0.5,
+            min_patch: (90.0, Level::Advisory),
+            ignore: &["tests/**", "**/migrations/**", "setup.py"],
+            untranslated: &[
+                "coverage.range",
+                "coverage.precision",
+                "comment:",
+                "codecov:",
+            ],
+        },
+        Case {
+            fixture: "auto-threshold.yml",
+            place: ".codecov.yml",
+            min_total: None,
+            max_drop: 2.0,
+            min_patch: (80.0, Level::Off),
+            ignore: &[],
+            untranslated: &[
+                "coverage.status.project.default.base",
+                "flags (unit, integration)",
+                "github_checks:",
+            ],
+        },
+        Case {
+            fixture: "named-statuses.yml",
+            place: ".github/codecov.yml",
+            min_total: Some(75.0),
+            max_drop: 0.5,
+            min_patch: (80.0, Level::Advisory),
+            ignore: &["docs/**", "*.generated.ts"],
+            untranslated: &[
+                "coverage.status.project.frontend",
+                "coverage.status.project.backend.paths",
+                "patch target auto",
+            ],
+        },
+    ];
+    for case in cases {
+        let dir = sample("python");
+        let target = dir.path().join(case.place);
+        fs::create_dir_all(target.parent().unwrap()).unwrap();
+        fs::copy(fixture(&format!("codecov/{}", case.fixture)), &target).unwrap();
+        let run = keel(dir.path(), &["init", "--from-codecov"]);
+        assert_eq!(
+            run.code, 0,
+            "{}: {}{}",
+            case.fixture, run.stdout, run.stderr
+        );
+        let validate = keel(dir.path(), &["config", "validate"]);
+        assert_eq!(validate.code, 0, "{}: {}", case.fixture, validate.stderr);
+        let text = fs::read_to_string(dir.path().join(".github/keel.toml")).unwrap();
+        let config = Config::parse(".github/keel.toml", &text).unwrap();
+        let c = config.coverage.unwrap();
+        assert_eq!(
+            c.min_total.map(|m| m.threshold.0),
+            case.min_total,
+            "{}",
+            case.fixture
+        );
+        assert_eq!(
+            c.max_drop.unwrap().threshold.0,
+            case.max_drop,
+            "{}",
+            case.fixture
+        );
+        let patch = c.min_patch.unwrap();
+        assert_eq!(
+            (patch.threshold.0, patch.level),
+            case.min_patch,
+            "{}",
+            case.fixture
+        );
+        for glob in case.ignore {
+            assert!(
+                c.ignore
+                    .is_match(&glob.replace("**", "x").replace('*', "y")),
+                "{glob}"
+            );
+        }
+        for what in case.untranslated {
+            assert!(
+                run.stdout
+                    .lines()
+                    .any(|l| l.starts_with("  not translated: ") && l.contains(what)),
+                "{}: `{what}` not reported:\n{}",
+                case.fixture,
+                run.stdout
+            );
+        }
+        assert!(run.stdout.contains("  translated: "), "{}", run.stdout);
+    }
+    let dir = sample("python");
+    let run = keel(dir.path(), &["init", "--from-codecov"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no codecov.yml"), "{}", run.stderr);
+    assert!(!dir.path().join(".github/keel.toml").exists());
+}

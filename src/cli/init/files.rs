@@ -2,6 +2,7 @@
 //! first) and `.github/workflows/keel.yml` (the tests with coverage, the reports uploaded as
 //! the artifact the App reads).
 
+use super::codecov::{self, Translation};
 use super::detect::{Detected, Language};
 use keel_core::config::SCHEMA_URL;
 
@@ -22,8 +23,8 @@ pub fn coverage_paths(languages: &[Language]) -> Vec<&'static str> {
     paths
 }
 
-/// `.github/keel.toml`.
-pub fn config(found: &Detected) -> String {
+/// `.github/keel.toml`, with the coverage thresholds of a translated `codecov.yml` when given.
+pub fn config(found: &Detected, from_codecov: Option<&Translation>) -> String {
     let mut s = format!(
         "#:schema {SCHEMA_URL}\n\
          # Keel's definition of done for this repository, written by `keel init`.\n\
@@ -56,14 +57,12 @@ pub fn config(found: &Detected) -> String {
             .map(|p| format!("\"{p}\""))
             .collect();
         s.push_str(&format!(
-            "# Coverage reports: {}.\n\
-             paths = [{}]\n\
-             # Total coverage may not fall by more than half a point against the base branch.\n\
-             max_drop = {{ threshold = 0.5, level = \"advisory\" }}\n\
-             # Lines the change adds should be 80% covered (diff-cover's patch coverage).\n\
-             min_patch = {{ threshold = 80, level = \"advisory\" }}\n",
+            "# Coverage reports: {}.\npaths = [{}]\n",
             tools.join(", "),
             paths.join(", ")
+        ));
+        s.push_str(&codecov::coverage_lines(
+            from_codecov.unwrap_or(&Translation::default()),
         ));
     }
     s.push_str("\n[security]\n");
