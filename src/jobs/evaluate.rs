@@ -130,8 +130,9 @@ async fn judge<G: GitHubApi>(
         // The pull request that adds the first config gets a preview that never blocks.
         if let Some(pr) = pr
             && let Some(head_bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await?
+            && onboarding::preview(ctx, repo, head_sha, pr, head_bytes, &verdict).await?
         {
-            return onboarding::preview(ctx, repo, head_sha, pr, head_bytes, &verdict).await;
+            return Ok(());
         }
         tracing::info!(repo = %repo.name, head = %head_sha, "no .github/keel.toml on the base commit: nothing to do");
         // This pull request does not count for the head's verdict; the others still do.

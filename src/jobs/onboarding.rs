@@ -1,11 +1,15 @@
 //! Turning Keel on without locking anyone out.
 //!
-//! - The pull request that adds the first `.github/keel.toml` (the base branch has none) gets
-//!   a check that never blocks: the new file validated — every problem at once, annotated on
-//!   its line — and, when it is valid, a preview of what it would say about this very pull
-//!   request ("with this config, this change would: ✅ pass").
-//! - When the base branch's config cannot be read, a pull request that brings a valid one is
-//!   judged by its own and says so; every other pull request fails with the reason.
+//! - The pull request that adds the first `.github/keel.toml` (the base branch has none) and
+//!   changes nothing outside `.github/` gets a check that never blocks: the new file validated
+//!   — every problem at once, annotated on its line — and, when it is valid, a preview of what
+//!   it would say about this very pull request ("with this config, this change would: ✅
+//!   pass"). One that also changes anything else is not previewed (it stays exempt, as every
+//!   pull request into a base without a config): a success on it could let code through a
+//!   required check on a branch Keel never judged.
+//! - When the base branch's config cannot be read, a pull request that brings a valid one and
+//!   changes nothing outside `.github/` is judged by its own and says so; every other pull
+//!   request fails with the reason, so a broken base cannot be used to pick a laxer judge.
 
 use super::evaluate::{parse_config, pull_request_facts, with_item_files};
 use super::{CONFIG_PATH, Context, JobError, publish};
@@ -14,14 +18,31 @@ use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::store::{HeadVerdict, VerdictState, Watch};
 use keel_core::config::ProblemKind;
+use keel_core::diff::Diff;
 use keel_core::evaluation::{Annotation, AnnotationLevel, Conclusion};
 use keel_core::facts::Facts;
 use keel_core::render::{escape, markdown};
 use keel_core::{Config, evaluate};
 
+/// Where a change that only sets Keel up lives.
+const SETUP_DIR: &str = ".github/";
+
+/// Whether every file the change touches (and every old name of a renamed one) is under
+/// `.github/`: the config, its item files, workflows.
+fn only_setup(diff: &Diff) -> bool {
+    diff.incomplete.is_none()
+        && !diff.files.is_empty()
+        && diff.files.iter().all(|f| {
+            f.path.starts_with(SETUP_DIR)
+                && f.old_path.as_ref().is_none_or(|p| p.starts_with(SETUP_DIR))
+        })
+}
+
 /// The check of a pull request that adds the first `.github/keel.toml` (`bytes`, read at its
-/// head). Its verdict is a success whatever the preview says: nothing is enforced until the
-/// file is on the base branch.
+/// head). When the pull request changes nothing outside `.github/`, its verdict is a success
+/// whatever the preview says: nothing is enforced until the file is on the base branch.
+/// Otherwise it stays exempt (returns `false`) and the caller treats it as any pull request
+/// into a base without a config.
 pub(super) async fn preview<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
@@ -29,7 +50,14 @@ pub(super) async fn preview<G: GitHubApi>(
     pr: &PullRequestInfo,
     bytes: Vec<u8>,
     verdict: &HeadVerdict,
-) -> Result<(), JobError> {
+) -> Result<bool, JobError> {
+    let diff = ctx
+        .github
+        .pull_request_files(repo, &pr.number, pr.changed_files)
+        .await?;
+    if !only_setup(&diff) {
+        return Ok(false);
+    }
     let check_run = publish::check_run(ctx, repo, head_sha).await?;
     let mut verdict = HeadVerdict {
         state: VerdictState::Success,
@@ -43,7 +71,10 @@ pub(super) async fn preview<G: GitHubApi>(
          check never blocks."
     );
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    let problems = Config::validate(CONFIG_PATH, &text);
+    // Validation parses the file again after each problem: off the async workers.
+    let problems = tokio::task::spawn_blocking(move || Config::validate(CONFIG_PATH, &text))
+        .await
+        .map_err(|e| JobError::Permanent(format!("validate the new config: {e}")))?;
     let errors = problems
         .iter()
         .filter(|p| p.severity == ProblemKind::Error)
@@ -85,14 +116,10 @@ pub(super) async fn preview<G: GitHubApi>(
                 "{intro}\n\nAs written it cannot be used:\n\n{}\n\nFix it in this pull request; `keel config validate` shows the same.",
                 escape::fenced(&shown)
             );
-            return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &annotations)
-                .await;
+            publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &annotations).await?;
+            return Ok(true);
         }
     };
-    let diff = ctx
-        .github
-        .pull_request_files(repo, &pr.number, pr.changed_files)
-        .await?;
     let facts = Facts {
         diff: Some(diff),
         pull_request: Some(pull_request_facts(pr)),
@@ -137,7 +164,8 @@ pub(super) async fn preview<G: GitHubApi>(
         summary.push_str(&format!("\n\nWarnings:\n\n{}", escape::fenced(&listed)));
     }
     verdict.summary = summary;
-    publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &annotations).await
+    publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &annotations).await?;
+    Ok(true)
 }
 
 /// When the base branch's config cannot be read (`base_error`), the config of a pull request
@@ -149,7 +177,14 @@ pub(super) async fn fixing_config<G: GitHubApi>(
     pr: Option<&PullRequestInfo>,
     base_error: &str,
 ) -> Result<Option<(Config, String)>, JobError> {
-    if pr.is_none() {
+    let Some(pr) = pr else {
+        return Ok(None);
+    };
+    let diff = ctx
+        .github
+        .pull_request_files(repo, &pr.number, pr.changed_files)
+        .await?;
+    if !only_setup(&diff) {
         return Ok(None);
     }
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await? else {

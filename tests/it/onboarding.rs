@@ -7,17 +7,34 @@ use crate::support::db::backends;
 use crate::support::github::FakeGitHub;
 use keel::jobs::worker::Ran;
 
+/// The pull request's files: `.github/keel.toml` added with `config`'s lines (and, with
+/// `also_code`, a change to README.md).
+fn adds_config(fake: &FakeGitHub, config: &str, also_code: bool) {
+    let lines: Vec<String> = config.lines().map(|l| format!("+{l}")).collect();
+    let patch = format!("@@ -0,0 +1,{} @@\n{}", lines.len(), lines.join("\n"));
+    let mut files = vec![(".github/keel.toml", "added", Some(patch.as_str()))];
+    if also_code {
+        files.push((
+            "README.md",
+            "modified",
+            Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
+        ));
+    }
+    fake.put_pr_files(REPO, 2, &files);
+}
+
+/// The first config of the preview tests (5 lines).
+const FIRST: &str =
+    "[hygiene]\nmax_changed_lines = 2\ntitle_pattern = \"^Update\"\n[coverage]\nmin_patch = 80\n";
+/// A first config with two problems.
+const BROKEN: &str = "[hygiene]\nmax_chnged = 3\n[coverage]\nmin_total = \"lots\"\n";
+
 #[tokio::test]
 async fn the_pull_request_adding_the_first_config_gets_a_preview_that_never_blocks() {
     for db in backends().await {
         let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            HEAD,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 2\ntitle_pattern = \"^Update\"\n[coverage]\nmin_patch = 80\n",
-        );
-        readme_change(&fake);
+        fake.put_file(REPO, HEAD, ".github/keel.toml", FIRST.as_bytes());
+        adds_config(&fake, FIRST, false);
         let worker = deliver(&db, &fake).await;
         let steps = worker.run_until_idle(NOW).await.unwrap();
         assert!(
@@ -44,7 +61,7 @@ async fn the_pull_request_adding_the_first_config_gets_a_preview_that_never_bloc
             "{summary}"
         );
         assert!(
-            summary.contains("| ❌ | Change size | 3 lines | ≤ 2 lines |"),
+            summary.contains("| ❌ | Change size | 5 lines | ≤ 2 lines |"),
             "{summary}"
         );
         assert!(summary.contains("| ✅ | Title |"), "{summary}");
@@ -62,13 +79,8 @@ async fn the_pull_request_adding_the_first_config_gets_a_preview_that_never_bloc
 async fn a_first_config_with_problems_is_shown_all_at_once_without_blocking() {
     for db in backends().await {
         let fake = FakeGitHub::start().await;
-        fake.put_file(
-            REPO,
-            HEAD,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_chnged = 3\n[coverage]\nmin_total = \"lots\"\n",
-        );
-        readme_change(&fake);
+        fake.put_file(REPO, HEAD, ".github/keel.toml", BROKEN.as_bytes());
+        adds_config(&fake, BROKEN, false);
         let worker = deliver(&db, &fake).await;
         worker.run_until_idle(NOW).await.unwrap();
         let run = &fake.check_runs()[0];
@@ -113,15 +125,23 @@ async fn a_pull_request_fixing_a_broken_base_config_is_judged_by_its_own_and_say
             ".github/keel.toml",
             b"[hygiene]\nmax_changed_lines = 1\n",
         );
-        readme_change(&fake);
+        fake.put_pr_files(
+            REPO,
+            2,
+            &[(
+                ".github/keel.toml",
+                "modified",
+                Some("@@ -1,2 +1,2 @@\n [hygiene]\n-max_chnged = 3\n+max_changed_lines = 1"),
+            )],
+        );
         let worker = deliver(&db, &fake).await;
         worker.run_until_idle(NOW).await.unwrap();
         let run = &fake.check_runs()[0];
         assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
         let summary = run.summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Change size | 3 lines | ≤ 1 lines |")
-                || summary.contains("| ❌ | Change size | 3 lines | ≤ 1 line |"),
+            summary.contains("| ❌ | Change size | 2 lines | ≤ 1 lines |")
+                || summary.contains("| ❌ | Change size | 2 lines | ≤ 1 line |"),
             "judged by the pull request's file: {summary}"
         );
         assert!(
@@ -139,6 +159,47 @@ async fn with_a_broken_base_config_every_other_pull_request_fails_with_the_reaso
         let broken = b"[hygiene]\nmax_chnged = 3\n";
         fake.put_file(REPO, BASE, ".github/keel.toml", broken);
         fake.put_file(REPO, HEAD, ".github/keel.toml", broken);
+        readme_change(&fake);
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
+        assert_eq!(
+            run.title.as_deref(),
+            Some("Invalid definition of done on the base branch")
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_first_config_that_comes_with_code_is_not_previewed_green() {
+    // A success here would let the code through a required check on a branch Keel never
+    // judged: the pull request stays exempt, as every one into a base without a config.
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        let config = "[hygiene]\nmax_changed_lines = 100000\n";
+        fake.put_file(REPO, HEAD, ".github/keel.toml", config.as_bytes());
+        adds_config(&fake, config, true);
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert!(fake.check_runs().is_empty(), "{}", db.backend);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_broken_base_config_cannot_be_used_to_pick_a_laxer_judge_for_code() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_chnged = 3\n",
+        );
+        // A valid, lax config at the head, together with a code change.
+        fake.put_file(REPO, HEAD, ".github/keel.toml", b"[labels]\n");
         readme_change(&fake);
         let worker = deliver(&db, &fake).await;
         worker.run_until_idle(NOW).await.unwrap();
