@@ -66,6 +66,17 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
     if let Some(w) = &workflow {
         targets.push((&workflow_path, w.as_str()));
     }
+    // A link is never written through: it could point anywhere outside the repository.
+    if let Some((path, _)) = targets.iter().find(|(path, _)| {
+        path.symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+    }) {
+        eprintln!(
+            "{} is a symbolic link: keel init writes only regular files inside the repository",
+            path.display()
+        );
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
     if !args.force
         && let Some((path, _)) = targets.iter().find(|(path, _)| path.exists())
     {
@@ -80,7 +91,18 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
         }
-        std::fs::write(path, text).with_context(|| format!("write {}", path.display()))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true);
+        if args.force {
+            options.create(true).truncate(true);
+        } else {
+            options.create_new(true);
+        }
+        let mut file = options
+            .open(path)
+            .with_context(|| format!("write {}", path.display()))?;
+        std::io::Write::write_all(&mut file, text.as_bytes())
+            .with_context(|| format!("write {}", path.display()))?;
     }
     print!("{}", report(&found, workflow.is_some()));
     if let Some(t) = &translation {

@@ -92,14 +92,19 @@ pub fn git_diff(root: &Path, base: &str, limits: &Limits) -> anyhow::Result<Diff
     if base.starts_with('-') {
         bail!("--base must name a ref, not an option: {base}");
     }
-    if !git(root, &["rev-parse", "--is-inside-work-tree"])?
-        .status
-        .success()
-    {
+    let inside = git(root, &["rev-parse", "--is-inside-work-tree"])?;
+    if !inside.status.success() || String::from_utf8_lossy(&inside.stdout).trim() != "true" {
+        let said = String::from_utf8_lossy(&inside.stderr);
+        let said = said.lines().next().unwrap_or("").trim();
         bail!(
-            "{} is not inside a git repository: `--base` diffs with git; pass the change as a \
+            "{} is not inside a git work tree{}: `--base` diffs with git; pass the change as a \
              file with `--diff FILE` (or `-` for standard input) instead",
-            root.display()
+            root.display(),
+            if said.is_empty() {
+                String::new()
+            } else {
+                format!(" ({said})")
+            }
         );
     }
     let range = format!("{base}...HEAD");

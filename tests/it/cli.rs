@@ -710,7 +710,7 @@ fn check_outside_a_git_repository_says_so_in_one_line() {
     );
     assert_eq!(run.code, 2);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("is not inside a git repository"));
+    assert!(run.stderr.contains("is not inside a git work tree"));
     assert!(run.stderr.contains("`--diff FILE`"));
 }
 

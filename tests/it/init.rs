@@ -96,7 +96,7 @@ fn keel_init_writes_an_advisory_config_and_a_workflow_actionlint_accepts() {
             yaml.contains(&format!("            {}\n", paths[0])),
             "{yaml}"
         );
-        assert!(yaml.contains("branches: [main]"), "{yaml}");
+        assert!(yaml.contains("branches: [\"main\"]"), "{yaml}");
     }
 }
 
@@ -268,4 +268,20 @@ fn keel_init_translates_codecov_yml_and_says_what_it_could_not() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no codecov.yml"), "{}", run.stderr);
     assert!(!dir.path().join(".github/keel.toml").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn keel_init_never_writes_through_a_symbolic_link() {
+    let dir = sample("python");
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("owned.txt");
+    fs::create_dir_all(dir.path().join(".github")).unwrap();
+    std::os::unix::fs::symlink(&target, dir.path().join(".github/keel.toml")).unwrap();
+    for args in [&["init"][..], &["init", "--force"][..]] {
+        let run = keel(dir.path(), args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains("is a symbolic link"), "{}", run.stderr);
+        assert!(!target.exists(), "{args:?} wrote outside the repository");
+    }
 }

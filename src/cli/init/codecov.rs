@@ -204,9 +204,26 @@ fn strip_comment(line: &str) -> &str {
     line
 }
 
-/// `80%`, `80`, `"80.5%"` → 80.0 (`None` for `auto` and anything else).
+/// `80%`, `80`, `"80.5%"` → 80.0 (`None` for `auto`, anything outside 0 to 100 and anything
+/// else).
 fn percent(value: &Yaml) -> Option<f64> {
-    value.scalar()?.trim().trim_end_matches('%').parse().ok()
+    let v: f64 = value.scalar()?.trim().trim_end_matches('%').parse().ok()?;
+    (v.is_finite() && (0.0..=100.0).contains(&v)).then_some(v)
+}
+
+/// `text` as a TOML basic string: `\` and `"` escaped, control characters as `\uXXXX`.
+fn toml_string(text: &str) -> String {
+    let mut s = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            c if c.is_control() => s.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
 }
 
 /// A status that is `off`, `false` or `no`.
@@ -386,7 +403,7 @@ pub fn coverage_lines(t: &Translation) -> String {
         );
     }
     if !t.ignore.is_empty() {
-        let globs: Vec<String> = t.ignore.iter().map(|g| format!("{g:?}")).collect();
+        let globs: Vec<String> = t.ignore.iter().map(|g| toml_string(g)).collect();
         let _ = writeln!(
             s,
             "# From codecov.yml's ignore: files left out of every coverage number.\nignore = [{}]",
@@ -432,6 +449,10 @@ mod tests {
             ]))
         );
         assert!(read_yaml("a:\n  - b: c\n").unwrap_err().contains("line 2"));
+        for bad in ["nan", "inf", "1e300", "-5%", "101%"] {
+            assert_eq!(percent(&Yaml::Scalar(bad.into())), None, "{bad}");
+        }
+        assert_eq!(toml_string("a\"b\\c\u{1}"), "\"a\\\"b\\\\c\\u0001\"");
         assert_eq!(
             read_yaml("a:\n"),
             Ok(Yaml::Map(vec![("a".into(), Yaml::Scalar(String::new()))]))

@@ -100,7 +100,7 @@ pub fn workflow(found: &Detected) -> Option<String> {
          on:\n\
          \x20 pull_request:\n\
          \x20 push:\n\
-         \x20   branches: [{branch}]\n\
+         \x20   branches: [\"{branch}\"]\n\
          permissions:\n\
          \x20 contents: read\n\
          jobs:\n\
@@ -108,7 +108,10 @@ pub fn workflow(found: &Detected) -> Option<String> {
          \x20   runs-on: ubuntu-latest\n\
          \x20   steps:\n\
          \x20     - uses: actions/checkout@v6\n",
-        branch = found.default_branch
+        branch = found
+            .default_branch
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
     );
     for language in &found.languages {
         s.push_str(match language {

@@ -49,8 +49,12 @@ impl Config {
         let mut problems = Vec::new();
         let mut current = text.to_owned();
         let mut blanked_keys: Vec<String> = Vec::new();
+        // Every round blanks something, so the loop ends; rounds that report nothing (a key
+        // missing because its line was blanked) count too, so it ends soon.
+        let mut rounds = 0;
         let parsed = loop {
-            if problems.len() >= MAX_PROBLEMS {
+            rounds += 1;
+            if problems.len() >= MAX_PROBLEMS || rounds > 2 * MAX_PROBLEMS {
                 break None;
             }
             let e = match toml::from_str::<Config>(&current) {
