@@ -9,17 +9,15 @@
 //! new file checked at its head, with errors annotated on their line.
 
 use super::reports::{self, ReportState};
-use super::{CONFIG_PATH, Context, JobError, checks, onboarding, publish};
+use super::{CONFIG_PATH, Context, JobError, checks, config_change, onboarding, publish};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
 use crate::store::{EvaluationRecord, Freshness, HeadVerdict, VerdictState, Watch};
 use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
-use keel_core::diagnostic::Diagnostic;
-use keel_core::diff::{FileDiff, FileStatus};
 use keel_core::evaluation::Conclusion;
 use keel_core::facts::CapacityCounts;
-use keel_core::facts::{ConfigChange, Facts, Metrics, PullRequest};
+use keel_core::facts::{Facts, Metrics, PullRequest};
 use keel_core::render::comment::{self, COMMENT_MARKER, Footer};
 use keel_core::render::{escape, markdown};
 use keel_core::week::{Week, Zone};
@@ -188,7 +186,7 @@ async fn judge<G: GitHubApi>(
         None => ctx.github.compare_files(repo, base_sha, head_sha).await?,
     };
     let config_change = match pr {
-        Some(_) => config_change(ctx, repo, head_sha, &diff.files).await?,
+        Some(_) => config_change::config_change(ctx, repo, head_sha, &diff.files).await?,
         None => None,
     };
     let baseline = ctx
@@ -461,7 +459,8 @@ async fn read_items<G: GitHubApi, T: serde::de::DeserializeOwned + HasId>(
 ) -> Result<Result<Vec<T>, String>, JobError> {
     let Some(bytes) = ctx.github.file_at(repo, path, sha).await? else {
         return Ok(Err(format!(
-            "{CONFIG_PATH} names `{path}`, which does not exist on the base commit"
+            "{CONFIG_PATH} names `{path}`, which does not exist at commit {}",
+            short(sha)
         )));
     };
     Ok(String::from_utf8(bytes)
@@ -516,17 +515,22 @@ async fn capacity<G: GitHubApi>(
     })
 }
 
-/// What the check run shows while it waits: what it waits for, and the criteria that need
-/// none of it, judged so far.
-fn waiting_summary(config: &Config, facts: &Facts, waiting_for: &[String]) -> String {
-    let without_reports = Config {
+/// `config` without the criteria that need CI: reports (coverage, security, performance) and
+/// other check runs.
+pub(super) fn without_reports(config: &Config) -> Config {
+    Config {
         coverage: None,
         security: None,
         performance: None,
         checks: None,
         ..config.clone()
-    };
-    let partial = evaluate(&without_reports, facts);
+    }
+}
+
+/// What the check run shows while it waits: what it waits for, and the criteria that need
+/// none of it, judged so far.
+fn waiting_summary(config: &Config, facts: &Facts, waiting_for: &[String]) -> String {
+    let partial = evaluate(&without_reports(config), facts);
     format!(
         "### ⏳ Waiting for {}\n\nThe definition of done is judged when they are in. The rest so far:\n\n{}",
         waiting_for.join(" and "),
@@ -538,37 +542,6 @@ pub(super) fn parse_config(bytes: Vec<u8>) -> Result<Config, String> {
     String::from_utf8(bytes)
         .map_err(|_| "the file is not UTF-8 text".to_owned())
         .and_then(|text| Config::parse(CONFIG_PATH, &text).map_err(|e| e.to_string()))
-}
-
-/// When the pull request edits the definition of done, the new file checked at the head
-/// commit (the change itself is still judged by the base commit's file).
-async fn config_change<G: GitHubApi>(
-    ctx: &Context<'_, G>,
-    repo: &Repo,
-    head_sha: &CommitSha,
-    files: &[FileDiff],
-) -> Result<Option<ConfigChange>, JobError> {
-    let edited = files
-        .iter()
-        .any(|f| f.path == CONFIG_PATH && f.status != FileStatus::Deleted);
-    if !edited {
-        return Ok(None);
-    }
-    let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await? else {
-        return Ok(None);
-    };
-    let checked = match String::from_utf8(bytes) {
-        Err(_) => ConfigChange::Invalid(Diagnostic::at_line(
-            CONFIG_PATH,
-            1,
-            "the file is not UTF-8 text",
-        )),
-        Ok(text) => match Config::parse(CONFIG_PATH, &text) {
-            Ok(_) => ConfigChange::Valid,
-            Err(e) => ConfigChange::Invalid(e.0),
-        },
-    };
-    Ok(Some(checked))
 }
 
 /// Whether any configured criterion is judged from a CI report.

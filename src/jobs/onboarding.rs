@@ -11,7 +11,7 @@
 //!   changes nothing outside `.github/` is judged by its own and says so; every other pull
 //!   request fails with the reason, so a broken base cannot be used to pick a laxer judge.
 
-use super::evaluate::{parse_config, pull_request_facts, with_item_files};
+use super::evaluate::{parse_config, pull_request_facts, with_item_files, without_reports};
 use super::{CONFIG_PATH, Context, JobError, publish};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
@@ -127,14 +127,7 @@ pub(super) async fn preview<G: GitHubApi>(
     };
     // Reports and other checks come from CI once the file is on the base branch; the preview
     // judges what needs none of them, and names the rest.
-    let without_reports = Config {
-        coverage: None,
-        security: None,
-        performance: None,
-        checks: None,
-        ..config.clone()
-    };
-    let evaluation = evaluate(&without_reports, &facts);
+    let evaluation = evaluate(&without_reports(&config), &facts);
     let later: Vec<&str> = [
         ("coverage", config.coverage.is_some()),
         ("security findings", config.security.is_some()),

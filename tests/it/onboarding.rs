@@ -212,3 +212,53 @@ async fn a_broken_base_config_cannot_be_used_to_pick_a_laxer_judge_for_code() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_change_that_breaks_an_items_file_fails_before_it_can_break_the_base() {
+    // Merged, a broken roadmap file would make the base config unreadable and fail every
+    // later pull request: the change that breaks it fails its own "Change to keel.toml" row.
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        let config =
+            b"[hygiene]\nmax_changed_lines = 100\n[roadmap]\nfile = \".github/roadmap.toml\"\n";
+        fake.put_file(REPO, BASE, ".github/keel.toml", config);
+        fake.put_file(REPO, HEAD, ".github/keel.toml", config);
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/roadmap.toml",
+            b"[[items]]\nid = \"R-1\"\ntitle = \"Checkout\"\n",
+        );
+        fake.put_file(
+            REPO,
+            HEAD,
+            ".github/roadmap.toml",
+            b"[[items]]\nid = 5\ntitle = \"Checkout\"\n",
+        );
+        fake.put_pr_files(
+            REPO,
+            2,
+            &[(
+                ".github/roadmap.toml",
+                "modified",
+                Some("@@ -1,3 +1,3 @@\n [[items]]\n-id = \"R-1\"\n+id = 5\n title = \"Checkout\""),
+            )],
+        );
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
+        let summary = run.summary.clone().unwrap();
+        assert!(
+            summary.contains("| ❌ | Change to keel.toml | invalid |"),
+            "{summary}"
+        );
+        let a = &run.annotations[0];
+        assert_eq!(
+            (a["path"].as_str(), a["start_line"].as_u64()),
+            (Some(".github/roadmap.toml"), Some(2)),
+            "{a}"
+        );
+        db.finish().await;
+    }
+}

@@ -1,0 +1,91 @@
+//! A pull request that edits the definition of done — `.github/keel.toml`, or the roadmap and
+//! debt item files it names — gets the new files checked at its head: a change that would
+//! leave an unreadable definition of done behind fails its own "Change to keel.toml" row, with
+//! an annotation on the line, before it can break every later pull request.
+
+use super::evaluate::with_item_files;
+use super::{CONFIG_PATH, Context, JobError};
+use crate::github::CommitSha;
+use crate::github::api::{GitHubApi, Repo};
+use keel_core::Config;
+use keel_core::diagnostic::Diagnostic;
+use keel_core::diff::{FileDiff, FileStatus};
+use keel_core::facts::ConfigChange;
+
+/// When the pull request edits the definition of done, the new file checked at the head
+/// commit (the change itself is still judged by the base commit's file).
+pub(super) async fn config_change<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    head_sha: &CommitSha,
+    files: &[FileDiff],
+) -> Result<Option<ConfigChange>, JobError> {
+    let touched = |path: &str| {
+        files
+            .iter()
+            .any(|f| f.path == path && f.status != FileStatus::Deleted)
+    };
+    // The config, or a TOML file beside it that it may name as its roadmap or debt items.
+    let may_matter = files.iter().any(|f| {
+        f.status != FileStatus::Deleted
+            && (f.path == CONFIG_PATH
+                || (f.path.starts_with(".github/") && f.path.ends_with(".toml")))
+    });
+    if !may_matter {
+        return Ok(None);
+    }
+    let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await? else {
+        return Ok(None);
+    };
+    let config = match String::from_utf8(bytes) {
+        Err(_) => {
+            return Ok(Some(ConfigChange::Invalid(Diagnostic::at_line(
+                CONFIG_PATH,
+                1,
+                "the file is not UTF-8 text",
+            ))));
+        }
+        Ok(text) => match Config::parse(CONFIG_PATH, &text) {
+            Ok(config) => config,
+            Err(e) => return Ok(Some(ConfigChange::Invalid(e.0))),
+        },
+    };
+    let item_files: Vec<String> = [
+        config.roadmap.as_ref().and_then(|r| r.file.clone()),
+        config.debt.as_ref().and_then(|d| d.file.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !touched(CONFIG_PATH) && !item_files.iter().any(|p| touched(p)) {
+        return Ok(None);
+    }
+    // The items files the new config names must be readable at the head too: once merged,
+    // a broken one would stop every later change from being judged.
+    Ok(Some(
+        match with_item_files(ctx, repo, head_sha, config).await? {
+            Ok(_) => ConfigChange::Valid,
+            Err(error) => ConfigChange::Invalid(diagnostic_of(&error)),
+        },
+    ))
+}
+
+/// A rendered `path:line:column: message` error back as a diagnostic (line 1 of the config
+/// when it names no place).
+fn diagnostic_of(error: &str) -> Diagnostic {
+    let first = error.lines().next().unwrap_or(error);
+    let mut parts = first.splitn(4, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(path), Some(line), Some(column), Some(message))
+            if line.parse::<u32>().is_ok() && column.parse::<u32>().is_ok() =>
+        {
+            Diagnostic::at(
+                path,
+                line.parse().unwrap_or(1),
+                column.parse().unwrap_or(1),
+                message.trim(),
+            )
+        }
+        _ => Diagnostic::at_line(CONFIG_PATH, 1, first),
+    }
+}
