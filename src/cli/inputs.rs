@@ -156,7 +156,7 @@ fn is_shallow(root: &Path) -> bool {
 }
 
 /// Runs git in `root`.
-fn git(root: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+pub(super) fn git(root: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
     Command::new("git")
         .arg("-C")
         .arg(root)

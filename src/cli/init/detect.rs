@@ -1,6 +1,8 @@
 //! What `keel init` finds in a repository: its languages (by their manifest files), its
 //! GitHub Actions workflows, the reports those already write, and its default branch.
 
+use crate::cli::inputs::git;
+use crate::reports::files::read_limited;
 use std::path::Path;
 
 /// A language Keel knows how to measure coverage for.
@@ -94,7 +96,11 @@ pub fn detect(root: &Path) -> Detected {
                 continue;
             }
             workflows.push(name.to_owned());
-            let text = read_small(&path);
+            // A workflow over the limit is not read: it names nothing Keel could use.
+            let text = read_limited(&path, MAX_FILE)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .unwrap_or_default();
             for what in reports_written(&text) {
                 existing.push(Existing {
                     workflow: name.to_owned(),
@@ -132,23 +138,10 @@ fn reports_written(text: &str) -> Vec<String> {
     found
 }
 
-fn read_small(path: &Path) -> String {
-    use std::io::Read;
-    let mut text = String::new();
-    if let Ok(file) = std::fs::File::open(path) {
-        let _ = file.take(MAX_FILE).read_to_string(&mut text);
-    }
-    text
-}
-
 /// `origin`'s default branch, else the branch checked out, else `main`.
 fn default_branch(root: &Path) -> String {
     let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .arg("-C")
-            .arg(root)
-            .args(args)
-            .output()
+        git(root, args)
             .ok()
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
