@@ -15,7 +15,8 @@ use crate::store::Store;
 use anyhow::{Context, bail};
 use keel_core::evaluation::{AnnotationLevel, Conclusion, Evaluation};
 use keel_core::facts::{Facts, PullRequest};
-use keel_core::render::comment::{COMMENT_MARKER, Footer, comment};
+use keel_core::render::comment::{Footer, comment};
+use keel_core::render::dod::Links;
 use keel_core::render::markdown;
 use keel_core::{Config, Limits};
 use secrecy::SecretString;
@@ -267,6 +268,7 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
         diff,
         coverage: reports.coverage,
         findings: reports.findings,
+        suppressed: reports.suppressed,
         benchmarks: reports.benchmarks,
         pull_request: pr.as_ref().map(|pr| PullRequest {
             title: pr.title.clone(),
@@ -274,8 +276,10 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
             branch: pr.head_ref.clone(),
             labels: pr.labels.clone(),
             milestone: pr.milestone.clone(),
+            author: pr.author.clone(),
         }),
         check_runs,
+        today: Some(crate::clock::today(crate::clock::now_ms())),
         ..Facts::default()
     };
     let mut evaluation = keel_core::evaluate(&config, &facts);
@@ -287,7 +291,8 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
     // Publish through the App's code, with the token; a read-only token degrades.
     let mut published = Vec::new();
     if let (Some(gh), Some(pr)) = (&github, &pr) {
-        match publish_with_token(gh, &repo, pr, &env, &evaluation).await {
+        let settings = config.comment.clone().unwrap_or_default();
+        match publish_with_token(gh, &repo, pr, &env, &evaluation, &settings).await {
             Ok(done) => published = done,
             Err(PublishError::ReadOnly(why)) => {
                 println!(
@@ -341,6 +346,7 @@ async fn publish_with_token(
     pr: &crate::github::event::PullRequestInfo,
     env: &ActionEnv,
     evaluation: &Evaluation,
+    settings: &keel_core::config::CommentConfig,
 ) -> Result<Vec<String>, PublishError> {
     let store = Store::in_memory().await.map_err(PublishError::Other)?;
     let ctx = JobContext {
@@ -360,7 +366,7 @@ async fn publish_with_token(
     if env.check_run {
         let id = publish::check_run(&ctx, repo, &pr.head_sha).await?;
         let title = markdown::title(evaluation);
-        let summary = markdown::summary(evaluation);
+        let summary = markdown::summary(evaluation, &files_links(gh, repo, pr));
         let output = crate::github::api::CheckRunOutput {
             conclusion: evaluation.conclusion,
             title: &title,
@@ -384,13 +390,31 @@ async fn publish_with_token(
             config_url: web
                 .as_ref()
                 .map(|w| format!("{w}/{}/blob/{}/{}", repo.name, pr.base_sha, env.config)),
+            files: files_links(gh, repo, pr),
         };
-        let body = comment(evaluation, &footer);
-        let change = publish::upsert_comment(&ctx, repo, &pr.number, COMMENT_MARKER, &body).await?;
+        let body = comment(evaluation, &footer, &settings.layout);
+        let change = publish::sticky_comment(
+            &ctx,
+            repo,
+            &pr.number,
+            settings,
+            evaluation.conclusion,
+            &body,
+        )
+        .await?;
         done.push(format!("comment {change:?}").to_lowercase());
     }
     store.close().await;
     Ok(done)
+}
+
+/// File links into the pull request's head commit.
+fn files_links(gh: &GitHub, repo: &Repo, pr: &crate::github::event::PullRequestInfo) -> Links {
+    Links {
+        blob: gh
+            .web_url()
+            .map(|w| format!("{w}/{}/blob/{}", repo.name, pr.head_sha)),
+    }
 }
 
 /// Appends the summary to the step's job summary (trimmed under GitHub's 1 MiB).
@@ -398,7 +422,7 @@ fn write_step_summary(env: &ActionEnv, evaluation: &Evaluation) -> anyhow::Resul
     let Some(path) = &env.step_summary else {
         return Ok(());
     };
-    let mut text = markdown::summary(evaluation);
+    let mut text = markdown::summary(evaluation, &Links::default());
     if text.len() > STEP_SUMMARY_LIMIT - 1024 {
         let mut cut = STEP_SUMMARY_LIMIT - 1024;
         while !text.is_char_boundary(cut) {

@@ -64,6 +64,9 @@ pub struct CheckArgs {
     /// Pull request head branch.
     #[arg(long, env = "KEEL_PR_BRANCH")]
     pub branch: Option<String>,
+    /// Pull request author's login (`dependabot[bot]`), for `[exempt] authors`.
+    #[arg(long, env = "KEEL_PR_AUTHOR")]
+    pub author: Option<String>,
     /// A GitHub `pull_request` event payload to read title, body, branch and labels from.
     #[arg(long, env = "GITHUB_EVENT_PATH")]
     pub event: Option<PathBuf>,
@@ -93,7 +96,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let evaluation = keel_core::evaluate(&config, &facts);
     let out = match args.format {
         Format::Text => render::text::text(&evaluation),
-        Format::Markdown => render::markdown::summary(&evaluation),
+        Format::Markdown => render::markdown::summary(&evaluation, &render::dod::Links::default()),
         Format::Json => format!("{:#}\n", render::json::json(&evaluation)),
     };
     print!("{out}");
@@ -149,12 +152,11 @@ fn gather(args: &CheckArgs, config: &Config, limits: &Limits) -> anyhow::Result<
         diff,
         coverage: reports.coverage,
         findings: reports.findings,
+        suppressed: reports.suppressed,
         benchmarks: reports.benchmarks,
         pull_request,
         baseline,
-        check_runs: None,
-        config_change: None,
-        debt_issues: Vec::new(),
-        capacity: None,
+        today: Some(crate::clock::today(crate::clock::now_ms())),
+        ..Facts::default()
     })
 }

@@ -191,7 +191,8 @@ pub fn pull_request(args: &CheckArgs) -> anyhow::Result<Option<PullRequest>> {
             });
         }
     }
-    if args.title.is_some() || args.body.is_some() || args.branch.is_some() {
+    if args.title.is_some() || args.body.is_some() || args.branch.is_some() || args.author.is_some()
+    {
         let p = pr.get_or_insert_with(PullRequest::default);
         if let Some(t) = &args.title {
             p.title = t.clone();
@@ -201,6 +202,9 @@ pub fn pull_request(args: &CheckArgs) -> anyhow::Result<Option<PullRequest>> {
         }
         if let Some(b) = &args.branch {
             p.branch = b.clone();
+        }
+        if let Some(a) = &args.author {
+            p.author = Some(a.clone());
         }
     }
     Ok(pr)
@@ -225,5 +229,6 @@ fn from_event(path: &Path) -> anyhow::Result<Option<PullRequest>> {
             .map(|l| text(&l["name"]))
             .collect(),
         milestone: pr["milestone"]["title"].as_str().map(str::to_owned),
+        author: pr["user"]["login"].as_str().map(str::to_owned),
     }))
 }

@@ -260,6 +260,13 @@ pub trait GitHubApi: Send + Sync {
         body: &str,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
+    /// Deletes a comment (one Keel made; a 404, already gone, is success).
+    fn delete_comment(
+        &self,
+        repo: &Repo,
+        comment_id: u64,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
     /// Adds labels to a pull request (GitHub creates a label that does not exist yet).
     fn add_labels(
         &self,

@@ -9,6 +9,7 @@ use super::{CommitSha, PrNumber};
 use keel_core::Limits;
 use keel_core::diff::{Diff, FileDiff};
 use keel_core::evaluation::AnnotationLevel;
+use keel_core::render::plain;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -164,7 +165,8 @@ impl GitHubApi for DryRun {
         summary: &str,
     ) -> Result<(), ApiError> {
         self.print(&format!(
-            "── check run {check_run_id}: in progress · {title}\n{summary}"
+            "── check run {check_run_id}: in progress · {title}\n{}",
+            plain::from_markdown(summary)
         ));
         Ok(())
     }
@@ -185,7 +187,8 @@ impl GitHubApi for DryRun {
         }
         let mut text = format!(
             "── check run {check_run_id}: completed, {conclusion} · {}\n{}",
-            output.title, output.summary
+            output.title,
+            plain::from_markdown(output.summary)
         );
         if !output.annotations.is_empty() {
             text.push_str(&format!("\nannotations ({}):", output.annotations.len()));
@@ -296,7 +299,10 @@ impl GitHubApi for DryRun {
             s.comments.push((number.0, body.to_owned()));
             s.comments.len() as u64
         };
-        self.print(&format!("── comment {id} on #{number}: created\n{body}"));
+        self.print(&format!(
+            "── comment {id} on #{number}: created\n{}",
+            plain::from_markdown(body)
+        ));
         Ok(id)
     }
 
@@ -322,7 +328,22 @@ impl GitHubApi for DryRun {
         if !found {
             return Err(not_found(format!("comment {comment_id}")));
         }
-        self.print(&format!("── comment {comment_id}: edited\n{body}"));
+        self.print(&format!(
+            "── comment {comment_id}: edited\n{}",
+            plain::from_markdown(body)
+        ));
+        Ok(())
+    }
+
+    async fn delete_comment(&self, _repo: &Repo, comment_id: u64) -> Result<(), ApiError> {
+        if let Some(c) = self
+            .lock()
+            .comments
+            .get_mut(usize::try_from(comment_id).unwrap_or(0).wrapping_sub(1))
+        {
+            c.1.clear();
+        }
+        self.print(&format!("── comment {comment_id}: deleted"));
         Ok(())
     }
 

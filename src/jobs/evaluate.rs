@@ -18,7 +18,9 @@ use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
 use keel_core::evaluation::Conclusion;
 use keel_core::facts::CapacityCounts;
 use keel_core::facts::{Facts, Metrics, PullRequest};
-use keel_core::render::comment::{self, COMMENT_MARKER, Footer};
+use keel_core::policy::scope::reports_needed;
+use keel_core::render::comment::{self, Footer};
+use keel_core::render::dod::Links;
 use keel_core::render::{escape, markdown};
 use keel_core::week::{Week, Zone};
 use keel_core::{Config, Evaluation, evaluate};
@@ -164,19 +166,6 @@ async fn judge<G: GitHubApi>(
         .as_ref()
         .map(|c| c.required.clone())
         .unwrap_or_default();
-    // A re-run of the configured workflow brings new reports; without one, the reports are
-    // read once per commit.
-    let reports_workflow = config
-        .reports
-        .as_ref()
-        .and_then(|r| r.workflow.clone())
-        .filter(|_| needs_reports(&config));
-    verdict.watch = match &reports_workflow {
-        None => Watch::Nothing,
-        Some(file) if reports::names_a_file(file) => Watch::Workflow(file.clone()),
-        // A display name is refused; any run judges again once the config names a file.
-        Some(_) => Watch::AnyRun,
-    };
     let diff = match pr {
         Some(pr) => {
             ctx.github
@@ -185,20 +174,39 @@ async fn judge<G: GitHubApi>(
         }
         None => ctx.github.compare_files(repo, base_sha, head_sha).await?,
     };
+    // Criteria the change does not affect (a docs-only change) need no reports: a
+    // path-filtered workflow that never runs must not leave the check waiting.
+    let needs_reports = reports_needed(&config, Some(&diff));
+    // A re-run of the configured workflow brings new reports; without one, the reports are
+    // read once per commit.
+    let reports_workflow = config
+        .reports
+        .as_ref()
+        .and_then(|r| r.workflow.clone())
+        .filter(|_| needs_reports);
+    verdict.watch = match &reports_workflow {
+        None => Watch::Nothing,
+        Some(file) if reports::names_a_file(file) => Watch::Workflow(file.clone()),
+        // A display name is refused; any run judges again once the config names a file.
+        Some(_) => Watch::AnyRun,
+    };
     let config_change = match pr {
         Some(_) => config_change::config_change(ctx, repo, head_sha, &diff.files).await?,
         None => None,
     };
-    let baseline = ctx
-        .store
-        .baseline(&repo.name.0, &base_sha.0)
-        .await?
+    let stored = ctx.store.baseline(&repo.name.0, &base_sha.0).await?;
+    let baseline = stored
+        .as_ref()
         .and_then(|b| serde_json::from_slice::<Metrics>(&b.metrics).ok());
     let mut facts = Facts {
         diff: Some(diff),
         pull_request: pr.map(pull_request_facts),
         config_change,
+        baseline_commit: stored
+            .filter(|_| baseline.is_some())
+            .map(|b| (b.sha, b.steps)),
         baseline,
+        today: Some(crate::clock::today(ctx.now)),
         ..Facts::default()
     };
     if let (Some(debt), Some(pr)) = (&config.debt, pr) {
@@ -212,7 +220,7 @@ async fn judge<G: GitHubApi>(
             checks::Required::Waiting(names) => waiting_for.push(names),
         }
     }
-    if needs_reports(&config) {
+    if needs_reports {
         match reports::find(ctx, repo, &config, head_sha).await? {
             ReportState::Ready { reports, source } => {
                 notes.extend(reports.warnings.iter().map(|w| format!("report: {w}")));
@@ -228,6 +236,7 @@ async fn judge<G: GitHubApi>(
                 }
                 facts.coverage = reports.coverage;
                 facts.findings = reports.findings;
+                facts.suppressed = reports.suppressed;
                 facts.benchmarks = reports.benchmarks;
             }
             ReportState::Waiting => waiting_for.push(format!(
@@ -282,7 +291,13 @@ async fn judge<G: GitHubApi>(
         Conclusion::Failure => VerdictState::Failure,
     };
     verdict.title = markdown::title(&evaluation);
-    verdict.summary = markdown::summary(&evaluation);
+    let web = ctx.github.web_url();
+    let files = Links {
+        blob: web
+            .as_ref()
+            .map(|w| format!("{w}/{}/blob/{head_sha}", repo.name)),
+    };
+    verdict.summary = markdown::summary(&evaluation, &files);
     if let Some(note) = &own_config {
         verdict.summary = format!("> {note}\n\n{}", verdict.summary);
     }
@@ -296,7 +311,6 @@ async fn judge<G: GitHubApi>(
     )
     .await?;
     if let Some(pr) = pr {
-        let web = ctx.github.web_url();
         let footer = Footer {
             check_run_url: web
                 .as_ref()
@@ -304,9 +318,19 @@ async fn judge<G: GitHubApi>(
             config_url: web
                 .as_ref()
                 .map(|w| format!("{w}/{}/blob/{config_sha}/{CONFIG_PATH}", repo.name)),
+            files,
         };
-        let comment = comment::comment(&evaluation, &footer);
-        publish::upsert_comment(ctx, repo, &pr.number, COMMENT_MARKER, &comment).await?;
+        let settings = config.comment.clone().unwrap_or_default();
+        let comment = comment::comment(&evaluation, &footer, &settings.layout);
+        publish::sticky_comment(
+            ctx,
+            repo,
+            &pr.number,
+            &settings,
+            evaluation.conclusion,
+            &comment,
+        )
+        .await?;
         let (owned, wanted) = keel_labels(&config, &evaluation);
         let colors: Vec<(String, String)> = config
             .debt
@@ -334,6 +358,7 @@ pub(super) fn pull_request_facts(pr: &PullRequestInfo) -> PullRequest {
         branch: pr.head_ref.clone(),
         labels: pr.labels.clone(),
         milestone: pr.milestone.clone(),
+        author: pr.author.clone(),
     }
 }
 
@@ -530,33 +555,11 @@ pub(super) fn without_reports(config: &Config) -> Config {
 /// What the check run shows while it waits: what it waits for, and the criteria that need
 /// none of it, judged so far.
 fn waiting_summary(config: &Config, facts: &Facts, waiting_for: &[String]) -> String {
-    let partial = evaluate(&without_reports(config), facts);
-    format!(
-        "### ⏳ Waiting for {}\n\nThe definition of done is judged when they are in. The rest so far:\n\n{}",
-        waiting_for.join(" and "),
-        markdown::table(&partial.criteria)
-    )
+    markdown::waiting(&evaluate(&without_reports(config), facts), waiting_for)
 }
 
 pub(super) fn parse_config(bytes: Vec<u8>) -> Result<Config, String> {
     String::from_utf8(bytes)
         .map_err(|_| "the file is not UTF-8 text".to_owned())
         .and_then(|text| Config::parse(CONFIG_PATH, &text).map_err(|e| e.to_string()))
-}
-
-/// Whether any configured criterion is judged from a CI report.
-pub fn needs_reports(config: &Config) -> bool {
-    let coverage = config
-        .coverage
-        .as_ref()
-        .is_some_and(|c| c.min_total.is_some() || c.min_patch.is_some() || c.max_drop.is_some());
-    let security = config
-        .security
-        .as_ref()
-        .is_some_and(|s| s.fail_on.is_some());
-    let performance = config
-        .performance
-        .as_ref()
-        .is_some_and(|p| !p.budget.is_empty());
-    coverage || security || performance
 }

@@ -21,6 +21,69 @@ pub enum CommentChange {
     Edited,
     /// The existing one already said this; nothing sent.
     Unchanged,
+    /// `[comment]` says not to comment now; nothing posted.
+    Held,
+    /// `[comment] when = "on_failure"` and the change passes: Keel's own comment was deleted.
+    Deleted,
+}
+
+/// Posts, edits, holds back or deletes Keel's sticky comment as `[comment]` says, for an
+/// evaluation that concluded `conclusion`. Only a comment Keel made (remembered in the store,
+/// or found by its marker among Keel's own) is ever edited or deleted.
+pub async fn sticky_comment<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    number: &PrNumber,
+    settings: &keel_core::config::CommentConfig,
+    conclusion: Conclusion,
+    body: &str,
+) -> Result<CommentChange, JobError> {
+    use keel_core::config::CommentWhen;
+    if settings.off {
+        return Ok(CommentChange::Held);
+    }
+    let failed = conclusion == Conclusion::Failure;
+    match settings.when {
+        CommentWhen::Always => {}
+        _ if failed => {}
+        CommentWhen::OnFailure => {
+            let Some(id) = own_comment(ctx, repo, number).await? else {
+                return Ok(CommentChange::Held);
+            };
+            ctx.github.delete_comment(repo, id).await?;
+            ctx.store.set_comment(&repo.name.0, number.0, None).await?;
+            return Ok(CommentChange::Deleted);
+        }
+        CommentWhen::OnChange => {
+            if own_comment(ctx, repo, number).await?.is_none() {
+                return Ok(CommentChange::Held);
+            }
+        }
+    }
+    upsert_comment(
+        ctx,
+        repo,
+        number,
+        keel_core::render::comment::COMMENT_MARKER,
+        body,
+    )
+    .await
+}
+
+/// The id of Keel's sticky comment on the pull request, if it has made one.
+async fn own_comment<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    number: &PrNumber,
+) -> Result<Option<u64>, JobError> {
+    if let Some(stored) = ctx.store.comment(&repo.name.0, number.0).await? {
+        return Ok(Some(stored.id));
+    }
+    Ok(ctx
+        .github
+        .find_comment(repo, number, keel_core::render::comment::COMMENT_MARKER)
+        .await?
+        .map(|c| c.id))
 }
 
 /// Keel's check run on `head_sha`: the one the store remembers, else the one GitHub lists

@@ -12,7 +12,7 @@ use keel_core::report::bench::{Measurement, parse_bench};
 use keel_core::report::cobertura::parse_cobertura;
 use keel_core::report::coverage::{CoverageFormat, CoverageReport};
 use keel_core::report::lcov::parse_lcov;
-use keel_core::report::sarif::{Finding, parse_sarif};
+use keel_core::report::sarif::{Finding, Suppressed, parse_sarif};
 use std::io::{BufRead, BufReader, Read};
 
 /// Reports read so far. A kind stays `None` until a report of it is read, so a criterion with
@@ -23,6 +23,9 @@ pub struct Reports {
     pub coverage: Option<CoverageReport>,
     /// Findings of every SARIF log.
     pub findings: Option<Vec<Finding>>,
+    /// Results the logs themselves suppress (never counted; shown when on the change), at
+    /// most the findings limit over all logs.
+    pub suppressed: Vec<Suppressed>,
     /// Measurements of every benchmark file.
     pub benchmarks: Option<Vec<Measurement>>,
     /// Results the parsers skipped, with why (shown to the user, not fatal).
@@ -81,6 +84,9 @@ impl Reports {
             limits,
         )
         .with_context(|| format!("read SARIF log {name}"))?;
+        let room = limits.max_findings.saturating_sub(self.suppressed.len());
+        self.suppressed
+            .extend(log.suppressed.into_iter().take(room));
         Ok(())
     }
 

@@ -53,6 +53,8 @@ pub struct StoredBaseline {
     pub sha: String,
     /// The metrics (JSON).
     pub metrics: Vec<u8>,
+    /// First-parent steps from the base back to `sha` (0: the base itself).
+    pub steps: u32,
 }
 
 fn id(v: u64) -> anyhow::Result<i64> {
@@ -444,7 +446,7 @@ impl Store {
     /// first-parent ancestor within [`BASELINE_ANCESTRY`] steps.
     pub async fn baseline(&self, repo: &str, sha: &str) -> anyhow::Result<Option<StoredBaseline>> {
         let mut current = sha.to_owned();
-        for _ in 0..=BASELINE_ANCESTRY {
+        for steps in 0..=BASELINE_ANCESTRY {
             let metrics: Option<(Vec<u8>,)> = on_pool!(self, pool => sqlx::query_as(
                 "SELECT metrics FROM baselines WHERE repo = $1 AND sha = $2",
             )
@@ -457,6 +459,7 @@ impl Store {
                 return Ok(Some(StoredBaseline {
                     sha: current,
                     metrics,
+                    steps: u32::try_from(steps).unwrap_or(u32::MAX),
                 }));
             }
             let parent: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(

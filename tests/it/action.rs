@@ -20,7 +20,7 @@ pub(crate) async fn fake() -> FakeGitHub {
         REPO,
         2,
         &[(
-            "README.md",
+            "hello.rb",
             "modified",
             Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
         )],
@@ -37,7 +37,7 @@ pub(crate) struct Step {
     pub(crate) outputs: String,
 }
 
-const LCOV: &str = "SF:README.md\nDA:1,1\nDA:2,0\nend_of_record\n";
+const LCOV: &str = "SF:hello.rb\nDA:1,1\nDA:2,0\nend_of_record\n";
 
 async fn run_action(fake: &FakeGitHub, token: &str, extra: &[(&str, &str)]) -> Step {
     run_with(fake, token, extra, LCOV).await
@@ -132,7 +132,7 @@ async fn the_action_writes_summary_outputs_annotations_check_run_and_comment() {
     );
     assert!(
         step.summary
-            .contains("| ❌ | Patch coverage | 50\\.00% | ≥ 80% |"),
+            .contains("**Patch coverage**: 50\\.00% (needs ≥ 80%)"),
         "{}",
         step.summary
     );
@@ -141,7 +141,7 @@ async fn the_action_writes_summary_outputs_annotations_check_run_and_comment() {
         "conclusion=failure\ncoverage-total=50.00\ncoverage-patch=50.00\nnew-findings=\n"
     );
     assert!(
-        step.stdout.contains("::warning file=README.md,line=2,endLine=2,title=Uncovered line::Added line 2 is not covered by tests"),
+        step.stdout.contains("::warning file=hello.rb,line=2,endLine=2,title=Uncovered line::Added line 2 is not covered by tests"),
         "{}",
         step.stdout
     );
@@ -183,7 +183,7 @@ async fn with_a_read_only_token_the_action_degrades_to_summary_annotations_and_e
         step.stdout
     );
     assert!(
-        step.stdout.contains("::warning file=README.md,line=2"),
+        step.stdout.contains("::warning file=hello.rb,line=2"),
         "{}",
         step.stdout
     );
@@ -207,9 +207,9 @@ async fn more_than_ten_warnings_are_counted_not_dropped_silently() {
         .chain((1..=28).map(|i| format!("+line {i}")))
         .collect::<Vec<_>>()
         .join("\n");
-    fake.put_pr_files(REPO, 2, &[("README.md", "modified", Some(&patch))]);
+    fake.put_pr_files(REPO, 2, &[("hello.rb", "modified", Some(&patch))]);
     fake.add_token("ghs_workflow_rw", false);
-    let lcov: String = std::iter::once("SF:README.md".to_owned())
+    let lcov: String = std::iter::once("SF:hello.rb".to_owned())
         .chain((1..=28).map(|i| format!("DA:{i},{}", i % 2 == 0)))
         .chain(std::iter::once("end_of_record\n".to_owned()))
         .collect::<Vec<_>>()

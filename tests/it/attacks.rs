@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 const LAX_BASE: &str = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
 /// A later head of the fixture pull request.
 const NEW_HEAD: &str = "0f0e0d0c0b0a09080706050403020100f0e0d0c0";
-/// The fixture's change (README.md, 2 lines added, 1 removed).
+/// The fixture's change (hello.rb, 2 lines added, 1 removed).
 const README_PATCH: &str = "@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More";
 
 /// A `pull_request` delivery for pull request `number` of the fixture's head into `base_ref`
@@ -69,7 +69,7 @@ fn completed(conclusion: &str) -> (String, Option<String>) {
 }
 
 /// A FakeGitHub with `config` at the fixture's base commit and pull request 2 (and any
-/// `more` pull requests) changing README.md.
+/// `more` pull requests) changing hello.rb.
 async fn github(config: &[u8], more: &[u64]) -> FakeGitHub {
     let fake = FakeGitHub::start().await;
     fake.put_file(REPO, BASE, ".github/keel.toml", config);
@@ -77,7 +77,7 @@ async fn github(config: &[u8], more: &[u64]) -> FakeGitHub {
         fake.put_pr_files(
             REPO,
             *number,
-            &[("README.md", "modified", Some(README_PATCH))],
+            &[("hello.rb", "modified", Some(README_PATCH))],
         );
     }
     fake.put_pull(
@@ -215,10 +215,7 @@ async fn a_failed_required_check_fails_the_gate_and_a_running_one_keeps_it_waiti
         worker.run_until_idle(NOW + 1).await.unwrap();
         assert_eq!(verdict_on(&fake, HEAD), completed("failure"));
         let summary = keel_runs(&fake)[0].summary.clone().unwrap();
-        assert!(
-            summary.contains("| ❌ | Check `build` | failure |"),
-            "{summary}"
-        );
+        assert!(summary.contains("**Check `build`**: failure"), "{summary}");
         db.finish().await;
     }
 }
@@ -340,7 +337,7 @@ async fn a_new_finding_is_not_hidden_behind_a_baseline_finding_that_shares_one_f
         );
         let summary = keel_runs(&fake)[0].summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | New security findings | 1 |"),
+            summary.contains("**New security findings**: 1"),
             "one new finding (the moved one is not new): {summary}"
         );
         db.finish().await;
@@ -372,7 +369,7 @@ async fn a_file_whose_patch_github_left_out_still_counts_its_lines() {
         );
         let summary = keel_runs(&fake)[0].summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Change size | 30000 lines |"),
+            summary.contains("**Change size**: 30000 lines"),
             "{summary}"
         );
         db.finish().await;
@@ -404,7 +401,7 @@ async fn a_file_list_github_cut_short_fails_closed() {
         );
         let summary = keel_runs(&fake)[0].summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Changed files | incomplete |"),
+            summary.contains("**Changed files**: incomplete"),
             "{summary}"
         );
         assert!(summary.contains("1 of the 3500 files"), "{summary}");
@@ -417,12 +414,12 @@ async fn a_large_file_without_a_patch_makes_patch_coverage_unknown_not_passed() 
     for db in backends().await {
         let config = b"[coverage]\nmin_patch = 80\n";
         let fake = github(config, &[]).await;
-        // README.md is in the report and fully covered; src/big.py is too large for a patch.
+        // hello.rb is in the report and fully covered; src/big.py is too large for a patch.
         fake.put_pr_file_entries(
             REPO,
             2,
             vec![
-                json!({"filename": "README.md", "status": "modified", "patch": README_PATCH,
+                json!({"filename": "hello.rb", "status": "modified", "patch": README_PATCH,
                        "additions": 2, "deletions": 1}),
                 json!({"filename": "src/big.py", "status": "modified",
                        "additions": 5_000, "deletions": 10}),
@@ -432,7 +429,7 @@ async fn a_large_file_without_a_patch_makes_patch_coverage_unknown_not_passed() 
         let worker = worker(&db, &fake);
         open(&server).await;
         let report =
-            b"SF:README.md\nDA:1,1\nDA:2,1\nend_of_record\nSF:src/big.py\nDA:1,0\nend_of_record\n";
+            b"SF:hello.rb\nDA:1,1\nDA:2,1\nend_of_record\nSF:src/big.py\nDA:1,0\nend_of_record\n";
         reports_arrive(&server, &fake, 77, zip_of(&[("lcov.info", report)])).await;
         worker.run_until_idle(NOW).await.unwrap();
         assert_eq!(
@@ -442,10 +439,7 @@ async fn a_large_file_without_a_patch_makes_patch_coverage_unknown_not_passed() 
             db.backend
         );
         let summary = keel_runs(&fake)[0].summary.clone().unwrap();
-        assert!(
-            summary.contains("| ❌ | Patch coverage | unknown |"),
-            "{summary}"
-        );
+        assert!(summary.contains("**Patch coverage**: unknown"), "{summary}");
         db.finish().await;
     }
 }
@@ -459,7 +453,7 @@ async fn a_damaged_patch_fails_closed_instead_of_not_affected() {
             REPO,
             2,
             &[(
-                "README.md",
+                "hello.rb",
                 "modified",
                 Some("@@ -1 +1,5 @@\n-Hello\n+Hello World\n+More"),
             )],
@@ -476,7 +470,7 @@ async fn a_damaged_patch_fails_closed_instead_of_not_affected() {
         );
         let summary = keel_runs(&fake)[0].summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Changed files | incomplete |"),
+            summary.contains("**Changed files**: incomplete"),
             "{summary}"
         );
         assert!(summary.contains("damaged"), "{summary}");
@@ -529,7 +523,7 @@ async fn a_source_file_missing_from_the_coverage_report_counts_as_uncovered() {
         let run = &keel_runs(&fake)[0];
         let summary = run.summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Patch coverage | 33\\.33% |"),
+            summary.contains("**Patch coverage**: 33\\.33%"),
             "1 of 3 added code lines covered (the test file is not source): {summary}"
         );
         let flagged: Vec<(&str, &str)> = run
@@ -646,7 +640,7 @@ async fn reports_come_only_from_the_configured_workflow_file() {
             REPO,
             2,
             &[
-                ("README.md", "modified", Some(README_PATCH)),
+                ("hello.rb", "modified", Some(README_PATCH)),
                 (
                     ".github/workflows/ci.yml",
                     "modified",
@@ -915,7 +909,7 @@ async fn an_oversized_finding_cannot_leave_the_check_in_progress() {
         let sarif = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "T"}},
             "results": [{"ruleId": "r".repeat(300), "level": "error",
                 "message": {"text": "m".repeat(100_000)},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "README.md"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "hello.rb"},
                     "region": {"startLine": 2}}}]}]}]});
         reports_arrive(
             &server,

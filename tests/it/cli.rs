@@ -226,7 +226,7 @@ fn markdown_output_is_the_check_run_summary() {
     let run = keel(&root(), &args);
     assert!(
         run.stdout
-            .starts_with("### ✅ Definition of done met, with 2 warnings\n\n| | Criterion |"),
+            .starts_with("### ✅ Definition of done met, with 2 warnings\n\n**Coverage drop**: 3\\.12 points (needs ≤ 0.5 points; base 87\\.50%, \\-3\\.12 points)"),
         "{}",
         run.stdout
     );

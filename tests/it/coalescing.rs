@@ -11,7 +11,7 @@ use crate::support::webhook::TestServer;
 use keel::jobs::worker::Ran;
 
 /// A FakeGitHub with `config` on the base commit and pull requests 2 and 3, both at the
-/// fixture's head, each changing README.md.
+/// fixture's head, each changing hello.rb.
 async fn two_pull_requests(config: &[u8]) -> FakeGitHub {
     let fake = FakeGitHub::start().await;
     fake.put_file(REPO, BASE, ".github/keel.toml", config);
@@ -20,7 +20,7 @@ async fn two_pull_requests(config: &[u8]) -> FakeGitHub {
             REPO,
             n,
             &[(
-                "README.md",
+                "hello.rb",
                 "modified",
                 Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
             )],

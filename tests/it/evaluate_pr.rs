@@ -42,7 +42,7 @@ pub(crate) fn readme_change(fake: &FakeGitHub) {
         REPO,
         2,
         &[(
-            "README.md",
+            "hello.rb",
             "modified",
             Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
         )],
@@ -88,7 +88,7 @@ async fn a_pull_request_is_judged_by_the_base_branch_config_with_one_check_run()
         );
         let summary = run.summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Change size | 3 lines | ≤ 2 lines |"),
+            summary.contains("**Change size**: 3 lines (needs ≤ 2 lines)"),
             "{summary}"
         );
         assert!(summary.contains("| ✅ | Title |"), "{summary}");
@@ -312,7 +312,7 @@ async fn an_invalid_config_edit_is_annotated_on_its_line_while_the_base_config_j
         assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
         let summary = run.summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Change to keel.toml | invalid |"),
+            summary.contains("**Change to keel.toml**: invalid"),
             "{summary}"
         );
         assert!(

@@ -137,7 +137,11 @@ fn a_hostile_18_kb_lcov_is_judged_under_a_64_mib_memory_ceiling() {
         .collect();
     assert!((17_000..19_000).contains(&lcov.len()), "{}", lcov.len());
     fs::write(dir.path().join("hostile.lcov"), lcov).unwrap();
-    fs::write(dir.path().join("empty.diff"), "").unwrap();
+    fs::write(
+        dir.path().join("empty.diff"),
+        "diff --git a/f1 b/f1\n--- a/f1\n+++ b/f1\n@@ -1 +1 @@\n-a\n+b\n",
+    )
+    .unwrap();
     let out = std::process::Command::new("sh")
         .current_dir(dir.path())
         .args([

@@ -10,6 +10,8 @@ mod claims;
 mod coalescing;
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
+// Keel never blocks the wrong change: exemptions, path scoping, labels, `[comment] when`.
+mod exemptions;
 // End-to-end latency under load (ignored; scripts/bench-e2e).
 mod bench_e2e;
 // `keel serve` killed with SIGKILL while deliveries stream in.

@@ -8,14 +8,14 @@ use crate::support::github::FakeGitHub;
 use keel::jobs::worker::Ran;
 
 /// The pull request's files: `.github/keel.toml` added with `config`'s lines (and, with
-/// `also_code`, a change to README.md).
+/// `also_code`, a change to hello.rb).
 fn adds_config(fake: &FakeGitHub, config: &str, also_code: bool) {
     let lines: Vec<String> = config.lines().map(|l| format!("+{l}")).collect();
     let patch = format!("@@ -0,0 +1,{} @@\n{}", lines.len(), lines.join("\n"));
     let mut files = vec![(".github/keel.toml", "added", Some(patch.as_str()))];
     if also_code {
         files.push((
-            "README.md",
+            "hello.rb",
             "modified",
             Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
         ));
@@ -140,8 +140,7 @@ async fn a_pull_request_fixing_a_broken_base_config_is_judged_by_its_own_and_say
         assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
         let summary = run.summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Change size | 2 lines | ≤ 1 lines |")
-                || summary.contains("| ❌ | Change size | 2 lines | ≤ 1 line |"),
+            summary.contains("**Change size**: 2 lines (needs ≤ 1 line)"),
             "judged by the pull request's file: {summary}"
         );
         assert!(
@@ -250,7 +249,7 @@ async fn a_change_that_breaks_an_items_file_fails_before_it_can_break_the_base()
         assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
         let summary = run.summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Change to keel.toml | invalid |"),
+            summary.contains("**Change to keel.toml**: invalid"),
             "{summary}"
         );
         let a = &run.annotations[0];

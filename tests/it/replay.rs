@@ -34,9 +34,13 @@ fn the_readme_replay_waits_for_reports_then_posts_one_check_run_and_one_comment(
         "one check run"
     );
     assert!(
-        out.contains("| ⚠️ | Coverage drop | 3\\.12 points | ≤ 0.5 points | 87\\.50% |"),
+        out.contains("Coverage drop: 3.12 points (needs ≤ 0.5 points; base 87.50%, -3.12 points)"),
         "the baseline is used: {out}"
     );
+    // Printed for a terminal: no markdown escapes, emphasis or HTML.
+    for markup in ["\\.", "\\-", "**", "<details>", "<br>", "<!--"] {
+        assert!(!out.contains(markup), "{markup} in {out}");
+    }
     assert!(
         out.contains(
             "  pkg/gate.py:22 warning Uncovered line: Added line 22 is not covered by tests"
@@ -45,12 +49,12 @@ fn the_readme_replay_waits_for_reports_then_posts_one_check_run_and_one_comment(
     );
     assert!(out.contains("── comment 1 on #7: created"), "{out}");
     assert!(
-        out.contains("<!-- keel:definition-of-done -->\n── labels on #7: + debt: added"),
+        out.contains("Definition of done check run\n\n\n── labels on #7: + debt: added"),
         "the comment, then Keel's debt label: {out}"
     );
     assert!(
         out.contains(
-            "- **R\\-4 · Review feedback on every line** (active) — fixes #5, one of its issues"
+            "- R-4 · Review feedback on every line (active) — fixes #5, one of its issues"
         ),
         "{out}"
     );

@@ -91,13 +91,13 @@ pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
-/// LCOV for README.md: line 1 covered, line 2 as given.
+/// LCOV for hello.rb: line 1 covered, line 2 as given.
 pub(crate) fn lcov(line_2_hits: u32) -> Vec<u8> {
-    format!("SF:README.md\nDA:1,1\nDA:2,{line_2_hits}\nend_of_record\n").into_bytes()
+    format!("SF:hello.rb\nDA:1,1\nDA:2,{line_2_hits}\nend_of_record\n").into_bytes()
 }
 
 /// A FakeGitHub with the config on the base commit, the pull request's one changed file
-/// (README.md, lines 1 and 2 added) and the pull request itself.
+/// (hello.rb, lines 1 and 2 added) and the pull request itself.
 async fn github_with(config: &[u8], fork: Option<&str>) -> FakeGitHub {
     let fake = FakeGitHub::start().await;
     fake.put_file(REPO, BASE, ".github/keel.toml", config);
@@ -105,7 +105,7 @@ async fn github_with(config: &[u8], fork: Option<&str>) -> FakeGitHub {
         REPO,
         2,
         &[(
-            "README.md",
+            "hello.rb",
             "modified",
             Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
         )],
@@ -172,7 +172,7 @@ async fn the_waiting_check_completes_from_the_workflow_runs_artifact() {
             "{summary}"
         );
         assert!(
-            summary.contains("| ❌ | Patch coverage | 50\\.00% |"),
+            summary.contains("**Patch coverage**: 50\\.00%"),
             "{summary}"
         );
         assert!(
@@ -185,7 +185,7 @@ async fn the_waiting_check_completes_from_the_workflow_runs_artifact() {
                 run.annotations[0]["path"].as_str(),
                 run.annotations[0]["start_line"].as_u64()
             ),
-            (Some("README.md"), Some(2))
+            (Some("hello.rb"), Some(2))
         );
         assert_eq!(fake.comments(REPO, 2).len(), 1);
         assert_eq!(
@@ -315,7 +315,7 @@ async fn a_workflow_that_finished_without_the_artifact_means_no_report() {
         );
         let summary = run.summary.clone().unwrap();
         assert!(
-            summary.contains("| ❌ | Total coverage | no report |"),
+            summary.contains("**Total coverage**: no report"),
             "{summary}"
         );
         assert!(
@@ -491,9 +491,9 @@ async fn a_default_branch_run_becomes_the_baseline_a_pull_request_is_compared_wi
         let run = &fake.check_runs()[0];
         assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
         let summary = run.summary.clone().unwrap();
-        assert!(summary.contains("| ❌ | Coverage drop |"), "{summary}");
+        assert!(summary.contains("**Coverage drop**"), "{summary}");
         assert!(
-            summary.contains("| 100\\.00% | \\-50\\.00 |"),
+            summary.contains("(needs ≤ 1 point; base 100\\.00%, \\-50\\.00 points)"),
             "the baseline's figure is shown: {summary}"
         );
         db.finish().await;
@@ -551,7 +551,7 @@ async fn a_merge_group_is_judged_on_its_combined_changes_without_a_comment() {
                 .summary
                 .as_deref()
                 .unwrap()
-                .contains("| ❌ | Change size | 4 lines | ≤ 2 lines |")
+                .contains("**Change size**: 4 lines (needs ≤ 2 lines)")
         );
         assert!(
             !fake
@@ -646,7 +646,7 @@ async fn a_push_to_a_new_head_costs_at_most_seven_github_calls() {
             REPO,
             2,
             &[(
-                "README.md",
+                "hello.rb",
                 "modified",
                 Some("@@ -1 +1,3 @@\n-Hello\n+Hello World\n+More\n+Even more"),
             )],

@@ -269,7 +269,7 @@ async fn a_server_killed_mid_job_loses_nothing_and_posts_exactly_once() {
             REPO,
             2,
             &[(
-                "README.md",
+                "hello.rb",
                 "modified",
                 Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
             )],
@@ -348,7 +348,7 @@ async fn two_replicas_on_one_database_process_every_delivery_once_and_schedule_o
             fake.put_pr_files(
                 REPO,
                 n,
-                &[("README.md", "modified", Some("@@ -1 +1,2 @@\n a\n+b"))],
+                &[("hello.rb", "modified", Some("@@ -1 +1,2 @@\n a\n+b"))],
             );
         }
         db.store

@@ -36,7 +36,7 @@ capacity_target = 0.2
 id = "DEBT-7"
 title = "Legacy readme tooling"
 slows_delivery_days = 2
-paths = ["README.md"]
+paths = ["hello.rb"]
 "#;
 
 /// The fixture pull request on branch `feat/R-12-checkout`, fixing #7, at `head`, with the
@@ -73,7 +73,7 @@ async fn a_linked_change_gets_one_comment_with_its_items_and_debt_labels_that_fo
             REPO,
             2,
             &[(
-                "README.md",
+                "hello.rb",
                 "modified",
                 Some("@@ -1,2 +1,3 @@\n Hello\n TODO: old note\n+TODO: polish the copy"),
             )],
@@ -131,7 +131,7 @@ async fn a_linked_change_gets_one_comment_with_its_items_and_debt_labels_that_fo
             REPO,
             2,
             &[(
-                "README.md",
+                "hello.rb",
                 "modified",
                 Some("@@ -1,2 +1,1 @@\n Hello\n-TODO: old note"),
             )],
@@ -208,11 +208,15 @@ async fn a_linked_change_gets_one_comment_with_its_items_and_debt_labels_that_fo
         assert_eq!(merged[0].roadmap_items, ["R-12", "R-3"]);
         assert_eq!(merged[0].changed_lines, Some(1));
         // The next pull request's comment counts the merged one (a merged pull request itself
-        // is closed: Keel judges it no more).
+        // is closed: Keel judges it no more); it adds debt, so the week's capacity concerns it.
         fake.put_pr_files(
             REPO,
             5,
-            &[("README.md", "modified", Some("@@ -1 +1 @@\n-Hello\n+Hi"))],
+            &[(
+                "hello.rb",
+                "modified",
+                Some("@@ -1 +1 @@\n-Hello\n+Hi # TODO: say more"),
+            )],
         );
         let mut next: Value = serde_json::from_slice(&pull_request(
             &fake,

@@ -156,14 +156,17 @@ async fn events_and_actions_keel_does_not_use_are_200_and_not_stored() {
             .send(signed(
                 "pull_request",
                 "d-1",
-                payload("pull_request/labeled.1.json"),
+                String::from_utf8(payload("pull_request/labeled.1.json"))
+                    .unwrap()
+                    .replacen("\"action\":\"labeled\"", "\"action\":\"assigned\"", 1)
+                    .into_bytes(),
             ))
             .await;
         assert_eq!(
             (status, text.as_str()),
             (
                 StatusCode::OK,
-                "ignored: `pull_request` action `labeled` is not used"
+                "ignored: `pull_request` action `assigned` is not used"
             )
         );
         let (status, text) = server
@@ -282,7 +285,11 @@ fn every_webhook_fixture_parses_to_the_expected_event() {
             "pull_request/synchronize.1.json",
             Some("Codertocat/Hello-World#2"),
         ),
-        ("pull_request", "pull_request/labeled.1.json", None),
+        (
+            "pull_request",
+            "pull_request/labeled.1.json",
+            Some("Codertocat/Hello-World#2"),
+        ),
         (
             "check_suite",
             "check_suite/rerequested.1.json",

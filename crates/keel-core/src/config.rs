@@ -5,13 +5,19 @@
 //! that caused it. Unknown keys are errors that name the nearest valid key. Absent sections
 //! are not evaluated; every criterion is `required` unless it says otherwise.
 
+mod comment;
+mod exempt;
 mod presets;
+mod security;
 mod strategy;
 mod summary;
 mod validate;
 mod values;
 
+pub use comment::{CommentConfig, CommentWhen, Section};
+pub use exempt::{ExemptConfig, OnSkip};
 pub use presets::Preset;
+pub use security::{Day, IgnoredFinding, SecurityConfig};
 pub use summary::{Fallback, Schedule, SummaryConfig, Timezone};
 pub use validate::{MAX_PROBLEMS, Problem, ProblemKind};
 pub use values::Pattern;
@@ -26,7 +32,6 @@ use crate::diagnostic::Diagnostic;
 use crate::glob::PathGlobs;
 use crate::limits::Limits;
 use crate::report::coverage::CoverageFormat;
-use crate::report::sarif::Severity;
 use crate::units::{Percent, Quantity};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -45,6 +50,12 @@ pub struct Config {
     /// A preset this config starts from: `keel:recommended` (nothing gets worse against the
     /// base; targets for new code warn) or `keel:strict`. Keys here win over the preset's.
     pub extends: Option<Preset>,
+    /// How a required criterion that could not be judged (no baseline yet, no pull request,
+    /// a report without the data it needs) counts: `fail` or `pass`. Unset: it fails where the
+    /// fact should have been there (a report that lists nothing coverable, no diff) and passes,
+    /// listed, where it cannot be yet (the base has no recorded metrics, not a pull request).
+    /// Exempt and not-affected criteria always pass.
+    pub on_skip: Option<OnSkip>,
     /// Test coverage: total, on the lines the change adds, and the drop against the base.
     pub coverage: Option<CoverageConfig>,
     /// Security scan results (SARIF): no new findings at or above a severity.
@@ -65,6 +76,11 @@ pub struct Config {
     pub debt: Option<DebtConfig>,
     /// The weekly summary issue: schedule, timezone, what counts as production and incidents.
     pub summary: Option<SummaryConfig>,
+    /// Changes some criteria do not apply to: bots' bumps, upkeep, documentation-only changes.
+    /// Its defaults apply when it is absent.
+    pub exempt: Option<ExemptConfig>,
+    /// The sticky pull request comment: when Keel posts it and which sections it shows.
+    pub comment: Option<CommentConfig>,
 }
 
 /// How much a criterion counts.
@@ -122,6 +138,10 @@ pub struct CoverageConfig {
     /// Report files (globs, relative to the repository root), LCOV or Cobertura.
     #[serde(default, deserialize_with = "crate::glob::checked_patterns")]
     pub paths: Vec<String>,
+    /// The paths this criterion family looks at (globs); a change that touches none of them
+    /// (or only `[exempt] paths`) is "not affected". Default: every path.
+    #[serde(default)]
+    pub affects: PathGlobs,
     /// Report format; detected from the content when absent.
     pub format: Option<CoverageFormat>,
     /// Least line coverage over the whole report, in percent.
@@ -159,30 +179,6 @@ pub enum PartialLines {
     Miss,
 }
 
-/// Security scan criteria.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SecurityConfig {
-    /// SARIF files (globs, relative to the repository root).
-    #[serde(default, deserialize_with = "crate::glob::checked_patterns")]
-    pub paths: Vec<String>,
-    /// Fail on findings at or above this severity: `critical`, `high`, `medium` or `low`.
-    pub fail_on: Option<Criterion<Severity>>,
-    /// Count only findings the base commit did not have (default `true`).
-    #[serde(default = "yes")]
-    pub new_only: bool,
-    /// Rule ids never counted.
-    #[serde(default)]
-    pub ignore_rules: Vec<String>,
-    /// Prefixes removed from result paths before matching them to repository paths.
-    #[serde(default)]
-    pub strip_prefix: Vec<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
 /// Performance budgets.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -191,6 +187,10 @@ pub struct PerformanceConfig {
     /// Benchmark JSON, or Keel JSON.
     #[serde(default, deserialize_with = "crate::glob::checked_patterns")]
     pub paths: Vec<String>,
+    /// The paths this criterion family looks at (globs); a change that touches none of them
+    /// (or only `[exempt] paths`) is "not affected". Default: every path.
+    #[serde(default)]
+    pub affects: PathGlobs,
     /// Budgets, each for the benchmarks whose names match.
     #[serde(default)]
     pub budget: Vec<Budget>,

@@ -34,6 +34,14 @@ pub struct Facts {
     pub debt_issues: Vec<u64>,
     /// Merged work this week, for the debt capacity share.
     pub capacity: Option<CapacityCounts>,
+    /// Today's date in UTC, from the shell's clock: `[[security.ignore]]` entries hold until
+    /// their end date. `None`: no entry applies (an end date that cannot be checked has passed).
+    pub today: Option<chrono::NaiveDate>,
+    /// Findings the SARIF logs themselves mark as suppressed (they never count), to show.
+    pub suppressed: Vec<crate::report::sarif::Suppressed>,
+    /// The base commit the baseline belongs to, and how far back from the change's base it is
+    /// (0: the base itself), when the shell knows.
+    pub baseline_commit: Option<(String, u32)>,
 }
 
 /// What a change does to `.github/keel.toml`.
@@ -59,6 +67,9 @@ pub struct PullRequest {
     /// Milestone title.
     #[serde(default)]
     pub milestone: Option<String>,
+    /// The author's login (`dependabot[bot]` for Dependabot), as the host reports it.
+    #[serde(default)]
+    pub author: Option<String>,
 }
 
 /// Another check run's state.

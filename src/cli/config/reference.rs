@@ -13,8 +13,10 @@ const SECTION_ORDER: &[&str] = &[
     "performance",
     "hygiene",
     "checks",
+    "exempt",
     "reports",
     "labels",
+    "comment",
     "roadmap",
     "debt",
     "summary",
@@ -37,7 +39,17 @@ pub fn reference() -> String {
          A preset the file starts from: `\"keel:recommended\"` or `\"keel:strict\"`. The preset is\n\
          read first; each key the file sets replaces the preset's value.\n\
          \n\
-         ```toml\nextends = \"keel:recommended\"\n```\n",
+         ```toml\nextends = \"keel:recommended\"\n```\n\
+         \n\
+         ## `on_skip`\n\
+         \n\
+         How a required criterion that could not be judged counts: `\"fail\"` or `\"pass\"`.\n\
+         Unset, it fails where the fact should have been there (a report that lists nothing\n\
+         coverable, no diff) and passes, listed as not judged, where it cannot be there yet (no\n\
+         baseline recorded for the base commit, not a pull request). Exempt and not-affected\n\
+         criteria always pass.\n\
+         \n\
+         ```toml\non_skip = \"fail\"\n```\n",
     );
     let Some(sections) = schema["properties"].as_object() else {
         return s;
@@ -99,6 +111,21 @@ fn example(path: &str, key: &str, prop: &Value, defs: &Value) -> String {
         (_, "max_regression") => Some(r#""5%""#),
         (_, "max_drop") => Some(r#"{ threshold = 0.5, level = "advisory" }"#),
         (_, "ignore_rules") => Some(r#"["S101"]"#),
+        (_, "affects") => Some(r#"["src/**", "Cargo.lock"]"#),
+        ("exempt", "authors") => Some(r#"["dependabot[bot]", "renovate[bot]", "acme-bot[bot]"]"#),
+        ("exempt", "upkeep_types") => Some(r#"["docs", "refactor", "test", "ci", "chore"]"#),
+        ("exempt", "upkeep_labels") => Some(r#"["dependencies", "documentation"]"#),
+        ("exempt", "paths") => Some(r#"["docs/**", "**/*.md"]"#),
+        ("comment", "when") => Some(r#""on_failure""#),
+        ("comment", "layout") => Some(r#"["criteria", "why"]"#),
+        ("comment", "off") => Some("true"),
+        ("security.ignore", "rule") => Some(r#""js/xss""#),
+        ("security.ignore", "paths") => Some(r#"["src/legacy/**"]"#),
+        ("security.ignore", "reason") => {
+            Some(r#""False positive: the input is a constant (reviewed by @alice)""#)
+        }
+        ("security.ignore", "until") => Some(r#""2027-03-31""#),
+        ("debt", "suppressions") => Some(r##"["#[allow(", "eslint-disable", "# type: ignore"]"##),
         (_, "issues") => Some("[34, 35]"),
         ("roadmap.items", "labels") => Some(r#"["checkout"]"#),
         (_, "title") => Some(r#""One-page checkout""#),

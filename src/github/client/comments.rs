@@ -61,6 +61,17 @@ pub(super) async fn create(
     Ok(created.id)
 }
 
+pub(super) async fn delete(gh: &GitHub, repo: &Repo, comment_id: u64) -> Result<(), ApiError> {
+    let route = format!("/repos/{}/issues/comments/{comment_id}", repo.name);
+    match gh
+        .send(repo, Method::Delete, &route, &[], None, MAX_RESPONSE_BYTES)
+        .await
+    {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other.map(drop),
+    }
+}
+
 pub(super) async fn edit(
     gh: &GitHub,
     repo: &Repo,

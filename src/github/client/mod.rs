@@ -309,6 +309,10 @@ impl GitHubApi for GitHub {
         comments::edit(self, repo, comment_id, body).await
     }
 
+    async fn delete_comment(&self, repo: &Repo, comment_id: u64) -> Result<(), ApiError> {
+        comments::delete(self, repo, comment_id).await
+    }
+
     async fn add_labels(
         &self,
         repo: &Repo,

@@ -19,7 +19,8 @@ pub use parse::{EventError, Parsed, merge_group_of, parse_event, pull_request_of
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// A pull request was opened, pushed to, reopened, edited or marked ready.
+    /// A pull request was opened, pushed to, reopened, edited, marked ready, (un)labelled or
+    /// given or stripped of a milestone.
     PullRequest {
         /// GitHub's action name.
         action: String,

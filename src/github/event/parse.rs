@@ -44,9 +44,19 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                     updated_at: p.pull_request.updated_at,
                 })));
             }
+            // A label or milestone is how people mark upkeep, debt or `debt: none`: they
+            // re-judge the pull request like an edit of its title.
             if !matches!(
                 p.action.as_str(),
-                "opened" | "synchronize" | "reopened" | "edited" | "ready_for_review"
+                "opened"
+                    | "synchronize"
+                    | "reopened"
+                    | "edited"
+                    | "ready_for_review"
+                    | "labeled"
+                    | "unlabeled"
+                    | "milestoned"
+                    | "demilestoned"
             ) {
                 return Ok(ignored(name, &p.action));
             }

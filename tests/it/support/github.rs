@@ -341,6 +341,13 @@ impl FakeGitHub {
         .mount(&server)
         .await;
         route(
+            "DELETE",
+            r"^/repos/[^/]+/[^/]+/issues/comments/\d+$",
+            delete_comment,
+        )
+        .mount(&server)
+        .await;
+        route(
             "PATCH",
             r"^/repos/[^/]+/[^/]+/check-runs/\d+$",
             update_check_run,
@@ -1075,6 +1082,19 @@ fn edit_comment(s: &mut State, req: &Request) -> ResponseTemplate {
         }
         None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
     }
+}
+
+fn delete_comment(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let id: u64 = req.url.path().rsplit('/').next().unwrap().parse().unwrap();
+    let before = s.comments.len();
+    s.comments.retain(|c| c.2 != id);
+    if s.comments.len() == before {
+        return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    }
+    ResponseTemplate::new(204)
 }
 
 fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {

@@ -270,6 +270,14 @@ pub struct DebtConfig {
     /// Comment markers that flag debt in code.
     #[serde(default = "default_markers")]
     pub markers: Vec<String>,
+    /// Code that silences a tool instead of fixing what it found (`#[allow(`, `eslint-disable`,
+    /// `# type: ignore`, …): adding one is debt added. An empty list turns the signal off.
+    #[serde(default = "default_suppressions")]
+    pub suppressions: Vec<String>,
+    /// How far, in percentage points, coverage of the changed files may move before it counts
+    /// as debt added (or paid down); smaller moves are noise.
+    #[serde(default = "default_coverage_dip")]
+    pub coverage_dip: crate::units::Percent,
     /// Issues with this label are debt too (a change that fixes one reduces debt).
     #[serde(default = "default_issue_label")]
     pub issue_label: String,
@@ -295,6 +303,8 @@ impl Default for DebtConfig {
         DebtConfig {
             file: None,
             markers: default_markers(),
+            suppressions: default_suppressions(),
+            coverage_dip: default_coverage_dip(),
             issue_label: default_issue_label(),
             capacity_target: None,
             capacity_unit: CapacityUnit::default(),
@@ -307,6 +317,31 @@ impl Default for DebtConfig {
 
 fn default_markers() -> Vec<String> {
     ["TODO", "FIXME", "HACK", "XXX"].map(String::from).to_vec()
+}
+
+/// The default `[debt] suppressions`: code comments and attributes that silence a tool instead of fixing what it found.
+pub const SUPPRESSIONS: &[&str] = &[
+    "#[allow(",
+    "#![allow(",
+    "#[ignore]",
+    "eslint-disable",
+    "@ts-ignore",
+    "@ts-expect-error",
+    "# noqa",
+    "# type: ignore",
+    "// nolint",
+    "//nolint",
+    "@SuppressWarnings",
+    "# pylint: disable",
+    "NOSONAR",
+];
+
+fn default_suppressions() -> Vec<String> {
+    SUPPRESSIONS.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn default_coverage_dip() -> crate::units::Percent {
+    crate::units::Percent(1.0)
 }
 
 fn default_issue_label() -> String {

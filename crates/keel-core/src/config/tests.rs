@@ -1,4 +1,5 @@
 use super::*;
+use crate::report::sarif::Severity;
 use crate::units::Dimension;
 
 fn err(text: &str) -> Diagnostic {

@@ -88,6 +88,63 @@ pub struct CriterionResult {
     pub explanation: String,
     /// The business reason from the config.
     pub why: Option<String>,
+    /// For a skipped row: why it was not judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip: Option<SkipReason>,
+    /// What to look at: the files with uncovered added lines, the new findings, the regressed
+    /// benchmarks (at most [`MAX_SPECIFICS`], the rest counted in the explanation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub specifics: Vec<Specific>,
+}
+
+/// Most specifics a row carries.
+pub const MAX_SPECIFICS: usize = 20;
+
+/// Why a row was not judged. Only [`SkipReason::Exempt`] and [`SkipReason::NotAffected`] are
+/// decisions; the others are facts Keel did not have, which `on_skip` turns into a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// `[exempt]` says the criterion does not apply to this change (its author, its kind).
+    Exempt,
+    /// The change touches none of the criterion's paths.
+    NotAffected,
+    /// The base commit has no recorded metrics to compare against (yet).
+    NoBaseline,
+    /// Not a pull request: there is no title, description or branch to judge.
+    NoPullRequest,
+    /// A fact that should have been there was not (a report without data, no diff).
+    Missing,
+}
+
+impl SkipReason {
+    /// Whether a required row skipped for this reason fails when the config says nothing:
+    /// only where the fact should have been there.
+    pub fn fails_by_default(self) -> bool {
+        self == SkipReason::Missing
+    }
+
+    /// Whether it is a decision (exempt, not affected) rather than a missing fact.
+    pub fn is_decision(self) -> bool {
+        matches!(self, SkipReason::Exempt | SkipReason::NotAffected)
+    }
+}
+
+/// One thing to look at under a row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Specific {
+    /// The repository path, when it is about a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Line ranges in that file, first and last line each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<(u32, u32)>,
+    /// What it says, in Keel's words with names as code spans: "2 lines", "`js/xss` (high)",
+    /// "`parse` 12.1 ms → 14.0 ms (+15.7%, beyond noise)".
+    pub text: String,
+    /// Free text from outside (a finding's message), shown escaped after `text`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// How loud an annotation is (GitHub's three levels).
@@ -248,6 +305,12 @@ pub struct Evaluation {
     pub performance: Vec<BenchOutcome>,
     /// Things the user should know that are not criteria (skipped lines, omitted patches).
     pub notes: Vec<String>,
+    /// Findings a `[[security.ignore]]` entry or the log's own suppression dismissed, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dismissed: Vec<Dismissed>,
+    /// The base commit the change was compared against, when metrics of one were used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<String>,
     /// Roadmap links, when the config has a `[roadmap]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roadmap: Option<roadmap::RoadmapOutcome>,
@@ -267,6 +330,23 @@ impl Evaluation {
     pub fn count(&self, status: Status) -> usize {
         self.criteria.iter().filter(|c| c.status == status).count()
     }
+}
+
+/// A finding that did not count, and who said so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dismissed {
+    /// The rule.
+    pub rule: String,
+    /// Where, `path:line` when known.
+    pub location: Option<String>,
+    /// The reason given.
+    pub reason: String,
+    /// `config` (a `[[security.ignore]]` entry, with its end date) or `suppression` (the
+    /// SARIF log's own, e.g. an in-source `keel-ignore` or `nosemgrep` comment).
+    pub by: String,
+    /// The last day a config entry holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 #[cfg(test)]

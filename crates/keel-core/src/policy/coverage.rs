@@ -10,16 +10,29 @@
 
 mod patch;
 
-use super::{Outcome, Row, code, paths};
+use super::{Outcome, Row, SkipReason, Specific, code, paths};
 use crate::config::CoverageConfig;
 use crate::evaluation::CoverageOutcome;
+use crate::evaluation::MAX_SPECIFICS;
 use crate::facts::{CoverageMetrics, Facts};
 use crate::report::coverage::{CoverageReport, CoverageView};
 use crate::units::floor_percent;
 
-pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut Outcome) {
+pub(super) fn evaluate(
+    config: Option<&CoverageConfig>,
+    not_affected: Option<String>,
+    facts: &Facts,
+    out: &mut Outcome,
+) {
     let default = CoverageConfig::default();
     let c = config.unwrap_or(&default);
+    if let Some(why) = not_affected {
+        for (id, title, crit) in rows(c) {
+            let row = Row::new(id, title, crit.level, crit.why.as_ref());
+            out.push(row.unjudged(SkipReason::NotAffected, why.clone()));
+        }
+        return;
+    }
     let Some(report) = &facts.coverage else {
         for (id, title, crit) in rows(c) {
             let row = Row::new(id, title, crit.level, crit.why.as_ref());
@@ -66,7 +79,7 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
         )
         .threshold(format!("≥ {}", crit.threshold));
         let mut row = match total_pct {
-            None => row.skipped("the report lists no coverable lines"),
+            None => row.unjudged(SkipReason::Missing, "the report lists no coverable lines"),
             Some(p) => row.actual(floor_percent(p)).judged(
                 p >= crit.threshold.0,
                 format!(
@@ -77,7 +90,8 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
         };
         if let (Some(b), Some(p)) = (baseline_total, total_pct) {
             row.baseline = Some(floor_percent(b));
-            row.delta = Some(format!("{:+.2}", p - b));
+            row.delta = Some(format!("{:+.2} points", p - b));
+            out.metrics_compared = true;
         }
         out.push(row);
     }
@@ -115,8 +129,11 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
             }
         ));
         row = match (baseline_total, total_pct) {
-            (None, _) => row.skipped("no baseline: the base commit has no recorded coverage"),
-            (_, None) => row.skipped("the report lists no coverable lines"),
+            (None, _) => row.unjudged(
+                SkipReason::NoBaseline,
+                "no baseline: the base commit has no recorded coverage",
+            ),
+            (_, None) => row.unjudged(SkipReason::Missing, "the report lists no coverable lines"),
             (Some(b), Some(p)) => {
                 let drop = b - p;
                 let mut r = row.actual(format!("{:.2} points", drop.max(0.0))).judged(
@@ -128,7 +145,8 @@ pub(super) fn evaluate(config: Option<&CoverageConfig>, facts: &Facts, out: &mut
                     ),
                 );
                 r.baseline = Some(floor_percent(b));
-                r.delta = Some(format!("{:+.2}", p - b));
+                r.delta = Some(format!("{:+.2} points", p - b));
+                out.metrics_compared = true;
                 r
             }
         };
@@ -194,7 +212,10 @@ fn repo_paths<'a>(
 /// The patch coverage row: unknown when a coverable file has no patch (never a pass).
 fn patch_row(row: Row, threshold: f64, patch: Option<&patch::Patch>) -> Row {
     let Some(p) = patch else {
-        return row.skipped("no diff was given, so the added lines are unknown");
+        return row.unjudged(
+            SkipReason::Missing,
+            "no diff was given, so the added lines are unknown",
+        );
     };
     if !p.unknown.is_empty() {
         return row
@@ -206,10 +227,27 @@ fn patch_row(row: Row, threshold: f64, patch: Option<&patch::Patch>) -> Row {
             .actual("not affected")
             .judged(true, "the change adds no coverable lines");
     };
-    let mut explanation = format!(
-        "{} of {} added coverable lines covered",
-        p.ratio.covered, p.ratio.coverable
-    );
+    let uncovered = p.ratio.coverable - p.ratio.covered;
+    let files = p.missed.len() + p.unreported.len();
+    let mut explanation = if uncovered == 0 {
+        format!(
+            "all {} added coverable lines are covered",
+            p.ratio.coverable
+        )
+    } else {
+        format!(
+            "{uncovered} added {} in {files} {} not covered ({} of {} covered)",
+            if uncovered == 1 { "line" } else { "lines" },
+            match (files, uncovered) {
+                (1, 1) => "file is",
+                (1, _) => "file are",
+                (_, 1) => "files is",
+                _ => "files are",
+            },
+            p.ratio.covered,
+            p.ratio.coverable
+        )
+    };
     if !p.unreported.is_empty() {
         let files: Vec<String> = p.unreported.iter().map(|(f, _)| code(f)).collect();
         explanation.push_str(&format!(
@@ -217,8 +255,27 @@ fn patch_row(row: Row, threshold: f64, patch: Option<&patch::Patch>) -> Row {
             files.join(", ")
         ));
     }
-    row.actual(floor_percent(percent))
-        .judged(percent >= threshold, explanation)
+    let mut row = row
+        .actual(floor_percent(percent))
+        .judged(percent >= threshold, explanation);
+    let missed = p.missed.iter().map(|(f, l)| (f, l, ""));
+    let unreported = p
+        .unreported
+        .iter()
+        .map(|(f, l)| (f, l, ", not in the report"));
+    for (path, lines, how) in missed.chain(unreported).take(MAX_SPECIFICS) {
+        row.specifics.push(Specific {
+            path: Some(path.clone()),
+            lines: patch::ranges(lines),
+            text: format!(
+                "{} {}{how}",
+                lines.len(),
+                if lines.len() == 1 { "line" } else { "lines" }
+            ),
+            note: None,
+        });
+    }
+    row
 }
 
 /// Why patch coverage is unknown.

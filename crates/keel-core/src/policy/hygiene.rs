@@ -1,6 +1,7 @@
 //! Pull request hygiene: size, a linked issue, tests with source changes, branch and title.
 
-use super::{Outcome, Row, code};
+use super::scope::Paperwork;
+use super::{Outcome, Row, SkipReason, code};
 use crate::config::HygieneConfig;
 use crate::diff::FileStatus;
 use crate::facts::Facts;
@@ -12,13 +13,18 @@ static ISSUE_REF: LazyLock<regex::Regex> = LazyLock::new(|| {
         .expect("valid pattern")
 });
 
-pub(super) fn evaluate(h: &HygieneConfig, facts: &Facts, out: &mut Outcome) {
+pub(super) fn evaluate(h: &HygieneConfig, paperwork: &Paperwork, facts: &Facts, out: &mut Outcome) {
     let pr = facts.pull_request.as_ref();
     if let Some(crit) = &h.max_changed_lines {
-        let row = Row::new("hygiene.size", "Change size", crit.level, crit.why.as_ref())
-            .threshold(format!("≤ {} lines", crit.threshold));
+        let row = Row::new("hygiene.size", "Change size", crit.level, crit.why.as_ref()).threshold(
+            format!(
+                "≤ {} {}",
+                crit.threshold,
+                if crit.threshold == 1 { "line" } else { "lines" }
+            ),
+        );
         out.push(match &facts.diff {
-            None => row.skipped("no diff was given"),
+            None => row.unjudged(SkipReason::Missing, "no diff was given"),
             Some(diff) => {
                 let counted: u64 = diff
                     .files
@@ -50,9 +56,15 @@ pub(super) fn evaluate(h: &HygieneConfig, facts: &Facts, out: &mut Outcome) {
             crit.why.as_ref(),
         )
         .threshold("an issue reference");
-        out.push(match pr {
-            None => row.skipped("no pull request metadata was given"),
-            Some(pr) => {
+        out.push(match (pr, paperwork) {
+            (None, _) => row.unjudged(
+                SkipReason::NoPullRequest,
+                "no pull request metadata was given",
+            ),
+            (_, Paperwork::ExemptAuthor(why) | Paperwork::Upkeep(why)) => {
+                row.unjudged(SkipReason::Exempt, format!("not needed: {why}"))
+            }
+            (Some(pr), Paperwork::Asked) => {
                 let found = ISSUE_REF
                     .find(&pr.body)
                     .or_else(|| ISSUE_REF.find(&pr.title));
@@ -77,7 +89,7 @@ pub(super) fn evaluate(h: &HygieneConfig, facts: &Facts, out: &mut Outcome) {
         )
         .threshold("a test change when source changes");
         out.push(match &facts.diff {
-            None => row.skipped("no diff was given"),
+            None => row.unjudged(SkipReason::Missing, "no diff was given"),
             Some(diff) => {
                 let live = || {
                     diff.files
@@ -136,15 +148,44 @@ pub(super) fn evaluate(h: &HygieneConfig, facts: &Facts, out: &mut Outcome) {
     for (id, title, crit, value) in patterns {
         let Some(crit) = crit else { continue };
         let row = Row::new(id, title, crit.level, crit.why.as_ref())
-            .threshold(format!("matches {}", code(crit.threshold.0.as_str())));
-        out.push(match value {
-            None => row.skipped("no pull request metadata was given"),
-            Some(v) => {
+            .threshold(describe_pattern(id, &crit.threshold.0));
+        out.push(match (value, paperwork) {
+            (None, _) => row.unjudged(
+                SkipReason::NoPullRequest,
+                "no pull request metadata was given",
+            ),
+            (_, Paperwork::ExemptAuthor(why)) => {
+                row.unjudged(SkipReason::Exempt, format!("exempt: {why}"))
+            }
+            (Some(v), _) => {
                 let met = crit.threshold.0.is_match(v);
                 let verb = if met { "matches" } else { "does not match" };
-                row.actual(v.to_owned())
-                    .judged(met, format!("{} {verb} the pattern", code(v)))
+                row.actual(v.to_owned()).judged(
+                    met,
+                    format!(
+                        "{} {verb} the pattern {}",
+                        code(v),
+                        code(crit.threshold.0.as_str())
+                    ),
+                )
             }
         });
+    }
+}
+
+/// What a title or branch pattern asks, in words, for the table: "a conventional title, e.g.
+/// `feat: …`" when it accepts conventional-commit titles, else "the configured pattern" (the
+/// explanation names the expression itself).
+fn describe_pattern(id: &str, pattern: &regex::Regex) -> String {
+    let accepts = |samples: &[&str]| samples.iter().all(|s| pattern.is_match(s));
+    match id {
+        "hygiene.title" if accepts(&["feat: add a thing", "fix(cart): a thing"]) => {
+            "a conventional title, e.g. `feat: …`".to_owned()
+        }
+        "hygiene.branch" if accepts(&["feat/a-thing", "fix/a-thing"]) => {
+            "a typed branch, e.g. `feat/…`".to_owned()
+        }
+        "hygiene.title" => "the title pattern in `keel.toml`".to_owned(),
+        _ => "the branch pattern in `keel.toml`".to_owned(),
     }
 }

@@ -8,13 +8,15 @@ mod coverage;
 mod hygiene;
 pub mod paths;
 mod performance;
+pub mod scope;
 mod security;
 mod strategy;
 
+use crate::config::OnSkip;
 use crate::config::{Config, Level};
 use crate::evaluation::{
-    Annotation, BenchOutcome, Conclusion, CoverageOutcome, CriterionResult, Evaluation,
-    SecurityOutcome, Status,
+    Annotation, BenchOutcome, Conclusion, CoverageOutcome, CriterionResult, Dismissed, Evaluation,
+    SecurityOutcome, SkipReason, Specific, Status,
 };
 use crate::facts::{Facts, METRICS_VERSION, Metrics};
 use crate::quote::code;
@@ -22,11 +24,28 @@ use crate::quote::code;
 /// Evaluates a change against a definition of done.
 pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
     let mut out = Outcome::default();
-    coverage::evaluate(config.coverage.as_ref(), facts, &mut out);
-    security::evaluate(config.security.as_ref(), facts, &mut out);
-    performance::evaluate(config.performance.as_ref(), facts, &mut out);
+    let exempt = config.exempt.clone().unwrap_or_default();
+    let scoped = |affects: &crate::glob::PathGlobs| match scope::affected(
+        affects,
+        &exempt,
+        facts.diff.as_ref(),
+    ) {
+        scope::Affected::Yes => None,
+        scope::Affected::No(why) => Some(why),
+    };
+    let coverage_scope = config.coverage.as_ref().and_then(|c| scoped(&c.affects));
+    coverage::evaluate(config.coverage.as_ref(), coverage_scope, facts, &mut out);
+    let security_scope = config.security.as_ref().and_then(|c| scoped(&c.affects));
+    security::evaluate(config.security.as_ref(), security_scope, facts, &mut out);
+    let performance_scope = config.performance.as_ref().and_then(|c| scoped(&c.affects));
+    performance::evaluate(
+        config.performance.as_ref(),
+        performance_scope,
+        facts,
+        &mut out,
+    );
     if let Some(h) = &config.hygiene {
-        hygiene::evaluate(h, facts, &mut out);
+        hygiene::evaluate(h, &scope::Paperwork::of(config, facts), facts, &mut out);
     }
     if let Some(c) = &config.checks {
         checks::evaluate(c, facts, &mut out);
@@ -42,7 +61,41 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
         }
     }
     strategy::evaluate(config, facts, &mut out);
-    out.finish()
+    if out.metrics_compared
+        && let Some((sha, back)) = &facts.baseline_commit
+    {
+        let short: String = sha.chars().take(7).collect();
+        out.compared_with = Some(match back {
+            0 => format!("the base commit `{short}`"),
+            1 => format!("`{short}`, the nearest recorded ancestor of the base (1 commit back)"),
+            n => format!("`{short}`, the nearest recorded ancestor of the base ({n} commits back)"),
+        });
+    }
+    out.finish(config.on_skip)
+}
+
+/// A skipped row under `on_skip`: decisions (exempt, not affected) stay skipped; a missing
+/// fact fails a required row (warns an advisory one) when `on_skip = "fail"`, or by default
+/// where the fact should have been there.
+fn apply_on_skip(row: &mut CriterionResult, on_skip: Option<OnSkip>) {
+    let Some(reason) = row.skip.filter(|r| !r.is_decision()) else {
+        return;
+    };
+    if row.status != Status::Skip {
+        return;
+    }
+    let fails = match on_skip {
+        Some(OnSkip::Fail) => true,
+        Some(OnSkip::Pass) => false,
+        None => reason.fails_by_default(),
+    };
+    if fails {
+        row.status = Status::judge(false, row.level);
+        row.actual.get_or_insert_with(|| "not judged".to_owned());
+        row.explanation.push_str(
+            "; a criterion that cannot be judged does not pass (`on_skip` in keel.toml decides)",
+        );
+    }
 }
 
 /// A change to the definition of done must leave a valid file behind: an invalid one would
@@ -120,10 +173,17 @@ struct Outcome {
     roadmap: Option<crate::evaluation::roadmap::RoadmapOutcome>,
     debt: Option<crate::evaluation::debt::Verdict>,
     capacity: Option<crate::evaluation::debt::Capacity>,
+    dismissed: Vec<Dismissed>,
+    compared_with: Option<String>,
+    /// A criterion compared a value against the baseline's.
+    metrics_compared: bool,
 }
 
 impl Outcome {
-    fn finish(mut self) -> Evaluation {
+    fn finish(mut self, on_skip: Option<OnSkip>) -> Evaluation {
+        for row in &mut self.criteria {
+            apply_on_skip(row, on_skip);
+        }
         let failed = self.criteria.iter().any(|c| c.status == Status::Fail);
         let left_out = cap_annotations(&mut self.annotations);
         if left_out > 0 {
@@ -147,6 +207,8 @@ impl Outcome {
             security: self.security,
             performance: self.performance,
             notes: self.notes,
+            dismissed: self.dismissed,
+            compared_with: self.compared_with,
             roadmap: self.roadmap,
             debt: self.debt,
             capacity: self.capacity,
@@ -176,6 +238,8 @@ struct Row {
     baseline: Option<String>,
     delta: Option<String>,
     explanation: String,
+    skip: Option<SkipReason>,
+    specifics: Vec<Specific>,
 }
 
 impl Row {
@@ -196,17 +260,26 @@ impl Row {
             baseline: None,
             delta: None,
             explanation: String::new(),
+            skip: None,
+            specifics: Vec::new(),
         }
+    }
+
+    /// Not judged for `reason`; `actual` says so in the table.
+    fn unjudged(mut self, reason: SkipReason, explanation: impl Into<String>) -> Row {
+        self.status = Status::Skip;
+        self.skip = Some(reason);
+        self.explanation = explanation.into();
+        if reason == SkipReason::NotAffected {
+            self.actual = Some("not affected".into());
+        } else if reason == SkipReason::Exempt {
+            self.actual = Some("exempt".into());
+        }
+        self
     }
 
     fn judged(mut self, met: bool, explanation: impl Into<String>) -> Row {
         self.status = Status::judge(met, self.level);
-        self.explanation = explanation.into();
-        self
-    }
-
-    fn skipped(mut self, explanation: impl Into<String>) -> Row {
-        self.status = Status::Skip;
         self.explanation = explanation.into();
         self
     }
@@ -253,6 +326,8 @@ impl Row {
             delta: self.delta,
             explanation: self.explanation,
             why: self.why,
+            skip: self.skip,
+            specifics: self.specifics,
         }
     }
 }

@@ -5,13 +5,19 @@
 //! worse direction; otherwise it is a warning that says it is within noise. Measurements with
 //! no interval are judged on their point values, and the row says so.
 
-use super::{Outcome, Row, code};
+use super::{Outcome, Row, SkipReason, Specific, code};
 use crate::config::{Budget, Direction, PerformanceConfig};
+use crate::evaluation::MAX_SPECIFICS;
 use crate::evaluation::{BenchOutcome, Status};
 use crate::facts::Facts;
 use crate::report::bench::Measurement;
 
-pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &mut Outcome) {
+pub(super) fn evaluate(
+    config: Option<&PerformanceConfig>,
+    not_affected: Option<String>,
+    facts: &Facts,
+    out: &mut Outcome,
+) {
     if let Some(b) = &facts.benchmarks {
         out.metrics.benchmarks = b.clone();
     }
@@ -24,6 +30,10 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
             budget.why.as_ref(),
         )
         .threshold(describe(budget));
+        if let Some(why) = &not_affected {
+            out.push(row.unjudged(SkipReason::NotAffected, why.clone()));
+            continue;
+        }
         let Some(all) = &facts.benchmarks else {
             out.push(row.no_report("benchmark result", &config.paths));
             continue;
@@ -42,6 +52,7 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
         let measured = matched.len();
         let mut failures = Vec::new();
         let mut noisy = Vec::new();
+        let mut specifics = Vec::new();
         let mut no_baseline = 0;
         let mut worst: Option<(f64, &Measurement)> = None;
         for m in matched {
@@ -54,10 +65,21 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
             {
                 worst = Some((w, m));
             }
+            if outcome.baseline.is_some() {
+                out.metrics_compared = true;
+            }
             match &outcome.verdict {
                 Verdict::Fails(why) => failures.push(format!("{} {why}", code(&m.name))),
                 Verdict::WithinNoise(why) => noisy.push(format!("{} {why}", code(&m.name))),
                 Verdict::Passes => {}
+            }
+            if !matches!(outcome.verdict, Verdict::Passes) && specifics.len() < MAX_SPECIFICS {
+                specifics.push(Specific {
+                    path: None,
+                    lines: Vec::new(),
+                    text: bench_specific(m, &outcome),
+                    note: None,
+                });
             }
             out.performance.push(BenchOutcome {
                 name: m.name.clone(),
@@ -93,7 +115,31 @@ pub(super) fn evaluate(config: Option<&PerformanceConfig>, facts: &Facts, out: &
         if failures.is_empty() && !noisy.is_empty() {
             row.status = Status::Warn;
         }
+        row.specifics = specifics;
         out.push(row);
+    }
+}
+
+/// "`parse` 12.1 ms → 14.0 ms (+15.7%, beyond noise)", or the limit it broke.
+fn bench_specific(m: &Measurement, j: &Judged<'_>) -> String {
+    let name = code(&m.name);
+    match (j.baseline, j.worse_by_percent) {
+        (Some(base), Some(worse)) => {
+            let noise = match j.beyond_noise {
+                Some(true) => "beyond noise",
+                Some(false) => "within noise",
+                None => "noise unknown: no intervals",
+            };
+            format!(
+                "{name} {} → {} ({worse:+.1}%, {noise})",
+                base.quantity(),
+                m.quantity()
+            )
+        }
+        _ => match &j.verdict {
+            Verdict::Fails(why) | Verdict::WithinNoise(why) => format!("{name} {why}"),
+            Verdict::Passes => format!("{name} {}", m.quantity()),
+        },
     }
 }
 

@@ -7,15 +7,31 @@
 //! counted (metrics version 1) is not usable for this. With `new_only = false` every finding
 //! counts.
 
-use super::{Outcome, Row, paths};
+use super::{Dismissed, Outcome, Row, SkipReason, Specific, code, paths};
 use crate::config::{Level, SecurityConfig};
 use crate::diff::Diff;
+use crate::evaluation::MAX_SPECIFICS;
 use crate::evaluation::{Annotation, AnnotationLevel, SecurityOutcome};
 use crate::facts::{Facts, FindingMetrics};
 use crate::report::sarif::{Finding, Severity};
 use std::collections::BTreeMap;
 
-pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut Outcome) {
+pub(super) fn evaluate(
+    config: Option<&SecurityConfig>,
+    not_affected: Option<String>,
+    facts: &Facts,
+    out: &mut Outcome,
+) {
+    if let (Some(why), Some(crit)) = (not_affected, config.and_then(|c| c.fail_on.as_ref())) {
+        let row = Row::new(
+            "security.new_findings",
+            "New security findings",
+            crit.level,
+            crit.why.as_ref(),
+        );
+        out.push(row.unjudged(SkipReason::NotAffected, why));
+        return;
+    }
     let Some(all) = &facts.findings else {
         if let Some(crit) = config.and_then(|c| c.fail_on.as_ref()) {
             let row = Row::new(
@@ -54,7 +70,14 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
 
     let newness = Newness::choose(new_only, facts, &findings, out);
     let new_by = newness.name();
-    let new = newness.select(&findings, facts.diff.as_ref());
+    if matches!(newness, Newness::Baseline(_)) {
+        out.metrics_compared = true;
+    }
+    let mut new = newness.select(&findings, facts.diff.as_ref());
+    if let Some(c) = config {
+        new.retain(|x| !dismissed_by_config(c, x, facts.today, out));
+    }
+    suppressed_on_the_change(facts, strip, out);
     let mut new_by_severity = BTreeMap::new();
     for f in &new {
         *new_by_severity.entry(f.f.severity).or_insert(0u64) += 1;
@@ -66,10 +89,14 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
             .iter()
             .filter(|x| x.f.severity >= crit.threshold)
             .count();
-        let scope = match new_by {
-            "all" => "findings",
-            "added-lines" => "findings on added lines (no baseline)",
-            _ => "new findings",
+        let one = at_or_above == 1;
+        let scope = match (new_by, one) {
+            ("all", true) => "finding",
+            ("all", false) => "findings",
+            ("added-lines", true) => "finding on added lines (no baseline)",
+            ("added-lines", false) => "findings on added lines (no baseline)",
+            (_, true) => "new finding",
+            (_, false) => "new findings",
         };
         let row = Row::new(
             "security.new_findings",
@@ -87,6 +114,23 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
                 findings.len()
             ),
         );
+        let mut row = row;
+        row.specifics = new
+            .iter()
+            .filter(|x| x.f.severity >= crit.threshold)
+            .take(MAX_SPECIFICS)
+            .map(|x| Specific {
+                path: x.path.map(str::to_owned),
+                lines: x
+                    .f
+                    .start_line
+                    .map(|l| (l, x.f.end_line.unwrap_or(l).max(l)))
+                    .into_iter()
+                    .collect(),
+                text: format!("{} ({})", code(&x.f.rule_id), x.f.severity.as_str()),
+                note: Some(crate::evaluation::cut_to_chars(x.f.message.trim(), 200)),
+            })
+            .collect();
         out.push(row);
     }
     for f in &new {
@@ -108,6 +152,82 @@ pub(super) fn evaluate(config: Option<&SecurityConfig>, facts: &Facts, out: &mut
         by_severity,
         identities: count_identities(&findings),
     });
+}
+
+/// Whether a `[[security.ignore]]` entry in force today dismisses the new finding `x`; an
+/// entry past its end date (or with no date to check it against) says so in a note instead.
+fn dismissed_by_config(
+    c: &SecurityConfig,
+    x: &Located<'_>,
+    today: Option<chrono::NaiveDate>,
+    out: &mut Outcome,
+) -> bool {
+    let Some(entry) = c.ignore.iter().find(|e| {
+        e.rule == x.f.rule_id && (e.paths.is_empty() || x.path.is_some_and(|p| e.paths.is_match(p)))
+    }) else {
+        return false;
+    };
+    let location = x.path.map(|p| match x.f.start_line {
+        Some(l) => format!("{p}:{l}"),
+        None => p.to_owned(),
+    });
+    let in_force = today.is_some_and(|t| t <= entry.until.0);
+    if !in_force {
+        let note = match today {
+            Some(_) => format!(
+                "the `[[security.ignore]]` entry for {} ended on {}: its findings count again",
+                code(&entry.rule),
+                entry.until
+            ),
+            None => format!(
+                "the `[[security.ignore]]` entry for {} was not applied: today's date is unknown here",
+                code(&entry.rule)
+            ),
+        };
+        if !out.notes.contains(&note) {
+            out.notes.push(note);
+        }
+        return false;
+    }
+    out.dismissed.push(Dismissed {
+        rule: x.f.rule_id.clone(),
+        location,
+        reason: entry.reason.clone(),
+        by: "config".into(),
+        until: Some(entry.until.to_string()),
+    });
+    true
+}
+
+/// The logs' own suppressions of findings on lines the change adds: they never count, but a
+/// change that silences a finding is shown doing so.
+fn suppressed_on_the_change(facts: &Facts, strip: &[String], out: &mut Outcome) {
+    let Some(diff) = &facts.diff else { return };
+    for s in &facts.suppressed {
+        let f = &s.finding;
+        let path = f.path.as_deref().map(|p| {
+            strip
+                .iter()
+                .find_map(|prefix| p.strip_prefix(prefix.as_str()))
+                .unwrap_or(p)
+        });
+        let on_added = path
+            .and_then(|p| diff.file(p))
+            .zip(f.start_line)
+            .is_some_and(|(d, l)| d.added_lines.binary_search(&l).is_ok());
+        if on_added && out.dismissed.len() < MAX_SPECIFICS * 5 {
+            out.dismissed.push(Dismissed {
+                rule: f.rule_id.clone(),
+                location: path.zip(f.start_line).map(|(p, l)| format!("{p}:{l}")),
+                reason: s
+                    .justification
+                    .clone()
+                    .unwrap_or_else(|| "no justification given".to_owned()),
+                by: "suppression".into(),
+                until: None,
+            });
+        }
+    }
 }
 
 /// How many findings have each identity.

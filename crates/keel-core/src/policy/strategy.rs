@@ -1,7 +1,8 @@
 //! Roadmap links and the debt verdict as criteria: `[roadmap] require_link` and
 //! `[debt] blocking`. Both are computed whenever their section exists, for the comment.
 
-use super::{Outcome, Row, code};
+use super::scope::Paperwork;
+use super::{Outcome, Row, SkipReason, code};
 use crate::config::{Config, Level};
 use crate::evaluation::debt::{Capacity, Direction};
 use crate::evaluation::roadmap::RoadmapOutcome;
@@ -11,20 +12,17 @@ use crate::strategy::{debt, roadmap};
 pub(super) fn evaluate(config: &Config, facts: &Facts, out: &mut Outcome) {
     if let Some(r) = &config.roadmap {
         let links = roadmap::link(&r.items, facts.pull_request.as_ref(), facts.diff.as_ref());
-        let upkeep_labels: Vec<&str> = config
-            .debt
-            .iter()
-            .flat_map(|d| [d.issue_label.as_str(), d.labels.reduced.as_str()])
-            .collect();
-        let upkeep = facts
-            .pull_request
-            .as_ref()
-            .and_then(|pr| roadmap::marked_as_upkeep(pr, &upkeep_labels));
+        let paperwork = Paperwork::of(config, facts);
+        let upkeep = match &paperwork {
+            Paperwork::Upkeep(why) => Some(why.clone()),
+            Paperwork::ExemptAuthor(who) => Some(format!("{who}, an exempt author")),
+            Paperwork::Asked => None,
+        };
         if let Some(c) = &r.require_link
             && c.threshold
         {
             let row = Row::new("roadmap.link", "Roadmap link", c.level, c.why.as_ref())
-                .threshold("an item, or marked as a fix, chore or debt");
+                .threshold("an item, or marked as upkeep");
             let row = if let Some(first) = links.first() {
                 let ids: Vec<String> = links.iter().map(|l| l.item.id.to_string()).collect();
                 row.actual(ids.join(", ")).judged(
@@ -35,13 +33,15 @@ pub(super) fn evaluate(config: &Config, facts: &Facts, out: &mut Outcome) {
                         first.reasons[0].describe()
                     ),
                 )
+            } else if let Paperwork::ExemptAuthor(who) = &paperwork {
+                row.unjudged(SkipReason::Exempt, format!("exempt: {who}"))
             } else if let Some(why) = &upkeep {
                 row.actual("upkeep")
                     .judged(true, format!("no roadmap item, but {why}"))
             } else {
                 row.actual("none").judged(
                     false,
-                    "no roadmap item is linked: name one (`R-12`) in the title, description or branch, or mark the change as a fix, chore or debt",
+                    "no roadmap item is linked, and nothing marks the change as upkeep (a `fix:`, `docs:` or `chore:` title, an upkeep label)",
                 )
             };
             out.push(row);

@@ -207,7 +207,10 @@ fn no_baseline_is_an_explicit_skip_and_a_baseline_measures_the_drop() {
         &facts,
         &[("coverage.drop", Status::Fail, "3.12 points")],
     );
-    assert_eq!(row(&ev, "coverage.drop").delta.as_deref(), Some("-3.12"));
+    assert_eq!(
+        row(&ev, "coverage.drop").delta.as_deref(),
+        Some("-3.12 points")
+    );
     let facts = Facts {
         baseline: Some(base(27)),
         ..covdemo_facts(true)
@@ -234,19 +237,32 @@ fn a_change_without_coverable_lines_is_not_affected() {
     let ev = check(
         "[coverage]\nmin_patch = 90\n",
         &facts,
-        &[("coverage.patch", Status::Pass, "not affected")],
+        &[("coverage.patch", Status::Skip, "not affected")],
     );
+    assert_eq!(
+        row(&ev, "coverage.patch").skip,
+        Some(crate::evaluation::SkipReason::NotAffected)
+    );
+    assert_eq!(ev.conclusion, crate::evaluation::Conclusion::Success);
     assert!(ev.annotations.is_empty());
 }
 
 #[test]
 fn ignored_files_leave_every_number() {
+    let toml = "[coverage]\nmin_total = 1\nignore = [\"pkg/gate.py\", \"tests/**\"]\n";
+    let ev = evaluate(&config(toml), &covdemo_facts(true));
+    // A report left with nothing coverable cannot be judged: required, that fails by default.
+    let total = row(&ev, "coverage.total");
+    assert_eq!(
+        (total.status, total.actual.as_deref()),
+        (Status::Fail, Some("not judged"))
+    );
+    assert_eq!(ev.coverage.unwrap().patch.unwrap().coverable, 0);
     let ev = evaluate(
-        &config("[coverage]\nmin_total = 1\nignore = [\"pkg/gate.py\", \"tests/**\"]\n"),
+        &config(&format!("on_skip = \"pass\"\n{toml}")),
         &covdemo_facts(true),
     );
     assert_eq!(row(&ev, "coverage.total").status, Status::Skip);
-    assert_eq!(ev.coverage.unwrap().patch.unwrap().coverable, 0);
 }
 
 #[test]
@@ -470,6 +486,7 @@ tests = ["tests/**"]
         branch: "gate-batches".into(),
         labels: vec![],
         milestone: None,
+        author: None,
     });
     let ev = check(
         toml,

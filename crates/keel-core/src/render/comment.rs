@@ -3,9 +3,10 @@
 //! the week's debt capacity, and a footer linking the check run and the config. At most
 //! 65,536 characters, ending with [`COMMENT_MARKER`].
 
+use super::dod::{self, Links};
 use super::escape;
-use super::markdown::{table, title};
-use crate::config::CapacityUnit;
+use super::markdown::title;
+use crate::config::{CapacityUnit, Section};
 use crate::evaluation::debt::Direction;
 use crate::evaluation::{Evaluation, Status};
 use std::fmt::Write;
@@ -23,16 +24,49 @@ pub struct Footer {
     pub check_run_url: Option<String>,
     /// The config file at the base commit.
     pub config_url: Option<String>,
+    /// Where file links in the comment point.
+    pub files: Links,
 }
 
-/// Renders the comment.
-pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
+/// Renders the comment with the sections of `layout`, in its order, after the first sentence.
+pub fn comment(ev: &Evaluation, footer: &Footer, layout: &[Section]) -> String {
     let icon = if ev.count(Status::Fail) > 0 {
         "❌"
     } else {
         "✅"
     };
-    let mut s = format!("### {icon} {}\n\n", title(ev));
+    let mut s = format!("### {icon} {}\n\n{}\n\n", title(ev), dod::lead(ev));
+    if let Some(c) = dod::compared(ev) {
+        let _ = writeln!(s, "{c}\n");
+    }
+    for section in layout {
+        match section {
+            Section::Why => why(ev, &mut s),
+            Section::Criteria => {
+                s.push_str(&dod::to_fix(ev, &footer.files));
+                s.push_str(&dod::folded(ev));
+                let dismissed = dod::dismissed(ev);
+                if !dismissed.is_empty() {
+                    let _ = write!(s, "\n{dismissed}");
+                }
+            }
+            Section::Debt => debt(ev, &mut s),
+            Section::Capacity => capacity(ev, &mut s),
+        }
+    }
+    footer_line(footer, &mut s);
+    let mut s = super::trim_to(
+        s,
+        super::COMMENT_LIMIT - COMMENT_MARKER.len() - 1,
+        "_Trimmed to fit GitHub's comment limit; the check run has everything._",
+    );
+    s.push('\n');
+    s.push_str(COMMENT_MARKER);
+    s
+}
+
+/// The roadmap items the change serves, with their hypotheses; or why it needs none.
+fn why(ev: &Evaluation, s: &mut String) {
     if let Some(roadmap) = &ev.roadmap {
         s.push_str("#### Why this change\n\n");
         if roadmap.links.is_empty() {
@@ -50,7 +84,7 @@ pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
                     );
                 }
                 (None, Some(Status::Fail | Status::Warn)) => s.push_str(
-                    "_**Not linked to any roadmap item**, and the definition of done asks for a link: name the item (`R-12`) in the title, description or branch, add a `Roadmap: R-12` trailer, or mark the change as a fix, chore or debt._\n",
+                    "_**Not linked to any roadmap item**, and the definition of done asks for one (a `Roadmap: R-12` trailer works too)._\n",
                 ),
                 (None, _) => s.push_str("_Not linked to any roadmap item._\n"),
             }
@@ -99,9 +133,14 @@ pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
         }
         s.push('\n');
     }
-    s.push_str("#### Definition of done\n\n");
-    s.push_str(&table(&ev.criteria));
-    if let Some(debt) = &ev.debt {
+}
+
+/// The debt verdict and register items, when the change pays down or adds debt (or touches
+/// register items): a neutral change gets no debt section.
+fn debt(ev: &Evaluation, s: &mut String) {
+    if let Some(debt) = ev.debt.as_ref().filter(|d| {
+        d.direction != Direction::Neutral || !d.items.is_empty() || d.overridden_by.is_some()
+    }) {
         let headline = match (&debt.overridden_by, debt.direction) {
             (Some(label), _) => format!("no call: the label {} overrides it", escape::code(label)),
             (None, Direction::Reduced) => "⬇️ reduced".into(),
@@ -138,7 +177,15 @@ pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
             }
         }
     }
-    if let Some(c) = &ev.capacity {
+}
+
+/// The week's debt capacity, when this change counts towards it (it is debt work or adds debt).
+fn capacity(ev: &Evaluation, s: &mut String) {
+    let counts = ev
+        .debt
+        .as_ref()
+        .is_some_and(|d| d.direction != Direction::Neutral);
+    if let Some(c) = ev.capacity.as_ref().filter(|_| counts) {
         let unit = match c.unit {
             CapacityUnit::Prs => "merged pull requests",
             CapacityUnit::Lines => "changed lines of merged pull requests",
@@ -158,6 +205,10 @@ pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
             c.counts.merged
         );
     }
+}
+
+/// Links to the check run and the config.
+fn footer_line(footer: &Footer, s: &mut String) {
     let mut links = Vec::new();
     if let Some(url) = &footer.check_run_url {
         links.push(format!("[Check run]({url})"));
@@ -172,14 +223,6 @@ pub fn comment(ev: &Evaluation, footer: &Footer) -> String {
         format!("d{details}")
     });
     let _ = writeln!(s, "\n<sub>{}</sub>", links.join(" · "));
-    let mut s = super::trim_to(
-        s,
-        super::COMMENT_LIMIT - COMMENT_MARKER.len() - 1,
-        "_Trimmed to fit GitHub's comment limit; the check run has everything._",
-    );
-    s.push('\n');
-    s.push_str(COMMENT_MARKER);
-    s
 }
 
 #[cfg(test)]

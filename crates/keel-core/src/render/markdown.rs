@@ -22,8 +22,10 @@ pub fn title(ev: &Evaluation) -> String {
     }
 }
 
-/// The check run summary: headline, table, explanations, notes. At most 65,535 characters.
-pub fn summary(ev: &Evaluation) -> String {
+/// The check run summary (also the Action's job summary and `keel check --format markdown`):
+/// the same first sentence and rows as the comment ([`super::dod`]), then every row's
+/// explanation, the dismissed findings and the notes. At most 65,535 characters.
+pub fn summary(ev: &Evaluation, links: &super::dod::Links) -> String {
     let mut s = String::new();
     let icon = if ev.count(Status::Fail) > 0 {
         "❌"
@@ -31,8 +33,17 @@ pub fn summary(ev: &Evaluation) -> String {
         "✅"
     };
     let _ = writeln!(s, "### {icon} {}\n", title(ev));
-    s.push_str(&table(&ev.criteria));
+    let _ = writeln!(s, "{}\n", super::dod::lead(ev));
+    if let Some(c) = super::dod::compared(ev) {
+        let _ = writeln!(s, "{c}\n");
+    }
+    s.push_str(&super::dod::to_fix(ev, links));
+    s.push_str(&super::dod::folded(ev));
     s.push_str(&details(ev));
+    let dismissed = super::dod::dismissed(ev);
+    if !dismissed.is_empty() {
+        let _ = write!(s, "\n{dismissed}");
+    }
     super::trim_to(
         s,
         super::CHECK_RUN_TEXT_LIMIT,
@@ -42,38 +53,81 @@ pub fn summary(ev: &Evaluation) -> String {
 
 pub use super::comment::COMMENT_MARKER;
 
-/// The definition-of-done table alone (for the sticky comment).
+/// The check run while Keel waits for reports or checks: what it waits for, and the criteria
+/// that need none of it (`partial`), judged so far.
+pub fn waiting(partial: &Evaluation, waiting_for: &[String]) -> String {
+    let mut s = format!(
+        "### ⏳ Waiting for {}\n\nThe definition of done is judged when they are in; nothing is concluded before. The rest so far:\n\n",
+        waiting_for
+            .iter()
+            .map(|w| escape::sentence(w))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
+    let failing = partial
+        .criteria
+        .iter()
+        .any(|c| matches!(c.status, Status::Fail | Status::Warn));
+    if failing {
+        let _ = writeln!(s, "{}\n", super::dod::lead(partial));
+    }
+    s.push_str(&table(&partial.criteria));
+    s
+}
+
+/// A definition-of-done table of `criteria`; a column no row fills is left out.
 pub fn table(criteria: &[CriterionResult]) -> String {
     if criteria.is_empty() {
         return "_No criteria are configured: add some to `.github/keel.toml`._\n".to_owned();
     }
-    let mut s = String::from(
-        "| | Criterion | Actual | Threshold | Base | Change | Level |\n|---|---|---|---|---|---|---|\n",
-    );
+    // Values may be text from the pull request (a title, a branch): escape them fully.
+    let value = |v: &Option<String>| v.as_deref().map(escape::text).unwrap_or_default();
+    type Cell = fn(&CriterionResult) -> Option<&String>;
+    let optional: [(&str, Cell, bool); 4] = [
+        ("Actual", |c| c.actual.as_ref(), false),
+        ("Needs", |c| c.threshold.as_ref(), true),
+        ("Base", |c| c.baseline.as_ref(), false),
+        ("Change", |c| c.delta.as_ref(), false),
+    ];
+    let shown: Vec<&(&str, Cell, bool)> = optional
+        .iter()
+        .filter(|(_, cell, _)| criteria.iter().any(|c| cell(c).is_some()))
+        .collect();
+    let mut s = String::from("| | Criterion |");
+    for (name, _, _) in &shown {
+        let _ = write!(s, " {name} |");
+    }
+    s.push_str(" Level |\n|---|---|");
+    s.push_str(&"---|".repeat(shown.len()));
+    s.push_str("---|\n");
     for c in criteria {
-        // Values may be text from the pull request (a title, a branch): escape them fully.
-        let value = |v: &Option<String>| v.as_deref().map(escape::text).unwrap_or_default();
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} |",
             status_icon(c.status),
-            escape::sentence(&c.title),
-            value(&c.actual),
-            c.threshold
-                .as_deref()
-                .map(escape::sentence)
-                .unwrap_or_default(),
-            value(&c.baseline),
-            value(&c.delta),
-            c.level.as_str(),
+            escape::sentence(&c.title)
         );
+        for (_, cell, keel_words) in &shown {
+            let text = if *keel_words {
+                cell(c).map(|t| escape::sentence(t)).unwrap_or_default()
+            } else {
+                value(&cell(c).cloned())
+            };
+            let _ = write!(s, " {text} |");
+        }
+        let _ = writeln!(s, " {} |", c.level.as_str());
     }
     s
 }
 
 fn details(ev: &Evaluation) -> String {
     let mut s = String::new();
-    let mut ordered: Vec<&CriterionResult> = ev.criteria.iter().collect();
+    // Failing and warning rows are shown in full above.
+    let mut ordered: Vec<&CriterionResult> = ev
+        .criteria
+        .iter()
+        .filter(|c| !matches!(c.status, Status::Fail | Status::Warn))
+        .collect();
     ordered.sort_by_key(|c| c.status);
     if !ordered.is_empty() {
         s.push('\n');
@@ -127,7 +181,8 @@ pub fn status_icon(status: Status) -> &'static str {
     }
 }
 
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+/// `one` or `many` by `n`.
+pub(super) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 

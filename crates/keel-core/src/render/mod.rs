@@ -3,9 +3,11 @@
 //! Rendering only formats an [`Evaluation`](crate::evaluation::Evaluation); it decides nothing.
 
 pub mod comment;
+pub mod dod;
 pub mod escape;
 pub mod json;
 pub mod markdown;
+pub mod plain;
 pub mod summary;
 pub mod text;
 

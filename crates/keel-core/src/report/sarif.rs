@@ -125,6 +125,35 @@ pub struct SarifLog {
     pub diagnostics: Vec<Diagnostic>,
     /// Results that were suppressed in the log, or not failures (`kind`), or level `none`.
     pub not_findings: u64,
+    /// The suppressed results among them (never counted; shown so a dismissal is seen), at
+    /// most [`Limits::max_findings`].
+    pub suppressed: Vec<Suppressed>,
+}
+
+/// A result the log marks as suppressed (an in-source `nosemgrep` or `keel-ignore` comment,
+/// an external dismissal) with an `accepted` (or no) status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppressed {
+    /// The result as a finding.
+    pub finding: Finding,
+    /// The suppression's `justification`, when it gives one.
+    pub justification: Option<String>,
+}
+
+/// Whether `suppressions` suppress their result: one of them is `accepted` or has no status
+/// (a `rejected` or `underReview` suppression does not). The justification, if any.
+fn suppression(suppressions: &[serde_json::Value]) -> Option<Option<String>> {
+    let accepted = suppressions.iter().find(|s| {
+        s.get("status")
+            .and_then(|v| v.as_str())
+            .is_none_or(|v| v == "accepted")
+    })?;
+    Some(
+        accepted
+            .get("justification")
+            .and_then(|v| v.as_str())
+            .map(|j| j.chars().take(500).collect()),
+    )
 }
 
 /// Parses a SARIF 2.1.0 log. `name` labels diagnostics.
@@ -154,10 +183,22 @@ pub fn parse_sarif(
             }
             let place = || format!("runs[{run_index}].results[{result_index}]");
             match serde_json::from_str::<SarifResult>(raw.get()) {
-                Ok(result) => match finding(&run.tool.driver.name, &rules, result) {
-                    Some(f) => out.findings.push(f),
-                    None => out.not_findings += 1,
-                },
+                Ok(mut result) => {
+                    let suppressed = result.suppressions.take().and_then(|s| suppression(&s));
+                    match (finding(&run.tool.driver.name, &rules, result), suppressed) {
+                        (Some(f), None) => out.findings.push(f),
+                        (Some(finding), Some(justification)) => {
+                            out.not_findings += 1;
+                            if out.suppressed.len() < limits.max_findings {
+                                out.suppressed.push(Suppressed {
+                                    finding,
+                                    justification,
+                                });
+                            }
+                        }
+                        (None, _) => out.not_findings += 1,
+                    }
+                }
                 Err(e) if out.diagnostics.len() < limits.max_diagnostics => {
                     out.diagnostics.push(Diagnostic::at_line(
                         name,
@@ -202,7 +243,6 @@ pub struct FindingsExceeded {
 
 fn finding(tool: &str, rules: &RuleIndex<'_>, r: SarifResult) -> Option<Finding> {
     if r.kind.as_deref().is_some_and(|k| k != "fail")
-        || r.suppressions.as_ref().is_some_and(|s| !s.is_empty())
         || r.baseline_state.as_deref() == Some("absent")
     {
         return None;

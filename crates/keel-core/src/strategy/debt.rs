@@ -29,23 +29,6 @@ pub struct Inputs<'a> {
     pub performance: &'a [BenchOutcome],
 }
 
-/// Code comments and attributes that silence a tool instead of fixing what it found.
-pub const SUPPRESSIONS: &[&str] = &[
-    "#[allow(",
-    "#![allow(",
-    "#[ignore]",
-    "eslint-disable",
-    "@ts-ignore",
-    "@ts-expect-error",
-    "# noqa",
-    "# type: ignore",
-    "// nolint",
-    "//nolint",
-    "@SuppressWarnings",
-    "# pylint: disable",
-    "NOSONAR",
-];
-
 /// Files whose change alone is a dependency upgrade.
 const DEPENDENCY_FILES: &[&str] = &[
     "Cargo.toml",
@@ -133,8 +116,12 @@ pub fn classify(inputs: &Inputs<'_>) -> Verdict {
             ))),
             std::cmp::Ordering::Equal => {}
         }
-        let (added, removed) =
-            count_lines(diff, |line| SUPPRESSIONS.iter().any(|s| line.contains(s)));
+        let (added, removed) = count_lines(diff, |line| {
+            config
+                .suppressions
+                .iter()
+                .any(|s| !s.is_empty() && line.contains(s.as_str()))
+        });
         match added.cmp(&removed) {
             std::cmp::Ordering::Less => reasons.push(reduces(format!(
                 "removes {} warning suppression{} (net)",
@@ -159,7 +146,9 @@ pub fn classify(inputs: &Inputs<'_>) -> Verdict {
                 "upgrades dependencies (only manifests and lockfiles change)".into(),
             ));
         }
-        if let Some(reason) = touched_coverage(diff, inputs.baseline, inputs.current) {
+        if let Some(reason) =
+            touched_coverage(diff, inputs.baseline, inputs.current, config.coverage_dip.0)
+        {
             reasons.push(reason);
         }
     }
@@ -232,7 +221,13 @@ fn has_word(line: &str, word: &str) -> bool {
 }
 
 /// Line coverage of the changed files present in both the base and the head metrics.
-fn touched_coverage(diff: &Diff, baseline: Option<&Metrics>, current: &Metrics) -> Option<Reason> {
+/// A change smaller than `noise` percentage points is no signal either way.
+fn touched_coverage(
+    diff: &Diff,
+    baseline: Option<&Metrics>,
+    current: &Metrics,
+    noise: f64,
+) -> Option<Reason> {
     let base = baseline?.coverage.as_ref()?;
     let now = current.coverage.as_ref()?;
     let (mut bc, mut bt, mut nc, mut nt) = (0u64, 0u64, 0u64, 0u64);
@@ -253,7 +248,7 @@ fn touched_coverage(diff: &Diff, baseline: Option<&Metrics>, current: &Metrics) 
     }
     let before = 100.0 * bc as f64 / bt as f64;
     let after = 100.0 * nc as f64 / nt as f64;
-    if (after - before).abs() < 0.1 {
+    if (after - before).abs() < noise.max(0.1) {
         return None;
     }
     Some(Reason {

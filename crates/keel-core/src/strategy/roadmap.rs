@@ -97,30 +97,32 @@ pub fn link(items: &[RoadmapItem], pr: Option<&PullRequest>, diff: Option<&Diff>
     links
 }
 
-/// Why a change needs no roadmap item: its title, branch or labels mark it as a fix, a chore
-/// or debt work. `None` when nothing marks it.
-pub fn marked_as_upkeep(pr: &PullRequest, upkeep_labels: &[&str]) -> Option<String> {
-    const KINDS: [&str; 4] = ["fix", "hotfix", "chore", "debt"];
+/// Why a change needs no roadmap item: its conventional-commit title type or its branch
+/// prefix is one of `kinds` (`fix`, `docs`, …), or it carries one of `upkeep_labels`. `None`
+/// when nothing marks it.
+pub fn marked_as_upkeep(
+    pr: &PullRequest,
+    kinds: &[&str],
+    upkeep_labels: &[&str],
+) -> Option<String> {
     let title = pr.title.trim_start().to_ascii_lowercase();
-    for kind in KINDS {
-        if let Some(rest) = title.strip_prefix(kind)
+    for kind in kinds {
+        let kind = kind.to_ascii_lowercase();
+        if let Some(rest) = title.strip_prefix(&kind)
             && (rest.starts_with(':') || rest.starts_with('(') || rest.starts_with('!'))
         {
-            return Some(format!("the title marks it as {}", code(kind)));
+            return Some(format!("the title marks it as {}", code(&kind)));
         }
     }
     let branch = pr.branch.to_ascii_lowercase();
-    for kind in KINDS {
+    for kind in kinds {
+        let kind = kind.to_ascii_lowercase();
         if branch.starts_with(&format!("{kind}/")) || branch.starts_with(&format!("{kind}-")) {
-            return Some(format!("the branch marks it as {}", code(kind)));
+            return Some(format!("the branch marks it as {}", code(&kind)));
         }
     }
     pr.labels
         .iter()
-        .find(|l| {
-            let l = l.to_ascii_lowercase();
-            ["bug", "fix", "chore"].contains(&l.as_str())
-                || upkeep_labels.iter().any(|u| u.eq_ignore_ascii_case(&l))
-        })
+        .find(|l| upkeep_labels.iter().any(|u| u.eq_ignore_ascii_case(l)))
         .map(|l| format!("the label {} marks it as upkeep", code(l)))
 }

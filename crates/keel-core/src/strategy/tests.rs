@@ -30,6 +30,7 @@ fn pr(title: &str, body: &str, branch: &str, labels: &[&str]) -> PullRequest {
         branch: branch.into(),
         labels: labels.iter().map(|l| (*l).to_owned()).collect(),
         milestone: None,
+        author: None,
     }
 }
 
@@ -139,7 +140,12 @@ fn links_say_how_they_were_found() {
 /// Whether `pr` counts as upkeep.
 fn check_upkeep(pr: &PullRequest, expected: Option<&str>) {
     assert_eq!(
-        roadmap::marked_as_upkeep(pr, &["tech-debt"]).as_deref(),
+        roadmap::marked_as_upkeep(
+            pr,
+            &["fix", "hotfix", "chore", "debt"],
+            &["tech-debt", "bug"]
+        )
+        .as_deref(),
         expected,
         "{pr:?}"
     );
@@ -350,4 +356,67 @@ fn findings_fixed_and_added_are_counted_by_identity_and_old_baselines_are_left_o
         ]
     );
     assert!(reasons(&metrics(1, &[("a", 3)]), &now).is_empty());
+}
+
+#[test]
+fn suppressions_and_the_coverage_noise_floor_are_configured() {
+    use crate::facts::CoverageMetrics;
+    use crate::report::coverage::Ratio;
+    let classify = |toml: &str, diff: &str, base: Option<(u64, u64)>, now: (u64, u64)| {
+        let config = Config::parse("k", toml).unwrap().debt.unwrap();
+        let diff = parse_diff("d", diff.as_bytes(), &Limits::DEFAULT).unwrap();
+        let metrics = |(covered, coverable): (u64, u64)| Metrics {
+            coverage: Some(CoverageMetrics {
+                files: [("a.rs".to_owned(), Ratio::new(covered, coverable))].into(),
+                ..CoverageMetrics::default()
+            }),
+            ..Metrics::default()
+        };
+        let baseline = base.map(metrics);
+        let verdict = debt::classify(&debt::Inputs {
+            config: &config,
+            pr: None,
+            diff: Some(&diff),
+            debt_issues: &[],
+            baseline: baseline.as_ref(),
+            current: &metrics(now),
+            performance: &[],
+        });
+        let reasons: Vec<String> = verdict.reasons.into_iter().map(|r| r.text).collect();
+        (verdict.direction, reasons)
+    };
+    let allow = patch("a.rs", &["+#[allow(dead_code)]", "+fn a() {}"]);
+    // The default list counts `#[allow(`; a team that allows it takes it off the list.
+    assert_eq!(
+        classify("[debt]\n", &allow, None, (0, 0)).0,
+        Direction::Added
+    );
+    assert_eq!(
+        classify(
+            "[debt]\nsuppressions = [\"eslint-disable\"]\n",
+            &allow,
+            None,
+            (0, 0)
+        ),
+        (Direction::Neutral, Vec::new())
+    );
+    // Changed files' coverage from 90% to 89.5%: noise under the default 1 point; a signal
+    // under a 0.25-point floor.
+    let change = patch("a.rs", &["+fn b() {}"]);
+    assert_eq!(
+        classify("[debt]\n", &change, Some((900, 1000)), (895, 1000)),
+        (Direction::Neutral, Vec::new())
+    );
+    assert_eq!(
+        classify(
+            "[debt]\ncoverage_dip = 0.25\n",
+            &change,
+            Some((900, 1000)),
+            (895, 1000)
+        ),
+        (
+            Direction::Added,
+            vec!["coverage of the changed files falls from 90.0% to 89.5%".to_owned()]
+        )
+    );
 }

@@ -22,6 +22,20 @@ pub(super) struct Patch {
     pub unknown: Vec<String>,
     /// Source files the report does not list, with their added non-blank lines.
     pub unreported: Vec<(String, Vec<u32>)>,
+    /// Listed files with added coverable lines no test runs, and those lines.
+    pub missed: Vec<(String, Vec<u32>)>,
+}
+
+/// Consecutive line numbers joined into (first, last) ranges.
+pub(super) fn ranges(lines: &[u32]) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for &line in lines {
+        match out.last_mut() {
+            Some((_, end)) if *end + 1 == line => *end = line,
+            _ => out.push((line, line)),
+        }
+    }
+    out
 }
 
 /// Measures the change's added lines against `report`; annotates missed lines.
@@ -50,6 +64,9 @@ pub(super) fn measure(
             Some(cov) => {
                 let missed = judge_lines(file, cov, c.partial_lines, &mut patch.ratio);
                 annotate_missed(&file.path, &missed, cov, out);
+                if !missed.is_empty() {
+                    patch.missed.push((file.path.clone(), missed));
+                }
             }
             None => {
                 let lines = code_lines(file);
@@ -187,15 +204,7 @@ fn code_lines(file: &FileDiff) -> Vec<u32> {
 
 /// One annotation per run of consecutive missed added lines.
 fn annotate_missed(path: &str, missed: &[u32], cov: &FileCoverage, out: &mut Outcome) {
-    let mut i = 0;
-    while i < missed.len() {
-        let start = missed[i];
-        let mut end = start;
-        while i + 1 < missed.len() && missed[i + 1] == end + 1 {
-            i += 1;
-            end = missed[i];
-        }
-        i += 1;
+    for (start, end) in ranges(missed) {
         let (title, message) = missed_text(start, end, cov);
         out.annotations.push(Annotation {
             path: path.to_owned(),

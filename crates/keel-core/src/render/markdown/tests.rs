@@ -33,6 +33,7 @@ fn covdemo() -> Facts {
             branch: "feat/batches".into(),
             labels: vec![],
             milestone: None,
+            author: None,
         }),
         ..Facts::default()
     }
@@ -58,7 +59,10 @@ title_pattern = "^feat: "
 require_linked_issue = { threshold = true, why = "Every change links to why" }
 "#;
     let ev = evaluate(toml, &covdemo());
-    insta::assert_snapshot!("summary_failing", summary(&ev));
+    insta::assert_snapshot!(
+        "summary_failing",
+        summary(&ev, &crate::render::dod::Links::default())
+    );
 }
 
 #[test]
@@ -67,20 +71,26 @@ fn summary_of_a_passing_change() {
         "[coverage]\nmin_total = 80\nmin_patch = 80\nsource = [\"pkg/**\"]\n",
         &covdemo(),
     );
-    insta::assert_snapshot!("summary_passing", summary(&ev));
+    insta::assert_snapshot!(
+        "summary_passing",
+        summary(&ev, &crate::render::dod::Links::default())
+    );
     assert_eq!(title(&ev), "Definition of done met");
 }
 
 #[test]
 fn summary_without_criteria_says_how_to_add_them() {
     let ev = evaluate("", &Facts::default());
-    insta::assert_snapshot!("summary_empty", summary(&ev));
+    insta::assert_snapshot!(
+        "summary_empty",
+        summary(&ev, &crate::render::dod::Links::default())
+    );
 }
 
 #[test]
 fn untrusted_text_cannot_break_the_table_or_ping_people() {
     let ev = evaluate("[hygiene]\ntitle_pattern = \"^fix\"\n", &covdemo());
-    let s = summary(&ev);
+    let s = summary(&ev, &crate::render::dod::Links::default());
     assert!(
         s.contains("feat: batches @\u{200b}octocat \\| \\<b\\> \\`x"),
         "{s}"
@@ -105,8 +115,27 @@ fn a_huge_summary_is_trimmed_under_the_check_run_limit() {
     ev.notes = (0..5000)
         .map(|i| format!("note number {i} about something long enough to matter"))
         .collect();
-    let s = summary(&ev);
+    let s = summary(&ev, &crate::render::dod::Links::default());
     assert!(s.chars().count() <= crate::render::CHECK_RUN_TEXT_LIMIT);
     assert!(s.ends_with("`keel check --format json` gives everything._"));
     assert!(s.starts_with("### ✅ Definition of done met"));
+}
+
+#[test]
+fn a_waiting_check_says_what_it_waits_for_and_what_is_known() {
+    let config = Config::parse(
+        "keel.toml",
+        "[hygiene]\nmax_changed_lines = 2\nrequire_linked_issue = true\n",
+    )
+    .unwrap();
+    let ev = crate::evaluate(&config, &covdemo());
+    let s = waiting(
+        &ev,
+        &["the workflow run's reports (artifact `keel-reports`)".to_owned()],
+    );
+    assert!(
+        s.starts_with("### ⏳ Waiting for the workflow run's reports (artifact `keel-reports`)"),
+        "{s}"
+    );
+    insta::assert_snapshot!("waiting", s);
 }

@@ -1,0 +1,128 @@
+//! Which criteria apply to a change: report criteria by the paths it touches, linking
+//! criteria by who opened it and what kind of change it is (`[exempt]`).
+//!
+//! Paths come from the diff the host computed, never from what the pull request says about
+//! itself: a title can exempt a change from paperwork, never from a measurement. A change
+//! Keel cannot see whole (no diff, an incomplete file list) is affected by everything.
+
+use crate::config::{Config, ExemptConfig};
+use crate::diff::Diff;
+use crate::facts::Facts;
+use crate::glob::PathGlobs;
+use crate::quote::code;
+use crate::strategy::roadmap;
+
+/// Whether a report criterion family applies to the change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Affected {
+    /// It does (or Keel cannot tell that it does not).
+    Yes,
+    /// It does not, and why, as a sentence.
+    No(String),
+}
+
+/// Whether a criterion family with `affects` globs applies to the change in `diff`.
+pub fn affected(affects: &PathGlobs, exempt: &ExemptConfig, diff: Option<&Diff>) -> Affected {
+    let Some(diff) = diff.filter(|d| d.incomplete.is_none()) else {
+        return Affected::Yes;
+    };
+    let counts =
+        |path: &str| !exempt.paths.is_match(path) && (affects.is_empty() || affects.is_match(path));
+    let touched = diff
+        .files
+        .iter()
+        .flat_map(|f| std::iter::once(f.path.as_str()).chain(f.old_path.as_deref()));
+    if touched.clone().any(counts) {
+        return Affected::Yes;
+    }
+    let only_exempt = diff.files.iter().all(|f| exempt.paths.is_match(&f.path));
+    let why = if diff.files.is_empty() {
+        "not affected: the change touches no file".to_owned()
+    } else if only_exempt || affects.is_empty() {
+        format!(
+            "not affected: the change touches only {}",
+            list(exempt.paths.patterns())
+        )
+    } else {
+        format!(
+            "not affected: the change touches no file under {}",
+            list(affects.patterns())
+        )
+    };
+    Affected::No(why)
+}
+
+/// Whether any criterion that needs CI reports applies to the change: when none does, the
+/// shell need not wait for reports that a path-filtered workflow will never upload.
+pub fn reports_needed(config: &Config, diff: Option<&Diff>) -> bool {
+    let exempt = config.exempt.clone().unwrap_or_default();
+    let coverage = config.coverage.as_ref().is_some_and(|c| {
+        (c.min_total.is_some() || c.min_patch.is_some() || c.max_drop.is_some())
+            && affected(&c.affects, &exempt, diff) == Affected::Yes
+    });
+    let security = config.security.as_ref().is_some_and(|s| {
+        s.fail_on.is_some() && affected(&s.affects, &exempt, diff) == Affected::Yes
+    });
+    let performance = config.performance.as_ref().is_some_and(|p| {
+        !p.budget.is_empty() && affected(&p.affects, &exempt, diff) == Affected::Yes
+    });
+    coverage || security || performance
+}
+
+/// Why the linking criteria (roadmap link, linked issue, title and branch patterns) do not
+/// apply to the change, if they do not: its author is exempt, or it is upkeep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paperwork {
+    /// They apply.
+    Asked,
+    /// The author is on `[exempt] authors` (a dependency bot): none of them apply.
+    ExemptAuthor(String),
+    /// The change is upkeep (its title, branch, labels or paths say so): it needs no roadmap
+    /// item and no linked issue, but still follows the title and branch patterns.
+    Upkeep(String),
+}
+
+impl Paperwork {
+    /// Decides for the change in `facts` under `config`.
+    pub fn of(config: &Config, facts: &Facts) -> Paperwork {
+        let exempt = config.exempt.clone().unwrap_or_default();
+        let Some(pr) = &facts.pull_request else {
+            return Paperwork::Asked;
+        };
+        if let Some(author) = pr.author.as_deref().filter(|a| {
+            exempt
+                .authors
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(a.trim()))
+        }) {
+            return Paperwork::ExemptAuthor(format!("opened by {}", code(author)));
+        }
+        let mut labels: Vec<&str> = exempt.upkeep_labels.iter().map(String::as_str).collect();
+        if let Some(d) = &config.debt {
+            labels.extend([d.issue_label.as_str(), d.labels.reduced.as_str()]);
+        }
+        let types: Vec<&str> = exempt.upkeep_types.iter().map(String::as_str).collect();
+        if let Some(why) = roadmap::marked_as_upkeep(pr, &types, &labels) {
+            return Paperwork::Upkeep(why);
+        }
+        if let Some(diff) = facts.diff.as_ref().filter(|d| d.incomplete.is_none())
+            && !diff.files.is_empty()
+            && diff.files.iter().all(|f| exempt.paths.is_match(&f.path))
+        {
+            return Paperwork::Upkeep(format!("it changes only {}", list(exempt.paths.patterns())));
+        }
+        Paperwork::Asked
+    }
+}
+
+/// Globs as code spans, at most five.
+fn list(patterns: &[String]) -> String {
+    let mut shown: Vec<String> = patterns.iter().take(5).map(|p| code(p)).collect();
+    if patterns.len() > 5 {
+        shown.push(format!("{} more", patterns.len() - 5));
+    }
+    shown.join(", ")
+}
+
+#[cfg(test)]
+mod tests;
