@@ -263,6 +263,21 @@ async fn judge<G: GitHubApi>(
                 return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &[]).await;
             }
         }
+    } else if config
+        .security
+        .as_ref()
+        .is_some_and(|s| s.fail_on.is_some() && s.affects.is_empty())
+    {
+        // Not waited for, but a scan that is in is read: a finding in a documentation-only
+        // change (a secret in a README) still counts. One that comes later judges again.
+        match reports::find(ctx, repo, &config, head_sha).await? {
+            ReportState::Ready { reports, source } => {
+                notes.push(source.describe());
+                facts.findings = reports.findings;
+                facts.suppressed = reports.suppressed;
+            }
+            _ => verdict.watch = Watch::AnyRun,
+        }
     }
     if !waiting_for.is_empty() {
         let checks_settled = verdict.checks.is_empty() || facts.check_runs.is_some();

@@ -295,3 +295,65 @@ fn labels_and_milestones_are_events_keel_acts_on() {
         Parsed::Ignored(_)
     ));
 }
+
+#[tokio::test]
+async fn on_change_comments_from_the_first_failure_on_and_keeps_it_up_to_date() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 2\n\n[comment]\nwhen = \"on_change\"\nlayout = [\"criteria\"]\n",
+        );
+        let small = |fake: &FakeGitHub| {
+            fake.put_pr_files(
+                REPO,
+                2,
+                &[("hello.rb", "modified", Some("@@ -1 +1 @@\n-a\n+b"))],
+            );
+        };
+        small(&fake);
+        judge(
+            &db,
+            &fake,
+            "small",
+            event("opened", "2019-05-15T15:20:33Z", |_| {}),
+        )
+        .await;
+        assert!(
+            fake.comments(REPO, 2).is_empty(),
+            "{}: green from the start: quiet",
+            db.backend
+        );
+        crate::evaluate_pr::readme_change(&fake);
+        judge(
+            &db,
+            &fake,
+            "big",
+            event("edited", "2019-05-15T15:20:40Z", |_| {}),
+        )
+        .await;
+        small(&fake);
+        judge(
+            &db,
+            &fake,
+            "small-again",
+            event("edited", "2019-05-15T15:20:50Z", |_| {}),
+        )
+        .await;
+        let comments = fake.comments(REPO, 2);
+        assert_eq!(comments.len(), 1, "{}: {comments:?}", db.backend);
+        assert!(
+            comments[0].1.starts_with("### ✅"),
+            "kept up to date: {}",
+            comments[0].1
+        );
+        assert!(
+            !comments[0].1.contains("Why this change"),
+            "layout: {}",
+            comments[0].1
+        );
+        db.finish().await;
+    }
+}

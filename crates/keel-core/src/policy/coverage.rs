@@ -103,7 +103,7 @@ pub(super) fn evaluate(
             crit.why.as_ref(),
         )
         .threshold(format!("≥ {}", crit.threshold));
-        let row = patch_row(row, crit.threshold.0, patch.as_ref());
+        let row = patch_row(row, crit.threshold.0, patch.as_ref(), facts);
         let failed = row.status == crate::evaluation::Status::Fail;
         out.push(row);
         if let Some(p) = &patch {
@@ -210,10 +210,10 @@ fn repo_paths<'a>(
 }
 
 /// The patch coverage row: unknown when a coverable file has no patch (never a pass).
-fn patch_row(row: Row, threshold: f64, patch: Option<&patch::Patch>) -> Row {
+fn patch_row(row: Row, threshold: f64, patch: Option<&patch::Patch>, facts: &Facts) -> Row {
     let Some(p) = patch else {
         return row.unjudged(
-            SkipReason::Missing,
+            super::hygiene::no_diff(facts),
             "no diff was given, so the added lines are unknown",
         );
     };

@@ -24,7 +24,7 @@ pub(super) fn evaluate(h: &HygieneConfig, paperwork: &Paperwork, facts: &Facts, 
             ),
         );
         out.push(match &facts.diff {
-            None => row.unjudged(SkipReason::Missing, "no diff was given"),
+            None => row.unjudged(no_diff(facts), "no diff was given"),
             Some(diff) => {
                 let counted: u64 = diff
                     .files
@@ -89,7 +89,7 @@ pub(super) fn evaluate(h: &HygieneConfig, paperwork: &Paperwork, facts: &Facts, 
         )
         .threshold("a test change when source changes");
         out.push(match &facts.diff {
-            None => row.unjudged(SkipReason::Missing, "no diff was given"),
+            None => row.unjudged(no_diff(facts), "no diff was given"),
             Some(diff) => {
                 let live = || {
                     diff.files
@@ -170,6 +170,16 @@ pub(super) fn evaluate(h: &HygieneConfig, paperwork: &Paperwork, facts: &Facts, 
                 )
             }
         });
+    }
+}
+
+/// Why a diff-based row was not judged: outside a pull request there is no change to read
+/// (a push, `keel check` on a branch), so that is not a missing fact; inside one it is.
+pub(super) fn no_diff(facts: &Facts) -> SkipReason {
+    if facts.pull_request.is_some() {
+        SkipReason::Missing
+    } else {
+        SkipReason::NoPullRequest
     }
 }
 

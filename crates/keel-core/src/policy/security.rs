@@ -22,6 +22,11 @@ pub(super) fn evaluate(
     facts: &Facts,
     out: &mut Outcome,
 ) {
+    // A log that was read is judged even for a documentation-only change: secret and IaC
+    // scanners read every file, and a finding in a README is still a finding. Only an
+    // explicit `affects` leaves it unread.
+    let explicit = config.is_some_and(|c| !c.affects.is_empty());
+    let not_affected = not_affected.filter(|_| explicit || facts.findings.is_none());
     if let (Some(why), Some(crit)) = (not_affected, config.and_then(|c| c.fail_on.as_ref())) {
         let row = Row::new(
             "security.new_findings",

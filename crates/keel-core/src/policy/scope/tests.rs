@@ -251,3 +251,64 @@ fn the_shell_waits_for_reports_only_when_a_report_criterion_applies() {
     ));
     assert!(super::reports_needed(&config, None));
 }
+
+#[test]
+fn a_finding_in_a_documentation_only_change_still_counts() {
+    let sarif = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"gitleaks"}},"results":[
+      {"ruleId":"aws-access-token","level":"error","message":{"text":"AWS access key"},
+       "locations":[{"physicalLocation":{"artifactLocation":{"uri":"README.md"},"region":{"startLine":2}}}]}]}]}"#;
+    let config = "[security]\nfail_on = \"high\"\n";
+    let docs = Case {
+        name: "",
+        author: "mallory",
+        title: "docs: setup",
+        branch: "x",
+        labels: &[],
+        files: &["README.md"],
+        expected: [PASS; 4],
+    };
+    let mut facts = Facts {
+        diff: Some(diff(docs.files)),
+        ..Facts::default()
+    };
+    let row = |facts: &Facts, config: &str| {
+        let ev = crate::evaluate(&Config::parse("keel.toml", config).unwrap(), facts);
+        let r = ev
+            .criteria
+            .iter()
+            .find(|c| c.id == "security.new_findings")
+            .unwrap();
+        (r.status, r.skip)
+    };
+    // No scan in: not affected, nothing to wait for.
+    assert_eq!(row(&facts, config), NOT_AFFECTED);
+    // A scan that is in is judged: the key in the README fails the change.
+    facts.findings = Some(
+        crate::report::sarif::parse_sarif("s.sarif", sarif.as_bytes(), &Limits::DEFAULT)
+            .unwrap()
+            .findings,
+    );
+    assert_eq!(row(&facts, config), FAIL);
+    // An explicit scope is the team's decision.
+    let scoped = "[security]\nfail_on = \"high\"\naffects = [\"src/**\"]\n";
+    assert_eq!(row(&facts, scoped), NOT_AFFECTED);
+}
+
+#[test]
+fn outside_a_pull_request_a_missing_diff_is_not_a_missing_fact() {
+    let config = Config::parse("keel.toml", "[hygiene]\nmax_changed_lines = 10\n").unwrap();
+    // A push (or `keel check` on a branch): nothing to measure, listed, not failed.
+    let ev = crate::evaluate(&config, &Facts::default());
+    assert_eq!(
+        (ev.criteria[0].status, ev.criteria[0].skip),
+        (Status::Skip, Some(SkipReason::NoPullRequest))
+    );
+    assert_eq!(ev.conclusion, Conclusion::Success);
+    // A pull request whose diff Keel does not have cannot pass.
+    let facts = Facts {
+        pull_request: Some(PullRequest::default()),
+        ..Facts::default()
+    };
+    let ev = crate::evaluate(&config, &facts);
+    assert_eq!(ev.criteria[0].status, Status::Fail);
+}
