@@ -365,6 +365,25 @@ async fn judge<G: GitHubApi>(
     Ok(())
 }
 
+/// Whether `label` is one Keel puts on pull requests under the base commit's config: a bot's
+/// change of it is Keel's own doing (its label sync), which judges nothing again. One read of
+/// the config instead of a whole judgement; an unreadable config owns nothing.
+pub(super) async fn owns_label<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    pr: &PullRequestInfo,
+    label: &str,
+) -> Result<bool, JobError> {
+    let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, &pr.base_sha).await? else {
+        return Ok(false);
+    };
+    Ok(parse_config(bytes).is_ok_and(|config| {
+        keel_core::policy::scope::owned_labels(&config)
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(label))
+    }))
+}
+
 /// What the core reads of a pull request.
 pub(super) fn pull_request_facts(pr: &PullRequestInfo) -> PullRequest {
     PullRequest {

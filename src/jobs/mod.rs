@@ -239,12 +239,19 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             installation: Some(installation),
             repo,
             pr,
+            label_by_bot,
             ..
         } => {
             let repo = Repo {
                 installation: installation.clone(),
                 name: repo.clone(),
             };
+            if let Some(label) = label_by_bot
+                && evaluate::owns_label(ctx, &repo, pr, label).await?
+            {
+                tracing::info!(repo = %repo.name, pr = %pr.number, "Keel's own label change: nothing to judge");
+                return Ok(());
+            }
             evaluate::pull_request(ctx, &repo, pr).await
         }
         Event::PullRequestClosed {

@@ -79,10 +79,15 @@ async fn own_comment<G: GitHubApi>(
     if let Some(stored) = ctx.store.comment(&repo.name.0, number.0).await? {
         return Ok(Some(stored.id));
     }
+    // Found by its marker among comments of Keel's author, it must also have the shape Keel
+    // writes: as the Action, that author is `github-actions[bot]`, whose other comments may
+    // quote a pull request that carries the marker.
+    let marker = keel_core::render::comment::COMMENT_MARKER;
     Ok(ctx
         .github
-        .find_comment(repo, number, keel_core::render::comment::COMMENT_MARKER)
+        .find_comment(repo, number, marker)
         .await?
+        .filter(|c| c.body.starts_with("### ") && c.body.trim_end().ends_with(marker))
         .map(|c| c.id))
 }
 

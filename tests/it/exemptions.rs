@@ -202,7 +202,7 @@ async fn a_docs_only_change_is_not_affected_and_waits_for_no_report() {
             assert_eq!(state, expected, "{}: {file}: {summary}", db.backend);
             if file.starts_with("docs/") {
                 assert!(
-                    summary.contains("not affected: the change touches only `docs/**`, `**/*.md`"),
+                    summary.contains("not affected: the change touches only `**/*.md`, `**/*.rst`"),
                     "{summary}"
                 );
                 assert!(!summary.contains("no report"), "{summary}");
@@ -354,6 +354,52 @@ async fn on_change_comments_from_the_first_failure_on_and_keeps_it_up_to_date() 
             "layout: {}",
             comments[0].1
         );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn keels_own_label_changes_judge_nothing_again_while_another_bots_do() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        let config = format!("{PAPERWORK}\n[labels]\nnot_done = \"dod: not met\"\n");
+        fake.put_file(REPO, BASE, ".github/keel.toml", config.as_bytes());
+        fake.put_pr_files(
+            REPO,
+            2,
+            &[("src/app.py", "modified", Some("@@ -1 +1 @@\n-a\n+b"))],
+        );
+        judge(
+            &db,
+            &fake,
+            "opened",
+            event("opened", "2019-05-15T15:20:33Z", |_| {}),
+        )
+        .await;
+        let judged = |log: &[String]| log.iter().filter(|l| l.contains("/pulls/2/files")).count();
+        let before = judged(&fake.log().await);
+        assert_eq!(before, 1, "{}", db.backend);
+        // Keel's label sync comes back as a `labeled` event sent by a bot: one config read.
+        let own = event("labeled", "2019-05-15T15:20:40Z", |v| {
+            v["pull_request"]["labels"] = json!([{"name": "dod: not met"}]);
+            v["label"] = json!({"name": "dod: not met"});
+            v["sender"] = json!({"login": "keel-dev[bot]", "type": "Bot"});
+        });
+        judge(&db, &fake, "own-label", own).await;
+        assert_eq!(
+            judged(&fake.log().await),
+            1,
+            "{}: not judged again",
+            db.backend
+        );
+        // Another app's label (a path labeler) does judge again.
+        let other = event("labeled", "2019-05-15T15:20:50Z", |v| {
+            v["pull_request"]["labels"] = json!([{"name": "dod: not met"}, {"name": "area: api"}]);
+            v["label"] = json!({"name": "area: api"});
+            v["sender"] = json!({"login": "github-actions[bot]", "type": "Bot"});
+        });
+        judge(&db, &fake, "other-label", other).await;
+        assert_eq!(judged(&fake.log().await), 2, "{}", db.backend);
         db.finish().await;
     }
 }

@@ -115,7 +115,7 @@ fn example(path: &str, key: &str, prop: &Value, defs: &Value) -> String {
         ("exempt", "authors") => Some(r#"["dependabot[bot]", "renovate[bot]", "acme-bot[bot]"]"#),
         ("exempt", "upkeep_types") => Some(r#"["docs", "refactor", "test", "ci", "chore"]"#),
         ("exempt", "upkeep_labels") => Some(r#"["dependencies", "documentation"]"#),
-        ("exempt", "paths") => Some(r#"["docs/**", "**/*.md"]"#),
+        ("exempt", "paths") => Some(r#"["**/*.md", "docs/**/*.png"]"#),
         ("comment", "when") => Some(r#""on_failure""#),
         ("comment", "layout") => Some(r#"["criteria", "why"]"#),
         ("comment", "off") => Some("true"),

@@ -30,6 +30,10 @@ pub enum Event {
         repo: RepoName,
         /// The pull request.
         pr: PullRequestInfo,
+        /// On `labeled`/`unlabeled` by a bot (an app): the label. Keel's own labels come back
+        /// this way and must not judge the pull request again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label_by_bot: Option<String>,
     },
     /// Someone asked to run the checks of a commit again (`check_suite`/`check_run` rerequested).
     ChecksRerequested {

@@ -72,10 +72,15 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                         .to_owned(),
                 ));
             }
+            let by_bot = p.sender.as_ref().is_some_and(|s| s.kind == "Bot");
             Event::PullRequest {
                 installation: p.installation.map(|i| InstallationId(i.id)),
                 repo: RepoName(p.repository.full_name),
                 pr: p.pull_request.into_info(),
+                label_by_bot: p
+                    .label
+                    .filter(|_| by_bot && matches!(p.action.as_str(), "labeled" | "unlabeled"))
+                    .map(|l| l.name),
                 action: p.action,
             }
         }
@@ -300,6 +305,21 @@ struct PullRequestPayload {
     /// On `edited`: the fields that changed (their earlier values).
     #[serde(default)]
     changes: Option<PullRequestChanges>,
+    /// On `labeled`/`unlabeled`: the label.
+    label: Option<LabelRef>,
+    /// Who did it.
+    sender: Option<Sender>,
+}
+
+#[derive(Deserialize)]
+struct LabelRef {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Sender {
+    #[serde(rename = "type", default)]
+    kind: String,
 }
 
 /// The fields of an `edited` pull request that Keel reads: anything else (e.g. the maintainer

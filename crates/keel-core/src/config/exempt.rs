@@ -68,14 +68,18 @@ fn default_upkeep_labels() -> Vec<String> {
         .to_vec()
 }
 
-/// Documentation, by path and by extension.
+/// Documentation by kind of file, never by folder alone: `docs/` often holds code too (a
+/// Sphinx `conf.py`, a site's scripts, an OpenAPI spec that generates code).
 fn default_paths() -> PathGlobs {
     PathGlobs::new(
         [
-            "docs/**",
             "**/*.md",
             "**/*.rst",
             "**/*.adoc",
+            "docs/**/*.png",
+            "docs/**/*.svg",
+            "docs/**/*.jpg",
+            "docs/**/*.gif",
             "LICENSE*",
             ".github/ISSUE_TEMPLATE/**",
         ]

@@ -111,7 +111,16 @@ pub(super) fn evaluate(
         } else {
             "within budget".to_owned()
         };
-        let mut row = row.judged(failures.is_empty(), explanation);
+        let unmeasured = failures.is_empty() && noisy.is_empty() && no_baseline == measured;
+        let mut row = if unmeasured && budget.max.is_none() && budget.min.is_none() {
+            // Only a regression limit, and nothing to measure it against: not judged.
+            row.unjudged(
+                SkipReason::NoBaseline,
+                "no baseline: the base commit has no recorded measurement to compare with",
+            )
+        } else {
+            row.judged(failures.is_empty(), explanation)
+        };
         if failures.is_empty() && !noisy.is_empty() {
             row.status = Status::Warn;
         }

@@ -97,22 +97,46 @@ impl Paperwork {
         }) {
             return Paperwork::ExemptAuthor(format!("opened by {}", code(author)));
         }
+        // Labels Keel puts on itself never count: its own verdict must not exempt the change
+        // from the next one.
         let mut labels: Vec<&str> = exempt.upkeep_labels.iter().map(String::as_str).collect();
         if let Some(d) = &config.debt {
-            labels.extend([d.issue_label.as_str(), d.labels.reduced.as_str()]);
+            labels.push(d.issue_label.as_str());
         }
+        let owned = owned_labels(config);
+        labels.retain(|l| !owned.iter().any(|o| o.eq_ignore_ascii_case(l)));
         let types: Vec<&str> = exempt.upkeep_types.iter().map(String::as_str).collect();
         if let Some(why) = roadmap::marked_as_upkeep(pr, &types, &labels) {
             return Paperwork::Upkeep(why);
         }
         if let Some(diff) = facts.diff.as_ref().filter(|d| d.incomplete.is_none())
             && !diff.files.is_empty()
-            && diff.files.iter().all(|f| exempt.paths.is_match(&f.path))
+            && diff.files.iter().all(|f| {
+                exempt.paths.is_match(&f.path)
+                    && f.old_path
+                        .as_deref()
+                        .is_none_or(|p| exempt.paths.is_match(p))
+            })
         {
             return Paperwork::Upkeep(format!("it changes only {}", list(exempt.paths.patterns())));
         }
         Paperwork::Asked
     }
+}
+
+/// The labels Keel itself puts on pull requests under `config` (the verdict's and the debt
+/// verdict's): events about them are Keel's own doing, and they never mark a change.
+pub fn owned_labels(config: &Config) -> Vec<String> {
+    let mut owned: Vec<String> = config
+        .labels
+        .iter()
+        .flat_map(|l| l.owned())
+        .map(str::to_owned)
+        .collect();
+    if let Some(d) = &config.debt {
+        owned.extend([d.labels.reduced.clone(), d.labels.added.clone()]);
+    }
+    owned
 }
 
 /// Globs as code spans, at most five.

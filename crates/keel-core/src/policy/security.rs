@@ -208,14 +208,23 @@ fn dismissed_by_config(
 /// change that silences a finding is shown doing so.
 fn suppressed_on_the_change(facts: &Facts, strip: &[String], out: &mut Outcome) {
     let Some(diff) = &facts.diff else { return };
+    let changed: Vec<&str> = diff.files.iter().map(|f| f.path.as_str()).collect();
+    // Mapped like the counted findings: absolute CI paths and `file://` URIs included.
+    let table = paths::map_paths(
+        facts
+            .suppressed
+            .iter()
+            .filter_map(|s| s.finding.path.as_deref()),
+        &[],
+        strip,
+        &changed,
+    );
     for s in &facts.suppressed {
         let f = &s.finding;
-        let path = f.path.as_deref().map(|p| {
-            strip
-                .iter()
-                .find_map(|prefix| p.strip_prefix(prefix.as_str()))
-                .unwrap_or(p)
-        });
+        let path = f
+            .path
+            .as_deref()
+            .map(|p| table.get(p).map_or(p, String::as_str));
         let on_added = path
             .and_then(|p| diff.file(p))
             .zip(f.start_line)

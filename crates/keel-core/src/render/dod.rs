@@ -77,7 +77,9 @@ pub fn lead(ev: &Evaluation) -> String {
         .iter()
         .filter(|c| c.status == Status::Skip && c.skip.is_some_and(SkipReason::is_decision))
         .count();
-    if decided > 0 {
+    if decided > 0 && decided == ev.criteria.len() {
+        s = "No criterion of the definition of done applies to this change (not affected or exempt).".to_owned();
+    } else if decided > 0 {
         let _ = write!(
             s,
             " {decided} {} not apply to this change (not affected or exempt).",
@@ -231,7 +233,7 @@ fn specific(sp: &Specific, links: &Links) -> String {
                 } else {
                     format!("{a}–{b}")
                 };
-                match (&links.blob, &sp.path) {
+                match (&links.blob, sp.path.as_deref().filter(|p| linkable(p))) {
                     (Some(blob), Some(path)) => {
                         let anchor = if a == b {
                             format!("L{a}")
@@ -249,7 +251,7 @@ fn specific(sp: &Specific, links: &Links) -> String {
         let word = if one_line { "line" } else { "lines" };
         match (shown.as_slice(), &links.blob) {
             // One link: the words are the link.
-            ([only], Some(_)) => {
+            ([only], Some(_)) if only.starts_with('[') => {
                 let _ = write!(s, ": [{word} {}", only.trim_start_matches('['));
             }
             _ => {
@@ -264,6 +266,15 @@ fn specific(sp: &Specific, links: &Links) -> String {
         let _ = write!(s, " — {}", escape::text(note));
     }
     s
+}
+
+/// A repository path that can be linked: no empty, `.` or `..` segment, which would make the
+/// link point outside the repository's tree (a SARIF log names paths as it likes).
+fn linkable(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
 }
 
 /// A repository path for a URL: every byte but unreserved characters and `/` percent-encoded,

@@ -312,3 +312,24 @@ fn outside_a_pull_request_a_missing_diff_is_not_a_missing_fact() {
     let ev = crate::evaluate(&config, &facts);
     assert_eq!(ev.criteria[0].status, Status::Fail);
 }
+
+#[test]
+fn keels_own_labels_never_exempt_a_change() {
+    let config = format!(
+        "{GATE}\n[debt]\n\n[labels]\ndone = \"chore\"\n\n[exempt]\nupkeep_labels = [\"chore\", \"debt: reduced\", \"upkeep\"]\n"
+    );
+    let case = |labels: &'static [&'static str]| Case {
+        name: "",
+        author: "mallory",
+        title: "feat: search",
+        branch: "x",
+        labels,
+        files: &["src/search.rs"],
+        expected: [PASS; 4],
+    };
+    // `debt: reduced` and `chore` are Keel's own labels here: they mark nothing.
+    let ev = evaluate(&config, &case(&["debt: reduced", "chore"]));
+    assert_eq!(rows(&ev)[..2], [FAIL, FAIL]);
+    let ev = evaluate(&config, &case(&["upkeep"]));
+    assert_eq!(rows(&ev)[..2], [PASS, EXEMPT]);
+}

@@ -483,3 +483,41 @@ paths = ["pkg/**"]
         assert_eq!(ev.conclusion, crate::evaluation::Conclusion::Failure);
     }
 }
+
+#[test]
+fn a_path_that_climbs_out_of_the_tree_is_never_linked() {
+    use crate::evaluation::Specific;
+    use crate::render::dod::Links;
+    let config = Config::parse("keel.toml", "[hygiene]\nmax_changed_lines = 1\n").unwrap();
+    let mut ev = crate::evaluate(&config, &facts("x", "x", "", &[], FEATURE));
+    ev.criteria[0].status = crate::evaluation::Status::Fail;
+    ev.criteria[0].why = Some("w".into());
+    ev.criteria[0].specifics = vec![
+        Specific {
+            path: Some("../../../../attacker/repo/blob/main/x".into()),
+            lines: vec![(3, 3)],
+            text: "a finding".into(),
+            note: None,
+        },
+        Specific {
+            path: Some("src/a (1).py".into()),
+            lines: vec![(3, 4)],
+            text: "a finding".into(),
+            note: None,
+        },
+    ];
+    let links = Links {
+        blob: Some("https://github.com/acme/shop/blob/aab479b".into()),
+    };
+    let body = crate::render::dod::to_fix(&ev, &links);
+    assert!(
+        body.contains("`../../../../attacker/repo/blob/main/x` — a finding: line 3\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "[lines 3–4](https://github.com/acme/shop/blob/aab479b/src/a%20%281%29.py#L3-L4)"
+        ),
+        "{body}"
+    );
+}
