@@ -325,6 +325,16 @@ paths = ["pkg/**"]
         }
     }
 
+    /// One new high finding (bandit's B602) on an added line of `pkg/gate.py`.
+    fn high_finding() -> Vec<crate::report::sarif::Finding> {
+        let sarif = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bandit"}},"results":[
+          {"ruleId":"B602","level":"error","message":{"text":"subprocess call with shell=True"},
+           "locations":[{"physicalLocation":{"artifactLocation":{"uri":"pkg/gate.py"},"region":{"startLine":22}}}]}]}]}"#;
+        crate::report::sarif::parse_sarif("scan.sarif", sarif.as_bytes(), &Limits::DEFAULT)
+            .unwrap()
+            .findings
+    }
+
     fn render_with(config: &str, facts: &Facts) -> String {
         super::render(config, facts)
     }
@@ -359,15 +369,8 @@ paths = ["pkg/**"]
 
     #[test]
     fn a_new_high_finding_names_rule_severity_and_line() {
-        let sarif = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bandit"}},"results":[
-          {"ruleId":"B602","level":"error","message":{"text":"subprocess call with shell=True"},
-           "locations":[{"physicalLocation":{"artifactLocation":{"uri":"pkg/gate.py"},"region":{"startLine":22}}}]}]}]}"#;
         let mut facts = green();
-        facts.findings = Some(
-            crate::report::sarif::parse_sarif("scan.sarif", sarif.as_bytes(), &Limits::DEFAULT)
-                .unwrap()
-                .findings,
-        );
+        facts.findings = Some(high_finding());
         let body = render_with(&GATE.replacen("threshold = 90, why", LENIENT, 1), &facts);
         assert!(body.contains("`B602` (high): [line 22](https://github.com/acme/shop/blob/aab479b/pkg/gate.py#L22) — subprocess call"), "{body}");
         insta::assert_snapshot!("scenario_new_high_finding", body);
@@ -449,15 +452,8 @@ paths = ["pkg/**"]
 
     #[test]
     fn a_dismissed_finding_is_shown_with_its_reason_and_end_date() {
-        let sarif = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bandit"}},"results":[
-          {"ruleId":"B602","level":"error","message":{"text":"subprocess call with shell=True"},
-           "locations":[{"physicalLocation":{"artifactLocation":{"uri":"pkg/gate.py"},"region":{"startLine":22}}}]}]}]}"#;
         let mut facts = green();
-        facts.findings = Some(
-            crate::report::sarif::parse_sarif("scan.sarif", sarif.as_bytes(), &Limits::DEFAULT)
-                .unwrap()
-                .findings,
-        );
+        facts.findings = Some(high_finding());
         let config = format!(
             "{}\n[[security.ignore]]\nrule = \"B602\"\npaths = [\"pkg/**\"]\nreason = \"False positive: the command is a constant\"\nuntil = \"2026-12-31\"\n",
             GATE.replacen("threshold = 90, why", LENIENT, 1)
