@@ -139,13 +139,7 @@ pub fn read_reports<R: Read + Seek>(
             Some(p) if !p.is_empty() => p.clone(),
             _ => defaults.iter().map(|s| (*s).to_owned()).collect(),
         };
-        PathGlobs::new(
-            patterns
-                .iter()
-                .map(|p| p.trim_start_matches("./").to_owned())
-                .collect(),
-        )
-        .map_err(|e| ArtifactError::Report(anyhow::anyhow!(e)))
+        Wanted::new(&patterns, &names)
     };
     let coverage = config.coverage.as_ref();
     let coverage_globs = globs(coverage.map(|c| &c.paths), DEFAULT_COVERAGE)?;
@@ -197,7 +191,102 @@ pub fn read_reports<R: Read + Seek>(
         }
         result.map_err(ArtifactError::Report)?;
     }
+    let sections = [
+        ("coverage report", coverage.is_some(), &coverage_globs),
+        ("SARIF log", config.security.is_some(), &sarif_globs),
+        (
+            "benchmark result",
+            config.performance.is_some(),
+            &bench_globs,
+        ),
+    ];
+    for (what, configured, wanted) in sections {
+        if configured && !names.iter().any(|n| wanted.is_match(n)) {
+            reports
+                .warnings
+                .push(nothing_matched(what, wanted, &sorted));
+        }
+    }
     Ok(reports)
+}
+
+/// A section's report globs, matched in the artifact as `keel check` matches them on disk.
+/// `actions/upload-artifact` stores paths relative to the uploaded files' common directory, so
+/// `coverage/lcov.info` arrives as `lcov.info`: when no entry matches a pattern as written,
+/// the pattern without its leading literal directories is tried.
+struct Wanted {
+    patterns: Vec<String>,
+    exact: PathGlobs,
+    /// The patterns without leading literal directories; `None` when some entry matches as
+    /// written (then only exact matches count).
+    stripped: Option<PathGlobs>,
+}
+
+impl Wanted {
+    fn new(patterns: &[String], names: &[String]) -> Result<Wanted, ArtifactError> {
+        let patterns: Vec<String> = patterns
+            .iter()
+            .map(|p| p.trim_start_matches("./").to_owned())
+            .collect();
+        let build = |p: Vec<String>| {
+            PathGlobs::new(p).map_err(|e| ArtifactError::Report(anyhow::anyhow!(e)))
+        };
+        let exact = build(patterns.clone())?;
+        let stripped = if names.iter().any(|n| exact.is_match(n)) {
+            None
+        } else {
+            let tails: Vec<String> = patterns.iter().flat_map(|p| literal_tails(p)).collect();
+            (!tails.is_empty()).then(|| build(tails)).transpose()?
+        };
+        Ok(Wanted {
+            patterns,
+            exact,
+            stripped,
+        })
+    }
+
+    fn is_match(&self, name: &str) -> bool {
+        self.exact.is_match(name) || self.stripped.as_ref().is_some_and(|s| s.is_match(name))
+    }
+}
+
+/// `a/b/*.info` → `b/*.info`, `*.info`: the pattern with one, two, … leading directories
+/// dropped, as long as the dropped ones hold no glob character. A `!` exclusion keeps its `!`.
+fn literal_tails(pattern: &str) -> Vec<String> {
+    let (bang, body) = match pattern.strip_prefix('!') {
+        Some(rest) => ("!", rest),
+        None => ("", pattern),
+    };
+    let segments: Vec<&str> = body.split('/').collect();
+    let mut tails = Vec::new();
+    for i in 1..segments.len() {
+        if segments[i - 1].contains(['*', '?', '[', '{']) {
+            break;
+        }
+        tails.push(format!("{bang}{}", segments[i..].join("/")));
+    }
+    tails
+}
+
+/// "no coverage report in the artifact matched `coverage/lcov.info`; it holds `lcov.xml`, …"
+fn nothing_matched(what: &str, wanted: &Wanted, names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let quote = |s: &String| format!("`{s}`");
+    let patterns: Vec<String> = wanted.patterns.iter().map(quote).collect();
+    let files: Vec<&String> = names.iter().filter(|n| !n.ends_with('/')).collect();
+    let mut held: Vec<String> = files.iter().take(SHOWN).map(|n| quote(n)).collect();
+    if files.len() > SHOWN {
+        held.push(format!("and {} more", files.len() - SHOWN));
+    }
+    let holds = if held.is_empty() {
+        "it holds no files".to_owned()
+    } else {
+        format!("it holds {}", held.join(", "))
+    };
+    format!(
+        "no {what} in the artifact matched {}; {holds}",
+        patterns.join(", ")
+    )
 }
 
 /// Whether an entry name stays inside the archive: relative, no `..`, no drive or NUL.

@@ -164,3 +164,45 @@ fn criterion_results_take_their_names_from_benchmark_json() {
         .collect();
     assert_eq!(names, ["parse/lcov/124MiB"]);
 }
+
+#[test]
+fn a_configured_path_matches_what_upload_artifact_kept_of_it() {
+    // `actions/upload-artifact` with `path: coverage/lcov.info` stores `lcov.info`; with
+    // `path: reports/sarif/`, `ruff.sarif`.
+    let archive = zip_of(&[("lcov.info", LCOV), ("ruff.sarif", SARIF)]);
+    let toml = "[coverage]\npaths = [\"coverage/lcov.info\"]\nmin_total = 1\n[security]\npaths = [\"reports/sarif/*.sarif\"]\nfail_on = \"high\"\n";
+    let reports = read(&archive, &config(toml)).unwrap();
+    let lines = reports.coverage.unwrap().totals().lines;
+    assert_eq!((lines.covered, lines.coverable), (9, 11));
+    assert_eq!(reports.findings.unwrap().len(), 9);
+    assert!(reports.warnings.is_empty(), "{:?}", reports.warnings);
+    // A glob in a dropped directory stops the shortening: `*/x.sarif` is not `x.sarif`.
+    assert_eq!(literal_tails("a/b/*.info"), ["b/*.info", "*.info"]);
+    assert_eq!(literal_tails("*/x.sarif"), Vec::<String>::new());
+    assert_eq!(literal_tails("!gen/a.info"), ["!a.info"]);
+}
+
+#[test]
+fn an_exact_match_wins_over_a_shortened_one() {
+    let archive = zip_of(&[
+        ("coverage/lcov.info", LCOV),
+        ("lcov.info", b"not lcov at all"),
+    ]);
+    let toml = "[coverage]\npaths = [\"coverage/lcov.info\"]\nmin_total = 1\n";
+    let reports = read(&archive, &config(toml)).unwrap();
+    assert!(reports.coverage.is_some(), "only the exact entry is read");
+}
+
+#[test]
+fn nothing_matched_says_what_the_artifact_holds() {
+    let archive = zip_of(&[("out/coverage.json", b"{}"), ("log.txt", b"")]);
+    let toml = "[coverage]\npaths = [\"coverage/lcov.info\"]\nmin_total = 1\n";
+    let reports = read(&archive, &config(toml)).unwrap();
+    assert!(reports.coverage.is_none());
+    assert_eq!(
+        reports.warnings,
+        [
+            "no coverage report in the artifact matched `coverage/lcov.info`; it holds `log.txt`, `out/coverage.json`"
+        ]
+    );
+}
