@@ -291,8 +291,7 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
     // Publish through the App's code, with the token; a read-only token degrades.
     let mut published = Vec::new();
     if let (Some(gh), Some(pr)) = (&github, &pr) {
-        let settings = config.comment.clone().unwrap_or_default();
-        match publish_with_token(gh, &repo, pr, &env, &evaluation, &settings).await {
+        match publish_with_token(gh, &repo, pr, &env, &evaluation, &config).await {
             Ok(done) => published = done,
             Err(PublishError::ReadOnly(why)) => {
                 println!(
@@ -346,8 +345,9 @@ async fn publish_with_token(
     pr: &crate::github::event::PullRequestInfo,
     env: &ActionEnv,
     evaluation: &Evaluation,
-    settings: &keel_core::config::CommentConfig,
+    config: &Config,
 ) -> Result<Vec<String>, PublishError> {
+    let settings = &config.comment.clone().unwrap_or_default();
     let store = Store::in_memory().await.map_err(PublishError::Other)?;
     let ctx = JobContext {
         store: &store,
@@ -403,6 +403,15 @@ async fn publish_with_token(
         )
         .await?;
         done.push(format!("comment {change:?}").to_lowercase());
+    }
+    // Keel's labels, like the App's; a token that may not label leaves the rest done.
+    match publish::verdict_labels(&ctx, repo, &pr.number, &pr.labels, config, evaluation)
+        .await
+        .map_err(PublishError::from)
+    {
+        Ok(()) => done.push("labels synced".to_owned()),
+        Err(PublishError::ReadOnly(why)) => done.push(format!("labels not set ({why})")),
+        Err(other) => return Err(other),
     }
     store.close().await;
     Ok(done)

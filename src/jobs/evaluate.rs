@@ -346,18 +346,7 @@ async fn judge<G: GitHubApi>(
             &comment,
         )
         .await?;
-        let (owned, wanted) = keel_labels(&config, &evaluation);
-        let colors: Vec<(String, String)> = config
-            .debt
-            .iter()
-            .flat_map(|d| {
-                [
-                    (d.labels.reduced.clone(), d.labels.reduced_color.0.clone()),
-                    (d.labels.added.clone(), d.labels.added_color.0.clone()),
-                ]
-            })
-            .collect();
-        publish::sync_labels(ctx, repo, &pr.number, &pr.labels, &owned, &wanted, &colors).await?;
+        publish::verdict_labels(ctx, repo, &pr.number, &pr.labels, &config, &evaluation).await?;
         ctx.store
             .record_evaluation(&repo.name.0, pr.number.0, &record(pr, &facts, &evaluation))
             .await?;
@@ -418,26 +407,6 @@ async fn invalid_base_config<G: GitHubApi>(
 /// The first 7 characters of a commit id.
 fn short(sha: &CommitSha) -> &str {
     sha.0.get(..7).unwrap_or(&sha.0)
-}
-
-/// The labels Keel owns under `config`, and those the evaluation asks for.
-fn keel_labels(config: &Config, evaluation: &Evaluation) -> (Vec<String>, Vec<String>) {
-    let mut owned: Vec<String> = Vec::new();
-    let mut wanted: Vec<String> = Vec::new();
-    if let Some(labels) = &config.labels {
-        owned.extend(labels.owned().map(str::to_owned));
-        let verdict = match evaluation.conclusion {
-            Conclusion::Success => &labels.done,
-            Conclusion::Failure => &labels.not_done,
-        };
-        wanted.extend(verdict.clone());
-    }
-    if let (Some(debt), Some(verdict)) = (&config.debt, &evaluation.debt) {
-        owned.push(debt.labels.reduced.clone());
-        owned.push(debt.labels.added.clone());
-        wanted.extend(verdict.labels(debt).into_iter().map(str::to_owned));
-    }
-    (owned, wanted)
 }
 
 /// What the store keeps of an evaluation until the pull request merges.

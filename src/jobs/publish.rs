@@ -215,6 +215,54 @@ pub async fn upsert_comment<G: GitHubApi>(
     Ok(change)
 }
 
+/// Puts Keel's labels for `evaluation` on the pull request, as `config` names them (the
+/// verdict's `[labels]`, the debt verdict's `[debt.labels]` with their colours), and takes
+/// off the ones that no longer apply. Shared by the App and the Action.
+pub async fn verdict_labels<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    number: &PrNumber,
+    current: &[String],
+    config: &keel_core::Config,
+    evaluation: &keel_core::Evaluation,
+) -> Result<(), JobError> {
+    let (owned, wanted) = keel_labels(config, evaluation);
+    let colors: Vec<(String, String)> = config
+        .debt
+        .iter()
+        .flat_map(|d| {
+            [
+                (d.labels.reduced.clone(), d.labels.reduced_color.0.clone()),
+                (d.labels.added.clone(), d.labels.added_color.0.clone()),
+            ]
+        })
+        .collect();
+    sync_labels(ctx, repo, number, current, &owned, &wanted, &colors).await
+}
+
+/// The labels Keel owns under `config`, and those the evaluation asks for.
+fn keel_labels(
+    config: &keel_core::Config,
+    evaluation: &keel_core::Evaluation,
+) -> (Vec<String>, Vec<String>) {
+    let mut owned: Vec<String> = Vec::new();
+    let mut wanted: Vec<String> = Vec::new();
+    if let Some(labels) = &config.labels {
+        owned.extend(labels.owned().map(str::to_owned));
+        let verdict = match evaluation.conclusion {
+            Conclusion::Success => &labels.done,
+            Conclusion::Failure => &labels.not_done,
+        };
+        wanted.extend(verdict.clone());
+    }
+    if let (Some(debt), Some(verdict)) = (&config.debt, &evaluation.debt) {
+        owned.push(debt.labels.reduced.clone());
+        owned.push(debt.labels.added.clone());
+        wanted.extend(verdict.labels(debt).into_iter().map(str::to_owned));
+    }
+    (owned, wanted)
+}
+
 /// Makes Keel's labels on the pull request `wanted`: adds the missing ones (creating those with
 /// a configured colour first, so they get it), removes the `owned` ones not wanted. Labels Keel does not own are never touched; nothing is sent when
 /// nothing changes.

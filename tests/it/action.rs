@@ -231,3 +231,23 @@ async fn more_than_ten_warnings_are_counted_not_dropped_silently() {
     );
     assert!(step.summary.contains("14 annotations"), "{}", step.summary);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_action_sets_keels_labels_like_the_app_when_the_token_may() {
+    let fake = fake().await;
+    fake.put_file(
+        REPO,
+        BASE,
+        ".github/keel.toml",
+        b"[coverage]\npaths = [\"lcov.info\"]\nmin_patch = 80\n\n[labels]\ndone = \"dod: met\"\nnot_done = \"dod: not met\"\n",
+    );
+    let step = run_action(&fake, "ghs_workflow_rw", &[]).await;
+    assert_eq!(step.code, Some(1), "{}", step.stdout);
+    assert!(step.stdout.contains("labels synced"), "{}", step.stdout);
+    assert_eq!(fake.labels(REPO, 2), ["dod: not met"]);
+    // A read-only token: no labels, and the step still reports through its summary.
+    let fake = crate::action::fake().await;
+    let step = run_action(&fake, "ghs_workflow_ro", &[]).await;
+    assert_eq!(step.code, Some(1), "{}", step.stdout);
+    assert!(fake.labels(REPO, 2).is_empty());
+}
