@@ -245,10 +245,9 @@ fn keel_labels(
     config: &keel_core::Config,
     evaluation: &keel_core::Evaluation,
 ) -> (Vec<String>, Vec<String>) {
-    let mut owned: Vec<String> = Vec::new();
+    let owned = keel_core::policy::scope::owned_labels(config);
     let mut wanted: Vec<String> = Vec::new();
     if let Some(labels) = &config.labels {
-        owned.extend(labels.owned().map(str::to_owned));
         let verdict = match evaluation.conclusion {
             Conclusion::Success => &labels.done,
             Conclusion::Failure => &labels.not_done,
@@ -256,8 +255,6 @@ fn keel_labels(
         wanted.extend(verdict.clone());
     }
     if let (Some(debt), Some(verdict)) = (&config.debt, &evaluation.debt) {
-        owned.push(debt.labels.reduced.clone());
-        owned.push(debt.labels.added.clone());
         wanted.extend(verdict.labels(debt).into_iter().map(str::to_owned));
     }
     (owned, wanted)

@@ -384,6 +384,13 @@ impl LabelsConfig {
     }
 }
 
+impl Config {
+    /// `[exempt]` as written, or its defaults.
+    pub fn exempt(&self) -> &ExemptConfig {
+        self.exempt.as_ref().unwrap_or(ExemptConfig::defaults())
+    }
+}
+
 /// `keel.toml` could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

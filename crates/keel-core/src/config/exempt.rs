@@ -36,6 +36,16 @@ pub struct ExemptConfig {
     pub paths: PathGlobs,
 }
 
+impl ExemptConfig {
+    /// The defaults, compiled once: the evaluation reads them for every change whose config
+    /// has no `[exempt]`.
+    pub fn defaults() -> &'static ExemptConfig {
+        static DEFAULTS: std::sync::LazyLock<ExemptConfig> =
+            std::sync::LazyLock::new(ExemptConfig::default);
+        &DEFAULTS
+    }
+}
+
 impl Default for ExemptConfig {
     fn default() -> Self {
         ExemptConfig {

@@ -24,10 +24,10 @@ use crate::quote::code;
 /// Evaluates a change against a definition of done.
 pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
     let mut out = Outcome::default();
-    let exempt = config.exempt.clone().unwrap_or_default();
+    let exempt = config.exempt();
     let scoped = |affects: &crate::glob::PathGlobs| match scope::affected(
         affects,
-        &exempt,
+        exempt,
         facts.diff.as_ref(),
     ) {
         scope::Affected::Yes => None,
@@ -44,8 +44,9 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
         facts,
         &mut out,
     );
+    let paperwork = scope::Paperwork::of(config, facts);
     if let Some(h) = &config.hygiene {
-        hygiene::evaluate(h, &scope::Paperwork::of(config, facts), facts, &mut out);
+        hygiene::evaluate(h, &paperwork, facts, &mut out);
     }
     if let Some(c) = &config.checks {
         checks::evaluate(c, facts, &mut out);
@@ -60,7 +61,7 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
             incomplete_diff(why, &mut out);
         }
     }
-    strategy::evaluate(config, facts, &mut out);
+    strategy::evaluate(config, &paperwork, facts, &mut out);
     if out.metrics_compared
         && let Some((sha, back)) = &facts.baseline_commit
     {

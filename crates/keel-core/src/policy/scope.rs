@@ -55,16 +55,16 @@ pub fn affected(affects: &PathGlobs, exempt: &ExemptConfig, diff: Option<&Diff>)
 /// Whether any criterion that needs CI reports applies to the change: when none does, the
 /// shell need not wait for reports that a path-filtered workflow will never upload.
 pub fn reports_needed(config: &Config, diff: Option<&Diff>) -> bool {
-    let exempt = config.exempt.clone().unwrap_or_default();
+    let exempt = config.exempt();
     let coverage = config.coverage.as_ref().is_some_and(|c| {
         (c.min_total.is_some() || c.min_patch.is_some() || c.max_drop.is_some())
-            && affected(&c.affects, &exempt, diff) == Affected::Yes
+            && affected(&c.affects, exempt, diff) == Affected::Yes
     });
     let security = config.security.as_ref().is_some_and(|s| {
-        s.fail_on.is_some() && affected(&s.affects, &exempt, diff) == Affected::Yes
+        s.fail_on.is_some() && affected(&s.affects, exempt, diff) == Affected::Yes
     });
     let performance = config.performance.as_ref().is_some_and(|p| {
-        !p.budget.is_empty() && affected(&p.affects, &exempt, diff) == Affected::Yes
+        !p.budget.is_empty() && affected(&p.affects, exempt, diff) == Affected::Yes
     });
     coverage || security || performance
 }
@@ -85,7 +85,7 @@ pub enum Paperwork {
 impl Paperwork {
     /// Decides for the change in `facts` under `config`.
     pub fn of(config: &Config, facts: &Facts) -> Paperwork {
-        let exempt = config.exempt.clone().unwrap_or_default();
+        let exempt = config.exempt();
         let Some(pr) = &facts.pull_request else {
             return Paperwork::Asked;
         };

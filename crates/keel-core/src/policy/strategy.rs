@@ -9,11 +9,10 @@ use crate::evaluation::roadmap::RoadmapOutcome;
 use crate::facts::Facts;
 use crate::strategy::{debt, roadmap};
 
-pub(super) fn evaluate(config: &Config, facts: &Facts, out: &mut Outcome) {
+pub(super) fn evaluate(config: &Config, paperwork: &Paperwork, facts: &Facts, out: &mut Outcome) {
     if let Some(r) = &config.roadmap {
         let links = roadmap::link(&r.items, facts.pull_request.as_ref(), facts.diff.as_ref());
-        let paperwork = Paperwork::of(config, facts);
-        let upkeep = match &paperwork {
+        let upkeep = match paperwork {
             Paperwork::Upkeep(why) => Some(why.clone()),
             Paperwork::ExemptAuthor(who) => Some(format!("{who}, an exempt author")),
             Paperwork::Asked => None,
@@ -33,7 +32,7 @@ pub(super) fn evaluate(config: &Config, facts: &Facts, out: &mut Outcome) {
                         first.reasons[0].describe()
                     ),
                 )
-            } else if let Paperwork::ExemptAuthor(who) = &paperwork {
+            } else if let Paperwork::ExemptAuthor(who) = paperwork {
                 row.unjudged(SkipReason::Exempt, format!("exempt: {who}"))
             } else if let Some(why) = &upkeep {
                 row.actual("upkeep")

@@ -226,7 +226,7 @@ fn a_change_keel_cannot_see_whole_is_affected_by_everything() {
     assert_eq!(
         super::affected(
             &crate::glob::PathGlobs::default(),
-            &config.exempt.clone().unwrap_or_default(),
+            config.exempt(),
             Some(&facts_diff)
         ),
         super::Affected::Yes
@@ -234,7 +234,7 @@ fn a_change_keel_cannot_see_whole_is_affected_by_everything() {
     assert_eq!(
         super::affected(
             &crate::glob::PathGlobs::default(),
-            &config.exempt.unwrap_or_default(),
+            config.exempt(),
             None
         ),
         super::Affected::Yes
