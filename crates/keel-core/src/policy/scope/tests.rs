@@ -232,11 +232,7 @@ fn a_change_keel_cannot_see_whole_is_affected_by_everything() {
         super::Affected::Yes
     );
     assert_eq!(
-        super::affected(
-            &crate::glob::PathGlobs::default(),
-            config.exempt(),
-            None
-        ),
+        super::affected(&crate::glob::PathGlobs::default(), config.exempt(), None),
         super::Affected::Yes
     );
 }
