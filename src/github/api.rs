@@ -73,11 +73,16 @@ pub struct Comment {
     pub body: String,
 }
 
+/// Most artifacts of one workflow run read (ten pages).
+pub const MAX_RUN_ARTIFACTS: usize = 1_000;
+
 /// An artifact of a workflow run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Artifact {
     /// Its id.
     pub id: u64,
+    /// Its name (`keel-reports-3.12`).
+    pub name: String,
     /// Its size as GitHub reports it (zipped).
     pub size: u64,
     /// Expired artifacts cannot be downloaded.
@@ -291,13 +296,14 @@ pub trait GitHubApi: Send + Sync {
         label: &str,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
-    /// The artifact called `name` of workflow run `run_id`, if it uploaded one.
-    fn find_artifact(
+    /// The artifacts of workflow run `run_id` whose names match `wanted` (names or globs,
+    /// `*` matching any text), in name order; at most [`MAX_RUN_ARTIFACTS`].
+    fn run_artifacts(
         &self,
         repo: &Repo,
         run_id: u64,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<Artifact>, ApiError>> + Send;
+        wanted: &[String],
+    ) -> impl Future<Output = Result<Vec<Artifact>, ApiError>> + Send;
 
     /// An artifact's zip archive in an unnamed temporary file (positioned at its start),
     /// refused beyond `max_bytes`.
@@ -374,10 +380,11 @@ pub trait GitHubApi: Send + Sync {
         since: i64,
     ) -> impl Future<Output = Result<Vec<(u64, i64)>, ApiError>> + Send;
 
-    /// How many workflow runs of `head_sha` have not finished yet.
+    /// The workflow files (`.github/workflows/ci.yml`; empty when GitHub names none) of the
+    /// runs of `head_sha` that are queued or running.
     fn unfinished_workflow_runs(
         &self,
         repo: &Repo,
         head_sha: &CommitSha,
-    ) -> impl Future<Output = Result<u64, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
 }

@@ -371,17 +371,24 @@ impl GitHubApi for DryRun {
         Ok(())
     }
 
-    async fn find_artifact(
+    async fn run_artifacts(
         &self,
         _repo: &Repo,
         run_id: u64,
-        _name: &str,
-    ) -> Result<Option<Artifact>, ApiError> {
-        Ok(self.reports_dir.as_ref().map(|_| Artifact {
-            id: run_id,
-            size: 0,
-            expired: false,
-        }))
+        wanted: &[String],
+    ) -> Result<Vec<Artifact>, ApiError> {
+        // The reports directory stands for the one artifact the config names first.
+        Ok(self
+            .reports_dir
+            .as_ref()
+            .map(|_| Artifact {
+                id: run_id,
+                name: wanted.first().cloned().unwrap_or_default(),
+                size: 0,
+                expired: false,
+            })
+            .into_iter()
+            .collect())
     }
 
     async fn download_artifact(
@@ -493,8 +500,8 @@ impl GitHubApi for DryRun {
         &self,
         _repo: &Repo,
         _head_sha: &CommitSha,
-    ) -> Result<u64, ApiError> {
-        Ok(0)
+    ) -> Result<Vec<String>, ApiError> {
+        Ok(Vec::new())
     }
 }
 

@@ -42,7 +42,13 @@ pub async fn read<G: GitHubApi>(
     if !running.is_empty() {
         return Ok(Required::Waiting(format!("the checks {}", names(&running))));
     }
-    if !missing.is_empty() && ctx.github.unfinished_workflow_runs(repo, head_sha).await? > 0 {
+    if !missing.is_empty()
+        && !ctx
+            .github
+            .unfinished_workflow_runs(repo, head_sha)
+            .await?
+            .is_empty()
+    {
         return Ok(Required::Waiting(format!(
             "the checks {} (the commit's workflows are still running)",
             names(&missing)

@@ -8,7 +8,7 @@
 //! explicit `no report` when it finished without. A pull request that edits the config gets the
 //! new file checked at its head, with errors annotated on their line.
 
-use super::reports::{self, ReportState};
+use super::reports::{self, ReportState, deadline, provenance};
 use super::{CONFIG_PATH, Context, JobError, checks, config_change, onboarding, publish};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
@@ -177,18 +177,16 @@ async fn judge<G: GitHubApi>(
     // Criteria the change does not affect (a docs-only change) need no reports: a
     // path-filtered workflow that never runs must not leave the check waiting.
     let needs_reports = reports_needed(&config, Some(&diff));
-    // A re-run of the configured workflow brings new reports; without one, the reports are
+    // A re-run of a configured workflow brings new reports; without one, the reports are
     // read once per commit.
-    let reports_workflow = config
+    let reports_workflows = config
         .reports
         .as_ref()
-        .and_then(|r| r.workflow.clone())
-        .filter(|_| needs_reports);
-    verdict.watch = match &reports_workflow {
+        .map(|r| r.workflow_files())
+        .filter(|files| needs_reports && !files.is_empty());
+    verdict.watch = match &reports_workflows {
         None => Watch::Nothing,
-        Some(file) if reports::names_a_file(file) => Watch::Workflow(file.clone()),
-        // A display name is refused; any run judges again once the config names a file.
-        Some(_) => Watch::AnyRun,
+        Some(files) => Watch::Workflow(files.join(",")),
     };
     let config_change = match pr {
         Some(_) => config_change::config_change(ctx, repo, head_sha, &diff.files).await?,
@@ -222,36 +220,33 @@ async fn judge<G: GitHubApi>(
     }
     if needs_reports {
         match reports::find(ctx, repo, &config, head_sha).await? {
-            ReportState::Ready { reports, source } => {
+            ReportState::Ready {
+                reports,
+                sources,
+                not_run,
+            } => {
                 notes.extend(reports.warnings.iter().map(|w| format!("report: {w}")));
-                notes.push(source.describe());
-                if let Some(pr_files) = facts.diff.as_ref()
-                    && pr.is_some()
-                    && pr_files.file(&source.path).is_some()
-                {
-                    notes.push(format!(
-                        "⚠️ This pull request changes {}, the workflow that produced these reports: they are only as trustworthy as that change.",
-                        source.path
-                    ));
-                }
+                notes.extend(provenance(&sources, &not_run, pr.and(facts.diff.as_ref())));
                 facts.coverage = reports.coverage;
                 facts.findings = reports.findings;
                 facts.suppressed = reports.suppressed;
                 facts.benchmarks = reports.benchmarks;
             }
-            ReportState::Waiting => waiting_for.push(format!(
-                "the workflow run's reports (artifact `{}`)",
-                config.reports.clone().unwrap_or_default().artifact
-            )),
+            ReportState::Waiting { what, until } => {
+                waiting_for.push(what);
+                if let Some(until) = until {
+                    deadline(ctx, repo, head_sha, base_sha, pr, until).await?;
+                }
+            }
             ReportState::Missing(why) => {
                 // Without a named workflow, a re-run (or a chained run) may still bring them.
-                if reports_workflow.is_none() {
+                if reports_workflows.is_none() {
                     verdict.watch = Watch::AnyRun;
                 }
                 notes.push(format!("No reports: {why}."));
             }
             ReportState::Broken(why) => {
-                if reports_workflow.is_none() {
+                if reports_workflows.is_none() {
                     verdict.watch = Watch::AnyRun;
                 }
                 verdict.state = VerdictState::Failure;
@@ -271,8 +266,10 @@ async fn judge<G: GitHubApi>(
         // Not waited for, but a scan that is in is read: a finding in a documentation-only
         // change (a secret in a README) still counts. One that comes later judges again.
         match reports::find(ctx, repo, &config, head_sha).await? {
-            ReportState::Ready { reports, source } => {
-                notes.push(source.describe());
+            ReportState::Ready {
+                reports, sources, ..
+            } => {
+                notes.extend(sources.iter().map(|s| s.describe()));
                 facts.findings = reports.findings;
                 facts.suppressed = reports.suppressed;
             }
@@ -281,8 +278,8 @@ async fn judge<G: GitHubApi>(
     }
     if !waiting_for.is_empty() {
         let checks_settled = verdict.checks.is_empty() || facts.check_runs.is_some();
-        verdict.watch = match (&reports_workflow, checks_settled) {
-            (Some(file), true) if reports::names_a_file(file) => Watch::Workflow(file.clone()),
+        verdict.watch = match (&reports_workflows, checks_settled) {
+            (Some(files), true) => Watch::Workflow(files.join(",")),
             // A required check that never ran fails once every workflow has finished.
             _ => Watch::AnyRun,
         };

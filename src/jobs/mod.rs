@@ -412,6 +412,20 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 }
             }
         }
+        Event::EvaluateLater {
+            installation,
+            repo,
+            head_sha,
+            target,
+        } => {
+            let evaluate = Event::Evaluate {
+                installation: installation.clone(),
+                repo: repo.clone(),
+                head_sha: head_sha.clone(),
+                target: target.clone(),
+            };
+            ctx.follow_up("evaluate", &evaluate).await
+        }
         Event::ChecksRerequested {
             installation: Some(installation),
             repo,

@@ -1,36 +1,62 @@
-//! The CI reports of a commit: the configured artifact of its finished workflow runs,
-//! downloaded under limits and parsed off the async runtime.
+//! The CI reports of a commit, from wherever CI made them: every matching artifact of the
+//! newest finished run of each workflow read (a test matrix uploads one artifact per job), and
+//! the archives `keel upload` sent, merged into one set of reports; and whether to wait for
+//! more. Keel never waits forever: once no run that could bring reports is queued or running
+//! it judges with what it has, and with nothing at all it waits `[reports] timeout` at most.
 
-use super::{Context, JobError, report_cache};
+mod sources;
+
+use super::{Context, JobError};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
+use crate::github::event::{Event, PullRequestInfo, Target};
 use crate::reports::Reports;
-use crate::reports::artifact::{self, ArtifactLimits};
 use crate::store::FinishedRun;
 use keel_core::config::ReportsConfig;
+use keel_core::diff::Diff;
 use keel_core::{Config, Limits};
+pub use sources::{RunReports, from_run};
 
 /// Where a commit's reports stand.
 #[derive(Debug)]
 pub enum ReportState {
-    /// Read from the artifact of a workflow run.
+    /// Read (and merged) from these sources.
     Ready {
         /// The reports.
         reports: Box<Reports>,
-        /// Where they came from, for the summary.
-        source: ReportSource,
+        /// Where each part came from, for the check run.
+        sources: Vec<ReportSource>,
+        /// Workflows waited for that did not run for this commit (a path filter).
+        not_run: Vec<String>,
     },
-    /// The run that should produce them has not finished: keep the check `in_progress`.
-    Waiting,
-    /// Every run that could have produced them finished without: judge with `no report`.
+    /// A run that may bring them is queued or running, or none has started yet: keep the
+    /// check `in_progress`.
+    Waiting {
+        /// What it waits for, for the check run.
+        what: String,
+        /// When to stop waiting if nothing comes (unix ms), when no run is under way.
+        until: Option<i64>,
+    },
+    /// Nothing that could bring them is left: judge with `no report`.
     Missing(String),
-    /// The artifact exists but cannot be read (too large, a bomb, a broken report).
+    /// An artifact exists but cannot be read (too large, a bomb, a broken report).
     Broken(String),
 }
 
-/// The workflow run whose artifact held the reports.
+/// Where one part of the reports came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportSource {
+    /// The workflow run, or `None` for an archive sent with `keel upload`.
+    pub run: Option<RunOrigin>,
+    /// The artifact's name (or the upload's).
+    pub artifact: String,
+    /// The report files read from it.
+    pub files: Vec<String>,
+}
+
+/// The workflow run an artifact belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOrigin {
     /// Run id.
     pub run_id: u64,
     /// Its workflow file.
@@ -40,41 +66,83 @@ pub struct ReportSource {
 }
 
 impl ReportSource {
-    /// One sentence for the check run's notes.
+    /// One line for the check run's notes.
     pub fn describe(&self) -> String {
-        let path = if self.path.is_empty() {
-            "an unknown workflow file"
+        const SHOWN: usize = 5;
+        let mut files: Vec<String> = self
+            .files
+            .iter()
+            .take(SHOWN)
+            .map(|f| format!("`{f}`"))
+            .collect();
+        if self.files.len() > SHOWN {
+            files.push(format!("and {} more", self.files.len() - SHOWN));
+        }
+        let read = if files.is_empty() {
+            "no report it holds was asked for".to_owned()
         } else {
-            &self.path
+            files.join(", ")
         };
-        format!(
-            "Reports read from workflow run {} ({path}, triggered by {}).",
-            self.run_id, self.event
-        )
+        match &self.run {
+            Some(run) => {
+                let path = if run.path.is_empty() {
+                    "an unknown workflow file"
+                } else {
+                    &run.path
+                };
+                format!(
+                    "Reports read from artifact `{}` of workflow run {} ({path}, triggered by {}): {read}.",
+                    self.artifact, run.run_id, run.event
+                )
+            }
+            None => format!(
+                "Reports read from `{}`, sent with `keel upload`: {read}.",
+                self.artifact
+            ),
+        }
     }
 }
 
 /// A workflow file path without GitHub's `@ref` suffix (reusable and dynamic workflows).
-fn file_of(path: &str) -> &str {
+pub fn file_of(path: &str) -> &str {
     path.split_once('@').map_or(path, |(file, _)| file)
 }
 
-/// Whether `run` is of the workflow file `wanted` names (`ci.yml` or
+/// Whether workflow file `path` (as GitHub gives it) is the one `wanted` names (`ci.yml` or
 /// `.github/workflows/ci.yml`). Display names never match: any pull request can add a
 /// workflow with the same `name:`.
-pub fn is_workflow(wanted: &str, run: &FinishedRun) -> bool {
-    let file = file_of(&run.path);
+pub fn is_file(wanted: &str, path: &str) -> bool {
+    let file = file_of(path);
     let wanted = wanted.trim_start_matches("./");
     !file.is_empty() && (file == wanted || file.ends_with(&format!("/{wanted}")))
 }
 
-/// Whether a `[reports] workflow` value names a workflow file (`ci.yml`).
-pub fn names_a_file(workflow: &str) -> bool {
-    workflow.ends_with(".yml") || workflow.ends_with(".yaml")
+/// Whether `run` is of the workflow file `wanted` names.
+pub fn is_workflow(wanted: &str, run: &FinishedRun) -> bool {
+    is_file(wanted, &run.path)
 }
 
-/// Finds the reports of `head_sha`: the newest finished workflow run (of the configured
-/// workflow file, if one is named) that uploaded the artifact.
+/// The runs whose artifacts are read: of the configured workflow files (every run when none
+/// is named), the newest finished run of each workflow file. Older runs of the same file (a
+/// `push` and a `pull_request` run of one commit) would count the same findings twice.
+fn runs_to_read(all: &[FinishedRun], wanted: &ReportsConfig) -> Vec<FinishedRun> {
+    let files = wanted.workflow_files();
+    let mut chosen: Vec<FinishedRun> = Vec::new();
+    for run in all {
+        if !files.is_empty() && !files.iter().any(|w| is_workflow(w, run)) {
+            continue;
+        }
+        let file = file_of(&run.path);
+        if !file.is_empty() && chosen.iter().any(|c| file_of(&c.path) == file) {
+            continue;
+        }
+        chosen.push(run.clone());
+    }
+    chosen
+}
+
+/// Finds the reports of `head_sha`: every source read and merged, or why to wait, or why
+/// there are none.
 pub async fn find<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
@@ -82,138 +150,198 @@ pub async fn find<G: GitHubApi>(
     head_sha: &CommitSha,
 ) -> Result<ReportState, JobError> {
     let wanted = config.reports.clone().unwrap_or_default();
-    if let Some(workflow) = &wanted.workflow
-        && !names_a_file(workflow)
-    {
-        return Ok(ReportState::Broken(format!(
-            "`[reports] workflow = \"{workflow}\"` is a display name, and any pull request can add a workflow with the same name: name the workflow file instead, e.g. `ci.yml`"
-        )));
+    let all_runs = ctx.store.workflow_runs(&repo.name.0, &head_sha.0).await?;
+    let mut merged = Reports::default();
+    let mut sources = Vec::new();
+    for run in runs_to_read(&all_runs, &wanted) {
+        match from_run(ctx, repo, config, &run).await? {
+            RunReports::None => {}
+            RunReports::Broken(why) => return Ok(ReportState::Broken(why)),
+            RunReports::Read(read) => {
+                for (source, reports) in read {
+                    if let Err(why) = merge(&mut merged, reports, &source) {
+                        return Ok(ReportState::Broken(why));
+                    }
+                    sources.push(source);
+                }
+            }
+        }
     }
-    let runs: Vec<FinishedRun> = ctx
-        .store
-        .workflow_runs(&repo.name.0, &head_sha.0)
-        .await?
-        .into_iter()
-        .filter(|r| wanted.workflow.as_ref().is_none_or(|w| is_workflow(w, r)))
+    match sources::uploaded(ctx, repo, config, head_sha).await? {
+        Err(why) => return Ok(ReportState::Broken(why)),
+        Ok(read) => {
+            for (source, reports) in read {
+                if let Err(why) = merge(&mut merged, reports, &source) {
+                    return Ok(ReportState::Broken(why));
+                }
+                sources.push(source);
+            }
+        }
+    }
+    // Runs that may still bring reports: of the workflows waited for, queued or running.
+    let wait = wanted.wait_files();
+    let unfinished = ctx.github.unfinished_workflow_runs(repo, head_sha).await?;
+    let running: Vec<&String> = unfinished
+        .iter()
+        .filter(|p| wait.is_empty() || wait.iter().any(|w| is_file(w, p)))
         .collect();
-    for run in &runs {
-        if let Some(state) = from_run(ctx, repo, config, run).await? {
-            return Ok(state);
-        }
+    if !running.is_empty() {
+        return Ok(ReportState::Waiting {
+            what: waiting_for(&wanted, running.len()),
+            until: None,
+        });
     }
-    missing_or_waiting(ctx, repo, &wanted, head_sha, !runs.is_empty()).await
-}
-
-/// The reports in the artifact of one workflow run; `None` when it uploaded none.
-pub async fn from_run<G: GitHubApi>(
-    ctx: &Context<'_, G>,
-    repo: &Repo,
-    config: &Config,
-    run: &FinishedRun,
-) -> Result<Option<ReportState>, JobError> {
-    let wanted = config.reports.clone().unwrap_or_default();
-    // A finished run gains no artifact: once it is known to lack it, it is not asked again.
-    if ctx
-        .store
-        .artifact_absent(&repo.name.0, run.run_id, &wanted.artifact)
-        .await?
-    {
-        return Ok(None);
-    }
-    let Some(found) = ctx
-        .github
-        .find_artifact(repo, run.run_id, &wanted.artifact)
-        .await?
-    else {
-        ctx.store
-            .record_artifact_absent(&repo.name.0, run.run_id, &wanted.artifact, ctx.now)
+    let not_run: Vec<String> = wait
+        .iter()
+        .filter(|w| !all_runs.iter().any(|r| is_workflow(w, r)))
+        .cloned()
+        .collect();
+    let any_run = !all_runs.is_empty() || !unfinished.is_empty();
+    let uploads_expected = ctx.store.has_upload_token(&repo.name.0).await?;
+    if sources.is_empty() && (!any_run || uploads_expected) {
+        // Nothing under way: a run not yet queued, CI outside Actions that has not sent its
+        // reports yet, or nothing at all (a path filter). Wait `timeout` from the first wait.
+        let since = ctx
+            .store
+            .waiting_since(&repo.name.0, &head_sha.0, ctx.now)
             .await?;
-        return Ok(None);
-    };
-    let source = ReportSource {
-        run_id: run.run_id,
-        path: file_of(&run.path).to_owned(),
-        event: run.event.clone(),
-    };
-    let key = report_cache::Key::new(&repo.name.0, found.id, config);
-    if let Some(reports) = ctx.reports.and_then(|c| c.get(&key)) {
-        return Ok(Some(ReportState::Ready {
-            reports: Box::new(reports),
-            source,
-        }));
-    }
-    let limits = ArtifactLimits::DEFAULT;
-    if found.expired {
-        return Ok(Some(ReportState::Broken(format!(
-            "the artifact `{}` of workflow run {} has expired",
-            wanted.artifact, run.run_id
-        ))));
-    }
-    if found.size > limits.archive_bytes {
-        return Ok(Some(ReportState::Broken(
-            artifact::ArtifactError::TooLarge {
-                size: found.size,
-                limit: limits.archive_bytes,
-            }
-            .to_string(),
+        let until = since.saturating_add(wanted.timeout_ms());
+        if ctx.now < until {
+            return Ok(ReportState::Waiting {
+                what: waiting_for(&wanted, 0),
+                until: Some(until),
+            });
+        }
+        return Ok(ReportState::Missing(format!(
+            "nothing brought {} within {} minutes of the first look (`[reports] timeout`)",
+            artifacts_named(&wanted),
+            wanted.timeout_ms() / 60_000
         )));
     }
-    let archive = match ctx
-        .github
-        .download_artifact(repo, found.id, limits.archive_bytes)
-        .await
-    {
-        Ok(file) => file,
-        Err(crate::github::api::ApiError::Rejected {
-            status: 200,
-            message,
-        }) => {
-            return Ok(Some(ReportState::Broken(message)));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let config = config.clone();
-    let parsed = tokio::task::spawn_blocking(move || {
-        artifact::read_reports(archive, &config, &Limits::DEFAULT, &limits)
+    if sources.is_empty() {
+        let why = match wanted.workflow_files().as_slice() {
+            [] => format!(
+                "every workflow run of this commit finished and none uploaded {}",
+                artifacts_named(&wanted)
+            ),
+            files if files.iter().all(|f| not_run.contains(f)) => {
+                format!("{} did not run for this commit", quoted_list(files))
+            }
+            files => format!(
+                "{} finished without uploading {}",
+                quoted_list(files),
+                artifacts_named(&wanted)
+            ),
+        };
+        return Ok(ReportState::Missing(why));
+    }
+    merged.settle();
+    Ok(ReportState::Ready {
+        reports: Box::new(merged),
+        sources,
+        not_run,
     })
-    .await
-    .map_err(|e| JobError::Transient(format!("the report reader stopped: {e}")))?;
-    Ok(Some(match parsed {
-        Ok(reports) => {
-            if let Some(cache) = ctx.reports {
-                cache.put(key, &reports);
-            }
-            ReportState::Ready {
-                reports: Box::new(reports),
-                source,
-            }
-        }
-        Err(e) => ReportState::Broken(format!("`{}`: {e}", wanted.artifact)),
-    }))
 }
 
-/// No finished run had the artifact: is one still coming?
-async fn missing_or_waiting<G: GitHubApi>(
+/// The check run's notes on where the reports came from: each source, the workflows waited
+/// for that did not run, and a warning when the pull request (`diff`) changes a workflow that
+/// produced them.
+pub fn provenance(
+    sources: &[ReportSource],
+    not_run: &[String],
+    diff: Option<&Diff>,
+) -> Vec<String> {
+    let mut notes: Vec<String> = sources.iter().map(ReportSource::describe).collect();
+    if !not_run.is_empty() {
+        notes.push(format!(
+            "{} did not run for this commit (a path filter?): the reports only it makes are `no report`.",
+            quoted_list(not_run)
+        ));
+    }
+    let mut warned: Vec<&str> = Vec::new();
+    for run in sources.iter().filter_map(|s| s.run.as_ref()) {
+        if diff.is_some_and(|d| d.file(&run.path).is_some()) && !warned.contains(&run.path.as_str())
+        {
+            warned.push(&run.path);
+            notes.push(format!(
+                "⚠️ This pull request changes {}, the workflow that produced these reports: they are only as trustworthy as that change.",
+                run.path
+            ));
+        }
+    }
+    notes
+}
+
+/// Judges the head again at `until` (unix ms) if nothing brings its reports before: one
+/// delayed job per pull request and head, however often the head is judged meanwhile.
+pub async fn deadline<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
-    wanted: &ReportsConfig,
     head_sha: &CommitSha,
-    some_finished: bool,
-) -> Result<ReportState, JobError> {
-    if !some_finished {
-        return Ok(ReportState::Waiting);
-    }
-    if let Some(workflow) = &wanted.workflow {
-        return Ok(ReportState::Missing(format!(
-            "the workflow `{workflow}` finished without uploading the artifact `{}`",
-            wanted.artifact
-        )));
-    }
-    if ctx.github.unfinished_workflow_runs(repo, head_sha).await? > 0 {
-        return Ok(ReportState::Waiting);
-    }
-    Ok(ReportState::Missing(format!(
-        "every workflow run of this commit finished and none uploaded the artifact `{}`",
-        wanted.artifact
-    )))
+    base_sha: &CommitSha,
+    pr: Option<&PullRequestInfo>,
+    until: i64,
+) -> Result<(), JobError> {
+    let target = match pr {
+        Some(pr) => Target::PullRequest(pr.number.clone()),
+        None => Target::MergeGroup {
+            base_sha: base_sha.clone(),
+        },
+    };
+    let number = pr.map_or(0, |p| p.number.0);
+    let event = Event::EvaluateLater {
+        installation: repo.installation.clone(),
+        repo: repo.name.clone(),
+        head_sha: head_sha.clone(),
+        target,
+    };
+    let key = format!("reports-deadline/{}/{number}/{head_sha}", repo.name);
+    let job = super::event_job(&event, None, Some(key), until)
+        .map_err(|e| JobError::Permanent(format!("serialise a follow-up job: {e}")))?;
+    ctx.store.enqueue(&job, ctx.now).await?;
+    Ok(())
+}
+
+/// Merges one source into the reports; a merge over the limits makes the reports unusable.
+fn merge(merged: &mut Reports, reports: Reports, source: &ReportSource) -> Result<(), String> {
+    merged
+        .absorb(reports, &Limits::DEFAULT)
+        .map_err(|e| format!("`{}`: {e:#}", source.artifact))
+}
+
+/// "the workflow run's reports (the artifact `keel-reports` from `ci.yml`; 2 runs under way)".
+fn waiting_for(wanted: &ReportsConfig, running: usize) -> String {
+    let from = match wanted.wait_files().as_slice() {
+        [] => String::new(),
+        files => format!(" from {}", quoted_list(files)),
+    };
+    let state = match running {
+        0 => "no run has started yet".to_owned(),
+        1 => "1 run under way".to_owned(),
+        n => format!("{n} runs under way"),
+    };
+    format!(
+        "the workflow run's reports ({}{from}; {state})",
+        artifacts_named(wanted)
+    )
+}
+
+/// "the artifact `keel-reports`", "the artifacts `a`, `b-*`".
+fn artifacts_named(wanted: &ReportsConfig) -> String {
+    let patterns = wanted.artifact_patterns();
+    let noun = if patterns.len() == 1 && !patterns[0].contains('*') {
+        "the artifact"
+    } else {
+        "artifacts"
+    };
+    format!("{noun} {}", quoted_list(&patterns))
+}
+
+/// "`a`, `b`".
+fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

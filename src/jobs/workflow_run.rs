@@ -3,7 +3,7 @@
 //! for a push to the default branch, store the commit's metrics as the baseline that later
 //! pull requests are compared with.
 
-use super::reports::{self, ReportState};
+use super::reports::{self, RunReports};
 use super::{CONFIG_PATH, Context, JobError};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::{Event, Target};
@@ -131,7 +131,7 @@ pub async fn evaluate_again<G: GitHubApi>(
             .is_none_or(|v| match &v.watch {
                 Watch::Nothing => false,
                 Watch::AnyRun => true,
-                Watch::Workflow(file) => reports::is_workflow(file, run),
+                Watch::Workflow(files) => files.split(',').any(|f| reports::is_workflow(f, run)),
             })
     };
     let mut numbers: Vec<PrNumber> = named.to_vec();
@@ -188,22 +188,35 @@ async fn record_baseline<G: GitHubApi>(
         }
     };
     let wanted = config.reports.clone().unwrap_or_default();
-    if wanted
-        .workflow
-        .as_ref()
-        .is_some_and(|w| !reports::is_workflow(w, run))
-    {
+    let files = wanted.workflow_files();
+    if !files.is_empty() && !files.iter().any(|w| reports::is_workflow(w, run)) {
         return Ok(());
     }
+    // Each push run of the commit brings its part (coverage from CI, SARIF from CodeQL): the
+    // baseline merges what the stored one has with this run's, kind by kind.
     match reports::from_run(ctx, repo, &config, run).await? {
-        Some(ReportState::Ready { reports, .. }) => {
+        RunReports::Read(read) => {
+            let mut merged = crate::reports::Reports::default();
+            for (_, part) in read {
+                if let Err(e) = merged.absorb(part, &keel_core::Limits::DEFAULT) {
+                    tracing::info!(repo = %repo.name, %sha, error = %e, "no baseline recorded for this commit");
+                    return Ok(());
+                }
+            }
             let facts = Facts {
-                coverage: reports.coverage,
-                findings: reports.findings,
-                benchmarks: reports.benchmarks,
+                coverage: merged.coverage,
+                findings: merged.findings,
+                benchmarks: merged.benchmarks,
                 ..Facts::default()
             };
-            let metrics = evaluate(&config, &facts).metrics;
+            let mut metrics = evaluate(&config, &facts).metrics;
+            if let Some(stored) = ctx.store.baseline(&repo.name.0, &sha.0).await?
+                && stored.steps == 0
+                && let Ok(earlier) =
+                    serde_json::from_slice::<keel_core::facts::Metrics>(&stored.metrics)
+            {
+                metrics = metrics.or(earlier);
+            }
             let json = serde_json::to_vec(&metrics)
                 .map_err(|e| JobError::Permanent(format!("serialise a baseline: {e}")))?;
             ctx.store

@@ -8,7 +8,7 @@
 //! total budget (a zip bomb stops at the budget, not at the end of the bomb). Entries are
 //! streamed straight into the parsers, so memory stays at the archive plus the parsed reports.
 
-use super::Reports;
+use super::{ReportKind, Reports};
 use keel_core::Config;
 use keel_core::Limits;
 use keel_core::glob::PathGlobs;
@@ -89,7 +89,8 @@ pub const DEFAULT_BENCH: &[&str] = &[
 ];
 
 /// Reads the reports the config asks for from a zip archive (a file, or bytes in a cursor).
-/// Its entry count is read from the end-of-central-directory record, and checked, before the
+/// A kind of report it does not hold is noted in [`Reports::unmatched`], for
+/// [`Reports::settle`] once every source is read. Its entry count is read from the end-of-central-directory record, and checked, before the
 /// central directory itself is parsed.
 pub fn read_reports<R: Read + Seek>(
     mut archive: R,
@@ -192,19 +193,30 @@ pub fn read_reports<R: Read + Seek>(
         result.map_err(ArtifactError::Report)?;
     }
     let sections = [
-        ("coverage report", coverage.is_some(), &coverage_globs),
-        ("SARIF log", config.security.is_some(), &sarif_globs),
         (
+            ReportKind::Coverage,
+            "coverage report",
+            coverage.is_some(),
+            &coverage_globs,
+        ),
+        (
+            ReportKind::Sarif,
+            "SARIF log",
+            config.security.is_some(),
+            &sarif_globs,
+        ),
+        (
+            ReportKind::Bench,
             "benchmark result",
             config.performance.is_some(),
             &bench_globs,
         ),
     ];
-    for (what, configured, wanted) in sections {
+    for (kind, what, configured, wanted) in sections {
         if configured && !names.iter().any(|n| wanted.is_match(n)) {
             reports
-                .warnings
-                .push(nothing_matched(what, wanted, &sorted));
+                .unmatched
+                .push((kind, nothing_matched(what, wanted, &sorted)));
         }
     }
     Ok(reports)

@@ -30,9 +30,78 @@ pub struct Reports {
     pub benchmarks: Option<Vec<Measurement>>,
     /// Results the parsers skipped, with why (shown to the user, not fatal).
     pub warnings: Vec<String>,
+    /// The report files read, by name.
+    pub files: Vec<String>,
+    /// Kinds of report a source was searched for and did not hold, with what it held: a
+    /// warning only if no other source (another artifact of a matrix) brings that kind.
+    pub unmatched: Vec<(ReportKind, String)>,
+}
+
+/// A kind of report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// LCOV or Cobertura.
+    Coverage,
+    /// SARIF.
+    Sarif,
+    /// Benchmark results.
+    Bench,
 }
 
 impl Reports {
+    /// Merges the reports of another source (another artifact or run) into these: coverage
+    /// exactly, findings together under the total budget, benchmarks by name (a name already
+    /// measured keeps its first value, with a warning).
+    pub fn absorb(&mut self, other: Reports, limits: &Limits) -> anyhow::Result<()> {
+        if let Some(coverage) = other.coverage {
+            match &mut self.coverage {
+                None => self.coverage = Some(coverage),
+                Some(merged) => merged.merge(coverage).context("merge coverage reports")?,
+            }
+        }
+        if let Some(findings) = other.findings {
+            keel_core::report::sarif::merge_findings(
+                self.findings.get_or_insert_with(Vec::new),
+                findings,
+                limits,
+            )?;
+        }
+        let room = limits.max_findings.saturating_sub(self.suppressed.len());
+        self.suppressed
+            .extend(other.suppressed.into_iter().take(room));
+        if let Some(measured) = other.benchmarks {
+            let mine = self.benchmarks.get_or_insert_with(Vec::new);
+            for m in measured {
+                if mine.iter().any(|kept| kept.name == m.name) {
+                    self.warnings.push(format!(
+                        "benchmark `{}` is measured by more than one report; the first is used",
+                        m.name
+                    ));
+                } else {
+                    mine.push(m);
+                }
+            }
+        }
+        self.warnings.extend(other.warnings);
+        self.files.extend(other.files);
+        self.unmatched.extend(other.unmatched);
+        Ok(())
+    }
+
+    /// Turns the notes about kinds no source held into warnings, once every source is merged.
+    pub fn settle(&mut self) {
+        for (kind, note) in std::mem::take(&mut self.unmatched) {
+            let read = match kind {
+                ReportKind::Coverage => self.coverage.is_some(),
+                ReportKind::Sarif => self.findings.is_some(),
+                ReportKind::Bench => self.benchmarks.is_some(),
+            };
+            if !read && !self.warnings.contains(&note) {
+                self.warnings.push(note);
+            }
+        }
+    }
+
     /// Reads coverage report `name` (LCOV or Cobertura; detected unless `format` says) and
     /// merges it into what was read before.
     pub fn add_coverage(
@@ -57,6 +126,7 @@ impl Reports {
             CoverageFormat::Cobertura => parse_cobertura(name, reader, limits),
         }
         .with_context(|| format!("read coverage report {name}"))?;
+        self.files.push(name.to_owned());
         match &mut self.coverage {
             None => self.coverage = Some(report),
             Some(merged) => merged
@@ -75,6 +145,7 @@ impl Reports {
     ) -> anyhow::Result<()> {
         let log =
             parse_sarif(name, reader, limits).with_context(|| format!("read SARIF log {name}"))?;
+        self.files.push(name.to_owned());
         self.warnings
             .extend(log.diagnostics.iter().map(ToString::to_string));
         // The findings budget holds over every log of one evaluation, not per log.
@@ -100,6 +171,7 @@ impl Reports {
     ) -> anyhow::Result<()> {
         let results = parse_bench(criterion_id, reader, limits)
             .with_context(|| format!("read benchmark results {name}"))?;
+        self.files.push(name.to_owned());
         self.warnings
             .extend(results.notes.iter().map(|n| format!("{name}: {n}")));
         self.benchmarks

@@ -15,6 +15,7 @@ mod queue_admin;
 mod retention;
 mod state;
 mod tx;
+mod uploads;
 mod verdicts;
 
 pub use delivery::MergeDetails;
@@ -26,6 +27,7 @@ pub use retention::{Pruned, Retention};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
 };
+pub use uploads::{MAX_UPLOADS_PER_COMMIT, Upload};
 pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState, Watch};
 
 use anyhow::{Context, bail};
@@ -203,6 +205,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "runs",
         include_str!("../../migrations/sqlite/0010_runs.sql"),
     ),
+    (
+        "reports",
+        include_str!("../../migrations/sqlite/0011_reports.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -244,6 +250,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "runs",
         include_str!("../../migrations/postgres/0010_runs.sql"),
+    ),
+    (
+        "reports",
+        include_str!("../../migrations/postgres/0011_reports.sql"),
     ),
 ];
 

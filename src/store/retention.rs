@@ -90,6 +90,8 @@ const PRUNE: &[(&str, Cutoff)] = &[
         Cutoff::Rows,
     ),
     ("DELETE FROM rate_parks WHERE until_ms < $1", Cutoff::Rows),
+    ("DELETE FROM report_waits WHERE since < $1", Cutoff::Rows),
+    ("DELETE FROM uploads WHERE received_at < $1", Cutoff::Rows),
 ];
 
 /// Which retention a statement uses.

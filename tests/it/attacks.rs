@@ -587,14 +587,36 @@ async fn a_check_run_named_like_keels_from_another_app_is_not_adopted() {
 #[tokio::test]
 async fn reports_come_only_from_the_configured_workflow_file() {
     for db in backends().await {
-        // A config naming the workflow by its display name, which any pull request can copy.
+        // A config naming the workflow by its display name, which any pull request can copy,
+        // is refused where it is written.
         let config = b"[coverage]\nmin_patch = 80\n\n[reports]\nworkflow = \"CI\"\n";
         let fake = github(config, &[]).await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
         open(&server).await;
-        // The real CI fails coverage; a workflow the pull request added, also named "CI",
-        // uploads a perfect report and finishes last.
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            completed("failure"),
+            "{}",
+            db.backend
+        );
+        let summary = keel_runs(&fake)[0].summary.clone().unwrap();
+        assert!(
+            summary.contains("is a display name") && summary.contains("`ci.yml`"),
+            "a display name is refused: {summary}"
+        );
+        db.finish().await;
+    }
+    for db in backends().await {
+        // Named by its file, only the workflow's own run is used: the real CI fails
+        // coverage; a workflow the pull request added, also named "CI", uploads a perfect
+        // report and finishes last.
+        let config = b"[coverage]\nmin_patch = 80\n\n[reports]\nworkflow = \"ci.yml\"\n";
+        let fake = github(config, &[]).await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        open(&server).await;
         reports_arrive(&server, &fake, 77, zip_of(&[("lcov.info", &lcov(0))])).await;
         fake.put_artifact(REPO, 78, "keel-reports", zip_of(&[("lcov.info", &lcov(5))]));
         let mut evil: Value = serde_json::from_slice(&workflow_run(
@@ -624,18 +646,12 @@ async fn reports_come_only_from_the_configured_workflow_file() {
         );
         let summary = keel_runs(&fake)[0].summary.clone().unwrap();
         assert!(
-            summary.contains("is a display name") && summary.contains("`ci.yml`"),
-            "a display name is refused: {summary}"
+            summary.contains("workflow run 77") && !summary.contains("workflow run 78"),
+            "{summary}"
         );
 
-        // Named by its file, the workflow's own run is used, and the check says which run
-        // and file produced the reports, and that this pull request changes that file.
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[coverage]\nmin_patch = 80\n\n[reports]\nworkflow = \"ci.yml\"\n",
-        );
+        // A re-run of the workflow brings new reports, and the check says which run and file
+        // produced them, and that this pull request changes that file.
         fake.put_pr_files(
             REPO,
             2,

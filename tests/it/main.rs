@@ -24,6 +24,8 @@ mod manifest;
 // Hostile input: nested, truncated, invalid, huge.
 mod hostile;
 mod queue;
+// Reports from wherever CI makes them: matrices, several workflows, no run, `keel upload`.
+mod report_sources;
 // Reports from workflow run artifacts, baselines, labels, merge groups, re-requests, installations.
 mod reports_flow;
 // `keel replay` against the dry-run GitHub.

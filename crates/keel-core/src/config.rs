@@ -8,6 +8,7 @@
 mod comment;
 mod exempt;
 mod presets;
+mod reports;
 mod security;
 mod strategy;
 mod summary;
@@ -17,6 +18,7 @@ mod values;
 pub use comment::{CommentConfig, CommentWhen, Section};
 pub use exempt::{ExemptConfig, OnSkip};
 pub use presets::Preset;
+pub use reports::{DEFAULT_ARTIFACT, Minutes, ReportsConfig, names_a_file};
 pub use security::{Day, IgnoredFinding, SecurityConfig};
 pub use summary::{Fallback, Schedule, SummaryConfig, Timezone};
 pub use validate::{MAX_PROBLEMS, Problem, ProblemKind};
@@ -66,7 +68,8 @@ pub struct Config {
     pub hygiene: Option<HygieneConfig>,
     /// Other check runs that must have succeeded.
     pub checks: Option<ChecksConfig>,
-    /// Where the App finds the CI reports: the workflow run's artifact.
+    /// Where the App finds the CI reports: the artifacts of the head commit's workflow runs
+    /// (several runs and artifacts merged), or reports sent with `keel upload`.
     pub reports: Option<ReportsConfig>,
     /// Labels Keel puts on pull requests (and takes off again); no others are touched.
     pub labels: Option<LabelsConfig>,
@@ -337,33 +340,6 @@ pub struct ChecksConfig {
     pub level: Level,
     /// The business reason, shown when one fails.
     pub why: Option<String>,
-}
-
-/// Where the App reads the CI reports from: an artifact of the head commit's workflow run.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReportsConfig {
-    /// The artifact's name (default `keel-reports`).
-    #[serde(default = "default_artifact")]
-    pub artifact: String,
-    /// The workflow file that uploads it (`ci.yml` or `.github/workflows/ci.yml`; never its
-    /// `name:`, which any pull request can copy). When set, only its runs are read, and it
-    /// finishing without the artifact means `no report` at once; when unset, any finished run
-    /// of the head commit counts and Keel waits until every one has finished.
-    pub workflow: Option<String>,
-}
-
-impl Default for ReportsConfig {
-    fn default() -> Self {
-        ReportsConfig {
-            artifact: default_artifact(),
-            workflow: None,
-        }
-    }
-}
-
-fn default_artifact() -> String {
-    "keel-reports".to_owned()
 }
 
 /// Labels that mirror the check run's verdict. Keel adds the one that applies and removes the

@@ -106,6 +106,23 @@ pub struct Metrics {
     pub benchmarks: Vec<Measurement>,
 }
 
+impl Metrics {
+    /// These metrics, with each kind they lack taken from `earlier` (another workflow run of
+    /// the same commit that measured it: coverage from CI, findings from a scan).
+    pub fn or(self, earlier: Metrics) -> Metrics {
+        Metrics {
+            version: self.version,
+            coverage: self.coverage.or(earlier.coverage),
+            findings: self.findings.or(earlier.findings),
+            benchmarks: if self.benchmarks.is_empty() {
+                earlier.benchmarks
+            } else {
+                self.benchmarks
+            },
+        }
+    }
+}
+
 impl Default for Metrics {
     /// Empty metrics in the current format.
     fn default() -> Self {

@@ -80,7 +80,8 @@ pub fn reference() -> String {
 fn reading_rank(key: &str) -> u8 {
     match key {
         "paths" | "id" | "title" | "benchmark" => 0,
-        "format" | "file" | "artifact" | "workflow" | "src" | "tests" => 1,
+        "format" | "file" | "artifact" | "artifacts" | "workflow" | "workflows" | "src"
+        | "tests" => 1,
         "fail_on" | "required" | "blocking" | "capacity_target" | "threshold" | "direction"
         | "max" | "min" | "level" | "why" => 2,
         k if k.starts_with("min_") || k.starts_with("max_") || k.starts_with("require") => 2,
@@ -105,6 +106,11 @@ fn example(path: &str, key: &str, prop: &Value, defs: &Value) -> String {
         (_, "timezone") => Some(r#""Europe/Berlin""#),
         (_, "schedule") => Some(r#""0 9 * * MON""#),
         (_, "workflow") => Some(r#""ci.yml""#),
+        ("reports", "artifact") => Some(r#""keel-reports""#),
+        ("reports", "artifacts") => Some(r#"["keel-reports-*", "codeql-sarif"]"#),
+        ("reports", "workflows") => Some(r#"["ci.yml", "codeql.yml"]"#),
+        ("reports", "wait_for") => Some(r#"["ci.yml"]"#),
+        ("reports", "timeout") => Some(r#""2h""#),
         (_, "benchmark") => Some(r#""parse/*""#),
         (_, "max") => Some(r#""250ms""#),
         (_, "min") => Some("1000"),

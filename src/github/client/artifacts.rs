@@ -2,15 +2,18 @@
 //! storage without the token) into an unnamed temporary file under a byte cap.
 
 use super::*;
+use crate::github::api::MAX_RUN_ARTIFACTS;
 
-pub(super) async fn find(
+pub(super) async fn list(
     gh: &GitHub,
     repo: &Repo,
     run_id: u64,
-    name: &str,
-) -> Result<Option<Artifact>, ApiError> {
+    wanted: &[String],
+) -> Result<Vec<Artifact>, ApiError> {
     #[derive(Deserialize)]
     struct Listed {
+        #[serde(default)]
+        total_count: usize,
         artifacts: Vec<Entry>,
     }
     #[derive(Deserialize)]
@@ -22,19 +25,48 @@ pub(super) async fn find(
         #[serde(default)]
         expired: bool,
     }
+    let globs =
+        keel_core::glob::PathGlobs::for_names(wanted.to_vec()).map_err(|e| ApiError::Rejected {
+            status: 200,
+            message: format!("artifact names: {e}"),
+        })?;
+    // One literal name is asked for by name; globs list every artifact of the run.
+    let literal = match wanted {
+        [one] if !one.contains(['*', '?', '[', '{', '!']) => Some(one.as_str()),
+        _ => None,
+    };
     let route = format!("/repos/{}/actions/runs/{run_id}/artifacts", repo.name);
-    let listed: Listed = gh
-        .json(repo, Method::Get, &route, &[("name", name)], None)
-        .await?;
-    Ok(listed
-        .artifacts
-        .into_iter()
-        .find(|a| a.name == name)
-        .map(|a| Artifact {
-            id: a.id,
-            size: a.size_in_bytes,
-            expired: a.expired,
-        }))
+    let mut found = Vec::new();
+    let per_page = PER_PAGE.to_string();
+    for page in 1..=MAX_RUN_ARTIFACTS.div_ceil(PER_PAGE) {
+        let page_text = page.to_string();
+        let mut query = vec![
+            ("per_page", per_page.as_str()),
+            ("page", page_text.as_str()),
+        ];
+        if let Some(name) = literal {
+            query.push(("name", name));
+        }
+        let listed: Listed = gh.json(repo, Method::Get, &route, &query, None).await?;
+        let last = listed.artifacts.len() < PER_PAGE || page * PER_PAGE >= listed.total_count;
+        found.extend(
+            listed
+                .artifacts
+                .into_iter()
+                .filter(|a| globs.is_match(&a.name))
+                .map(|a| Artifact {
+                    id: a.id,
+                    name: a.name,
+                    size: a.size_in_bytes,
+                    expired: a.expired,
+                }),
+        );
+        if last {
+            break;
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(found)
 }
 
 pub(super) async fn download(

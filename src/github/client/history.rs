@@ -204,7 +204,7 @@ pub(super) async fn unfinished_workflow_runs(
     gh: &GitHub,
     repo: &Repo,
     head_sha: &CommitSha,
-) -> Result<u64, ApiError> {
+) -> Result<Vec<String>, ApiError> {
     #[derive(Deserialize)]
     struct Runs {
         workflow_runs: Vec<Run>,
@@ -212,6 +212,8 @@ pub(super) async fn unfinished_workflow_runs(
     #[derive(Deserialize)]
     struct Run {
         status: Option<String>,
+        #[serde(default)]
+        path: Option<String>,
     }
     let route = format!("/repos/{}/actions/runs", repo.name);
     let runs: Runs = gh
@@ -225,7 +227,8 @@ pub(super) async fn unfinished_workflow_runs(
         .await?;
     Ok(runs
         .workflow_runs
-        .iter()
+        .into_iter()
         .filter(|r| r.status.as_deref() != Some("completed"))
-        .count() as u64)
+        .map(|r| r.path.unwrap_or_default())
+        .collect())
 }

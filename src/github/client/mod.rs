@@ -335,13 +335,13 @@ impl GitHubApi for GitHub {
         labels::remove(self, repo, number, label).await
     }
 
-    async fn find_artifact(
+    async fn run_artifacts(
         &self,
         repo: &Repo,
         run_id: u64,
-        name: &str,
-    ) -> Result<Option<Artifact>, ApiError> {
-        artifacts::find(self, repo, run_id, name).await
+        wanted: &[String],
+    ) -> Result<Vec<Artifact>, ApiError> {
+        artifacts::list(self, repo, run_id, wanted).await
     }
 
     async fn download_artifact(
@@ -428,7 +428,7 @@ impl GitHubApi for GitHub {
         &self,
         repo: &Repo,
         head_sha: &CommitSha,
-    ) -> Result<u64, ApiError> {
+    ) -> Result<Vec<String>, ApiError> {
         history::unfinished_workflow_runs(self, repo, head_sha).await
     }
 }

@@ -237,6 +237,19 @@ pub enum Event {
         /// What the commit belongs to.
         target: Target,
     },
+    /// Not a webhook: a delayed job that, when its time comes, enqueues an [`Event::Evaluate`]
+    /// of the same commit (so the evaluation runs in the pull request's lane, while the
+    /// waiting job holds a lane of its own). Keel's deadline for reports that never come.
+    EvaluateLater {
+        /// Installation.
+        installation: InstallationId,
+        /// Repository.
+        repo: RepoName,
+        /// The commit to judge.
+        head_sha: CommitSha,
+        /// What the commit belongs to.
+        target: Target,
+    },
 }
 
 /// What an evaluated commit belongs to.
@@ -339,7 +352,8 @@ impl Event {
             Event::Installation { installation, .. }
             | Event::Backfill { installation, .. }
             | Event::WeeklySummary { installation, .. }
-            | Event::Evaluate { installation, .. } => Some(installation.0),
+            | Event::Evaluate { installation, .. }
+            | Event::EvaluateLater { installation, .. } => Some(installation.0),
             // Recorded from the payload, no API call: no budget spent.
             Event::DeploymentStatus { .. }
             | Event::Issue { .. }
@@ -364,7 +378,8 @@ impl Event {
             | Event::Push { repo, .. }
             | Event::Backfill { repo, .. }
             | Event::WeeklySummary { repo, .. }
-            | Event::Evaluate { repo, .. } => Some(repo),
+            | Event::Evaluate { repo, .. }
+            | Event::EvaluateLater { repo, .. } => Some(repo),
             Event::Installation { .. } => None,
         }
     }
@@ -399,6 +414,7 @@ impl Event {
                 ..
             } => format!("{repo}#{number}"),
             Event::Evaluate { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
+            Event::EvaluateLater { repo, head_sha, .. } => format!("{repo}:later:{head_sha}"),
         }
     }
 }

@@ -159,7 +159,7 @@ struct State {
     /// (repo, run id) → artifacts.
     artifacts: HashMap<(String, u64), Vec<StoredArtifact>>,
     /// (repo, head sha) → workflow runs (id, status).
-    runs: HashMap<(String, String), Vec<(u64, String)>>,
+    runs: HashMap<(String, String), Vec<WorkflowRun>>,
     compare: HashMap<(String, String, String), Vec<Value>>,
     /// (repo, issue number) → labels.
     issues: HashMap<(String, u64), Vec<String>>,
@@ -574,10 +574,18 @@ impl FakeGitHub {
 
     /// The workflow runs of `head_sha` and their status (`completed`, `in_progress`, …).
     pub fn put_workflow_runs(&self, repo: &str, head_sha: &str, runs: &[(u64, &str)]) {
+        let with_paths: Vec<(u64, &str, &str)> = runs.iter().map(|(i, st)| (*i, *st, "")).collect();
+        self.put_workflow_runs_of(repo, head_sha, &with_paths);
+    }
+
+    /// The workflow runs of `head_sha`: (id, status, workflow file path).
+    pub fn put_workflow_runs_of(&self, repo: &str, head_sha: &str, runs: &[(u64, &str, &str)]) {
         let mut s = self.state.lock().unwrap();
         s.runs.insert(
             (repo.into(), head_sha.into()),
-            runs.iter().map(|(i, st)| (*i, (*st).to_owned())).collect(),
+            runs.iter()
+                .map(|(i, st, p)| (*i, (*st).to_owned(), (*p).to_owned()))
+                .collect(),
         );
     }
 
@@ -1307,6 +1315,9 @@ fn download_artifact(s: &mut State, req: &Request) -> ResponseTemplate {
     )
 }
 
+/// A workflow run the fake lists: (id, status, workflow file path).
+type WorkflowRun = (u64, String, String);
+
 fn list_runs(s: &mut State, req: &Request) -> ResponseTemplate {
     if !authorized(s, req) {
         return unauthorized();
@@ -1324,7 +1335,7 @@ fn list_runs(s: &mut State, req: &Request) -> ResponseTemplate {
         .get(&(repo, head.clone()))
         .into_iter()
         .flatten()
-        .map(|(id, status)| json!({"id": id, "head_sha": head, "status": status}))
+        .map(|(id, status, path)| json!({"id": id, "head_sha": head, "status": status, "path": path}))
         .collect();
     ResponseTemplate::new(200)
         .set_body_json(json!({"total_count": runs.len(), "workflow_runs": runs}))

@@ -87,8 +87,8 @@ fn the_commented_example_parses_with_every_section() {
     assert_eq!(c.checks.unwrap().required, ["build", "lint"]);
     let reports = c.reports.unwrap();
     assert_eq!(
-        (reports.artifact.as_str(), reports.workflow.as_deref()),
-        ("keel-reports", Some("ci.yml"))
+        (reports.artifact_patterns(), reports.workflow_files()),
+        (vec!["keel-reports".to_owned()], vec!["ci.yml".to_owned()])
     );
     let labels = c.labels.unwrap();
     assert_eq!(
@@ -120,9 +120,9 @@ fn the_commented_example_parses_with_every_section() {
 
 #[test]
 fn reports_default_to_the_keel_reports_artifact_and_reject_unknown_keys() {
-    let c = Config::parse("k", "[reports]\nworkflow = \"CI\"\n").unwrap();
-    assert_eq!(c.reports.unwrap().artifact, "keel-reports");
-    let e = err("[reports]\nartifacts = \"x\"\n");
+    let c = Config::parse("k", "[reports]\nworkflow = \"ci.yml\"\n").unwrap();
+    assert_eq!(c.reports.unwrap().artifact_patterns(), ["keel-reports"]);
+    let e = err("[reports]\nartifact_name = \"x\"\n");
     assert_eq!(e.line, 2, "{e}");
     assert!(e.to_string().contains("artifact"), "{e}");
 }

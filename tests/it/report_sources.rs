@@ -1,0 +1,290 @@
+//! Reports from wherever CI makes them (issue 17), through the App against the FakeGitHub on
+//! every backend: a test matrix's artifacts merged, SARIF from a second workflow, a workflow
+//! that never runs, no run at all (the deadline), and `keel upload`.
+
+use crate::reports_flow::{BASE, HEAD, NOW, REPO, deliver, json_of, worker, zip_of};
+use crate::support::db::backends;
+use crate::support::github::FakeGitHub;
+use crate::support::webhook::{TestServer, payload};
+use serde_json::json;
+
+/// hello.rb's lines 1 and 2 are added by the pull request.
+const PATCH: &str = "@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More";
+
+async fn github(config: &str) -> FakeGitHub {
+    let fake = FakeGitHub::start().await;
+    fake.put_file(REPO, BASE, ".github/keel.toml", config.as_bytes());
+    fake.put_pr_files(REPO, 2, &[("hello.rb", "modified", Some(PATCH))]);
+    fake.put_pull(
+        REPO,
+        2,
+        json_of("pull_request/opened.2.json")["pull_request"].clone(),
+    );
+    fake
+}
+
+async fn open(server: &TestServer) {
+    deliver(
+        server,
+        "pull_request",
+        "pr",
+        payload("pull_request/opened.2.json"),
+    )
+    .await;
+}
+
+/// A `workflow_run` `completed` of `file` (`.github/workflows/{file}`) on the head.
+fn finished(run_id: u64, file: &str) -> Vec<u8> {
+    let mut p: serde_json::Value = serde_json::from_slice(&crate::reports_flow::workflow_run(
+        run_id,
+        "CI",
+        "pull_request",
+        HEAD,
+        "changes",
+        &[2],
+        REPO,
+    ))
+    .unwrap();
+    p["workflow_run"]["path"] = json!(format!(".github/workflows/{file}"));
+    p["workflow_run"]["name"] = json!(file.trim_end_matches(".yml"));
+    serde_json::to_vec(&p).unwrap()
+}
+
+/// Keel's one check run: (status, conclusion, summary).
+fn keel_check(fake: &FakeGitHub) -> (String, Option<String>, String) {
+    let runs = fake.check_runs();
+    assert_eq!(runs.len(), 1, "one check run on the head");
+    let run = &runs[0];
+    (
+        run.status.clone(),
+        run.conclusion.clone(),
+        run.summary.clone().unwrap_or_default(),
+    )
+}
+
+/// One matrix job's coverage: (file, (line, hits)) records.
+type Job<'a> = &'a [(&'a str, &'a [(u32, u32)])];
+
+/// An LCOV record of `file` with `lines` (line, hits).
+fn lcov(file: &str, lines: &[(u32, u32)]) -> Vec<u8> {
+    let mut text = format!("SF:{file}\n");
+    for (line, hits) in lines {
+        text.push_str(&format!("DA:{line},{hits}\n"));
+    }
+    text.push_str("end_of_record\n");
+    text.into_bytes()
+}
+
+#[tokio::test]
+async fn a_three_job_matrix_is_merged_into_one_coverage_total() {
+    for db in backends().await {
+        let fake = github(
+            "[coverage]\nmin_total = 60\n\n[reports]\nartifacts = [\"keel-reports-*\"]\nworkflow = \"ci.yml\"\n",
+        )
+        .await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        open(&server).await;
+        // Three jobs, three artifacts (upload-artifact v4 needs a name per job), each seeing
+        // part of the lines; and one artifact no pattern names, with a perfect report.
+        let jobs: [Job; 3] = [
+            &[("hello.rb", &[(1, 1), (2, 0), (3, 0), (4, 0)])],
+            &[("hello.rb", &[(1, 0), (2, 3), (3, 0), (4, 0)])],
+            &[("lib.rb", &[(1, 0), (2, 1)])],
+        ];
+        for (i, files) in jobs.iter().enumerate() {
+            let lcov: Vec<u8> = files.iter().flat_map(|(f, l)| lcov(f, l)).collect();
+            fake.put_artifact(
+                REPO,
+                77,
+                &format!("keel-reports-{}", i + 1),
+                zip_of(&[("lcov.info", &lcov)]),
+            );
+        }
+        fake.put_artifact(
+            REPO,
+            77,
+            "other",
+            zip_of(&[("lcov.info", &lcov("hello.rb", &[(3, 1), (4, 1)]))]),
+        );
+        deliver(&server, "workflow_run", "wr-77", finished(77, "ci.yml")).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let (status, conclusion, summary) = keel_check(&fake);
+        // Merged exactly: hello.rb lines 1 and 2 covered of 4, lib.rb line 2 of 2: LH/LF = 3/6
+        // (the unread artifact would have covered hello.rb's lines 3 and 4).
+        let merged_lh: u32 = 3;
+        let merged_lf: u32 = 6;
+        let percent = format!("{:.2}", f64::from(merged_lh) * 100.0 / f64::from(merged_lf));
+        assert_eq!(
+            (status.as_str(), conclusion.as_deref()),
+            ("completed", Some("failure")),
+            "{}: {summary}",
+            db.backend
+        );
+        assert!(
+            summary.contains(&format!(
+                "**Total coverage**: {}% (needs ≥ 60%) — {merged_lh} of {merged_lf} lines covered",
+                percent.replace('.', "\\.")
+            )),
+            "{summary}"
+        );
+        for i in 1..=3 {
+            assert!(
+                summary.contains(&format!(
+                    "artifact \\`keel\\-reports\\-{i}\\` of workflow run 77"
+                )),
+                "artifact {i} is listed: {summary}"
+            );
+        }
+        assert!(!summary.contains("other"), "{summary}");
+        db.finish().await;
+    }
+}
+
+/// A SARIF log with one `error` result of `rule` at hello.rb line 2 (added by the change).
+fn sarif(rule: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "CodeQL"}}, "results": [{
+            "ruleId": rule, "level": "error",
+            "message": {"text": "This query depends on a user-provided value."},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": "hello.rb"},
+                "region": {"startLine": 2}}}]
+        }]}]
+    }))
+    .unwrap()
+}
+
+const TWO_WORKFLOWS: &str = "[coverage]\nmin_total = 50\n\n[security]\nfail_on = \"high\"\n\n[reports]\nartifacts = [\"keel-reports\", \"codeql-sarif\"]\nworkflows = [\"ci.yml\", \"codeql.yml\"]\n";
+
+#[tokio::test]
+async fn sarif_from_a_second_workflow_is_waited_for_and_merged() {
+    for db in backends().await {
+        let fake = github(TWO_WORKFLOWS).await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        open(&server).await;
+        // CI finishes first while CodeQL is still running: the check keeps waiting.
+        fake.put_workflow_runs_of(
+            REPO,
+            HEAD,
+            &[
+                (77, "completed", ".github/workflows/ci.yml"),
+                (78, "in_progress", ".github/workflows/codeql.yml"),
+            ],
+        );
+        fake.put_artifact(
+            REPO,
+            77,
+            "keel-reports",
+            zip_of(&[("lcov.info", &lcov("hello.rb", &[(1, 1), (2, 1)]))]),
+        );
+        deliver(&server, "workflow_run", "wr-77", finished(77, "ci.yml")).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let (status, _, summary) = keel_check(&fake);
+        assert_eq!(status, "in_progress", "{}: {summary}", db.backend);
+        assert!(summary.contains("1 run under way"), "{summary}");
+
+        // CodeQL finishes with a high finding on an added line: both parts are judged.
+        fake.put_workflow_runs_of(
+            REPO,
+            HEAD,
+            &[
+                (77, "completed", ".github/workflows/ci.yml"),
+                (78, "completed", ".github/workflows/codeql.yml"),
+            ],
+        );
+        fake.put_artifact(
+            REPO,
+            78,
+            "codeql-sarif",
+            zip_of(&[("results.sarif", &sarif("rb/sql-injection"))]),
+        );
+        deliver(&server, "workflow_run", "wr-78", finished(78, "codeql.yml")).await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        let (status, conclusion, summary) = keel_check(&fake);
+        assert_eq!(
+            (status.as_str(), conclusion.as_deref()),
+            ("completed", Some("failure")),
+            "{summary}"
+        );
+        assert!(summary.contains("`rb/sql-injection` (high)"), "{summary}");
+        assert!(
+            summary.contains("**Total coverage**: 100\\.00%")
+                || summary.contains("| Total coverage | 100\\.00%"),
+            "{summary}"
+        );
+        for (artifact, run) in [("keel\\-reports", 77), ("codeql\\-sarif", 78)] {
+            assert!(
+                summary.contains(&format!("artifact \\`{artifact}\\` of workflow run {run}")),
+                "{artifact}: {summary}"
+            );
+        }
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_waited_for_workflow_that_never_runs_does_not_keep_the_check_waiting() {
+    for db in backends().await {
+        let fake = github(TWO_WORKFLOWS).await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        open(&server).await;
+        // CodeQL's path filter skips this change: only CI runs.
+        fake.put_workflow_runs_of(REPO, HEAD, &[(77, "completed", ".github/workflows/ci.yml")]);
+        fake.put_artifact(
+            REPO,
+            77,
+            "keel-reports",
+            zip_of(&[("lcov.info", &lcov("hello.rb", &[(1, 1), (2, 1)]))]),
+        );
+        deliver(&server, "workflow_run", "wr-77", finished(77, "ci.yml")).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let (status, conclusion, summary) = keel_check(&fake);
+        assert_eq!(
+            (status.as_str(), conclusion.as_deref()),
+            ("completed", Some("failure")),
+            "{}: {summary}",
+            db.backend
+        );
+        assert!(
+            summary.contains("\\`codeql\\.yml\\` did not run for this commit"),
+            "{summary}"
+        );
+        assert!(summary.contains("no report"), "{summary}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn with_no_run_at_all_the_check_ends_no_report_after_the_timeout() {
+    for db in backends().await {
+        let fake = github("[coverage]\nmin_total = 50\n\n[reports]\ntimeout = \"20m\"\n").await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        // A path-filtered CI starts no run for this change; nothing ever comes.
+        open(&server).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let (status, _, summary) = keel_check(&fake);
+        assert_eq!(status, "in_progress", "{}: {summary}", db.backend);
+        assert!(summary.contains("no run has started yet"), "{summary}");
+        // A minute before the timeout: still waiting; judging again does not move the
+        // deadline.
+        worker.run_until_idle(NOW + 19 * 60_000).await.unwrap();
+        assert_eq!(keel_check(&fake).0, "in_progress");
+        worker.run_until_idle(NOW + 20 * 60_000).await.unwrap();
+        let (status, conclusion, summary) = keel_check(&fake);
+        assert_eq!(
+            (status.as_str(), conclusion.as_deref()),
+            ("completed", Some("failure")),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("within 20 minutes") && summary.contains("no report"),
+            "{summary}"
+        );
+        db.finish().await;
+    }
+}
