@@ -18,6 +18,7 @@ pub mod replay;
 pub mod roadmap;
 pub mod serve;
 pub mod summary;
+pub mod upload;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -72,6 +73,12 @@ pub enum Command {
     /// Turn Keel on in a repository: write `.github/keel.toml` (advisory at first) and the
     /// workflow that uploads the reports, from what the repository already has.
     Init(init::InitArgs),
+    /// Send a commit's reports to `keel serve` from CI outside GitHub Actions (the token in
+    /// KEEL_UPLOAD_TOKEN); they are read like a workflow run's artifact.
+    Upload(upload::UploadArgs),
+    /// Issue the token `keel upload` authenticates with for one repository (shown once,
+    /// stored hashed; a new one replaces the old).
+    UploadToken(upload::UploadTokenArgs),
 }
 
 /// `--database-url`, for the commands that read the store (as `keel serve` does).
@@ -114,5 +121,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Roadmap(args) => roadmap::run(args),
         Command::Config(args) => config::run(args.command),
         Command::Init(args) => init::run(&args),
+        Command::Upload(args) => upload::run(&args),
+        Command::UploadToken(args) => upload::run_token(&args),
     }
 }

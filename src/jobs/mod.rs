@@ -426,6 +426,36 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             };
             ctx.follow_up("evaluate", &evaluate).await
         }
+        Event::ReportsUploaded { repo, head_sha } => {
+            let installation = match ctx
+                .store
+                .pull_requests_at(&repo.0, &head_sha.0)
+                .await?
+                .first()
+            {
+                Some(tracked) => Some(tracked.installation_id),
+                None => ctx
+                    .store
+                    .merge_group(&repo.0, &head_sha.0)
+                    .await?
+                    .map(|(_, installation)| installation),
+            };
+            // Reports for a commit no pull request is at yet are read when one opens.
+            match installation {
+                Some(installation) => {
+                    workflow_run::evaluate_again(
+                        ctx,
+                        &crate::github::InstallationId(installation),
+                        repo,
+                        head_sha,
+                        &[],
+                        None,
+                    )
+                    .await
+                }
+                None => Ok(()),
+            }
+        }
         Event::ChecksRerequested {
             installation: Some(installation),
             repo,

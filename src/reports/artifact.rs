@@ -90,51 +90,14 @@ pub const DEFAULT_BENCH: &[&str] = &[
 
 /// Reads the reports the config asks for from a zip archive (a file, or bytes in a cursor).
 /// A kind of report it does not hold is noted in [`Reports::unmatched`], for
-/// [`Reports::settle`] once every source is read. Its entry count is read from the end-of-central-directory record, and checked, before the
-/// central directory itself is parsed.
+/// [`Reports::settle`] once every source is read.
 pub fn read_reports<R: Read + Seek>(
-    mut archive: R,
+    archive: R,
     config: &Config,
     limits: &Limits,
     artifact_limits: &ArtifactLimits,
 ) -> Result<Reports, ArtifactError> {
-    let size = archive
-        .seek(SeekFrom::End(0))
-        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
-    if size > artifact_limits.archive_bytes {
-        return Err(ArtifactError::TooLarge {
-            size,
-            limit: artifact_limits.archive_bytes,
-        });
-    }
-    let declared = eocd::entries(&mut archive, size).map_err(ArtifactError::NotZip)?;
-    if declared > artifact_limits.entries as u64 {
-        return Err(ArtifactError::TooManyEntries {
-            count: usize::try_from(declared).unwrap_or(usize::MAX),
-            limit: artifact_limits.entries,
-        });
-    }
-    archive
-        .seek(SeekFrom::Start(0))
-        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
-    let mut zip =
-        zip::ZipArchive::new(archive).map_err(|e| ArtifactError::NotZip(e.to_string()))?;
-    if zip.len() > artifact_limits.entries {
-        return Err(ArtifactError::TooManyEntries {
-            count: zip.len(),
-            limit: artifact_limits.entries,
-        });
-    }
-    let names: Vec<String> = zip
-        .file_names()
-        .map(|n| n.map(|n| n.into_owned()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
-    for name in &names {
-        if !is_safe(name) {
-            return Err(ArtifactError::UnsafePath(name.clone()));
-        }
-    }
+    let (mut zip, names) = open_archive(archive, artifact_limits)?;
     let globs = |configured: Option<&Vec<String>>, defaults: &[&str]| {
         let patterns = match configured {
             Some(p) if !p.is_empty() => p.clone(),
@@ -220,6 +183,61 @@ pub fn read_reports<R: Read + Seek>(
         }
     }
     Ok(reports)
+}
+
+/// Checks that `archive` is a zip archive Keel would read: within the size and entry limits,
+/// every entry name safe. (What it holds is judged later, under the config of the base.)
+pub fn check_archive<R: Read + Seek>(
+    archive: R,
+    artifact_limits: &ArtifactLimits,
+) -> Result<(), ArtifactError> {
+    open_archive(archive, artifact_limits).map(|_| ())
+}
+
+/// Opens a zip archive under the limits: its size and its entry count (read from the
+/// end-of-central-directory record before the directory itself is parsed) checked, and every
+/// entry name safe. Returns the archive and its entry names.
+fn open_archive<R: Read + Seek>(
+    mut archive: R,
+    artifact_limits: &ArtifactLimits,
+) -> Result<(zip::ZipArchive<R>, Vec<String>), ArtifactError> {
+    let size = archive
+        .seek(SeekFrom::End(0))
+        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
+    if size > artifact_limits.archive_bytes {
+        return Err(ArtifactError::TooLarge {
+            size,
+            limit: artifact_limits.archive_bytes,
+        });
+    }
+    let declared = eocd::entries(&mut archive, size).map_err(ArtifactError::NotZip)?;
+    if declared > artifact_limits.entries as u64 {
+        return Err(ArtifactError::TooManyEntries {
+            count: usize::try_from(declared).unwrap_or(usize::MAX),
+            limit: artifact_limits.entries,
+        });
+    }
+    archive
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
+    let zip = zip::ZipArchive::new(archive).map_err(|e| ArtifactError::NotZip(e.to_string()))?;
+    if zip.len() > artifact_limits.entries {
+        return Err(ArtifactError::TooManyEntries {
+            count: zip.len(),
+            limit: artifact_limits.entries,
+        });
+    }
+    let names: Vec<String> = zip
+        .file_names()
+        .map(|n| n.map(|n| n.into_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| ArtifactError::NotZip(e.to_string()))?;
+    for name in &names {
+        if !is_safe(name) {
+            return Err(ArtifactError::UnsafePath(name.clone()));
+        }
+    }
+    Ok((zip, names))
 }
 
 /// A section's report globs, matched in the artifact as `keel check` matches them on disk.

@@ -1,4 +1,5 @@
-//! The HTTP server: `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+//! The HTTP server: `POST /webhook`, `POST /reports/{owner}/{repo}/{sha}` (`keel upload`),
+//! `GET /healthz`, `GET /readyz`, `GET /metrics`.
 //!
 //! `app(state)` builds the router; the webhook handler checks size, signature, headers and
 //! payload before anything is stored, and answers 202 only after the commit holding the
@@ -11,6 +12,7 @@ pub mod listener;
 pub mod run;
 pub mod settings;
 pub mod signature;
+pub mod upload;
 pub mod webhook;
 
 use crate::store::Store;
@@ -51,6 +53,7 @@ pub fn app(state: AppState) -> Router {
 pub fn intake(state: AppState) -> Router {
     Router::new()
         .route("/webhook", post(webhook::receive))
+        .route("/reports/{owner}/{repo}/{sha}", post(upload::receive))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -288,3 +288,174 @@ async fn with_no_run_at_all_the_check_ends_no_report_after_the_timeout() {
         db.finish().await;
     }
 }
+
+/// `POST /reports/{REPO}/{HEAD}` with `token` (or none) and `archive`.
+fn upload_request(
+    token: Option<&str>,
+    name: &str,
+    archive: Vec<u8>,
+) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::post(format!("/reports/{REPO}/{HEAD}?name={name}"))
+        .header("content-type", "application/zip");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    request.body(axum::body::Body::from(archive)).unwrap()
+}
+
+#[tokio::test]
+async fn keel_upload_is_accepted_with_the_right_token_and_refused_with_a_wrong_one() {
+    for db in backends().await {
+        let fake = github("[coverage]\nmin_total = 50\n\n[reports]\ntimeout = \"2h\"\n").await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        let token = db.store.issue_upload_token(REPO, NOW).await.unwrap();
+        let other = db
+            .store
+            .issue_upload_token("Codertocat/Other", NOW)
+            .await
+            .unwrap();
+        open(&server).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        // CI outside Actions has not sent its reports yet: the check waits for them.
+        assert_eq!(keel_check(&fake).0, "in_progress", "{}", db.backend);
+
+        let reports = zip_of(&[("coverage/lcov.info", &lcov("hello.rb", &[(1, 1), (2, 1)]))]);
+        let forged = zip_of(&[("lcov.info", &lcov("hello.rb", &[(1, 1), (2, 1)]))]);
+        for (token, why) in [
+            (None, "no token"),
+            (Some("keel_0000"), "a wrong token"),
+            (Some(other.as_str()), "another repository's token"),
+            (Some(&token[..token.len() - 1]), "a prefix of the token"),
+        ] {
+            let (status, text) = server
+                .send(upload_request(token, "forged", forged.clone()))
+                .await;
+            assert_eq!(status, 401, "{why}: {text}");
+            assert!(!text.contains("Codertocat"), "{why}: says nothing: {text}");
+        }
+        assert!(
+            db.store.uploads(REPO, HEAD).await.unwrap().is_empty(),
+            "nothing stored"
+        );
+        // Not a zip archive: refused with the reason, nothing stored.
+        let (status, text) = server
+            .send(upload_request(Some(&token), "junk", b"not a zip".to_vec()))
+            .await;
+        assert_eq!(status, 400, "{text}");
+        assert!(db.store.uploads(REPO, HEAD).await.unwrap().is_empty());
+
+        let (status, text) = server
+            .send(upload_request(Some(&token), "coverage", reports))
+            .await;
+        assert_eq!(status, 202, "{text}");
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        let (status, conclusion, summary) = keel_check(&fake);
+        assert_eq!(
+            (status.as_str(), conclusion.as_deref()),
+            ("completed", Some("success")),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("sent with \\`keel upload\\`")
+                && summary.contains("coverage/lcov\\.info"),
+            "{summary}"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_fake_ci_sends_its_reports_with_the_keel_upload_command() {
+    for db in backends().await {
+        let fake = github("[coverage]\nmin_total = 50\n").await;
+        let server = TestServer::new(&db.store);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let router = server.router();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let token = db.store.issue_upload_token(REPO, NOW).await.unwrap();
+        let ci = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(ci.path().join("coverage")).unwrap();
+        std::fs::write(
+            ci.path().join("coverage/lcov.info"),
+            lcov("hello.rb", &[(1, 1), (2, 0)]),
+        )
+        .unwrap();
+        let upload = |token: &str| {
+            let token = token.to_owned();
+            let dir = ci.path().to_owned();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+                        .args(["upload", "coverage/*.info", "--name", "coverage"])
+                        .args(["--server", &format!("http://{address}")])
+                        .args(["--repo", REPO, "--sha", HEAD])
+                        .env("KEEL_UPLOAD_TOKEN", token)
+                        .current_dir(dir)
+                        .output()
+                        .unwrap()
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let refused = upload("keel_wrong").await;
+        assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("401"),
+            "{refused:?}"
+        );
+        assert!(db.store.uploads(REPO, HEAD).await.unwrap().is_empty());
+        let sent = upload(&token).await;
+        assert!(sent.status.success(), "{sent:?}");
+        let stored = db.store.uploads(REPO, HEAD).await.unwrap();
+        assert_eq!(
+            stored.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
+            ["coverage"]
+        );
+        // The archive holds the report under its path, and `fake` never saw a request: the
+        // reports went to Keel, not to GitHub.
+        let mut zip =
+            zip::ZipArchive::new(std::io::Cursor::new(stored[0].archive.clone())).unwrap();
+        assert_eq!(
+            zip.by_index(0).unwrap().name().unwrap(),
+            "coverage/lcov.info"
+        );
+        assert!(fake.log().await.is_empty());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn keel_upload_token_shows_the_token_once_and_stores_only_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("keel.db").display());
+    let issue = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+            .args(["upload-token", REPO, "--database-url", &url])
+            .output()
+            .unwrap()
+    };
+    let first = issue();
+    assert!(first.status.success(), "{first:?}");
+    let token = String::from_utf8(first.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("keel_") && token.len() > 60, "{token}");
+    assert!(String::from_utf8_lossy(&first.stderr).contains("only time"));
+    let store = keel::store::Store::connect(&url).await.unwrap();
+    assert!(store.upload_token_matches(REPO, &token).await.unwrap());
+    store.close().await;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the token itself is never stored"
+        );
+    }
+    // A new token replaces the old one.
+    let second = String::from_utf8(issue().stdout).unwrap().trim().to_owned();
+    let store = keel::store::Store::connect(&url).await.unwrap();
+    assert!(!store.upload_token_matches(REPO, &token).await.unwrap());
+    assert!(store.upload_token_matches(REPO, &second).await.unwrap());
+    store.close().await;
+}

@@ -439,7 +439,7 @@ struct Id {
 }
 
 /// Percent-encodes a query value or path segment (RFC 3986 unreserved characters pass).
-fn encode(text: &str) -> String {
+pub fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

@@ -237,6 +237,14 @@ pub enum Event {
         /// What the commit belongs to.
         target: Target,
     },
+    /// Not a webhook: reports for `head_sha` arrived with `keel upload`; the pull requests
+    /// and merge group at that commit are judged again.
+    ReportsUploaded {
+        /// Repository.
+        repo: RepoName,
+        /// The commit the reports are for.
+        head_sha: CommitSha,
+    },
     /// Not a webhook: a delayed job that, when its time comes, enqueues an [`Event::Evaluate`]
     /// of the same commit (so the evaluation runs in the pull request's lane, while the
     /// waiting job holds a lane of its own). Keel's deadline for reports that never come.
@@ -358,7 +366,8 @@ impl Event {
             Event::DeploymentStatus { .. }
             | Event::Issue { .. }
             | Event::Review { .. }
-            | Event::Release { .. } => None,
+            | Event::Release { .. }
+            | Event::ReportsUploaded { .. } => None,
         }
     }
 
@@ -379,7 +388,8 @@ impl Event {
             | Event::Backfill { repo, .. }
             | Event::WeeklySummary { repo, .. }
             | Event::Evaluate { repo, .. }
-            | Event::EvaluateLater { repo, .. } => Some(repo),
+            | Event::EvaluateLater { repo, .. }
+            | Event::ReportsUploaded { repo, .. } => Some(repo),
             Event::Installation { .. } => None,
         }
     }
@@ -415,6 +425,7 @@ impl Event {
             } => format!("{repo}#{number}"),
             Event::Evaluate { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
             Event::EvaluateLater { repo, head_sha, .. } => format!("{repo}:later:{head_sha}"),
+            Event::ReportsUploaded { repo, head_sha } => format!("{repo}@{head_sha}"),
         }
     }
 }
