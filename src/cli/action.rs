@@ -24,6 +24,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod baseline;
+mod workflow_run;
+
 /// GitHub shows at most this many error and this many warning annotations per step.
 pub const ANNOTATIONS_PER_LEVEL: usize = 10;
 /// GitHub's limit for a step's job summary.
@@ -129,16 +132,6 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
     let limits = Limits::DEFAULT;
     let body = std::fs::read(&env.event_path)
         .with_context(|| format!("read GITHUB_EVENT_PATH {}", env.event_path.display()))?;
-    // Every pull request event, whatever its action (`labeled`, `pull_request_target`, …),
-    // is judged by the base commit's definition of done.
-    let pr = crate::github::event::pull_request_of(&body);
-    // A merge queue's commit is judged by its base's definition of done too (its workspace
-    // holds the queued pull requests' own edits).
-    let group = crate::github::event::merge_group_of(&body);
-    let base = pr
-        .as_ref()
-        .map(|pr| pr.base_sha.clone())
-        .or_else(|| group.as_ref().map(|(_, base)| base.clone()));
     let repo = Repo {
         installation: InstallationId(0),
         name: RepoName(env.repository.clone()),
@@ -147,6 +140,37 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
         Some(token) => Some(GitHub::with_token(token, &env.api_url)?),
         None => None,
     };
+    // The fork-safe pattern: a `workflow_run` workflow judges the pull request the run tested,
+    // from the run's artifacts.
+    let run = match (env.event_name.as_str(), &github) {
+        ("workflow_run", Some(gh)) => match workflow_run::triggering_run(gh, &repo, &body).await? {
+            Ok(run) => Some(run),
+            Err(why) => {
+                println!("::notice title=Keel::{}", one_line(&why));
+                return Ok(ExitCode::from(EXIT_OK));
+            }
+        },
+        ("workflow_run", None) => {
+            println!(
+                "::error title=Keel::On workflow_run, Keel reads the pull request and the run's artifacts with a token: set the `token` input or GITHUB_TOKEN"
+            );
+            return Ok(ExitCode::from(crate::cli::EXIT_ERROR));
+        }
+        _ => None,
+    };
+    // Every pull request event, whatever its action (`labeled`, `pull_request_target`, …),
+    // is judged by the base commit's definition of done.
+    let pr = match &run {
+        Some(run) => Some(run.pr.clone()),
+        None => crate::github::event::pull_request_of(&body),
+    };
+    // A merge queue's commit is judged by its base's definition of done too (its workspace
+    // holds the queued pull requests' own edits).
+    let group = crate::github::event::merge_group_of(&body);
+    let base = pr
+        .as_ref()
+        .map(|pr| pr.base_sha.clone())
+        .or_else(|| group.as_ref().map(|(_, base)| base.clone()));
     let mut notes = Vec::new();
 
     // The definition of done: from the base commit through the API (a pull request cannot
@@ -257,14 +281,41 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
         )?,
         None,
     )?;
-    let reports = crate::reports::files::read_reports(
-        &coverage_files,
-        config.coverage.as_ref().and_then(|c| c.format),
-        &sarif_files,
-        &bench_files,
-        &limits,
-    )?;
+    let reports = match (&run, &github) {
+        (Some(run), Some(gh)) => match workflow_run::reports(gh, &repo, &config, run).await? {
+            Ok((reports, sources)) => {
+                notes.extend(sources);
+                reports
+            }
+            Err(why) => {
+                notes.push(format!("No reports: {why}."));
+                crate::reports::Reports::default()
+            }
+        },
+        _ => crate::reports::files::read_reports(
+            &coverage_files,
+            config.coverage.as_ref().and_then(|c| c.format),
+            &sarif_files,
+            &bench_files,
+            &limits,
+        )?,
+    };
+    // The base commit's metrics, from the base branch's push run (no server to keep them).
+    let mut baseline = None;
+    if let (Some(gh), Some(pr)) = (&github, &pr)
+        && baseline::wanted(&config)
+    {
+        match baseline::from_push_run(gh, &repo, &config, &pr.base_sha, &pr.base_ref).await? {
+            Ok(found) => {
+                notes.push(found.describe());
+                baseline = Some(found);
+            }
+            Err(why) => notes.push(format!("No baseline: {why}.")),
+        }
+    }
     let facts = Facts {
+        baseline_commit: baseline.as_ref().map(|b| (b.sha.clone(), b.steps)),
+        baseline: baseline.map(|b| b.metrics),
         diff,
         coverage: reports.coverage,
         findings: reports.findings,

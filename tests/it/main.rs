@@ -18,6 +18,8 @@ mod bench_e2e;
 mod crash;
 // `keel action` in a simulated workflow.
 mod action;
+// `keel action`: the baseline from the base's push run, the fork `workflow_run` pattern.
+mod action_sources;
 // The durable job queue on SQLite and PostgreSQL.
 // The GitHub App manifest against the events and permissions the code handles.
 mod manifest;

@@ -38,6 +38,8 @@ mod comments;
 mod files;
 mod history;
 mod issues;
+mod runs;
+pub use runs::{MAX_ANCESTORS, PushRun};
 mod labels;
 mod pulls;
 mod transport;

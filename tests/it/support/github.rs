@@ -165,6 +165,10 @@ struct State {
     issues: HashMap<(String, u64), Vec<String>>,
     /// repo → closed pull requests as the list endpoint returns them (newest updated first).
     closed_pulls: HashMap<String, Vec<Value>>,
+    /// repo → successful push runs: (id, head sha, workflow file path).
+    push_runs: HashMap<String, Vec<(u64, String, String)>>,
+    /// repo → commits, newest first (what `GET /commits?sha=` walks).
+    history: HashMap<String, Vec<String>>,
     /// repo → deployments (as listed) with their statuses (newest first).
     deployments: HashMap<String, Vec<(Value, Vec<Value>)>>,
     /// repo → issues as the list endpoint returns them.
@@ -357,6 +361,9 @@ impl FakeGitHub {
         route("GET", r"^/repos/[^/]+/[^/]+/pulls/\d+$", get_pull)
             .mount(&server)
             .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/commits$", list_commits)
+            .mount(&server)
+            .await;
         route("GET", r"^/repos/[^/]+/[^/]+/pulls$", list_closed_pulls)
             .mount(&server)
             .await;
@@ -466,6 +473,25 @@ impl FakeGitHub {
         let mut s = self.state.lock().unwrap();
         s.labels.insert((repo.into(), number), labels);
         s.pulls.insert((repo.into(), number), pull);
+    }
+
+    /// A successful `push` run `id` of `path` for `head_sha` (newest last).
+    pub fn put_push_run(&self, repo: &str, id: u64, head_sha: &str, path: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .push_runs
+            .entry(repo.into())
+            .or_default()
+            .push((id, head_sha.into(), path.into()));
+    }
+
+    /// The repository's commits, newest first.
+    pub fn put_commits(&self, repo: &str, newest_first: &[&str]) {
+        self.state.lock().unwrap().history.insert(
+            repo.into(),
+            newest_first.iter().map(|s| (*s).to_owned()).collect(),
+        );
     }
 
     /// The history the list endpoints serve: closed pull requests, deployments with their
@@ -1324,12 +1350,19 @@ fn list_runs(s: &mut State, req: &Request) -> ResponseTemplate {
     }
     let parts: Vec<&str> = req.url.path().split('/').collect();
     let repo = format!("{}/{}", parts[2], parts[3]);
-    let head = req
-        .url
-        .query_pairs()
-        .find(|(k, _)| k == "head_sha")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    if query(req, "event").as_deref() == Some("push") {
+        let runs: Vec<Value> = s
+            .push_runs
+            .get(&repo)
+            .into_iter()
+            .flatten()
+            .rev()
+            .map(|(id, sha, path)| json!({"id": id, "head_sha": sha, "path": path, "status": "completed", "conclusion": "success"}))
+            .collect();
+        return ResponseTemplate::new(200)
+            .set_body_json(json!({"total_count": runs.len(), "workflow_runs": runs}));
+    }
+    let head = query(req, "head_sha").unwrap_or_default();
     let runs: Vec<Value> = s
         .runs
         .get(&(repo, head.clone()))
@@ -1495,9 +1528,50 @@ fn paged(req: &Request, all: Vec<Value>) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(Value::Array(slice))
 }
 
+fn list_commits(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let from = query(req, "sha").unwrap_or_default();
+    let all = s.history.get(&repo_of(req)).cloned().unwrap_or_default();
+    let listed: Vec<Value> = all
+        .iter()
+        .skip_while(|sha| **sha != from)
+        .map(|sha| json!({"sha": sha}))
+        .collect();
+    ResponseTemplate::new(200).set_body_json(listed)
+}
+
+fn query(req: &Request, key: &str) -> Option<String> {
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
 fn list_closed_pulls(s: &mut State, req: &Request) -> ResponseTemplate {
     if !authorized(s, req) {
         return unauthorized();
+    }
+    // `?head=owner:branch`: the open pull requests from that branch.
+    if let Some(head) = query(req, "head") {
+        let repo = repo_of(req);
+        let mut open: Vec<(u64, Value)> = s
+            .pulls
+            .iter()
+            .filter(|((r, _), p)| {
+                *r == repo
+                    && format!(
+                        "{}:{}",
+                        p["head"]["repo"]["owner"]["login"].as_str().unwrap_or(""),
+                        p["head"]["ref"].as_str().unwrap_or("")
+                    ) == head
+            })
+            .map(|((_, n), p)| (*n, p.clone()))
+            .collect();
+        open.sort_by_key(|(n, _)| *n);
+        return ResponseTemplate::new(200)
+            .set_body_json(open.into_iter().map(|(_, p)| p).collect::<Vec<_>>());
     }
     let all = s
         .closed_pulls
