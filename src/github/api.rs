@@ -296,6 +296,14 @@ pub trait GitHubApi: Send + Sync {
         label: &str,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
+    /// The open GitHub code scanning alerts on `git_ref` (`refs/pull/2/merge`,
+    /// `refs/heads/main`) as findings; `None` when code scanning has no analysis for it.
+    fn code_scanning_findings(
+        &self,
+        repo: &Repo,
+        git_ref: &str,
+    ) -> impl Future<Output = Result<Option<Vec<keel_core::report::sarif::Finding>>, ApiError>> + Send;
+
     /// The artifacts of workflow run `run_id` whose names match `wanted` (names or globs,
     /// `*` matching any text), in name order; at most [`MAX_RUN_ARTIFACTS`].
     fn run_artifacts(

@@ -371,6 +371,14 @@ impl GitHubApi for DryRun {
         Ok(())
     }
 
+    async fn code_scanning_findings(
+        &self,
+        _repo: &Repo,
+        _git_ref: &str,
+    ) -> Result<Option<Vec<keel_core::report::sarif::Finding>>, ApiError> {
+        Ok(None)
+    }
+
     async fn run_artifacts(
         &self,
         _repo: &Repo,

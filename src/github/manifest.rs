@@ -53,6 +53,11 @@ pub const PERMISSIONS: &[(&str, &str, &str)] = &[
         "write",
         "changed files, the sticky comment, reviews",
     ),
+    (
+        "security_events",
+        "read",
+        "code scanning alerts, for `[security] source = \"code-scanning\"`",
+    ),
 ];
 
 /// The manifest, with the server's public address when known.

@@ -9,7 +9,9 @@
 //! new file checked at its head, with errors annotated on their line.
 
 use super::reports::{self, ReportState, deadline, provenance};
-use super::{CONFIG_PATH, Context, JobError, checks, config_change, onboarding, publish};
+use super::{
+    CONFIG_PATH, Context, JobError, checks, code_scanning, config_change, onboarding, publish,
+};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
@@ -295,6 +297,9 @@ async fn judge<G: GitHubApi>(
         .to_owned();
         verdict.summary = waiting_summary(&config, &facts, &waiting_for);
         return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &[]).await;
+    }
+    if code_scanning::wanted(&config) && needs_reports {
+        code_scanning::apply(ctx, repo, &config, pr, &mut facts, &mut notes).await?;
     }
     let mut evaluation = evaluate(&config, &facts);
     evaluation.notes.extend(notes);

@@ -6,6 +6,7 @@
 
 pub mod backfill;
 pub mod checks;
+mod code_scanning;
 mod config_change;
 pub mod evaluate;
 mod onboarding;

@@ -89,6 +89,7 @@ fn the_manifest_asks_for_the_least_permissions_and_app_yml_is_current() {
             ("merge_queues", "read"),
             ("metadata", "read"),
             ("pull_requests", "write"),
+            ("security_events", "read"),
         ]
     );
     let run = keel(&root(), &["manifest"]);

@@ -459,3 +459,90 @@ async fn keel_upload_token_shows_the_token_once_and_stores_only_its_digest() {
     assert!(store.upload_token_matches(REPO, &second).await.unwrap());
     store.close().await;
 }
+
+#[tokio::test]
+async fn code_scanning_alerts_are_the_source_of_new_findings() {
+    for db in backends().await {
+        let fake = github(
+            "[security]\nfail_on = \"high\"\nsource = \"code-scanning\"\n\n[reports]\nworkflows = [\"codeql.yml\"]\n",
+        )
+        .await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        open(&server).await;
+        // The scanning run finished, and code scanning has no analysis of the pull request:
+        // the criterion cannot be judged, which is not "no findings".
+        fake.put_workflow_runs_of(
+            REPO,
+            HEAD,
+            &[(78, "completed", ".github/workflows/codeql.yml")],
+        );
+        deliver(&server, "workflow_run", "wr-78", finished(78, "codeql.yml")).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let (_, conclusion, summary) = keel_check(&fake);
+        assert_eq!(
+            conclusion.as_deref(),
+            Some("failure"),
+            "{}: {summary}",
+            db.backend
+        );
+        assert!(
+            summary.contains("no analysis of this pull request"),
+            "{summary}"
+        );
+
+        // Analysed: alert 7 is open on the base branch too (old, on an unchanged line), alert
+        // 9 is new and high on an added line; alert 11 is new but low.
+        fake.put_code_scanning(
+            REPO,
+            "refs/heads/master",
+            &[(7, "rb/path-injection", "high", "hello.rb", 1)],
+        );
+        fake.put_code_scanning(
+            REPO,
+            "refs/pull/2/merge",
+            &[
+                (7, "rb/path-injection", "high", "hello.rb", 1),
+                (9, "rb/sql-injection", "high", "hello.rb", 2),
+                (11, "rb/weak-hash", "low", "hello.rb", 2),
+            ],
+        );
+        deliver(
+            &server,
+            "workflow_run",
+            "wr-78b",
+            finished(78, "codeql.yml"),
+        )
+        .await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        let (_, conclusion, summary) = keel_check(&fake);
+        assert_eq!(conclusion.as_deref(), Some("failure"), "{summary}");
+        assert!(
+            summary.contains("**New security findings**: 1 (needs 0 at or above high)"),
+            "{summary}"
+        );
+        assert!(summary.contains("`rb/sql-injection` (high)"), "{summary}");
+        assert!(!summary.contains("`rb/path-injection`"), "{summary}");
+
+        // The alert is fixed: only the old one and the low one remain open.
+        fake.put_code_scanning(
+            REPO,
+            "refs/pull/2/merge",
+            &[
+                (7, "rb/path-injection", "high", "hello.rb", 1),
+                (11, "rb/weak-hash", "low", "hello.rb", 2),
+            ],
+        );
+        deliver(
+            &server,
+            "workflow_run",
+            "wr-78c",
+            finished(78, "codeql.yml"),
+        )
+        .await;
+        worker.run_until_idle(NOW + 2).await.unwrap();
+        let (_, conclusion, summary) = keel_check(&fake);
+        assert_eq!(conclusion.as_deref(), Some("success"), "{summary}");
+        db.finish().await;
+    }
+}

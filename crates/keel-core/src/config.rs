@@ -19,7 +19,7 @@ pub use comment::{CommentConfig, CommentWhen, Section};
 pub use exempt::{ExemptConfig, OnSkip};
 pub use presets::Preset;
 pub use reports::{DEFAULT_ARTIFACT, Minutes, ReportsConfig, names_a_file};
-pub use security::{Day, IgnoredFinding, SecurityConfig};
+pub use security::{Day, FindingSource, IgnoredFinding, SecurityConfig};
 pub use summary::{Fallback, Schedule, SummaryConfig, Timezone};
 pub use validate::{MAX_PROBLEMS, Problem, ProblemKind};
 pub use values::Pattern;

@@ -111,6 +111,7 @@ fn example(path: &str, key: &str, prop: &Value, defs: &Value) -> String {
         ("reports", "workflows") => Some(r#"["ci.yml", "codeql.yml"]"#),
         ("reports", "wait_for") => Some(r#"["ci.yml"]"#),
         ("reports", "timeout") => Some(r#""2h""#),
+        ("security", "source") => Some(r#""code-scanning""#),
         (_, "benchmark") => Some(r#""parse/*""#),
         (_, "max") => Some(r#""250ms""#),
         (_, "min") => Some("1000"),

@@ -34,6 +34,7 @@ use tokio::sync::Mutex;
 
 mod artifacts;
 mod checks;
+mod code_scanning;
 mod comments;
 mod files;
 mod history;
@@ -335,6 +336,14 @@ impl GitHubApi for GitHub {
         label: &str,
     ) -> Result<(), ApiError> {
         labels::remove(self, repo, number, label).await
+    }
+
+    async fn code_scanning_findings(
+        &self,
+        repo: &Repo,
+        git_ref: &str,
+    ) -> Result<Option<Vec<keel_core::report::sarif::Finding>>, ApiError> {
+        code_scanning::findings(self, repo, git_ref).await
     }
 
     async fn run_artifacts(

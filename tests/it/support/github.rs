@@ -167,6 +167,8 @@ struct State {
     closed_pulls: HashMap<String, Vec<Value>>,
     /// repo → successful push runs: (id, head sha, workflow file path).
     push_runs: HashMap<String, Vec<(u64, String, String)>>,
+    /// (repo, git ref) → open code scanning alerts; a ref without an entry has no analysis.
+    code_scanning: HashMap<(String, String), Vec<Value>>,
     /// repo → commits, newest first (what `GET /commits?sha=` walks).
     history: HashMap<String, Vec<String>>,
     /// repo → deployments (as listed) with their statuses (newest first).
@@ -361,6 +363,20 @@ impl FakeGitHub {
         route("GET", r"^/repos/[^/]+/[^/]+/pulls/\d+$", get_pull)
             .mount(&server)
             .await;
+        route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/code-scanning/analyses$",
+            list_analyses,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/code-scanning/alerts$",
+            list_alerts,
+        )
+        .mount(&server)
+        .await;
         route("GET", r"^/repos/[^/]+/[^/]+/commits$", list_commits)
             .mount(&server)
             .await;
@@ -484,6 +500,32 @@ impl FakeGitHub {
             .entry(repo.into())
             .or_default()
             .push((id, head_sha.into(), path.into()));
+    }
+
+    /// Code scanning analysed `git_ref` and found these open alerts:
+    /// (number, rule id, security severity level, path, line).
+    pub fn put_code_scanning(
+        &self,
+        repo: &str,
+        git_ref: &str,
+        alerts: &[(u64, &str, &str, &str, u32)],
+    ) {
+        let alerts = alerts
+            .iter()
+            .map(|(n, rule, level, path, line)| {
+                json!({"number": n, "state": "open",
+                       "rule": {"id": rule, "severity": "error", "security_severity_level": level},
+                       "tool": {"name": "CodeQL"},
+                       "most_recent_instance": {"ref": git_ref, "state": "open",
+                           "message": {"text": "This query depends on a user-provided value."},
+                           "location": {"path": path, "start_line": line, "end_line": line}}})
+            })
+            .collect();
+        self.state
+            .lock()
+            .unwrap()
+            .code_scanning
+            .insert((repo.into(), git_ref.into()), alerts);
     }
 
     /// The repository's commits, newest first.
@@ -1526,6 +1568,27 @@ fn paged(req: &Request, all: Vec<Value>) -> ResponseTemplate {
         .take(per_page)
         .collect();
     ResponseTemplate::new(200).set_body_json(Value::Array(slice))
+}
+
+fn list_analyses(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let key = (repo_of(req), query(req, "ref").unwrap_or_default());
+    if s.code_scanning.contains_key(&key) {
+        ResponseTemplate::new(200).set_body_json(json!([{"id": 1, "ref": key.1}]))
+    } else {
+        ResponseTemplate::new(404).set_body_json(json!({"message": "no analysis found"}))
+    }
+}
+
+fn list_alerts(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let key = (repo_of(req), query(req, "ref").unwrap_or_default());
+    let alerts = s.code_scanning.get(&key).cloned().unwrap_or_default();
+    ResponseTemplate::new(200).set_body_json(alerts)
 }
 
 fn list_commits(s: &mut State, req: &Request) -> ResponseTemplate {

@@ -33,6 +33,23 @@ pub struct SecurityConfig {
     /// Prefixes removed from result paths before matching them to repository paths.
     #[serde(default)]
     pub strip_prefix: Vec<String>,
+    /// Where findings come from: `sarif` (SARIF logs in the reports, the default) or
+    /// `code-scanning` (the pull request's open GitHub code scanning alerts, new ones being
+    /// those not open on the base branch; the App needs the "Code scanning alerts" read
+    /// permission). Severity rules are the same.
+    #[serde(default)]
+    pub source: FindingSource,
+}
+
+/// Where `[security]` findings come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingSource {
+    /// SARIF logs among the reports.
+    #[default]
+    Sarif,
+    /// GitHub code scanning alerts.
+    CodeScanning,
 }
 
 fn yes() -> bool {
