@@ -73,6 +73,30 @@ pub struct Comment {
     pub body: String,
 }
 
+/// A workflow run of a commit, as GitHub lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunStatus {
+    /// Run id.
+    pub id: u64,
+    /// Its workflow file.
+    pub path: String,
+    /// Whether it has completed.
+    pub finished: bool,
+}
+
+/// What code scanning says about a ref.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CodeScanning {
+    /// No analysis of the ref (not run yet, or code scanning is off).
+    NoAnalysis,
+    /// The newest analysis is of another commit than the one judged: its id.
+    Stale(String),
+    /// More open alerts than Keel reads: not judged.
+    TooMany(usize),
+    /// The open alerts, as findings.
+    Alerts(Vec<keel_core::report::sarif::Finding>),
+}
+
 /// Most artifacts of one workflow run read (ten pages).
 pub const MAX_RUN_ARTIFACTS: usize = 1_000;
 
@@ -297,12 +321,15 @@ pub trait GitHubApi: Send + Sync {
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     /// The open GitHub code scanning alerts on `git_ref` (`refs/pull/2/merge`,
-    /// `refs/heads/main`) as findings; `None` when code scanning has no analysis for it.
+    /// `refs/heads/main`) as findings. With `head`, the newest analysis of the ref must be of
+    /// a commit that is `head` or has it as a parent (a pull request's test merge commit):
+    /// an analysis of an earlier head is [`CodeScanning::Stale`].
     fn code_scanning_findings(
         &self,
         repo: &Repo,
         git_ref: &str,
-    ) -> impl Future<Output = Result<Option<Vec<keel_core::report::sarif::Finding>>, ApiError>> + Send;
+        head: Option<&CommitSha>,
+    ) -> impl Future<Output = Result<CodeScanning, ApiError>> + Send;
 
     /// The artifacts of workflow run `run_id` whose names match `wanted` (names or globs,
     /// `*` matching any text), in name order; at most [`MAX_RUN_ARTIFACTS`].
@@ -388,11 +415,12 @@ pub trait GitHubApi: Send + Sync {
         since: i64,
     ) -> impl Future<Output = Result<Vec<(u64, i64)>, ApiError>> + Send;
 
-    /// The workflow files (`.github/workflows/ci.yml`; empty when GitHub names none) of the
-    /// runs of `head_sha` that are queued or running.
-    fn unfinished_workflow_runs(
+    /// The workflow runs of `head_sha` as GitHub lists them now (one page of 100): each one's
+    /// workflow file (`.github/workflows/ci.yml`; empty when GitHub names none) and whether
+    /// it has finished.
+    fn head_workflow_runs(
         &self,
         repo: &Repo,
         head_sha: &CommitSha,
-    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Vec<RunStatus>, ApiError>> + Send;
 }

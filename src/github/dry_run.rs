@@ -375,8 +375,9 @@ impl GitHubApi for DryRun {
         &self,
         _repo: &Repo,
         _git_ref: &str,
-    ) -> Result<Option<Vec<keel_core::report::sarif::Finding>>, ApiError> {
-        Ok(None)
+        _head: Option<&CommitSha>,
+    ) -> Result<crate::github::api::CodeScanning, ApiError> {
+        Ok(crate::github::api::CodeScanning::NoAnalysis)
     }
 
     async fn run_artifacts(
@@ -504,11 +505,11 @@ impl GitHubApi for DryRun {
         Ok(Vec::new())
     }
 
-    async fn unfinished_workflow_runs(
+    async fn head_workflow_runs(
         &self,
         _repo: &Repo,
         _head_sha: &CommitSha,
-    ) -> Result<Vec<String>, ApiError> {
+    ) -> Result<Vec<crate::github::api::RunStatus>, ApiError> {
         Ok(Vec::new())
     }
 }

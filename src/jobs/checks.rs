@@ -43,11 +43,12 @@ pub async fn read<G: GitHubApi>(
         return Ok(Required::Waiting(format!("the checks {}", names(&running))));
     }
     if !missing.is_empty()
-        && !ctx
+        && ctx
             .github
-            .unfinished_workflow_runs(repo, head_sha)
+            .head_workflow_runs(repo, head_sha)
             .await?
-            .is_empty()
+            .iter()
+            .any(|r| !r.finished)
     {
         return Ok(Required::Waiting(format!(
             "the checks {} (the commit's workflows are still running)",

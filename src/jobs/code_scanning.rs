@@ -4,7 +4,7 @@
 //! the criterion cannot be judged (`no report`), never "no findings".
 
 use super::{Context, JobError};
-use crate::github::api::{ApiError, GitHubApi, Repo};
+use crate::github::api::{ApiError, CodeScanning, GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use keel_core::config::FindingSource;
 use keel_core::facts::Facts;
@@ -37,7 +37,11 @@ pub async fn apply<G: GitHubApi>(
         return Ok(());
     };
     let pr_ref = format!("refs/pull/{}/merge", pr.number);
-    let found = match ctx.github.code_scanning_findings(repo, &pr_ref).await {
+    let found = match ctx
+        .github
+        .code_scanning_findings(repo, &pr_ref, Some(&pr.head_sha))
+        .await
+    {
         Ok(found) => found,
         Err(ApiError::Rejected {
             status: 403,
@@ -50,11 +54,27 @@ pub async fn apply<G: GitHubApi>(
         }
         Err(e) => return Err(e.into()),
     };
-    let Some(found) = found else {
-        notes.push(format!(
-            "No reports: code scanning has no analysis of this pull request (`{pr_ref}`) yet; add the scanning workflow to `[reports] wait_for` so Keel waits for it."
-        ));
-        return Ok(());
+    let found = match found {
+        CodeScanning::Alerts(found) => found,
+        CodeScanning::NoAnalysis => {
+            notes.push(format!(
+                "No reports: code scanning has no analysis of this pull request (`{pr_ref}`) yet; add the scanning workflow to `[reports] wait_for` so Keel waits for it."
+            ));
+            return Ok(());
+        }
+        CodeScanning::Stale(analysed) => {
+            notes.push(format!(
+                "No reports: the newest code scanning analysis of `{pr_ref}` is of commit {analysed}, not of this head ({}); it is judged again when the scan of this head finishes.",
+                pr.head_sha
+            ));
+            return Ok(());
+        }
+        CodeScanning::TooMany(n) => {
+            notes.push(format!(
+                "No reports: `{pr_ref}` has more than {n} open code scanning alerts, more than Keel reads."
+            ));
+            return Ok(());
+        }
     };
     notes.push(format!(
         "Findings: {} open code scanning alert(s) on `{pr_ref}`.",
@@ -62,8 +82,12 @@ pub async fn apply<G: GitHubApi>(
     ));
     facts.findings = Some(found);
     let base_ref = format!("refs/heads/{}", pr.base_ref);
-    match ctx.github.code_scanning_findings(repo, &base_ref).await? {
-        Some(base) => {
+    match ctx
+        .github
+        .code_scanning_findings(repo, &base_ref, None)
+        .await?
+    {
+        CodeScanning::Alerts(base) => {
             let security_only = Config {
                 security: config.security.clone(),
                 ..Config::default()
@@ -81,8 +105,8 @@ pub async fn apply<G: GitHubApi>(
             }
             notes.push(format!("New alerts are those not open on `{base_ref}`."));
         }
-        None => notes.push(format!(
-            "Code scanning has no analysis of `{base_ref}`: alerts on added lines count as new."
+        _ => notes.push(format!(
+            "Code scanning has no usable analysis of `{base_ref}`: alerts on added lines count as new."
         )),
     }
     Ok(())

@@ -15,7 +15,7 @@ use crate::store::FinishedRun;
 use keel_core::config::ReportsConfig;
 use keel_core::diff::Diff;
 use keel_core::{Config, Limits};
-pub use sources::{RunReports, from_run};
+pub use sources::{Budget, RunReports, from_run};
 
 /// Where a commit's reports stand.
 #[derive(Debug)]
@@ -103,18 +103,35 @@ impl ReportSource {
     }
 }
 
-/// A workflow file path without GitHub's `@ref` suffix (reusable and dynamic workflows).
+/// A workflow file path without GitHub's `@ref` suffix (`@refs/heads/main` or a commit id,
+/// on reusable and dynamic workflows). Only such a suffix is cut: a file a pull request adds
+/// as `ci.yml@x.yml` stays itself and is never taken for `ci.yml`.
 pub fn file_of(path: &str) -> &str {
-    path.split_once('@').map_or(path, |(file, _)| file)
+    match path.rsplit_once('@') {
+        Some((file, suffix))
+            if suffix.starts_with("refs/")
+                || (suffix.len() == 40 && suffix.bytes().all(|b| b.is_ascii_hexdigit())) =>
+        {
+            file
+        }
+        _ => path,
+    }
 }
 
-/// Whether workflow file `path` (as GitHub gives it) is the one `wanted` names (`ci.yml` or
-/// `.github/workflows/ci.yml`). Display names never match: any pull request can add a
-/// workflow with the same `name:`.
+/// Whether workflow file `path` (as GitHub gives it) is the one `wanted` names: `ci.yml` is
+/// `.github/workflows/ci.yml` exactly, and a path is compared whole. Display names never
+/// match: any pull request can add a workflow with the same `name:`.
 pub fn is_file(wanted: &str, path: &str) -> bool {
     let file = file_of(path);
     let wanted = wanted.trim_start_matches("./");
-    !file.is_empty() && (file == wanted || file.ends_with(&format!("/{wanted}")))
+    if file.is_empty() {
+        return false;
+    }
+    if wanted.contains('/') {
+        file == wanted
+    } else {
+        file.strip_prefix(".github/workflows/") == Some(wanted)
+    }
 }
 
 /// Whether `run` is of the workflow file `wanted` names.
@@ -153,8 +170,9 @@ pub async fn find<G: GitHubApi>(
     let all_runs = ctx.store.workflow_runs(&repo.name.0, &head_sha.0).await?;
     let mut merged = Reports::default();
     let mut sources = Vec::new();
+    let mut budget = Budget::default();
     for run in runs_to_read(&all_runs, &wanted) {
-        match from_run(ctx, repo, config, &run).await? {
+        match from_run(ctx, repo, config, &run, &mut budget).await? {
             RunReports::None => {}
             RunReports::Broken(why) => return Ok(ReportState::Broken(why)),
             RunReports::Read(read) => {
@@ -167,7 +185,7 @@ pub async fn find<G: GitHubApi>(
             }
         }
     }
-    match sources::uploaded(ctx, repo, config, head_sha).await? {
+    match sources::uploaded(ctx, repo, config, head_sha, &mut budget).await? {
         Err(why) => return Ok(ReportState::Broken(why)),
         Ok(read) => {
             for (source, reports) in read {
@@ -178,16 +196,19 @@ pub async fn find<G: GitHubApi>(
             }
         }
     }
-    // Runs that may still bring reports: of the workflows waited for, queued or running.
+    // Runs that may still bring reports, of the workflows waited for: queued or running, or
+    // finished on GitHub while their `workflow_run` delivery is not handled yet.
     let wait = wanted.wait_files();
-    let unfinished = ctx.github.unfinished_workflow_runs(repo, head_sha).await?;
-    let running: Vec<&String> = unfinished
+    let listed = ctx.github.head_workflow_runs(repo, head_sha).await?;
+    let waited = |path: &str| wait.is_empty() || wait.iter().any(|w| is_file(w, path));
+    let running = listed
         .iter()
-        .filter(|p| wait.is_empty() || wait.iter().any(|w| is_file(w, p)))
-        .collect();
-    if !running.is_empty() {
+        .filter(|r| waited(&r.path))
+        .filter(|r| !r.finished || !all_runs.iter().any(|known| known.run_id == r.id))
+        .count();
+    if running > 0 {
         return Ok(ReportState::Waiting {
-            what: waiting_for(&wanted, running.len()),
+            what: waiting_for(&wanted, running),
             until: None,
         });
     }
@@ -196,9 +217,11 @@ pub async fn find<G: GitHubApi>(
         .filter(|w| !all_runs.iter().any(|r| is_workflow(w, r)))
         .cloned()
         .collect();
-    let any_run = !all_runs.is_empty() || !unfinished.is_empty();
-    let uploads_expected = ctx.store.has_upload_token(&repo.name.0).await?;
-    if sources.is_empty() && (!any_run || uploads_expected) {
+    let any_run = !all_runs.is_empty() || !listed.is_empty();
+    // CI outside Actions (a repository with an upload token) has sent nothing yet.
+    let upload_missing =
+        sources.iter().all(|s| s.run.is_some()) && ctx.store.has_upload_token(&repo.name.0).await?;
+    if (sources.is_empty() && !any_run) || upload_missing {
         // Nothing under way: a run not yet queued, CI outside Actions that has not sent its
         // reports yet, or nothing at all (a path filter). Wait `timeout` from the first wait.
         let since = ctx
@@ -212,11 +235,19 @@ pub async fn find<G: GitHubApi>(
                 until: Some(until),
             });
         }
-        return Ok(ReportState::Missing(format!(
+        let late = format!(
             "nothing brought {} within {} minutes of the first look (`[reports] timeout`)",
-            artifacts_named(&wanted),
+            if upload_missing {
+                "`keel upload` reports".to_owned()
+            } else {
+                artifacts_named(&wanted)
+            },
             wanted.timeout_ms() / 60_000
-        )));
+        );
+        if sources.is_empty() {
+            return Ok(ReportState::Missing(late));
+        }
+        merged.warnings.push(late);
     }
     if sources.is_empty() {
         let why = match wanted.workflow_files().as_slice() {
@@ -344,4 +375,41 @@ fn quoted_list(items: &[String]) -> String {
         .map(|i| format!("`{i}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{file_of, is_file};
+
+    #[test]
+    fn a_workflow_file_named_like_ci_yml_with_a_suffix_is_not_ci_yml() {
+        // A pull request can add `.github/workflows/ci.yml@x.yml`: it is not `ci.yml`.
+        assert_eq!(
+            file_of(".github/workflows/ci.yml@x.yml"),
+            ".github/workflows/ci.yml@x.yml"
+        );
+        assert!(!is_file("ci.yml", ".github/workflows/ci.yml@x.yml"));
+        // GitHub's own suffixes on reusable and dynamic workflows are cut.
+        assert!(is_file(
+            "ci.yml",
+            ".github/workflows/ci.yml@refs/heads/main"
+        ));
+        assert!(is_file(
+            "ci.yml",
+            ".github/workflows/ci.yml@0123456789abcdef0123456789abcdef01234567"
+        ));
+        // `ci.yml` is the file in `.github/workflows`, nowhere else; a path is compared whole.
+        assert!(is_file("ci.yml", ".github/workflows/ci.yml"));
+        assert!(!is_file("ci.yml", "dynamic/x/ci.yml"));
+        assert!(!is_file("ci.yml", ".github/workflows/sub/ci.yml"));
+        assert!(is_file(
+            ".github/workflows/ci.yml",
+            ".github/workflows/ci.yml"
+        ));
+        assert!(is_file(
+            "./.github/workflows/ci.yml",
+            ".github/workflows/ci.yml"
+        ));
+        assert!(!is_file("ci.yml", ""));
+    }
 }

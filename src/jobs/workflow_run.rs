@@ -194,7 +194,7 @@ async fn record_baseline<G: GitHubApi>(
     }
     // Each push run of the commit brings its part (coverage from CI, SARIF from CodeQL): the
     // baseline merges what the stored one has with this run's, kind by kind.
-    match reports::from_run(ctx, repo, &config, run).await? {
+    match reports::from_run(ctx, repo, &config, run, &mut reports::Budget::default()).await? {
         RunReports::Read(read) => {
             let mut merged = crate::reports::Reports::default();
             for (_, part) in read {

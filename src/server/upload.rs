@@ -20,6 +20,9 @@ use serde::Deserialize;
 /// Largest archive accepted (it is kept in the database until it is judged).
 pub const MAX_UPLOAD_BYTES: usize = 32 << 20;
 
+/// Longest an authenticated upload's body may take to arrive.
+const UPLOAD_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// `?name=`: what the upload is called (default `reports`).
 #[derive(Debug, Deserialize)]
 pub struct UploadQuery {
@@ -99,8 +102,10 @@ async fn handle(
             "`name` must be 1 to 64 letters, digits, `.`, `_` or `-`".into(),
         );
     }
+    // An authenticated client on a slow CI link gets longer than an unauthenticated webhook.
     let read = axum::body::to_bytes(body, MAX_UPLOAD_BYTES);
-    let bytes = match tokio::time::timeout(state.guard.body_timeout, read).await {
+    let deadline = state.guard.body_timeout.max(UPLOAD_BODY_TIMEOUT);
+    let bytes = match tokio::time::timeout(deadline, read).await {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(_)) => {
             return (
@@ -124,16 +129,8 @@ async fn handle(
         .record_upload(&repo, &sha, &upload_name, &bytes, crate::clock::now_ms())
         .await
     {
-        Ok(true) => {}
-        Ok(false) => {
-            return (
-                StatusCode::CONFLICT,
-                format!(
-                    "this commit already has {} uploads under other names",
-                    crate::store::MAX_UPLOADS_PER_COMMIT
-                ),
-            );
-        }
+        Ok(None) => {}
+        Ok(Some(why)) => return (StatusCode::CONFLICT, why),
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "could not store an upload");
             return (

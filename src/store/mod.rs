@@ -27,7 +27,7 @@ pub use retention::{Pruned, Retention};
 pub use state::{
     BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
 };
-pub use uploads::{MAX_UPLOADS_PER_COMMIT, Upload};
+pub use uploads::{MAX_UPLOADS_PER_COMMIT, MAX_UPLOADS_PER_REPO, Upload};
 pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState, Watch};
 
 use anyhow::{Context, bail};

@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 /// Most archives kept per commit; a further name is refused (a name sent again replaces).
-pub const MAX_UPLOADS_PER_COMMIT: usize = 20;
+pub const MAX_UPLOADS_PER_COMMIT: i64 = 20;
+/// Most archives kept per repository (until retention removes old ones).
+pub const MAX_UPLOADS_PER_REPO: i64 = 500;
 
 /// One archive sent with `keel upload`.
 #[derive(Debug, Clone)]
@@ -75,8 +77,9 @@ impl Store {
         }))
     }
 
-    /// Keeps an uploaded archive for `head_sha`. Refused (`false`) when the commit already
-    /// has [`MAX_UPLOADS_PER_COMMIT`] other names.
+    /// Keeps an uploaded archive for `head_sha`. Refused, with the reason, when the commit
+    /// already has [`MAX_UPLOADS_PER_COMMIT`] other names or the repository
+    /// [`MAX_UPLOADS_PER_REPO`] archives.
     pub async fn record_upload(
         &self,
         repo: &str,
@@ -84,15 +87,26 @@ impl Store {
         name: &str,
         archive: &[u8],
         now: i64,
-    ) -> anyhow::Result<bool> {
-        let others = self
-            .uploads(repo, head_sha)
-            .await?
-            .iter()
-            .filter(|u| u.name != name)
-            .count();
+    ) -> anyhow::Result<Option<String>> {
+        let (others, in_repo): (i64, i64) = on_pool!(self, pool => sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN head_sha = $2 AND name <> $3 THEN 1 ELSE 0 END), 0), COUNT(*) \
+             FROM uploads WHERE repo = $1",
+        )
+        .bind(repo)
+        .bind(head_sha)
+        .bind(name)
+        .fetch_one(pool)
+        .await)
+        .context("count uploads")?;
         if others >= MAX_UPLOADS_PER_COMMIT {
-            return Ok(false);
+            return Ok(Some(format!(
+                "this commit already has {MAX_UPLOADS_PER_COMMIT} uploads under other names"
+            )));
+        }
+        if in_repo >= MAX_UPLOADS_PER_REPO {
+            return Ok(Some(format!(
+                "the repository already has {MAX_UPLOADS_PER_REPO} uploads kept; older ones are removed after the retention period"
+            )));
         }
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO uploads (repo, head_sha, name, archive, received_at) VALUES ($1, $2, $3, $4, $5) \
@@ -107,7 +121,7 @@ impl Store {
         .await
         .map(|_| ()))
         .context("store an upload")?;
-        Ok(true)
+        Ok(None)
     }
 
     /// The archives uploaded for `head_sha`, by name.

@@ -167,3 +167,41 @@ async fn the_fork_workflow_run_pattern_posts_on_the_pull_request_the_run_tested(
         step.summary
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_several_pull_requests_at_the_run_s_head_the_action_judges_none() {
+    let fake = fake().await;
+    fake.put_file(
+        REPO,
+        BASE,
+        ".github/keel.toml",
+        b"[coverage]\nmin_patch = 80\n\n[reports]\nworkflow = \"ci.yml\"\n",
+    );
+    // The fork opens a second pull request from the same branch, into a laxer base.
+    let mut pr = opened()["pull_request"].clone();
+    pr["head"]["repo"]["owner"]["login"] = json!("forker");
+    fake.put_pull(REPO, 2, pr.clone());
+    let mut lax = pr.clone();
+    lax["number"] = json!(4);
+    lax["base"]["ref"] = json!("lax");
+    fake.put_pull(REPO, 4, lax);
+    fake.put_artifact(REPO, 902, "keel-reports", zip_of(&[("lcov.info", FULL)]));
+    let step = run_event(
+        &fake,
+        "ghs_workflow_rw",
+        "workflow_run",
+        &fork_run(902, ".github/workflows/ci.yml"),
+        &[],
+    )
+    .await;
+    assert!(
+        step.stdout.contains("several pull requests (#2, #4)"),
+        "{}",
+        step.stdout
+    );
+    assert!(
+        fake.check_runs().is_empty(),
+        "no check run on the shared head"
+    );
+    assert!(fake.comments(REPO, 2).is_empty() && fake.comments(REPO, 4).is_empty());
+}

@@ -491,16 +491,44 @@ async fn code_scanning_alerts_are_the_source_of_new_findings() {
             "{summary}"
         );
 
+        // The newest analysis is of the merge commit of an earlier head, with no alerts: it
+        // says nothing about this head.
+        let (old_merge, merge) = (
+            "0ld0000000000000000000000000000000000000",
+            "3e53000000000000000000000000000000000000",
+        );
+        let old_merge = old_merge.replace('l', "1");
+        fake.put_parents(
+            REPO,
+            &old_merge,
+            &[BASE, "1111111111111111111111111111111111111111"],
+        );
+        fake.put_parents(REPO, merge, &[BASE, HEAD]);
+        fake.put_code_scanning(REPO, "refs/pull/2/merge", &old_merge, &[]);
+        deliver(
+            &server,
+            "workflow_run",
+            "wr-78s",
+            finished(78, "codeql.yml"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let (_, conclusion, summary) = keel_check(&fake);
+        assert_eq!(conclusion.as_deref(), Some("failure"), "{summary}");
+        assert!(summary.contains("not of this head"), "{summary}");
+
         // Analysed: alert 7 is open on the base branch too (old, on an unchanged line), alert
         // 9 is new and high on an added line; alert 11 is new but low.
         fake.put_code_scanning(
             REPO,
             "refs/heads/master",
+            BASE,
             &[(7, "rb/path-injection", "high", "hello.rb", 1)],
         );
         fake.put_code_scanning(
             REPO,
             "refs/pull/2/merge",
+            merge,
             &[
                 (7, "rb/path-injection", "high", "hello.rb", 1),
                 (9, "rb/sql-injection", "high", "hello.rb", 2),
@@ -528,6 +556,7 @@ async fn code_scanning_alerts_are_the_source_of_new_findings() {
         fake.put_code_scanning(
             REPO,
             "refs/pull/2/merge",
+            merge,
             &[
                 (7, "rb/path-injection", "high", "hello.rb", 1),
                 (11, "rb/weak-hash", "low", "hello.rb", 2),
@@ -543,6 +572,34 @@ async fn code_scanning_alerts_are_the_source_of_new_findings() {
         worker.run_until_idle(NOW + 2).await.unwrap();
         let (_, conclusion, summary) = keel_check(&fake);
         assert_eq!(conclusion.as_deref(), Some("success"), "{summary}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_run_with_more_artifacts_than_the_budget_makes_the_reports_unreadable() {
+    for db in backends().await {
+        let fake = github(
+            "[coverage]\nmin_total = 50\n\n[reports]\nartifacts = [\"keel-reports-*\"]\nworkflow = \"ci.yml\"\n",
+        )
+        .await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        open(&server).await;
+        let one = zip_of(&[("lcov.info", &lcov("hello.rb", &[(1, 1), (2, 1)]))]);
+        for i in 0..65 {
+            fake.put_artifact(REPO, 77, &format!("keel-reports-{i:03}"), one.clone());
+        }
+        deliver(&server, "workflow_run", "wr-77", finished(77, "ci.yml")).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let (status, conclusion, summary) = keel_check(&fake);
+        assert_eq!(
+            (status.as_str(), conclusion.as_deref()),
+            ("completed", Some("failure")),
+            "{}: {summary}",
+            db.backend
+        );
+        assert!(summary.contains("more than 64 artifacts"), "{summary}");
         db.finish().await;
     }
 }

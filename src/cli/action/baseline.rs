@@ -7,7 +7,7 @@ use crate::github::CommitSha;
 use crate::github::api::Repo;
 use crate::github::client::{GitHub, MAX_ANCESTORS};
 use crate::jobs::Context as JobContext;
-use crate::jobs::reports::{RunReports, from_run, is_file};
+use crate::jobs::reports::{Budget, RunReports, from_run, is_file};
 use crate::store::{FinishedRun, Store};
 use keel_core::facts::{Facts, Metrics};
 use keel_core::{Config, Limits};
@@ -116,7 +116,7 @@ pub async fn from_push_run(
         head_repo: repo.name.0.clone(),
         conclusion: "success".into(),
     };
-    let read = from_run(&ctx, repo, config, &finished)
+    let read = from_run(&ctx, repo, config, &finished, &mut Budget::default())
         .await
         .map_err(|e| anyhow::anyhow!("read the baseline's artifact: {e}"))?;
     store.close().await;

@@ -9,7 +9,7 @@ use crate::github::client::GitHub;
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
 use crate::jobs::Context as JobContext;
-use crate::jobs::reports::{RunReports, from_run, is_file};
+use crate::jobs::reports::{Budget, RunReports, from_run, is_file};
 use crate::reports::Reports;
 use crate::store::{FinishedRun, Store};
 use keel_core::{Config, Limits};
@@ -75,24 +75,43 @@ pub async fn triggering_run(
     let run = payload.workflow_run;
     // GitHub names the pull request for a run of the repository's own branch; for a fork
     // it names none, and the pull request is found from the fork's branch.
-    let number = match run.pull_requests.first() {
-        Some(p) => Some(p.number),
-        None => match (&run.head_repository, &run.head_branch) {
+    let numbers: Vec<u64> = if run.pull_requests.is_empty() {
+        match (&run.head_repository, &run.head_branch) {
             (Some(head), Some(branch)) => gh
                 .open_pull_requests_from(repo, &head.owner.login, branch)
                 .await
                 .map_err(|e| anyhow::anyhow!("find the run's pull request: {e}"))?
                 .into_iter()
-                .find(|(_, sha)| *sha == run.head_sha)
-                .map(|(n, _)| n),
-            _ => None,
-        },
+                .filter(|(_, sha)| *sha == run.head_sha)
+                .map(|(n, _)| n)
+                .collect(),
+            _ => Vec::new(),
+        }
+    } else {
+        run.pull_requests.iter().map(|p| p.number).collect()
     };
-    let Some(number) = number else {
-        return Ok(Err(format!(
-            "workflow run {} is not for an open pull request (commit {}): nothing to judge",
-            run.id, run.head_sha
-        )));
+    // The check run belongs to the commit: with several pull requests at it (into bases with
+    // different definitions of done), judging one could turn the others' check green.
+    let number = match numbers.as_slice() {
+        [one] => *one,
+        [] => {
+            return Ok(Err(format!(
+                "workflow run {} is not for an open pull request (commit {}): nothing to judge",
+                run.id, run.head_sha
+            )));
+        }
+        several => {
+            return Ok(Err(format!(
+                "workflow run {} tested commit {}, the head of several pull requests ({}): the Action judges one pull request per commit, so it judges none; use the Keel App, which judges them together",
+                run.id,
+                run.head_sha,
+                several
+                    .iter()
+                    .map(|n| format!("#{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
     };
     let pr = gh
         .pull_request(repo, &PrNumber(number))
@@ -147,7 +166,7 @@ pub async fn reports(
         head_repo: String::new(),
         conclusion: String::new(),
     };
-    let read = from_run(&ctx, repo, config, &finished)
+    let read = from_run(&ctx, repo, config, &finished, &mut Budget::default())
         .await
         .map_err(|e| anyhow::anyhow!("read the run's artifacts: {e}"))?;
     store.close().await;

@@ -3,6 +3,7 @@
 //! alert number (stable across refs, so a base branch's alerts tell new ones from old).
 
 use super::*;
+use crate::github::api::CodeScanning;
 use keel_core::report::sarif::{Finding, Severity};
 
 /// Most alerts read per ref (ten pages).
@@ -60,15 +61,29 @@ struct Message {
     text: Option<String>,
 }
 
-/// The open alerts on `git_ref`; `None` when code scanning has no analysis for it (not run
-/// yet, not enabled): then nothing can be judged, which is not "no findings".
+/// The open alerts on `git_ref`, when its newest analysis is of `head` (or of a merge
+/// commit with `head` as a parent). No analysis, or a stale one, judges nothing: that is not
+/// "no findings".
 pub(super) async fn findings(
     gh: &GitHub,
     repo: &Repo,
     git_ref: &str,
-) -> Result<Option<Vec<Finding>>, ApiError> {
+    head: Option<&CommitSha>,
+) -> Result<CodeScanning, ApiError> {
     #[derive(Deserialize)]
-    struct Analysis {}
+    struct Analysis {
+        #[serde(default)]
+        commit_sha: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Commit {
+        #[serde(default)]
+        parents: Vec<Parent>,
+    }
+    #[derive(Deserialize)]
+    struct Parent {
+        sha: String,
+    }
     let analyses = format!("/repos/{}/code-scanning/analyses", repo.name);
     let found: Result<Vec<Analysis>, ApiError> = gh
         .json(
@@ -79,11 +94,29 @@ pub(super) async fn findings(
             None,
         )
         .await;
-    match found {
-        Ok(list) if list.is_empty() => return Ok(None),
-        Ok(_) => {}
-        Err(e) if e.is_not_found() => return Ok(None),
+    let newest = match found {
+        Ok(list) => match list.into_iter().next() {
+            Some(a) => a,
+            None => return Ok(CodeScanning::NoAnalysis),
+        },
+        Err(e) if e.is_not_found() => return Ok(CodeScanning::NoAnalysis),
         Err(e) => return Err(e),
+    };
+    if let Some(head) = head {
+        let analysed = newest.commit_sha.unwrap_or_default();
+        if analysed != head.0 {
+            let route = format!("/repos/{}/commits/{analysed}", repo.name);
+            let commit: Result<Commit, ApiError> =
+                gh.json(repo, Method::Get, &route, &[], None).await;
+            let of_head = match commit {
+                Ok(c) => c.parents.iter().any(|p| p.sha == head.0),
+                Err(e) if e.is_not_found() => false,
+                Err(e) => return Err(e),
+            };
+            if !of_head {
+                return Ok(CodeScanning::Stale(analysed));
+            }
+        }
     }
     let route = format!("/repos/{}/code-scanning/alerts", repo.name);
     let per_page = PER_PAGE.to_string();
@@ -107,10 +140,10 @@ pub(super) async fn findings(
         let last = alerts.len() < PER_PAGE;
         out.extend(alerts.into_iter().map(finding));
         if last {
-            break;
+            return Ok(CodeScanning::Alerts(out));
         }
     }
-    Ok(Some(out))
+    Ok(CodeScanning::TooMany(out.len()))
 }
 
 /// An alert as a finding: `security_severity_level` when the rule has one, else its

@@ -200,17 +200,18 @@ pub(super) async fn releases(
     Ok(out)
 }
 
-pub(super) async fn unfinished_workflow_runs(
+pub(super) async fn head_workflow_runs(
     gh: &GitHub,
     repo: &Repo,
     head_sha: &CommitSha,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<crate::github::api::RunStatus>, ApiError> {
     #[derive(Deserialize)]
     struct Runs {
         workflow_runs: Vec<Run>,
     }
     #[derive(Deserialize)]
     struct Run {
+        id: u64,
         status: Option<String>,
         #[serde(default)]
         path: Option<String>,
@@ -228,7 +229,10 @@ pub(super) async fn unfinished_workflow_runs(
     Ok(runs
         .workflow_runs
         .into_iter()
-        .filter(|r| r.status.as_deref() != Some("completed"))
-        .map(|r| r.path.unwrap_or_default())
+        .map(|r| crate::github::api::RunStatus {
+            id: r.id,
+            finished: r.status.as_deref() == Some("completed"),
+            path: r.path.unwrap_or_default(),
+        })
         .collect())
 }

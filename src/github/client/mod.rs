@@ -342,8 +342,9 @@ impl GitHubApi for GitHub {
         &self,
         repo: &Repo,
         git_ref: &str,
-    ) -> Result<Option<Vec<keel_core::report::sarif::Finding>>, ApiError> {
-        code_scanning::findings(self, repo, git_ref).await
+        head: Option<&CommitSha>,
+    ) -> Result<super::api::CodeScanning, ApiError> {
+        code_scanning::findings(self, repo, git_ref, head).await
     }
 
     async fn run_artifacts(
@@ -435,12 +436,12 @@ impl GitHubApi for GitHub {
         history::releases(self, repo, since).await
     }
 
-    async fn unfinished_workflow_runs(
+    async fn head_workflow_runs(
         &self,
         repo: &Repo,
         head_sha: &CommitSha,
-    ) -> Result<Vec<String>, ApiError> {
-        history::unfinished_workflow_runs(self, repo, head_sha).await
+    ) -> Result<Vec<super::api::RunStatus>, ApiError> {
+        history::head_workflow_runs(self, repo, head_sha).await
     }
 }
 

@@ -12,6 +12,49 @@ use crate::store::FinishedRun;
 use keel_core::{Config, Limits};
 use std::io::{Read, Seek};
 
+/// Most artifacts (and uploads) read for one commit, over every run.
+pub const MAX_ARTIFACTS_PER_COMMIT: usize = 64;
+/// Most archive bytes downloaded for one commit, over every artifact.
+pub const MAX_BYTES_PER_COMMIT: u64 = 512 << 20;
+
+/// What is left of one commit's artifact budget: a workflow that uploads hundreds of
+/// matching artifacts makes the reports unreadable, never a server out of memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Artifacts left.
+    pub artifacts: usize,
+    /// Archive bytes left.
+    pub bytes: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            artifacts: MAX_ARTIFACTS_PER_COMMIT,
+            bytes: MAX_BYTES_PER_COMMIT,
+        }
+    }
+}
+
+impl Budget {
+    /// Spends one artifact of `size` bytes; `Err` says why the reports cannot be read.
+    fn spend(&mut self, name: &str, size: u64) -> Result<(), String> {
+        if self.artifacts == 0 {
+            return Err(format!(
+                "more than {MAX_ARTIFACTS_PER_COMMIT} artifacts match `[reports] artifacts` for this commit (at `{name}`); name fewer"
+            ));
+        }
+        if size > self.bytes {
+            return Err(format!(
+                "the artifacts of this commit are over {MAX_BYTES_PER_COMMIT} bytes together (at `{name}`)"
+            ));
+        }
+        self.artifacts -= 1;
+        self.bytes -= size;
+        Ok(())
+    }
+}
+
 /// What one run holds.
 #[derive(Debug)]
 pub enum RunReports {
@@ -29,6 +72,7 @@ pub async fn from_run<G: GitHubApi>(
     repo: &Repo,
     config: &Config,
     run: &FinishedRun,
+    budget: &mut Budget,
 ) -> Result<RunReports, JobError> {
     let wanted = config.reports.clone().unwrap_or_default();
     let patterns = wanted.artifact_patterns();
@@ -60,6 +104,9 @@ pub async fn from_run<G: GitHubApi>(
             path: file_of(&run.path).to_owned(),
             event: run.event.clone(),
         });
+        if let Err(why) = budget.spend(&artifact.name, artifact.size) {
+            return Ok(RunReports::Broken(why));
+        }
         let key = report_cache::Key::new(&repo.name.0, artifact.id, config);
         if let Some(reports) = ctx.reports.and_then(|c| c.get(&key)) {
             read.push((source(origin, &artifact.name, &reports), reports));
@@ -118,9 +165,13 @@ pub async fn uploaded<G: GitHubApi>(
     repo: &Repo,
     config: &Config,
     head_sha: &CommitSha,
+    budget: &mut Budget,
 ) -> Result<Result<Vec<(ReportSource, Reports)>, String>, JobError> {
     let mut read = Vec::new();
     for upload in ctx.store.uploads(&repo.name.0, &head_sha.0).await? {
+        if let Err(why) = budget.spend(&upload.name, upload.archive.len() as u64) {
+            return Ok(Err(why));
+        }
         match parse(std::io::Cursor::new(upload.archive), config).await? {
             Ok(reports) => read.push((source(None, &upload.name, &reports), reports)),
             Err(why) => return Ok(Err(format!("`{}` (keel upload): {why}", upload.name))),

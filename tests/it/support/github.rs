@@ -167,8 +167,11 @@ struct State {
     closed_pulls: HashMap<String, Vec<Value>>,
     /// repo → successful push runs: (id, head sha, workflow file path).
     push_runs: HashMap<String, Vec<(u64, String, String)>>,
-    /// (repo, git ref) → open code scanning alerts; a ref without an entry has no analysis.
-    code_scanning: HashMap<(String, String), Vec<Value>>,
+    /// (repo, git ref) → (analysed commit, open code scanning alerts); a ref without an entry
+    /// has no analysis.
+    code_scanning: HashMap<(String, String), (String, Vec<Value>)>,
+    /// (repo, commit) → its parents.
+    parents: HashMap<(String, String), Vec<String>>,
     /// repo → commits, newest first (what `GET /commits?sha=` walks).
     history: HashMap<String, Vec<String>>,
     /// repo → deployments (as listed) with their statuses (newest first).
@@ -377,6 +380,9 @@ impl FakeGitHub {
         )
         .mount(&server)
         .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/commits/[0-9a-f]+$", get_commit)
+            .mount(&server)
+            .await;
         route("GET", r"^/repos/[^/]+/[^/]+/commits$", list_commits)
             .mount(&server)
             .await;
@@ -502,12 +508,21 @@ impl FakeGitHub {
             .push((id, head_sha.into(), path.into()));
     }
 
-    /// Code scanning analysed `git_ref` and found these open alerts:
+    /// Commit `sha` has these parents (a pull request's test merge commit: base and head).
+    pub fn put_parents(&self, repo: &str, sha: &str, parents: &[&str]) {
+        self.state.lock().unwrap().parents.insert(
+            (repo.into(), sha.into()),
+            parents.iter().map(|p| (*p).to_owned()).collect(),
+        );
+    }
+
+    /// Code scanning analysed commit `analysed` on `git_ref` and found these open alerts:
     /// (number, rule id, security severity level, path, line).
     pub fn put_code_scanning(
         &self,
         repo: &str,
         git_ref: &str,
+        analysed: &str,
         alerts: &[(u64, &str, &str, &str, u32)],
     ) {
         let alerts = alerts
@@ -525,7 +540,7 @@ impl FakeGitHub {
             .lock()
             .unwrap()
             .code_scanning
-            .insert((repo.into(), git_ref.into()), alerts);
+            .insert((repo.into(), git_ref.into()), (analysed.into(), alerts));
     }
 
     /// The repository's commits, newest first.
@@ -1575,8 +1590,9 @@ fn list_analyses(s: &mut State, req: &Request) -> ResponseTemplate {
         return unauthorized();
     }
     let key = (repo_of(req), query(req, "ref").unwrap_or_default());
-    if s.code_scanning.contains_key(&key) {
-        ResponseTemplate::new(200).set_body_json(json!([{"id": 1, "ref": key.1}]))
+    if let Some((analysed, _)) = s.code_scanning.get(&key) {
+        ResponseTemplate::new(200)
+            .set_body_json(json!([{"id": 1, "ref": key.1, "commit_sha": analysed}]))
     } else {
         ResponseTemplate::new(404).set_body_json(json!({"message": "no analysis found"}))
     }
@@ -1587,8 +1603,26 @@ fn list_alerts(s: &mut State, req: &Request) -> ResponseTemplate {
         return unauthorized();
     }
     let key = (repo_of(req), query(req, "ref").unwrap_or_default());
-    let alerts = s.code_scanning.get(&key).cloned().unwrap_or_default();
+    let alerts = s
+        .code_scanning
+        .get(&key)
+        .map(|(_, a)| a.clone())
+        .unwrap_or_default();
     ResponseTemplate::new(200).set_body_json(alerts)
+}
+
+fn get_commit(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let sha = req.url.path().rsplit('/').next().unwrap_or("").to_owned();
+    match s.parents.get(&(repo_of(req), sha.clone())) {
+        Some(parents) => {
+            let parents: Vec<Value> = parents.iter().map(|p| json!({"sha": p})).collect();
+            ResponseTemplate::new(200).set_body_json(json!({"sha": sha, "parents": parents}))
+        }
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "No commit found"})),
+    }
 }
 
 fn list_commits(s: &mut State, req: &Request) -> ResponseTemplate {
