@@ -14,6 +14,7 @@ pub mod publish;
 pub mod report_cache;
 pub mod reports;
 pub mod summary;
+mod uploads;
 pub mod worker;
 pub mod workflow_run;
 
@@ -427,36 +428,7 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             };
             ctx.follow_up("evaluate", &evaluate).await
         }
-        Event::ReportsUploaded { repo, head_sha } => {
-            let installation = match ctx
-                .store
-                .pull_requests_at(&repo.0, &head_sha.0)
-                .await?
-                .first()
-            {
-                Some(tracked) => Some(tracked.installation_id),
-                None => ctx
-                    .store
-                    .merge_group(&repo.0, &head_sha.0)
-                    .await?
-                    .map(|(_, installation)| installation),
-            };
-            // Reports for a commit no pull request is at yet are read when one opens.
-            match installation {
-                Some(installation) => {
-                    workflow_run::evaluate_again(
-                        ctx,
-                        &crate::github::InstallationId(installation),
-                        repo,
-                        head_sha,
-                        &[],
-                        None,
-                    )
-                    .await
-                }
-                None => Ok(()),
-            }
-        }
+        Event::ReportsUploaded { repo, head_sha } => uploads::arrived(ctx, repo, head_sha).await,
         Event::ChecksRerequested {
             installation: Some(installation),
             repo,

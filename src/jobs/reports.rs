@@ -4,7 +4,7 @@
 //! more. Keel never waits forever: once no run that could bring reports is queued or running
 //! it judges with what it has, and with nothing at all it waits `[reports] timeout` at most.
 
-mod sources;
+pub(super) mod sources;
 
 use super::{Context, JobError};
 use crate::github::CommitSha;

@@ -13,6 +13,7 @@ use keel_core::report::cobertura::parse_cobertura;
 use keel_core::report::coverage::{CoverageFormat, CoverageReport};
 use keel_core::report::lcov::parse_lcov;
 use keel_core::report::sarif::{Finding, Suppressed, parse_sarif};
+use keel_core::units::Dimension;
 use std::io::{BufRead, BufReader, Read};
 
 /// Reports read so far. A kind stays `None` until a report of it is read, so a criterion with
@@ -50,8 +51,8 @@ pub enum ReportKind {
 
 impl Reports {
     /// Merges the reports of another source (another artifact or run) into these: coverage
-    /// exactly, findings together under the total budget, benchmarks by name (a name already
-    /// measured keeps its first value, with a warning).
+    /// exactly, findings together under the total budget, benchmarks by name (a name measured
+    /// twice keeps the worse time or size, with a warning).
     pub fn absorb(&mut self, other: Reports, limits: &Limits) -> anyhow::Result<()> {
         if let Some(coverage) = other.coverage {
             match &mut self.coverage {
@@ -72,13 +73,27 @@ impl Reports {
         if let Some(measured) = other.benchmarks {
             let mine = self.benchmarks.get_or_insert_with(Vec::new);
             for m in measured {
-                if mine.iter().any(|kept| kept.name == m.name) {
-                    self.warnings.push(format!(
-                        "benchmark `{}` is measured by more than one report; the first is used",
-                        m.name
-                    ));
-                } else {
-                    mine.push(m);
+                match mine.iter_mut().find(|kept| kept.name == m.name) {
+                    None => mine.push(m),
+                    Some(kept) => {
+                        // Time and size: the larger is the worse, and the worse is kept (a
+                        // second report cannot make a regression disappear).
+                        let worse = matches!(m.dimension, Dimension::Time | Dimension::Bytes)
+                            && m.dimension == kept.dimension
+                            && m.value > kept.value;
+                        self.warnings.push(format!(
+                            "benchmark `{}` is measured by more than one report; the {} value is used",
+                            m.name,
+                            if matches!(m.dimension, Dimension::Time | Dimension::Bytes) {
+                                "worse"
+                            } else {
+                                "first"
+                            }
+                        ));
+                        if worse {
+                            *kept = m;
+                        }
+                    }
                 }
             }
         }
@@ -178,5 +193,31 @@ impl Reports {
             .get_or_insert_with(Vec::new)
             .extend(results.measurements);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reports;
+    use keel_core::Limits;
+
+    fn bench(ms: u32) -> Reports {
+        let mut r = Reports::default();
+        let json = format!(r#"[{{"name": "parse", "value": {ms}, "unit": "ms"}}]"#);
+        r.add_bench("bench.json", "", json.as_bytes(), &Limits::DEFAULT)
+            .unwrap();
+        r
+    }
+
+    #[test]
+    fn a_benchmark_measured_twice_keeps_the_worse_time() {
+        for (first, second) in [(10, 20), (20, 10)] {
+            let mut merged = bench(first);
+            merged.absorb(bench(second), &Limits::DEFAULT).unwrap();
+            let kept = merged.benchmarks.unwrap();
+            assert_eq!(kept.len(), 1);
+            assert_eq!(kept[0].value, 20e6, "{first} then {second}: the slower one");
+            assert!(merged.warnings[0].contains("the worse value is used"));
+        }
     }
 }

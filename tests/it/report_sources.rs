@@ -137,6 +137,12 @@ async fn a_three_job_matrix_is_merged_into_one_coverage_total() {
             );
         }
         assert!(!summary.contains("other"), "{summary}");
+        // One listing for the run (globs list every artifact), one download per matching
+        // artifact, none for the artifact no pattern names.
+        let log = fake.log().await;
+        let count = |what: &str| log.iter().filter(|l| l.contains(what)).count();
+        assert_eq!(count("/actions/runs/77/artifacts"), 1, "{log:?}");
+        assert_eq!(count("/zip"), 3, "{log:?}");
         db.finish().await;
     }
 }
@@ -600,6 +606,55 @@ async fn a_run_with_more_artifacts_than_the_budget_makes_the_reports_unreadable(
             db.backend
         );
         assert!(summary.contains("more than 64 artifacts"), "{summary}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn uploads_for_a_default_branch_commit_become_its_baseline() {
+    for db in backends().await {
+        let fake = github("[coverage]\nmax_drop = 1\n").await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        db.store
+            .add_installation_repos(1, &[REPO.to_owned()], NOW)
+            .await
+            .unwrap();
+        let token = db.store.issue_upload_token(REPO, NOW).await.unwrap();
+        // A push makes BASE the default branch's head; CI outside Actions sends its reports.
+        deliver(
+            &server,
+            "push",
+            "push-main",
+            crate::reports_flow::push_to_master(BASE),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let upload = |sha: &str| {
+            axum::http::Request::post(format!("/reports/{REPO}/{sha}?name=coverage"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::from(zip_of(&[(
+                    "lcov.info",
+                    &lcov("hello.rb", &[(1, 1), (2, 1)]),
+                )])))
+                .unwrap()
+        };
+        let (status, text) = server.send(upload(BASE)).await;
+        assert_eq!(status, 202, "{text}");
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        let baseline = db
+            .store
+            .baseline(REPO, BASE)
+            .await
+            .unwrap()
+            .expect("a baseline from the upload");
+        let metrics: serde_json::Value = serde_json::from_slice(&baseline.metrics).unwrap();
+        assert!(metrics["coverage"].is_object(), "{}: {metrics}", db.backend);
+        // A commit that is not the default branch's head gets none.
+        let (status, _) = server.send(upload(HEAD)).await;
+        assert_eq!(status, 202);
+        worker.run_until_idle(NOW + 2).await.unwrap();
+        assert!(db.store.baseline(REPO, HEAD).await.unwrap().is_none());
         db.finish().await;
     }
 }

@@ -1,0 +1,101 @@
+//! Reports sent with `keel upload` arrived for a commit: its pull requests and merge group are
+//! judged again, and a commit a push made the default branch's head gets its baseline from
+//! them (CI outside GitHub Actions has no push run to read one from).
+
+use super::reports::{self, Budget};
+use super::{CONFIG_PATH, Context, JobError, workflow_run};
+use crate::github::api::{GitHubApi, Repo};
+use crate::github::{CommitSha, InstallationId, RepoName};
+use keel_core::facts::{Facts, Metrics};
+use keel_core::{Limits, evaluate};
+
+/// Handles [`crate::github::event::Event::ReportsUploaded`].
+pub async fn arrived<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &RepoName,
+    head_sha: &CommitSha,
+) -> Result<(), JobError> {
+    let installation = match ctx
+        .store
+        .pull_requests_at(&repo.0, &head_sha.0)
+        .await?
+        .first()
+    {
+        Some(tracked) => Some(tracked.installation_id),
+        None => match ctx.store.merge_group(&repo.0, &head_sha.0).await? {
+            Some((_, installation)) => Some(installation),
+            None => ctx
+                .store
+                .installed_repos()
+                .await?
+                .into_iter()
+                .find(|(name, _)| *name == repo.0)
+                .map(|(_, installation)| installation),
+        },
+    };
+    // Reports for a commit no pull request is at yet are read when one opens.
+    let Some(installation) = installation.map(InstallationId) else {
+        return Ok(());
+    };
+    if ctx
+        .store
+        .is_default_branch_commit(&repo.0, &head_sha.0)
+        .await?
+    {
+        let target = Repo {
+            installation: installation.clone(),
+            name: repo.clone(),
+        };
+        record_baseline(ctx, &target, head_sha).await?;
+    }
+    workflow_run::evaluate_again(ctx, &installation, repo, head_sha, &[], None).await
+}
+
+/// Stores the metrics of the uploads of default-branch commit `sha` (under that commit's
+/// config), each kind they lack kept from what a workflow run recorded.
+async fn record_baseline<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    sha: &CommitSha,
+) -> Result<(), JobError> {
+    let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, sha).await? else {
+        return Ok(());
+    };
+    let Ok(config) = super::evaluate::parse_config(bytes) else {
+        return Ok(());
+    };
+    let parts =
+        match reports::sources::uploaded(ctx, repo, &config, sha, &mut Budget::default()).await? {
+            Ok(parts) => parts,
+            Err(why) => {
+                tracing::info!(repo = %repo.name, %sha, why, "no baseline from the uploads");
+                return Ok(());
+            }
+        };
+    let mut merged = crate::reports::Reports::default();
+    for (_, part) in parts {
+        if merged.absorb(part, &Limits::DEFAULT).is_err() {
+            return Ok(());
+        }
+    }
+    let facts = Facts {
+        coverage: merged.coverage,
+        findings: merged.findings,
+        benchmarks: merged.benchmarks,
+        ..Facts::default()
+    };
+    let mut metrics = evaluate(&config, &facts).metrics;
+    if let Some(stored) = ctx.store.baseline(&repo.name.0, &sha.0).await?
+        && stored.steps == 0
+        && let Ok(earlier) = serde_json::from_slice::<Metrics>(&stored.metrics)
+    {
+        metrics = metrics.or(earlier);
+    }
+    let json = serde_json::to_vec(&metrics)
+        .map_err(|e| JobError::Permanent(format!("serialise a baseline: {e}")))?;
+    ctx.store
+        .record_baseline(&repo.name.0, &sha.0, &json, ctx.now)
+        .await?;
+    tracing::info!(repo = %repo.name, %sha, "baseline recorded from keel upload");
+    Ok(())
+}
