@@ -6,8 +6,6 @@ use super::reports::{self, Budget};
 use super::{CONFIG_PATH, Context, JobError, workflow_run};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::{CommitSha, InstallationId, RepoName};
-use keel_core::facts::{Facts, Metrics};
-use keel_core::{Limits, evaluate};
 
 /// Handles [`crate::github::event::Event::ReportsUploaded`].
 pub async fn arrived<G: GitHubApi>(
@@ -72,29 +70,7 @@ async fn record_baseline<G: GitHubApi>(
                 return Ok(());
             }
         };
-    let mut merged = crate::reports::Reports::default();
-    for (_, part) in parts {
-        if merged.absorb(part, &Limits::DEFAULT).is_err() {
-            return Ok(());
-        }
-    }
-    let facts = Facts {
-        coverage: merged.coverage,
-        findings: merged.findings,
-        benchmarks: merged.benchmarks,
-        ..Facts::default()
-    };
-    let mut metrics = evaluate(&config, &facts).metrics;
-    if let Some(stored) = ctx.store.baseline(&repo.name.0, &sha.0).await?
-        && stored.steps == 0
-        && let Ok(earlier) = serde_json::from_slice::<Metrics>(&stored.metrics)
-    {
-        metrics = metrics.or(earlier);
-    }
-    let json = serde_json::to_vec(&metrics)
-        .map_err(|e| JobError::Permanent(format!("serialise a baseline: {e}")))?;
-    ctx.store
-        .record_baseline(&repo.name.0, &sha.0, &json, ctx.now)
+    workflow_run::store_baseline(ctx, repo, sha, &config, parts.into_iter().map(|(_, r)| r))
         .await?;
     tracing::info!(repo = %repo.name, %sha, "baseline recorded from keel upload");
     Ok(())

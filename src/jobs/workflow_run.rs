@@ -168,6 +168,45 @@ pub async fn evaluate_again<G: GitHubApi>(
     Ok(())
 }
 
+/// Stores the metrics of the reports `parts` (merged) as default-branch commit `sha`'s
+/// baseline, under that commit's `config`; each kind they lack is kept from what another
+/// source (another push run, an upload) recorded for the same commit. Parts that cannot be
+/// merged record nothing.
+pub(super) async fn store_baseline<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    sha: &CommitSha,
+    config: &keel_core::Config,
+    parts: impl IntoIterator<Item = crate::reports::Reports>,
+) -> Result<(), JobError> {
+    let mut merged = crate::reports::Reports::default();
+    for part in parts {
+        if let Err(e) = merged.absorb(part, &keel_core::Limits::DEFAULT) {
+            tracing::info!(repo = %repo.name, %sha, error = %e, "no baseline recorded for this commit");
+            return Ok(());
+        }
+    }
+    let facts = Facts {
+        coverage: merged.coverage,
+        findings: merged.findings,
+        benchmarks: merged.benchmarks,
+        ..Facts::default()
+    };
+    let mut metrics = evaluate(config, &facts).metrics;
+    if let Some(stored) = ctx.store.baseline(&repo.name.0, &sha.0).await?
+        && stored.steps == 0
+        && let Ok(earlier) = serde_json::from_slice::<keel_core::facts::Metrics>(&stored.metrics)
+    {
+        metrics = metrics.or(earlier);
+    }
+    let json = serde_json::to_vec(&metrics)
+        .map_err(|e| JobError::Permanent(format!("serialise a baseline: {e}")))?;
+    ctx.store
+        .record_baseline(&repo.name.0, &sha.0, &json, ctx.now)
+        .await?;
+    Ok(())
+}
+
 /// Stores the metrics of a default-branch commit, read from the artifact of the push run
 /// itself with the config of that commit. A commit without reports records nothing (its
 /// descendants fall back to the nearest ancestor that has them).
@@ -196,32 +235,7 @@ async fn record_baseline<G: GitHubApi>(
     // baseline merges what the stored one has with this run's, kind by kind.
     match reports::from_run(ctx, repo, &config, run, &mut reports::Budget::default()).await? {
         RunReports::Read(read) => {
-            let mut merged = crate::reports::Reports::default();
-            for (_, part) in read {
-                if let Err(e) = merged.absorb(part, &keel_core::Limits::DEFAULT) {
-                    tracing::info!(repo = %repo.name, %sha, error = %e, "no baseline recorded for this commit");
-                    return Ok(());
-                }
-            }
-            let facts = Facts {
-                coverage: merged.coverage,
-                findings: merged.findings,
-                benchmarks: merged.benchmarks,
-                ..Facts::default()
-            };
-            let mut metrics = evaluate(&config, &facts).metrics;
-            if let Some(stored) = ctx.store.baseline(&repo.name.0, &sha.0).await?
-                && stored.steps == 0
-                && let Ok(earlier) =
-                    serde_json::from_slice::<keel_core::facts::Metrics>(&stored.metrics)
-            {
-                metrics = metrics.or(earlier);
-            }
-            let json = serde_json::to_vec(&metrics)
-                .map_err(|e| JobError::Permanent(format!("serialise a baseline: {e}")))?;
-            ctx.store
-                .record_baseline(&repo.name.0, &sha.0, &json, ctx.now)
-                .await?;
+            store_baseline(ctx, repo, sha, &config, read.into_iter().map(|(_, r)| r)).await?;
             tracing::info!(repo = %repo.name, %sha, run = run.run_id, "baseline recorded");
         }
         other => {
