@@ -36,6 +36,7 @@ const PURE_DEPENDENCIES: &[&str] = &[
     "croner",
     "globset",
     "memchr",
+    "pulldown-cmark",
     "quick-xml",
     "regex",
     "schemars",

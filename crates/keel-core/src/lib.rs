@@ -7,6 +7,7 @@
 //! This crate does no I/O and cannot be made to: no file system, network, clock or
 //! environment. Parsers read from an [`std::io::Read`] handed to them. See `ARCHITECTURE.md`.
 
+pub mod commands;
 pub mod config;
 pub mod diagnostic;
 pub mod diff;
