@@ -331,6 +331,25 @@ pub trait GitHubApi: Send + Sync {
         head: Option<&CommitSha>,
     ) -> impl Future<Output = Result<CodeScanning, ApiError>> + Send;
 
+    /// `login`'s permission on the repository from GitHub's collaborator-permission
+    /// endpoint (all sources of grants: teams, organisation, enterprise): `admin`, `write`,
+    /// `read` or `none` (also for someone GitHub does not know).
+    fn collaborator_permission(
+        &self,
+        repo: &Repo,
+        login: &str,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
+
+    /// Adds reaction `content` (`eyes`, `rocket`, `confused`) to a pull request comment (or a
+    /// review comment); adding one that is there already changes nothing.
+    fn react(
+        &self,
+        repo: &Repo,
+        comment_id: u64,
+        review_comment: bool,
+        content: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
     /// The artifacts of workflow run `run_id` whose names match `wanted` (names or globs,
     /// `*` matching any text), in name order; at most [`MAX_RUN_ARTIFACTS`].
     fn run_artifacts(

@@ -380,6 +380,22 @@ impl GitHubApi for DryRun {
         Ok(crate::github::api::CodeScanning::NoAnalysis)
     }
 
+    async fn collaborator_permission(&self, _repo: &Repo, login: &str) -> Result<String, ApiError> {
+        self.print(&format!("── permission of @{login}: write (dry run)"));
+        Ok("write".to_owned())
+    }
+
+    async fn react(
+        &self,
+        _repo: &Repo,
+        comment_id: u64,
+        _review_comment: bool,
+        content: &str,
+    ) -> Result<(), ApiError> {
+        self.print(&format!("── reaction on comment {comment_id}: {content}"));
+        Ok(())
+    }
+
     async fn run_artifacts(
         &self,
         _repo: &Repo,

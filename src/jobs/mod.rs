@@ -7,6 +7,7 @@
 pub mod backfill;
 pub mod checks;
 mod code_scanning;
+mod commands;
 mod config_change;
 pub mod evaluate;
 mod onboarding;
@@ -429,6 +430,7 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             ctx.follow_up("evaluate", &evaluate).await
         }
         Event::ReportsUploaded { repo, head_sha } => uploads::arrived(ctx, repo, head_sha).await,
+        Event::Command { .. } => commands::run(ctx, event).await,
         Event::ChecksRerequested {
             installation: Some(installation),
             repo,

@@ -8,6 +8,8 @@ mod attacks;
 mod claims;
 // Coalescing: workflow runs judge again only what they can change; artifacts read once.
 mod coalescing;
+// `/keel` comment commands: reactions, permissions, one reply, edits and bots ignored.
+mod commands;
 // `keel check`, `keel config`: exit codes, output formats, the JSON contract, git diffs.
 mod cli;
 // Keel never blocks the wrong change: exemptions, path scoping, labels, `[comment] when`.

@@ -40,6 +40,20 @@ fn example(event: &str) -> Vec<u8> {
             "repository": repo
         }))
         .unwrap(),
+        "issue_comment" => serde_json::to_vec(&json!({
+            "action": "created",
+            "issue": {"number": 1, "pull_request": {"url": "x"}},
+            "comment": {"id": 9, "body": "/keel recheck", "user": {"login": "octocat", "type": "User"}},
+            "repository": repo, "installation": {"id": 1}
+        }))
+        .unwrap(),
+        "pull_request_review_comment" => serde_json::to_vec(&json!({
+            "action": "created",
+            "pull_request": {"number": 1},
+            "comment": {"id": 9, "body": "/keel help", "user": {"login": "octocat", "type": "User"}},
+            "repository": repo, "installation": {"id": 1}
+        }))
+        .unwrap(),
         "release" => serde_json::to_vec(&json!({
             "action": "published",
             "release": {"id": 1, "published_at": "2026-11-24T10:00:00Z"},
@@ -61,13 +75,7 @@ fn every_subscribed_event_is_one_keel_acts_on() {
         }
     }
     // And nothing Keel acts on is left out (installation events come without subscribing).
-    for event in [
-        "deployment",
-        "star",
-        "fork",
-        "status",
-        "pull_request_review_comment",
-    ] {
+    for event in ["deployment", "star", "fork", "status", "discussion_comment"] {
         assert!(
             matches!(parse_event(event, b"{}"), Ok(Parsed::Ignored(_))),
             "`{event}` is handled but not subscribed"

@@ -100,20 +100,31 @@ pub enum Parsed {
     },
 }
 
+/// The `/keel` lines of a comment as the author wrote them (each parses alone with
+/// [`parse`]), at most [`MAX_COMMANDS`]: what a queued job keeps of a comment.
+pub fn command_lines(body: &str) -> Vec<String> {
+    own_lines(capped(body))
+        .into_iter()
+        .filter(|line| command_line(line).is_some())
+        .map(|line| line.trim().to_owned())
+        .take(MAX_COMMANDS)
+        .collect()
+}
+
+fn capped(body: &str) -> &str {
+    if body.len() <= MAX_BODY_BYTES {
+        return body;
+    }
+    let mut end = MAX_BODY_BYTES;
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    &body[..end]
+}
+
 /// The `/keel` lines of a comment, in order, at most [`MAX_COMMANDS`].
 pub fn parse(body: &str) -> Vec<Parsed> {
-    let body = match body.get(..MAX_BODY_BYTES) {
-        Some(cut) => cut,
-        None if body.len() > MAX_BODY_BYTES => {
-            let mut end = MAX_BODY_BYTES;
-            while !body.is_char_boundary(end) {
-                end -= 1;
-            }
-            &body[..end]
-        }
-        None => body,
-    };
-    own_lines(body)
+    own_lines(capped(body))
         .iter()
         .filter_map(|line| command_line(line))
         .take(MAX_COMMANDS)

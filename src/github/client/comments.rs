@@ -1,5 +1,6 @@
 //! The sticky comment: found again by its marker and its author (only one Keel made),
-//! created and edited in place.
+//! created and edited in place; and what comment commands need: a commenter's permission and
+//! reactions on their comment.
 
 use super::*;
 
@@ -81,4 +82,47 @@ pub(super) async fn edit(
     let route = format!("/repos/{}/issues/comments/{comment_id}", repo.name);
     let payload = serde_json::json!({"body": body});
     gh.write(repo, Method::Patch, &route, &payload).await
+}
+
+pub(super) async fn permission(gh: &GitHub, repo: &Repo, login: &str) -> Result<String, ApiError> {
+    #[derive(Deserialize)]
+    struct Permission {
+        permission: String,
+    }
+    let route = format!(
+        "/repos/{}/collaborators/{}/permission",
+        repo.name,
+        encode(login)
+    );
+    match gh
+        .json::<Permission>(repo, Method::Get, &route, &[], None)
+        .await
+    {
+        Ok(p) => Ok(p.permission),
+        Err(e) if e.is_not_found() => Ok("none".to_owned()),
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn react(
+    gh: &GitHub,
+    repo: &Repo,
+    comment_id: u64,
+    review_comment: bool,
+    content: &str,
+) -> Result<(), ApiError> {
+    let kind = if review_comment { "pulls" } else { "issues" };
+    let route = format!(
+        "/repos/{}/{kind}/comments/{comment_id}/reactions",
+        repo.name
+    );
+    gh.json::<serde_json::Value>(
+        repo,
+        Method::Post,
+        &route,
+        &[],
+        Some(&serde_json::json!({ "content": content })),
+    )
+    .await
+    .map(|_| ())
 }

@@ -347,6 +347,20 @@ impl GitHubApi for GitHub {
         code_scanning::findings(self, repo, git_ref, head).await
     }
 
+    async fn collaborator_permission(&self, repo: &Repo, login: &str) -> Result<String, ApiError> {
+        comments::permission(self, repo, login).await
+    }
+
+    async fn react(
+        &self,
+        repo: &Repo,
+        comment_id: u64,
+        review_comment: bool,
+        content: &str,
+    ) -> Result<(), ApiError> {
+        comments::react(self, repo, comment_id, review_comment, content).await
+    }
+
     async fn run_artifacts(
         &self,
         repo: &Repo,

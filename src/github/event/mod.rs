@@ -237,6 +237,24 @@ pub enum Event {
         /// What the commit belongs to.
         target: Target,
     },
+    /// `/keel` commands in a new pull request comment or review comment (a bot's, an edit's
+    /// and a comment without one are ignored at intake).
+    Command {
+        /// Installation.
+        installation: InstallationId,
+        /// Repository.
+        repo: RepoName,
+        /// The pull request.
+        number: PrNumber,
+        /// The comment (for reactions).
+        comment_id: u64,
+        /// Whether it is a review comment (on a line of the diff).
+        review_comment: bool,
+        /// Who wrote it.
+        author: String,
+        /// Its `/keel` lines, as written.
+        lines: Vec<String>,
+    },
     /// Not a webhook: reports for `head_sha` arrived with `keel upload`; the pull requests
     /// and merge group at that commit are judged again.
     ReportsUploaded {
@@ -361,7 +379,8 @@ impl Event {
             | Event::Backfill { installation, .. }
             | Event::WeeklySummary { installation, .. }
             | Event::Evaluate { installation, .. }
-            | Event::EvaluateLater { installation, .. } => Some(installation.0),
+            | Event::EvaluateLater { installation, .. }
+            | Event::Command { installation, .. } => Some(installation.0),
             // Recorded from the payload, no API call: no budget spent.
             Event::DeploymentStatus { .. }
             | Event::Issue { .. }
@@ -389,6 +408,7 @@ impl Event {
             | Event::WeeklySummary { repo, .. }
             | Event::Evaluate { repo, .. }
             | Event::EvaluateLater { repo, .. }
+            | Event::Command { repo, .. }
             | Event::ReportsUploaded { repo, .. } => Some(repo),
             Event::Installation { .. } => None,
         }
@@ -409,7 +429,9 @@ impl Event {
             }
             Event::Issue { repo, number, .. } => format!("{repo}:issue:{number}"),
             Event::Release { repo, .. } => format!("{repo}:releases"),
-            Event::Review { repo, number, .. } => format!("{repo}#{number}"),
+            Event::Review { repo, number, .. } | Event::Command { repo, number, .. } => {
+                format!("{repo}#{number}")
+            }
             Event::WeeklySummary { repo, .. } => format!("{repo}:summary"),
             Event::Backfill { repo, .. } => format!("{repo}:backfill"),
             Event::ChecksRerequested { repo, head_sha, .. }

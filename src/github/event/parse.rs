@@ -5,6 +5,8 @@ use super::{Event, PullRequestInfo};
 use crate::github::{CommitSha, InstallationId, PrNumber, RepoName};
 use serde::Deserialize;
 
+mod comment;
+
 /// What a delivery turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
@@ -223,6 +225,10 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 release_id: p.release.id,
                 published_at: p.release.published_at.unwrap_or_default(),
             }
+        }
+        "issue_comment" | "pull_request_review_comment" => {
+            let p: comment::CommentPayload = serde_json::from_slice(body).map_err(err)?;
+            return Ok(comment::command(name, p));
         }
         "ping" => {
             serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(err)?;

@@ -170,6 +170,10 @@ struct State {
     /// (repo, git ref) → (analysed commit, open code scanning alerts); a ref without an entry
     /// has no analysis.
     code_scanning: HashMap<(String, String), (String, Vec<Value>)>,
+    /// (repo, login) → permission (`read` when not set).
+    permissions: HashMap<(String, String), String>,
+    /// comment id → reactions added, in order.
+    reactions: HashMap<u64, Vec<String>>,
     /// (repo, commit) → its parents.
     parents: HashMap<(String, String), Vec<String>>,
     /// repo → commits, newest first (what `GET /commits?sha=` walks).
@@ -380,6 +384,20 @@ impl FakeGitHub {
         )
         .mount(&server)
         .await;
+        route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/collaborators/[^/]+/permission$",
+            get_permission,
+        )
+        .mount(&server)
+        .await;
+        route(
+            "POST",
+            r"^/repos/[^/]+/[^/]+/(issues|pulls)/comments/\d+/reactions$",
+            add_reaction,
+        )
+        .mount(&server)
+        .await;
         route("GET", r"^/repos/[^/]+/[^/]+/commits/[0-9a-f]+$", get_commit)
             .mount(&server)
             .await;
@@ -506,6 +524,26 @@ impl FakeGitHub {
             .entry(repo.into())
             .or_default()
             .push((id, head_sha.into(), path.into()));
+    }
+
+    /// `login`'s permission on `repo` (`admin`, `write`, `read`, `none`).
+    pub fn put_permission(&self, repo: &str, login: &str, permission: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .permissions
+            .insert((repo.into(), login.into()), permission.into());
+    }
+
+    /// The reactions added to comment `id`, in order.
+    pub fn reactions(&self, id: u64) -> Vec<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .reactions
+            .get(&id)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Commit `sha` has these parents (a pull request's test merge commit: base and head).
@@ -1609,6 +1647,35 @@ fn list_alerts(s: &mut State, req: &Request) -> ResponseTemplate {
         .map(|(_, a)| a.clone())
         .unwrap_or_default();
     ResponseTemplate::new(200).set_body_json(alerts)
+}
+
+fn get_permission(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let login = req.url.path().split('/').nth(5).unwrap_or("").to_owned();
+    let permission = s
+        .permissions
+        .get(&(repo_of(req), login.clone()))
+        .cloned()
+        .unwrap_or_else(|| "read".to_owned());
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"permission": permission, "user": {"login": login}}))
+}
+
+fn add_reaction(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let id: u64 = req.url.path().split('/').nth(6).unwrap().parse().unwrap();
+    let body: Value = serde_json::from_slice(&req.body).unwrap();
+    let content = body["content"].as_str().unwrap_or_default().to_owned();
+    let list = s.reactions.entry(id).or_default();
+    if list.contains(&content) {
+        return ResponseTemplate::new(200).set_body_json(json!({"content": content}));
+    }
+    list.push(content.clone());
+    ResponseTemplate::new(201).set_body_json(json!({"content": content}))
 }
 
 fn get_commit(s: &mut State, req: &Request) -> ResponseTemplate {

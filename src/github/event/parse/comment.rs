@@ -1,0 +1,78 @@
+//! Pull request comments and review comments: their `/keel` commands as an
+//! [`Event::Command`], or why a comment runs nothing.
+
+use super::{Installation, Number, Parsed, Repository};
+use crate::github::event::Event;
+use crate::github::{InstallationId, PrNumber, RepoName};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub(super) struct CommentPayload {
+    action: String,
+    #[serde(default)]
+    issue: Option<CommentedIssue>,
+    #[serde(default)]
+    pull_request: Option<Number>,
+    comment: CommentJson,
+    repository: Repository,
+    installation: Option<Installation>,
+}
+
+#[derive(Deserialize)]
+struct CommentedIssue {
+    number: u64,
+    #[serde(default)]
+    pull_request: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct CommentJson {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    user: CommentUser,
+}
+
+#[derive(Deserialize)]
+struct CommentUser {
+    login: String,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+}
+
+/// A comment's `/keel` commands as an event, or why the comment runs nothing: an edit (the
+/// text people agreed to may not be what runs), a bot's (Keel's own replies included), a
+/// comment on an issue, or no command at all.
+pub(super) fn command(name: &str, p: CommentPayload) -> Parsed {
+    if p.action != "created" {
+        return Parsed::Ignored(format!(
+            "`{name}` action `{}` runs no command (only new comments do)",
+            p.action
+        ));
+    }
+    if p.comment.user.kind.as_deref() == Some("Bot") || p.comment.user.login.ends_with("[bot]") {
+        return Parsed::Ignored("a bot's comment runs no command".into());
+    }
+    let review_comment = name == "pull_request_review_comment";
+    let number = match (&p.issue, &p.pull_request) {
+        (Some(issue), _) if issue.pull_request.is_some() => issue.number,
+        (_, Some(pr)) if review_comment => pr.number,
+        _ => return Parsed::Ignored("a comment on an issue runs no command".into()),
+    };
+    let Some(installation) = p.installation else {
+        return Parsed::Ignored("no installation".into());
+    };
+    let lines = keel_core::commands::command_lines(p.comment.body.as_deref().unwrap_or(""));
+    if lines.is_empty() {
+        return Parsed::Ignored("no /keel command".into());
+    }
+    Parsed::Event(Box::new(Event::Command {
+        installation: InstallationId(installation.id),
+        repo: RepoName(p.repository.full_name),
+        number: PrNumber(number),
+        comment_id: p.comment.id,
+        review_comment,
+        author: p.comment.user.login,
+        lines,
+    }))
+}
