@@ -3,7 +3,7 @@
 //! bots ignored, redeliveries doing nothing twice, quoted commands never run.
 
 use crate::reports_flow::{BASE, NOW, REPO, deliver, json_of, worker};
-use crate::support::db::backends;
+use crate::support::db::{TestDb, backends};
 use crate::support::github::FakeGitHub;
 use crate::support::webhook::{TestServer, signed};
 use serde_json::{Value, json};
@@ -101,26 +101,27 @@ async fn recheck_by_a_maintainer_runs_with_reactions_and_no_reply() {
     }
 }
 
+/// A new comment `body` by `login` (comment `id`) on pull request 2, delivered and run to the
+/// end; the FakeGitHub afterwards.
+async fn commented(db: &TestDb, id: u64, login: &str, body: &str) -> FakeGitHub {
+    let fake = github().await;
+    let server = TestServer::new(&db.store);
+    let worker = worker(db, &fake);
+    deliver(
+        &server,
+        "issue_comment",
+        &format!("c{id}"),
+        comment("created", id, login, "User", body),
+    )
+    .await;
+    worker.run_until_idle(NOW).await.unwrap();
+    fake
+}
+
 #[tokio::test]
 async fn a_reader_is_refused_once_and_nothing_runs() {
     for db in backends().await {
-        let fake = github().await;
-        let server = TestServer::new(&db.store);
-        let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "issue_comment",
-            "c2",
-            comment(
-                "created",
-                72,
-                "reader",
-                "User",
-                "/keel recheck\n/keel recheck",
-            ),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
+        let fake = commented(&db, 72, "reader", "/keel recheck\n/keel recheck").await;
         assert_eq!(fake.reactions(72), ["eyes", "confused"], "{}", db.backend);
         let replies = replies(&fake);
         assert_eq!(replies.len(), 1, "exactly one reply: {replies:?}");
@@ -133,17 +134,7 @@ async fn a_reader_is_refused_once_and_nothing_runs() {
 #[tokio::test]
 async fn an_unknown_verb_gets_one_reply_with_help() {
     for db in backends().await {
-        let fake = github().await;
-        let server = TestServer::new(&db.store);
-        let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "issue_comment",
-            "c3",
-            comment("created", 73, "maintainer", "User", "/keel merge @everyone"),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
+        let fake = commented(&db, 73, "maintainer", "/keel merge @everyone").await;
         assert_eq!(fake.reactions(73), ["eyes", "confused"], "{}", db.backend);
         let replies = replies(&fake);
         assert_eq!(replies.len(), 1, "{replies:?}");
