@@ -258,29 +258,6 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
         ),
         _ => None,
     };
-    let root = &env.workspace;
-    let resolve =
-        |extra: &[String], configured: Option<&[String]>| -> anyhow::Result<Vec<PathBuf>> {
-            let mut patterns: Vec<String> = configured.unwrap_or_default().to_vec();
-            patterns.extend(extra.iter().cloned());
-            crate::reports::files::resolve(root, &[], Some(&patterns))
-        };
-    let coverage_files = resolve(
-        &env.coverage,
-        config.coverage.as_ref().map(|c| c.paths.as_slice()),
-    )?;
-    let sarif_files = resolve(
-        &env.sarif,
-        config.security.as_ref().map(|c| c.paths.as_slice()),
-    )?;
-    let bench_files = crate::reports::files::resolve_bench(
-        root,
-        &resolve(
-            &env.bench,
-            config.performance.as_ref().map(|c| c.paths.as_slice()),
-        )?,
-        None,
-    )?;
     let reports = match (&run, &github) {
         (Some(run), Some(gh)) => match workflow_run::reports(gh, &repo, &config, run).await? {
             Ok((reports, sources)) => {
@@ -292,13 +269,8 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
                 crate::reports::Reports::default()
             }
         },
-        _ => crate::reports::files::read_reports(
-            &coverage_files,
-            config.coverage.as_ref().and_then(|c| c.format),
-            &sarif_files,
-            &bench_files,
-            &limits,
-        )?,
+        // The workspace holds the reports, except on `workflow_run`, where it is the base.
+        _ => workspace_reports(&env, &config, &limits)?,
     };
     // The base commit's metrics, from the base branch's push run (no server to keep them).
     let mut baseline = None;
@@ -365,6 +337,44 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
             _ => EXIT_OK,
         },
     ))
+}
+
+/// The reports in the workspace: the config's globs plus the action's inputs.
+fn workspace_reports(
+    env: &ActionEnv,
+    config: &Config,
+    limits: &Limits,
+) -> anyhow::Result<crate::reports::Reports> {
+    let root = &env.workspace;
+    let resolve =
+        |extra: &[String], configured: Option<&[String]>| -> anyhow::Result<Vec<PathBuf>> {
+            let mut patterns: Vec<String> = configured.unwrap_or_default().to_vec();
+            patterns.extend(extra.iter().cloned());
+            crate::reports::files::resolve(root, &[], Some(&patterns))
+        };
+    let coverage_files = resolve(
+        &env.coverage,
+        config.coverage.as_ref().map(|c| c.paths.as_slice()),
+    )?;
+    let sarif_files = resolve(
+        &env.sarif,
+        config.security.as_ref().map(|c| c.paths.as_slice()),
+    )?;
+    let bench_files = crate::reports::files::resolve_bench(
+        root,
+        &resolve(
+            &env.bench,
+            config.performance.as_ref().map(|c| c.paths.as_slice()),
+        )?,
+        None,
+    )?;
+    crate::reports::files::read_reports(
+        &coverage_files,
+        config.coverage.as_ref().and_then(|c| c.format),
+        &sarif_files,
+        &bench_files,
+        limits,
+    )
 }
 
 enum PublishError {

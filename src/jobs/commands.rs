@@ -38,9 +38,7 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<()
         installation: installation.clone(),
         name: repo.clone(),
     };
-    ctx.github
-        .react(&repo, comment_id, review_comment, "eyes")
-        .await?;
+    react(ctx, &repo, comment_id, review_comment, "eyes").await?;
     let permission = ctx.github.collaborator_permission(&repo, author).await?;
     let may_write = matches!(permission.as_str(), "admin" | "write" | "maintain");
     let mut outcome = Outcome {
@@ -60,10 +58,25 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<()
         ctx.github.create_comment(&repo, number, &body).await?;
     }
     let last = if outcome.ok { "rocket" } else { "confused" };
-    ctx.github
-        .react(&repo, comment_id, review_comment, last)
-        .await?;
-    Ok(())
+    react(ctx, &repo, comment_id, review_comment, last).await
+}
+
+/// A reaction on the comment; a comment deleted meanwhile takes none (not an error to retry).
+async fn react<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    comment_id: u64,
+    review_comment: bool,
+    content: &str,
+) -> Result<(), JobError> {
+    match ctx
+        .github
+        .react(repo, comment_id, review_comment, content)
+        .await
+    {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other.map_err(JobError::from),
+    }
 }
 
 async fn run_one<G: GitHubApi>(

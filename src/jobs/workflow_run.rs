@@ -9,7 +9,6 @@ use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::{Event, Target};
 use crate::github::{CommitSha, InstallationId, PrNumber, RepoName};
 use crate::store::{FinishedRun, Watch};
-use keel_core::{Facts, evaluate};
 
 /// Handles `workflow_run` `completed`.
 pub async fn completed<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
@@ -186,13 +185,7 @@ pub(super) async fn store_baseline<G: GitHubApi>(
             return Ok(());
         }
     }
-    let facts = Facts {
-        coverage: merged.coverage,
-        findings: merged.findings,
-        benchmarks: merged.benchmarks,
-        ..Facts::default()
-    };
-    let mut metrics = evaluate(config, &facts).metrics;
+    let mut metrics = merged.metrics(config);
     if let Some(stored) = ctx.store.baseline(&repo.name.0, &sha.0).await?
         && stored.steps == 0
         && let Ok(earlier) = serde_json::from_slice::<keel_core::facts::Metrics>(&stored.metrics)

@@ -103,6 +103,17 @@ impl Reports {
         Ok(())
     }
 
+    /// The metrics these reports give under `config`: what a baseline keeps.
+    pub fn metrics(self, config: &keel_core::Config) -> keel_core::facts::Metrics {
+        let facts = keel_core::Facts {
+            coverage: self.coverage,
+            findings: self.findings,
+            benchmarks: self.benchmarks,
+            ..keel_core::Facts::default()
+        };
+        keel_core::evaluate(config, &facts).metrics
+    }
+
     /// Turns the notes about kinds no source held into warnings, once every source is merged.
     pub fn settle(&mut self) {
         for (kind, note) in std::mem::take(&mut self.unmatched) {

@@ -6,11 +6,9 @@
 use crate::github::CommitSha;
 use crate::github::api::Repo;
 use crate::github::client::{GitHub, MAX_ANCESTORS};
-use crate::jobs::Context as JobContext;
-use crate::jobs::reports::{Budget, RunReports, from_run, is_file};
-use crate::store::{FinishedRun, Store};
-use keel_core::facts::{Facts, Metrics};
-use keel_core::{Config, Limits};
+use crate::jobs::reports::is_file;
+use keel_core::Config;
+use keel_core::facts::Metrics;
 
 /// A baseline found in a push run's artifact.
 #[derive(Debug)]
@@ -99,60 +97,16 @@ pub async fn from_push_run(
             }
         }
     };
-    let store = Store::in_memory().await?;
-    let ctx = JobContext {
-        store: &store,
-        github: gh,
-        now: crate::clock::now_ms(),
-        origin: "action-baseline".into(),
-        job_id: None,
-        reports: None,
-    };
-    let finished = FinishedRun {
-        run_id: run.id,
-        workflow: String::new(),
-        event: "push".into(),
-        path: run.path.clone(),
-        head_repo: repo.name.0.clone(),
-        conclusion: "success".into(),
-    };
-    let read = from_run(&ctx, repo, config, &finished, &mut Budget::default())
-        .await
-        .map_err(|e| anyhow::anyhow!("read the baseline's artifact: {e}"))?;
-    store.close().await;
-    let parts = match read {
-        RunReports::Read(parts) => parts,
-        RunReports::None => {
-            return Ok(Err(format!(
-                "push run {} (for {}) uploaded no artifact named {}",
-                run.id,
-                short(&run.head_sha),
-                wanted.artifact_patterns().join(", ")
-            )));
-        }
-        RunReports::Broken(why) => {
-            return Ok(Err(format!(
-                "the artifact of push run {} cannot be read: {why}",
-                run.id
-            )));
-        }
-    };
-    let mut merged = crate::reports::Reports::default();
-    for (_, part) in parts {
-        if let Err(e) = merged.absorb(part, &Limits::DEFAULT) {
-            return Ok(Err(format!("the artifact of push run {}: {e:#}", run.id)));
-        }
-    }
-    let facts = Facts {
-        coverage: merged.coverage,
-        findings: merged.findings,
-        benchmarks: merged.benchmarks,
-        ..Facts::default()
-    };
+    let finished = super::workflow_run::finished(run.id, &run.path, "push");
+    let merged =
+        match super::workflow_run::run_reports(gh, repo, config, "push run", &finished).await? {
+            Ok((merged, _)) => merged,
+            Err(why) => return Ok(Err(why)),
+        };
     Ok(Ok(Found {
         sha: run.head_sha.clone(),
         steps,
-        metrics: keel_core::evaluate(config, &facts).metrics,
+        metrics: merged.metrics(config),
         run_id: run.id,
     }))
 }

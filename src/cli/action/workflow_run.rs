@@ -149,37 +149,70 @@ pub async fn reports(
             files.join(", ")
         )));
     }
+    run_reports(
+        gh,
+        repo,
+        config,
+        "workflow run",
+        &finished(run.id, &run.path, &run.event),
+    )
+    .await
+}
+
+/// A finished run as the App's artifact reader takes it.
+pub(super) fn finished(run_id: u64, path: &str, event: &str) -> FinishedRun {
+    FinishedRun {
+        run_id,
+        workflow: String::new(),
+        event: event.to_owned(),
+        path: path.to_owned(),
+        head_repo: String::new(),
+        conclusion: String::new(),
+    }
+}
+
+/// The reports in the matching artifacts of `run` (called `label` in messages), read by the
+/// App's own reader and merged, with a note per source; `Err` says why there are none.
+pub(super) async fn run_reports(
+    gh: &GitHub,
+    repo: &Repo,
+    config: &Config,
+    label: &str,
+    run: &FinishedRun,
+) -> anyhow::Result<Result<(Reports, Vec<String>), String>> {
     let store = Store::in_memory().await?;
     let ctx = JobContext {
         store: &store,
         github: gh,
         now: crate::clock::now_ms(),
-        origin: "action-workflow-run".into(),
+        origin: "action".into(),
         job_id: None,
         reports: None,
     };
-    let finished = FinishedRun {
-        run_id: run.id,
-        workflow: String::new(),
-        event: run.event.clone(),
-        path: run.path.clone(),
-        head_repo: String::new(),
-        conclusion: String::new(),
-    };
-    let read = from_run(&ctx, repo, config, &finished, &mut Budget::default())
+    let read = from_run(&ctx, repo, config, run, &mut Budget::default())
         .await
-        .map_err(|e| anyhow::anyhow!("read the run's artifacts: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("read the artifacts of {label} {}: {e}", run.run_id));
     store.close().await;
-    let parts = match read {
+    let parts = match read? {
         RunReports::Read(parts) => parts,
         RunReports::None => {
             return Ok(Err(format!(
-                "workflow run {} uploaded no artifact named {}",
-                run.id,
-                wanted.artifact_patterns().join(", ")
+                "{label} {} uploaded no artifact named {}",
+                run.run_id,
+                config
+                    .reports
+                    .clone()
+                    .unwrap_or_default()
+                    .artifact_patterns()
+                    .join(", ")
             )));
         }
-        RunReports::Broken(why) => return Ok(Err(why)),
+        RunReports::Broken(why) => {
+            return Ok(Err(format!(
+                "the artifacts of {label} {} cannot be read: {why}",
+                run.run_id
+            )));
+        }
     };
     let mut merged = Reports::default();
     let mut notes = Vec::new();
