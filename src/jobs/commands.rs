@@ -1,22 +1,36 @@
 //! `/keel` comment commands: acknowledged with 👀 at once, checked against the commenter's
 //! permission from GitHub's collaborator-permission endpoint (never `author_association`,
-//! which hides private organisation members), run, and closed with 🚀 or 😕. An error or a
-//! refusal gets exactly one short reply for the whole comment; results show in the check run
-//! and the sticky comment, not in new comments.
+//! which hides private organisation members) and the base branch's `[commands]`, run, and
+//! closed with 🚀 or 😕. An error, a refusal or an answer (`help`, `explain`) gets exactly one
+//! short reply for the whole comment; results show in the check run and the sticky comment.
+//! A redelivered comment does nothing twice; a retried job replies once. A review's body
+//! takes no reactions (GitHub has none for reviews): it gets a reply only when something
+//! needs saying.
+
+pub(super) mod decisions;
+mod verbs;
 
 use super::{Context, JobError};
 use crate::github::PrNumber;
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::{Event, Target};
-use keel_core::commands::{Parsed, Verb, parse};
-use keel_core::render::escape;
+use crate::store::CommentProgress;
+use keel_core::commands::parse;
+use keel_core::config::Permission;
 
-/// What one comment's commands came to.
-struct Outcome {
-    /// Lines for the one reply (errors, refusals, help), if any.
+/// One comment's commands as they run.
+struct Run<'a> {
+    repo: &'a Repo,
+    number: &'a PrNumber,
+    comment_id: u64,
+    author: &'a str,
+    permission: Permission,
+    /// Lines for the one reply (answers, errors, refusals), if any.
     reply: Vec<String>,
     /// Whether every command ran.
     ok: bool,
+    /// A command changed what the pull request is judged on: judge it again once.
+    rejudge: bool,
 }
 
 /// Runs the `/keel` lines of one comment ([`Event::Command`]).
@@ -27,38 +41,86 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<()
         number,
         comment_id,
         review_comment,
+        review,
         author,
         lines,
     } = event
     else {
         return Ok(());
     };
-    let (comment_id, review_comment) = (*comment_id, *review_comment);
     let repo = Repo {
         installation: installation.clone(),
         name: repo.clone(),
     };
-    react(ctx, &repo, comment_id, review_comment, "eyes").await?;
+    let kind = match (*review, *review_comment) {
+        (true, _) => "review",
+        (_, true) => "review_comment",
+        _ => "issue",
+    };
+    let reacts = !*review;
+    let progress = ctx
+        .store
+        .begin_comment(&repo.name.0, kind, *comment_id, ctx.now)
+        .await?;
+    if progress == CommentProgress::Done {
+        tracing::info!(repo = %repo.name, pr = %number, comment = comment_id, "comment commands already ran: nothing to do");
+        return Ok(());
+    }
+    if reacts {
+        react(ctx, &repo, *comment_id, *review_comment, "eyes").await?;
+    }
     let permission = ctx.github.collaborator_permission(&repo, author).await?;
-    let may_write = matches!(permission.as_str(), "admin" | "write" | "maintain");
-    let mut outcome = Outcome {
+    let mut run = Run {
+        repo: &repo,
+        number,
+        comment_id: *comment_id,
+        author,
+        permission: Permission::from_github(&permission),
         reply: Vec::new(),
         ok: true,
+        // A retry judges again whatever it finds: the first try may have changed state
+        // (an `unwaive` that ended a waiver) before it failed.
+        rejudge: matches!(progress, CommentProgress::Begun { .. }),
     };
+    let mut pull = verbs::Pull::default();
     for line in lines {
         for parsed in parse(line) {
-            run_one(ctx, &repo, number, author, may_write, parsed, &mut outcome).await?;
+            verbs::one(ctx, &mut run, &mut pull, parsed).await?;
         }
     }
-    if !outcome.reply.is_empty() {
+    if run.rejudge && pull.pr.is_none() {
+        pull.pr = Some(ctx.github.pull_request(&repo, number).await?);
+    }
+    if run.rejudge
+        && let Some(pr) = &pull.pr
+    {
+        let evaluate = Event::Evaluate {
+            installation: repo.installation.clone(),
+            repo: repo.name.clone(),
+            head_sha: pr.head_sha.clone(),
+            target: Target::PullRequest(number.clone()),
+        };
+        ctx.follow_up("command", &evaluate).await?;
+    }
+    let replied = matches!(progress, CommentProgress::Begun { replied: true });
+    if !run.reply.is_empty() && !replied {
         let body = format!(
             "@{author} {}\n\n<sub>Keel comment commands: `/keel help`.</sub>",
-            outcome.reply.join("\n\n")
+            run.reply.join("\n\n")
         );
         ctx.github.create_comment(&repo, number, &body).await?;
+        ctx.store
+            .comment_progress(&repo.name.0, kind, *comment_id, None)
+            .await?;
     }
-    let last = if outcome.ok { "rocket" } else { "confused" };
-    react(ctx, &repo, comment_id, review_comment, last).await
+    if reacts {
+        let last = if run.ok { "rocket" } else { "confused" };
+        react(ctx, &repo, *comment_id, *review_comment, last).await?;
+    }
+    ctx.store
+        .comment_progress(&repo.name.0, kind, *comment_id, Some(ctx.now))
+        .await?;
+    Ok(())
 }
 
 /// A reaction on the comment; a comment deleted meanwhile takes none (not an error to retry).
@@ -77,78 +139,4 @@ async fn react<G: GitHubApi>(
         Err(e) if e.is_not_found() => Ok(()),
         other => other.map_err(JobError::from),
     }
-}
-
-async fn run_one<G: GitHubApi>(
-    ctx: &Context<'_, G>,
-    repo: &Repo,
-    number: &PrNumber,
-    author: &str,
-    may_write: bool,
-    parsed: Parsed,
-    outcome: &mut Outcome,
-) -> Result<(), JobError> {
-    let verb = match parsed {
-        Parsed::Command(verb) => verb,
-        Parsed::Unknown(word) => {
-            outcome.ok = false;
-            let said = if word.is_empty() {
-                "`/keel` needs a command.".to_owned()
-            } else {
-                format!(
-                    "{} is not a Keel command.",
-                    escape::code(&bounded(&format!("/keel {word}")))
-                )
-            };
-            outcome.reply.push(format!("{said}\n\n{}", help()));
-            return Ok(());
-        }
-        Parsed::Invalid { verb, why } => {
-            outcome.ok = false;
-            outcome
-                .reply
-                .push(format!("`/keel {verb}`: {}.", escape::text(&bounded(&why))));
-            return Ok(());
-        }
-    };
-    if verb.changes_state() && !may_write {
-        outcome.ok = false;
-        tracing::info!(repo = %repo.name, pr = %number, author, verb = verb.name(), "command refused: no write permission");
-        outcome.reply.push(format!(
-            "`/keel {}` needs write access to this repository.",
-            verb.name()
-        ));
-        return Ok(());
-    }
-    match verb {
-        Verb::Help => outcome.reply.push(help()),
-        Verb::Recheck => {
-            let pr = ctx.github.pull_request(repo, number).await?;
-            let evaluate = Event::Evaluate {
-                installation: repo.installation.clone(),
-                repo: repo.name.clone(),
-                head_sha: pr.head_sha,
-                target: Target::PullRequest(number.clone()),
-            };
-            ctx.follow_up("recheck", &evaluate).await?;
-        }
-        other => {
-            outcome.ok = false;
-            outcome
-                .reply
-                .push(format!("`/keel {}` is not available yet.", other.name()));
-        }
-    }
-    Ok(())
-}
-
-/// What the commands are.
-fn help() -> String {
-    "Commands, one per line at the start of a line: `/keel help`, `/keel recheck` (judge this pull request again; write access)."
-        .to_owned()
-}
-
-/// Untrusted text for a reply: one line of at most 100 characters (escaped where it is used).
-fn bounded(text: &str) -> String {
-    text.chars().take(100).filter(|c| !c.is_control()).collect()
 }

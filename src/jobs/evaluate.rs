@@ -209,6 +209,10 @@ async fn judge<G: GitHubApi>(
         today: Some(crate::clock::today(ctx.now)),
         ..Facts::default()
     };
+    if let Some(pr) = pr {
+        facts.decisions =
+            super::commands::decisions::facts(ctx, &repo.name.0, pr, head_sha, &config).await?;
+    }
     if let (Some(debt), Some(pr)) = (&config.debt, pr) {
         facts.debt_issues = debt_issues(ctx, repo, pr, &debt.issue_label).await?;
         facts.capacity = Some(capacity(ctx, repo, debt.capacity_unit).await?);
@@ -414,6 +418,11 @@ fn short(sha: &CommitSha) -> &str {
 /// What the store keeps of an evaluation until the pull request merges.
 fn record(pr: &PullRequestInfo, facts: &Facts, evaluation: &Evaluation) -> EvaluationRecord {
     use keel_core::evaluation::debt::Direction;
+    let failed: Vec<_> = evaluation
+        .criteria
+        .iter()
+        .filter(|c| c.status == keel_core::evaluation::Status::Fail)
+        .collect();
     EvaluationRecord {
         title: pr.title.clone(),
         author: pr.author.clone(),
@@ -442,12 +451,9 @@ fn record(pr: &PullRequestInfo, facts: &Facts, evaluation: &Evaluation) -> Evalu
             .to_owned()
         }),
         dod: evaluation.conclusion.as_str().to_owned(),
-        failed_criteria: evaluation
-            .criteria
-            .iter()
-            .filter(|c| c.status == keel_core::evaluation::Status::Fail)
-            .map(|c| c.title.clone())
-            .collect(),
+        failed_criteria: failed.iter().map(|c| c.title.clone()).collect(),
+        failed_ids: failed.iter().map(|c| c.id.clone()).collect(),
+        head_sha: pr.head_sha.0.clone(),
     }
 }
 

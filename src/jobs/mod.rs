@@ -367,9 +367,13 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             repo,
             number,
             submitted_at,
+            commands,
         } => {
             let at = millis(submitted_at).unwrap_or(ctx.now);
             ctx.store.record_review(&repo.0, number.0, at).await?;
+            if let Some(commands) = commands {
+                ctx.follow_up("review-commands", commands).await?;
+            }
             Ok(())
         }
         Event::Release {

@@ -22,6 +22,10 @@ pub struct EvaluationRecord {
     pub dod: String,
     /// Titles of the criteria that failed.
     pub failed_criteria: Vec<String>,
+    /// Their ids, in the same order (what `/keel waive` may name).
+    pub failed_ids: Vec<String>,
+    /// The head commit judged.
+    pub head_sha: String,
 }
 
 /// A merged pull request.
@@ -84,7 +88,7 @@ impl Store {
         let lines = i64::try_from(record.changed_lines).unwrap_or(i64::MAX);
         on_pool!(self, pool => sqlx::query(
             "UPDATE pull_requests SET title = $1, author = $2, changed_lines = $3, roadmap_items = $4, \
-             debt = $5, dod = $6, failed_criteria = $9 WHERE repo = $7 AND number = $8",
+             debt = $5, dod = $6, failed_criteria = $9, failed_ids = $10, failed_head = $11 WHERE repo = $7 AND number = $8",
         )
         .bind(&record.title)
         .bind(&record.author)
@@ -95,6 +99,8 @@ impl Store {
         .bind(repo)
         .bind(number)
         .bind(record.failed_criteria.join("\n"))
+        .bind(record.failed_ids.join("\n"))
+        .bind(&record.head_sha)
         .execute(pool)
         .await
         .map(|_| ()))

@@ -6,6 +6,7 @@
 //! its own constant. Times are unix milliseconds handed in by the caller, so tests control them.
 
 mod artifacts;
+mod decisions;
 mod delivery;
 mod enqueue;
 mod jobs;
@@ -18,6 +19,7 @@ mod tx;
 mod uploads;
 mod verdicts;
 
+pub use decisions::{CommentProgress, NewDecision, StoredDecision};
 pub use delivery::MergeDetails;
 pub use jobs::{ClaimedJob, Enqueued, JobState, MAX_CRASHES, NewJob};
 pub use lanes::FAIR_STEP_MS;
@@ -209,6 +211,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "reports",
         include_str!("../../migrations/sqlite/0011_reports.sql"),
     ),
+    (
+        "commands",
+        include_str!("../../migrations/sqlite/0012_commands.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -254,6 +260,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "reports",
         include_str!("../../migrations/postgres/0011_reports.sql"),
+    ),
+    (
+        "commands",
+        include_str!("../../migrations/postgres/0012_commands.sql"),
     ),
 ];
 

@@ -92,6 +92,10 @@ const PRUNE: &[(&str, Cutoff)] = &[
     ("DELETE FROM rate_parks WHERE until_ms < $1", Cutoff::Rows),
     ("DELETE FROM report_waits WHERE since < $1", Cutoff::Rows),
     ("DELETE FROM uploads WHERE received_at < $1", Cutoff::Rows),
+    (
+        "DELETE FROM command_comments WHERE seen_at < $1",
+        Cutoff::Rows,
+    ),
 ];
 
 /// Which retention a statement uses.
@@ -118,6 +122,11 @@ const BY_REPO: &[&str] = &[
     "outcomes",
     "run_artifacts",
     "summary_checks",
+    "report_waits",
+    "upload_tokens",
+    "uploads",
+    "command_comments",
+    "decisions",
 ];
 
 impl Store {

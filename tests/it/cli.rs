@@ -449,6 +449,8 @@ fn keel_roadmap_lists_items_with_their_merged_pull_requests() {
                 debt: Some(debt.into()),
                 dod: "success".into(),
                 failed_criteria: vec![],
+                failed_ids: vec![],
+                head_sha: "abc".into(),
             };
             store
                 .record_evaluation("acme/checkout", number, &record)

@@ -227,3 +227,323 @@ async fn edits_bots_quotes_and_plain_comments_run_nothing() {
         db.finish().await;
     }
 }
+
+/// Pull request 2 under a base config whose size criterion it fails (3 changed lines, at most
+/// 1), with `[debt]` so a waiver counts as debt added.
+async fn failing_pr(
+    db: &TestDb,
+) -> (
+    FakeGitHub,
+    TestServer,
+    keel::jobs::worker::Worker<keel::github::client::GitHub>,
+) {
+    let fake = github().await;
+    fake.put_file(
+        REPO,
+        BASE,
+        ".github/keel.toml",
+        b"[hygiene]\nmax_changed_lines = 1\n[debt]\n",
+    );
+    fake.put_permission(REPO, "Codertocat", "admin");
+    let server = TestServer::new(&db.store);
+    let worker = worker(db, &fake);
+    deliver(
+        &server,
+        "pull_request",
+        "opened",
+        serde_json::to_vec(&json_of("pull_request/opened.2.json")).unwrap(),
+    )
+    .await;
+    worker.run_until_idle(NOW).await.unwrap();
+    (fake, server, worker)
+}
+
+fn last_check(fake: &FakeGitHub) -> crate::support::github::CheckRun {
+    fake.check_runs().last().cloned().expect("a check run")
+}
+
+#[tokio::test]
+async fn a_waiver_is_refused_to_the_author_and_recorded_shown_counted_and_cleared_by_a_push() {
+    for db in backends().await {
+        let (fake, server, worker) = failing_pr(&db).await;
+        let first = last_check(&fake);
+        assert_eq!(
+            first.conclusion.as_deref(),
+            Some("failure"),
+            "{}",
+            db.backend
+        );
+        // The author (an admin, even) cannot waive their own change.
+        let waive =
+            "/keel waive hygiene.size reason=\"launch hotfix, split next sprint\" until=1970-01-05";
+        deliver(
+            &server,
+            "issue_comment",
+            "by-author",
+            comment("created", 81, "Codertocat", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(81), ["eyes", "confused"]);
+        let said = replies(&fake);
+        assert!(
+            said.iter()
+                .any(|r| r.contains("@Codertocat") && r.contains("cannot waive its own")),
+            "{said:?}"
+        );
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("failure"));
+        // A maintainer can: recorded, judged again, shown, counted as debt added.
+        deliver(
+            &server,
+            "issue_comment",
+            "by-maintainer",
+            comment("created", 82, "maintainer", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(82), ["eyes", "rocket"], "{}", db.backend);
+        let check = last_check(&fake);
+        assert_eq!(check.conclusion.as_deref(), Some("success"), "{check:?}");
+        assert_eq!(
+            check.title.as_deref(),
+            Some("Definition of done met with 1 waiver")
+        );
+        let summary = check.summary.unwrap_or_default().replace('\u{200b}', "");
+        assert!(
+            summary.contains("waived by @maintainer for `ec26c3e` until 1970-01-05")
+                && summary.contains("launch hotfix, split next sprint"),
+            "{summary}"
+        );
+        let shown = sticky(&fake);
+        assert!(shown.contains("waived by @maintainer"), "{shown}");
+        let given = db.store.waivers_given(REPO, 0, i64::MAX).await.unwrap();
+        assert_eq!(given.len(), 1);
+        assert_eq!(
+            (given[0].subject.as_str(), given[0].by.as_str()),
+            ("hygiene.size", "maintainer")
+        );
+        db.store.record_merge(REPO, 2, NOW).await.unwrap();
+        let merged = db.store.merged_pull_requests(REPO).await.unwrap();
+        assert_eq!(merged[0].debt.as_deref(), Some("added"), "counted as debt");
+        // A redelivery of the maintainer's comment (a new delivery id) does nothing twice.
+        deliver(
+            &server,
+            "issue_comment",
+            "by-maintainer-again",
+            comment("created", 82, "maintainer", "User", waive),
+        )
+        .await;
+        let checks_before = fake.check_runs().len();
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(82), ["eyes", "rocket"]);
+        assert_eq!(
+            db.store
+                .waivers_given(REPO, 0, i64::MAX)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(fake.check_runs().len(), checks_before);
+        // A push: the waiver was given for an earlier commit, and the check fails again.
+        let new_head = "ab".repeat(20);
+        let mut pr = json_of("pull_request/opened.2.json");
+        pr["pull_request"]["head"]["sha"] = json!(new_head);
+        pr["pull_request"]["updated_at"] = json!("2030-01-01T00:00:00Z");
+        fake.put_pull(REPO, 2, pr["pull_request"].clone());
+        pr["action"] = json!("synchronize");
+        deliver(
+            &server,
+            "pull_request",
+            "push",
+            serde_json::to_vec(&pr).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let check = last_check(&fake);
+        assert_eq!(check.head_sha, new_head);
+        assert_eq!(check.conclusion.as_deref(), Some("failure"), "{check:?}");
+        assert!(
+            check
+                .summary
+                .unwrap_or_default()
+                .contains("given for an earlier commit `ec26c3e`"),
+            "the push cleared the waiver"
+        );
+        db.finish().await;
+    }
+}
+
+/// A submitted review of pull request 2 whose body is `body`.
+fn review(id: u64, login: &str, body: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "action": "submitted",
+        "review": {"id": id, "body": body, "user": {"login": login, "type": "User"},
+                   "submitted_at": "1970-01-01T00:00:05Z"},
+        "pull_request": {"number": 2},
+        "repository": {"full_name": REPO, "default_branch": "master"},
+        "installation": {"id": 1}
+    }))
+    .unwrap()
+}
+
+fn sticky(fake: &FakeGitHub) -> String {
+    fake.comments(REPO, 2)
+        .into_iter()
+        .map(|c| c.1)
+        .find(|b| b.contains("keel:"))
+        .unwrap_or_default()
+        .replace('\u{200b}', "")
+}
+
+#[tokio::test]
+async fn link_explain_outcome_and_debt_run_with_per_verb_permissions_and_from_review_bodies() {
+    for db in backends().await {
+        let (fake, server, worker) = failing_pr(&db).await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n[debt]\n[commands]\ndebt = \"maintain\"\n\n\
+              [roadmap]\n[[roadmap.items]]\nid = \"R-12\"\ntitle = \"One-page checkout\"\nissues = [42]\n",
+        );
+        fake.put_permission(REPO, "boss", "admin");
+        let body = "/keel link #42\n/keel explain hygiene.size\n/keel outcome R-12 2.9%\n/keel debt reduced";
+        deliver(
+            &server,
+            "issue_comment",
+            "verbs",
+            comment("created", 91, "maintainer", "User", body),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(91), ["eyes", "confused"], "{}", db.backend);
+        let said = replies(&fake);
+        let reply: Vec<&String> = said.iter().filter(|r| r.contains("@maintainer")).collect();
+        assert_eq!(reply.len(), 1, "one reply for the comment: {said:?}");
+        assert!(
+            reply[0].contains("**Change size** (`hygiene.size`) failed at the last evaluation")
+                && reply[0].contains("`/keel debt` needs maintain access"),
+            "{}",
+            reply[0]
+        );
+        let outcomes = db.store.latest_outcomes(REPO, i64::MAX).await.unwrap();
+        assert_eq!(outcomes.get("R-12"), Some(&2.9), "{outcomes:?}");
+        let linked = sticky(&fake);
+        assert!(linked.contains("`/keel link` by @maintainer"), "{linked}");
+        assert!(!linked.contains("called it"), "debt call refused: {linked}");
+        // A review body: no reactions (GitHub has none for reviews), no reply when all ran.
+        deliver(
+            &server,
+            "pull_request_review",
+            "review",
+            review(
+                900,
+                "boss",
+                "Fine for now.\n\n/keel unlink R-12\n/keel debt added",
+            ),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert!(fake.reactions(900).is_empty());
+        assert_eq!(
+            replies(&fake)
+                .iter()
+                .filter(|r| r.contains("@boss"))
+                .count(),
+            0
+        );
+        let after = sticky(&fake);
+        assert!(!after.contains("`/keel link` by"), "unlinked: {after}");
+        assert!(
+            after.contains("@boss called it with `/keel debt added`"),
+            "{after}"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_waiver_for_a_head_its_giver_never_saw_is_refused() {
+    for db in backends().await {
+        let (fake, server, worker) = failing_pr(&db).await;
+        // The author pushes after the maintainer read the check, before the command runs.
+        deliver(
+            &server,
+            "issue_comment",
+            "late",
+            comment(
+                "created",
+                83,
+                "maintainer",
+                "User",
+                "/keel waive hygiene.size reason=\"fine\"",
+            ),
+        )
+        .await;
+        let mut pr = json_of("pull_request/opened.2.json");
+        pr["pull_request"]["head"]["sha"] = json!("cd".repeat(20));
+        fake.put_pull(REPO, 2, pr["pull_request"].clone());
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(83), ["eyes", "confused"], "{}", db.backend);
+        assert!(
+            replies(&fake)
+                .iter()
+                .any(|r| r.contains("changed since it was last judged")),
+            "{:?}",
+            replies(&fake)
+        );
+        assert!(
+            db.store
+                .waivers_given(REPO, 0, i64::MAX)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_waiver_stops_counting_when_the_base_config_asks_more_than_its_giver_had() {
+    for db in backends().await {
+        let (fake, server, worker) = failing_pr(&db).await;
+        deliver(
+            &server,
+            "issue_comment",
+            "waive",
+            comment(
+                "created",
+                84,
+                "maintainer",
+                "User",
+                "/keel waive hygiene.size reason=\"fine\"",
+            ),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("success"));
+        // The base branch now asks `maintain` for waivers: a writer's waiver no longer holds.
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n[debt]\n[commands]\nwaive = \"maintain\"\n",
+        );
+        deliver(
+            &server,
+            "issue_comment",
+            "recheck",
+            comment("created", 85, "maintainer", "User", "/keel recheck"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(
+            last_check(&fake).conclusion.as_deref(),
+            Some("failure"),
+            "{}",
+            db.backend
+        );
+        db.finish().await;
+    }
+}

@@ -74,7 +74,8 @@ impl Verb {
 }
 
 /// `/keel debt …`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DebtCall {
     /// The change pays debt down.
     Reduced,

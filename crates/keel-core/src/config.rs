@@ -5,6 +5,7 @@
 //! that caused it. Unknown keys are errors that name the nearest valid key. Absent sections
 //! are not evaluated; every criterion is `required` unless it says otherwise.
 
+mod commands;
 mod comment;
 mod exempt;
 mod presets;
@@ -15,6 +16,7 @@ mod summary;
 mod validate;
 mod values;
 
+pub use commands::{CommandsConfig, Permission};
 pub use comment::{CommentConfig, CommentWhen, Section};
 pub use exempt::{ExemptConfig, OnSkip};
 pub use presets::Preset;
@@ -84,6 +86,8 @@ pub struct Config {
     pub exempt: Option<ExemptConfig>,
     /// The sticky pull request comment: when Keel posts it and which sections it shows.
     pub comment: Option<CommentConfig>,
+    /// `/keel` comment commands: who may use which, and how waivers hold.
+    pub commands: Option<CommandsConfig>,
 }
 
 /// How much a criterion counts.

@@ -42,6 +42,51 @@ pub struct Facts {
     /// The base commit the baseline belongs to, and how far back from the change's base it is
     /// (0: the base itself), when the shell knows.
     pub baseline_commit: Option<(String, u32)>,
+    /// What people decided on the pull request with `/keel` commands (waivers, links, debt
+    /// calls), the latest per subject, each bound to the head commit it was given on.
+    pub decisions: Vec<Decision>,
+}
+
+/// A decision someone took on a pull request with a `/keel` command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    /// What was decided.
+    pub kind: DecisionKind,
+    /// Who (a login).
+    pub by: String,
+    /// The head commit it was given on (full SHA).
+    pub commit: String,
+    /// Whether that commit is the one judged now: a decision given for an earlier commit is
+    /// shown, and applies only where the policy lets it survive pushes.
+    pub current: bool,
+}
+
+impl Decision {
+    /// The commit it was given on, shortened.
+    pub fn short_commit(&self) -> &str {
+        self.commit.get(..7).unwrap_or(&self.commit)
+    }
+}
+
+/// What a [`Decision`] says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// `/keel waive`: ship below the bar on this criterion, on the record.
+    Waive {
+        /// The criterion's id (`coverage.patch`).
+        criterion: String,
+        /// Why (free text from the commenter: shown escaped).
+        reason: String,
+        /// The last day it holds.
+        until: Option<crate::config::Day>,
+    },
+    /// `/keel link`: the change serves this roadmap item.
+    Link(String),
+    /// `/keel unlink`: it does not, whatever Keel found.
+    Unlink(String),
+    /// `/keel debt reduced|added|none`.
+    Debt(crate::commands::DebtCall),
 }
 
 /// What a change does to `.github/keel.toml`.

@@ -88,6 +88,9 @@ pub(super) async fn permission(gh: &GitHub, repo: &Repo, login: &str) -> Result<
     #[derive(Deserialize)]
     struct Permission {
         permission: String,
+        /// `maintain` and `triage` show only here (`permission` says `write` and `read`).
+        #[serde(default)]
+        role_name: Option<String>,
     }
     let route = format!(
         "/repos/{}/collaborators/{}/permission",
@@ -98,7 +101,13 @@ pub(super) async fn permission(gh: &GitHub, repo: &Repo, login: &str) -> Result<
         .json::<Permission>(repo, Method::Get, &route, &[], None)
         .await
     {
-        Ok(p) => Ok(p.permission),
+        // The role counts only where it agrees with the permission it implies (a custom
+        // role is read by its base permission).
+        Ok(p) => Ok(match (p.role_name.as_deref(), p.permission.as_str()) {
+            (Some("maintain"), "write" | "admin") => "maintain".to_owned(),
+            (Some("triage"), "read" | "write" | "admin") => "triage".to_owned(),
+            _ => p.permission,
+        }),
         Err(e) if e.is_not_found() => Ok("none".to_owned()),
         Err(e) => Err(e),
     }

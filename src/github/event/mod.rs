@@ -110,6 +110,9 @@ pub enum Event {
         number: PrNumber,
         /// When (RFC 3339).
         submitted_at: String,
+        /// The `/keel` lines of its body, as the command job to enqueue.
+        #[serde(default)]
+        commands: Option<Box<Event>>,
     },
     /// A release was published.
     Release {
@@ -250,6 +253,9 @@ pub enum Event {
         comment_id: u64,
         /// Whether it is a review comment (on a line of the diff).
         review_comment: bool,
+        /// Whether `comment_id` is a review's (its body): a review takes no reactions.
+        #[serde(default)]
+        review: bool,
         /// Who wrote it.
         author: String,
         /// Its `/keel` lines, as written.

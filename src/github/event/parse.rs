@@ -209,10 +209,17 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
             if p.action != "submitted" {
                 return Ok(ignored(name, &p.action));
             }
+            let commands = comment::review_commands(
+                &p.review,
+                p.installation.as_ref(),
+                &p.repository.full_name,
+                p.pull_request.number,
+            );
             Event::Review {
                 repo: RepoName(p.repository.full_name),
                 number: PrNumber(p.pull_request.number),
                 submitted_at: p.review.submitted_at.unwrap_or_default(),
+                commands,
             }
         }
         "release" => {
@@ -541,12 +548,9 @@ struct ReleaseJson {
 #[derive(Deserialize)]
 struct ReviewPayload {
     action: String,
-    review: ReviewJson,
+    review: comment::ReviewBody,
     pull_request: Number,
     repository: Repository,
-}
-
-#[derive(Deserialize)]
-struct ReviewJson {
-    submitted_at: Option<String>,
+    #[serde(default)]
+    installation: Option<Installation>,
 }

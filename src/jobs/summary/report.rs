@@ -7,7 +7,7 @@ use keel_core::Config;
 use keel_core::config::{Fallback, SummaryConfig};
 use keel_core::facts::Metrics;
 use keel_core::summary::dora::{self, Source};
-use keel_core::summary::report::{Health, MergedChange, WeeklyReport};
+use keel_core::summary::report::{Health, MergedChange, WaiverGiven, WeeklyReport};
 use keel_core::week::Week;
 
 /// Weeks of DORA history shown (the chart and the trends).
@@ -60,6 +60,21 @@ pub async fn gather(
         })
         .collect();
     let outcomes = store.latest_outcomes(repo, week.end).await?;
+    let waivers = store
+        .waivers_given(repo, week.start, week.end)
+        .await?
+        .into_iter()
+        .map(|w| WaiverGiven {
+            number: w.number,
+            criterion: w.subject,
+            by: w.by,
+            reason: w.reason,
+            until: w
+                .until
+                .and_then(|u| keel_core::config::Day::try_from(u).ok()),
+            ended: w.ended_at.is_some(),
+        })
+        .collect();
     Ok(WeeklyReport {
         repo: repo.to_owned(),
         weeks,
@@ -73,6 +88,7 @@ pub async fn gather(
         debt: config.debt.clone(),
         health,
         outcomes,
+        waivers,
     })
 }
 

@@ -69,6 +69,19 @@ impl Verdict {
         }
     }
 
+    /// Records debt taken on purpose (a waiver): a reason that adds debt, so the change counts
+    /// as adding it (mixed when it also pays some down).
+    pub fn take_on_purpose(&mut self, text: String) {
+        self.reasons.push(Reason {
+            reduces: false,
+            text,
+        });
+        self.direction = match self.direction {
+            Direction::Reduced | Direction::Mixed => Direction::Mixed,
+            Direction::Added | Direction::Neutral => Direction::Added,
+        };
+    }
+
     /// Whether the change counts as debt work for the capacity share.
     pub fn is_debt_work(&self) -> bool {
         self.overridden_by.is_none()

@@ -40,6 +40,9 @@ pub enum Status {
     Warn,
     /// Met.
     Pass,
+    /// A required criterion not met, shipped anyway on the record: a `/keel waive` for the
+    /// judged commit, with who, why and until when ([`CriterionResult::waiver`]).
+    Waived,
     /// Not evaluated, and why is in the explanation (no baseline, no diff, …).
     Skip,
 }
@@ -51,6 +54,7 @@ impl Status {
             Status::Fail => "fail",
             Status::Warn => "warn",
             Status::Pass => "pass",
+            Status::Waived => "waived",
             Status::Skip => "skip",
         }
     }
@@ -95,6 +99,25 @@ pub struct CriterionResult {
     /// benchmarks (at most [`MAX_SPECIFICS`], the rest counted in the explanation).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub specifics: Vec<Specific>,
+    /// The waiver that lets a failing row pass ([`Status::Waived`]), or one that no longer
+    /// does (expired, or given for an earlier commit: the row still fails and says so).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<WaiverShown>,
+}
+
+/// A waiver as a row shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverShown {
+    /// Who gave it.
+    pub by: String,
+    /// Why (the commenter's words: render escaped).
+    pub reason: String,
+    /// The last day it holds.
+    pub until: Option<crate::config::Day>,
+    /// The head commit it was given on, shortened.
+    pub commit: String,
+    /// Whether it applies; when not, why not ("given for an earlier commit", "ended on …").
+    pub lapsed: Option<String>,
 }
 
 /// Most specifics a row carries.

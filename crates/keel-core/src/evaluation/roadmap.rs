@@ -32,6 +32,11 @@ pub enum LinkReason {
         /// The milestone.
         name: String,
     },
+    /// Someone said so with `/keel link` on the judged commit.
+    Command {
+        /// Who.
+        login: String,
+    },
     /// A changed file is under the item's paths.
     Path {
         /// The first such file.
@@ -52,6 +57,7 @@ impl LinkReason {
             LinkReason::Issue { number } => format!("fixes #{number}, one of its issues"),
             LinkReason::Label { name } => format!("label {}", code(name)),
             LinkReason::Milestone { name } => format!("milestone {}", code(name)),
+            LinkReason::Command { login } => format!("`/keel link` by @{login}"),
             LinkReason::Path { file, count: 1 } => format!("changes {}", code(file)),
             LinkReason::Path { file, count } => {
                 format!("changes {} and {} more of its files", code(file), count - 1)

@@ -11,6 +11,7 @@ mod performance;
 pub mod scope;
 mod security;
 mod strategy;
+pub mod waivers;
 
 use crate::config::OnSkip;
 use crate::config::{Config, Level};
@@ -72,7 +73,8 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
             n => format!("`{short}`, the nearest recorded ancestor of the base ({n} commits back)"),
         });
     }
-    out.finish(config.on_skip)
+    let survive = config.commands.as_ref().is_some_and(|c| c.survive_pushes);
+    out.finish(config.on_skip, facts, survive)
 }
 
 /// A skipped row under `on_skip`: decisions (exempt, not affected) stay skipped; a missing
@@ -181,9 +183,21 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn finish(mut self, on_skip: Option<OnSkip>) -> Evaluation {
+    fn finish(mut self, on_skip: Option<OnSkip>, facts: &Facts, survive: bool) -> Evaluation {
         for row in &mut self.criteria {
             apply_on_skip(row, on_skip);
+        }
+        let waived = waivers::apply(
+            &mut self.criteria,
+            &facts.decisions,
+            facts.today,
+            survive,
+            &mut self.notes,
+        );
+        if let Some(debt) = &mut self.debt {
+            for id in &waived {
+                debt.take_on_purpose(format!("{} is waived: debt taken on purpose", code(id)));
+            }
         }
         let failed = self.criteria.iter().any(|c| c.status == Status::Fail);
         let left_out = cap_annotations(&mut self.annotations);
@@ -329,6 +343,7 @@ impl Row {
             why: self.why,
             skip: self.skip,
             specifics: self.specifics,
+            waiver: None,
         }
     }
 }

@@ -3,15 +3,112 @@
 
 use super::scope::Paperwork;
 use super::{Outcome, Row, SkipReason, code};
+use crate::config::RoadmapItem;
 use crate::config::{Config, Level};
 use crate::evaluation::debt::{Capacity, Direction};
+use crate::evaluation::debt::{Reason, Verdict};
 use crate::evaluation::roadmap::RoadmapOutcome;
-use crate::facts::Facts;
+use crate::evaluation::roadmap::{Link, LinkReason};
+use crate::facts::{Decision, DecisionKind, Facts};
 use crate::strategy::{debt, roadmap};
+
+/// Whether decisions given for an earlier commit still hold (`[commands] survive_pushes`).
+fn survive(config: &Config) -> bool {
+    config.commands.as_ref().is_some_and(|c| c.survive_pushes)
+}
+
+/// Whether a decision holds for the judged commit; one that does not is noted.
+fn holds(d: &Decision, what: &str, survive: bool, notes: &mut Vec<String>) -> bool {
+    if d.current || survive {
+        return true;
+    }
+    notes.push(format!(
+        "{what} by @{} was given for an earlier commit `{}`: say it again for this one.",
+        d.by,
+        d.short_commit()
+    ));
+    false
+}
+
+/// `/keel link` and `/keel unlink`: a link the judged commit was given, or one taken away.
+fn commanded_links(
+    items: &[RoadmapItem],
+    links: &mut Vec<Link>,
+    facts: &Facts,
+    survive: bool,
+    notes: &mut Vec<String>,
+) {
+    for d in &facts.decisions {
+        match &d.kind {
+            DecisionKind::Link(id) => {
+                let Some(item) = items.iter().find(|i| i.id.0 == *id) else {
+                    continue;
+                };
+                if !holds(d, &format!("`/keel link {id}`"), survive, notes) {
+                    continue;
+                }
+                let reason = LinkReason::Command {
+                    login: d.by.clone(),
+                };
+                match links.iter_mut().find(|l| l.item.id.0 == *id) {
+                    Some(link) => link.reasons.insert(0, reason),
+                    None => links.push(Link {
+                        item: item.clone(),
+                        reasons: vec![reason],
+                    }),
+                }
+            }
+            DecisionKind::Unlink(id)
+                if holds(d, &format!("`/keel unlink {id}`"), survive, notes)
+                    && links.iter().any(|l| l.item.id.0 == *id) =>
+            {
+                links.retain(|l| l.item.id.0 != *id);
+                notes.push(format!("{} was unlinked by @{}.", code(id), d.by));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `/keel debt reduced|added|none`: a person's call wins over Keel's signals (which stay
+/// listed).
+fn debt_call(verdict: &mut Verdict, facts: &Facts, survive: bool, notes: &mut Vec<String>) {
+    use crate::commands::DebtCall;
+    let Some((d, call)) = facts.decisions.iter().rev().find_map(|d| match &d.kind {
+        DecisionKind::Debt(call) => Some((d, *call)),
+        _ => None,
+    }) else {
+        return;
+    };
+    let word = match call {
+        DebtCall::Reduced => "reduced",
+        DebtCall::Added => "added",
+        DebtCall::None => "none",
+    };
+    if !holds(d, &format!("`/keel debt {word}`"), survive, notes) {
+        return;
+    }
+    verdict.direction = match call {
+        DebtCall::Reduced => Direction::Reduced,
+        DebtCall::Added => Direction::Added,
+        DebtCall::None => Direction::Neutral,
+    };
+    verdict.reasons.insert(
+        0,
+        Reason {
+            reduces: call == DebtCall::Reduced,
+            text: format!(
+                "@{} called it with `/keel debt {word}`, over the signals below",
+                d.by
+            ),
+        },
+    );
+}
 
 pub(super) fn evaluate(config: &Config, paperwork: &Paperwork, facts: &Facts, out: &mut Outcome) {
     if let Some(r) = &config.roadmap {
-        let links = roadmap::link(&r.items, facts.pull_request.as_ref(), facts.diff.as_ref());
+        let mut links = roadmap::link(&r.items, facts.pull_request.as_ref(), facts.diff.as_ref());
+        commanded_links(&r.items, &mut links, facts, survive(config), &mut out.notes);
         let upkeep = match paperwork {
             Paperwork::Upkeep(why) => Some(why.clone()),
             Paperwork::ExemptAuthor(who) => Some(format!("{who}, an exempt author")),
@@ -48,7 +145,7 @@ pub(super) fn evaluate(config: &Config, paperwork: &Paperwork, facts: &Facts, ou
         out.roadmap = Some(RoadmapOutcome { links, upkeep });
     }
     if let Some(d) = &config.debt {
-        let verdict = debt::classify(&debt::Inputs {
+        let mut verdict = debt::classify(&debt::Inputs {
             config: d,
             pr: facts.pull_request.as_ref(),
             diff: facts.diff.as_ref(),
@@ -81,6 +178,9 @@ pub(super) fn evaluate(config: &Config, paperwork: &Paperwork, facts: &Facts, ou
             };
             out.push(row);
         }
+        // After the gate's row: a person's call labels and counts the change, but never
+        // turns a blocking debt row green (only a waiver does, on the record).
+        debt_call(&mut verdict, facts, survive(config), &mut out.notes);
         if let Some(counts) = &facts.capacity {
             out.capacity = Some(Capacity {
                 counts: counts.clone(),

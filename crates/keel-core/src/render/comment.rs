@@ -44,6 +44,7 @@ pub fn comment(ev: &Evaluation, footer: &Footer, layout: &[Section]) -> String {
             Section::Why => why(ev, &mut s),
             Section::Criteria => {
                 s.push_str(&dod::to_fix(ev, &footer.files));
+                s.push_str(&dod::waived(ev));
                 s.push_str(&dod::folded(ev));
                 let dismissed = dod::dismissed(ev);
                 if !dismissed.is_empty() {

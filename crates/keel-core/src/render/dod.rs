@@ -61,8 +61,16 @@ pub fn lead(ev: &Evaluation) -> String {
         }
         None => {
             let met = ev.count(Status::Pass);
+            let waived = ev.count(Status::Waived);
             if met == 0 && ev.criteria.is_empty() {
                 "No criteria are configured.".to_owned()
+            } else if waived > 0 {
+                format!(
+                    "{met} {} of the definition of done {} met; {waived} {} waived: shipped below the bar on the record, as debt taken on purpose (below).",
+                    plural(met, "criterion", "criteria"),
+                    plural(met, "is", "are"),
+                    plural(waived, "is", "are")
+                )
             } else {
                 format!(
                     "{met} {} of the definition of done {} met.",
@@ -135,7 +143,7 @@ fn headline(c: &CriterionResult) -> String {
 }
 
 /// What to do about a failing row, by criterion.
-fn next_step(id: &str) -> Option<&'static str> {
+pub fn next_step(id: &str) -> Option<&'static str> {
     Some(match id {
         "coverage.patch" => "add tests that run the added lines listed below",
         "coverage.total" | "coverage.drop" => "add tests, or remove code no test runs",
@@ -186,7 +194,7 @@ pub fn to_fix(ev: &Evaluation, links: &Links) -> String {
         .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
     {
         if Some(c.id.as_str()) == lead {
-            if c.why.is_none() && c.specifics.is_empty() {
+            if c.why.is_none() && c.specifics.is_empty() && c.waiver.is_none() {
                 continue;
             }
             let _ = writeln!(
@@ -204,6 +212,17 @@ pub fn to_fix(ev: &Evaluation, links: &Links) -> String {
         if let Some(why) = &c.why {
             let _ = writeln!(s, "<br>_Why it matters:_ {}", escape::text(why));
         }
+        if let Some(w) = &c.waiver
+            && let Some(lapsed) = &w.lapsed
+        {
+            let _ = writeln!(
+                s,
+                "<br>_Not waived:_ the waiver by {} ({}) was {}.",
+                escape::text(&format!("@{}", w.by)),
+                escape::text(&w.reason),
+                escape::sentence(lapsed)
+            );
+        }
         s.push('\n');
         for sp in &c.specifics {
             let _ = writeln!(s, "- {}", specific(sp, links));
@@ -211,6 +230,32 @@ pub fn to_fix(ev: &Evaluation, links: &Links) -> String {
         if !c.specifics.is_empty() {
             s.push('\n');
         }
+    }
+    s
+}
+
+/// The waived rows, each with who waived it, on which commit, why and until when: shown, never
+/// folded away, since the check passes only on that basis.
+pub fn waived(ev: &Evaluation) -> String {
+    let mut s = String::new();
+    for c in ev.criteria.iter().filter(|c| c.status == Status::Waived) {
+        let Some(w) = &c.waiver else { continue };
+        let _ = write!(
+            s,
+            "{} {} — waived by {} for `{}`",
+            status_icon(c.status),
+            headline(c).trim_end_matches('.'),
+            escape::text(&format!("@{}", w.by)),
+            escape::text(&w.commit)
+        );
+        if let Some(until) = w.until {
+            let _ = write!(s, " until {}", until);
+        }
+        let _ = writeln!(s, ": “{}”.", escape::text(&w.reason));
+        if let Some(why) = &c.why {
+            let _ = writeln!(s, "<br>_Why it matters:_ {}", escape::text(why));
+        }
+        s.push('\n');
     }
     s
 }
@@ -297,7 +342,7 @@ pub fn folded(ev: &Evaluation) -> String {
     let rest: Vec<CriterionResult> = ev
         .criteria
         .iter()
-        .filter(|c| !matches!(c.status, Status::Fail | Status::Warn))
+        .filter(|c| !matches!(c.status, Status::Fail | Status::Warn | Status::Waived))
         .cloned()
         .collect();
     if rest.is_empty() {

@@ -9,7 +9,12 @@ use std::fmt::Write;
 pub fn title(ev: &Evaluation) -> String {
     let failed = ev.count(Status::Fail);
     let warned = ev.count(Status::Warn);
+    let waived = ev.count(Status::Waived);
     match (failed, warned) {
+        (0, 0) if waived > 0 => format!(
+            "Definition of done met with {waived} {}",
+            plural(waived, "waiver", "waivers")
+        ),
         (0, 0) => "Definition of done met".to_owned(),
         (0, w) => format!(
             "Definition of done met, with {w} {}",
@@ -38,6 +43,7 @@ pub fn summary(ev: &Evaluation, links: &super::dod::Links) -> String {
         let _ = writeln!(s, "{c}\n");
     }
     s.push_str(&super::dod::to_fix(ev, links));
+    s.push_str(&super::dod::waived(ev));
     s.push_str(&super::dod::folded(ev));
     s.push_str(&details(ev));
     let dismissed = super::dod::dismissed(ev);
@@ -178,6 +184,7 @@ pub fn status_icon(status: Status) -> &'static str {
         Status::Fail => "❌",
         Status::Warn => "⚠️",
         Status::Skip => "⏭️",
+        Status::Waived => "⚖️",
     }
 }
 

@@ -210,6 +210,8 @@ pub fn body(report: &WeeklyReport) -> String {
         s.push('\n');
     }
 
+    waivers(report, &mut s);
+
     if let Some(debt) = &report.debt {
         let evaluated: Vec<_> = report.merged.iter().filter(|m| m.debt.is_some()).collect();
         let is = |m: &&&crate::summary::report::MergedChange, v: &[&str]| {
@@ -384,4 +386,63 @@ closing or the next successful deployment.</sub>\n"
         super::COMMENT_LIMIT,
         "_Trimmed to fit GitHub's issue limit; `keel summary --format json` gives everything._",
     )
+}
+
+/// The week's waivers: how many, of which criteria, which end within a week after it, and
+/// each with who, why and until when.
+fn waivers(report: &WeeklyReport, s: &mut String) {
+    if report.waivers.is_empty() {
+        return;
+    }
+    let n = report.waivers.len();
+    let mut by_family: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for w in &report.waivers {
+        let family = w.criterion.split('.').next().unwrap_or(&w.criterion);
+        *by_family.entry(family).or_default() += 1;
+    }
+    let families: Vec<String> = by_family
+        .iter()
+        .map(|(f, c)| format!("{c} {}", escape::text(f)))
+        .collect();
+    let _ = write!(
+        s,
+        "#### Waivers: debt taken on purpose\n\n- {n} {} this week: {}",
+        if n == 1 { "waiver" } else { "waivers" },
+        families.join(", ")
+    );
+    // The week's last day (UTC, near enough for "ends by").
+    let week_end = report
+        .weeks
+        .last()
+        .and_then(|w| chrono::DateTime::from_timestamp_millis(w.week.end - 1))
+        .map(|t| t.date_naive());
+    if let Some(end) = week_end {
+        let soon = report
+            .waivers
+            .iter()
+            .filter(|w| !w.ended && w.until.is_some_and(|u| u.0 <= end + chrono::Days::new(7)))
+            .count();
+        if soon > 0 {
+            let _ = write!(
+                s,
+                "; {soon} {} by {}",
+                if soon == 1 { "ends" } else { "end" },
+                (end + chrono::Days::new(7)).format("%a %d %b %Y")
+            );
+        }
+    }
+    s.push_str(".\n");
+    for w in &report.waivers {
+        let until = w.until.map(|u| format!(" until {u}")).unwrap_or_default();
+        let ended = if w.ended { " (ended)" } else { "" };
+        let _ = writeln!(
+            s,
+            "  - #{} {} by {}{until}{ended}: “{}”",
+            w.number,
+            escape::code(&w.criterion),
+            escape::text(&format!("@{}", w.by)),
+            escape::text(&w.reason)
+        );
+    }
+    s.push('\n');
 }

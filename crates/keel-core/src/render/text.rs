@@ -19,6 +19,7 @@ pub fn text(ev: &Evaluation) -> String {
             Status::Fail => "FAIL",
             Status::Warn => "warn",
             Status::Skip => "skip",
+            Status::Waived => "WAIVED",
         };
         let _ = write!(
             s,

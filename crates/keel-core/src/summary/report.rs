@@ -58,4 +58,24 @@ pub struct WeeklyReport {
     pub health: Vec<Health>,
     /// The latest measured outcome per roadmap item (`keel outcome`).
     pub outcomes: std::collections::BTreeMap<String, f64>,
+    /// Waivers given in the week (`/keel waive`): debt taken on purpose.
+    #[serde(default)]
+    pub waivers: Vec<WaiverGiven>,
+}
+
+/// A waiver given in the week.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WaiverGiven {
+    /// The pull request.
+    pub number: u64,
+    /// The criterion's id (`coverage.patch`).
+    pub criterion: String,
+    /// Who gave it.
+    pub by: String,
+    /// Why (the commenter's words).
+    pub reason: String,
+    /// Its last day.
+    pub until: Option<crate::config::Day>,
+    /// Ended early (`/keel unwaive`, or given again).
+    pub ended: bool,
 }

@@ -431,6 +431,28 @@ outage_risk_pct = 5
             },
         ],
         outcomes: [("R-12".to_owned(), 11.5)].into_iter().collect(),
+        waivers: vec![
+            crate::summary::report::WaiverGiven {
+                number: 3,
+                criterion: "coverage.patch".into(),
+                by: "lead".into(),
+                reason: "ship for the *launch*, tests follow in R-12".into(),
+                until: Some(crate::config::Day(
+                    chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+                )),
+                ended: false,
+            },
+            crate::summary::report::WaiverGiven {
+                number: 4,
+                criterion: "security.new_findings".into(),
+                by: "cto".into(),
+                reason: "false positive, upstream fix pending".into(),
+                until: Some(crate::config::Day(
+                    chrono::NaiveDate::from_ymd_opt(2027, 1, 15).unwrap(),
+                )),
+                ended: true,
+            },
+        ],
     };
     let body = crate::render::summary::body(&report);
     assert!(

@@ -40,6 +40,47 @@ struct CommentUser {
     kind: Option<String>,
 }
 
+/// A submitted review's body, for its `/keel` lines.
+#[derive(Deserialize)]
+pub(super) struct ReviewBody {
+    /// When it was submitted (RFC 3339).
+    pub(super) submitted_at: Option<String>,
+    #[serde(default)]
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    user: Option<CommentUser>,
+}
+
+/// The `/keel` lines of a submitted review's body, as the [`Event::Command`] the review job
+/// enqueues: `None` for a bot's review or one without a command.
+pub(super) fn review_commands(
+    review: &ReviewBody,
+    installation: Option<&Installation>,
+    repo: &str,
+    number: u64,
+) -> Option<Box<Event>> {
+    let user = review.user.as_ref()?;
+    if review.id == 0 || user.kind.as_deref() == Some("Bot") || user.login.ends_with("[bot]") {
+        return None;
+    }
+    let lines = keel_core::commands::command_lines(review.body.as_deref().unwrap_or(""));
+    if lines.is_empty() {
+        return None;
+    }
+    Some(Box::new(Event::Command {
+        installation: InstallationId(installation?.id),
+        repo: RepoName(repo.to_owned()),
+        number: PrNumber(number),
+        comment_id: review.id,
+        review_comment: false,
+        review: true,
+        author: user.login.clone(),
+        lines,
+    }))
+}
+
 /// A comment's `/keel` commands as an event, or why the comment runs nothing: an edit (the
 /// text people agreed to may not be what runs), a bot's (Keel's own replies included), a
 /// comment on an issue, or no command at all.
@@ -72,6 +113,7 @@ pub(super) fn command(name: &str, p: CommentPayload) -> Parsed {
         number: PrNumber(number),
         comment_id: p.comment.id,
         review_comment,
+        review: false,
         author: p.comment.user.login,
         lines,
     }))

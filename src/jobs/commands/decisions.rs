@@ -1,0 +1,61 @@
+//! The decisions taken with `/keel` commands on a pull request, as the evaluation's facts.
+
+use super::super::{Context, JobError};
+use crate::github::CommitSha;
+use crate::github::api::GitHubApi;
+use crate::github::event::PullRequestInfo;
+use crate::store::StoredDecision;
+use keel_core::Config;
+use keel_core::commands::DebtCall;
+use keel_core::config::Day;
+use keel_core::config::Permission;
+use keel_core::facts::{Decision, DecisionKind};
+
+/// The live decisions on pull request `pr`, each marked current when it was given on `head`
+/// (the commit judged now). A waiver counts only under the config it was given under: against
+/// the same base branch, while that branch's `[commands]` allow waivers and its giver's
+/// permission then meets what `waive` needs now.
+pub(crate) async fn facts<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &str,
+    pr: &PullRequestInfo,
+    head: &CommitSha,
+    config: &Config,
+) -> Result<Vec<Decision>, JobError> {
+    let commands = config.commands.clone().unwrap_or_default();
+    let live = ctx.store.live_decisions(repo, pr.number.0).await?;
+    Ok(live
+        .into_iter()
+        .filter(|d| {
+            d.topic != "waiver"
+                || (commands.waivers
+                    && d.base_ref == pr.base_ref
+                    && Permission::from_github(&d.permission) >= commands.needs("waive"))
+        })
+        .filter_map(|d| decision(d, head))
+        .collect())
+}
+
+fn decision(d: StoredDecision, head: &CommitSha) -> Option<Decision> {
+    let kind = match (d.topic.as_str(), d.verb.as_str()) {
+        ("waiver", _) => DecisionKind::Waive {
+            criterion: d.subject,
+            reason: d.reason,
+            until: d.until.and_then(|u| Day::try_from(u).ok()),
+        },
+        ("link", "unlink") => DecisionKind::Unlink(d.subject),
+        ("link", _) => DecisionKind::Link(d.subject),
+        ("debt", _) => DecisionKind::Debt(match d.reason.as_str() {
+            "reduced" => DebtCall::Reduced,
+            "added" => DebtCall::Added,
+            _ => DebtCall::None,
+        }),
+        _ => return None,
+    };
+    Some(Decision {
+        kind,
+        current: d.head_sha == head.0,
+        by: d.by,
+        commit: d.head_sha,
+    })
+}
