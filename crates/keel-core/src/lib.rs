@@ -15,6 +15,7 @@ pub mod evaluation;
 pub mod facts;
 pub mod glob;
 pub mod limits;
+pub mod org;
 pub mod policy;
 mod quote;
 pub mod render;

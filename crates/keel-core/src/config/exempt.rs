@@ -108,3 +108,13 @@ pub enum OnSkip {
     /// It passes, listed as not judged.
     Pass,
 }
+
+impl OnSkip {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnSkip::Fail => "fail",
+            OnSkip::Pass => "pass",
+        }
+    }
+}
