@@ -1,6 +1,7 @@
 //! `keel config validate | schema | reference`: check a config file (errors with file, line
 //! and column), print its JSON Schema, or the configuration reference generated from it.
 
+mod org_reference;
 mod reference;
 
 use super::{EXIT_ERROR, EXIT_OK};
@@ -10,6 +11,7 @@ use keel_core::config::{Problem, ProblemKind};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub use org_reference::org_reference;
 pub use reference::reference;
 
 /// `keel config` arguments.
@@ -37,6 +39,8 @@ pub enum ConfigCommand {
     Schema,
     /// Print the configuration reference (markdown), generated from the config model.
     Reference,
+    /// Print the organisation policy reference (markdown), generated from its model.
+    OrgReference,
 }
 
 /// Runs a `keel config` command.
@@ -45,6 +49,10 @@ pub fn run(command: ConfigCommand) -> anyhow::Result<ExitCode> {
         ConfigCommand::Validate { path, format } => validate(&path, format),
         ConfigCommand::Reference => {
             print!("{}", reference());
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        ConfigCommand::OrgReference => {
+            print!("{}", org_reference());
             Ok(ExitCode::from(EXIT_OK))
         }
         ConfigCommand::Schema => {

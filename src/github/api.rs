@@ -340,6 +340,15 @@ pub trait GitHubApi: Send + Sync {
         login: &str,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
 
+    /// Whether `login` is an active member of team `team` (its slug) in organisation `org`.
+    fn team_member(
+        &self,
+        repo: &Repo,
+        org: &str,
+        team: &str,
+        login: &str,
+    ) -> impl Future<Output = Result<bool, ApiError>> + Send;
+
     /// Adds reaction `content` (`eyes`, `rocket`, `confused`) to a pull request comment (or a
     /// review comment); adding one that is there already changes nothing.
     fn react(

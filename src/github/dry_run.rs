@@ -380,6 +380,17 @@ impl GitHubApi for DryRun {
         Ok(crate::github::api::CodeScanning::NoAnalysis)
     }
 
+    async fn team_member(
+        &self,
+        _repo: &Repo,
+        org: &str,
+        team: &str,
+        login: &str,
+    ) -> Result<bool, ApiError> {
+        self.print(&format!("── @{login} in {org}/{team}: no (dry run)"));
+        Ok(false)
+    }
+
     async fn collaborator_permission(&self, _repo: &Repo, login: &str) -> Result<String, ApiError> {
         self.print(&format!("── permission of @{login}: write (dry run)"));
         Ok("write".to_owned())

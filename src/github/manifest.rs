@@ -51,6 +51,11 @@ pub const PERMISSIONS: &[(&str, &str, &str)] = &[
     ("merge_queues", "read", "merge_group events"),
     ("metadata", "read", "required by every App"),
     (
+        "members",
+        "read",
+        "team membership, for who may waive an organisation's soft rules",
+    ),
+    (
         "pull_requests",
         "write",
         "changed files, the sticky comment, reviews",

@@ -11,6 +11,7 @@ use keel_core::Config;
 use keel_core::diagnostic::Diagnostic;
 use keel_core::diff::{FileDiff, FileStatus};
 use keel_core::facts::ConfigChange;
+use keel_core::org::OrgPolicy;
 
 /// When the pull request edits the definition of done, the new file checked at the head
 /// commit (the change itself is still judged by the base commit's file).
@@ -19,6 +20,7 @@ pub(super) async fn config_change<G: GitHubApi>(
     repo: &Repo,
     head_sha: &CommitSha,
     files: &[FileDiff],
+    org: Option<&OrgPolicy>,
 ) -> Result<Option<ConfigChange>, JobError> {
     let touched = |path: &str| {
         files
@@ -46,7 +48,15 @@ pub(super) async fn config_change<G: GitHubApi>(
             ))));
         }
         Ok(text) => match Config::parse(CONFIG_PATH, &text) {
-            Ok(config) => config,
+            Ok(config) => {
+                if touched(CONFIG_PATH)
+                    && let Some(policy) = org
+                    && let Some(loose) = loosens_hard(ctx.now, repo, policy, &text)
+                {
+                    return Ok(Some(ConfigChange::Invalid(loose)));
+                }
+                config
+            }
             Err(e) => return Ok(Some(ConfigChange::Invalid(e.0))),
         },
     };
@@ -72,6 +82,26 @@ pub(super) async fn config_change<G: GitHubApi>(
 
 /// A rendered `path:line:column: message` error back as a diagnostic (line 1 of the config
 /// when it names no place).
+/// The first key the new file sets looser than an organisation hard rule, as an error at its
+/// line: such a change fails its own check (the looser value would never apply).
+fn loosens_hard(now: i64, repo: &Repo, policy: &OrgPolicy, text: &str) -> Option<Diagnostic> {
+    let config = keel_core::org::with_defaults(policy, CONFIG_PATH, text).ok()?;
+    let name = repo.name.0.split('/').nth(1).unwrap_or_default();
+    let today = crate::clock::today(now);
+    let effective = keel_core::org::apply(policy, name, &Default::default(), today, config);
+    let loose = effective.loosened_hard().next()?;
+    Some(Diagnostic::at_line(
+        CONFIG_PATH,
+        u64::from(keel_core::org::key_line(text, loose.key)),
+        format!(
+            "`{}`: {} is looser than the organisation's hard rule ({}), which always applies; tighten or remove it",
+            loose.key,
+            loose.asked.as_deref().unwrap_or("this value"),
+            loose.value
+        ),
+    ))
+}
+
 fn diagnostic_of(error: &str) -> Diagnostic {
     let first = error.lines().next().unwrap_or(error);
     let mut parts = first.splitn(4, ':');

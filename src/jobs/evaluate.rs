@@ -10,22 +10,23 @@
 
 use super::reports::{self, ReportState, deadline, provenance};
 use super::{
-    CONFIG_PATH, Context, JobError, checks, code_scanning, config_change, onboarding, publish,
+    CONFIG_PATH, Context, JobError, checks, code_scanning, config_change, onboarding, org,
+    org_change, publish,
 };
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, PrNumber};
-use crate::store::{EvaluationRecord, Freshness, HeadVerdict, VerdictState, Watch};
+use crate::store::{Freshness, HeadVerdict, VerdictState, Watch};
 use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
 use keel_core::evaluation::Conclusion;
 use keel_core::facts::CapacityCounts;
-use keel_core::facts::{Facts, Metrics, PullRequest};
+use keel_core::facts::{ConfigChange, Facts, Metrics, PullRequest};
 use keel_core::policy::scope::reports_needed;
 use keel_core::render::comment::{self, Footer};
 use keel_core::render::dod::Links;
 use keel_core::render::{escape, markdown};
 use keel_core::week::{Week, Zone};
-use keel_core::{Config, Evaluation, evaluate};
+use keel_core::{Config, evaluate};
 
 /// Judges a pull request at the head its event names, unless Keel already acted on a newer
 /// state of it (a retried or replayed delivery: state never moves backwards). A delivery from
@@ -128,7 +129,14 @@ async fn judge<G: GitHubApi>(
         checks: Vec::new(),
         watch: Watch::Nothing,
     };
+    let org_change = match pr {
+        Some(_) => org_change::review(ctx, repo, head_sha, base_sha).await?,
+        None => None,
+    };
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, base_sha).await? else {
+        if let Some(change) = org_change {
+            return org_change::publish_alone(ctx, repo, head_sha, change, &verdict).await;
+        }
         // The pull request that adds the first config gets a preview that never blocks.
         if let Some(pr) = pr
             && let Some(head_bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await?
@@ -141,7 +149,9 @@ async fn judge<G: GitHubApi>(
         return publish::exempt(ctx, repo, head_sha, &verdict).await;
     };
     let check_run = publish::check_run(ctx, repo, head_sha).await?;
-    let parsed = match parse_config(bytes) {
+    let org_state = org::state(ctx, repo).await?;
+    let base_text = String::from_utf8_lossy(&bytes).into_owned();
+    let parsed = match org::parse_config(&org_state, bytes) {
         Ok(config) => with_item_files(ctx, repo, base_sha, config).await?,
         Err(error) => Err(error),
     };
@@ -163,6 +173,8 @@ async fn judge<G: GitHubApi>(
             }
         }
     };
+    let under = org::under(ctx.now, repo, &org_state, &base_text, config);
+    let config = under.config;
     verdict.checks = config
         .checks
         .as_ref()
@@ -191,7 +203,13 @@ async fn judge<G: GitHubApi>(
         Some(files) => Watch::Workflow(files.join(",")),
     };
     let config_change = match pr {
-        Some(_) => config_change::config_change(ctx, repo, head_sha, &diff.files).await?,
+        Some(_) => {
+            let policy = match &org_state {
+                org::OrgState::Policy { policy, .. } => Some(policy.as_ref()),
+                _ => None,
+            };
+            config_change::config_change(ctx, repo, head_sha, &diff.files, policy).await?
+        }
         None => None,
     };
     let stored = ctx.store.baseline(&repo.name.0, &base_sha.0).await?;
@@ -207,8 +225,16 @@ async fn judge<G: GitHubApi>(
             .map(|b| (b.sha, b.steps)),
         baseline,
         today: Some(crate::clock::today(ctx.now)),
+        unwaivable: under.unwaivable,
+        org_unavailable: under.unavailable,
         ..Facts::default()
     };
+    let org_summary = org_change.map(|c| {
+        if facts.config_change.is_none() {
+            facts.config_change = c.invalid.map(ConfigChange::Invalid);
+        }
+        c.summary
+    });
     if let Some(pr) = pr {
         facts.decisions =
             super::commands::decisions::facts(ctx, &repo.name.0, pr, head_sha, &config).await?;
@@ -307,6 +333,11 @@ async fn judge<G: GitHubApi>(
     }
     let mut evaluation = evaluate(&config, &facts);
     evaluation.notes.extend(notes);
+    if let Some(shadow) = &under.shadow {
+        let would = org::would_fail(&evaluation, &evaluate(shadow, &facts));
+        evaluation.notes.extend(would);
+    }
+    evaluation.annotations.extend(under.annotations);
     verdict.state = match evaluation.conclusion {
         Conclusion::Success => VerdictState::Success,
         Conclusion::Failure => VerdictState::Failure,
@@ -319,6 +350,10 @@ async fn judge<G: GitHubApi>(
             .map(|w| format!("{w}/{}/blob/{head_sha}", repo.name)),
     };
     verdict.summary = markdown::summary(&evaluation, &files);
+    let org_text = [under.provenance, org_summary];
+    verdict
+        .summary
+        .extend(org_text.iter().flatten().map(String::as_str));
     if let Some(note) = &own_config {
         verdict.summary = format!("> {note}\n\n{}", verdict.summary);
     }
@@ -415,47 +450,8 @@ fn short(sha: &CommitSha) -> &str {
     sha.0.get(..7).unwrap_or(&sha.0)
 }
 
-/// What the store keeps of an evaluation until the pull request merges.
-fn record(pr: &PullRequestInfo, facts: &Facts, evaluation: &Evaluation) -> EvaluationRecord {
-    use keel_core::evaluation::debt::Direction;
-    let failed: Vec<_> = evaluation
-        .criteria
-        .iter()
-        .filter(|c| c.status == keel_core::evaluation::Status::Fail)
-        .collect();
-    EvaluationRecord {
-        title: pr.title.clone(),
-        author: pr.author.clone(),
-        changed_lines: facts.diff.as_ref().map_or(0, |d| {
-            d.files
-                .iter()
-                .map(|f| u64::from(f.added) + u64::from(f.removed))
-                .sum()
-        }),
-        roadmap_items: evaluation
-            .roadmap
-            .iter()
-            .flat_map(|r| r.links.iter().map(|l| l.item.id.0.clone()))
-            .collect(),
-        debt: evaluation.debt.as_ref().map(|v| {
-            if v.overridden_by.is_some() {
-                "overridden"
-            } else {
-                match v.direction {
-                    Direction::Reduced => "reduced",
-                    Direction::Added => "added",
-                    Direction::Mixed => "mixed",
-                    Direction::Neutral => "neutral",
-                }
-            }
-            .to_owned()
-        }),
-        dod: evaluation.conclusion.as_str().to_owned(),
-        failed_criteria: failed.iter().map(|c| c.title.clone()).collect(),
-        failed_ids: failed.iter().map(|c| c.id.clone()).collect(),
-        head_sha: pr.head_sha.0.clone(),
-    }
-}
+mod record;
+use record::record;
 
 /// Merges the items of `[roadmap] file` and `[debt] file`, read at the config's commit too.
 pub(super) async fn with_item_files<G: GitHubApi>(

@@ -11,6 +11,8 @@ mod commands;
 mod config_change;
 pub mod evaluate;
 mod onboarding;
+mod org;
+mod org_change;
 pub mod publish;
 pub mod report_cache;
 pub mod reports;
@@ -471,6 +473,10 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 .await?;
             // The default branch's config (its summary schedule) may have changed.
             ctx.store.set_summary_check(&repo.0, None).await?;
+            // A push to the organisation's `.github` repository may change its policy.
+            if let Some((owner, org::ORG_REPO_NAME)) = repo.0.split_once('/') {
+                ctx.store.org_policy_stale(owner).await?;
+            }
             Ok(())
         }
         Event::Push { .. } => Ok(()),

@@ -12,6 +12,7 @@ mod enqueue;
 mod jobs;
 mod lanes;
 mod merged;
+mod org;
 mod queue_admin;
 mod retention;
 mod state;
@@ -24,6 +25,7 @@ pub use delivery::MergeDetails;
 pub use jobs::{ClaimedJob, Enqueued, JobState, MAX_CRASHES, NewJob};
 pub use lanes::FAIR_STEP_MS;
 pub use merged::{EvaluationRecord, MergedPullRequest, MergedWork};
+pub use org::CachedPolicy;
 pub use queue_admin::{JobCounts, JobRow};
 pub use retention::{Pruned, Retention};
 pub use state::{
@@ -215,6 +217,7 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "commands",
         include_str!("../../migrations/sqlite/0012_commands.sql"),
     ),
+    ("org", include_str!("../../migrations/sqlite/0013_org.sql")),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -264,6 +267,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "commands",
         include_str!("../../migrations/postgres/0012_commands.sql"),
+    ),
+    (
+        "org",
+        include_str!("../../migrations/postgres/0013_org.sql"),
     ),
 ];
 

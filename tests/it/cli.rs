@@ -570,6 +570,17 @@ fn keel_summary_renders_a_week_from_the_store_with_recorded_outcomes() {
 }
 
 #[test]
+fn the_organisation_policy_reference_is_generated_from_its_model() {
+    let run = keel(&root(), &["config", "org-reference"]);
+    assert_eq!(run.code, 0);
+    let committed = fs::read_to_string(root().join("docs/organisation.md")).unwrap();
+    assert_eq!(
+        run.stdout, committed,
+        "regenerate: keel config org-reference > docs/organisation.md"
+    );
+}
+
+#[test]
 fn the_configuration_reference_is_generated_from_the_config_model() {
     let run = keel(&root(), &["config", "reference"]);
     assert_eq!(run.code, 0);

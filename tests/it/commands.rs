@@ -16,15 +16,7 @@ async fn github() -> FakeGitHub {
         ".github/keel.toml",
         b"[hygiene]\nmax_lines = 1000\n",
     );
-    fake.put_pr_files(
-        REPO,
-        2,
-        &[(
-            "hello.rb",
-            "modified",
-            Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
-        )],
-    );
+    crate::evaluate_pr::readme_change(&fake);
     fake.put_pull(
         REPO,
         2,

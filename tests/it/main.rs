@@ -40,6 +40,8 @@ mod init;
 mod evaluate_pr;
 // Turning Keel on: the first config previewed, a broken base config fixed by a pull request.
 mod onboarding;
+/// Organisation policy through the App: floors, last good, fail closed.
+mod org_policy;
 // Fault injection: 5xx, lost answers, rate limits, expired tokens, truncation, slowness.
 mod faults;
 // The fuzz targets over their seed corpora and kept crashes.

@@ -96,6 +96,7 @@ fn the_manifest_asks_for_the_least_permissions_and_app_yml_is_current() {
             ("issues", "write"),
             ("merge_queues", "read"),
             ("metadata", "read"),
+            ("members", "read"),
             ("pull_requests", "write"),
             ("security_events", "read"),
         ]

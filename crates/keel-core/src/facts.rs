@@ -45,6 +45,11 @@ pub struct Facts {
     /// What people decided on the pull request with `/keel` commands (waivers, links, debt
     /// calls), the latest per subject, each bound to the head commit it was given on.
     pub decisions: Vec<Decision>,
+    /// Rows the organisation's hard rules govern: no waiver turns them.
+    pub unwaivable: Vec<String>,
+    /// The organisation's policy is declared but cannot be used (and its last good version is
+    /// over an hour old): why. Its hard rules fail closed.
+    pub org_unavailable: Option<String>,
 }
 
 /// A decision someone took on a pull request with a `/keel` command.

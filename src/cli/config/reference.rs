@@ -242,7 +242,7 @@ fn definition<'a>(prop: &'a Value, defs: &'a Value) -> Option<&'a Value> {
     def["properties"].is_object().then_some(def)
 }
 
-fn table(s: &mut String, path: &str, def: &Value, defs: &Value) {
+pub(super) fn table(s: &mut String, path: &str, def: &Value, defs: &Value) {
     let Some(props) = def["properties"].as_object() else {
         return;
     };

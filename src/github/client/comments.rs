@@ -113,6 +113,33 @@ pub(super) async fn permission(gh: &GitHub, repo: &Repo, login: &str) -> Result<
     }
 }
 
+pub(super) async fn team_member(
+    gh: &GitHub,
+    repo: &Repo,
+    org: &str,
+    team: &str,
+    login: &str,
+) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Membership {
+        state: String,
+    }
+    let route = format!(
+        "/orgs/{}/teams/{}/memberships/{}",
+        encode(org),
+        encode(team),
+        encode(login)
+    );
+    match gh
+        .json::<Membership>(repo, Method::Get, &route, &[], None)
+        .await
+    {
+        Ok(m) => Ok(m.state == "active"),
+        Err(e) if e.is_not_found() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) async fn react(
     gh: &GitHub,
     repo: &Repo,

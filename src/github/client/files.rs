@@ -16,9 +16,13 @@ pub(super) async fn at(
         encoding: Option<String>,
     }
     let route = format!("/repos/{}/contents/{}", repo.name, encode_path(path));
-    let got: Result<Content, _> = gh
-        .json(repo, Method::Get, &route, &[("ref", &sha.0)], None)
-        .await;
+    // An empty commit reads the default branch.
+    let query: &[(&str, &str)] = if sha.0.is_empty() {
+        &[]
+    } else {
+        &[("ref", &sha.0)]
+    };
+    let got: Result<Content, _> = gh.json(repo, Method::Get, &route, query, None).await;
     match got {
         Ok(c) if c.encoding.as_deref() == Some("base64") => {
             let text: String = c.content.unwrap_or_default().split_whitespace().collect();

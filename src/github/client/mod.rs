@@ -351,6 +351,16 @@ impl GitHubApi for GitHub {
         comments::permission(self, repo, login).await
     }
 
+    async fn team_member(
+        &self,
+        repo: &Repo,
+        org: &str,
+        team: &str,
+        login: &str,
+    ) -> Result<bool, ApiError> {
+        comments::team_member(self, repo, org, team, login).await
+    }
+
     async fn react(
         &self,
         repo: &Repo,

@@ -243,6 +243,41 @@ pub(super) async fn one<G: GitHubApi>(
                     format!("`/keel waive`: {} is never waived.", escape::code(&id)),
                 );
             }
+            use super::super::org::{WaiverRule, waiver_rule};
+            match waiver_rule(ctx, run.repo, &config, &id).await? {
+                WaiverRule::Repository => {}
+                WaiverRule::Hard => {
+                    return refuse(
+                        run,
+                        format!(
+                            "`/keel waive`: an organisation hard rule governs {}: it is never waived.",
+                            escape::code(&id)
+                        ),
+                    );
+                }
+                WaiverRule::Team(team) => {
+                    let owner = run.repo.name.0.split('/').next().unwrap_or_default();
+                    let member = match &team {
+                        Some(t) => {
+                            ctx.github
+                                .team_member(run.repo, owner, t, run.author)
+                                .await?
+                        }
+                        None => false,
+                    };
+                    if !member {
+                        return refuse(
+                            run,
+                            format!(
+                                "`/keel waive`: an organisation rule governs {}: only members of the organisation's waive team{} may waive it.",
+                                escape::code(&id),
+                                team.map(|t| format!(" ({})", escape::code(&t)))
+                                    .unwrap_or_default()
+                            ),
+                        );
+                    }
+                }
+            }
             let today = crate::clock::today(ctx.now);
             let longest = today
                 .checked_add_days(chrono::Days::new(u64::from(commands.waiver_days.min(3650))))

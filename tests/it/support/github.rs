@@ -172,6 +172,8 @@ struct State {
     code_scanning: HashMap<(String, String), (String, Vec<Value>)>,
     /// (repo, login) → permission (`read` when not set).
     permissions: HashMap<(String, String), String>,
+    /// "org/team/login" of active team members.
+    team_members: std::collections::HashSet<String>,
     /// comment id → reactions added, in order.
     reactions: HashMap<u64, Vec<String>>,
     /// (repo, commit) → its parents.
@@ -392,6 +394,13 @@ impl FakeGitHub {
         .mount(&server)
         .await;
         route(
+            "GET",
+            r"^/orgs/[^/]+/teams/[^/]+/memberships/[^/]+$",
+            get_membership,
+        )
+        .mount(&server)
+        .await;
+        route(
             "POST",
             r"^/repos/[^/]+/[^/]+/(issues|pulls)/comments/\d+/reactions$",
             add_reaction,
@@ -524,6 +533,15 @@ impl FakeGitHub {
             .entry(repo.into())
             .or_default()
             .push((id, head_sha.into(), path.into()));
+    }
+
+    /// `login` is an active member of `org`'s team `team`.
+    pub fn put_team_member(&self, org: &str, team: &str, login: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .team_members
+            .insert(format!("{org}/{team}/{login}"));
     }
 
     /// `login`'s permission on `repo` (`admin`, `write`, `read`, `none`).
@@ -1647,6 +1665,19 @@ fn list_alerts(s: &mut State, req: &Request) -> ResponseTemplate {
         .map(|(_, a)| a.clone())
         .unwrap_or_default();
     ResponseTemplate::new(200).set_body_json(alerts)
+}
+
+fn get_membership(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let parts: Vec<&str> = req.url.path().split('/').collect();
+    let key = format!("{}/{}/{}", parts[2], parts[4], parts[6]);
+    if s.team_members.contains(&key) {
+        ResponseTemplate::new(200).set_body_json(json!({"state": "active", "role": "member"}))
+    } else {
+        ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}))
+    }
 }
 
 fn get_permission(s: &mut State, req: &Request) -> ResponseTemplate {

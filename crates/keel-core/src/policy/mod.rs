@@ -55,6 +55,15 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
     if let Some(change) = &facts.config_change {
         config_change(change, &mut out);
     }
+    if let Some(why) = &facts.org_unavailable {
+        let row = Row::new("org.policy", "Organisation policy", Level::Required, None)
+            .threshold("readable")
+            .actual("unavailable");
+        out.push(row.judged(
+            false,
+            format!("organisation policy unavailable: {why}; its hard rules cannot be checked, so nothing passes until it is readable again"),
+        ));
+    }
     if let Some(diff) = &facts.diff {
         out.notes
             .extend(diff.diagnostics.iter().map(|d| format!("diff: {d}")));
@@ -190,6 +199,7 @@ impl Outcome {
         let waived = waivers::apply(
             &mut self.criteria,
             &facts.decisions,
+            &facts.unwaivable,
             facts.today,
             survive,
             &mut self.notes,

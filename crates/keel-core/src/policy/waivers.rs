@@ -9,13 +9,14 @@ use crate::quote::code;
 
 /// Rows no waiver turns: the integrity of the judgement itself (a definition of done that
 /// would stop every later change from being judged; a change not seen whole).
-pub const NEVER_WAIVED: &[&str] = &["config.change", "diff.complete"];
+pub const NEVER_WAIVED: &[&str] = &["config.change", "diff.complete", "org.policy"];
 
 /// Applies `decisions`' waivers to the failing rows; returns the ids of the rows waived, and
 /// adds a note for each waiver that names no failing row.
 pub(super) fn apply(
     criteria: &mut [CriterionResult],
     decisions: &[Decision],
+    unwaivable: &[String],
     today: Option<chrono::NaiveDate>,
     survive_pushes: bool,
     notes: &mut Vec<String>,
@@ -43,6 +44,8 @@ pub(super) fn apply(
         };
         let lapsed = if NEVER_WAIVED.contains(&row.id.as_str()) {
             Some("this criterion is never waived".to_owned())
+        } else if unwaivable.contains(&row.id) {
+            Some("an organisation hard rule governs it: never waived".to_owned())
         } else if !decision.current && !survive_pushes {
             Some(format!(
                 "given for an earlier commit `{}`; `/keel waive` again for this one",
