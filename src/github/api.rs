@@ -41,6 +41,11 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::Rejected { status: 404, .. })
     }
+
+    /// Whether GitHub said 403 (no access, not a rate limit).
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, ApiError::Rejected { status: 403, .. })
+    }
 }
 
 /// A check run as Keel writes it.
@@ -339,6 +344,20 @@ pub trait GitHubApi: Send + Sync {
         repo: &Repo,
         login: &str,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
+
+    /// Whether the repository is private: `None` when Keel cannot read it (not installed
+    /// there, or gone).
+    fn repo_private(
+        &self,
+        repo: &Repo,
+    ) -> impl Future<Output = Result<Option<bool>, ApiError>> + Send;
+
+    /// The repository's custom properties (name → value; a multi-select value joined with
+    /// `,`); empty when GitHub does not say (no access, none set).
+    fn custom_properties(
+        &self,
+        repo: &Repo,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, ApiError>> + Send;
 
     /// Whether `login` is an active member of team `team` (its slug) in organisation `org`.
     fn team_member(

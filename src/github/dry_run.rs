@@ -380,6 +380,17 @@ impl GitHubApi for DryRun {
         Ok(crate::github::api::CodeScanning::NoAnalysis)
     }
 
+    async fn repo_private(&self, _repo: &Repo) -> Result<Option<bool>, ApiError> {
+        Ok(Some(true))
+    }
+
+    async fn custom_properties(
+        &self,
+        _repo: &Repo,
+    ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+        Ok(Default::default())
+    }
+
     async fn team_member(
         &self,
         _repo: &Repo,

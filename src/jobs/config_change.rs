@@ -85,7 +85,14 @@ pub(super) async fn config_change<G: GitHubApi>(
 /// The first key the new file sets looser than an organisation hard rule, as an error at its
 /// line: such a change fails its own check (the looser value would never apply).
 fn loosens_hard(now: i64, repo: &Repo, policy: &OrgPolicy, text: &str) -> Option<Diagnostic> {
-    let config = keel_core::org::with_defaults(policy, CONFIG_PATH, text).ok()?;
+    // The file must read as the base branch will read it: over the organisation's defaults.
+    let config = match keel_core::org::with_defaults(policy, CONFIG_PATH, text) {
+        Ok(config) => config,
+        Err(e) => return Some(e.0),
+    };
+    if policy.enforcement == keel_core::org::Mode::Evaluate {
+        return None;
+    }
     let name = repo.name.0.split('/').nth(1).unwrap_or_default();
     let today = crate::clock::today(now);
     let effective = keel_core::org::apply(policy, name, &Default::default(), today, config);

@@ -20,7 +20,7 @@ use crate::store::{Freshness, HeadVerdict, VerdictState, Watch};
 use keel_core::config::{CapacityUnit, DebtItem, HasId, RoadmapItem};
 use keel_core::evaluation::Conclusion;
 use keel_core::facts::CapacityCounts;
-use keel_core::facts::{ConfigChange, Facts, Metrics, PullRequest};
+use keel_core::facts::{Facts, Metrics, PullRequest};
 use keel_core::policy::scope::reports_needed;
 use keel_core::render::comment::{self, Footer};
 use keel_core::render::dod::Links;
@@ -130,11 +130,13 @@ async fn judge<G: GitHubApi>(
         watch: Watch::Nothing,
     };
     let org_change = match pr {
-        Some(_) => org_change::review(ctx, repo, head_sha, base_sha).await?,
+        Some(pr) => org_change::review(ctx, repo, pr, base_sha).await?,
         None => None,
     };
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, base_sha).await? else {
-        if let Some(change) = org_change {
+        // Alone only for a change to the policy file (or an invalid one, which fails): any
+        // other change to a repository without a config stays exempt.
+        if let Some(change) = org_change.filter(|c| c.alone || c.invalid.is_some()) {
             return org_change::publish_alone(ctx, repo, head_sha, change, &verdict).await;
         }
         // The pull request that adds the first config gets a preview that never blocks.
@@ -230,14 +232,21 @@ async fn judge<G: GitHubApi>(
         ..Facts::default()
     };
     let org_summary = org_change.map(|c| {
-        if facts.config_change.is_none() {
-            facts.config_change = c.invalid.map(ConfigChange::Invalid);
-        }
+        facts.org_change_invalid = c
+            .invalid
+            .map(|d| format!("line {}, column {}: {}", d.line, d.column, d.message));
         c.summary
     });
     if let Some(pr) = pr {
-        facts.decisions =
-            super::commands::decisions::facts(ctx, &repo.name.0, pr, head_sha, &config).await?;
+        facts.decisions = super::commands::decisions::facts(
+            ctx,
+            &repo.name.0,
+            pr,
+            head_sha,
+            &config,
+            &under.soft,
+        )
+        .await?;
     }
     if let (Some(debt), Some(pr)) = (&config.debt, pr) {
         facts.debt_issues = debt_issues(ctx, repo, pr, &debt.issue_label).await?;

@@ -33,6 +33,8 @@ pub(super) enum OrgState {
         version: String,
         /// Why the last good version is used, if it is.
         note: Option<String>,
+        /// The repository's custom properties, when a scope selects by them.
+        properties: std::collections::BTreeMap<String, String>,
     },
     /// Declared but unusable for over an hour: hard rules fail closed, with why.
     FailClosed(String),
@@ -42,11 +44,25 @@ fn owner(repo: &Repo) -> &str {
     repo.name.0.split('/').next().unwrap_or_default()
 }
 
-/// The policy for `repo`'s organisation.
+/// The policy for `repo`'s organisation, with the repository's custom properties when a
+/// scope selects by them.
 pub(super) async fn state<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
 ) -> Result<OrgState, JobError> {
+    let mut found = read_state(ctx, repo).await?;
+    if let OrgState::Policy {
+        policy, properties, ..
+    } = &mut found
+        && policy.uses_properties()
+    {
+        *properties = ctx.github.custom_properties(repo).await?;
+    }
+    Ok(found)
+}
+
+/// The policy for `repo`'s organisation (no properties read).
+async fn read_state<G: GitHubApi>(ctx: &Context<'_, G>, repo: &Repo) -> Result<OrgState, JobError> {
     let owner = owner(repo);
     let none = || {
         OrgState::None(format!(
@@ -67,6 +83,7 @@ pub(super) async fn state<G: GitHubApi>(
                 policy: Box::new(policy),
                 version: c.version.clone(),
                 note: None,
+                properties: Default::default(),
             });
         }
     }
@@ -94,6 +111,7 @@ pub(super) async fn state<G: GitHubApi>(
                         policy: Box::new(policy),
                         version,
                         note: None,
+                        properties: Default::default(),
                     });
                 }
                 Err(d) => format!("{at} is invalid: line {}: {}", d.line, d.message),
@@ -103,7 +121,15 @@ pub(super) async fn state<G: GitHubApi>(
             ctx.store.keep_org_policy(owner, "", "", ctx.now).await?;
             return Ok(none());
         }
-        Ok(None) => format!("{at} is gone, or Keel can no longer read `{owner}/{ORG_REPO}`"),
+        Ok(None) => {
+            // Removed on purpose (the repository reads, the file is not there), or out of
+            // Keel's reach (uninstalled there): only the first drops the organisation layer.
+            if ctx.github.repo_private(&org_repo).await?.is_some() {
+                ctx.store.keep_org_policy(owner, "", "", ctx.now).await?;
+                return Ok(none());
+            }
+            format!("Keel can no longer read `{owner}/{ORG_REPO}` (is it still installed there?)")
+        }
         // With no policy ever seen, a failed read is retried like any other call.
         Err(e) if cached.is_none() => return Err(e.into()),
         Err(e) => format!("reading {at} failed: {e}"),
@@ -120,6 +146,7 @@ pub(super) async fn state<G: GitHubApi>(
                 note: Some(format!(
                     "Organisation policy unavailable ({why}); the last good version, read {minutes} minutes ago, applies for at most an hour."
                 )),
+                properties: Default::default(),
             })
         }
         _ => Ok(OrgState::FailClosed(why)),
@@ -145,6 +172,8 @@ pub(super) struct Under {
     pub shadow: Option<Config>,
     /// Rows no waiver turns.
     pub unwaivable: Vec<String>,
+    /// Rows only the organisation's waive team may waive.
+    pub soft: Vec<String>,
     /// Why hard rules fail closed.
     pub unavailable: Option<String>,
     /// The policy section of the check run.
@@ -165,11 +194,12 @@ pub(super) fn under(
         config,
         shadow: None,
         unwaivable: Vec::new(),
+        soft: Vec::new(),
         unavailable: None,
         provenance: None,
         annotations: Vec::new(),
     };
-    let (policy, version, note) = match state {
+    let (policy, version, note, properties) = match state {
         OrgState::None(note) => {
             under.provenance = Some(format!("\n{}\n", escape::sentence(note)));
             return under;
@@ -182,27 +212,20 @@ pub(super) fn under(
             policy,
             version,
             note,
-        } => (policy, version, note),
+            properties,
+        } => (policy, version, note, properties),
     };
     let name = repo.name.0.split('/').nth(1).unwrap_or_default();
     let today = crate::clock::today(ctx_now);
-    let effective = org::apply(
-        policy,
-        name,
-        &Default::default(),
-        today,
-        under.config.clone(),
-    );
+    let effective = org::apply(policy, name, properties, today, under.config.clone());
     under.annotations = overridden(&effective, text);
-    under.provenance = Some(provenance(
-        &effective,
-        owner(repo),
-        version,
-        note.as_deref(),
-    ));
+    let mut shown = provenance(&effective, owner(repo), version, note.as_deref());
+    shown.push_str(&every_key(&org::origins(policy, text, &effective)));
+    under.provenance = Some(shown);
     match effective.mode {
         Mode::Enforce => {
             under.unwaivable = effective.hard.clone();
+            under.soft = effective.soft.clone();
             under.config = effective.config;
         }
         Mode::Evaluate => under.shadow = Some(effective.config),
@@ -286,6 +309,27 @@ fn provenance(effective: &Effective, owner: &str, version: &str, note: Option<&s
     s
 }
 
+/// The whole effective configuration, folded: each key, its value and where it came from.
+fn every_key(origins: &[org::KeyOrigin]) -> String {
+    if origins.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "\n<details><summary>Effective configuration ({} keys, with their origin)</summary>\n\n| Key | Value | Origin |\n|---|---|---|\n",
+        origins.len()
+    );
+    for o in origins {
+        s.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            o.key,
+            escape::code(&o.value),
+            o.origin
+        ));
+    }
+    s.push_str("\n</details>\n");
+    s
+}
+
 /// In evaluate mode: the rows the policy would fail that the gate did not.
 pub(super) fn would_fail(gate: &Evaluation, shadow: &Evaluation) -> Option<String> {
     let failing: Vec<String> = shadow
@@ -325,12 +369,15 @@ pub(super) async fn waiver_rule<G: GitHubApi>(
     config: &Config,
     criterion: &str,
 ) -> Result<WaiverRule, JobError> {
-    let OrgState::Policy { policy, .. } = state(ctx, repo).await? else {
+    let OrgState::Policy {
+        policy, properties, ..
+    } = state(ctx, repo).await?
+    else {
         return Ok(WaiverRule::Repository);
     };
     let name = repo.name.0.split('/').nth(1).unwrap_or_default();
     let today = crate::clock::today(ctx.now);
-    let effective = org::apply(&policy, name, &Default::default(), today, config.clone());
+    let effective = org::apply(&policy, name, &properties, today, config.clone());
     if effective.mode == Mode::Evaluate {
         return Ok(WaiverRule::Repository);
     }

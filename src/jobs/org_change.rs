@@ -5,6 +5,7 @@
 
 use super::{CONFIG_PATH, Context, JobError, publish};
 use crate::github::api::{GitHubApi, Repo};
+use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, RepoName};
 use crate::store::{HeadVerdict, VerdictState, Watch};
 use keel_core::config::Level;
@@ -23,6 +24,8 @@ pub(super) struct OrgChange {
     pub summary: String,
     /// Why the new file cannot be used, at its line.
     pub invalid: Option<Diagnostic>,
+    /// The pull request changes the policy file and nothing else: its check may stand alone.
+    pub alone: bool,
 }
 
 /// The review of the change to `.github/keel-org.toml` between `base_sha` and `head_sha`,
@@ -30,17 +33,23 @@ pub(super) struct OrgChange {
 pub(super) async fn review<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
-    head_sha: &CommitSha,
+    pr: &PullRequestInfo,
     base_sha: &CommitSha,
 ) -> Result<Option<OrgChange>, JobError> {
     let Some((owner, ORG_REPO)) = repo.name.0.split_once('/') else {
         return Ok(None);
     };
+    let head_sha = &pr.head_sha;
     let new = ctx.github.file_at(repo, ORG_PATH, head_sha).await?;
     let old = ctx.github.file_at(repo, ORG_PATH, base_sha).await?;
     if new == old {
         return Ok(None);
     }
+    let files = ctx
+        .github
+        .pull_request_files(repo, &pr.number, pr.changed_files)
+        .await?;
+    let alone = files.incomplete.is_none() && files.files.iter().all(|f| f.path == ORG_PATH);
     let Some(bytes) = new else {
         return Ok(Some(OrgChange {
             summary: format!(
@@ -48,6 +57,7 @@ pub(super) async fn review<G: GitHubApi>(
                 escape::text(owner)
             ),
             invalid: None,
+            alone,
         }));
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -62,13 +72,20 @@ pub(super) async fn review<G: GitHubApi>(
                     escape::text(&d.message)
                 ),
                 invalid: Some(d),
+                alone,
             }));
         }
     };
-    let radius = blast_radius(ctx, repo, owner, &policy).await?;
+    // From a fork, no blast radius: each costs a read per repository.
+    let radius = if pr.head_repo.as_ref().is_some_and(|h| *h != repo.name) {
+        "Shown for pull requests from branches of this repository, not from forks.\n".to_owned()
+    } else {
+        blast_radius(ctx, repo, owner, &policy).await?
+    };
     Ok(Some(OrgChange {
         summary: format!("\n#### Organisation policy: blast radius\n\n{radius}"),
         invalid: None,
+        alone,
     }))
 }
 
@@ -124,6 +141,8 @@ async fn blast_radius<G: GitHubApi>(
     policy: &OrgPolicy,
 ) -> Result<String, JobError> {
     let repos = ctx.store.installation_repos(repo.installation.0).await?;
+    // Repository names stay out of the check run of a public `.github` repository.
+    let named = ctx.github.repo_private(repo).await? == Some(true);
     let prefix = format!("{owner}/");
     let today = crate::clock::today(ctx.now);
     let (mut failing, mut fine, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
@@ -182,6 +201,15 @@ async fn blast_radius<G: GitHubApi>(
             Some(_) => fine.push(shown),
             None => unknown.push(shown),
         }
+    }
+    if !named {
+        return Ok(format!(
+            "{} of {} repositories' default branches would start failing under the new policy ({} still passing, {} without recorded coverage). Names are shown only when this repository is private.\n",
+            failing.len(),
+            failing.len() + fine.len() + unknown.len(),
+            fine.len(),
+            unknown.len()
+        ));
     }
     let mut s = if failing.is_empty() {
         "No repository's default branch would start failing under the new policy.\n".to_owned()

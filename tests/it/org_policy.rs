@@ -87,6 +87,11 @@ async fn a_repository_loosening_a_floor_gets_the_org_value_the_annotation_and_no
                 && text.contains("| `hygiene.max_changed_lines` | 1 line | organisation (hard); this file asks 1000 lines \\(required\\), which is looser |"),
             "{text}"
         );
+        assert!(
+            text.contains("| `hygiene.max_changed_lines` | `{ level = \"required\", threshold = 1 }` | organisation floor or lock |")
+                && text.contains("| `hygiene.ignore` | `[]` | built-in |"),
+            "the effective configuration with origins: {text}"
+        );
         let note = run
             .annotations
             .iter()
@@ -354,6 +359,7 @@ async fn a_pull_request_to_the_org_repository_shows_its_blast_radius_and_fails_w
             );
             fake.put_pull(ORG_REPO, n, pr["pull_request"].clone());
         }
+        fake.put_private(ORG_REPO);
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
         deliver(
@@ -397,6 +403,203 @@ async fn a_pull_request_to_the_org_repository_shows_its_blast_radius_and_fails_w
         assert_eq!(run.conclusion.as_deref(), Some("failure"));
         assert_eq!(run.annotations[0]["path"], ORG_FILE);
         assert_eq!(run.annotations[0]["start_line"], 2);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_scope_selects_by_custom_property_and_floors_commands_and_pushes() {
+    for db in backends().await {
+        let fake = github(
+            "[hygiene]\nmax_changed_lines = 1000\n",
+            Some("[[scope]]\nproperties = { tier = \"critical\" }\n[scope.floor.hygiene]\nmax_changed_lines = 1\n\
+                  [floor.commands]\nwaive = \"admin\"\n[locked]\nsurvive_pushes = false\n"),
+        )
+        .await;
+        fake.put_properties(REPO, &[("tier", "critical")]);
+        let (server, worker) = opened(&db, &fake).await;
+        let run = last(&fake);
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
+        let text = summary(&run);
+        assert!(text.contains("(needs ≤ 1 line)"), "{text}");
+        assert!(text.contains("| `commands.waive` | admin |"), "{text}");
+        // The organisation's floor on `/keel waive` holds over the repository's default.
+        deliver(
+            &server,
+            "issue_comment",
+            "waive",
+            comment(96, "/keel waive hygiene.size reason=\"x\""),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(96), ["eyes", "confused"]);
+        let said: Vec<String> = fake.comments(REPO, 2).into_iter().map(|c| c.1).collect();
+        assert!(
+            said.iter().any(|c| c.contains("needs admin access")),
+            "{said:?}"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_public_org_repository_names_no_repository_and_a_mixed_change_stays_exempt() {
+    for db in backends().await {
+        let fake = github("[hygiene]\nmax_changed_lines = 1000\n", Some("")).await;
+        let (base, head) = ("b".repeat(40), "c".repeat(40));
+        fake.put_file(ORG_REPO, &base, ORG_FILE, b"");
+        fake.put_file(
+            ORG_REPO,
+            &head,
+            ORG_FILE,
+            b"[floor.coverage]\nmin_total = 80\n",
+        );
+        fake.put_file(
+            REPO,
+            "",
+            ".github/keel.toml",
+            b"[coverage]\nmin_total = 50\n",
+        );
+        let metrics = json!({"version": 1, "coverage": {"lines": {"covered": 1, "coverable": 8}}});
+        db.store
+            .record_baseline(
+                REPO,
+                &"e".repeat(40),
+                &serde_json::to_vec(&metrics).unwrap(),
+                NOW,
+            )
+            .await
+            .unwrap();
+        db.store
+            .add_installation_repos(1, &[REPO.into(), ORG_REPO.into()], NOW)
+            .await
+            .unwrap();
+        let pr = org_pull_request(&base, &head);
+        fake.put_pull(ORG_REPO, 7, pr["pull_request"].clone());
+        fake.put_pr_files(
+            ORG_REPO,
+            7,
+            &[(ORG_FILE, "modified", Some("@@ -0,0 +1 @@\n+x"))],
+        );
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        deliver(
+            &server,
+            "pull_request",
+            "public",
+            serde_json::to_vec(&pr).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = fake
+            .check_runs()
+            .into_iter()
+            .find(|r| r.head_sha == head)
+            .unwrap();
+        let text = summary(&run);
+        assert!(
+            text.contains("1 of 1 repositories' default branches would start failing")
+                && !text.contains("Hello-World"),
+            "{}: {text}",
+            db.backend
+        );
+        // The same change with another file in it gets no check of its own.
+        let other_head = "f".repeat(40);
+        fake.put_file(
+            ORG_REPO,
+            &other_head,
+            ORG_FILE,
+            b"[floor.coverage]\nmin_total = 80\n",
+        );
+        let mut mixed = org_pull_request(&base, &other_head);
+        mixed["pull_request"]["number"] = json!(9);
+        mixed["number"] = json!(9);
+        fake.put_pull(ORG_REPO, 9, mixed["pull_request"].clone());
+        fake.put_pr_files(
+            ORG_REPO,
+            9,
+            &[
+                (ORG_FILE, "modified", Some("@@ -0,0 +1 @@\n+x")),
+                (
+                    ".github/workflows/ci.yml",
+                    "modified",
+                    Some("@@ -0,0 +1 @@\n+y"),
+                ),
+            ],
+        );
+        deliver(
+            &server,
+            "pull_request",
+            "mixed",
+            serde_json::to_vec(&mixed).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert!(
+            fake.check_runs()
+                .iter()
+                .all(|r| r.head_sha != other_head || r.conclusion.as_deref() != Some("success")),
+            "{:?}",
+            fake.check_runs()
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_policy_drops_the_layer_but_an_unreadable_one_does_not() {
+    for db in backends().await {
+        let fake = github(
+            "[hygiene]\nmax_changed_lines = 1000\n",
+            Some("[floor.hygiene]\nmax_changed_lines = 1\n"),
+        )
+        .await;
+        let (server, worker) = opened(&db, &fake).await;
+        assert_eq!(last(&fake).conclusion.as_deref(), Some("failure"));
+        // Deleted on purpose: the repository still reads; no organisation layer any more.
+        fake.remove_file(ORG_REPO, "", ORG_FILE);
+        deliver(&server, "issue_comment", "r1", comment(97, "/keel recheck")).await;
+        worker.run_until_idle(NOW + 11 * MINUTE).await.unwrap();
+        let run = last(&fake);
+        assert_eq!(run.conclusion.as_deref(), Some("success"), "{}", db.backend);
+        assert!(
+            summary(&run).contains("No organisation policy"),
+            "{}",
+            summary(&run)
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_waiver_given_before_a_soft_rule_does_not_count_under_it() {
+    for db in backends().await {
+        let fake = github("[hygiene]\nmax_changed_lines = 1\n", Some("")).await;
+        let (server, worker) = opened(&db, &fake).await;
+        deliver(
+            &server,
+            "issue_comment",
+            "w",
+            comment(98, "/keel waive hygiene.size reason=\"before the policy\""),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(last(&fake).conclusion.as_deref(), Some("success"));
+        // The organisation makes the size a soft rule: only its waive team's waivers count.
+        fake.put_file(
+            ORG_REPO,
+            "",
+            ORG_FILE,
+            b"waive_team = \"leads\"\n[floor.hygiene]\nmax_changed_lines = { value = 1, enforcement = \"soft\" }\n",
+        );
+        deliver(&server, "issue_comment", "r", comment(99, "/keel recheck")).await;
+        worker.run_until_idle(NOW + 11 * MINUTE).await.unwrap();
+        assert_eq!(
+            last(&fake).conclusion.as_deref(),
+            Some("failure"),
+            "{}",
+            db.backend
+        );
         db.finish().await;
     }
 }

@@ -50,6 +50,8 @@ pub struct Facts {
     /// The organisation's policy is declared but cannot be used (and its last good version is
     /// over an hour old): why. Its hard rules fail closed.
     pub org_unavailable: Option<String>,
+    /// The change edits the organisation's policy file and the new file cannot be used: why.
+    pub org_change_invalid: Option<String>,
 }
 
 /// A decision someone took on a pull request with a `/keel` command.

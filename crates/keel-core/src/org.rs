@@ -13,7 +13,7 @@
 //! `[[exception]]` blocks lift named keys for named repositories, with an owner, a reason and
 //! an end date, and end by themselves.
 
-use crate::config::{Config, Day, Level, OnSkip};
+use crate::config::{Config, Day, Level, OnSkip, Permission};
 use crate::diagnostic::Diagnostic;
 use crate::report::sarif::Severity;
 use crate::units::Percent;
@@ -124,6 +124,26 @@ pub struct Floor {
     /// Checks that must be required.
     #[serde(default)]
     pub checks: ChecksFloor,
+    /// The least permission each `/keel` command needs; a repository may ask more.
+    #[serde(default)]
+    pub commands: CommandsFloor,
+}
+
+/// `[floor.commands]`: per verb, the least permission on the repository (`write`,
+/// `maintain`, `admin`, …).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsFloor {
+    /// `/keel recheck`.
+    pub recheck: Option<Permission>,
+    /// `/keel link` and `/keel unlink`.
+    pub link: Option<Permission>,
+    /// `/keel debt`.
+    pub debt: Option<Permission>,
+    /// `/keel waive` and `/keel unwaive`.
+    pub waive: Option<Permission>,
+    /// `/keel outcome`.
+    pub outcome: Option<Permission>,
 }
 
 /// `[floor.coverage]`.
@@ -177,6 +197,9 @@ pub struct Locked {
     pub waivers: Option<Rule<bool>>,
     /// How a criterion that cannot be judged counts.
     pub on_skip: Option<Rule<OnSkip>>,
+    /// Whether a waiver, link or debt call holds after a new push (`[commands]
+    /// survive_pushes`).
+    pub survive_pushes: Option<Rule<bool>>,
 }
 
 /// `[[scope]]`: more floors and locks for some repositories.
@@ -217,6 +240,11 @@ pub struct Exception {
 pub type OrgError = Diagnostic;
 
 impl OrgPolicy {
+    /// Whether a scope selects repositories by custom property (the shell then reads them).
+    pub fn uses_properties(&self) -> bool {
+        self.scope.iter().any(|s| !s.properties.is_empty())
+    }
+
     /// The JSON Schema (draft-07) of the policy file.
     pub fn json_schema() -> serde_json::Value {
         let schema = schemars::generate::SchemaSettings::draft07()
@@ -303,12 +331,83 @@ impl Effective {
     }
 }
 
+/// One key of the effective configuration and where its value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyOrigin {
+    /// `section.key` (`coverage.min_patch`), or a top-level key.
+    pub key: String,
+    /// The value as TOML, cut to 80 characters.
+    pub value: String,
+    /// `organisation floor or lock`, `organisation default`, `repository` or `built-in`.
+    pub origin: &'static str,
+}
+
+/// Every key of `effective`'s configuration (sections one level deep) with its origin: the
+/// organisation's floor or lock where it governs the key, the repository where its file
+/// (`repo_text`) sets it, the organisation's `[defaults]` where they do, else Keel's built-in
+/// default.
+pub fn origins(policy: &OrgPolicy, repo_text: &str, effective: &Effective) -> Vec<KeyOrigin> {
+    let Ok(toml::Value::Table(config)) = toml::Value::try_from(&effective.config) else {
+        return Vec::new();
+    };
+    let repo: toml::Table = toml::from_str(repo_text).unwrap_or_default();
+    let set_in = |table: &toml::Table, section: Option<&str>, key: &str| match section {
+        Some(sec) => table
+            .get(sec)
+            .and_then(|v| v.as_table())
+            .is_some_and(|t| t.contains_key(key)),
+        None => table.contains_key(key),
+    };
+    let governed = |key: &str| {
+        effective.applied.iter().any(|a| {
+            a.key == key
+                || (a.key == "locked.waivers" && key == "commands.waivers")
+                || (a.key == "locked.on_skip" && key == "on_skip")
+                || (a.key == "locked.survive_pushes" && key == "commands.survive_pushes")
+        })
+    };
+    let mut out = Vec::new();
+    let mut push = |section: Option<&str>, key: &str, value: &toml::Value| {
+        let name = section.map_or_else(|| key.to_owned(), |s| format!("{s}.{key}"));
+        let origin = if governed(&name) {
+            "organisation floor or lock"
+        } else if set_in(&repo, section, key) {
+            "repository"
+        } else if set_in(&policy.defaults, section, key) {
+            "organisation default"
+        } else {
+            "built-in"
+        };
+        let mut shown = value.to_string();
+        if shown.chars().count() > 80 {
+            shown = shown.chars().take(79).collect::<String>() + "…";
+        }
+        out.push(KeyOrigin {
+            key: name,
+            value: shown,
+            origin,
+        });
+    };
+    for (name, value) in &config {
+        match value {
+            toml::Value::Table(section) => {
+                for (key, value) in section {
+                    push(Some(name), key, value);
+                }
+            }
+            other => push(None, name, other),
+        }
+    }
+    out
+}
+
 /// The line of a floor or lock `key` (`coverage.min_total`, `locked.waivers`) in a
 /// `keel.toml` text: the key's own line in its section, else the section's header, else 1.
 pub fn key_line(text: &str, key: &str) -> u32 {
     let (section, field) = match key {
         "locked.waivers" => ("commands", "waivers"),
         "locked.on_skip" => ("", "on_skip"),
+        "locked.survive_pushes" => ("commands", "survive_pushes"),
         other => other.split_once('.').unwrap_or(("", other)),
     };
     let mut current = "";

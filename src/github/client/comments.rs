@@ -113,6 +113,58 @@ pub(super) async fn permission(gh: &GitHub, repo: &Repo, login: &str) -> Result<
     }
 }
 
+pub(super) async fn repo_private(gh: &GitHub, repo: &Repo) -> Result<Option<bool>, ApiError> {
+    #[derive(Deserialize)]
+    struct Visibility {
+        #[serde(default)]
+        private: bool,
+    }
+    let route = format!("/repos/{}", repo.name);
+    match gh
+        .json::<Visibility>(repo, Method::Get, &route, &[], None)
+        .await
+    {
+        Ok(v) => Ok(Some(v.private)),
+        Err(e) if e.is_not_found() || e.is_forbidden() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn custom_properties(
+    gh: &GitHub,
+    repo: &Repo,
+) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Property {
+        property_name: String,
+        #[serde(default)]
+        value: serde_json::Value,
+    }
+    let route = format!("/repos/{}/properties/values", repo.name);
+    match gh
+        .json::<Vec<Property>>(repo, Method::Get, &route, &[], None)
+        .await
+    {
+        Ok(props) => Ok(props
+            .into_iter()
+            .filter_map(|p| {
+                let value = match p.value {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Array(items) => items
+                        .iter()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    _ => return None,
+                };
+                Some((p.property_name, value))
+            })
+            .collect()),
+        Err(e) if e.is_not_found() || e.is_forbidden() => Ok(Default::default()),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) async fn team_member(
     gh: &GitHub,
     repo: &Repo,

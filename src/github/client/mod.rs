@@ -351,6 +351,17 @@ impl GitHubApi for GitHub {
         comments::permission(self, repo, login).await
     }
 
+    async fn repo_private(&self, repo: &Repo) -> Result<Option<bool>, ApiError> {
+        comments::repo_private(self, repo).await
+    }
+
+    async fn custom_properties(
+        &self,
+        repo: &Repo,
+    ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+        comments::custom_properties(self, repo).await
+    }
+
     async fn team_member(
         &self,
         repo: &Repo,

@@ -14,23 +14,30 @@ use keel_core::facts::{Decision, DecisionKind};
 /// The live decisions on pull request `pr`, each marked current when it was given on `head`
 /// (the commit judged now). A waiver counts only under the config it was given under: against
 /// the same base branch, while that branch's `[commands]` allow waivers and its giver's
-/// permission then meets what `waive` needs now.
+/// permission then meets what `waive` needs now; a row a soft organisation rule governs counts
+/// only a waiver the organisation's waive team gave.
 pub(crate) async fn facts<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &str,
     pr: &PullRequestInfo,
     head: &CommitSha,
     config: &Config,
+    soft: &[String],
 ) -> Result<Vec<Decision>, JobError> {
     let commands = config.commands.clone().unwrap_or_default();
     let live = ctx.store.live_decisions(repo, pr.number.0).await?;
     Ok(live
         .into_iter()
         .filter(|d| {
+            let mut stamp = d.permission.split(' ');
+            let role = Permission::from_github(stamp.next().unwrap_or_default());
+            let by_team = stamp.any(|s| s.starts_with("team:"));
             d.topic != "waiver"
                 || (commands.waivers
                     && d.base_ref == pr.base_ref
-                    && Permission::from_github(&d.permission) >= commands.needs("waive"))
+                    && role >= commands.needs("waive")
+                    // A soft organisation rule: only a waiver its waive team gave.
+                    && (by_team || !soft.contains(&d.subject)))
         })
         .filter_map(|d| decision(d, head))
         .collect())

@@ -1,8 +1,8 @@
 //! What each `/keel` verb does, once its commenter may use it: the pull request and its base
 //! branch's config are read at most once per comment.
 
-use super::super::evaluate::{parse_config, with_item_files};
-use super::super::{CONFIG_PATH, Context, JobError};
+use super::super::evaluate::with_item_files;
+use super::super::{CONFIG_PATH, Context, JobError, org};
 use super::Run;
 use crate::github::api::GitHubApi;
 use crate::github::event::{Event, PullRequestInfo, Target};
@@ -32,18 +32,26 @@ impl Pull {
         }
         let pr = self.pr.as_ref().expect("read above");
         if self.config.is_none() {
+            // The config the pull request is judged by: the base branch's, under the
+            // organisation's policy (its floors on commands included).
+            let invalid = |e: String| format!("the base branch's `{CONFIG_PATH}` is invalid: {e}");
             let config = match ctx
                 .github
                 .file_at(run.repo, CONFIG_PATH, &pr.base_sha)
                 .await?
             {
                 None => Err(format!("there is no `{CONFIG_PATH}` on the base branch")),
-                Some(bytes) => match parse_config(bytes) {
-                    Ok(config) => with_item_files(ctx, run.repo, &pr.base_sha, config)
-                        .await?
-                        .map_err(|e| format!("the base branch's `{CONFIG_PATH}` is invalid: {e}")),
-                    Err(e) => Err(format!("the base branch's `{CONFIG_PATH}` is invalid: {e}")),
-                },
+                Some(bytes) => {
+                    let state = org::state(ctx, run.repo).await?;
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    match org::parse_config(&state, bytes) {
+                        Ok(config) => with_item_files(ctx, run.repo, &pr.base_sha, config)
+                            .await?
+                            .map(|c| org::under(ctx.now, run.repo, &state, &text, c).config)
+                            .map_err(invalid),
+                        Err(e) => Err(invalid(e)),
+                    }
+                }
             };
             self.config = Some(config);
         }
@@ -244,6 +252,7 @@ pub(super) async fn one<G: GitHubApi>(
                 );
             }
             use super::super::org::{WaiverRule, waiver_rule};
+            let mut team_stamp: Option<String> = None;
             match waiver_rule(ctx, run.repo, &config, &id).await? {
                 WaiverRule::Repository => {}
                 WaiverRule::Hard => {
@@ -265,7 +274,9 @@ pub(super) async fn one<G: GitHubApi>(
                         }
                         None => false,
                     };
-                    if !member {
+                    if member {
+                        team_stamp = team.map(|t| format!(" team:{t}"));
+                    } else {
                         return refuse(
                             run,
                             format!(
@@ -300,13 +311,16 @@ pub(super) async fn one<G: GitHubApi>(
                 None => longest,
             };
             let reason: String = reason.chars().take(MAX_REASON_CHARS).collect();
-            let d = decision(
+            let mut d = decision(
                 "waiver",
                 id.clone(),
                 "waive",
                 reason,
                 Some(until.format("%Y-%m-%d").to_string()),
             );
+            // A waiver of a soft organisation rule carries the team that allowed it.
+            d.permission
+                .push_str(team_stamp.as_deref().unwrap_or_default());
             ctx.store.record_decision(&run.repo.name.0, &d).await?;
             judge_when_it_ends(ctx, run, &pr, until).await?;
             tracing::info!(repo = %run.repo.name, pr = %run.number, by = run.author, criterion = %id, "waiver recorded");

@@ -174,6 +174,10 @@ struct State {
     permissions: HashMap<(String, String), String>,
     /// "org/team/login" of active team members.
     team_members: std::collections::HashSet<String>,
+    /// repo → its custom properties, as GitHub lists them.
+    properties: HashMap<String, Vec<Value>>,
+    /// Repositories the fake says are private (every other one is public).
+    private_repos: std::collections::HashSet<String>,
     /// comment id → reactions added, in order.
     reactions: HashMap<u64, Vec<String>>,
     /// (repo, commit) → its parents.
@@ -401,6 +405,16 @@ impl FakeGitHub {
         .mount(&server)
         .await;
         route(
+            "GET",
+            r"^/repos/[^/]+/[^/]+/properties/values$",
+            get_properties,
+        )
+        .mount(&server)
+        .await;
+        route("GET", r"^/repos/[^/]+/[^/]+$", get_repository)
+            .mount(&server)
+            .await;
+        route(
             "POST",
             r"^/repos/[^/]+/[^/]+/(issues|pulls)/comments/\d+/reactions$",
             add_reaction,
@@ -533,6 +547,33 @@ impl FakeGitHub {
             .entry(repo.into())
             .or_default()
             .push((id, head_sha.into(), path.into()));
+    }
+
+    /// `repo` is private.
+    pub fn put_private(&self, repo: &str) {
+        self.state.lock().unwrap().private_repos.insert(repo.into());
+    }
+
+    /// Removes a file at `sha` (as a commit deleting it would).
+    pub fn remove_file(&self, repo: &str, sha: &str, path: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .remove(&(repo.into(), sha.into(), path.into()));
+    }
+
+    /// `repo`'s custom properties (name, value).
+    pub fn put_properties(&self, repo: &str, properties: &[(&str, &str)]) {
+        let listed = properties
+            .iter()
+            .map(|(n, v)| json!({"property_name": n, "value": v}))
+            .collect();
+        self.state
+            .lock()
+            .unwrap()
+            .properties
+            .insert(repo.into(), listed);
     }
 
     /// `login` is an active member of `org`'s team `team`.
@@ -1665,6 +1706,23 @@ fn list_alerts(s: &mut State, req: &Request) -> ResponseTemplate {
         .map(|(_, a)| a.clone())
         .unwrap_or_default();
     ResponseTemplate::new(200).set_body_json(alerts)
+}
+
+fn get_repository(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let repo = repo_of(req);
+    let private = s.private_repos.contains(&repo);
+    ResponseTemplate::new(200).set_body_json(json!({"full_name": repo, "private": private}))
+}
+
+fn get_properties(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let listed = s.properties.get(&repo_of(req)).cloned().unwrap_or_default();
+    ResponseTemplate::new(200).set_body_json(listed)
 }
 
 fn get_membership(s: &mut State, req: &Request) -> ResponseTemplate {

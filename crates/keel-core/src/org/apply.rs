@@ -3,7 +3,7 @@
 
 use super::{Applied, Effective, Enforcement, Floor, Locked, OrgPolicy, Origin, Rule, Scope};
 use crate::config::{
-    ChecksConfig, Config, ConfigError, CoverageConfig, Criterion, HygieneConfig, Level,
+    ChecksConfig, Config, ConfigError, CoverageConfig, Criterion, HygieneConfig, Level, OnSkip,
     SecurityConfig,
 };
 use crate::glob::PathGlobs;
@@ -34,9 +34,11 @@ pub fn with_defaults(policy: &OrgPolicy, path: &str, text: &str) -> Result<Confi
     Config::parse(&format!("{path} over the organisation's [defaults]"), &text)
 }
 
-/// Whether glob `pattern` matches repository `name` (without the owner).
+/// Whether a glob of `patterns` matches repository `name` (without the owner), ignoring
+/// case as GitHub does for repository names.
 fn names(patterns: &[String], name: &str) -> bool {
-    PathGlobs::new(patterns.to_vec()).is_ok_and(|g| !g.is_empty() && g.is_match(name))
+    let lower: Vec<String> = patterns.iter().map(|p| p.to_ascii_lowercase()).collect();
+    PathGlobs::new(lower).is_ok_and(|g| !g.is_empty() && g.is_match(&name.to_ascii_lowercase()))
 }
 
 /// The scopes that select a repository.
@@ -83,6 +85,15 @@ fn strictest<T: Clone>(
     }
 }
 
+/// How much a level counts: off, advisory, required.
+fn rank(level: Level) -> u8 {
+    match level {
+        Level::Off => 0,
+        Level::Advisory => 1,
+        Level::Required => 2,
+    }
+}
+
 fn higher(a: &Percent, b: &Percent) -> bool {
     a.0 > b.0
 }
@@ -98,9 +109,20 @@ fn combined_floor(policy: &OrgPolicy, scopes: &[&Scope]) -> Floor {
         f.coverage.min_total = strictest(&f.coverage.min_total, &c.coverage.min_total, higher);
         f.coverage.min_patch = strictest(&f.coverage.min_patch, &c.coverage.min_patch, higher);
         f.coverage.max_drop = strictest(&f.coverage.max_drop, &c.coverage.max_drop, lower);
-        f.coverage.ignore = strictest(&f.coverage.ignore, &c.coverage.ignore, |a, b| {
-            a.iter().all(|g| b.contains(g)) && a.len() < b.len()
-        });
+        // Both lists allow: the globs they share.
+        f.coverage.ignore = match (&f.coverage.ignore, &c.coverage.ignore) {
+            (Some(a), Some(b)) => Some(Rule {
+                value: subset(&a.value, &b.value),
+                enforcement: if a.enforcement == Enforcement::Hard
+                    || b.enforcement == Enforcement::Hard
+                {
+                    Enforcement::Hard
+                } else {
+                    Enforcement::Soft
+                },
+            }),
+            (a, b) => a.clone().or_else(|| b.clone()),
+        };
         f.security.fail_on = strictest(&f.security.fail_on, &c.security.fail_on, |a, b| a < b);
         f.hygiene.max_changed_lines = strictest(
             &f.hygiene.max_changed_lines,
@@ -136,16 +158,16 @@ fn combined_floor(policy: &OrgPolicy, scopes: &[&Scope]) -> Floor {
 fn combined_locks(policy: &OrgPolicy, scopes: &[&Scope]) -> Locked {
     let mut l = policy.locked.clone();
     for s in scopes {
-        // A scope's lock is the more specific statement: it replaces the global one.
-        if s.locked.level.is_some() {
-            l.level = s.locked.level.clone();
-        }
-        if s.locked.waivers.is_some() {
-            l.waivers = s.locked.waivers.clone();
-        }
-        if s.locked.on_skip.is_some() {
-            l.on_skip = s.locked.on_skip.clone();
-        }
+        // A scope adds to the global locks: the stricter value and the harder enforcement.
+        let t = &s.locked;
+        l.level = strictest(&l.level, &t.level, |a, b| {
+            *a == Level::Required && *b != Level::Required
+        });
+        l.waivers = strictest(&l.waivers, &t.waivers, |a, b| !*a && *b);
+        l.on_skip = strictest(&l.on_skip, &t.on_skip, |a, b| {
+            *a == OnSkip::Fail && *b != OnSkip::Fail
+        });
+        l.survive_pushes = strictest(&l.survive_pushes, &t.survive_pushes, |a, b| !*a && *b);
     }
     l
 }
@@ -219,7 +241,9 @@ impl Run<'_> {
         }
         let level = level_lock.unwrap_or(Level::Required);
         let (value, asked, loosened, origin) = match slot.as_mut() {
-            Some(c) if stricter_or_same(&c.threshold, &rule.value) && c.level == level => {
+            Some(c)
+                if stricter_or_same(&c.threshold, &rule.value) && rank(c.level) >= rank(level) =>
+            {
                 (c.threshold.clone(), None, false, Origin::Repository)
             }
             Some(c) => {
@@ -230,7 +254,9 @@ impl Run<'_> {
                     rule.value.clone()
                 };
                 c.threshold = threshold.clone();
-                c.level = level;
+                if rank(c.level) < rank(level) {
+                    c.level = level;
+                }
                 (threshold, Some(asked), true, Origin::Organisation)
             }
             None => {
@@ -454,6 +480,30 @@ pub fn apply(
             enforcement: rule.enforcement,
         });
     }
+    if let Some(rule) = &locked.survive_pushes
+        && run.exception("locked.survive_pushes").is_none()
+    {
+        let commands = config.commands.get_or_insert_with(Default::default);
+        let asked =
+            (commands.survive_pushes != rule.value).then(|| commands.survive_pushes.to_string());
+        commands.survive_pushes = rule.value;
+        run.record(Applied {
+            key: "locked.survive_pushes",
+            criterion: None,
+            value: rule.value.to_string(),
+            loosened: asked.is_some() && !rule.value,
+            asked,
+            origin: Origin::Organisation,
+            enforcement: Enforcement::Hard,
+        });
+    }
+    commands_floor(&policy.floor.commands, &selected, &mut config, &mut run);
+    if run.out.applied.iter().any(|a| a.criterion.is_some()) {
+        govern_escapes(policy, &mut config, &mut run);
+    }
     run.out.config = config;
     run.out
 }
+
+mod escapes;
+use escapes::{commands_floor, govern_escapes, subset};

@@ -272,3 +272,47 @@ fn a_key_is_found_on_its_own_line_in_its_section() {
     );
     assert_eq!(key_line(text, "security.fail_on"), 1);
 }
+
+#[test]
+fn a_floored_repository_cannot_step_around_its_floor() {
+    let org = "[floor.coverage]\nmin_total = 80\n[floor.hygiene]\nmax_changed_lines = 400\n[floor.security]\nfail_on = \"high\"\n";
+    let repo = "on_skip = \"pass\"\n[exempt]\npaths = [\"**\", \"**/*.md\"]\nauthors = [\"me\"]\n\
+                [coverage]\naffects = [\"nothing/**\"]\n[hygiene]\nignore = [\"**\"]\n\
+                [security]\nignore_rules = [\"sql-injection\"]\n";
+    let e = effective(org, repo, "shop", &[]);
+    let c = &e.config;
+    assert_eq!(c.exempt().paths.patterns(), ["**/*.md"]);
+    assert!(c.exempt().authors.is_empty());
+    assert!(c.coverage.as_ref().unwrap().affects.is_empty());
+    assert!(c.hygiene.as_ref().unwrap().ignore.is_empty());
+    assert!(c.security.as_ref().unwrap().ignore_rules.is_empty());
+    assert_eq!(c.on_skip, None);
+    for key in [
+        "exempt.paths",
+        "exempt.authors",
+        "coverage.affects",
+        "hygiene.ignore",
+        "security.ignore_rules",
+        "on_skip",
+    ] {
+        assert!(applied(&e, key).loosened, "{key}");
+    }
+    // What the organisation's defaults allow stays.
+    let allowing = format!("{org}[defaults.hygiene]\nignore = [\"*.lock\"]\n");
+    let e = effective(&allowing, "[hygiene]\nignore = [\"*.lock\"]\n", "shop", &[]);
+    assert_eq!(e.config.hygiene.unwrap().ignore.patterns(), ["*.lock"]);
+}
+
+#[test]
+fn scopes_match_names_ignoring_case_and_only_tighten_locks() {
+    let org = "[locked]\nwaivers = false\n[[scope]]\nrepos = [\"payments-*\"]\n[scope.locked]\nwaivers = true\n[scope.floor.coverage]\nmin_total = 90\n";
+    let e = effective(org, "", "Payments-API", &[]);
+    assert_eq!(
+        e.config.coverage.unwrap().min_total.unwrap().threshold.0,
+        90.0
+    );
+    assert!(
+        !e.config.commands.unwrap().waivers,
+        "a scope cannot loosen a global lock"
+    );
+}

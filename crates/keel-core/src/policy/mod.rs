@@ -55,6 +55,20 @@ pub fn evaluate(config: &Config, facts: &Facts) -> Evaluation {
     if let Some(change) = &facts.config_change {
         config_change(change, &mut out);
     }
+    if let Some(why) = &facts.org_change_invalid {
+        let row = Row::new(
+            "org.change",
+            "Change to keel-org.toml",
+            Level::Required,
+            None,
+        )
+        .threshold("valid")
+        .actual("invalid");
+        out.push(row.judged(
+            false,
+            format!("the new organisation policy cannot be used: {why}"),
+        ));
+    }
     if let Some(why) = &facts.org_unavailable {
         let row = Row::new("org.policy", "Organisation policy", Level::Required, None)
             .threshold("readable")

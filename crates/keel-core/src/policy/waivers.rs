@@ -9,7 +9,7 @@ use crate::quote::code;
 
 /// Rows no waiver turns: the integrity of the judgement itself (a definition of done that
 /// would stop every later change from being judged; a change not seen whole).
-pub const NEVER_WAIVED: &[&str] = &["config.change", "diff.complete", "org.policy"];
+pub const NEVER_WAIVED: &[&str] = &["config.change", "diff.complete", "org.policy", "org.change"];
 
 /// Applies `decisions`' waivers to the failing rows; returns the ids of the rows waived, and
 /// adds a note for each waiver that names no failing row.
