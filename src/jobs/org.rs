@@ -389,3 +389,15 @@ pub(super) async fn waiver_rule<G: GitHubApi>(
         WaiverRule::Repository
     })
 }
+
+/// A config file's bytes as the organisation's policy makes them: over its defaults, under
+/// its floors and locks (what baselines are measured by, as changes are judged by it).
+pub(super) async fn effective_config<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    bytes: Vec<u8>,
+) -> Result<Result<Config, String>, JobError> {
+    let state = state(ctx, repo).await?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Ok(parse_config(&state, bytes).map(|c| under(ctx.now, repo, &state, &text, c).config))
+}

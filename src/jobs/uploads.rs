@@ -59,7 +59,7 @@ async fn record_baseline<G: GitHubApi>(
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, sha).await? else {
         return Ok(());
     };
-    let Ok(config) = super::evaluate::parse_config(bytes) else {
+    let Ok(config) = super::org::effective_config(ctx, repo, bytes).await? else {
         return Ok(());
     };
     let parts =

@@ -212,7 +212,7 @@ async fn record_baseline<G: GitHubApi>(
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, sha).await? else {
         return Ok(());
     };
-    let config = match super::evaluate::parse_config(bytes) {
+    let config = match super::org::effective_config(ctx, repo, bytes).await? {
         Ok(c) => c,
         Err(error) => {
             tracing::warn!(repo = %repo.name, %sha, error, "the default branch's config is invalid; no baseline recorded");

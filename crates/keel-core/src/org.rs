@@ -121,6 +121,9 @@ pub struct Floor {
     /// Hygiene floors.
     #[serde(default)]
     pub hygiene: HygieneFloor,
+    /// Performance budget floors.
+    #[serde(default)]
+    pub performance: PerformanceFloor,
     /// Checks that must be required.
     #[serde(default)]
     pub checks: ChecksFloor,
@@ -166,6 +169,15 @@ pub struct CoverageFloor {
 pub struct SecurityFloor {
     /// New findings at or above this severity fail; a repository may fail on lower ones too.
     pub fail_on: Option<Rule<Severity>>,
+}
+
+/// `[floor.performance]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PerformanceFloor {
+    /// The largest worsening against the base any budget allows, in percent; a budget may
+    /// allow less, and one without a relative limit gets this one.
+    pub max_regression: Option<Rule<Percent>>,
 }
 
 /// `[floor.hygiene]`.

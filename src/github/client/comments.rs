@@ -160,7 +160,8 @@ pub(super) async fn custom_properties(
                 Some((p.property_name, value))
             })
             .collect()),
-        Err(e) if e.is_not_found() || e.is_forbidden() => Ok(Default::default()),
+        // Gone: no properties. Forbidden is an error: a scope must never silently not apply.
+        Err(e) if e.is_not_found() => Ok(Default::default()),
         Err(e) => Err(e),
     }
 }

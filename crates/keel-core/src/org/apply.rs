@@ -75,9 +75,7 @@ fn strictest<T: Clone>(
             } else {
                 a.clone()
             };
-            if a.enforcement == Enforcement::Hard || b.enforcement == Enforcement::Hard {
-                won.enforcement = Enforcement::Hard;
-            }
+            won.enforcement = harder(a.enforcement, b.enforcement);
             Some(won)
         }
         (Some(r), None) | (None, Some(r)) => Some(r.clone()),
@@ -91,6 +89,30 @@ fn rank(level: Level) -> u8 {
         Level::Off => 0,
         Level::Advisory => 1,
         Level::Required => 2,
+    }
+}
+
+/// Hard when either is.
+fn harder(a: Enforcement, b: Enforcement) -> Enforcement {
+    if a == Enforcement::Hard || b == Enforcement::Hard {
+        Enforcement::Hard
+    } else {
+        Enforcement::Soft
+    }
+}
+
+/// Two list rules made one by `join`, the harder enforcement holding.
+fn combine(
+    a: &Option<Rule<Vec<String>>>,
+    b: &Option<Rule<Vec<String>>>,
+    join: impl Fn(&[String], &[String]) -> Vec<String>,
+) -> Option<Rule<Vec<String>>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Rule {
+            value: join(&a.value, &b.value),
+            enforcement: harder(a.enforcement, b.enforcement),
+        }),
+        (a, b) => a.clone().or_else(|| b.clone()),
     }
 }
 
@@ -110,20 +132,13 @@ fn combined_floor(policy: &OrgPolicy, scopes: &[&Scope]) -> Floor {
         f.coverage.min_patch = strictest(&f.coverage.min_patch, &c.coverage.min_patch, higher);
         f.coverage.max_drop = strictest(&f.coverage.max_drop, &c.coverage.max_drop, lower);
         // Both lists allow: the globs they share.
-        f.coverage.ignore = match (&f.coverage.ignore, &c.coverage.ignore) {
-            (Some(a), Some(b)) => Some(Rule {
-                value: subset(&a.value, &b.value),
-                enforcement: if a.enforcement == Enforcement::Hard
-                    || b.enforcement == Enforcement::Hard
-                {
-                    Enforcement::Hard
-                } else {
-                    Enforcement::Soft
-                },
-            }),
-            (a, b) => a.clone().or_else(|| b.clone()),
-        };
+        f.coverage.ignore = combine(&f.coverage.ignore, &c.coverage.ignore, subset);
         f.security.fail_on = strictest(&f.security.fail_on, &c.security.fail_on, |a, b| a < b);
+        f.performance.max_regression = strictest(
+            &f.performance.max_regression,
+            &c.performance.max_regression,
+            lower,
+        );
         f.hygiene.max_changed_lines = strictest(
             &f.hygiene.max_changed_lines,
             &c.hygiene.max_changed_lines,
@@ -134,23 +149,12 @@ fn combined_floor(policy: &OrgPolicy, scopes: &[&Scope]) -> Floor {
             &c.hygiene.require_linked_issue,
             |a, b| *a && !*b,
         );
-        f.checks.required = match (&f.checks.required, &c.checks.required) {
-            (Some(a), Some(b)) => {
-                let mut value = a.value.clone();
-                value.extend(b.value.iter().filter(|n| !a.value.contains(n)).cloned());
-                Some(Rule {
-                    value,
-                    enforcement: if a.enforcement == Enforcement::Hard
-                        || b.enforcement == Enforcement::Hard
-                    {
-                        Enforcement::Hard
-                    } else {
-                        Enforcement::Soft
-                    },
-                })
-            }
-            (a, b) => a.clone().or_else(|| b.clone()),
-        };
+        // Both lists require: every check either names.
+        f.checks.required = combine(&f.checks.required, &c.checks.required, |a, b| {
+            let mut value = a.to_vec();
+            value.extend(b.iter().filter(|n| !a.contains(n)).cloned());
+            value
+        });
     }
     f
 }
@@ -283,7 +287,7 @@ impl Run<'_> {
 /// A floor key: its name, the row it governs, its rule, and the locked level.
 struct Key<'r, T> {
     key: &'static str,
-    criterion: &'static str,
+    criterion: String,
     rule: &'r Option<Rule<T>>,
     level_lock: Option<Level>,
 }
@@ -322,9 +326,9 @@ pub fn apply(
         let c = config.coverage.get_or_insert_with(CoverageConfig::default);
         let at_least = |a: &Percent, b: &Percent| a.0 >= b.0;
         let at_most = |a: &Percent, b: &Percent| a.0 <= b.0;
-        let key = |key, criterion, rule| Key {
+        let key = |key, criterion: &str, rule| Key {
             key,
-            criterion,
+            criterion: criterion.to_owned(),
             rule,
             level_lock,
         };
@@ -382,7 +386,7 @@ pub fn apply(
         let rule = Some(rule.clone());
         let key = Key {
             key: "security.fail_on",
-            criterion: "security.new_findings",
+            criterion: "security.new_findings".into(),
             rule: &rule,
             level_lock,
         };
@@ -393,12 +397,35 @@ pub fn apply(
             |v| v.as_str().to_owned(),
         );
     }
+    if let Some(rule) = &floor.performance.max_regression
+        && run.exception("performance.max_regression").is_none()
+        && let Some(p) = config.performance.as_mut()
+    {
+        for budget in &mut p.budget {
+            let mut slot = budget.max_regression.map(|threshold| Criterion {
+                threshold,
+                level: budget.level,
+                why: None,
+            });
+            let key = Key {
+                key: "performance.max_regression",
+                criterion: format!("performance.{}", budget.benchmark),
+                rule: &Some(rule.clone()),
+                level_lock,
+            };
+            run.threshold(key, &mut slot, |a, b| a.0 <= b.0, percent);
+            if let Some(c) = slot {
+                budget.max_regression = Some(c.threshold);
+                budget.level = c.level;
+            }
+        }
+    }
     let hy = &floor.hygiene;
     if hy.max_changed_lines.is_some() || hy.require_linked_issue.is_some() {
         let h = config.hygiene.get_or_insert_with(HygieneConfig::default);
         let size = Key {
             key: "hygiene.max_changed_lines",
-            criterion: "hygiene.size",
+            criterion: "hygiene.size".into(),
             rule: &hy.max_changed_lines,
             level_lock,
         };
@@ -410,7 +437,7 @@ pub fn apply(
         );
         let issue = Key {
             key: "hygiene.require_linked_issue",
-            criterion: "hygiene.linked_issue",
+            criterion: "hygiene.linked_issue".into(),
             rule: &hy.require_linked_issue,
             level_lock,
         };

@@ -316,3 +316,31 @@ fn scopes_match_names_ignoring_case_and_only_tighten_locks() {
         "a scope cannot loosen a global lock"
     );
 }
+
+#[test]
+fn a_performance_floor_caps_every_budgets_regression() {
+    let org = "[floor.performance]\nmax_regression = \"5%\"\n";
+    let repo = "[performance]\n[[performance.budget]]\nbenchmark = \"parse/*\"\nmax_regression = \"20%\"\n\
+                [[performance.budget]]\nbenchmark = \"render\"\nmax_regression = \"2%\"\n\
+                [[performance.budget]]\nbenchmark = \"load\"\nmax = \"1s\"\n";
+    let e = effective(org, repo, "shop", &[]);
+    let got: Vec<Option<f64>> = e
+        .config
+        .performance
+        .as_ref()
+        .unwrap()
+        .budget
+        .iter()
+        .map(|b| b.max_regression.map(|p| p.0))
+        .collect();
+    assert_eq!(got, [Some(5.0), Some(2.0), Some(5.0)]);
+    assert_eq!(
+        e.hard,
+        [
+            "performance.parse/*",
+            "performance.render",
+            "performance.load"
+        ]
+    );
+    assert!(e.applied.iter().filter(|a| a.loosened).count() == 1);
+}
