@@ -185,11 +185,20 @@ impl Store {
         .fetch_all(pool)
         .await)
         .context("read releases")?;
+        // The default branch's pushes: what each deployment shipped.
+        let pushes: Vec<(String, String)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT sha, parent_sha FROM commits WHERE repo = $1",
+        )
+        .bind(repo)
+        .fetch_all(pool)
+        .await)
+        .context("read the push history")?;
         Ok(History {
             changes,
             deployments,
             incidents,
             releases: releases.into_iter().map(|(t,)| t).collect(),
+            pushes: pushes.into_iter().collect(),
         })
     }
 

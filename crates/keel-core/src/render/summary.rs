@@ -369,6 +369,25 @@ pub fn body(report: &WeeklyReport) -> String {
         }
     }
 
+    let this_week = report.weeks.last();
+    let by_time = if this_week.is_some_and(|w| w.lead_time_by_time) {
+        " — this week some changes were paired with the first deployment after their merge by time alone: the stored push history did not reach back far enough to tell"
+    } else {
+        ""
+    };
+    let unshipped = this_week
+        .map(|w| &w.unshipped_root_causes)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            format!(
+                " This week's incidents name root causes no deployment shipped: {}.",
+                c.iter()
+                    .map(|x| escape::code(x))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .unwrap_or_default();
     let _ = write!(
         s,
         "\n---\n<sub>¹ Bands use the thresholds of the 2023 Accelerate State of DevOps report (DORA): \
@@ -376,10 +395,12 @@ deployment frequency daily+ elite, weekly high, monthly medium (averaged over 4 
 < 1 week high, < 1 month medium; change failure rate ≤ 5% elite, ≤ 10% high, ≤ 15% medium; time to restore \
 < 1 hour elite, < 1 day high, < 1 week medium. \
 Definitions: deployment frequency counts successful production {source}; lead time is the median from a pull \
-request's first commit to the first successful deployment after its merge (to the merge without deployments); \
-change failure rate is the share of the week's deployments followed by a failed status, an incident or a revert \
-(never above 100%); time to restore is the median from an incident's opening or a failed deployment to its \
-closing or the next successful deployment.</sub>\n"
+request's first commit to the first successful deployment that contains its merge (its commit, or one of the \
+default-branch heads pushed since the previous successful deployment; to the merge without deployments){by_time}; \
+change failure rate is the share of the week's deployments followed by a failed status, an incident whose root \
+cause is a commit it shipped (or, without one, opened before the next deployment) or a revert of a change it \
+shipped (never above 100%); time to restore is the median from an incident's opening or a failed deployment to \
+its closing or the next successful deployment.{unshipped}</sub>\n"
     );
     super::trim_to(
         s,

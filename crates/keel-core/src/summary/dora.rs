@@ -4,13 +4,17 @@
 //! - **Deployment frequency**: successful production deployments finished in the week. A
 //!   repository that never deployed falls back to merges to the default branch (or releases).
 //! - **Lead time for changes**: median time from a pull request's first commit to the first
-//!   successful production deployment that contains its merge — the deployment of its merge
-//!   commit, or the first one finished after the merge (a deployment ships the branch as it is,
-//!   so this is safe with squash merges, whose commits never reach the default branch). Without
-//!   deployments: to the merge. Counted in the week the change shipped; non-positive times drop.
+//!   successful production deployment that contains its merge: the one whose commit is the
+//!   merge commit or has it among the default-branch heads since the previous successful
+//!   deployment (from the stored push history). A deployment already running when the merge
+//!   landed does not contain it. Only where the push history cannot tell: the first successful
+//!   deployment finished after the merge (and the footnote says so). Without deployments: to
+//!   the merge. Counted in the week the change shipped; non-positive times drop.
 //! - **Change failure rate**: of the deployments finished in the week, the share followed by a
-//!   failure — a failed status, an incident whose root cause is its commit or that opened
-//!   before the next deployment, or a revert of a change it shipped. Never above 100%.
+//!   failure: a failed status; an incident whose root cause is one of the commits it shipped
+//!   (its own or a head since the previous successful deployment), or without a root cause,
+//!   opened before the next deployment; or a revert of a change it shipped. Never above 100%.
+//!   A root cause no deployment shipped is listed, not dropped.
 //! - **Time to restore**: median time from a failure that began in the week (an incident
 //!   opened; a failed deployment) to recovery (the incident closed; the next successful
 //!   deployment).
@@ -78,6 +82,39 @@ pub struct History {
     pub incidents: Vec<Incident>,
     /// Release publication times, unix ms.
     pub releases: Vec<i64>,
+    /// The default branch's push history: each pushed head and the head before it. A
+    /// deployment ships the heads between its commit and the previous successful one's.
+    #[serde(default)]
+    pub pushes: std::collections::BTreeMap<String, String>,
+}
+
+/// Most heads walked back from one deployment.
+const MAX_WALK: usize = 10_000;
+
+/// The default-branch heads a successful deployment of `sha` ships: `sha` and the heads
+/// before it, back to (not including) `previous`, the commit of the successful deployment
+/// before it. `None` when the push history does not reach `previous`, or there is no
+/// previous deployment to reach (then only time can pair changes with it).
+pub fn shipped_heads<'h>(
+    pushes: &'h std::collections::BTreeMap<String, String>,
+    sha: &'h str,
+    previous: Option<&str>,
+) -> Option<Vec<&'h str>> {
+    previous?;
+    let mut heads = Vec::new();
+    let mut at = sha;
+    for _ in 0..MAX_WALK {
+        if Some(at) == previous {
+            return Some(heads);
+        }
+        heads.push(at);
+        match pushes.get(at) {
+            Some(before) => at = before.as_str(),
+            // The history ends before the previous deployment: it cannot tell.
+            None => return None,
+        }
+    }
+    None
 }
 
 /// One week's DORA metrics.
@@ -93,6 +130,13 @@ pub struct WeekMetrics {
     pub change_failure_rate: Option<f64>,
     /// Median time to restore, hours.
     pub time_to_restore_hours: Option<f64>,
+    /// Some change was paired with its deployment by time only (the push history did not
+    /// reach back far enough to tell what the deployment contained).
+    #[serde(default)]
+    pub lead_time_by_time: bool,
+    /// Root causes named by the week's incidents that no deployment shipped.
+    #[serde(default)]
+    pub unshipped_root_causes: Vec<String>,
 }
 
 /// The deployment source used: deployments when there are any, else `fallback`.
@@ -145,23 +189,57 @@ fn shipments<'a>(history: &'a History, source: Source) -> Vec<Shipment<'a>> {
     out
 }
 
-/// When a change shipped: the first successful shipment of its merge commit or after its merge.
-fn shipped_at(change: &Change, ships: &[Shipment<'_>], source: Source) -> Option<i64> {
+/// What each successful deployment shipped (by index into the shipments), from the push
+/// history: `None` where the history does not reach back to the previous one.
+fn shipped_sets<'h>(history: &'h History, ships: &[Shipment<'h>]) -> Vec<Option<Vec<&'h str>>> {
+    let mut previous: Option<&str> = None;
+    ships
+        .iter()
+        .map(|s| match (s.succeeded, s.sha) {
+            (true, Some(sha)) => {
+                let set = shipped_heads(&history.pushes, sha, previous);
+                previous = Some(sha);
+                set
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// When a change shipped, and whether only time paired it: the first successful deployment
+/// whose shipped heads contain its merge commit; where the push history cannot tell, the
+/// first successful deployment finished after the merge.
+fn shipped_at(
+    change: &Change,
+    ships: &[Shipment<'_>],
+    sets: &[Option<Vec<&str>>],
+    source: Source,
+) -> Option<(i64, bool)> {
     if source != Source::Deployments {
-        return Some(change.merged_at);
+        return Some((change.merged_at, false));
+    }
+    if let Some(merge) = change.merge_sha.as_deref() {
+        let by_ancestry = ships.iter().zip(sets).find(|(s, set)| {
+            s.succeeded
+                && (s.sha == Some(merge) || set.as_ref().is_some_and(|set| set.contains(&merge)))
+        });
+        if let Some((s, _)) = by_ancestry {
+            return Some((s.at, false));
+        }
     }
     ships
         .iter()
-        .filter(|s| s.succeeded)
-        .find(|s| {
-            s.at >= change.merged_at || (s.sha.is_some() && s.sha == change.merge_sha.as_deref())
-        })
-        .map(|s| s.at)
+        .zip(sets)
+        .filter(|(s, _)| s.succeeded && s.at >= change.merged_at)
+        .find(|(_, set)| set.is_none())
+        .map(|(s, _)| (s.at, true))
 }
 
 /// The metrics of `week`.
 pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetrics {
     let ships = shipments(history, source);
+    let sets = shipped_sets(history, &ships);
+    let mut by_time = false;
     let in_week = |t: i64| t >= week.start && t < week.end;
     let deployments = ships
         .iter()
@@ -173,8 +251,10 @@ pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetri
         .iter()
         .filter_map(|c| {
             let first = c.first_commit_at?;
-            let shipped = shipped_at(c, &ships, source)?;
-            (in_week(shipped) && shipped > first).then(|| hours(shipped - first))
+            let (shipped, timed) = shipped_at(c, &ships, &sets, source)?;
+            let counted = in_week(shipped) && shipped > first;
+            by_time |= counted && timed;
+            counted.then(|| hours(shipped - first))
         })
         .collect();
 
@@ -194,16 +274,21 @@ pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetri
                 .map(|n| n.at)
                 .next()
                 .unwrap_or(i64::MAX);
-            let incident = history.incidents.iter().any(|inc| {
-                (s.sha.is_some() && inc.root_cause.as_deref() == s.sha)
-                    || (inc.root_cause.is_none() && inc.opened_at >= s.at && inc.opened_at < next)
+            let shipped = sets[*i].as_deref();
+            let incident = history.incidents.iter().any(|inc| match &inc.root_cause {
+                // A root cause counts against the deployment that shipped it.
+                Some(cause) => {
+                    s.sha == Some(cause.as_str())
+                        || shipped.is_some_and(|set| set.contains(&cause.as_str()))
+                }
+                None => inc.opened_at >= s.at && inc.opened_at < next,
             });
             let reverted = history.changes.iter().any(|revert| {
                 revert.reverts.is_some_and(|n| {
-                    history
-                        .changes
-                        .iter()
-                        .any(|c| c.number == n && shipped_at(c, &ships, source) == Some(s.at))
+                    history.changes.iter().any(|c| {
+                        c.number == n
+                            && shipped_at(c, &ships, &sets, source).map(|x| x.0) == Some(s.at)
+                    })
                 })
             });
             incident || reverted
@@ -228,12 +313,29 @@ pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetri
             restore.push(hours(next.at - s.at));
         }
     }
+    // Root causes of the week's incidents that no deployment shipped: said, not dropped.
+    let unshipped_root_causes = history
+        .incidents
+        .iter()
+        .filter(|i| in_week(i.opened_at))
+        .filter_map(|i| i.root_cause.clone())
+        .filter(|cause| {
+            !ships.iter().zip(&sets).any(|(s, set)| {
+                s.sha == Some(cause.as_str())
+                    || set
+                        .as_ref()
+                        .is_some_and(|set| set.contains(&cause.as_str()))
+            })
+        })
+        .collect();
     WeekMetrics {
         week: week.clone(),
         deployments,
         lead_time_hours: median(&mut lead),
         change_failure_rate,
         time_to_restore_hours: median(&mut restore),
+        lead_time_by_time: by_time,
+        unshipped_root_causes,
     }
 }
 
@@ -338,3 +440,6 @@ pub mod bands {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

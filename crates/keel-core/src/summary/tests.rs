@@ -95,6 +95,7 @@ fn w48() -> History {
             },
         ],
         releases: vec![],
+        pushes: Default::default(),
     }
 }
 
@@ -301,6 +302,7 @@ fn arb_history() -> impl Strategy<Value = History> {
             deployments,
             incidents,
             releases: vec![],
+            pushes: Default::default(),
         })
 }
 
