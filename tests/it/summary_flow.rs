@@ -417,3 +417,31 @@ async fn keel_backfill_reads_history_as_the_app_and_says_what_it_stored() {
         "backfilled 520 weeks of Codertocat/Hello-World: 1 merged pull requests, 0 deployments, 0 issues, 0 releases in the store\n"
     );
 }
+
+#[tokio::test]
+async fn a_repository_that_turns_the_summary_off_gets_no_issue() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            "HEAD",
+            ".github/keel.toml",
+            b"[summary]\nenabled = false\n[hygiene]\nmax_changed_lines = 400\n",
+        );
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github));
+        let now = at("2026-11-30T10:00:00Z");
+        for (week, id) in [(Some("2026-W48"), "off-1"), (None, "off-2")] {
+            db.store
+                .enqueue(&summary_job(week, id, now), now)
+                .await
+                .unwrap();
+        }
+        worker.run_until_idle(now).await.unwrap();
+        assert!(fake.opened_issues().is_empty(), "{}", db.backend);
+        // Turned off, not broken: both jobs ended well (an unknown key would bury them).
+        let counts = db.store.job_counts().await.unwrap();
+        assert_eq!((counts.done, counts.dead), (2, 0), "{counts:?}");
+        db.finish().await;
+    }
+}

@@ -41,6 +41,10 @@ pub async fn write<G: GitHubApi>(
         }
     };
     let sc = config.summary.clone().unwrap_or_default();
+    if !sc.enabled {
+        tracing::info!(repo = %repo.name, "[summary] enabled = false: no summary");
+        return check_again(None).await;
+    }
     let zone = sc.timezone.0;
     let week = match week {
         Some(name) => Week::named(name, zone).map_err(JobError::Permanent)?,

@@ -10,6 +10,9 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SummaryConfig {
+    /// Whether Keel writes the weekly summary for this repository (`false`: only the gate).
+    #[serde(default = "yes")]
+    pub enabled: bool,
     /// When to write it: a 5-field cron expression in `timezone` (default Mondays 09:00).
     #[serde(default = "default_schedule")]
     pub schedule: Schedule,
@@ -37,6 +40,7 @@ pub struct SummaryConfig {
 impl Default for SummaryConfig {
     fn default() -> Self {
         SummaryConfig {
+            enabled: true,
             schedule: default_schedule(),
             timezone: Timezone::default(),
             environments: default_environments(),
