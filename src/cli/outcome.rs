@@ -10,8 +10,10 @@ use std::process::ExitCode;
 pub struct OutcomeArgs {
     /// The item id (`R-12`).
     pub item: String,
-    /// The measured value.
-    #[arg(long)]
+    /// The measured value: the change so far in the target's unit (`11.5` for 11.5%). Under a
+    /// hypothesis that reduces its metric, a positive value is the size of the reduction; a
+    /// target written as a bound (`< 2 s`) is compared with the value as it is.
+    #[arg(long, allow_hyphen_values = true)]
     pub value: f64,
     /// The repository, `owner/name`.
     #[arg(long, env = "GITHUB_REPOSITORY")]

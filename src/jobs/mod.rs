@@ -365,6 +365,17 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             };
             summary::write(ctx, &target, week.as_deref()).await
         }
+        Event::OrgRollup {
+            installation,
+            repo,
+            week,
+        } => {
+            let target = Repo {
+                installation: installation.clone(),
+                name: repo.clone(),
+            };
+            summary::rollup::write(ctx, &target, week).await
+        }
         Event::Review {
             repo,
             number,

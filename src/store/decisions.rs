@@ -319,6 +319,27 @@ impl Store {
         Ok(rows.into_iter().map(decision).collect())
     }
 
+    /// The waivers given before `at` (unix ms) that had not ended by then and carry an end
+    /// day: the ones a summary warns about before they end.
+    pub async fn waivers_in_force(
+        &self,
+        repo: &str,
+        at: i64,
+    ) -> anyhow::Result<Vec<StoredDecision>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM decisions WHERE repo = $1 AND topic = 'waiver' AND given_at < $2 \
+             AND (ended_at IS NULL OR ended_at >= $2) AND until_day IS NOT NULL ORDER BY given_at"
+        );
+        let rows: Vec<DecisionRow> =
+            on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(repo)
+            .bind(at)
+            .fetch_all(pool)
+            .await)
+            .context("read the waivers in force")?;
+        Ok(rows.into_iter().map(decision).collect())
+    }
+
     /// The head commit of a pull request's last evaluation, with the ids and titles of the
     /// criteria that failed there.
     pub async fn failed_criteria(
@@ -342,7 +363,7 @@ impl Store {
             .split('\n')
             .zip(titles.split('\n'))
             .filter(|(id, _)| !id.is_empty())
-            .map(|(id, title)| (id.to_owned(), title.to_owned()))
+            .map(|(id, line)| (id.to_owned(), super::merged::criterion_line(line).0))
             .collect();
         Ok((head, failing))
     }

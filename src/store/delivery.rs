@@ -160,7 +160,7 @@ impl Store {
         .map(|(_, d)| d)
         .collect();
         let incidents = on_pool!(self, pool => sqlx::query(
-            "SELECT labels, opened_at, closed_at, root_cause FROM issues WHERE repo = $1",
+            "SELECT number, labels, opened_at, closed_at, root_cause FROM issues WHERE repo = $1",
         )
         .bind(repo)
         .fetch_all(pool)
@@ -168,6 +168,7 @@ impl Store {
         .and_then(|rows| rows.iter().map(|r| Ok((
             r.try_get::<String, _>("labels")?,
             Incident {
+                number: u64::try_from(r.try_get::<i64, _>("number")?).ok(),
                 opened_at: r.try_get("opened_at")?,
                 closed_at: r.try_get("closed_at")?,
                 root_cause: r.try_get("root_cause")?,

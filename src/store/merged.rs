@@ -20,8 +20,8 @@ pub struct EvaluationRecord {
     pub debt: Option<String>,
     /// `success` or `failure`.
     pub dod: String,
-    /// Titles of the criteria that failed.
-    pub failed_criteria: Vec<String>,
+    /// The criteria that failed: each title with its `why` from the config.
+    pub failed_criteria: Vec<(String, Option<String>)>,
     /// Their ids, in the same order (what `/keel waive` may name).
     pub failed_ids: Vec<String>,
     /// The head commit judged.
@@ -47,10 +47,12 @@ pub struct MergedPullRequest {
     pub debt: Option<String>,
     /// The definition-of-done conclusion.
     pub dod: Option<String>,
-    /// Titles of the criteria that failed at its last evaluation.
-    pub failed_criteria: Vec<String>,
+    /// The criteria that failed at its last evaluation, each with its `why`.
+    pub failed_criteria: Vec<(String, Option<String>)>,
     /// Opened, unix ms.
     pub opened_at: Option<i64>,
+    /// Its first commit, unix ms.
+    pub first_commit_at: Option<i64>,
     /// Its first review, unix ms.
     pub first_review_at: Option<i64>,
 }
@@ -98,7 +100,7 @@ impl Store {
         .bind(&record.dod)
         .bind(repo)
         .bind(number)
-        .bind(record.failed_criteria.join("\n"))
+        .bind(criteria_lines(&record.failed_criteria))
         .bind(record.failed_ids.join("\n"))
         .bind(&record.head_sha)
         .execute(pool)
@@ -172,7 +174,7 @@ impl Store {
     pub async fn merged_pull_requests(&self, repo: &str) -> anyhow::Result<Vec<MergedPullRequest>> {
         let rows = on_pool!(self, pool => sqlx::query(
             "SELECT number, title, author, merged_at, changed_lines, roadmap_items, debt, dod, failed_criteria, \
-                    opened_at, first_review_at \
+                    opened_at, first_review_at, first_commit_at \
              FROM merged_pull_requests WHERE repo = $1 ORDER BY merged_at DESC, number DESC",
         )
         .bind(repo)
@@ -189,9 +191,10 @@ impl Store {
             dod: r.try_get("dod")?,
             failed_criteria: r
                 .try_get::<Option<String>, _>("failed_criteria")?
-                .map(|t| t.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect())
+                .map(|t| t.lines().filter(|l| !l.is_empty()).map(criterion_line).collect())
                 .unwrap_or_default(),
             opened_at: r.try_get("opened_at")?,
+            first_commit_at: r.try_get("first_commit_at")?,
             first_review_at: r.try_get("first_review_at")?,
         })).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("list merged pull requests")?;
@@ -222,21 +225,25 @@ impl Store {
         .context("record an outcome")
     }
 
-    /// The latest measured outcome of each roadmap item of `repo` recorded before `before`.
+    /// The latest measured outcome of each roadmap item of `repo` recorded before `before`,
+    /// with when it was recorded (unix ms).
     pub async fn latest_outcomes(
         &self,
         repo: &str,
         before: i64,
-    ) -> anyhow::Result<std::collections::BTreeMap<String, f64>> {
-        let rows: Vec<(String, f64)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT item, value FROM outcomes WHERE repo = $1 AND recorded_at < $2 ORDER BY recorded_at",
+    ) -> anyhow::Result<std::collections::BTreeMap<String, (f64, i64)>> {
+        let rows: Vec<(String, f64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT item, value, recorded_at FROM outcomes WHERE repo = $1 AND recorded_at < $2 ORDER BY recorded_at",
         )
         .bind(repo)
         .bind(before)
         .fetch_all(pool)
         .await)
         .context("read outcomes")?;
-        Ok(rows.into_iter().collect())
+        Ok(rows
+            .into_iter()
+            .map(|(item, v, at)| (item, (v, at)))
+            .collect())
     }
 }
 
@@ -255,5 +262,27 @@ impl Store {
         .await
         .map(|_| ()))
         .context("record a review")
+    }
+}
+
+/// The stored form of failed criteria: one per line, the title and its `why` after a tab
+/// (tabs and line breaks inside either become spaces).
+fn criteria_lines(criteria: &[(String, Option<String>)]) -> String {
+    let clean = |s: &str| s.replace(['\n', '\r', '\t'], " ");
+    criteria
+        .iter()
+        .map(|(title, why)| match why {
+            Some(why) => format!("{}\t{}", clean(title), clean(why)),
+            None => clean(title),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One stored line back into a title and its `why`.
+pub(super) fn criterion_line(line: &str) -> (String, Option<String>) {
+    match line.split_once('\t') {
+        Some((title, why)) => (title.to_owned(), Some(why.to_owned())),
+        None => (line.to_owned(), None),
     }
 }

@@ -15,6 +15,7 @@ mod merged;
 mod org;
 mod queue_admin;
 mod retention;
+mod rollups;
 mod state;
 mod tx;
 mod uploads;
@@ -218,6 +219,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/sqlite/0012_commands.sql"),
     ),
     ("org", include_str!("../../migrations/sqlite/0013_org.sql")),
+    (
+        "rollups",
+        include_str!("../../migrations/sqlite/0014_rollups.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -271,6 +276,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "org",
         include_str!("../../migrations/postgres/0013_org.sql"),
+    ),
+    (
+        "rollups",
+        include_str!("../../migrations/postgres/0014_rollups.sql"),
     ),
 ];
 

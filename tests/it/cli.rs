@@ -526,7 +526,7 @@ fn keel_summary_renders_a_week_from_the_store_with_recorded_outcomes() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .starts_with("# Keel weekly summary · acme/checkout · 2026-W48\n"),
+            .starts_with("# Keel weekly summary · acme/checkout · 23–29 Nov 2026 (2026-W48)\n"),
         "{}",
         run.stdout
     );
@@ -536,7 +536,13 @@ fn keel_summary_renders_a_week_from_the_store_with_recorded_outcomes() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("| 22 vs \\-30% |"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "defects found after release −22% so far, target −30%: not yet (measured 26 Nov 2026)"
+        ),
+        "the outcome in plain words, with its date: {}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("| Deployment frequency | 1 |"),
         "merges stand in for deployments: {}",
@@ -546,7 +552,7 @@ fn keel_summary_renders_a_week_from_the_store_with_recorded_outcomes() {
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["source"], "merges");
     assert_eq!(v["weeks"].as_array().unwrap().len(), 8);
-    assert_eq!(v["outcomes"]["R-4"], 22.0);
+    assert_eq!(v["outcomes"]["R-4"]["value"], 22.0);
     let bad = keel(
         &root(),
         &[

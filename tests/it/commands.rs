@@ -420,7 +420,7 @@ async fn link_explain_outcome_and_debt_run_with_per_verb_permissions_and_from_re
             reply[0]
         );
         let outcomes = db.store.latest_outcomes(REPO, i64::MAX).await.unwrap();
-        assert_eq!(outcomes.get("R-12"), Some(&2.9), "{outcomes:?}");
+        assert_eq!(outcomes.get("R-12").map(|o| o.0), Some(2.9), "{outcomes:?}");
         let linked = sticky(&fake);
         assert!(linked.contains("`/keel link` by @maintainer"), "{linked}");
         assert!(!linked.contains("called it"), "debt call refused: {linked}");

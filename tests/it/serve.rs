@@ -445,12 +445,17 @@ async fn two_replicas_on_one_database_process_every_delivery_once_and_schedule_o
         );
         // Both replicas schedule summary checks; one job per repository and hour exists.
         let hours = (keel::clock::now_ms() / 3_600_000) - (started / 3_600_000) + 1;
-        let checks = jobs.iter().filter(|j| j.delivery_id.is_none()).count() as i64;
+        let checks = jobs
+            .iter()
+            .filter(|j| j.serial_key.as_deref() == Some("Codertocat/Hello-World:summary"))
+            .count() as i64;
         assert_eq!(checks, hours, "{jobs:?}");
+        let issues = fake.opened_issues();
+        let count = |repo: &str| issues.iter().filter(|i| i.repo == repo).count();
         assert_eq!(
-            fake.opened_issues().len(),
-            1,
-            "{}: one weekly summary across both replicas",
+            (count("Codertocat/Hello-World"), count("Codertocat/.github")),
+            (1, 1),
+            "{}: one weekly summary and one roll-up across both replicas",
             db.backend
         );
         db.finish().await;

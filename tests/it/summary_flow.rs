@@ -59,10 +59,22 @@ fn incident() -> Vec<u8> {
     .unwrap()
 }
 
+/// The issues Keel opened in `repo`.
+fn repo_issues(fake: &FakeGitHub, repo: &str) -> Vec<crate::support::github::OpenedIssue> {
+    fake.opened_issues()
+        .into_iter()
+        .filter(|i| i.repo == repo)
+        .collect()
+}
+
 fn summary_job(week: Option<&str>, id: &str, now: i64) -> NewJob {
+    summary_job_of(REPO, week, id, now)
+}
+
+fn summary_job_of(repo: &str, week: Option<&str>, id: &str, now: i64) -> NewJob {
     let event = Event::WeeklySummary {
         installation: InstallationId(1),
-        repo: RepoName(REPO.into()),
+        repo: RepoName(repo.into()),
         week: week.map(str::to_owned),
     };
     NewJob {
@@ -157,17 +169,21 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
                 .unwrap();
             worker.run_until_idle(now).await.unwrap();
         }
-        let issues = fake.opened_issues();
+        let issues = repo_issues(&fake, REPO);
         assert_eq!(issues.len(), 1, "{}", db.backend);
         assert_eq!(
             issues[0].title,
-            "Keel weekly summary · Codertocat/Hello-World · 2026-W48"
+            "Keel weekly summary · Codertocat/Hello-World · 23–29 Nov 2026 (2026-W48)"
         );
         assert_eq!(issues[0].labels, ["keel-summary"]);
         let body = &issues[0].body;
         // Deployed 24 Nov 14:00, first commit 23 Nov 14:00: 24 h; the incident names the
         // deployed commit: 1 of 1 failed; it was closed after 3 h.
-        assert!(body.contains("| Deployment frequency | 1 | 0 |"), "{body}");
+        // The week before had nothing recorded: no data, not a zero.
+        assert!(
+            body.contains("| Deployment frequency | 1 | no data |"),
+            "{body}"
+        );
         assert!(
             body.contains("| Lead time for changes | 24.0 h |"),
             "{body}"
@@ -175,14 +191,16 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
         assert!(body.contains("| Change failure rate | 100% |"), "{body}");
         assert!(body.contains("| Time to restore | 3.0 h |"), "{body}");
         assert!(
-            body.contains("| 9.5 vs 15% |"),
+            body.contains("outcome +9.5% so far, target +15%: not yet (from the outcomes file)"),
             "the outcomes file is read: {body}"
         );
         assert!(
-            body.contains(
-                "Median wait for a first review of the week's merged pull requests: **3.0 h**."
-            ),
+            body.contains("| Opened → first review | 3.0 h | 1 of 1 |"),
             "{body}"
+        );
+        assert!(
+            body.contains("incident #9 names a commit it shipped as the root cause"),
+            "the failure behind the rate, linked: {body}"
         );
         assert!(
             fake.log()
@@ -211,7 +229,7 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
         );
         worker.run_until_idle(now).await.unwrap();
         assert_eq!(
-            fake.opened_issues().len(),
+            repo_issues(&fake, REPO).len(),
             1,
             "W48 was written already: nothing new"
         );
@@ -250,11 +268,11 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
             1
         );
         worker.run_until_idle(later).await.unwrap();
-        let issues = fake.opened_issues();
+        let issues = repo_issues(&fake, REPO);
         assert_eq!(issues.len(), 2, "{}", db.backend);
         assert_eq!(
             issues[1].title,
-            "Keel weekly summary · Codertocat/Hello-World · 2026-W49"
+            "Keel weekly summary · Codertocat/Hello-World · 30 Nov – 6 Dec 2026 (2026-W49)"
         );
         assert_eq!(
             (issues[0].state.as_str(), issues[1].state.as_str()),
@@ -440,6 +458,148 @@ async fn a_repository_that_turns_the_summary_off_gets_no_issue() {
         worker.run_until_idle(now).await.unwrap();
         assert!(fake.opened_issues().is_empty(), "{}", db.backend);
         // Turned off, not broken: both jobs ended well (an unknown key would bury them).
+        let counts = db.store.job_counts().await.unwrap();
+        assert_eq!((counts.done, counts.dead), (2, 0), "{counts:?}");
+        db.finish().await;
+    }
+}
+
+/// The organisation roll-up (issue 19): two repositories' summaries of one week make one issue
+/// in `owner/.github`, a line each with its team (from `[summary] team`, else CODEOWNERS);
+/// writing a summary again edits it, never a second one; the next week opens a new one and
+/// closes the last. A public `.github` never shows a private repository, name or figures.
+#[tokio::test]
+async fn the_organisation_rollup_is_one_issue_a_week_across_repositories() {
+    const SHOP: &str = "Codertocat/shop";
+    const SECRET: &str = "Codertocat/secret-acquisition";
+    const ORG: &str = "Codertocat/.github";
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            SECRET,
+            "HEAD",
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 400\n",
+        );
+        fake.put_private(SECRET);
+        fake.put_file(
+            REPO,
+            "HEAD",
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 400\n",
+        );
+        fake.put_file(REPO, "HEAD", ".github/CODEOWNERS", b"* @Codertocat/web\n");
+        fake.put_file(
+            SHOP,
+            "HEAD",
+            ".github/keel.toml",
+            b"[summary]\nteam = \"payments\"\n\n[debt]\ncapacity_target = 0.2\ncurrency = \"EUR\"\n\n[[debt.items]]\nid = \"DEBT-1\"\ntitle = \"Old adapter\"\ncost_per_month = 900\n",
+        );
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github));
+        let now = at("2026-11-30T10:00:00Z");
+        for (repo, id) in [(REPO, "r-1"), (SHOP, "r-2"), (SECRET, "r-s"), (SHOP, "r-3")] {
+            db.store
+                .enqueue(&summary_job_of(repo, Some("2026-W48"), id, now), now)
+                .await
+                .unwrap();
+            worker.run_until_idle(now).await.unwrap();
+        }
+        let rollups = repo_issues(&fake, ORG);
+        assert_eq!(rollups.len(), 1, "{}: one roll-up, edited", db.backend);
+        let rollup = &rollups[0];
+        assert_eq!(
+            rollup.title,
+            "Keel organisation summary · Codertocat · 23–29 Nov 2026 (2026-W48)"
+        );
+        assert_eq!(rollup.labels, ["keel-summary"]);
+        let hello = repo_issues(&fake, REPO)[0].number;
+        let shop = repo_issues(&fake, SHOP)[0].number;
+        assert!(
+            rollup
+                .body
+                .contains(&format!("| Codertocat/web | {REPO}#{hello} |")),
+            "team from CODEOWNERS, linked to the repository's summary: {}",
+            rollup.body
+        );
+        assert!(
+            rollup
+                .body
+                .contains(&format!("| payments | {SHOP}#{shop} |")),
+            "team from [summary] team: {}",
+            rollup.body
+        );
+        assert!(rollup.body.contains("900 EUR"), "{}", rollup.body);
+        assert!(
+            !rollup.body.contains("secret")
+                && rollup.body.contains("_1 private repository is left out"),
+            "a public .github names no private repository: {}",
+            rollup.body
+        );
+        let patches = |log: Vec<String>| {
+            log.iter()
+                .filter(|l| *l == &format!("PATCH /repos/{ORG}/issues/{}", rollup.number))
+                .count()
+        };
+        assert_eq!(
+            patches(fake.log().await),
+            3,
+            "{}: edited in place",
+            db.backend
+        );
+        // In a private .github, every repository has its line.
+        fake.put_private(ORG);
+        db.store
+            .enqueue(&summary_job_of(SECRET, Some("2026-W48"), "r-s2", now), now)
+            .await
+            .unwrap();
+        worker.run_until_idle(now).await.unwrap();
+        let rollups = repo_issues(&fake, ORG);
+        assert_eq!(rollups.len(), 1, "{}", db.backend);
+        assert!(rollups[0].body.contains(SECRET), "{}", rollups[0].body);
+        assert!(!rollups[0].body.contains("left out"), "{}", rollups[0].body);
+
+        // The next week: a new roll-up; last week's is closed.
+        let later = at("2026-12-07T10:00:00Z");
+        db.store
+            .enqueue(&summary_job_of(SHOP, Some("2026-W49"), "r-4", later), later)
+            .await
+            .unwrap();
+        worker.run_until_idle(later).await.unwrap();
+        let rollups = repo_issues(&fake, ORG);
+        assert_eq!(rollups.len(), 2, "{}", db.backend);
+        assert_eq!(
+            (rollups[0].state.as_str(), rollups[1].state.as_str()),
+            ("closed", "open")
+        );
+        assert!(rollups[1].body.contains(SHOP) && !rollups[1].body.contains(REPO));
+        let counts = db.store.job_counts().await.unwrap();
+        assert_eq!(counts.dead, 0, "{counts:?}");
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn without_keel_on_the_org_repository_there_is_no_rollup_and_nothing_fails() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            "HEAD",
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 400\n",
+        );
+        fake.put_not_installed("Codertocat/.github");
+        let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(github));
+        let now = at("2026-11-30T10:00:00Z");
+        db.store
+            .enqueue(&summary_job(Some("2026-W48"), "n-1", now), now)
+            .await
+            .unwrap();
+        worker.run_until_idle(now).await.unwrap();
+        assert_eq!(repo_issues(&fake, REPO).len(), 1, "{}", db.backend);
+        assert!(repo_issues(&fake, "Codertocat/.github").is_empty());
         let counts = db.store.job_counts().await.unwrap();
         assert_eq!((counts.done, counts.dead), (2, 0), "{counts:?}");
         db.finish().await;

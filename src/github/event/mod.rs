@@ -228,6 +228,16 @@ pub enum Event {
         /// only when no summary of it exists yet (the scheduler's hourly check).
         week: Option<String>,
     },
+    /// Not a webhook: write the organisation roll-up issue of a week in `owner/.github`, from
+    /// the lines its repositories' summaries kept. Enqueued by the summary job.
+    OrgRollup {
+        /// Installation.
+        installation: InstallationId,
+        /// The organisation's `.github` repository.
+        repo: RepoName,
+        /// The week (`2026-W47`).
+        week: String,
+    },
     /// Not a webhook: evaluate one commit of a pull request or merge group again, now that
     /// something changed (its reports arrived, someone asked for a re-run). Enqueued by jobs.
     Evaluate {
@@ -384,6 +394,7 @@ impl Event {
             Event::Installation { installation, .. }
             | Event::Backfill { installation, .. }
             | Event::WeeklySummary { installation, .. }
+            | Event::OrgRollup { installation, .. }
             | Event::Evaluate { installation, .. }
             | Event::EvaluateLater { installation, .. }
             | Event::Command { installation, .. } => Some(installation.0),
@@ -412,6 +423,7 @@ impl Event {
             | Event::Push { repo, .. }
             | Event::Backfill { repo, .. }
             | Event::WeeklySummary { repo, .. }
+            | Event::OrgRollup { repo, .. }
             | Event::Evaluate { repo, .. }
             | Event::EvaluateLater { repo, .. }
             | Event::Command { repo, .. }
@@ -439,6 +451,8 @@ impl Event {
                 format!("{repo}#{number}")
             }
             Event::WeeklySummary { repo, .. } => format!("{repo}:summary"),
+            // One organisation's roll-ups one at a time: the issue is created once.
+            Event::OrgRollup { repo, .. } => format!("{repo}:rollup"),
             Event::Backfill { repo, .. } => format!("{repo}:backfill"),
             Event::ChecksRerequested { repo, head_sha, .. }
             | Event::MergeGroup { repo, head_sha, .. }

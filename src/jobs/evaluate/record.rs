@@ -46,7 +46,10 @@ pub(super) fn record(
             .to_owned()
         }),
         dod: evaluation.conclusion.as_str().to_owned(),
-        failed_criteria: failed.iter().map(|c| c.title.clone()).collect(),
+        failed_criteria: failed
+            .iter()
+            .map(|c| (c.title.clone(), c.why.clone()))
+            .collect(),
         failed_ids: failed.iter().map(|c| c.id.clone()).collect(),
         head_sha: pr.head_sha.0.clone(),
     }

@@ -2,6 +2,7 @@
 //! in place when the same week is written again, and last week's closed when a new one opens.
 
 pub mod report;
+pub mod rollup;
 
 use super::{CONFIG_PATH, Context, JobError};
 use crate::github::CommitSha;
@@ -83,7 +84,16 @@ async fn post<G: GitHubApi>(
     if let Some(path) = &sc.outcomes_file {
         let head = CommitSha("HEAD".into());
         if let Some(bytes) = ctx.github.file_at(repo, path, &head).await? {
-            report.outcomes.extend(parse_outcomes(path, &bytes)?);
+            let measured = parse_outcomes(path, &bytes)?
+                .into_iter()
+                .map(|(item, value)| {
+                    let outcome = keel_core::summary::report::Outcome {
+                        value,
+                        measured_at: None,
+                    };
+                    (item, outcome)
+                });
+            report.outcomes.extend(measured);
         }
     }
     let text = body(&report);
@@ -93,7 +103,7 @@ async fn post<G: GitHubApi>(
         // An earlier attempt may have opened it and died before remembering it.
         None => ctx.github.find_issue(repo, SUMMARY_LABEL, &name).await?,
     };
-    match known {
+    let number = match known {
         Some(number) => {
             ctx.github
                 .update_issue(repo, number, Some(&text), None)
@@ -101,6 +111,7 @@ async fn post<G: GitHubApi>(
             ctx.store
                 .set_summary_issue(&repo.name.0, &week.name, number)
                 .await?;
+            number
         }
         None => {
             let number = ctx
@@ -122,9 +133,10 @@ async fn post<G: GitHubApi>(
                         .await?;
                 }
             }
+            number
         }
-    }
-    Ok(())
+    };
+    rollup::keep_line(ctx, repo, config, &report, &week.name, number).await
 }
 
 /// Enqueues one summary check per installed repository for the hour of `now_ms`, skipping those

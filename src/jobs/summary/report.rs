@@ -7,7 +7,10 @@ use keel_core::Config;
 use keel_core::config::{Fallback, SummaryConfig};
 use keel_core::facts::Metrics;
 use keel_core::summary::dora::{self, Source};
-use keel_core::summary::report::{Health, MergedChange, WaiverGiven, WeeklyReport};
+use keel_core::summary::report::{
+    CycleTimes, FailedCriterion, Health, MergedChange, Outcome, WaiverGiven, WeeklyReport,
+};
+use keel_core::summary::rollup::RollupRow;
 use keel_core::week::Week;
 
 /// Weeks of DORA history shown (the chart and the trends).
@@ -40,41 +43,85 @@ pub async fn gather(
     }
     weeks.reverse();
     health.reverse();
-    let merged = store
-        .merged_pull_requests(repo)
-        .await?
+    let all = store.merged_pull_requests(repo).await?;
+    // When each roadmap item last had merged work, up to the week's end (stale items).
+    let mut roadmap_last_merged = std::collections::BTreeMap::new();
+    for m in all.iter().filter(|m| m.merged_at < week.end) {
+        for item in &m.roadmap_items {
+            let last = roadmap_last_merged
+                .entry(item.clone())
+                .or_insert(m.merged_at);
+            *last = (*last).max(m.merged_at);
+        }
+    }
+    let shipped = match source {
+        Source::Deployments => dora::shipped_times(&history, source),
+        _ => Default::default(),
+    };
+    let merged = all
         .into_iter()
         .filter(|m| m.merged_at >= week.start && m.merged_at < week.end)
         .map(|m| MergedChange {
             number: m.number,
+            by_bot: m.author.as_deref().is_some_and(|a| a.ends_with("[bot]")),
             title: m.title,
             roadmap_items: m.roadmap_items,
             debt: m.debt,
             dod: m.dod,
             changed_lines: m.changed_lines,
-            failed_criteria: m.failed_criteria,
-            review_wait_hours: match (m.opened_at, m.first_review_at) {
-                (Some(o), Some(r)) if r >= o => Some((r - o) as f64 / 3_600_000.0),
-                _ => None,
+            failed_criteria: m
+                .failed_criteria
+                .into_iter()
+                .map(|(title, why)| FailedCriterion { title, why })
+                .collect(),
+            times: CycleTimes {
+                first_commit: m.first_commit_at,
+                opened: m.opened_at,
+                first_review: m.first_review_at,
+                merged: Some(m.merged_at),
+                deployed: shipped.get(&m.number).copied(),
             },
         })
         .collect();
-    let outcomes = store.latest_outcomes(repo, week.end).await?;
+    let outcomes = store
+        .latest_outcomes(repo, week.end)
+        .await?
+        .into_iter()
+        .map(|(item, (value, at))| {
+            let outcome = Outcome {
+                value,
+                measured_at: Some(at),
+            };
+            (item, outcome)
+        })
+        .collect();
+    let shown = |w: crate::store::StoredDecision| WaiverGiven {
+        number: w.number,
+        criterion: w.subject,
+        by: w.by,
+        reason: w.reason,
+        until: w
+            .until
+            .and_then(|u| keel_core::config::Day::try_from(u).ok()),
+        ended: w.ended_at.is_some_and(|e| e < week.end),
+    };
     let waivers = store
         .waivers_given(repo, week.start, week.end)
         .await?
         .into_iter()
-        .map(|w| WaiverGiven {
-            number: w.number,
-            criterion: w.subject,
-            by: w.by,
-            reason: w.reason,
-            until: w
-                .until
-                .and_then(|u| keel_core::config::Day::try_from(u).ok()),
-            ended: w.ended_at.is_some(),
-        })
+        .map(shown)
         .collect();
+    let waivers_in_force = store
+        .waivers_in_force(repo, week.end)
+        .await?
+        .into_iter()
+        .map(shown)
+        .collect();
+    let register_cost_before = store
+        .summary_row(repo, &week.previous(zone).name)
+        .await?
+        .and_then(|line| serde_json::from_str::<RollupRow>(&line).ok())
+        .and_then(|row| row.register_cost);
     Ok(WeeklyReport {
         repo: repo.to_owned(),
         weeks,
@@ -89,6 +136,14 @@ pub async fn gather(
         health,
         outcomes,
         waivers,
+        waivers_in_force,
+        roadmap_last_merged,
+        register_cost_before,
+        coverage_target: config
+            .coverage
+            .as_ref()
+            .and_then(|c| c.min_total.as_ref())
+            .map(|c| c.threshold.0),
     })
 }
 

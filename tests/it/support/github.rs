@@ -178,6 +178,8 @@ struct State {
     properties: HashMap<String, Vec<Value>>,
     /// Repositories the fake says are private (every other one is public).
     private_repos: std::collections::HashSet<String>,
+    /// Repositories the App is not installed on: their issue endpoints answer 404.
+    not_installed: std::collections::HashSet<String>,
     /// comment id → reactions added, in order.
     reactions: HashMap<u64, Vec<String>>,
     /// (repo, commit) → its parents.
@@ -547,6 +549,11 @@ impl FakeGitHub {
             .entry(repo.into())
             .or_default()
             .push((id, head_sha.into(), path.into()));
+    }
+
+    /// The App is not installed on `repo`: it and its issue endpoints answer 404.
+    pub fn put_not_installed(&self, repo: &str) {
+        self.state.lock().unwrap().not_installed.insert(repo.into());
     }
 
     /// `repo` is private.
@@ -1566,6 +1573,11 @@ fn open_issue(s: &mut State, req: &Request) -> ResponseTemplate {
         return unauthorized();
     }
     let parts: Vec<&str> = req.url.path().split('/').collect();
+    if s.not_installed
+        .contains(&format!("{}/{}", parts[2], parts[3]))
+    {
+        return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    }
     let body: Value = serde_json::from_slice(&req.body).unwrap();
     let number = 100 + s.opened.len() as u64;
     s.opened.push(OpenedIssue {
@@ -1590,6 +1602,9 @@ fn list_issues(s: &mut State, req: &Request) -> ResponseTemplate {
     }
     let parts: Vec<&str> = req.url.path().split('/').collect();
     let repo = format!("{}/{}", parts[2], parts[3]);
+    if s.not_installed.contains(&repo) {
+        return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    }
     let label = req
         .url
         .query_pairs()
@@ -1713,6 +1728,9 @@ fn get_repository(s: &mut State, req: &Request) -> ResponseTemplate {
         return unauthorized();
     }
     let repo = repo_of(req);
+    if s.not_installed.contains(&repo) {
+        return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    }
     let private = s.private_repos.contains(&repo);
     ResponseTemplate::new(200).set_body_json(json!({"full_name": repo, "private": private}))
 }

@@ -296,6 +296,9 @@ pub struct DebtConfig {
     /// The register.
     #[serde(default)]
     pub items: Vec<DebtItem>,
+    /// The currency of `cost_per_month`: an ISO 4217 code (`EUR`) or a symbol (`€`), shown
+    /// with every amount.
+    pub currency: Option<String>,
 }
 
 impl Default for DebtConfig {
@@ -311,6 +314,7 @@ impl Default for DebtConfig {
             blocking: false,
             labels: DebtLabels::default(),
             items: Vec::new(),
+            currency: None,
         }
     }
 }

@@ -35,6 +35,9 @@ pub struct SummaryConfig {
     /// A file on the default branch with measured outcomes of roadmap items, as
     /// `R-12 = 9.5` lines (`keel outcome` records them in the store instead).
     pub outcomes_file: Option<String>,
+    /// The team that owns this repository, as the organisation roll-up names it (default: the
+    /// first owner of `*` in CODEOWNERS).
+    pub team: Option<String>,
 }
 
 impl Default for SummaryConfig {
@@ -48,6 +51,7 @@ impl Default for SummaryConfig {
             fallback: Fallback::default(),
             close_previous: true,
             outcomes_file: None,
+            team: None,
         }
     }
 }

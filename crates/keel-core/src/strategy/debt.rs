@@ -88,7 +88,7 @@ pub fn classify(inputs: &Inputs<'_>) -> Verdict {
                 id: item.id.clone(),
                 title: item.title.clone(),
                 referenced,
-                impact: impact(item),
+                impact: impact(item, config.currency.as_deref()),
             });
         }
     }
@@ -261,7 +261,7 @@ fn touched_coverage(
 }
 
 /// An item's cost in a business lead's words.
-pub fn impact(item: &DebtItem) -> String {
+pub fn impact(item: &DebtItem, currency: Option<&str>) -> String {
     let mut parts = Vec::new();
     if let Some(days) = item.slows_delivery_days {
         parts.push(format!(
@@ -275,10 +275,16 @@ pub fn impact(item: &DebtItem) -> String {
         ));
     }
     if let Some(risk) = item.outage_risk_pct {
-        parts.push(format!("{}% risk of an outage", trim_number(risk)));
+        parts.push(format!(
+            "{}% risk of an outage this quarter",
+            trim_number(risk)
+        ));
     }
     if let Some(cost) = item.cost_per_month {
-        parts.push(format!("costs {} a month", thousands(cost)));
+        parts.push(match currency {
+            Some(_) => format!("costs {} a month", money(cost, currency)),
+            None => format!("costs {} a month (currency not set)", thousands(cost)),
+        });
     }
     if let Some(text) = &item.impact {
         parts.push(text.clone());
@@ -295,6 +301,18 @@ fn trim_number(v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v:.1}")
+    }
+}
+
+/// An amount with its currency: `€1,200` for a symbol, `1,200 EUR` for a code, and
+/// without one `1,200 (currency not set)`, so a lead never guesses which.
+pub fn money(amount: f64, currency: Option<&str>) -> String {
+    match currency.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
+            format!("{} {c}", thousands(amount))
+        }
+        Some(symbol) => format!("{symbol}{}", thousands(amount)),
+        None => format!("{} (currency not set)", thousands(amount)),
     }
 }
 

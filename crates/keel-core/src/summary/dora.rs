@@ -51,6 +51,9 @@ pub struct Deployment {
 /// An incident (an issue with the incident label).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
+    /// Its issue number, where known (the summary links it).
+    #[serde(default)]
+    pub number: Option<u64>,
     /// Opened, unix ms.
     pub opened_at: i64,
     /// Closed, unix ms.
@@ -137,6 +140,46 @@ pub struct WeekMetrics {
     /// Root causes named by the week's incidents that no deployment shipped.
     #[serde(default)]
     pub unshipped_root_causes: Vec<String>,
+    /// What failed the week's failed deployments: the change failure rate's evidence.
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+    /// Whether Keel had recorded anything by the week's end: a week before the first
+    /// recorded event has no data (a gap), never zeros.
+    pub observed: bool,
+}
+
+/// A failed deployment (or the merge or release standing in for one) and what failed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The commit deployed, where known.
+    pub sha: Option<String>,
+    /// When it finished, unix ms.
+    pub at: i64,
+    /// What failed it.
+    pub cause: Cause,
+}
+
+/// What failed a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Its own status was a failure.
+    FailedStatus,
+    /// An incident: its root cause was a commit the deployment shipped, or (without one) it
+    /// opened before the next deployment.
+    Incident {
+        /// The incident's issue number, where known.
+        number: Option<u64>,
+        /// Whether it named its root cause.
+        by_root_cause: bool,
+    },
+    /// A pull request reverting one the deployment shipped.
+    Revert {
+        /// The revert.
+        revert: u64,
+        /// The pull request it reverts.
+        reverted: u64,
+    },
 }
 
 /// The deployment source used: deployments when there are any, else `fallback`.
@@ -263,39 +306,18 @@ pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetri
         .enumerate()
         .filter(|(_, s)| in_week(s.at))
         .collect();
-    let failed = attempted
+    let failures: Vec<Failure> = attempted
         .iter()
-        .filter(|(i, s)| {
-            if !s.succeeded {
-                return true;
-            }
-            let next = ships[i + 1..]
-                .iter()
-                .map(|n| n.at)
-                .next()
-                .unwrap_or(i64::MAX);
-            let shipped = sets[*i].as_deref();
-            let incident = history.incidents.iter().any(|inc| match &inc.root_cause {
-                // A root cause counts against the deployment that shipped it.
-                Some(cause) => {
-                    s.sha == Some(cause.as_str())
-                        || shipped.is_some_and(|set| set.contains(&cause.as_str()))
-                }
-                None => inc.opened_at >= s.at && inc.opened_at < next,
-            });
-            let reverted = history.changes.iter().any(|revert| {
-                revert.reverts.is_some_and(|n| {
-                    history.changes.iter().any(|c| {
-                        c.number == n
-                            && shipped_at(c, &ships, &sets, source).map(|x| x.0) == Some(s.at)
-                    })
-                })
-            });
-            incident || reverted
+        .filter_map(|(i, s)| {
+            failure_cause(history, &ships, &sets, *i, source).map(|cause| Failure {
+                sha: s.sha.map(str::to_owned),
+                at: s.at,
+                cause,
+            })
         })
-        .count();
+        .collect();
     let change_failure_rate =
-        (!attempted.is_empty()).then(|| failed as f64 / attempted.len() as f64);
+        (!attempted.is_empty()).then(|| failures.len() as f64 / attempted.len() as f64);
 
     let mut restore: Vec<f64> = history
         .incidents
@@ -336,7 +358,81 @@ pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetri
         time_to_restore_hours: median(&mut restore),
         lead_time_by_time: by_time,
         unshipped_root_causes,
+        failures,
+        observed: first_event(history).is_some_and(|first| first < week.end),
     }
+}
+
+/// What failed shipment `i`, if anything: its own status, an incident, or a revert.
+fn failure_cause(
+    history: &History,
+    ships: &[Shipment<'_>],
+    sets: &[Option<Vec<&str>>],
+    i: usize,
+    source: Source,
+) -> Option<Cause> {
+    let s = &ships[i];
+    if !s.succeeded {
+        return Some(Cause::FailedStatus);
+    }
+    let next = ships[i + 1..]
+        .iter()
+        .map(|n| n.at)
+        .next()
+        .unwrap_or(i64::MAX);
+    let shipped = sets[i].as_deref();
+    let incident = history.incidents.iter().find_map(|inc| {
+        let hit = match &inc.root_cause {
+            // A root cause counts against the deployment that shipped it.
+            Some(cause) => {
+                s.sha == Some(cause.as_str())
+                    || shipped.is_some_and(|set| set.contains(&cause.as_str()))
+            }
+            None => inc.opened_at >= s.at && inc.opened_at < next,
+        };
+        hit.then_some(Cause::Incident {
+            number: inc.number,
+            by_root_cause: inc.root_cause.is_some(),
+        })
+    });
+    incident.or_else(|| {
+        history.changes.iter().find_map(|revert| {
+            let n = revert.reverts?;
+            history
+                .changes
+                .iter()
+                .any(|c| {
+                    c.number == n && shipped_at(c, ships, sets, source).map(|x| x.0) == Some(s.at)
+                })
+                .then_some(Cause::Revert {
+                    revert: revert.number,
+                    reverted: n,
+                })
+        })
+    })
+}
+
+/// The earliest thing recorded: before it Keel was not watching.
+fn first_event(history: &History) -> Option<i64> {
+    let changes = history.changes.iter().map(|c| c.merged_at);
+    let deployments = history.deployments.iter().map(|d| d.finished_at);
+    let incidents = history.incidents.iter().map(|i| i.opened_at);
+    changes
+        .chain(deployments)
+        .chain(incidents)
+        .chain(history.releases.iter().copied())
+        .min()
+}
+
+/// When each merged pull request shipped (by number), as the lead time pairs them.
+pub fn shipped_times(history: &History, source: Source) -> std::collections::BTreeMap<u64, i64> {
+    let ships = shipments(history, source);
+    let sets = shipped_sets(history, &ships);
+    history
+        .changes
+        .iter()
+        .filter_map(|c| Some((c.number, shipped_at(c, &ships, &sets, source)?.0)))
+        .collect()
 }
 
 fn hours(ms: i64) -> f64 {

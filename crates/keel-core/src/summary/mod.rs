@@ -3,6 +3,7 @@
 
 pub mod dora;
 pub mod report;
+pub mod rollup;
 
 #[cfg(test)]
 mod tests;

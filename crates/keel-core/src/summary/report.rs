@@ -20,9 +20,75 @@ pub struct MergedChange {
     /// Changed lines.
     pub changed_lines: Option<u64>,
     /// Criteria that failed at its last evaluation.
-    pub failed_criteria: Vec<String>,
-    /// Hours from opening to the first review.
-    pub review_wait_hours: Option<f64>,
+    pub failed_criteria: Vec<FailedCriterion>,
+    /// When its work went through each step: the cycle-time breakdown.
+    #[serde(default)]
+    pub times: CycleTimes,
+    /// The author is a bot (Dependabot, Renovate, …): its work is upkeep.
+    #[serde(default)]
+    pub by_bot: bool,
+}
+
+/// A criterion that failed, with the business reason the config gives for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedCriterion {
+    /// Its title ("Patch coverage").
+    pub title: String,
+    /// Its `why` from the config, when one was written.
+    pub why: Option<String>,
+}
+
+/// The steps of a merged pull request, unix ms; each where known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CycleTimes {
+    /// Its first commit.
+    pub first_commit: Option<i64>,
+    /// Opened.
+    pub opened: Option<i64>,
+    /// Its first review.
+    pub first_review: Option<i64>,
+    /// Merged.
+    pub merged: Option<i64>,
+    /// Shipped: the deployment that contains its merge (as the lead time pairs them).
+    pub deployed: Option<i64>,
+}
+
+/// What a merged pull request was spent on (the investment balance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Investment {
+    /// Linked to a roadmap item.
+    Feature,
+    /// Reduced debt (and served no roadmap item).
+    Debt,
+    /// A bot's change (dependency updates and the like).
+    Upkeep,
+    /// None of these: work the roadmap does not explain.
+    Unlinked,
+}
+
+impl MergedChange {
+    /// What it was spent on: a roadmap item first, then debt paid down, then a bot's upkeep.
+    pub fn investment(&self) -> Investment {
+        if !self.roadmap_items.is_empty() {
+            Investment::Feature
+        } else if matches!(self.debt.as_deref(), Some("reduced" | "mixed")) {
+            Investment::Debt
+        } else if self.by_bot {
+            Investment::Upkeep
+        } else {
+            Investment::Unlinked
+        }
+    }
+}
+
+/// A measured outcome of a roadmap item.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Outcome {
+    /// The measured value (`keel outcome R-12 -11.5`).
+    pub value: f64,
+    /// When it was measured, unix ms (`None`: from the outcomes file, undated).
+    pub measured_at: Option<i64>,
 }
 
 /// Non-functional health at the end of a week (the default branch's last baseline).
@@ -57,10 +123,31 @@ pub struct WeeklyReport {
     /// Coverage and findings per week, oldest first.
     pub health: Vec<Health>,
     /// The latest measured outcome per roadmap item (`keel outcome`).
-    pub outcomes: std::collections::BTreeMap<String, f64>,
+    pub outcomes: std::collections::BTreeMap<String, Outcome>,
     /// Waivers given in the week (`/keel waive`): debt taken on purpose.
     #[serde(default)]
     pub waivers: Vec<WaiverGiven>,
+    /// Waivers given earlier that are still in force, for those about to end.
+    #[serde(default)]
+    pub waivers_in_force: Vec<WaiverGiven>,
+    /// When each roadmap item last had a merged pull request, unix ms (stale items).
+    #[serde(default)]
+    pub roadmap_last_merged: std::collections::BTreeMap<String, i64>,
+    /// The register's monthly cost as last week's summary recorded it (the trend).
+    #[serde(default)]
+    pub register_cost_before: Option<f64>,
+    /// The team's coverage target: `[coverage] min_total`, when set.
+    #[serde(default)]
+    pub coverage_target: Option<f64>,
+}
+
+impl WeeklyReport {
+    /// The register's total monthly cost, when any item has one.
+    pub fn register_cost(&self) -> Option<f64> {
+        let items = self.debt.as_ref()?.items.iter();
+        let costs: Vec<f64> = items.filter_map(|i| i.cost_per_month).collect();
+        (!costs.is_empty()).then(|| costs.iter().sum())
+    }
 }
 
 /// A waiver given in the week.

@@ -161,7 +161,7 @@ fn a_debt_reducing_change_names_its_reasons_and_the_items_cost() {
     );
     assert!(body.contains("#### Technical debt: ⬇️ reduced"), "{body}");
     assert!(
-        body.contains("slows each feature touching it by \\~2 days; costs 1,200 a month"),
+        body.contains("slows each feature touching it by \\~2 days; costs 1,200 a month \\(currency not set\\)"),
         "{body}"
     );
     insta::assert_snapshot!("debt_reduced", body);

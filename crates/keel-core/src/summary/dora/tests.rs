@@ -100,11 +100,13 @@ fn a_root_cause_in_the_middle_of_a_batch_fails_the_deployment_that_shipped_it() 
         deployments: vec![deployed("base", 1), deployed("m3", 40)],
         incidents: vec![
             Incident {
+                number: None,
                 opened_at: MONDAY + 45 * H,
                 closed_at: Some(MONDAY + 47 * H),
                 root_cause: Some("m2".into()),
             },
             Incident {
+                number: None,
                 opened_at: MONDAY + 46 * H,
                 closed_at: None,
                 root_cause: Some("never-deployed".into()),
