@@ -363,7 +363,8 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 installation: installation.clone(),
                 name: repo.clone(),
             };
-            summary::write(ctx, &target, week.as_deref()).await
+            // Boxed: the summary's future is large, and the worker's stays small.
+            Box::pin(summary::write(ctx, &target, week.as_deref())).await
         }
         Event::OrgRollup {
             installation,
@@ -374,7 +375,7 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 installation: installation.clone(),
                 name: repo.clone(),
             };
-            summary::rollup::write(ctx, &target, week).await
+            Box::pin(summary::rollup::write(ctx, &target, week)).await
         }
         Event::Review {
             repo,

@@ -311,7 +311,8 @@ impl<G: GitHubApi + 'static> Worker<G> {
                     job_id: Some(job.id),
                     reports: Some(&self.reports),
                 };
-                super::handle(&ctx, &event).await
+                // Boxed: a job's future is large in debug builds; the worker's stays small.
+                Box::pin(super::handle(&ctx, &event)).await
             }
             other => Err(JobError::Permanent(format!("unknown job kind `{other}`"))),
         }

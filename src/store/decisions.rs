@@ -319,21 +319,28 @@ impl Store {
         Ok(rows.into_iter().map(decision).collect())
     }
 
-    /// The waivers given before `at` (unix ms) that had not ended by then and carry an end
-    /// day: the ones a summary warns about before they end.
-    pub async fn waivers_in_force(
+    /// The waivers given before `at` (unix ms), not ended by then, whose end day falls in
+    /// `[from_day, to_day]` (`YYYY-MM-DD`), on pull requests not merged by then: the ones a
+    /// summary warns about before they end.
+    pub async fn waivers_ending(
         &self,
         repo: &str,
         at: i64,
+        from_day: &str,
+        to_day: &str,
     ) -> anyhow::Result<Vec<StoredDecision>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM decisions WHERE repo = $1 AND topic = 'waiver' AND given_at < $2 \
-             AND (ended_at IS NULL OR ended_at >= $2) AND until_day IS NOT NULL ORDER BY given_at"
+             AND (ended_at IS NULL OR ended_at >= $2) AND until_day >= $3 AND until_day <= $4 \
+             AND number NOT IN (SELECT number FROM merged_pull_requests WHERE repo = $1 AND merged_at < $2) \
+             ORDER BY given_at LIMIT 50"
         );
         let rows: Vec<DecisionRow> =
             on_pool!(self, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(repo)
             .bind(at)
+            .bind(from_day)
+            .bind(to_day)
             .fetch_all(pool)
             .await)
             .context("read the waivers in force")?;

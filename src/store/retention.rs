@@ -119,6 +119,7 @@ const BY_REPO: &[&str] = &[
     "issues",
     "releases",
     "summaries",
+    "summary_rows",
     "outcomes",
     "run_artifacts",
     "summary_checks",

@@ -492,7 +492,7 @@ fn keel_summary_renders_a_week_from_the_store_with_recorded_outcomes() {
             "outcome",
             "R-4",
             "--value",
-            "22",
+            "-22",
             "--repo",
             "acme/checkout",
             "--at",
@@ -552,7 +552,7 @@ fn keel_summary_renders_a_week_from_the_store_with_recorded_outcomes() {
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["source"], "merges");
     assert_eq!(v["weeks"].as_array().unwrap().len(), 8);
-    assert_eq!(v["outcomes"]["R-4"]["value"], 22.0);
+    assert_eq!(v["outcomes"]["R-4"]["value"], -22.0);
     let bad = keel(
         &root(),
         &[

@@ -210,6 +210,8 @@ async fn delivery_facts_become_one_weekly_issue_that_is_edited_and_closed_when_t
             "edited in place"
         );
 
+        // The organisation roll-up runs when its five-minute slot ends.
+        worker.run_until_idle(now + 6 * 60_000).await.unwrap();
         // The scheduler: one check per repository and hour, however often it runs.
         db.store
             .add_installation_repos(1, &[REPO.into()], 0)
@@ -479,7 +481,7 @@ async fn the_organisation_rollup_is_one_issue_a_week_across_repositories() {
             SECRET,
             "HEAD",
             ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 400\n",
+            b"[summary]\nrollup_when_private = true\n",
         );
         fake.put_private(SECRET);
         fake.put_file(
@@ -497,13 +499,25 @@ async fn the_organisation_rollup_is_one_issue_a_week_across_repositories() {
         );
         let github = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
         let worker = Worker::new(db.store.clone(), Arc::new(github));
-        let now = at("2026-11-30T10:00:00Z");
+        // Each summary is written ten minutes after the last; its roll-up job runs when its
+        // five-minute slot ends.
+        let start = at("2026-11-30T10:00:00Z");
+        let mut step = 0;
+        let mut write = |repo: &'static str, week: &'static str, id: &'static str| {
+            step += 1;
+            let now = start + step * 10 * 60_000;
+            let (store, worker) = (db.store.clone(), &worker);
+            async move {
+                store
+                    .enqueue(&summary_job_of(repo, Some(week), id, now), now)
+                    .await
+                    .unwrap();
+                worker.run_until_idle(now).await.unwrap();
+                worker.run_until_idle(now + 6 * 60_000).await.unwrap();
+            }
+        };
         for (repo, id) in [(REPO, "r-1"), (SHOP, "r-2"), (SECRET, "r-s"), (SHOP, "r-3")] {
-            db.store
-                .enqueue(&summary_job_of(repo, Some("2026-W48"), id, now), now)
-                .await
-                .unwrap();
-            worker.run_until_idle(now).await.unwrap();
+            write(repo, "2026-W48", id).await;
         }
         let rollups = repo_issues(&fake, ORG);
         assert_eq!(rollups.len(), 1, "{}: one roll-up, edited", db.backend);
@@ -533,12 +547,13 @@ async fn the_organisation_rollup_is_one_issue_a_week_across_repositories() {
         assert!(
             !rollup.body.contains("secret")
                 && rollup.body.contains("_1 private repository is left out"),
-            "a public .github names no private repository: {}",
+            "a public .github names no private repository, even one that opts in: {}",
             rollup.body
         );
+        let number = rollup.number;
         let patches = |log: Vec<String>| {
             log.iter()
-                .filter(|l| *l == &format!("PATCH /repos/{ORG}/issues/{}", rollup.number))
+                .filter(|l| *l == &format!("PATCH /repos/{ORG}/issues/{number}"))
                 .count()
         };
         assert_eq!(
@@ -547,32 +562,29 @@ async fn the_organisation_rollup_is_one_issue_a_week_across_repositories() {
             "{}: edited in place",
             db.backend
         );
-        // In a private .github, every repository has its line.
+        // In a private .github, a private repository that opts in has its line; one that
+        // became private since its line was kept, and did not opt in, does not.
         fake.put_private(ORG);
-        db.store
-            .enqueue(&summary_job_of(SECRET, Some("2026-W48"), "r-s2", now), now)
-            .await
-            .unwrap();
-        worker.run_until_idle(now).await.unwrap();
+        fake.put_private(REPO);
+        write(SECRET, "2026-W48", "r-s2").await;
         let rollups = repo_issues(&fake, ORG);
         assert_eq!(rollups.len(), 1, "{}", db.backend);
-        assert!(rollups[0].body.contains(SECRET), "{}", rollups[0].body);
-        assert!(!rollups[0].body.contains("left out"), "{}", rollups[0].body);
+        let text = &rollups[0].body;
+        assert!(text.contains(SECRET), "{text}");
+        assert!(
+            !text.contains(REPO) && text.contains("_1 private repository is left out"),
+            "{text}"
+        );
 
         // The next week: a new roll-up; last week's is closed.
-        let later = at("2026-12-07T10:00:00Z");
-        db.store
-            .enqueue(&summary_job_of(SHOP, Some("2026-W49"), "r-4", later), later)
-            .await
-            .unwrap();
-        worker.run_until_idle(later).await.unwrap();
+        write(SHOP, "2026-W49", "r-4").await;
         let rollups = repo_issues(&fake, ORG);
         assert_eq!(rollups.len(), 2, "{}", db.backend);
         assert_eq!(
             (rollups[0].state.as_str(), rollups[1].state.as_str()),
             ("closed", "open")
         );
-        assert!(rollups[1].body.contains(SHOP) && !rollups[1].body.contains(REPO));
+        assert!(rollups[1].body.contains(SHOP) && !rollups[1].body.contains(SECRET));
         let counts = db.store.job_counts().await.unwrap();
         assert_eq!(counts.dead, 0, "{counts:?}");
         db.finish().await;
@@ -598,6 +610,7 @@ async fn without_keel_on_the_org_repository_there_is_no_rollup_and_nothing_fails
             .await
             .unwrap();
         worker.run_until_idle(now).await.unwrap();
+        worker.run_until_idle(now + 6 * 60_000).await.unwrap();
         assert_eq!(repo_issues(&fake, REPO).len(), 1, "{}", db.backend);
         assert!(repo_issues(&fake, "Codertocat/.github").is_empty());
         let counts = db.store.job_counts().await.unwrap();

@@ -152,6 +152,8 @@ fn example(path: &str, key: &str, prop: &Value, defs: &Value) -> String {
         ("labels", "not_done") => Some(r#""keel: not done""#),
         (_, "why") => Some(r#""Untested changes caused 3 of our last 5 incidents""#),
         (_, "outcomes_file") => Some(r#"".github/outcomes.toml""#),
+        ("debt", "currency") => Some(r#""EUR""#),
+        ("summary", "team") => Some(r#""payments""#),
         (_, "cost_per_month") => Some("1200"),
         (_, "outage_risk_pct") => Some("5"),
         (_, "slows_delivery_days") => Some("2"),

@@ -452,7 +452,7 @@ impl Event {
             }
             Event::WeeklySummary { repo, .. } => format!("{repo}:summary"),
             // One organisation's roll-ups one at a time: the issue is created once.
-            Event::OrgRollup { repo, .. } => format!("{repo}:rollup"),
+            Event::OrgRollup { repo, .. } => format!("{}:rollup", repo.0.to_lowercase()),
             Event::Backfill { repo, .. } => format!("{repo}:backfill"),
             Event::ChecksRerequested { repo, head_sha, .. }
             | Event::MergeGroup { repo, head_sha, .. }

@@ -48,7 +48,13 @@ pub(super) fn record(
         dod: evaluation.conclusion.as_str().to_owned(),
         failed_criteria: failed
             .iter()
-            .map(|c| (c.title.clone(), c.why.clone()))
+            // A reason is a sentence or two: what a summary quotes is bounded.
+            .map(|c| {
+                (
+                    c.title.clone(),
+                    c.why.as_ref().map(|w| w.chars().take(500).collect()),
+                )
+            })
             .collect(),
         failed_ids: failed.iter().map(|c| c.id.clone()).collect(),
         head_sha: pr.head_sha.0.clone(),

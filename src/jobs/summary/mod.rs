@@ -136,7 +136,11 @@ async fn post<G: GitHubApi>(
             number
         }
     };
-    rollup::keep_line(ctx, repo, config, &report, &week.name, number).await
+    Box::pin(rollup::keep_line(
+        ctx, repo, config, &report, &week.name, number,
+    ))
+    .await;
+    Ok(())
 }
 
 /// Enqueues one summary check per installed repository for the hour of `now_ms`, skipping those

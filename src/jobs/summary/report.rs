@@ -111,8 +111,15 @@ pub async fn gather(
         .into_iter()
         .map(shown)
         .collect();
+    // The waivers ending within the week after this one, on pull requests still open.
+    let last_day = zone.local_date(week.end - 1);
     let waivers_in_force = store
-        .waivers_in_force(repo, week.end)
+        .waivers_ending(
+            repo,
+            week.end,
+            &last_day.to_string(),
+            &(last_day + chrono::Days::new(7)).to_string(),
+        )
         .await?
         .into_iter()
         .map(shown)

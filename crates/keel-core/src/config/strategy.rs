@@ -298,6 +298,7 @@ pub struct DebtConfig {
     pub items: Vec<DebtItem>,
     /// The currency of `cost_per_month`: an ISO 4217 code (`EUR`) or a symbol (`€`), shown
     /// with every amount.
+    #[serde(default, deserialize_with = "currency")]
     pub currency: Option<String>,
 }
 
@@ -346,6 +347,25 @@ fn default_suppressions() -> Vec<String> {
 
 fn default_coverage_dip() -> crate::units::Percent {
     crate::units::Percent(1.0)
+}
+
+/// Currency symbols a `[debt] currency` may be (with ISO 4217 codes, three capital letters).
+const CURRENCY_SYMBOLS: &str = "$€£¥₹₩₽₺₴₦₱฿₫₪₡₲₵₸₭₮₼₾";
+
+/// `[debt] currency`: an ISO 4217 code or one currency symbol, nothing a summary could turn
+/// into a mention, a link or markup.
+fn currency<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    let code = text.len() == 3 && text.chars().all(|c| c.is_ascii_uppercase());
+    let symbol = text.chars().count() == 1 && CURRENCY_SYMBOLS.contains(text.as_str());
+    if code || symbol {
+        Ok(Some(text))
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`{}` is not a currency: write an ISO 4217 code such as `EUR` or a symbol such as `€`",
+            text.chars().take(40).collect::<String>()
+        )))
+    }
 }
 
 fn default_issue_label() -> String {

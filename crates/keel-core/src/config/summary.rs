@@ -38,6 +38,10 @@ pub struct SummaryConfig {
     /// The team that owns this repository, as the organisation roll-up names it (default: the
     /// first owner of `*` in CODEOWNERS).
     pub team: Option<String>,
+    /// A private repository's line appears in the organisation roll-up only with this set, and
+    /// only when the organisation's `.github` repository is private too.
+    #[serde(default)]
+    pub rollup_when_private: bool,
 }
 
 impl Default for SummaryConfig {
@@ -52,6 +56,7 @@ impl Default for SummaryConfig {
             close_previous: true,
             outcomes_file: None,
             team: None,
+            rollup_when_private: false,
         }
     }
 }

@@ -342,12 +342,10 @@ pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetri
         .filter(|i| in_week(i.opened_at))
         .filter_map(|i| i.root_cause.clone())
         .filter(|cause| {
-            !ships.iter().zip(&sets).any(|(s, set)| {
-                s.sha == Some(cause.as_str())
-                    || set
-                        .as_ref()
-                        .is_some_and(|set| set.contains(&cause.as_str()))
-            })
+            !ships
+                .iter()
+                .zip(&sets)
+                .any(|(s, set)| ships_commit(s.sha, set.as_deref(), cause))
         })
         .collect();
     WeekMetrics {
@@ -384,10 +382,7 @@ fn failure_cause(
     let incident = history.incidents.iter().find_map(|inc| {
         let hit = match &inc.root_cause {
             // A root cause counts against the deployment that shipped it.
-            Some(cause) => {
-                s.sha == Some(cause.as_str())
-                    || shipped.is_some_and(|set| set.contains(&cause.as_str()))
-            }
+            Some(cause) => ships_commit(s.sha, shipped, cause),
             None => inc.opened_at >= s.at && inc.opened_at < next,
         };
         hit.then_some(Cause::Incident {
@@ -410,6 +405,19 @@ fn failure_cause(
                 })
         })
     })
+}
+
+/// Whether `cause` (a full SHA, or an abbreviation of at least 7 hex digits as people write
+/// them in incidents) names a deployment's own commit or one of the heads it shipped.
+fn ships_commit(sha: Option<&str>, shipped: Option<&[&str]>, cause: &str) -> bool {
+    let names = |full: &str| {
+        full.eq_ignore_ascii_case(cause)
+            || (cause.len() >= 7
+                && full.len() > cause.len()
+                && full.is_char_boundary(cause.len())
+                && full[..cause.len()].eq_ignore_ascii_case(cause))
+    };
+    sha.is_some_and(names) || shipped.is_some_and(|set| set.iter().any(|h| names(h)))
 }
 
 /// The earliest thing recorded: before it Keel was not watching.

@@ -127,7 +127,7 @@ pub struct WeeklyReport {
     /// Waivers given in the week (`/keel waive`): debt taken on purpose.
     #[serde(default)]
     pub waivers: Vec<WaiverGiven>,
-    /// Waivers given earlier that are still in force, for those about to end.
+    /// Waivers in force on pull requests still open that end within the week after this one.
     #[serde(default)]
     pub waivers_in_force: Vec<WaiverGiven>,
     /// When each roadmap item last had a merged pull request, unix ms (stale items).

@@ -19,6 +19,10 @@ pub struct RollupRow {
     /// repository leaves it out, name and figures.
     #[serde(default = "private_unless_known")]
     pub private: bool,
+    /// `[summary] rollup_when_private`: a private repository's line may appear in a private
+    /// `.github`'s roll-up.
+    #[serde(default)]
+    pub shared_when_private: bool,
     /// Whether Keel had recorded anything by the week's end.
     pub observed: bool,
     /// Deployments a week, averaged over up to four weeks with data.
@@ -41,8 +45,11 @@ pub struct RollupRow {
     pub register_cost: Option<f64>,
     /// The currency of the cost.
     pub currency: Option<String>,
-    /// What needs attention, most serious first (plain sentences).
+    /// What needs attention, most serious first (sentences, markdown-escaped; at most ten).
     pub attention: Vec<String>,
+    /// How many things need attention in all.
+    #[serde(default)]
+    pub attention_count: usize,
 }
 
 fn private_unless_known() -> bool {

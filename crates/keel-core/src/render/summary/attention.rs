@@ -21,6 +21,8 @@ pub struct Item {
 
 /// A change beyond this share of the earlier weeks' mean is more than noise.
 const NOISE: f64 = 0.25;
+/// At most this many items are listed (and kept in a roll-up line); the rest are counted.
+pub const MAX_SHOWN: usize = 10;
 /// A roadmap item with no merged pull request for this long is stale.
 const STALE_DAYS: u64 = 28;
 
@@ -64,7 +66,7 @@ pub fn section(report: &WeeklyReport, s: &mut String) {
         s.push_str("Nothing needs attention this week.\n\n");
         return;
     }
-    for item in &items {
+    for item in items.iter().take(MAX_SHOWN) {
         match &item.link {
             Some(link) if link.starts_with('#') && link[1..].parse::<u64>().is_err() => {
                 let _ = writeln!(s, "- {} ([details]({link})).", item.text);
@@ -76,6 +78,9 @@ pub fn section(report: &WeeklyReport, s: &mut String) {
                 let _ = writeln!(s, "- {}.", item.text);
             }
         }
+    }
+    if items.len() > MAX_SHOWN {
+        let _ = writeln!(s, "- _and {} more_.", items.len() - MAX_SHOWN);
     }
     s.push('\n');
 }
@@ -221,19 +226,20 @@ fn ending_waivers(report: &WeeklyReport, out: &mut Vec<Item>) {
     };
     let horizon = end + chrono::Days::new(7);
     let mut seen = std::collections::BTreeSet::new();
-    for w in report.waivers.iter().chain(&report.waivers_in_force) {
+    for w in &report.waivers_in_force {
         let Some(until) = w.until else { continue };
         if w.ended || until.0 > horizon || until.0 < end || !seen.insert((w.number, &w.criterion)) {
             continue;
         }
+        // Qualified, so the link holds in the organisation roll-up too.
+        let pull = format!("{}#{}", report.repo, w.number);
         out.push(Item {
             text: format!(
-                "The waiver of {} on #{} ends {}: the criterion fails again unless the work is done",
+                "The waiver of {} on {pull} ends {}: the criterion fails again unless the work is done",
                 escape::code(&w.criterion),
-                w.number,
                 until.0.format("%a %-d %b")
             ),
-            link: Some(format!("#{}", w.number)),
+            link: Some(pull),
         });
     }
 }
@@ -245,28 +251,16 @@ fn stale_items(report: &WeeklyReport, this: &WeekMetrics, out: &mut Vec<Item>) {
             continue;
         }
         let last = report.roadmap_last_merged.get(&item.id.0).copied();
-        let stale = match last {
-            Some(at) => at < stale_before,
-            // Never merged: stale only once Keel has watched for that long.
-            None => {
-                report
-                    .weeks
-                    .iter()
-                    .filter(|w| w.observed)
-                    .count()
-                    .saturating_mul(7)
-                    >= STALE_DAYS as usize
-            }
-        };
+        // Never merged: Keel cannot tell how long it has been planned, so it says nothing.
+        let stale = last.is_some_and(|at| at < stale_before);
         if !stale {
             continue;
         }
         let since = last
             .and_then(chrono::DateTime::from_timestamp_millis)
-            .map_or_else(
-                || "no merged pull request yet".to_owned(),
-                |t| format!("nothing merged since {}", t.format("%-d %b")),
-            );
+            .map_or_else(String::new, |t| {
+                format!("nothing merged since {}", t.format("%-d %b"))
+            });
         out.push(Item {
             text: format!(
                 "Roadmap item **{}** {} is active with {since}",

@@ -189,7 +189,11 @@ fn waivers(report: &WeeklyReport, s: &mut String) {
         let soon = report
             .waivers
             .iter()
-            .filter(|w| !w.ended && w.until.is_some_and(|u| u.0 <= end + chrono::Days::new(7)))
+            .filter(|w| {
+                !w.ended
+                    && w.until
+                        .is_some_and(|u| u.0 >= end && u.0 <= end + chrono::Days::new(7))
+            })
             .count();
         if soon > 0 {
             let _ = write!(

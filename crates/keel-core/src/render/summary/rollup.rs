@@ -15,13 +15,14 @@ pub fn title(owner: &str, week: &str) -> String {
     format!("Keel organisation summary · {owner} · {}", dates(week))
 }
 
-/// The roll-up line of `report`, whose summary issue is `issue`, team `team`, and which is
-/// `private` or not.
+/// The roll-up line of `report`, whose summary issue is `issue` and team `team`; `private`
+/// until the roll-up job learns otherwise (it asks GitHub when it writes).
 pub fn row(
     report: &WeeklyReport,
     team: Option<String>,
     issue: Option<u64>,
     private: bool,
+    shared_when_private: bool,
 ) -> RollupRow {
     let this = report.weeks.last();
     let observed: Vec<_> = report
@@ -41,12 +42,14 @@ pub fn row(
         .iter()
         .filter(|m| matches!(m.debt.as_deref(), Some("reduced" | "mixed")))
         .count();
+    let attention = super::attention::items(report);
     RollupRow {
         repo: report.repo.clone(),
         // A team name is a label, not a paragraph.
         team: team.map(|t| t.chars().take(100).collect()),
         issue,
         private,
+        shared_when_private,
         observed: this.is_some_and(|w| w.observed),
         deployments_per_week: observed.iter().map(|w| w.deployments as f64).sum::<f64>()
             / observed.len().max(1) as f64,
@@ -60,8 +63,10 @@ pub fn row(
         dod_pass_rate: (!judged.is_empty()).then(|| passed as f64 / judged.len() as f64),
         register_cost: report.register_cost(),
         currency: report.debt.as_ref().and_then(|d| d.currency.clone()),
-        attention: super::attention::items(report)
+        attention_count: attention.len(),
+        attention: attention
             .into_iter()
+            .take(super::attention::MAX_SHOWN)
             .map(|i| i.text)
             .collect(),
     }
@@ -83,14 +88,14 @@ fn summary_link(row: &RollupRow) -> String {
 }
 
 /// Renders the roll-up of `rows` for `owner` and `week`; `hidden` private repositories were
-/// left out because the roll-up's repository is public.
+/// left out (see `[summary] rollup_when_private`).
 pub fn body(owner: &str, week: &str, rows: &[RollupRow], hidden: usize) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "### {} · {}\n", escape::text(owner), dates(week));
     if hidden > 0 {
         let _ = writeln!(
             s,
-            "_{hidden} private {} left out: this issue is in a public repository, so their names and figures are not shown here (each has its own summary issue)._\n",
+            "_{hidden} private {} left out, names and figures: a private repository appears only in a private `.github` and only when it sets `[summary] rollup_when_private = true` (each has its own summary issue)._\n",
             if hidden == 1 {
                 "repository is"
             } else {
@@ -108,8 +113,8 @@ pub fn body(owner: &str, week: &str, rows: &[RollupRow], hidden: usize) -> Strin
     let mut needy: Vec<&RollupRow> = rows.iter().filter(|r| !r.attention.is_empty()).collect();
     needy.sort_by(|a, b| {
         let lows = |r: &RollupRow| r.bands().iter().filter(|b| **b == Some(Band::Low)).count();
-        (b.attention.len() + lows(b))
-            .cmp(&(a.attention.len() + lows(a)))
+        (b.attention_count + lows(b))
+            .cmp(&(a.attention_count + lows(a)))
             .then(a.repo.cmp(&b.repo))
     });
     s.push_str("#### Needs attention first\n\n");
@@ -117,7 +122,7 @@ pub fn body(owner: &str, week: &str, rows: &[RollupRow], hidden: usize) -> Strin
         s.push_str("No repository needs attention this week.\n\n");
     } else {
         for r in needy.iter().take(10) {
-            let more = match r.attention.len() {
+            let more = match r.attention_count.max(1) {
                 1 => String::new(),
                 n => format!(" (and {} more)", n - 1),
             };
@@ -170,7 +175,7 @@ pub fn body(owner: &str, week: &str, rows: &[RollupRow], hidden: usize) -> Strin
                 hours(r.time_to_restore_hours),
                 cell(ttr),
                 percent(r.dod_pass_rate),
-                r.attention.len()
+                r.attention_count
             );
         }
     }

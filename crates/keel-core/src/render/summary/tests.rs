@@ -231,7 +231,7 @@ fn report(history: &History, merged: Vec<MergedChange>) -> WeeklyReport {
         outcomes: [(
             "R-12".to_owned(),
             Outcome {
-                value: 11.5,
+                value: -11.5,
                 measured_at: Some(at("2026-11-27T09:00:00Z")),
             },
         )]
@@ -241,7 +241,10 @@ fn report(history: &History, merged: Vec<MergedChange>) -> WeeklyReport {
             waiver(3, "coverage.patch", (2026, 12, 4), false),
             waiver(4, "security.new_findings", (2027, 1, 15), true),
         ],
-        waivers_in_force: vec![waiver(2, "hygiene.size", (2026, 12, 1), false)],
+        waivers_in_force: vec![
+            waiver(2, "hygiene.size", (2026, 12, 1), false),
+            waiver(3, "coverage.patch", (2026, 12, 4), false),
+        ],
         roadmap_last_merged: [
             ("R-12".to_owned(), w48() + DAY),
             ("R-3".to_owned(), at("2026-10-20T10:00:00Z")),
@@ -315,7 +318,7 @@ fn the_busy_week_reads_right_at_a_glance() {
         "- Change failure rate 75%: low performer (3 failed deployments this week) ([details](#what-failed)).",
         "- Lead time got worse: 27.0 h this week against 20.0 h on average in the weeks before ([details](#delivery-dora)).",
         "- Coverage of the default branch 78.5%, below the team's target of 80% ([details](#definition-of-done)).",
-        "- The waiver of `coverage.patch` on #3 ends Fri 4 Dec: the criterion fails again unless the work is done (#3).",
+        "- The waiver of `coverage.patch` on acme/shop#3 ends Fri 4 Dec: the criterion fails again unless the work is done (acme/shop#3).",
         "- Roadmap item **R\\-3** Faster search is active with nothing merged since 20 Oct (#41).",
     ] {
         assert!(b.contains(line), "missing {line:?} in\n{b}");
@@ -418,7 +421,8 @@ fn weeks_without_data_are_gaps_never_zeros() {
         b.contains("| Opened → first review | 2.0 h | 1 of 2 |"),
         "{b}"
     );
-    // Too few observed weeks to call a never-merged item stale.
+    // An item that never had a merged pull request is not called stale: Keel cannot tell
+    // how long it has been planned.
     assert!(!b.contains("**R\\-3** Faster search is active"), "{b}");
     insta::assert_snapshot!("weekly_missing_data", b);
 }
@@ -465,8 +469,22 @@ fn outcomes_are_judged_in_the_direction_of_their_hypothesis() {
         (
             "15%",
             "We believe X will reduce m by 15%",
-            16.0,
+            -16.0,
             "m −16% so far, target −15%: reached",
+        ),
+        // It went up: shown as it is, never as progress.
+        (
+            "15%",
+            "We believe X will reduce m by 15%",
+            16.0,
+            "m +16% so far, target −15%: not yet",
+        ),
+        // "serverless" is not "less": the direction comes from whole words.
+        (
+            "20%",
+            "We believe serverless checkout will raise m by 20%",
+            25.0,
+            "m +25% so far, target +20%: reached",
         ),
         (
             "15%",
@@ -516,9 +534,9 @@ fn the_rollup_puts_repositories_that_need_attention_first() {
     let mut new = missing_data();
     new.repo = "acme/new-app".into();
     let rows = vec![
-        rollup::row(&search, Some("search".into()), Some(7), false),
-        rollup::row(&busy(), Some("payments".into()), Some(41), false),
-        rollup::row(&new, None, None, false),
+        rollup::row(&search, Some("search".into()), Some(7), false, false),
+        rollup::row(&busy(), Some("payments".into()), Some(41), false, false),
+        rollup::row(&new, None, None, false, false),
     ];
     let b = rollup::body("acme", "2026-W48", &rows, 0);
     assert_eq!(
@@ -532,4 +550,78 @@ fn the_rollup_puts_repositories_that_need_attention_first() {
     assert!(b.contains("25% vs 20%"), "{b}");
     assert!(b.contains("| no team named | acme/new\\-app |"), "{b}");
     insta::assert_snapshot!("rollup", b);
+}
+
+#[test]
+fn the_rollup_of_a_quiet_week_and_of_a_week_without_data() {
+    // A quiet week everywhere: zeros where Keel watched, nothing invented.
+    let mut web = empty();
+    web.repo = "acme/web".into();
+    let rows = vec![
+        rollup::row(&empty(), Some("payments".into()), Some(41), false, false),
+        rollup::row(&web, Some("web".into()), Some(9), false, false),
+    ];
+    let quiet = rollup::body("acme", "2026-W48", &rows, 0);
+    assert!(
+        quiet.contains("| payments | acme/shop#41 | 1.5 ●●●○ high | — | — | — | no merges | — |"),
+        "{quiet}"
+    );
+    assert!(
+        quiet.contains("**0** merged pull requests in all"),
+        "{quiet}"
+    );
+    insta::assert_snapshot!("rollup_quiet", quiet);
+
+    // Keel installed on a repository after the week: no data, never zeros; private
+    // repositories left out of a public roll-up, and said so.
+    let mut history = busy_history(5);
+    history.changes.clear();
+    history.deployments.clear();
+    history.incidents.clear();
+    let mut fresh = missing_data();
+    fresh.repo = "acme/fresh".into();
+    fresh.weeks = weeks_of(&history);
+    fresh.merged.clear();
+    let rows = vec![
+        rollup::row(&fresh, None, Some(3), false, false),
+        rollup::row(
+            &missing_data(),
+            Some("payments".into()),
+            Some(41),
+            false,
+            false,
+        ),
+    ];
+    let missing = rollup::body("acme", "2026-W48", &rows, 2);
+    assert!(
+        missing.contains(
+            "| no team named | acme/fresh#3 | no data | no data | no data | no data | — | — | — |"
+        ),
+        "{missing}"
+    );
+    assert!(
+        missing.contains("_2 private repositories are left out"),
+        "{missing}"
+    );
+    insta::assert_snapshot!("rollup_missing_data", missing);
+}
+
+#[test]
+fn a_currency_is_a_code_or_a_symbol_and_nothing_else() {
+    for ok in ["EUR", "€", "$"] {
+        let text = format!("[debt]\ncurrency = \"{ok}\"\n");
+        let config = crate::Config::parse("keel.toml", &text).unwrap();
+        assert_eq!(config.debt.unwrap().currency.as_deref(), Some(ok));
+    }
+    // A mention, a link or markup never reaches a summary through the currency.
+    for bad in ["@acme/everyone", "[x](https://evil)", "eur", "EURO", "<b>"] {
+        let text = format!("[debt]\ncurrency = \"{bad}\"\n");
+        let error = crate::Config::parse("keel.toml", &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("is not a currency") && error.contains("keel.toml:2"),
+            "{bad}: {error}"
+        );
+    }
 }

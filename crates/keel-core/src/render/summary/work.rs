@@ -61,15 +61,29 @@ fn goes_down(item: &RoadmapItem) -> bool {
         item.target.as_deref().unwrap_or("")
     )
     .to_lowercase();
-    [
-        "reduce", "decrease", "lower", "cut", "fewer", "less", "shorten", "drop",
-    ]
-    .iter()
-    .any(|w| words.contains(w))
-        || item
-            .target
-            .as_deref()
-            .is_some_and(|t| t.trim_start().starts_with(['-', '−']))
+    // Whole words: "serverless" or "dropdown" say nothing about the direction.
+    words.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        matches!(
+            w,
+            "reduce"
+                | "reduces"
+                | "decrease"
+                | "decreases"
+                | "lower"
+                | "lowers"
+                | "cut"
+                | "cuts"
+                | "fewer"
+                | "less"
+                | "shorten"
+                | "shortens"
+                | "halve"
+                | "halves"
+        )
+    }) || item
+        .target
+        .as_deref()
+        .is_some_and(|t| t.trim_start().starts_with(['-', '−']))
 }
 
 /// The leading number of a target (`-15%` → 15, `< 2 s` → 2), and whether it is an
@@ -138,8 +152,8 @@ pub(super) fn outcome_words(item: &RoadmapItem, measured: Option<&Outcome>) -> S
             )
         }
         Some((size, None)) => {
-            // A change: a reduction written as a positive number is still a reduction.
-            let signed = if down { -m.value.abs() } else { m.value };
+            // A signed change: a fall is negative, and only a fall meets a goal to go down.
+            let signed = m.value;
             let sign = if down { "−" } else { "+" };
             let met = if down {
                 signed <= -size

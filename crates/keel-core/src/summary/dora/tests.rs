@@ -188,3 +188,40 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn an_abbreviated_root_cause_names_the_commit_it_abbreviates() {
+    let full = "9f2c4e81b7a0d3c5e6f708192a3b4c5d6e7f8091";
+    let pushes: std::collections::BTreeMap<String, String> = [(full, "base"), ("m3", full)]
+        .into_iter()
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .collect();
+    let incident = |cause: &str| Incident {
+        number: Some(7),
+        opened_at: MONDAY + 45 * H,
+        closed_at: Some(MONDAY + 47 * H),
+        root_cause: Some(cause.into()),
+    };
+    for (cause, failed) in [("9f2c4e8", true), ("9F2C4E81B7", true), ("9f2c4e", false)] {
+        let history = History {
+            changes: vec![change(1, 0, 10, full)],
+            deployments: vec![deployed("base", 1), deployed("m3", 40)],
+            incidents: vec![incident(cause)],
+            pushes: pushes.clone(),
+            ..History::default()
+        };
+        let m = week_metrics(&history, &week(), Source::Deployments);
+        // Six hex digits are too few to name a commit: never shipped, said so.
+        assert_eq!(m.failures.len(), usize::from(failed), "{cause}");
+        assert_eq!(m.unshipped_root_causes.is_empty(), failed, "{cause}");
+        if failed {
+            assert_eq!(
+                m.failures[0].cause,
+                Cause::Incident {
+                    number: Some(7),
+                    by_root_cause: true
+                }
+            );
+        }
+    }
+}
