@@ -142,6 +142,20 @@ pub struct WeeklyReport {
 }
 
 impl WeeklyReport {
+    /// Deployments a week, averaged over up to four of the latest weeks with data (the
+    /// deployment frequency band's measure).
+    pub fn deployments_per_week(&self) -> f64 {
+        let observed: Vec<u64> = self
+            .weeks
+            .iter()
+            .rev()
+            .filter(|w| w.observed)
+            .take(4)
+            .map(|w| w.deployments)
+            .collect();
+        observed.iter().sum::<u64>() as f64 / observed.len().max(1) as f64
+    }
+
     /// The register's total monthly cost, when any item has one.
     pub fn register_cost(&self) -> Option<f64> {
         let items = self.debt.as_ref()?.items.iter();

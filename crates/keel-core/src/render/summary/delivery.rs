@@ -56,15 +56,7 @@ pub(super) fn section(report: &WeeklyReport, s: &mut String) {
             .map(|w| if w.observed { f(w) } else { None })
             .collect()
     };
-    let observed: Vec<&WeekMetrics> = report
-        .weeks
-        .iter()
-        .rev()
-        .filter(|w| w.observed)
-        .take(4)
-        .collect();
-    let per_week =
-        observed.iter().map(|w| w.deployments as f64).sum::<f64>() / observed.len().max(1) as f64;
+    let per_week = report.deployments_per_week();
     s.push_str("#### Delivery (DORA)\n\n| Metric | This week | Last week | Trend (vs up to 4 weeks before) | Performance¹ |\n|---|---|---|---|---|\n");
     let last_observed = last.filter(|w| w.observed);
     let _ = writeln!(

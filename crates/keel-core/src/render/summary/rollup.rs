@@ -25,13 +25,6 @@ pub fn row(
     shared_when_private: bool,
 ) -> RollupRow {
     let this = report.weeks.last();
-    let observed: Vec<_> = report
-        .weeks
-        .iter()
-        .rev()
-        .filter(|w| w.observed)
-        .take(4)
-        .collect();
     let judged: Vec<_> = report.merged.iter().filter(|m| m.dod.is_some()).collect();
     let passed = judged
         .iter()
@@ -51,8 +44,7 @@ pub fn row(
         private,
         shared_when_private,
         observed: this.is_some_and(|w| w.observed),
-        deployments_per_week: observed.iter().map(|w| w.deployments as f64).sum::<f64>()
-            / observed.len().max(1) as f64,
+        deployments_per_week: report.deployments_per_week(),
         lead_time_hours: this.and_then(|w| w.lead_time_hours),
         change_failure_rate: this.and_then(|w| w.change_failure_rate),
         time_to_restore_hours: this.and_then(|w| w.time_to_restore_hours),
