@@ -363,8 +363,7 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 installation: installation.clone(),
                 name: repo.clone(),
             };
-            // Boxed: the summary's future is large, and the worker's stays small.
-            Box::pin(summary::write(ctx, &target, week.as_deref())).await
+            summary::write(ctx, &target, week.as_deref()).await
         }
         Event::OrgRollup {
             installation,
@@ -375,7 +374,7 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 installation: installation.clone(),
                 name: repo.clone(),
             };
-            Box::pin(summary::rollup::write(ctx, &target, week)).await
+            summary::rollup::write(ctx, &target, week).await
         }
         Event::Review {
             repo,

@@ -136,10 +136,7 @@ async fn post<G: GitHubApi>(
             number
         }
     };
-    Box::pin(rollup::keep_line(
-        ctx, repo, config, &report, &week.name, number,
-    ))
-    .await;
+    rollup::keep_line(ctx, repo, config, &report, &week.name, number).await;
     Ok(())
 }
 

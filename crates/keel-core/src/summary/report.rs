@@ -68,11 +68,16 @@ pub enum Investment {
 }
 
 impl MergedChange {
+    /// Whether it paid debt down (alone or with some added).
+    pub fn reduced_debt(&self) -> bool {
+        matches!(self.debt.as_deref(), Some("reduced" | "mixed"))
+    }
+
     /// What it was spent on: a roadmap item first, then debt paid down, then a bot's upkeep.
     pub fn investment(&self) -> Investment {
         if !self.roadmap_items.is_empty() {
             Investment::Feature
-        } else if matches!(self.debt.as_deref(), Some("reduced" | "mixed")) {
+        } else if self.reduced_debt() {
             Investment::Debt
         } else if self.by_bot {
             Investment::Upkeep
@@ -142,6 +147,23 @@ pub struct WeeklyReport {
 }
 
 impl WeeklyReport {
+    /// The share of merged pull requests that reduced debt (0 without merges).
+    pub fn debt_share(&self) -> f64 {
+        let reduced = self.merged.iter().filter(|m| m.reduced_debt()).count();
+        reduced as f64 / self.merged.len().max(1) as f64
+    }
+
+    /// The share of judged merged pull requests that met their definition of done, with how
+    /// many were judged; `None` when none was.
+    pub fn dod_pass_rate(&self) -> Option<(f64, usize)> {
+        let judged: Vec<_> = self.merged.iter().filter(|m| m.dod.is_some()).collect();
+        let passed = judged
+            .iter()
+            .filter(|m| m.dod.as_deref() == Some("success"))
+            .count();
+        (!judged.is_empty()).then(|| (passed as f64 / judged.len() as f64, judged.len()))
+    }
+
     /// Deployments a week, averaged over up to four of the latest weeks with data (the
     /// deployment frequency band's measure).
     pub fn deployments_per_week(&self) -> f64 {

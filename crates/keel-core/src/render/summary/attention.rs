@@ -195,7 +195,7 @@ fn below_targets(report: &WeeklyReport, out: &mut Vec<Item>) {
     if let Some(target) = report.debt.as_ref().and_then(|d| d.capacity_target)
         && !report.merged.is_empty()
     {
-        let share = super::work::debt_share(report);
+        let share = report.debt_share();
         if share < target {
             out.push(Item {
                 text: format!(

@@ -25,16 +25,6 @@ pub fn row(
     shared_when_private: bool,
 ) -> RollupRow {
     let this = report.weeks.last();
-    let judged: Vec<_> = report.merged.iter().filter(|m| m.dod.is_some()).collect();
-    let passed = judged
-        .iter()
-        .filter(|m| m.dod.as_deref() == Some("success"))
-        .count();
-    let reduced = report
-        .merged
-        .iter()
-        .filter(|m| matches!(m.debt.as_deref(), Some("reduced" | "mixed")))
-        .count();
     let attention = super::attention::items(report);
     RollupRow {
         repo: report.repo.clone(),
@@ -50,9 +40,9 @@ pub fn row(
         time_to_restore_hours: this.and_then(|w| w.time_to_restore_hours),
         merged: report.merged.len(),
         debt_share: (report.debt.is_some() && !report.merged.is_empty())
-            .then(|| reduced as f64 / report.merged.len() as f64),
+            .then(|| report.debt_share()),
         debt_target: report.debt.as_ref().and_then(|d| d.capacity_target),
-        dod_pass_rate: (!judged.is_empty()).then(|| passed as f64 / judged.len() as f64),
+        dod_pass_rate: report.dod_pass_rate().map(|(rate, _)| rate),
         register_cost: report.register_cost(),
         currency: report.debt.as_ref().and_then(|d| d.currency.clone()),
         attention_count: attention.len(),

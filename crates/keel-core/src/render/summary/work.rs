@@ -5,20 +5,10 @@
 use super::{escape, percent};
 use crate::config::RoadmapItem;
 use crate::strategy::debt::{impact, money};
-use crate::summary::report::{Investment, MergedChange, Outcome, WeeklyReport};
+use crate::summary::report::{Investment, Outcome, WeeklyReport};
 use std::fmt::Write;
 
 const NO_MERGES: &str = "No merged pull requests this week.\n";
-
-/// The share of merged pull requests that reduced debt.
-pub(super) fn debt_share(report: &WeeklyReport) -> f64 {
-    let reduced = report
-        .merged
-        .iter()
-        .filter(|m| matches!(m.debt.as_deref(), Some("reduced" | "mixed")))
-        .count();
-    reduced as f64 / report.merged.len().max(1) as f64
-}
 
 /// The roadmap table.
 pub(super) fn roadmap(report: &WeeklyReport, s: &mut String) {
@@ -230,18 +220,13 @@ pub(super) fn debt(report: &WeeklyReport, s: &mut String) {
     if report.merged.is_empty() {
         s.push_str("- No merged pull requests this week, so no debt capacity to report.\n");
     } else {
-        let is = |m: &&MergedChange, v: &[&str]| m.debt.as_deref().is_some_and(|d| v.contains(&d));
-        let reduced = report
-            .merged
-            .iter()
-            .filter(|m| is(m, &["reduced", "mixed"]))
-            .count();
+        let reduced = report.merged.iter().filter(|m| m.reduced_debt()).count();
         let added = report
             .merged
             .iter()
-            .filter(|m| is(m, &["added", "mixed"]))
+            .filter(|m| matches!(m.debt.as_deref(), Some("added" | "mixed")))
             .count();
-        let share = debt_share(report);
+        let share = report.debt_share();
         let target = match debt.capacity_target {
             Some(t) if share + 1e-9 >= t => format!(", target {}: on target", percent(Some(t))),
             Some(t) => format!(", target {}: below target", percent(Some(t))),
