@@ -6,6 +6,8 @@ CREATE TABLE summary_rows (
     repo  TEXT NOT NULL,
     week  TEXT NOT NULL,
     line  TEXT NOT NULL,
+    -- When it was kept, unix ms: lines are pruned after the history retention.
+    written_at INTEGER NOT NULL,
     PRIMARY KEY (repo, week)
 );
 CREATE INDEX summary_rows_by_owner ON summary_rows (owner, week);

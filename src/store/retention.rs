@@ -1,6 +1,6 @@
 //! Data does not grow forever: finished jobs lose their payloads (which carry private titles
 //! and descriptions) soon and their rows later; closed pull requests, old verdicts, workflow
-//! runs, check runs, commits and baselines are pruned after their retention; uninstalling the
+//! runs, check runs, commits, baselines and roll-up lines are pruned after their retention; uninstalling the
 //! App forgets everything Keel stored about the installation's repositories.
 
 use super::{Store, on_pool};
@@ -81,6 +81,11 @@ const PRUNE: &[(&str, Cutoff)] = &[
     ),
     (
         "DELETE FROM baselines WHERE recorded_at < $1",
+        Cutoff::History,
+    ),
+    // The roll-up reads this week's lines and last week's (the register's trend).
+    (
+        "DELETE FROM summary_rows WHERE written_at < $1",
         Cutoff::History,
     ),
     // A repository's place in the queue's fair order, and spent budgets, long past.

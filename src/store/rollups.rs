@@ -5,22 +5,25 @@ use super::{Store, on_pool};
 use anyhow::Context;
 
 impl Store {
-    /// Keeps `repo`'s roll-up line of `week` (replacing an earlier one).
+    /// Keeps `repo`'s roll-up line of `week` at `now` (replacing an earlier one).
     pub async fn set_summary_row(
         &self,
         owner: &str,
         repo: &str,
         week: &str,
         line: &str,
+        now: i64,
     ) -> anyhow::Result<()> {
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO summary_rows (owner, repo, week, line) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (repo, week) DO UPDATE SET line = excluded.line, owner = excluded.owner",
+            "INSERT INTO summary_rows (owner, repo, week, line, written_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (repo, week) DO UPDATE SET line = excluded.line, owner = excluded.owner, \
+             written_at = excluded.written_at",
         )
         .bind(owner)
         .bind(repo)
         .bind(week)
         .bind(line)
+        .bind(now)
         .execute(pool)
         .await
         .map(|_| ()))

@@ -208,6 +208,12 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
         s.set_check_run("o/r", "h", 77).await.unwrap();
         s.record_baseline("o/r", "base", b"{}", 0).await.unwrap();
         s.record_baseline("o/keep", "base", b"{}", 0).await.unwrap();
+        s.set_summary_row("o", "o/keep", "2026-W01", "{}", 0)
+            .await
+            .unwrap();
+        s.set_summary_row("o", "o/keep", "2026-W10", "{}", 60 * DAY)
+            .await
+            .unwrap();
 
         let pruned = s.prune(40 * DAY, Retention::days(30)).await.unwrap();
         assert_eq!(
@@ -236,6 +242,11 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
         );
         s.prune(71 * DAY, Retention::days(30)).await.unwrap();
         assert_eq!(s.check_run("o/r", "h").await.unwrap(), None);
+        assert_eq!(
+            s.summary_rows("o", "2026-W01").await.unwrap().len(),
+            1,
+            "roll-up lines are history"
+        );
         assert!(
             s.baseline("o/r", "base").await.unwrap().is_some(),
             "history is kept longer"
@@ -270,6 +281,13 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
             s.installed_repos().await.unwrap(),
             [("o/keep".to_owned(), 8)]
         );
+        s.prune(91 * DAY, Retention::days(30)).await.unwrap();
+        assert!(
+            s.summary_rows("o", "2026-W01").await.unwrap().is_empty(),
+            "{}: a roll-up line is pruned after the history retention",
+            db.backend
+        );
+        assert_eq!(s.summary_rows("o", "2026-W10").await.unwrap().len(), 1);
         db.finish().await;
     }
 }

@@ -70,7 +70,7 @@ async fn try_keep_line<G: GitHubApi>(
     let line = row(report, team, Some(issue), true, sc.rollup_when_private);
     let json = serde_json::to_string(&line).map_err(|e| JobError::Permanent(e.to_string()))?;
     ctx.store
-        .set_summary_row(&owner, &repo.name.0, week, &json)
+        .set_summary_row(&owner, &repo.name.0, week, &json, ctx.now)
         .await?;
     let event = Event::OrgRollup {
         installation: repo.installation.clone(),
