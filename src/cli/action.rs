@@ -10,7 +10,7 @@ use crate::cli::{EXIT_FAILED, EXIT_OK};
 use crate::github::api::{ApiError, GitHubApi, Repo};
 use crate::github::client::GitHub;
 use crate::github::{InstallationId, RepoName};
-use crate::jobs::{CONFIG_PATH, Context as JobContext, JobError, publish};
+use crate::jobs::{CONFIG_PATH, Context as JobContext, JobError, head_check, publish};
 use crate::store::Store;
 use anyhow::{Context, bail};
 use keel_core::evaluation::{AnnotationLevel, Conclusion, Evaluation};
@@ -425,7 +425,6 @@ async fn publish_with_token(
     let mut done = Vec::new();
     let mut check_run = None;
     if env.check_run {
-        let id = publish::check_run(&ctx, repo, &pr.head_sha).await?;
         let title = markdown::title(evaluation);
         let summary = markdown::summary(evaluation, &files_links(gh, repo, pr));
         let output = crate::github::api::CheckRunOutput {
@@ -434,7 +433,9 @@ async fn publish_with_token(
             summary: &summary,
             annotations: &evaluation.annotations,
         };
-        gh.complete_check_run(repo, id, &output).await?;
+        // A run completed otherwise before (a re-run at this commit) is never reused.
+        let done_on = head_check::Display::Done(&output);
+        let id = head_check::display(&ctx, repo, &pr.head_sha, done_on).await?;
         check_run = Some(id);
         done.push(format!(
             "check run {id} completed: {}",

@@ -48,6 +48,17 @@ impl ApiError {
     }
 }
 
+/// Keel's own check run as GitHub lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundCheckRun {
+    /// Its id.
+    pub id: u64,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// Its conclusion, once completed.
+    pub conclusion: Option<String>,
+}
+
 /// A check run as Keel writes it.
 pub struct CheckRunOutput<'a> {
     /// `success` or `failure`.
@@ -186,14 +197,14 @@ pub trait GitHubApi: Send + Sync {
         sha: &CommitSha,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, ApiError>> + Send;
 
-    /// The id of Keel's own check run `name` on `head_sha`, if there is one. A check run of the
+    /// Keel's own latest check run `name` on `head_sha`, if there is one. A check run of the
     /// same name made by another app is never returned.
     fn find_check_run(
         &self,
         repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
-    ) -> impl Future<Output = Result<Option<u64>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Option<FoundCheckRun>, ApiError>> + Send;
 
     /// Creates check run `name` on `head_sha`, `in_progress`; returns its id.
     fn start_check_run(

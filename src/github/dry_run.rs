@@ -3,12 +3,13 @@
 //! posting — the check run, the comment and the labels. It keeps what it "posted" in memory,
 //! so a replay of several events behaves like GitHub would (one check run, one comment).
 
-use super::api::{ApiError, Artifact, CheckRunOutput, Comment, GitHubApi, OtherCheckRun, Repo};
+use super::api::{
+    ApiError, Artifact, CheckRunOutput, Comment, FoundCheckRun, GitHubApi, OtherCheckRun, Repo,
+};
 use super::event::PullRequestInfo;
 use super::{CommitSha, PrNumber};
 use keel_core::Limits;
 use keel_core::diff::{Diff, FileDiff};
-use keel_core::evaluation::AnnotationLevel;
 use keel_core::render::plain;
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -63,8 +64,7 @@ impl DryRun {
             .check_runs
             .iter()
             .rev()
-            .find(|r| r.2 != "in_progress")
-            .map(|r| r.2.clone())
+            .find_map(|r| (r.2 != "in_progress").then(|| r.2.clone()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -130,13 +130,21 @@ impl GitHubApi for DryRun {
         _repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
-    ) -> Result<Option<u64>, ApiError> {
+    ) -> Result<Option<FoundCheckRun>, ApiError> {
         Ok(self
             .lock()
             .check_runs
             .iter()
-            .position(|r| r.0 == name && r.1 == *head_sha)
-            .map(|i| i as u64 + 1))
+            .enumerate()
+            .rfind(|(_, r)| r.0 == name && r.1 == *head_sha)
+            .map(|(i, r)| {
+                let done = r.2 != "in_progress";
+                FoundCheckRun {
+                    id: i as u64 + 1,
+                    status: if done { "completed" } else { "in_progress" }.to_owned(),
+                    conclusion: done.then(|| r.2.clone()),
+                }
+            }))
     }
 
     async fn start_check_run(
@@ -193,14 +201,13 @@ impl GitHubApi for DryRun {
         if !output.annotations.is_empty() {
             text.push_str(&format!("\nannotations ({}):", output.annotations.len()));
             for a in output.annotations {
-                let level = match a.level {
-                    AnnotationLevel::Failure => "failure",
-                    AnnotationLevel::Warning => "warning",
-                    AnnotationLevel::Notice => "notice",
-                };
                 text.push_str(&format!(
-                    "\n  {}:{} {level} {}: {}",
-                    a.path, a.start_line, a.title, a.message
+                    "\n  {}:{} {} {}: {}",
+                    a.path,
+                    a.start_line,
+                    a.level.as_str(),
+                    a.title,
+                    a.message
                 ));
             }
         }

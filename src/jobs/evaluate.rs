@@ -10,8 +10,8 @@
 
 use super::reports::{self, ReportState, deadline, provenance};
 use super::{
-    CONFIG_PATH, Context, JobError, checks, code_scanning, config_change, onboarding, org,
-    org_change, publish,
+    CONFIG_PATH, Context, JobError, checks, code_scanning, config_change, head_check, onboarding,
+    org, org_change, publish,
 };
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
@@ -148,9 +148,10 @@ async fn judge<G: GitHubApi>(
         }
         tracing::info!(repo = %repo.name, head = %head_sha, "no .github/keel.toml on the base commit: nothing to do");
         // This pull request does not count for the head's verdict; the others still do.
-        return publish::exempt(ctx, repo, head_sha, &verdict).await;
+        return head_check::exempt(ctx, repo, head_sha, &verdict).await;
     };
-    let check_run = publish::check_run(ctx, repo, head_sha).await?;
+    head_check::check_run(ctx, repo, head_sha).await?;
+    head_check::hold(ctx, repo, head_sha, &verdict).await?;
     let org_state = org::state(ctx, repo).await?;
     let base_text = String::from_utf8_lossy(&bytes).into_owned();
     let parsed = match org::parse_config(&org_state, bytes) {
@@ -170,8 +171,7 @@ async fn judge<G: GitHubApi>(
                 config_sha = head_sha;
                 config
             } else {
-                return invalid_base_config(ctx, repo, head_sha, check_run, &mut verdict, &error)
-                    .await;
+                return invalid_base_config(ctx, repo, head_sha, &mut verdict, &error).await;
             }
         }
     };
@@ -296,7 +296,7 @@ async fn judge<G: GitHubApi>(
                     "### ❌ The reports cannot be read\n\n{}\n\nThe definition of done cannot be judged without them. Fix the workflow that uploads them and push again (or re-run it).",
                     escape::fenced(&why)
                 );
-                return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &[]).await;
+                return head_check::conclude_head(ctx, repo, head_sha, &verdict, &[]).await;
             }
         }
     } else if config
@@ -335,7 +335,7 @@ async fn judge<G: GitHubApi>(
         }
         .to_owned();
         verdict.summary = waiting_summary(&config, &facts, &waiting_for);
-        return publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &[]).await;
+        return head_check::conclude_head(ctx, repo, head_sha, &verdict, &[]).await;
     }
     if code_scanning::wanted(&config) && needs_reports {
         code_scanning::apply(ctx, repo, &config, pr, &mut facts, &mut notes).await?;
@@ -366,16 +366,10 @@ async fn judge<G: GitHubApi>(
     if let Some(note) = &own_config {
         verdict.summary = format!("> {note}\n\n{}", verdict.summary);
     }
-    publish::conclude_head(
-        ctx,
-        repo,
-        head_sha,
-        check_run,
-        &verdict,
-        &evaluation.annotations,
-    )
-    .await?;
+    head_check::conclude_head(ctx, repo, head_sha, &verdict, &evaluation.annotations).await?;
     if let Some(pr) = pr {
+        // The run that counts now (a new one when the verdict changed after it completed).
+        let check_run = head_check::check_run(ctx, repo, head_sha).await?;
         let footer = Footer {
             check_run_url: web
                 .as_ref()
@@ -441,7 +435,6 @@ async fn invalid_base_config<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     head_sha: &CommitSha,
-    check_run: u64,
     verdict: &mut HeadVerdict,
     error: &str,
 ) -> Result<(), JobError> {
@@ -451,7 +444,7 @@ async fn invalid_base_config<G: GitHubApi>(
         "### ❌ The base branch's `{CONFIG_PATH}` cannot be read\n\n{}\n\nFix it on the base branch (a pull request that brings a valid file is judged by it); until then no change can be judged against it.",
         escape::fenced(error)
     );
-    publish::conclude_head(ctx, repo, head_sha, check_run, verdict, &[]).await
+    head_check::conclude_head(ctx, repo, head_sha, verdict, &[]).await
 }
 
 /// The first 7 characters of a commit id.

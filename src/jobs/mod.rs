@@ -10,6 +10,7 @@ mod code_scanning;
 mod commands;
 mod config_change;
 pub mod evaluate;
+pub mod head_check;
 mod onboarding;
 mod org;
 mod org_change;

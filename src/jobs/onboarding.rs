@@ -12,7 +12,7 @@
 //!   request fails with the reason, so a broken base cannot be used to pick a laxer judge.
 
 use super::evaluate::{parse_config, pull_request_facts, with_item_files, without_reports};
-use super::{CONFIG_PATH, Context, JobError, publish};
+use super::{CONFIG_PATH, Context, JobError, head_check};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
@@ -58,7 +58,7 @@ pub(super) async fn preview<G: GitHubApi>(
     if !only_setup(&diff) {
         return Ok(false);
     }
-    let check_run = publish::check_run(ctx, repo, head_sha).await?;
+    head_check::check_run(ctx, repo, head_sha).await?;
     let mut verdict = HeadVerdict {
         state: VerdictState::Success,
         checks: Vec::new(),
@@ -116,7 +116,7 @@ pub(super) async fn preview<G: GitHubApi>(
                 "{intro}\n\nAs written it cannot be used:\n\n{}\n\nFix it in this pull request; `keel config validate` shows the same.",
                 escape::fenced(&shown)
             );
-            publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &annotations).await?;
+            head_check::conclude_head(ctx, repo, head_sha, &verdict, &annotations).await?;
             return Ok(true);
         }
     };
@@ -157,7 +157,7 @@ pub(super) async fn preview<G: GitHubApi>(
         summary.push_str(&format!("\n\nWarnings:\n\n{}", escape::fenced(&listed)));
     }
     verdict.summary = summary;
-    publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &annotations).await?;
+    head_check::conclude_head(ctx, repo, head_sha, &verdict, &annotations).await?;
     Ok(true)
 }
 

@@ -3,7 +3,7 @@
 //! line), and its blast radius — which repositories' default branches would start failing
 //! under it, from their recorded metrics — shown before it is merged.
 
-use super::{CONFIG_PATH, Context, JobError, publish};
+use super::{CONFIG_PATH, Context, JobError, head_check};
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::github::{CommitSha, RepoName};
@@ -98,7 +98,7 @@ pub(super) async fn publish_alone<G: GitHubApi>(
     change: OrgChange,
     verdict: &HeadVerdict,
 ) -> Result<(), JobError> {
-    let check_run = publish::check_run(ctx, repo, head_sha).await?;
+    head_check::check_run(ctx, repo, head_sha).await?;
     let invalid = change.invalid.is_some();
     let verdict = HeadVerdict {
         state: if invalid {
@@ -128,7 +128,7 @@ pub(super) async fn publish_alone<G: GitHubApi>(
             message: d.message.clone(),
         })
         .collect();
-    publish::conclude_head(ctx, repo, head_sha, check_run, &verdict, &annotations).await
+    head_check::conclude_head(ctx, repo, head_sha, &verdict, &annotations).await
 }
 
 /// Which repositories' default branches would start failing under `policy`: those whose

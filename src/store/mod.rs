@@ -30,7 +30,8 @@ pub use org::CachedPolicy;
 pub use queue_admin::{JobCounts, JobRow};
 pub use retention::{Pruned, Retention};
 pub use state::{
-    BASELINE_ANCESTRY, FinishedRun, StoredBaseline, StoredComment, TrackedPullRequest,
+    BASELINE_ANCESTRY, FinishedRun, Shown, StoredBaseline, StoredCheckRun, StoredComment,
+    TrackedPullRequest,
 };
 pub use uploads::{MAX_UPLOADS_PER_COMMIT, MAX_UPLOADS_PER_REPO, Upload};
 pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState, Watch};
@@ -223,6 +224,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "rollups",
         include_str!("../../migrations/sqlite/0014_rollups.sql"),
     ),
+    (
+        "check run shown",
+        include_str!("../../migrations/sqlite/0015_check_run_shown.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -280,6 +285,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "rollups",
         include_str!("../../migrations/postgres/0014_rollups.sql"),
+    ),
+    (
+        "check run shown",
+        include_str!("../../migrations/postgres/0015_check_run_shown.sql"),
     ),
 ];
 

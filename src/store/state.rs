@@ -29,6 +29,50 @@ pub struct StoredComment {
     pub digest: String,
 }
 
+/// Keel's check run on a head commit, as Keel last wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredCheckRun {
+    /// GitHub's check run id.
+    pub id: u64,
+    /// What it shows.
+    pub shown: Shown,
+}
+
+/// What a check run shows. GitHub never moves a completed run back to in progress nor changes
+/// its conclusion: only an in-progress run (or one completed the same way) can be written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// In progress: it may still be completed either way.
+    InProgress,
+    /// Completed, successfully.
+    Success,
+    /// Completed, failed.
+    Failure,
+    /// Completed or not, Keel cannot tell (made before Keel remembered, or found on GitHub
+    /// with another conclusion): never written to again.
+    Unknown,
+}
+
+impl Shown {
+    fn as_str(self) -> &'static str {
+        match self {
+            Shown::InProgress => "in_progress",
+            Shown::Success => "success",
+            Shown::Failure => "failure",
+            Shown::Unknown => "unknown",
+        }
+    }
+
+    fn parse(s: &str) -> Shown {
+        match s {
+            "in_progress" => Shown::InProgress,
+            "success" => Shown::Success,
+            "failure" => Shown::Failure,
+            _ => Shown::Unknown,
+        }
+    }
+}
+
 /// A finished workflow run of a commit, and where it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FinishedRun {
@@ -298,38 +342,50 @@ impl Store {
         Ok(row.map(|(b, i)| (b, unsigned(i))))
     }
 
-    /// Keel's check run on `head_sha`, if it made one.
-    pub async fn check_run(&self, repo: &str, head_sha: &str) -> anyhow::Result<Option<u64>> {
-        let row: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT check_run_id FROM check_runs WHERE repo = $1 AND head_sha = $2",
+    /// Keel's check run on `head_sha`, if it made one, and what it last showed.
+    pub async fn check_run(
+        &self,
+        repo: &str,
+        head_sha: &str,
+    ) -> anyhow::Result<Option<StoredCheckRun>> {
+        let row: Option<(i64, String)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT check_run_id, shown FROM check_runs WHERE repo = $1 AND head_sha = $2",
         )
         .bind(repo)
         .bind(head_sha)
         .fetch_optional(pool)
         .await)
         .context("read the check run's id")?;
-        Ok(row.map(|(i,)| unsigned(i)))
+        Ok(row.map(|(id, shown)| StoredCheckRun {
+            id: unsigned(id),
+            shown: Shown::parse(&shown),
+        }))
     }
 
-    /// Remembers Keel's check run on `head_sha`.
+    /// Remembers that Keel's check run `run.id` on `head_sha` shows `run.shown`, unless Keel
+    /// already made a newer run there (a higher id: the one GitHub counts). Returns whether it
+    /// was written.
     pub async fn set_check_run(
         &self,
         repo: &str,
         head_sha: &str,
-        check_run_id: u64,
-    ) -> anyhow::Result<()> {
-        let check_run = id(check_run_id)?;
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO check_runs (repo, head_sha, check_run_id) VALUES ($1, $2, $3) \
-             ON CONFLICT (repo, head_sha) DO UPDATE SET check_run_id = excluded.check_run_id",
+        run: StoredCheckRun,
+    ) -> anyhow::Result<bool> {
+        let check_run = id(run.id)?;
+        let written = on_pool!(self, pool => sqlx::query(
+            "INSERT INTO check_runs (repo, head_sha, check_run_id, shown) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (repo, head_sha) DO UPDATE SET check_run_id = excluded.check_run_id, \
+             shown = excluded.shown WHERE excluded.check_run_id >= check_runs.check_run_id",
         )
         .bind(repo)
         .bind(head_sha)
         .bind(check_run)
+        .bind(run.shown.as_str())
         .execute(pool)
         .await
-        .map(|_| ()))
-        .context("remember the check run")
+        .map(|r| r.rows_affected()))
+        .context("remember the check run")?;
+        Ok(written > 0)
     }
 
     /// Records a finished workflow run of `head_sha`.

@@ -115,6 +115,14 @@ pub enum Freshness {
     Stale,
 }
 
+/// SQL: verdict `v` was made for the state pull request `p` is in now (verdicts and states
+/// Keel recorded before it kept states count).
+macro_rules! made_for_current_state {
+    () => {
+        "(v.state_digest IS NULL OR p.state_digest IS NULL OR v.state_digest = p.state_digest)"
+    };
+}
+
 impl Store {
     /// How a delivery of pull request `number` at `github_updated_at` with state `digest`
     /// compares with the newest state Keel acted on. The same second with the same state (a
@@ -250,10 +258,13 @@ impl Store {
         let number = id(verdict.number)?;
         let checks = serde_json::to_string(&verdict.checks)?;
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO head_verdicts (repo, head_sha, number, base_ref, state, title, summary, checks, judged_at, watch) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (repo, head_sha, number) DO UPDATE SET \
+            "INSERT INTO head_verdicts (repo, head_sha, number, base_ref, state, title, summary, checks, judged_at, watch, state_digest) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             (SELECT state_digest FROM pull_requests WHERE repo = $1 AND number = $3)) \
+             ON CONFLICT (repo, head_sha, number) DO UPDATE SET \
              base_ref = excluded.base_ref, state = excluded.state, title = excluded.title, \
-             summary = excluded.summary, checks = excluded.checks, judged_at = excluded.judged_at, watch = excluded.watch",
+             summary = excluded.summary, checks = excluded.checks, judged_at = excluded.judged_at, \
+             watch = excluded.watch, state_digest = excluded.state_digest",
         )
         .bind(repo)
         .bind(head_sha)
@@ -271,19 +282,24 @@ impl Store {
         .context("record a head verdict")
     }
 
-    /// The verdicts that count for `head_sha`: those of pull requests still open at it (and
-    /// of a merge group, number 0), by number; and the open pull requests at it that have
-    /// none yet (their judgement is pending, so the commit cannot be green).
+    /// The verdicts that count for `head_sha`: those of pull requests still open at it, made
+    /// for the state they are in now (and of a merge group, number 0), by number; and the open
+    /// pull requests at it that have none yet, or only one made before they changed (their
+    /// judgement is pending, so the commit cannot be green).
     pub async fn head_verdicts(
         &self,
         repo: &str,
         head_sha: &str,
     ) -> anyhow::Result<(Vec<HeadVerdict>, Vec<Unjudged>)> {
         let verdicts = on_pool!(self, pool => sqlx::query(
-            "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks, v.watch FROM head_verdicts v \
-             LEFT JOIN pull_requests p ON p.repo = v.repo AND p.number = v.number \
-             WHERE v.repo = $1 AND v.head_sha = $2 \
-             AND (v.number = 0 OR (p.open = 1 AND p.head_sha = v.head_sha)) ORDER BY v.number",
+            concat!(
+                "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks, v.watch FROM head_verdicts v \
+                 LEFT JOIN pull_requests p ON p.repo = v.repo AND p.number = v.number \
+                 WHERE v.repo = $1 AND v.head_sha = $2 \
+                 AND (v.number = 0 OR (p.open = 1 AND p.head_sha = v.head_sha AND ",
+                made_for_current_state!(),
+                ")) ORDER BY v.number"
+            ),
         )
         .bind(repo)
         .bind(head_sha)
@@ -303,9 +319,13 @@ impl Store {
         }).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("read the verdicts of a head commit")?;
         let unjudged: Vec<(i64,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT p.number FROM pull_requests p WHERE p.repo = $1 AND p.head_sha = $2 AND p.open = 1 \
-             AND NOT EXISTS (SELECT 1 FROM head_verdicts v WHERE v.repo = p.repo \
-             AND v.head_sha = p.head_sha AND v.number = p.number) ORDER BY p.number",
+            concat!(
+                "SELECT p.number FROM pull_requests p WHERE p.repo = $1 AND p.head_sha = $2 AND p.open = 1 \
+                 AND NOT EXISTS (SELECT 1 FROM head_verdicts v WHERE v.repo = p.repo \
+                 AND v.head_sha = p.head_sha AND v.number = p.number AND ",
+                made_for_current_state!(),
+                ") ORDER BY p.number"
+            ),
         )
         .bind(repo)
         .bind(head_sha)

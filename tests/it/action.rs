@@ -172,6 +172,32 @@ async fn the_action_writes_summary_outputs_annotations_check_run_and_comment() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_rerun_that_changes_the_verdict_is_shown_on_a_new_check_run() {
+    // GitHub never changes a completed run's conclusion: a re-run of the workflow at the same
+    // commit whose verdict differs must show it on a new run, the one GitHub then counts.
+    let fake = fake().await;
+    let step = run_action(&fake, "ghs_workflow_rw", &[]).await;
+    assert_eq!(step.code, Some(1), "{}", step.stdout);
+    let covered = "SF:hello.rb\nDA:1,1\nDA:2,1\nend_of_record\n";
+    let step = run_with(&fake, "ghs_workflow_rw", &[], covered).await;
+    assert_eq!(step.code, Some(0), "{}", step.stdout);
+    let runs = fake.check_runs();
+    assert_eq!(runs.len(), 1, "one run shown: {runs:?}");
+    assert_eq!(
+        (runs[0].status.as_str(), runs[0].conclusion.as_deref()),
+        ("completed", Some("success"))
+    );
+    assert_eq!(
+        fake.all_check_runs().len(),
+        2,
+        "the failed run stays as it was"
+    );
+    // The same verdict again is written on the run already shown.
+    run_with(&fake, "ghs_workflow_rw", &[], covered).await;
+    assert_eq!(fake.all_check_runs().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn with_a_read_only_token_the_action_degrades_to_summary_annotations_and_exit_code() {
     let fake = fake().await;
     let step = run_action(&fake, "ghs_workflow_ro", &[]).await;

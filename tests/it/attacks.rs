@@ -54,14 +54,15 @@ fn keel_runs(fake: &FakeGitHub) -> Vec<CheckRun> {
         .collect()
 }
 
-/// The state and conclusion of Keel's one check run on `head`.
+/// The state and conclusion of Keel's check run on `head` that GitHub shows and branch
+/// protection requires: the latest.
 fn verdict_on(fake: &FakeGitHub, head: &str) -> (String, Option<String>) {
-    let runs: Vec<CheckRun> = keel_runs(fake)
+    let latest = keel_runs(fake)
         .into_iter()
         .filter(|r| r.head_sha == head)
-        .collect();
-    assert_eq!(runs.len(), 1, "one check run on {head}: {runs:?}");
-    (runs[0].status.clone(), runs[0].conclusion.clone())
+        .max_by_key(|r| r.id)
+        .unwrap_or_else(|| panic!("no check run on {head}"));
+    (latest.status, latest.conclusion)
 }
 
 fn completed(conclusion: &str) -> (String, Option<String>) {
@@ -166,6 +167,132 @@ async fn a_sibling_pull_request_into_a_laxer_base_cannot_turn_the_shared_head_gr
         )
         .await;
         worker.run_until_idle(NOW + 2).await.unwrap();
+        assert_eq!(verdict_on(&fake, HEAD), completed("failure"));
+        db.finish().await;
+    }
+}
+
+/// GitHub's answer to the next read of pull request `number`'s files: a 502, so that its
+/// judgement stops after it began and is retried later.
+fn files_fail_once(fake: &FakeGitHub, number: u64) {
+    fake.fail_next(
+        "GET",
+        &format!("pulls/{number}/files"),
+        wiremock::ResponseTemplate::new(502).set_body_json(json!({"message": "Bad Gateway"})),
+    );
+}
+
+/// The fixture's base with a strict definition of done, `lax` with a lax one, and pull
+/// requests 2 and 3 changing hello.rb; GitHub lists no pull request at the head until one is
+/// opened.
+async fn strict_and_lax() -> FakeGitHub {
+    let fake = FakeGitHub::start().await;
+    fake.put_file(
+        REPO,
+        BASE,
+        ".github/keel.toml",
+        b"[hygiene]\nmax_changed_lines = 1\n",
+    );
+    fake.put_file(
+        REPO,
+        LAX_BASE,
+        ".github/keel.toml",
+        b"[hygiene]\nmax_changed_lines = 1000\n",
+    );
+    for number in [2, 3] {
+        fake.put_pr_files(
+            REPO,
+            number,
+            &[("hello.rb", "modified", Some(README_PATCH))],
+        );
+    }
+    fake
+}
+
+#[tokio::test]
+async fn a_pull_request_opened_at_a_green_head_holds_it_until_it_is_judged() {
+    for db in backends().await {
+        let fake = strict_and_lax().await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        let t = "2026-01-01T00:00:0";
+        deliver(
+            &server,
+            "pull_request",
+            "lax",
+            pr_into("opened", 3, "lax", LAX_BASE, "Change", &format!("{t}1Z")),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(verdict_on(&fake, HEAD), completed("success"));
+
+        // The same head, into the strict branch: until it is judged, the head must not stay
+        // green, or it could be merged on the lax branch's verdict.
+        files_fail_once(&fake, 2);
+        deliver(
+            &server,
+            "pull_request",
+            "strict",
+            pr_into("opened", 2, "master", BASE, "Change", &format!("{t}2Z")),
+        )
+        .await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            ("in_progress".to_owned(), None),
+            "held while #2 is judged: {}",
+            db.backend
+        );
+        worker.run_until_idle(NOW + 60_000).await.unwrap();
+        assert_eq!(verdict_on(&fake, HEAD), completed("failure"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_again() {
+    for db in backends().await {
+        let fake = strict_and_lax().await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        let t = "2026-01-01T00:00:0";
+        deliver(
+            &server,
+            "pull_request",
+            "lax",
+            pr_into("opened", 3, "lax", LAX_BASE, "Change", &format!("{t}1Z")),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(verdict_on(&fake, HEAD), completed("success"));
+
+        // Its base switched to the strict branch: the lax verdict no longer counts.
+        files_fail_once(&fake, 3);
+        let mut moved: Value = serde_json::from_slice(&pr_into(
+            "edited",
+            3,
+            "master",
+            BASE,
+            "Change",
+            &format!("{t}2Z"),
+        ))
+        .unwrap();
+        moved["changes"] = json!({"base": {"ref": {"from": "lax"}, "sha": {"from": LAX_BASE}}});
+        deliver(
+            &server,
+            "pull_request",
+            "moved",
+            serde_json::to_vec(&moved).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            ("in_progress".to_owned(), None),
+            "held while #3 is judged against its new base: {}",
+            db.backend
+        );
+        worker.run_until_idle(NOW + 60_000).await.unwrap();
         assert_eq!(verdict_on(&fake, HEAD), completed("failure"));
         db.finish().await;
     }

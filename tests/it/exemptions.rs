@@ -70,7 +70,8 @@ fn bump(fake: &FakeGitHub, number: u64) {
 
 fn last_run(fake: &FakeGitHub) -> (String, String) {
     let runs = fake.check_runs();
-    assert_eq!(runs.len(), 1, "one check run per head");
+    assert_eq!(runs.len(), 1, "one check run shown per head");
+    assert!(fake.stray_check_runs().is_empty(), "none left in progress");
     run_state(&runs[0])
 }
 

@@ -71,6 +71,11 @@ async fn every_pull_request_ends_with_one_check_run_and_one_comment_despite_faul
             db.backend
         );
         let runs = fake.check_runs();
+        assert!(
+            fake.stray_check_runs().is_empty(),
+            "no run left in progress behind the one shown: {:?}",
+            fake.stray_check_runs()
+        );
         let mut heads: Vec<&str> = runs.iter().map(|r| r.head_sha.as_str()).collect();
         heads.sort_unstable();
         heads.dedup();

@@ -1,7 +1,7 @@
 //! What the store remembers between deliveries, on every backend.
 
 use crate::support::db::backends;
-use keel::store::{BASELINE_ANCESTRY, StoredComment, TrackedPullRequest};
+use keel::store::{BASELINE_ANCESTRY, Shown, StoredCheckRun, StoredComment, TrackedPullRequest};
 
 #[tokio::test]
 async fn a_base_without_metrics_takes_its_nearest_recorded_ancestors() {
@@ -139,12 +139,31 @@ async fn workflow_runs_and_check_runs_are_remembered_per_commit() {
             db.backend
         );
         assert!(s.check_run("o/r", "h").await.unwrap().is_none());
-        s.set_check_run("o/r", "h", 77).await.unwrap();
+        let run = |id, shown| StoredCheckRun { id, shown };
+        s.set_check_run("o/r", "h", run(77, Shown::InProgress))
+            .await
+            .unwrap();
         assert_eq!(
             s.check_run("o/r", "h").await.unwrap(),
-            Some(77),
+            Some(run(77, Shown::InProgress)),
             "{}",
             db.backend
+        );
+        assert!(
+            s.set_check_run("o/r", "h", run(90, Shown::Success))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.set_check_run("o/r", "h", run(77, Shown::Failure))
+                .await
+                .unwrap(),
+            "an older run never replaces the newer one GitHub counts: {}",
+            db.backend
+        );
+        assert_eq!(
+            s.check_run("o/r", "h").await.unwrap(),
+            Some(run(90, Shown::Success))
         );
         s.track_merge_group("o/r", "mg", "base", 3).await.unwrap();
         assert_eq!(
@@ -205,7 +224,11 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
         s.record_head_verdict("o/r", "h", &verdict, 0)
             .await
             .unwrap();
-        s.set_check_run("o/r", "h", 77).await.unwrap();
+        let run = StoredCheckRun {
+            id: 77,
+            shown: Shown::Failure,
+        };
+        s.set_check_run("o/r", "h", run).await.unwrap();
         s.record_baseline("o/r", "base", b"{}", 0).await.unwrap();
         s.record_baseline("o/keep", "base", b"{}", 0).await.unwrap();
         s.set_summary_row("o", "o/keep", "2026-W01", "{}", 0)
@@ -237,7 +260,7 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
         );
         assert_eq!(
             s.check_run("o/r", "h").await.unwrap(),
-            Some(77),
+            Some(run),
             "a check run is first stamped, then pruned a retention later"
         );
         s.prune(71 * DAY, Retention::days(30)).await.unwrap();

@@ -8,7 +8,7 @@ pub(super) async fn find(
     repo: &Repo,
     name: &str,
     head_sha: &CommitSha,
-) -> Result<Option<u64>, ApiError> {
+) -> Result<Option<FoundCheckRun>, ApiError> {
     #[derive(Deserialize)]
     struct Runs {
         check_runs: Vec<Listed>,
@@ -16,6 +16,8 @@ pub(super) async fn find(
     #[derive(Deserialize)]
     struct Listed {
         id: u64,
+        status: String,
+        conclusion: Option<String>,
         app: Option<AppRef>,
     }
     let route = format!("/repos/{}/commits/{head_sha}/check-runs", repo.name);
@@ -29,12 +31,18 @@ pub(super) async fn find(
     }
     let found: Runs = gh.json(repo, Method::Get, &route, &query, None).await?;
     // Only a run Keel made is Keel's: one of the same name from another app (a workflow
-    // job can be called anything) is never adopted.
+    // job can be called anything) is never adopted. The latest (highest id) is the one
+    // GitHub counts.
     Ok(found
         .check_runs
         .into_iter()
-        .find(|r| gh.own.made(r.app.as_ref()))
-        .map(|r| r.id))
+        .filter(|r| gh.own.made(r.app.as_ref()))
+        .max_by_key(|r| r.id)
+        .map(|r| FoundCheckRun {
+            id: r.id,
+            status: r.status,
+            conclusion: r.conclusion,
+        }))
 }
 
 pub(super) async fn list(
@@ -154,16 +162,11 @@ fn annotations_json(batch: &[Annotation]) -> Vec<serde_json::Value> {
     batch
         .iter()
         .map(|a| {
-            let level = match a.level {
-                AnnotationLevel::Failure => "failure",
-                AnnotationLevel::Warning => "warning",
-                AnnotationLevel::Notice => "notice",
-            };
             serde_json::json!({
                 "path": a.path,
                 "start_line": a.start_line,
                 "end_line": a.end_line,
-                "annotation_level": level,
+                "annotation_level": a.level.as_str(),
                 "title": a.title,
                 "message": a.message,
             })

@@ -14,15 +14,15 @@
 //! this file's types, bounds and transport.
 
 pub use super::api::{
-    ApiError, Artifact, CheckRunOutput, Comment, DeploymentState, GitHubApi, LabelledIssue,
-    MergedPull, OtherCheckRun, Repo,
+    ApiError, Artifact, CheckRunOutput, Comment, DeploymentState, FoundCheckRun, GitHubApi,
+    LabelledIssue, MergedPull, OtherCheckRun, Repo,
 };
 use super::event::{PullRequestInfo, PullRequestJson};
 use super::{CommitSha, InstallationId, PrNumber};
 use crate::metrics::{Budget, Metrics};
 use http_body_util::BodyExt;
 use keel_core::diff::{Diff, FileDiff};
-use keel_core::evaluation::{Annotation, AnnotationLevel};
+use keel_core::evaluation::Annotation;
 use octocrab::Octocrab;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -208,7 +208,7 @@ impl GitHubApi for GitHub {
         repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
-    ) -> Result<Option<u64>, ApiError> {
+    ) -> Result<Option<FoundCheckRun>, ApiError> {
         checks::find(self, repo, name, head_sha).await
     }
 

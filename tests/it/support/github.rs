@@ -992,8 +992,31 @@ impl FakeGitHub {
             .insert((repo.into(), number), entries);
     }
 
+    /// The check runs GitHub shows (and branch protection counts): the latest of each name
+    /// per app on each commit, oldest first.
     pub fn check_runs(&self) -> Vec<CheckRun> {
+        let all = self.state.lock().unwrap().check_runs.clone();
+        let latest = |r: &CheckRun| {
+            !all.iter().any(|o| {
+                o.id > r.id && o.head_sha == r.head_sha && o.name == r.name && o.app_id == r.app_id
+            })
+        };
+        all.iter().filter(|r| latest(r)).cloned().collect()
+    }
+
+    /// Every check run ever made, superseded ones included, oldest first.
+    pub fn all_check_runs(&self) -> Vec<CheckRun> {
         self.state.lock().unwrap().check_runs.clone()
+    }
+
+    /// Superseded check runs left in progress: a run replaced before it was completed, which
+    /// Keel should never leave behind.
+    pub fn stray_check_runs(&self) -> Vec<CheckRun> {
+        let shown: Vec<u64> = self.check_runs().iter().map(|r| r.id).collect();
+        self.all_check_runs()
+            .into_iter()
+            .filter(|r| !shown.contains(&r.id) && r.status != "completed")
+            .collect()
     }
 
     /// Every request received, in order, as `METHOD /path`.
@@ -1323,14 +1346,19 @@ fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
         return ResponseTemplate::new(422)
             .set_body_json(json!({"message": "Invalid request: output field too long"}));
     }
-    if let Some(status) = body["status"].as_str() {
-        run.status = status.into();
-    }
-    if run.status == "completed" && run.completed_at.is_none() {
-        run.completed_at = Some(std::time::Instant::now());
-    }
-    if let Some(c) = body["conclusion"].as_str() {
-        run.conclusion = Some(c.into());
+    // As GitHub: a completed run never goes back to in progress, nor changes its
+    // conclusion. Modelled as the worst case for Keel: the request still succeeds, silently,
+    // and only its output is taken.
+    if run.status != "completed" {
+        if let Some(status) = body["status"].as_str() {
+            run.status = status.into();
+        }
+        if run.status == "completed" && run.completed_at.is_none() {
+            run.completed_at = Some(std::time::Instant::now());
+        }
+        if let Some(c) = body["conclusion"].as_str() {
+            run.conclusion = Some(c.into());
+        }
     }
     run.title = body["output"]["title"]
         .as_str()
