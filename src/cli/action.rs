@@ -10,7 +10,7 @@ use crate::cli::{EXIT_FAILED, EXIT_OK};
 use crate::github::api::{ApiError, GitHubApi, Repo};
 use crate::github::client::GitHub;
 use crate::github::{InstallationId, RepoName};
-use crate::jobs::{CONFIG_PATH, Context as JobContext, JobError, head_check, publish};
+use crate::jobs::{CONFIG_PATH, Context as JobContext, JobError, publish};
 use crate::store::Store;
 use anyhow::{Context, bail};
 use keel_core::evaluation::{AnnotationLevel, Conclusion, Evaluation};
@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod baseline;
+mod check_run;
 mod workflow_run;
 
 /// GitHub shows at most this many error and this many warning annotations per step.
@@ -425,22 +426,9 @@ async fn publish_with_token(
     let mut done = Vec::new();
     let mut check_run = None;
     if env.check_run {
-        let title = markdown::title(evaluation);
-        let summary = markdown::summary(evaluation, &files_links(gh, repo, pr));
-        let output = crate::github::api::CheckRunOutput {
-            conclusion: evaluation.conclusion,
-            title: &title,
-            summary: &summary,
-            annotations: &evaluation.annotations,
-        };
-        // A run completed otherwise before (a re-run at this commit) is never reused.
-        let done_on = head_check::Display::Done(&output);
-        let id = head_check::display(&ctx, repo, &pr.head_sha, done_on).await?;
+        let (id, what) = check_run::publish(&ctx, gh, repo, pr, evaluation).await?;
+        done.push(what);
         check_run = Some(id);
-        done.push(format!(
-            "check run {id} completed: {}",
-            evaluation.conclusion.as_str()
-        ));
     }
     if env.comment {
         let web = gh.web_url();
@@ -480,7 +468,11 @@ async fn publish_with_token(
 }
 
 /// File links into the pull request's head commit.
-fn files_links(gh: &GitHub, repo: &Repo, pr: &crate::github::event::PullRequestInfo) -> Links {
+pub(super) fn files_links(
+    gh: &GitHub,
+    repo: &Repo,
+    pr: &crate::github::event::PullRequestInfo,
+) -> Links {
     Links {
         blob: gh
             .web_url()

@@ -48,15 +48,18 @@ impl ApiError {
     }
 }
 
-/// Keel's own check run as GitHub lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoundCheckRun {
+/// Keel's own check run as GitHub last answered for it (listed, or after a write: GitHub
+/// answers a write with the run as it now is, which shows whether the write was taken).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct CheckRunState {
     /// Its id.
     pub id: u64,
     /// `queued`, `in_progress` or `completed`.
     pub status: String,
     /// Its conclusion, once completed.
     pub conclusion: Option<String>,
+    /// What Keel tagged it with when it made it (the Action: the pull request it judged).
+    pub external_id: Option<String>,
 }
 
 /// A check run as Keel writes it.
@@ -204,32 +207,36 @@ pub trait GitHubApi: Send + Sync {
         repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
-    ) -> impl Future<Output = Result<Option<FoundCheckRun>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<Option<CheckRunState>, ApiError>> + Send;
 
-    /// Creates check run `name` on `head_sha`, `in_progress`; returns its id.
+    /// Creates check run `name` on `head_sha`, `in_progress`, tagged `external_id`; returns
+    /// its id.
     fn start_check_run(
         &self,
         repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
+        external_id: Option<&str>,
     ) -> impl Future<Output = Result<u64, ApiError>> + Send;
 
-    /// Shows progress on a check run that stays `in_progress`.
+    /// Shows progress on a check run that stays `in_progress`; returns the run as GitHub now
+    /// has it (a completed run stays completed).
     fn show_check_run_progress(
         &self,
         repo: &Repo,
         check_run_id: u64,
         title: &str,
         summary: &str,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<CheckRunState, ApiError>> + Send;
 
-    /// Completes a check run; annotations go in batches of 50.
+    /// Completes a check run (annotations go in batches of 50); returns the run as GitHub now
+    /// has it (a run completed before keeps its conclusion).
     fn complete_check_run(
         &self,
         repo: &Repo,
         check_run_id: u64,
         output: &CheckRunOutput<'_>,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    ) -> impl Future<Output = Result<CheckRunState, ApiError>> + Send;
 
     /// A pull request as it is now.
     fn pull_request(

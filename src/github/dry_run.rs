@@ -4,7 +4,7 @@
 //! so a replay of several events behaves like GitHub would (one check run, one comment).
 
 use super::api::{
-    ApiError, Artifact, CheckRunOutput, Comment, FoundCheckRun, GitHubApi, OtherCheckRun, Repo,
+    ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, GitHubApi, OtherCheckRun, Repo,
 };
 use super::event::PullRequestInfo;
 use super::{CommitSha, PrNumber};
@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+mod checks;
 
 /// Largest file read from the replay directory.
 const MAX_FILE_BYTES: u64 = 1 << 20;
@@ -130,21 +132,8 @@ impl GitHubApi for DryRun {
         _repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
-    ) -> Result<Option<FoundCheckRun>, ApiError> {
-        Ok(self
-            .lock()
-            .check_runs
-            .iter()
-            .enumerate()
-            .rfind(|(_, r)| r.0 == name && r.1 == *head_sha)
-            .map(|(i, r)| {
-                let done = r.2 != "in_progress";
-                FoundCheckRun {
-                    id: i as u64 + 1,
-                    status: if done { "completed" } else { "in_progress" }.to_owned(),
-                    conclusion: done.then(|| r.2.clone()),
-                }
-            }))
+    ) -> Result<Option<CheckRunState>, ApiError> {
+        Ok(self.find_run(name, head_sha))
     }
 
     async fn start_check_run(
@@ -152,17 +141,9 @@ impl GitHubApi for DryRun {
         _repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
+        _external_id: Option<&str>,
     ) -> Result<u64, ApiError> {
-        let id = {
-            let mut s = self.lock();
-            s.check_runs
-                .push((name.to_owned(), head_sha.clone(), "in_progress".into()));
-            s.check_runs.len() as u64
-        };
-        self.print(&format!(
-            "── check run {id} \"{name}\" on {head_sha}: created, in progress"
-        ));
-        Ok(id)
+        Ok(self.start_run(name, head_sha))
     }
 
     async fn show_check_run_progress(
@@ -171,12 +152,8 @@ impl GitHubApi for DryRun {
         check_run_id: u64,
         title: &str,
         summary: &str,
-    ) -> Result<(), ApiError> {
-        self.print(&format!(
-            "── check run {check_run_id}: in progress · {title}\n{}",
-            plain::from_markdown(summary)
-        ));
-        Ok(())
+    ) -> Result<CheckRunState, ApiError> {
+        Ok(self.show_run(check_run_id, title, summary))
     }
 
     async fn complete_check_run(
@@ -184,35 +161,8 @@ impl GitHubApi for DryRun {
         _repo: &Repo,
         check_run_id: u64,
         output: &CheckRunOutput<'_>,
-    ) -> Result<(), ApiError> {
-        let conclusion = output.conclusion.as_str();
-        if let Some(run) = self
-            .lock()
-            .check_runs
-            .get_mut(usize::try_from(check_run_id).unwrap_or(0).wrapping_sub(1))
-        {
-            run.2 = conclusion.to_owned();
-        }
-        let mut text = format!(
-            "── check run {check_run_id}: completed, {conclusion} · {}\n{}",
-            output.title,
-            plain::from_markdown(output.summary)
-        );
-        if !output.annotations.is_empty() {
-            text.push_str(&format!("\nannotations ({}):", output.annotations.len()));
-            for a in output.annotations {
-                text.push_str(&format!(
-                    "\n  {}:{} {} {}: {}",
-                    a.path,
-                    a.start_line,
-                    a.level.as_str(),
-                    a.title,
-                    a.message
-                ));
-            }
-        }
-        self.print(&text);
-        Ok(())
+    ) -> Result<CheckRunState, ApiError> {
+        Ok(self.complete_run(check_run_id, output))
     }
 
     async fn pull_request(

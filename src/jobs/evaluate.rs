@@ -97,6 +97,9 @@ async fn judge_current<G: GitHubApi>(
     if !fresh {
         return Ok(());
     }
+    // First, from the store alone: no request to GitHub stands between a change and the
+    // withdrawal of a green check it makes stale.
+    head_check::hold(ctx, repo, &pr.head_sha).await?;
     judge(ctx, repo, &pr.head_sha, &pr.base_sha, Some(pr)).await
 }
 
@@ -128,6 +131,7 @@ async fn judge<G: GitHubApi>(
         summary: String::new(),
         checks: Vec::new(),
         watch: Watch::Nothing,
+        state_digest: pr.map(PullRequestInfo::state_digest),
     };
     let org_change = match pr {
         Some(pr) => org_change::review(ctx, repo, pr, base_sha).await?,
@@ -151,7 +155,6 @@ async fn judge<G: GitHubApi>(
         return head_check::exempt(ctx, repo, head_sha, &verdict).await;
     };
     head_check::check_run(ctx, repo, head_sha).await?;
-    head_check::hold(ctx, repo, head_sha, &verdict).await?;
     let org_state = org::state(ctx, repo).await?;
     let base_text = String::from_utf8_lossy(&bytes).into_owned();
     let parsed = match org::parse_config(&org_state, bytes) {

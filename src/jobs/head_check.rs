@@ -9,7 +9,7 @@
 //! for is never written to again.
 
 use super::{Context, JobError};
-use crate::github::api::{CheckRunOutput, FoundCheckRun, GitHubApi, Repo};
+use crate::github::api::{CheckRunOutput, CheckRunState, GitHubApi, Repo};
 use crate::github::{CHECK_NAME, CommitSha};
 use crate::store::{HeadVerdict, Shown, StoredCheckRun, Unjudged, VerdictState};
 use keel_core::evaluation::{Annotation, Conclusion, cut_to_chars};
@@ -22,8 +22,18 @@ pub async fn check_run<G: GitHubApi>(
     repo: &Repo,
     head_sha: &CommitSha,
 ) -> Result<u64, JobError> {
+    Ok(current(ctx, repo, head_sha, None).await?.id)
+}
+
+/// [`check_run`] with what the store knows it shows; a run Keel makes is tagged `tag`.
+async fn current<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    head_sha: &CommitSha,
+    tag: Option<&str>,
+) -> Result<StoredCheckRun, JobError> {
     if let Some(run) = ctx.store.check_run(&repo.name.0, &head_sha.0).await? {
-        return Ok(run.id);
+        return Ok(run);
     }
     let run = match ctx
         .github
@@ -37,7 +47,7 @@ pub async fn check_run<G: GitHubApi>(
         None => StoredCheckRun {
             id: ctx
                 .github
-                .start_check_run(repo, CHECK_NAME, head_sha)
+                .start_check_run(repo, CHECK_NAME, head_sha, tag)
                 .await?,
             shown: Shown::InProgress,
         },
@@ -47,12 +57,12 @@ pub async fn check_run<G: GitHubApi>(
     ctx.store
         .set_check_run(&repo.name.0, &head_sha.0, run)
         .await?;
-    Ok(run.id)
+    Ok(run)
 }
 
-/// What a run GitHub listed shows.
-fn shown_by(found: &FoundCheckRun) -> Shown {
-    match (found.status.as_str(), found.conclusion.as_deref()) {
+/// What a run shows, as GitHub answered for it.
+fn shown_by(state: &CheckRunState) -> Shown {
+    match (state.status.as_str(), state.conclusion.as_deref()) {
         ("completed", Some("success")) => Shown::Success,
         ("completed", Some("failure")) => Shown::Failure,
         ("completed", _) => Shown::Unknown,
@@ -73,67 +83,112 @@ pub enum Display<'a> {
     Done(&'a CheckRunOutput<'a>),
 }
 
-/// Makes the head's check run show `display`: on the run Keel has when it may still be written
-/// that way (in progress, or completed the same way), else on a new run. Returns the id of the
-/// run written.
+impl Display<'_> {
+    fn shown(&self) -> Shown {
+        match self {
+            Display::Progress { .. } => Shown::InProgress,
+            Display::Done(output) => match output.conclusion {
+                Conclusion::Success => Shown::Success,
+                Conclusion::Failure => Shown::Failure,
+            },
+        }
+    }
+}
+
+/// Makes the head's check run show `display`, and returns the id of the run written.
+///
+/// It writes on the run Keel has when that run may still be written that way (in progress,
+/// or completed the same way), else on a new run, tagged `tag`. What GitHub answers is what
+/// the store then remembers; when GitHub kept the run as it was (completed by a write Keel
+/// never heard back from, or by a job writing beside this one), the display goes on a new run.
 pub async fn display<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     head_sha: &CommitSha,
     display: Display<'_>,
+    tag: Option<&str>,
 ) -> Result<u64, JobError> {
-    let current = match ctx.store.check_run(&repo.name.0, &head_sha.0).await? {
-        Some(run) => run,
-        None => {
-            let id = check_run(ctx, repo, head_sha).await?;
-            // As found (a run completed by an earlier attempt) or made.
-            (ctx.store.check_run(&repo.name.0, &head_sha.0).await?).unwrap_or(StoredCheckRun {
-                id,
-                shown: Shown::Unknown,
-            })
+    let wanted = display.shown();
+    let mut run = current(ctx, repo, head_sha, tag).await?;
+    for _ in 0..2 {
+        if run.shown != Shown::InProgress && run.shown != wanted {
+            run = new_run(ctx, repo, head_sha, run.id, tag).await?;
         }
-    };
-    let wanted = match &display {
-        Display::Progress { .. } => Shown::InProgress,
-        Display::Done(output) => match output.conclusion {
-            Conclusion::Success => Shown::Success,
-            Conclusion::Failure => Shown::Failure,
-        },
-    };
-    let id = if current.shown == Shown::InProgress || current.shown == wanted {
-        current.id
-    } else {
-        let id = ctx
-            .github
-            .start_check_run(repo, CHECK_NAME, head_sha)
-            .await?;
-        tracing::info!(repo = %repo.name, head = %head_sha, old = current.id, new = id, "the check run completed otherwise: a new run shows the head's verdict");
-        // Remembered at once, so that a retry writes to this run rather than making another.
-        let fresh = StoredCheckRun {
-            id,
-            shown: Shown::InProgress,
-        };
-        ctx.store
-            .set_check_run(&repo.name.0, &head_sha.0, fresh)
-            .await?;
-        id
-    };
-    match display {
-        Display::Progress { title, summary } => {
-            ctx.github
-                .show_check_run_progress(repo, id, title, summary)
+        if wanted != Shown::InProgress {
+            // Until GitHub answers, what the run shows is not known: a retry after a lost
+            // answer, or a job writing beside this one, goes to a new run instead.
+            let unknown = StoredCheckRun {
+                shown: Shown::Unknown,
+                ..run
+            };
+            ctx.store
+                .set_check_run(&repo.name.0, &head_sha.0, unknown)
                 .await?;
         }
-        Display::Done(output) => ctx.github.complete_check_run(repo, id, output).await?,
+        let answer = match &display {
+            Display::Progress { title, summary } => {
+                ctx.github
+                    .show_check_run_progress(repo, run.id, title, summary)
+                    .await?
+            }
+            Display::Done(output) => ctx.github.complete_check_run(repo, run.id, output).await?,
+        };
+        run.shown = shown_by(&answer);
+        ctx.store
+            .set_check_run(&repo.name.0, &head_sha.0, run)
+            .await?;
+        if run.shown == wanted {
+            return Ok(run.id);
+        }
+        tracing::warn!(repo = %repo.name, head = %head_sha, run = run.id, "GitHub kept the check run as it was: writing on a new run");
     }
+    Err(JobError::Transient(format!(
+        "GitHub kept check run {} on {head_sha} as it was twice",
+        run.id
+    )))
+}
+
+/// An in-progress run to replace run `replacing`, remembered at once so that a retry writes
+/// on it rather than making another. When GitHub's latest run is still in progress (the
+/// replaced run itself, whose completion never reached GitHub, or a newer one whose id Keel
+/// never heard back) it is taken up rather than left in progress for ever as the latest run.
+async fn new_run<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    head_sha: &CommitSha,
+    replacing: u64,
+    tag: Option<&str>,
+) -> Result<StoredCheckRun, JobError> {
+    // From here on the replaced run may no longer be the latest: never written again.
+    let replaced = StoredCheckRun {
+        id: replacing,
+        shown: Shown::Unknown,
+    };
     ctx.store
-        .set_check_run(
-            &repo.name.0,
-            &head_sha.0,
-            StoredCheckRun { id, shown: wanted },
-        )
+        .set_check_run(&repo.name.0, &head_sha.0, replaced)
         .await?;
-    Ok(id)
+    let lost = ctx
+        .github
+        .find_check_run(repo, CHECK_NAME, head_sha)
+        .await?
+        .filter(|found| found.id >= replacing && shown_by(found) == Shown::InProgress);
+    let id = match lost {
+        Some(found) => found.id,
+        None => {
+            ctx.github
+                .start_check_run(repo, CHECK_NAME, head_sha, tag)
+                .await?
+        }
+    };
+    tracing::info!(repo = %repo.name, head = %head_sha, old = replacing, new = id, "the check run completed otherwise: a new run shows the head's verdict");
+    let run = StoredCheckRun {
+        id,
+        shown: Shown::InProgress,
+    };
+    ctx.store
+        .set_check_run(&repo.name.0, &head_sha.0, run)
+        .await?;
+    Ok(run)
 }
 
 /// The first time Keel reports on a head commit, it asks GitHub which open pull requests
@@ -204,7 +259,6 @@ pub async fn hold<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     head_sha: &CommitSha,
-    verdict: &HeadVerdict,
 ) -> Result<(), JobError> {
     let shows_success = ctx
         .store
@@ -224,7 +278,7 @@ pub async fn hold<G: GitHubApi>(
     let still_success =
         seen.1.is_empty() && worst(&counted).is_some_and(|v| v.state == VerdictState::Success);
     if !still_success {
-        show_head(ctx, repo, head_sha, &seen, verdict, &[]).await?;
+        show_head(ctx, repo, head_sha, &seen, 0, &[]).await?;
     }
     Ok(())
 }
@@ -249,7 +303,7 @@ pub async fn conclude_head<G: GitHubApi>(
     // the last write always reflects every verdict recorded before it, on the run that counts.
     let mut seen = ctx.store.head_verdicts(&repo.name.0, &head_sha.0).await?;
     for _ in 0..MAX_CONCLUDE_ROUNDS {
-        let written = show_head(ctx, repo, head_sha, &seen, verdict, annotations).await?;
+        let written = show_head(ctx, repo, head_sha, &seen, verdict.number, annotations).await?;
         let now = ctx.store.head_verdicts(&repo.name.0, &head_sha.0).await?;
         let run = ctx.store.check_run(&repo.name.0, &head_sha.0).await?;
         let on_the_run_that_counts = written.is_none_or(|id| run.is_some_and(|r| r.id == id));
@@ -264,14 +318,14 @@ pub async fn conclude_head<G: GitHubApi>(
 /// How often [`conclude_head`] writes again when other verdicts keep arriving.
 const MAX_CONCLUDE_ROUNDS: usize = 4;
 
-/// Writes the check run for the verdicts `seen` (see [`conclude_head`]); returns the run
-/// written, if any.
+/// Writes the check run for the verdicts `seen` (see [`conclude_head`]), with `annotations`
+/// when the verdict shown is pull request `annotated`'s; returns the run written, if any.
 async fn show_head<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     head_sha: &CommitSha,
     seen: &(Vec<HeadVerdict>, Vec<Unjudged>),
-    verdict: &HeadVerdict,
+    annotated: u64,
     annotations: &[Annotation],
 ) -> Result<Option<u64>, JobError> {
     let (verdicts, unjudged) = seen;
@@ -293,7 +347,7 @@ async fn show_head<G: GitHubApi>(
             title: "Judging the change",
             summary: &summary,
         };
-        return Ok(Some(display(ctx, repo, head_sha, progress).await?));
+        return Ok(Some(display(ctx, repo, head_sha, progress, None).await?));
     };
     let several = counted.len() + unjudged.len() > 1;
     let pending = !unjudged.is_empty() && shown.state != VerdictState::Failure;
@@ -316,7 +370,7 @@ async fn show_head<G: GitHubApi>(
             title: &title,
             summary: &summary,
         };
-        return Ok(Some(display(ctx, repo, head_sha, progress).await?));
+        return Ok(Some(display(ctx, repo, head_sha, progress, None).await?));
     }
     let conclusion = match shown.state {
         VerdictState::Success => Conclusion::Success,
@@ -326,14 +380,14 @@ async fn show_head<G: GitHubApi>(
         conclusion,
         title: &title,
         summary: &summary,
-        annotations: if shown.number == verdict.number {
+        annotations: if shown.number == annotated {
             annotations
         } else {
             &[]
         },
     };
     Ok(Some(
-        display(ctx, repo, head_sha, Display::Done(&output)).await?,
+        display(ctx, repo, head_sha, Display::Done(&output), None).await?,
     ))
 }
 

@@ -58,6 +58,9 @@ pub struct HeadVerdict {
     pub checks: Vec<String>,
     /// Which finished workflow runs of the head judge it again.
     pub watch: Watch,
+    /// The state of the pull request it was made for (its `state_digest`; `None` for a merge
+    /// group). It counts only while the pull request is still in that state.
+    pub state_digest: Option<String>,
 }
 
 /// Which finished workflow runs of its head a verdict is judged again for: a run costs an
@@ -115,11 +118,12 @@ pub enum Freshness {
     Stale,
 }
 
-/// SQL: verdict `v` was made for the state pull request `p` is in now (verdicts and states
-/// Keel recorded before it kept states count).
+/// SQL: verdict `v` was made for the state pull request `p` is in now. A verdict or a state
+/// Keel does not know (recorded before it kept them, a pull request found but not read yet)
+/// never matches: that pull request is judged again.
 macro_rules! made_for_current_state {
     () => {
-        "(v.state_digest IS NULL OR p.state_digest IS NULL OR v.state_digest = p.state_digest)"
+        "v.state_digest = p.state_digest"
     };
 }
 
@@ -259,8 +263,7 @@ impl Store {
         let checks = serde_json::to_string(&verdict.checks)?;
         on_pool!(self, pool => sqlx::query(
             "INSERT INTO head_verdicts (repo, head_sha, number, base_ref, state, title, summary, checks, judged_at, watch, state_digest) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             (SELECT state_digest FROM pull_requests WHERE repo = $1 AND number = $3)) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT (repo, head_sha, number) DO UPDATE SET \
              base_ref = excluded.base_ref, state = excluded.state, title = excluded.title, \
              summary = excluded.summary, checks = excluded.checks, judged_at = excluded.judged_at, \
@@ -276,6 +279,7 @@ impl Store {
         .bind(&checks)
         .bind(now)
         .bind(verdict.watch.as_str())
+        .bind(verdict.state_digest.as_deref())
         .execute(pool)
         .await
         .map(|_| ()))
@@ -293,7 +297,7 @@ impl Store {
     ) -> anyhow::Result<(Vec<HeadVerdict>, Vec<Unjudged>)> {
         let verdicts = on_pool!(self, pool => sqlx::query(
             concat!(
-                "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks, v.watch FROM head_verdicts v \
+                "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks, v.watch, v.state_digest FROM head_verdicts v \
                  LEFT JOIN pull_requests p ON p.repo = v.repo AND p.number = v.number \
                  WHERE v.repo = $1 AND v.head_sha = $2 \
                  AND (v.number = 0 OR (p.open = 1 AND p.head_sha = v.head_sha AND ",
@@ -315,6 +319,7 @@ impl Store {
                 summary: r.try_get("summary")?,
                 checks: serde_json::from_str(&checks).unwrap_or_default(),
                 watch: Watch::parse(r.try_get::<Option<&str>, _>("watch")?),
+                state_digest: r.try_get("state_digest")?,
             })
         }).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("read the verdicts of a head commit")?;

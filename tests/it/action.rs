@@ -198,6 +198,53 @@ async fn a_rerun_that_changes_the_verdict_is_shown_on_a_new_check_run() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn another_pull_requests_success_does_not_replace_a_failed_run_at_the_same_commit() {
+    // The Action cannot see the other pull requests at its commit: the failed run made for #2
+    // stands against #3's success into a laxer base; #2's own re-run may replace it.
+    let fake = fake().await;
+    let lax_base = "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
+    fake.put_file(
+        REPO,
+        lax_base,
+        ".github/keel.toml",
+        b"[coverage]\npaths = [\"lcov.info\"]\nmin_total = 10\n",
+    );
+    fake.put_pr_files(
+        REPO,
+        3,
+        &[(
+            "hello.rb",
+            "modified",
+            Some("@@ -1 +1,2 @@\n-Hello\n+Hello World\n+More"),
+        )],
+    );
+    let step = run_action(&fake, "ghs_workflow_rw", &[]).await;
+    assert_eq!(step.code, Some(1), "{}", step.stdout);
+
+    let mut lax: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture("webhooks/pull_request/opened.2.json")).unwrap(),
+    )
+    .unwrap();
+    lax["number"] = serde_json::json!(3);
+    lax["pull_request"]["number"] = serde_json::json!(3);
+    lax["pull_request"]["base"]["ref"] = serde_json::json!("lax");
+    lax["pull_request"]["base"]["sha"] = serde_json::json!(lax_base);
+    let step = run_event(&fake, "ghs_workflow_rw", "pull_request", &lax, &[]).await;
+    assert_eq!(step.code, Some(0), "#3 meets its own: {}", step.stdout);
+    assert!(step.stdout.contains("left failed"), "{}", step.stdout);
+    let runs = fake.check_runs();
+    assert_eq!(
+        (runs.len(), runs[0].conclusion.as_deref()),
+        (1, Some("failure")),
+        "{runs:?}"
+    );
+
+    let covered = "SF:hello.rb\nDA:1,1\nDA:2,1\nend_of_record\n";
+    run_with(&fake, "ghs_workflow_rw", &[], covered).await;
+    assert_eq!(fake.check_runs()[0].conclusion.as_deref(), Some("success"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn with_a_read_only_token_the_action_degrades_to_summary_annotations_and_exit_code() {
     let fake = fake().await;
     let step = run_action(&fake, "ghs_workflow_ro", &[]).await;

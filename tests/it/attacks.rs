@@ -172,12 +172,12 @@ async fn a_sibling_pull_request_into_a_laxer_base_cannot_turn_the_shared_head_gr
     }
 }
 
-/// GitHub's answer to the next read of pull request `number`'s files: a 502, so that its
-/// judgement stops after it began and is retried later.
-fn files_fail_once(fake: &FakeGitHub, number: u64) {
+/// GitHub's answer to the next read of the config: a 502, so that a judgement fails at its
+/// first request to GitHub and is retried later.
+fn config_read_fails_once(fake: &FakeGitHub) {
     fake.fail_next(
         "GET",
-        &format!("pulls/{number}/files"),
+        "contents/.github/keel.toml",
         wiremock::ResponseTemplate::new(502).set_body_json(json!({"message": "Bad Gateway"})),
     );
 }
@@ -228,7 +228,7 @@ async fn a_pull_request_opened_at_a_green_head_holds_it_until_it_is_judged() {
 
         // The same head, into the strict branch: until it is judged, the head must not stay
         // green, or it could be merged on the lax branch's verdict.
-        files_fail_once(&fake, 2);
+        config_read_fails_once(&fake);
         deliver(
             &server,
             "pull_request",
@@ -267,7 +267,7 @@ async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_agai
         assert_eq!(verdict_on(&fake, HEAD), completed("success"));
 
         // Its base switched to the strict branch: the lax verdict no longer counts.
-        files_fail_once(&fake, 3);
+        config_read_fails_once(&fake);
         let mut moved: Value = serde_json::from_slice(&pr_into(
             "edited",
             3,
@@ -294,6 +294,49 @@ async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_agai
         );
         worker.run_until_idle(NOW + 60_000).await.unwrap();
         assert_eq!(verdict_on(&fake, HEAD), completed("failure"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_completion_github_kept_as_it_was_is_not_taken_for_done() {
+    for db in backends().await {
+        let fake = strict_and_lax().await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        let t = "2026-01-01T00:00:0";
+        deliver(
+            &server,
+            "pull_request",
+            "lax",
+            pr_into("opened", 3, "lax", LAX_BASE, "Change", &format!("{t}1Z")),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(verdict_on(&fake, HEAD), completed("success"));
+        // Keel lost GitHub's answer to that completion: its store still has the run in
+        // progress, so the next verdict is written on a run GitHub keeps as it is.
+        let run = db.store.check_run(REPO, HEAD).await.unwrap().unwrap();
+        let lost = keel::store::StoredCheckRun {
+            shown: keel::store::Shown::InProgress,
+            ..run
+        };
+        db.store.set_check_run(REPO, HEAD, lost).await.unwrap();
+
+        deliver(
+            &server,
+            "pull_request",
+            "strict",
+            pr_into("opened", 2, "master", BASE, "Change", &format!("{t}2Z")),
+        )
+        .await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            completed("failure"),
+            "GitHub's answer showed the run kept its success: the failure went on a new run ({})",
+            db.backend
+        );
         db.finish().await;
     }
 }

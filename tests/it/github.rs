@@ -92,7 +92,7 @@ async fn a_check_run_is_started_then_completed_with_annotations_in_batches_of_50
     let gh = client(&fake);
     let (repo, sha) = ids();
     let id = gh
-        .start_check_run(&repo, "Keel · Definition of done", &sha)
+        .start_check_run(&repo, "Keel · Definition of done", &sha, None)
         .await
         .unwrap();
     assert_eq!(fake.check_runs()[0].status, "in_progress");
@@ -130,7 +130,10 @@ async fn failures_are_classified_for_the_retry_policy() {
         "check-runs",
         ResponseTemplate::new(502).set_body_json(serde_json::json!({"message": "Bad Gateway"})),
     );
-    let e = gh.start_check_run(&repo, "Keel", &sha).await.unwrap_err();
+    let e = gh
+        .start_check_run(&repo, "Keel", &sha, None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(e, ApiError::Transient(ref m) if m.starts_with("502")),
         "{e:?}"
@@ -144,7 +147,10 @@ async fn failures_are_classified_for_the_retry_policy() {
                 serde_json::json!({"message": "You have exceeded a secondary rate limit"}),
             ),
     );
-    let e = gh.start_check_run(&repo, "Keel", &sha).await.unwrap_err();
+    let e = gh
+        .start_check_run(&repo, "Keel", &sha, None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(
             e,

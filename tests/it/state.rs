@@ -175,6 +175,51 @@ async fn workflow_runs_and_check_runs_are_remembered_per_commit() {
 }
 
 #[tokio::test]
+async fn a_verdict_counts_only_for_the_state_its_pull_request_was_in() {
+    use keel::store::{HeadVerdict, VerdictState};
+    for db in backends().await {
+        let s = &db.store;
+        s.track_fresh_pull_request("o/r", 1, "h", 7, Some(1_000), "d1", 0)
+            .await
+            .unwrap();
+        let verdict = |digest: Option<&str>| HeadVerdict {
+            number: 1,
+            base_ref: "lax".into(),
+            state: VerdictState::Success,
+            title: "t".into(),
+            summary: "s".into(),
+            checks: Vec::new(),
+            watch: keel::store::Watch::Nothing,
+            state_digest: digest.map(Into::into),
+        };
+        s.record_head_verdict("o/r", "h", &verdict(Some("d1")), 0)
+            .await
+            .unwrap();
+        let (counted, unjudged) = s.head_verdicts("o/r", "h").await.unwrap();
+        assert_eq!((counted.len(), unjudged.len()), (1, 0), "{}", db.backend);
+
+        // The pull request moved to another base: the verdict made for d1 no longer counts.
+        s.track_fresh_pull_request("o/r", 1, "h", 7, Some(2_000), "d2", 1)
+            .await
+            .unwrap();
+        let (counted, unjudged) = s.head_verdicts("o/r", "h").await.unwrap();
+        assert!(counted.is_empty(), "{}: {counted:?}", db.backend);
+        assert_eq!(unjudged.iter().map(|u| u.number).collect::<Vec<_>>(), [1]);
+
+        // A verdict of unknown state (recorded before states were kept) never counts.
+        s.record_head_verdict("o/r", "h", &verdict(None), 2)
+            .await
+            .unwrap();
+        assert!(s.head_verdicts("o/r", "h").await.unwrap().0.is_empty());
+        s.record_head_verdict("o/r", "h", &verdict(Some("d2")), 3)
+            .await
+            .unwrap();
+        assert_eq!(s.head_verdicts("o/r", "h").await.unwrap().0.len(), 1);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositories() {
     use keel::store::{FinishedRun, HeadVerdict, NewJob, Retention, VerdictState};
     const DAY: i64 = 24 * 60 * 60 * 1000;
@@ -220,6 +265,7 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
             summary: "s".into(),
             checks: Vec::new(),
             watch: keel::store::Watch::Nothing,
+            state_digest: None,
         };
         s.record_head_verdict("o/r", "h", &verdict, 0)
             .await

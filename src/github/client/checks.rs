@@ -8,16 +8,15 @@ pub(super) async fn find(
     repo: &Repo,
     name: &str,
     head_sha: &CommitSha,
-) -> Result<Option<FoundCheckRun>, ApiError> {
+) -> Result<Option<CheckRunState>, ApiError> {
     #[derive(Deserialize)]
     struct Runs {
         check_runs: Vec<Listed>,
     }
     #[derive(Deserialize)]
     struct Listed {
-        id: u64,
-        status: String,
-        conclusion: Option<String>,
+        #[serde(flatten)]
+        state: CheckRunState,
         app: Option<AppRef>,
     }
     let route = format!("/repos/{}/commits/{head_sha}/check-runs", repo.name);
@@ -37,12 +36,8 @@ pub(super) async fn find(
         .check_runs
         .into_iter()
         .filter(|r| gh.own.made(r.app.as_ref()))
-        .max_by_key(|r| r.id)
-        .map(|r| FoundCheckRun {
-            id: r.id,
-            status: r.status,
-            conclusion: r.conclusion,
-        }))
+        .map(|r| r.state)
+        .max_by_key(|r| r.id))
 }
 
 pub(super) async fn list(
@@ -113,8 +108,13 @@ pub(super) async fn start(
     repo: &Repo,
     name: &str,
     head_sha: &CommitSha,
+    external_id: Option<&str>,
 ) -> Result<u64, ApiError> {
-    let body = serde_json::json!({"name": name, "head_sha": head_sha.0, "status": "in_progress"});
+    let mut body =
+        serde_json::json!({"name": name, "head_sha": head_sha.0, "status": "in_progress"});
+    if let Some(tag) = external_id {
+        body["external_id"] = serde_json::json!(tag);
+    }
     let route = format!("/repos/{}/check-runs", repo.name);
     let created: Id = gh
         .json(repo, Method::Post, &route, &[], Some(&body))
@@ -128,10 +128,10 @@ pub(super) async fn show_progress(
     check_run_id: u64,
     title: &str,
     summary: &str,
-) -> Result<(), ApiError> {
+) -> Result<CheckRunState, ApiError> {
     let body = serde_json::json!({"status": "in_progress", "output": {"title": title, "summary": summary}});
     let route = format!("/repos/{}/check-runs/{check_run_id}", repo.name);
-    gh.write(repo, Method::Patch, &route, &body).await
+    gh.json(repo, Method::Patch, &route, &[], Some(&body)).await
 }
 
 pub(super) async fn complete(
@@ -139,7 +139,7 @@ pub(super) async fn complete(
     repo: &Repo,
     check_run_id: u64,
     output: &CheckRunOutput<'_>,
-) -> Result<(), ApiError> {
+) -> Result<CheckRunState, ApiError> {
     let route = format!("/repos/{}/check-runs/{check_run_id}", repo.name);
     let mut batches = output.annotations.chunks(ANNOTATIONS_PER_REQUEST);
     let first = batches.next().unwrap_or_default();
@@ -148,14 +148,16 @@ pub(super) async fn complete(
         "conclusion": output.conclusion.as_str(),
         "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(first)},
     });
-    gh.write(repo, Method::Patch, &route, &body).await?;
+    let state: CheckRunState = gh
+        .json(repo, Method::Patch, &route, &[], Some(&body))
+        .await?;
     for batch in batches {
         let body = serde_json::json!({
             "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(batch)},
         });
         gh.write(repo, Method::Patch, &route, &body).await?;
     }
-    Ok(())
+    Ok(state)
 }
 
 fn annotations_json(batch: &[Annotation]) -> Vec<serde_json::Value> {

@@ -14,7 +14,7 @@
 //! this file's types, bounds and transport.
 
 pub use super::api::{
-    ApiError, Artifact, CheckRunOutput, Comment, DeploymentState, FoundCheckRun, GitHubApi,
+    ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, DeploymentState, GitHubApi,
     LabelledIssue, MergedPull, OtherCheckRun, Repo,
 };
 use super::event::{PullRequestInfo, PullRequestJson};
@@ -208,7 +208,7 @@ impl GitHubApi for GitHub {
         repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
-    ) -> Result<Option<FoundCheckRun>, ApiError> {
+    ) -> Result<Option<CheckRunState>, ApiError> {
         checks::find(self, repo, name, head_sha).await
     }
 
@@ -233,8 +233,9 @@ impl GitHubApi for GitHub {
         repo: &Repo,
         name: &str,
         head_sha: &CommitSha,
+        external_id: Option<&str>,
     ) -> Result<u64, ApiError> {
-        checks::start(self, repo, name, head_sha).await
+        checks::start(self, repo, name, head_sha, external_id).await
     }
 
     async fn show_check_run_progress(
@@ -243,7 +244,7 @@ impl GitHubApi for GitHub {
         check_run_id: u64,
         title: &str,
         summary: &str,
-    ) -> Result<(), ApiError> {
+    ) -> Result<CheckRunState, ApiError> {
         checks::show_progress(self, repo, check_run_id, title, summary).await
     }
 
@@ -252,7 +253,7 @@ impl GitHubApi for GitHub {
         repo: &Repo,
         check_run_id: u64,
         output: &CheckRunOutput<'_>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<CheckRunState, ApiError> {
         checks::complete(self, repo, check_run_id, output).await
     }
 

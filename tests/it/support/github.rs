@@ -38,6 +38,8 @@ pub struct CheckRun {
     /// The app that made it: [`APP_ID`] for the Keel App, [`ACTIONS_APP_ID`] for a
     /// workflow's token, anything else for other apps.
     pub app_id: u64,
+    /// The tag its maker gave it.
+    pub external_id: Option<String>,
 }
 
 /// The GitHub Actions app, which a workflow's `GITHUB_TOKEN` writes as.
@@ -1128,6 +1130,7 @@ fn create_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
         head_sha: body["head_sha"].as_str().unwrap_or_default().into(),
         status: body["status"].as_str().unwrap_or("queued").into(),
         app_id: author_of(s, req).app_id.unwrap_or(APP_ID),
+        external_id: body["external_id"].as_str().map(Into::into),
         ..CheckRun::default()
     };
     let run = CheckRun {
@@ -1174,7 +1177,8 @@ fn list_check_runs(s: &mut State, req: &Request) -> ResponseTemplate {
                 "other-ci"
             };
             json!({"id": r.id, "name": r.name, "head_sha": r.head_sha, "status": r.status,
-                   "conclusion": r.conclusion, "app": {"id": r.app_id, "slug": slug}})
+                   "conclusion": r.conclusion, "external_id": r.external_id,
+                   "app": {"id": r.app_id, "slug": slug}})
         })
         .collect();
     let total = all.len();
@@ -1369,7 +1373,9 @@ fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
         .map(Into::into)
         .or(run.summary.take());
     run.annotations.extend(annotations);
-    ResponseTemplate::new(200).set_body_json(json!({"id": run.id, "status": run.status}))
+    ResponseTemplate::new(200).set_body_json(json!({"id": run.id, "name": run.name,
+        "head_sha": run.head_sha, "status": run.status, "conclusion": run.conclusion,
+        "external_id": run.external_id}))
 }
 
 fn base64(bytes: &[u8]) -> String {
