@@ -459,7 +459,7 @@ async fn publish_with_token(
         .await
         .map_err(PublishError::from)
     {
-        Ok(()) => done.push("labels synced".to_owned()),
+        Ok(_) => done.push("labels synced".to_owned()),
         Err(PublishError::ReadOnly(why)) => done.push(format!("labels not set ({why})")),
         Err(other) => return Err(other),
     }

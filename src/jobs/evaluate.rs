@@ -393,7 +393,26 @@ async fn judge<G: GitHubApi>(
             &comment,
         )
         .await?;
-        publish::verdict_labels(ctx, repo, &pr.number, &pr.labels, &config, &evaluation).await?;
+        let labels =
+            publish::verdict_labels(ctx, repo, &pr.number, &pr.labels, &config, &evaluation)
+                .await?;
+        // Keel's own labels change nothing Keel judges: the state its verdict was made for
+        // now has them, so the next judgement of this state does not count as a change.
+        if labels != pr.labels {
+            let labelled = PullRequestInfo {
+                labels,
+                ..pr.clone()
+            };
+            ctx.store
+                .relabel(
+                    &repo.name.0,
+                    pr.number.0,
+                    &head_sha.0,
+                    &pr.state_digest(),
+                    &labelled.state_digest(),
+                )
+                .await?;
+        }
         ctx.store
             .record_evaluation(&repo.name.0, pr.number.0, &record(pr, &facts, &evaluation))
             .await?;

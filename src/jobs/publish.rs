@@ -151,7 +151,8 @@ pub async fn upsert_comment<G: GitHubApi>(
 
 /// Puts Keel's labels for `evaluation` on the pull request, as `config` names them (the
 /// verdict's `[labels]`, the debt verdict's `[debt.labels]` with their colours), and takes
-/// off the ones that no longer apply. Shared by the App and the Action.
+/// off the ones that no longer apply; returns the labels the pull request has then. Shared by
+/// the App and the Action.
 pub async fn verdict_labels<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
@@ -159,7 +160,7 @@ pub async fn verdict_labels<G: GitHubApi>(
     current: &[String],
     config: &keel_core::Config,
     evaluation: &keel_core::Evaluation,
-) -> Result<(), JobError> {
+) -> Result<Vec<String>, JobError> {
     let (owned, wanted) = keel_labels(config, evaluation);
     let colors: Vec<(String, String)> = config
         .debt
@@ -195,8 +196,9 @@ fn keel_labels(
 }
 
 /// Makes Keel's labels on the pull request `wanted`: adds the missing ones (creating those with
-/// a configured colour first, so they get it), removes the `owned` ones not wanted. Labels Keel does not own are never touched; nothing is sent when
-/// nothing changes.
+/// a configured colour first, so they get it), removes the `owned` ones not wanted; returns the
+/// labels the pull request has then. Labels Keel does not own are never touched; nothing is
+/// sent when nothing changes.
 pub async fn sync_labels<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
@@ -205,7 +207,7 @@ pub async fn sync_labels<G: GitHubApi>(
     owned: &[String],
     wanted: &[String],
     colors: &[(String, String)],
-) -> Result<(), JobError> {
+) -> Result<Vec<String>, JobError> {
     let has = |label: &String| current.contains(label);
     let missing: Vec<String> = wanted.iter().filter(|l| !has(l)).cloned().collect();
     for (name, color) in colors.iter().filter(|(n, _)| missing.contains(n)) {
@@ -214,10 +216,13 @@ pub async fn sync_labels<G: GitHubApi>(
     if !missing.is_empty() {
         ctx.github.add_labels(repo, number, &missing).await?;
     }
+    let mut now: Vec<String> = current.to_vec();
     for label in owned {
         if !wanted.contains(label) && has(label) {
             ctx.github.remove_label(repo, number, label).await?;
+            now.retain(|l| l != label);
         }
     }
-    Ok(())
+    now.extend(missing);
+    Ok(now)
 }

@@ -286,6 +286,46 @@ impl Store {
         .context("record a head verdict")
     }
 
+    /// Pull request `number`'s state `from` becomes `to` (Keel's own labels put on it), in
+    /// its row and in its verdict on `head_sha`, unless a newer state was tracked meanwhile.
+    pub async fn relabel(
+        &self,
+        repo: &str,
+        number: u64,
+        head_sha: &str,
+        from: &str,
+        to: &str,
+    ) -> anyhow::Result<()> {
+        let number = id(number)?;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE pull_requests SET state_digest = $4 WHERE repo = $1 AND number = $2 AND state_digest = $3",
+            )
+            .bind(repo)
+            .bind(number)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() > 0 {
+                sqlx::query(
+                    "UPDATE head_verdicts SET state_digest = $5 WHERE repo = $1 AND number = $2 \
+                     AND head_sha = $3 AND state_digest = $4",
+                )
+                .bind(repo)
+                .bind(number)
+                .bind(head_sha)
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        })
+        .context("record Keel's labels in a pull request's state")
+    }
+
     /// The verdicts that count for `head_sha`: those of pull requests still open at it, made
     /// for the state they are in now (and of a merge group, number 0), by number; and the open
     /// pull requests at it that have none yet, or only one made before they changed (their

@@ -342,6 +342,40 @@ async fn an_invalid_config_edit_is_annotated_on_its_line_while_the_base_config_j
 }
 
 #[tokio::test]
+async fn keels_own_labels_are_no_change_of_the_pull_request() {
+    for db in backends().await {
+        let fake = with_base_config(
+            b"[hygiene]\nmax_changed_lines = 100\n\n[labels]\ndone = \"dod: met\"\nnot_done = \"dod: not met\"\n",
+        )
+        .await;
+        readme_change(&fake);
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.labels(REPO, 2), ["dod: met"]);
+        // The same pull request, as GitHub now has it (Keel's label on it), judged again.
+        let mut p: serde_json::Value =
+            serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
+        p["action"] = serde_json::json!("edited");
+        p["changes"] = serde_json::json!({"body": {"from": "A draft."}});
+        p["pull_request"]["updated_at"] = serde_json::json!("2019-05-15T15:21:00Z");
+        p["pull_request"]["labels"] = serde_json::json!([{"name": "bug"}, {"name": "dod: met"}]);
+        let server = TestServer::new(&db.store);
+        let again = signed("pull_request", "pr-2", serde_json::to_vec(&p).unwrap());
+        assert_eq!(server.send(again).await.0, 202);
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        let runs = fake.all_check_runs();
+        assert_eq!(
+            runs.len(),
+            1,
+            "{}: the check was not withdrawn for Keel's own label: {runs:?}",
+            db.backend
+        );
+        assert_eq!(runs[0].conclusion.as_deref(), Some("success"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn one_sticky_comment_is_edited_only_when_its_content_changes() {
     for db in backends().await {
         let fake = with_base_config(b"[hygiene]\nmax_changed_lines = 100\n").await;
