@@ -98,9 +98,10 @@ impl Display<'_> {
 /// Makes the head's check run show `display`, and returns the id of the run written.
 ///
 /// It writes on the run Keel has when that run may still be written that way (in progress,
-/// or completed the same way), else on a new run, tagged `tag`. What GitHub answers is what
-/// the store then remembers; when GitHub kept the run as it was (completed by a write Keel
-/// never heard back from, or by a job writing beside this one), the display goes on a new run.
+/// or completed the same way), else on a new run, tagged `tag`. The store is told first, then
+/// GitHub, whose answer settles it: when GitHub kept the run as it was (completed by a write
+/// Keel never heard back from, or by a job writing beside this one), the display goes on a new
+/// run. One store write per change of what the run shows, none when it shows it already.
 pub async fn display<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
@@ -114,15 +115,15 @@ pub async fn display<G: GitHubApi>(
         if run.shown != Shown::InProgress && run.shown != wanted {
             run = new_run(ctx, repo, head_sha, run.id, tag).await?;
         }
-        if wanted != Shown::InProgress {
-            // Until GitHub answers, what the run shows is not known: a retry after a lost
-            // answer, or a job writing beside this one, goes to a new run instead.
-            let unknown = StoredCheckRun {
-                shown: Shown::Unknown,
+        if run.shown != wanted {
+            // Remembered before the write: should the write or its answer be lost, the store
+            // errs towards a new run, never towards writing on a run that may show otherwise.
+            let claimed = StoredCheckRun {
+                shown: wanted,
                 ..run
             };
             ctx.store
-                .set_check_run(&repo.name.0, &head_sha.0, unknown)
+                .set_check_run(&repo.name.0, &head_sha.0, claimed)
                 .await?;
         }
         let answer = match &display {
@@ -134,12 +135,12 @@ pub async fn display<G: GitHubApi>(
             Display::Done(output) => ctx.github.complete_check_run(repo, run.id, output).await?,
         };
         run.shown = shown_by(&answer);
-        ctx.store
-            .set_check_run(&repo.name.0, &head_sha.0, run)
-            .await?;
         if run.shown == wanted {
             return Ok(run.id);
         }
+        ctx.store
+            .set_check_run(&repo.name.0, &head_sha.0, run)
+            .await?;
         tracing::warn!(repo = %repo.name, head = %head_sha, run = run.id, "GitHub kept the check run as it was: writing on a new run");
     }
     Err(JobError::Transient(format!(

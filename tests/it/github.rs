@@ -121,6 +121,46 @@ async fn a_check_run_is_started_then_completed_with_annotations_in_batches_of_50
 }
 
 #[tokio::test]
+async fn a_check_run_write_answers_the_run_as_github_has_it_even_when_the_answer_is_cut() {
+    let fake = FakeGitHub::start().await;
+    let gh = client(&fake);
+    let (repo, sha) = ids();
+    let id = gh.start_check_run(&repo, "Keel", &sha, None).await.unwrap();
+    let output = CheckRunOutput {
+        conclusion: Conclusion::Success,
+        title: "met",
+        summary: "### ✅",
+        annotations: &[],
+    };
+    let done = gh.complete_check_run(&repo, id, &output).await.unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.conclusion.as_deref()),
+        ("completed", Some("success"))
+    );
+    // A completed run keeps its conclusion, and the answer says so.
+    let failed = CheckRunOutput {
+        conclusion: Conclusion::Failure,
+        ..output
+    };
+    let kept = gh.complete_check_run(&repo, id, &failed).await.unwrap();
+    assert_eq!(kept.conclusion.as_deref(), Some("success"));
+    // An answer cut off on the way: the run is read rather than the write repeated.
+    fake.fail_next(
+        "PATCH",
+        "check-runs",
+        ResponseTemplate::new(200).set_body_string("{\"id\": 10"),
+    );
+    let read = gh.complete_check_run(&repo, id, &failed).await.unwrap();
+    assert_eq!((read.id, read.conclusion.as_deref()), (id, Some("success")));
+    let log = fake.log().await;
+    assert_eq!(
+        log.last().map(String::as_str),
+        Some(format!("GET /repos/{}/check-runs/{id}", repo.name).as_str()),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
 async fn failures_are_classified_for_the_retry_policy() {
     let fake = FakeGitHub::start().await;
     let gh = client(&fake);

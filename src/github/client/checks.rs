@@ -131,7 +131,31 @@ pub(super) async fn show_progress(
 ) -> Result<CheckRunState, ApiError> {
     let body = serde_json::json!({"status": "in_progress", "output": {"title": title, "summary": summary}});
     let route = format!("/repos/{}/check-runs/{check_run_id}", repo.name);
-    gh.json(repo, Method::Patch, &route, &[], Some(&body)).await
+    write_run(gh, repo, &route, &body).await
+}
+
+/// A write to a check run, and the run as GitHub then has it. GitHub took the write when it
+/// answered 2xx; an answer cut off on the way is not a reason to write again: the run is read.
+async fn write_run(
+    gh: &GitHub,
+    repo: &Repo,
+    route: &str,
+    body: &serde_json::Value,
+) -> Result<CheckRunState, ApiError> {
+    let bytes = gh
+        .send(
+            repo,
+            Method::Patch,
+            route,
+            &[],
+            Some(body),
+            MAX_RESPONSE_BYTES,
+        )
+        .await?;
+    match serde_json::from_slice(&bytes) {
+        Ok(state) => Ok(state),
+        Err(_) => gh.json(repo, Method::Get, route, &[], None).await,
+    }
 }
 
 pub(super) async fn complete(
@@ -148,9 +172,7 @@ pub(super) async fn complete(
         "conclusion": output.conclusion.as_str(),
         "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(first)},
     });
-    let state: CheckRunState = gh
-        .json(repo, Method::Patch, &route, &[], Some(&body))
-        .await?;
+    let state = write_run(gh, repo, &route, &body).await?;
     for batch in batches {
         let body = serde_json::json!({
             "output": {"title": output.title, "summary": output.summary, "annotations": annotations_json(batch)},

@@ -377,6 +377,9 @@ impl FakeGitHub {
         )
         .mount(&server)
         .await;
+        route("GET", r"^/repos/[^/]+/[^/]+/check-runs/\d+$", get_check_run)
+            .mount(&server)
+            .await;
         route("GET", r"^/repos/[^/]+/[^/]+/pulls/\d+$", get_pull)
             .mount(&server)
             .await;
@@ -1317,6 +1320,19 @@ fn delete_comment(s: &mut State, req: &Request) -> ResponseTemplate {
         return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
     }
     ResponseTemplate::new(204)
+}
+
+fn get_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
+    if !authorized(s, req) {
+        return unauthorized();
+    }
+    let id: u64 = req.url.path().rsplit('/').next().unwrap().parse().unwrap();
+    match s.check_runs.iter().find(|r| r.id == id) {
+        Some(run) => ResponseTemplate::new(200).set_body_json(json!({"id": run.id,
+            "name": run.name, "head_sha": run.head_sha, "status": run.status,
+            "conclusion": run.conclusion, "external_id": run.external_id})),
+        None => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
+    }
 }
 
 fn update_check_run(s: &mut State, req: &Request) -> ResponseTemplate {
