@@ -7,10 +7,12 @@
 use crate::reports_flow::{
     BASE, HEAD, NOW, REPO, deliver, json_of, lcov, push_to_master, worker, workflow_run, zip_of,
 };
-use crate::support::db::backends;
+use crate::support::db::{TestDb, backends};
 use crate::support::github::{APP_ID, CheckRun, FakeGitHub};
 use crate::support::webhook::{TestServer, payload};
 use keel::github::CHECK_NAME;
+use keel::github::client::GitHub;
+use keel::jobs::worker::Worker;
 use keel_core::render::comment::COMMENT_MARKER;
 use serde_json::{Value, json};
 
@@ -209,22 +211,46 @@ async fn strict_and_lax() -> FakeGitHub {
     fake
 }
 
+/// [`strict_and_lax`], with pull request 3 (the fixture's head into `lax`) judged: the head
+/// is green.
+async fn green_through_lax(db: &TestDb) -> (FakeGitHub, TestServer, Worker<GitHub>) {
+    let fake = strict_and_lax().await;
+    let server = TestServer::new(&db.store);
+    let worker = worker(db, &fake);
+    let opened = pr_into(
+        "opened",
+        3,
+        "lax",
+        LAX_BASE,
+        "Change",
+        "2026-01-01T00:00:01Z",
+    );
+    deliver(&server, "pull_request", "lax", opened).await;
+    worker.run_until_idle(NOW).await.unwrap();
+    assert_eq!(verdict_on(&fake, HEAD), completed("success"));
+    (fake, server, worker)
+}
+
+/// After a change to the green head whose judgement GitHub failed at once: the head shows in
+/// progress (`held`) until the judgement is retried, and then fails.
+async fn held_then_failed(db: &TestDb, fake: &FakeGitHub, worker: &Worker<GitHub>, held: &str) {
+    worker.run_until_idle(NOW + 1).await.unwrap();
+    let in_progress = ("in_progress".to_owned(), None);
+    assert_eq!(
+        verdict_on(fake, HEAD),
+        in_progress,
+        "{held}: {}",
+        db.backend
+    );
+    worker.run_until_idle(NOW + 60_000).await.unwrap();
+    assert_eq!(verdict_on(fake, HEAD), completed("failure"));
+}
+
 #[tokio::test]
 async fn a_pull_request_opened_at_a_green_head_holds_it_until_it_is_judged() {
     for db in backends().await {
-        let fake = strict_and_lax().await;
-        let server = TestServer::new(&db.store);
-        let worker = worker(&db, &fake);
+        let (fake, server, worker) = green_through_lax(&db).await;
         let t = "2026-01-01T00:00:0";
-        deliver(
-            &server,
-            "pull_request",
-            "lax",
-            pr_into("opened", 3, "lax", LAX_BASE, "Change", &format!("{t}1Z")),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
-        assert_eq!(verdict_on(&fake, HEAD), completed("success"));
 
         // The same head, into the strict branch: until it is judged, the head must not stay
         // green, or it could be merged on the lax branch's verdict.
@@ -236,15 +262,7 @@ async fn a_pull_request_opened_at_a_green_head_holds_it_until_it_is_judged() {
             pr_into("opened", 2, "master", BASE, "Change", &format!("{t}2Z")),
         )
         .await;
-        worker.run_until_idle(NOW + 1).await.unwrap();
-        assert_eq!(
-            verdict_on(&fake, HEAD),
-            ("in_progress".to_owned(), None),
-            "held while #2 is judged: {}",
-            db.backend
-        );
-        worker.run_until_idle(NOW + 60_000).await.unwrap();
-        assert_eq!(verdict_on(&fake, HEAD), completed("failure"));
+        held_then_failed(&db, &fake, &worker, "held while #2 is judged").await;
         db.finish().await;
     }
 }
@@ -252,19 +270,8 @@ async fn a_pull_request_opened_at_a_green_head_holds_it_until_it_is_judged() {
 #[tokio::test]
 async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_again() {
     for db in backends().await {
-        let fake = strict_and_lax().await;
-        let server = TestServer::new(&db.store);
-        let worker = worker(&db, &fake);
+        let (fake, server, worker) = green_through_lax(&db).await;
         let t = "2026-01-01T00:00:0";
-        deliver(
-            &server,
-            "pull_request",
-            "lax",
-            pr_into("opened", 3, "lax", LAX_BASE, "Change", &format!("{t}1Z")),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
-        assert_eq!(verdict_on(&fake, HEAD), completed("success"));
 
         // Its base switched to the strict branch: the lax verdict no longer counts.
         config_read_fails_once(&fake);
@@ -285,15 +292,13 @@ async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_agai
             serde_json::to_vec(&moved).unwrap(),
         )
         .await;
-        worker.run_until_idle(NOW + 1).await.unwrap();
-        assert_eq!(
-            verdict_on(&fake, HEAD),
-            ("in_progress".to_owned(), None),
-            "held while #3 is judged against its new base: {}",
-            db.backend
-        );
-        worker.run_until_idle(NOW + 60_000).await.unwrap();
-        assert_eq!(verdict_on(&fake, HEAD), completed("failure"));
+        held_then_failed(
+            &db,
+            &fake,
+            &worker,
+            "held while #3 is judged against its new base",
+        )
+        .await;
         db.finish().await;
     }
 }
@@ -301,19 +306,8 @@ async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_agai
 #[tokio::test]
 async fn a_completion_github_kept_as_it_was_is_not_taken_for_done() {
     for db in backends().await {
-        let fake = strict_and_lax().await;
-        let server = TestServer::new(&db.store);
-        let worker = worker(&db, &fake);
+        let (fake, server, worker) = green_through_lax(&db).await;
         let t = "2026-01-01T00:00:0";
-        deliver(
-            &server,
-            "pull_request",
-            "lax",
-            pr_into("opened", 3, "lax", LAX_BASE, "Change", &format!("{t}1Z")),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
-        assert_eq!(verdict_on(&fake, HEAD), completed("success"));
         // Keel lost GitHub's answer to that completion: its store still has the run in
         // progress, so the next verdict is written on a run GitHub keeps as it is.
         let run = db.store.check_run(REPO, HEAD).await.unwrap().unwrap();
