@@ -313,7 +313,10 @@ pub async fn conclude_head<G: GitHubApi>(
         }
         seen = now;
     }
-    Ok(())
+    // Still moving: the job runs again later rather than leave a stale write standing.
+    Err(JobError::Transient(format!(
+        "the verdicts at {head_sha} kept changing while they were shown"
+    )))
 }
 
 /// How often [`conclude_head`] writes again when other verdicts keep arriving.
@@ -336,7 +339,17 @@ async fn show_head<G: GitHubApi>(
         .collect();
     let Some(shown) = worst(&counted) else {
         if unjudged.is_empty() {
-            return Ok(None);
+            // No pull request at the head has a definition of done (moved to a base without
+            // one): a run Keel shows in progress says so instead of waiting for nothing.
+            let run = ctx.store.check_run(&repo.name.0, &head_sha.0).await?;
+            if !run.is_some_and(|r| r.shown == Shown::InProgress) {
+                return Ok(None);
+            }
+            let progress = Display::Progress {
+                title: "No definition of done applies",
+                summary: "No open pull request at this commit targets a branch with a `.github/keel.toml`: there is nothing to judge. A pull request into a branch that has one is judged as soon as it is opened or moved there.",
+            };
+            return Ok(Some(display(ctx, repo, head_sha, progress, None).await?));
         }
         // Only pull requests not judged yet (or changed since): the head waits for them.
         let numbers: Vec<String> = unjudged.iter().map(|u| format!("#{}", u.number)).collect();

@@ -364,7 +364,8 @@ impl Store {
 
     /// Remembers that Keel's check run `run.id` on `head_sha` shows `run.shown`, unless Keel
     /// already made a newer run there (a higher id: the one GitHub counts). Returns whether it
-    /// was written.
+    /// was written. A written row is young again for retention (stamped at the next prune), so
+    /// the run of a head still in use is not forgotten.
     pub async fn set_check_run(
         &self,
         repo: &str,
@@ -373,9 +374,9 @@ impl Store {
     ) -> anyhow::Result<bool> {
         let check_run = id(run.id)?;
         let written = on_pool!(self, pool => sqlx::query(
-            "INSERT INTO check_runs (repo, head_sha, check_run_id, shown) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO check_runs (repo, head_sha, check_run_id, shown, recorded_at) VALUES ($1, $2, $3, $4, 0) \
              ON CONFLICT (repo, head_sha) DO UPDATE SET check_run_id = excluded.check_run_id, \
-             shown = excluded.shown WHERE excluded.check_run_id >= check_runs.check_run_id",
+             shown = excluded.shown, recorded_at = 0 WHERE excluded.check_run_id >= check_runs.check_run_id",
         )
         .bind(repo)
         .bind(head_sha)

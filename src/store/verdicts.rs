@@ -119,8 +119,9 @@ pub enum Freshness {
 }
 
 /// SQL: verdict `v` was made for the state pull request `p` is in now. A verdict or a state
-/// Keel does not know (recorded before it kept them, a pull request found but not read yet)
-/// never matches: that pull request is judged again.
+/// Keel does not know (a pull request found but not read yet) never matches: that pull
+/// request is judged again. Verdicts from before states were kept were stamped with the
+/// state last tracked when the column was added (migration 0015).
 macro_rules! made_for_current_state {
     () => {
         "v.state_digest = p.state_digest"

@@ -304,6 +304,47 @@ async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_agai
 }
 
 #[tokio::test]
+async fn a_green_pull_request_moved_to_a_base_without_a_definition_of_done_says_so() {
+    for db in backends().await {
+        let (fake, server, worker) = green_through_lax(&db).await;
+        // `docs` has no keel.toml: #3 is no longer judged, and its old verdict stops counting.
+        let docs_base = "2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e";
+        let mut moved: Value = serde_json::from_slice(&pr_into(
+            "edited",
+            3,
+            "docs",
+            docs_base,
+            "Change",
+            "2026-01-01T00:00:02Z",
+        ))
+        .unwrap();
+        moved["changes"] = json!({"base": {"ref": {"from": "lax"}, "sha": {"from": LAX_BASE}}});
+        deliver(
+            &server,
+            "pull_request",
+            "docs",
+            serde_json::to_vec(&moved).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            ("in_progress".to_owned(), None),
+            "{}: never green on the lax verdict",
+            db.backend
+        );
+        let latest = keel_runs(&fake).into_iter().max_by_key(|r| r.id).unwrap();
+        assert_eq!(
+            latest.title.as_deref(),
+            Some("No definition of done applies"),
+            "{}: not left saying it judges",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_completion_github_kept_as_it_was_is_not_taken_for_done() {
     for db in backends().await {
         let (fake, server, worker) = green_through_lax(&db).await;

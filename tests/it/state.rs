@@ -309,8 +309,23 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
             Some(run),
             "a check run is first stamped, then pruned a retention later"
         );
-        s.prune(71 * DAY, Retention::days(30)).await.unwrap();
+        // A run written again (its head still in use) is young again.
+        let kept = StoredCheckRun {
+            id: 78,
+            shown: Shown::Success,
+        };
+        s.set_check_run("o/r", "h2", StoredCheckRun { id: 1, ..kept })
+            .await
+            .unwrap();
+        s.prune(41 * DAY, Retention::days(30)).await.unwrap();
+        s.set_check_run("o/r", "h2", kept).await.unwrap();
+        s.prune(72 * DAY, Retention::days(30)).await.unwrap();
         assert_eq!(s.check_run("o/r", "h").await.unwrap(), None);
+        assert_eq!(
+            s.check_run("o/r", "h2").await.unwrap(),
+            Some(kept),
+            "stamped at day 41 but written again: stamped anew at day 72, not pruned"
+        );
         assert_eq!(
             s.summary_rows("o", "2026-W01").await.unwrap().len(),
             1,
