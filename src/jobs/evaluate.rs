@@ -398,19 +398,16 @@ async fn judge<G: GitHubApi>(
                 .await?;
         // Keel's own labels change nothing Keel judges: the state its verdict was made for
         // now has them, so the next judgement of this state does not count as a change.
-        if labels != pr.labels {
+        if labels != pr.labels
+            && let Some(judged) = &verdict.state_digest
+        {
             let labelled = PullRequestInfo {
                 labels,
                 ..pr.clone()
             };
+            let to = labelled.state_digest();
             ctx.store
-                .relabel(
-                    &repo.name.0,
-                    pr.number.0,
-                    &head_sha.0,
-                    &pr.state_digest(),
-                    &labelled.state_digest(),
-                )
+                .relabel(&repo.name.0, pr.number.0, &head_sha.0, judged, &to)
                 .await?;
         }
         ctx.store

@@ -271,13 +271,8 @@ pub async fn hold<G: GitHubApi>(
         return Ok(());
     }
     let seen = ctx.store.head_verdicts(&repo.name.0, &head_sha.0).await?;
-    let counted: Vec<&HeadVerdict> = seen
-        .0
-        .iter()
-        .filter(|v| v.state != VerdictState::Exempt)
-        .collect();
-    let still_success =
-        seen.1.is_empty() && worst(&counted).is_some_and(|v| v.state == VerdictState::Success);
+    let still_success = seen.1.is_empty()
+        && worst(&counted(&seen.0)).is_some_and(|v| v.state == VerdictState::Success);
     if !still_success {
         show_head(ctx, repo, head_sha, &seen, 0, &[]).await?;
     }
@@ -333,10 +328,7 @@ async fn show_head<G: GitHubApi>(
     annotations: &[Annotation],
 ) -> Result<Option<u64>, JobError> {
     let (verdicts, unjudged) = seen;
-    let counted: Vec<&HeadVerdict> = verdicts
-        .iter()
-        .filter(|v| v.state != VerdictState::Exempt)
-        .collect();
+    let counted = counted(verdicts);
     let Some(shown) = worst(&counted) else {
         if unjudged.is_empty() {
             // No pull request at the head has a definition of done (moved to a base without
@@ -407,6 +399,15 @@ async fn show_head<G: GitHubApi>(
 
 /// GitHub's limit on a check run's summary, in characters (its title has an annotation's).
 const MAX_SUMMARY_CHARS: usize = 65_535;
+
+/// The verdicts that count for the head's check: not those of pull requests whose base has no
+/// definition of done.
+fn counted(verdicts: &[HeadVerdict]) -> Vec<&HeadVerdict> {
+    verdicts
+        .iter()
+        .filter(|v| v.state != VerdictState::Exempt)
+        .collect()
+}
 
 /// The verdict the head shows: a failure before a wait before a success; the lowest number
 /// first among equals.
