@@ -1,7 +1,7 @@
 //! Data does not grow forever: finished jobs lose their payloads (which carry private titles
 //! and descriptions) soon and their rows later; closed pull requests, old verdicts, workflow
-//! runs, check runs, commits, baselines and roll-up lines are pruned after their retention; uninstalling the
-//! App forgets everything Keel stored about the installation's repositories.
+//! runs, check runs, commits, baselines and roll-up lines are pruned after their retention;
+//! uninstalling the App forgets everything Keel stored about the installation's repositories.
 
 use super::{Store, on_pool};
 use anyhow::Context;
