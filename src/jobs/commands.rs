@@ -10,7 +10,7 @@
 pub(super) mod decisions;
 mod verbs;
 
-use super::{Context, JobError};
+use super::{Context, JobError, head_check};
 use crate::github::PrNumber;
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::{Event, Target};
@@ -94,6 +94,8 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<()
     if run.rejudge
         && let Some(pr) = &pull.pr
     {
+        // A retry whose first try recorded a decision and failed before withdrawing.
+        head_check::hold(ctx, &repo, &pr.head_sha).await?;
         let evaluate = Event::Evaluate {
             installation: repo.installation.clone(),
             repo: repo.name.clone(),

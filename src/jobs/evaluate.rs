@@ -120,6 +120,12 @@ async fn judge<G: GitHubApi>(
     base_sha: &CommitSha,
     pr: Option<&PullRequestInfo>,
 ) -> Result<(), JobError> {
+    // Before the decisions are read (below): a `/keel` decision recorded after this read
+    // makes the verdict stale rather than leave it counting without that decision.
+    let decided = match pr {
+        Some(pr) => ctx.store.decided(&repo.name.0, pr.number.0).await?,
+        None => 0,
+    };
     let mut verdict = HeadVerdict {
         number: pr.map_or(0, |p| p.number.0),
         base_ref: pr.map_or_else(
@@ -132,6 +138,7 @@ async fn judge<G: GitHubApi>(
         checks: Vec::new(),
         watch: Watch::Nothing,
         state_digest: pr.map(PullRequestInfo::state_digest),
+        decided,
     };
     let org_change = match pr {
         Some(pr) => org_change::review(ctx, repo, pr, base_sha).await?,

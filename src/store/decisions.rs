@@ -20,6 +20,10 @@ pub enum CommentProgress {
     Done,
 }
 
+/// SQL: pull request `$2` of repository `$1` has new decisions; its verdicts stop counting.
+const BUMP_DECIDED: &str =
+    "UPDATE pull_requests SET decided = decided + 1 WHERE repo = $1 AND number = $2";
+
 /// A decision to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDecision {
@@ -206,13 +210,14 @@ impl Store {
     }
 
     /// Records a decision: earlier live ones on the same topic and subject end (the latest
-    /// counts). Recording the same comment's decision again changes nothing.
+    /// counts), and the pull request's verdicts stop counting ([`Store::decided`] moves on).
+    /// Recording the same comment's decision again changes nothing.
     pub async fn record_decision(&self, repo: &str, d: &NewDecision) -> anyhow::Result<()> {
         let number = i64::try_from(d.number)?;
         let comment = i64::try_from(d.comment_id)?;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(
+            let ended = sqlx::query(
                 "UPDATE decisions SET ended_at = $1, ended_by = $2 WHERE repo = $3 AND number = $4 \
                  AND topic = $5 AND subject = $6 AND ended_at IS NULL AND comment_id <> $7",
             )
@@ -224,8 +229,9 @@ impl Store {
             .bind(&d.subject)
             .bind(comment)
             .execute(&mut *tx)
-            .await?;
-            sqlx::query(
+            .await?
+            .rows_affected();
+            let added = sqlx::query(
                 "INSERT INTO decisions (repo, number, comment_id, topic, subject, verb, reason, until_day, given_by, head_sha, given_at, base_ref, permission) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (repo, number, comment_id, topic, subject) DO NOTHING",
@@ -244,13 +250,22 @@ impl Store {
             .bind(&d.base_ref)
             .bind(&d.permission)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if ended + added > 0 {
+                sqlx::query(BUMP_DECIDED)
+                    .bind(repo)
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await
         })
         .context("record a decision")
     }
 
     /// Ends the live decision on `topic` and `subject` (`/keel unwaive`); whether there was one.
+    /// The pull request's verdicts stop counting when it ends one.
     pub async fn end_decision(
         &self,
         repo: &str,
@@ -261,21 +276,49 @@ impl Store {
         at: i64,
     ) -> anyhow::Result<bool> {
         let number = i64::try_from(number)?;
-        let ended = on_pool!(self, pool => sqlx::query(
-            "UPDATE decisions SET ended_at = $1, ended_by = $2 WHERE repo = $3 AND number = $4 \
-             AND topic = $5 AND subject = $6 AND ended_at IS NULL",
-        )
-        .bind(at)
-        .bind(by)
-        .bind(repo)
-        .bind(number)
-        .bind(topic)
-        .bind(subject)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
+        let ended = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let ended = sqlx::query(
+                "UPDATE decisions SET ended_at = $1, ended_by = $2 WHERE repo = $3 AND number = $4 \
+                 AND topic = $5 AND subject = $6 AND ended_at IS NULL",
+            )
+            .bind(at)
+            .bind(by)
+            .bind(repo)
+            .bind(number)
+            .bind(topic)
+            .bind(subject)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if ended > 0 {
+                sqlx::query(BUMP_DECIDED)
+                    .bind(repo)
+                    .bind(number)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await.map(|()| ended)
+        })
         .context("end a decision")?;
         Ok(ended > 0)
+    }
+
+    /// How many times the decisions on pull request `number` changed (0 for one Keel does not
+    /// track yet). A judgement reads it **before** the decisions it applies and stamps its
+    /// verdict with it (`HeadVerdict::decided`): a decision recorded
+    /// meanwhile moves it on, and that verdict does not count.
+    pub async fn decided(&self, repo: &str, number: u64) -> anyhow::Result<i64> {
+        let number = i64::try_from(number)?;
+        let row: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT decided FROM pull_requests WHERE repo = $1 AND number = $2",
+        )
+        .bind(repo)
+        .bind(number)
+        .fetch_optional(pool)
+        .await)
+        .context("read how often a pull request's decisions changed")?;
+        Ok(row.map_or(0, |r| r.0))
     }
 
     /// The live decisions on a pull request, oldest first.

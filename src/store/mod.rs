@@ -228,6 +228,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "check run shown",
         include_str!("../../migrations/sqlite/0015_check_run_shown.sql"),
     ),
+    (
+        "decided",
+        include_str!("../../migrations/sqlite/0016_decided.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -289,6 +293,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "check run shown",
         include_str!("../../migrations/postgres/0015_check_run_shown.sql"),
+    ),
+    (
+        "decided",
+        include_str!("../../migrations/postgres/0016_decided.sql"),
     ),
 ];
 

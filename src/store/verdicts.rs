@@ -61,6 +61,10 @@ pub struct HeadVerdict {
     /// The state of the pull request it was made for (its `state_digest`; `None` for a merge
     /// group). It counts only while the pull request is still in that state.
     pub state_digest: Option<String>,
+    /// How many changes of the pull request's decisions (`/keel` waivers, links, debt calls)
+    /// it was judged with ([`Store::decided`], read before the decisions): it counts only
+    /// while no decision changed since.
+    pub decided: i64,
 }
 
 /// Which finished workflow runs of its head a verdict is judged again for: a run costs an
@@ -118,13 +122,14 @@ pub enum Freshness {
     Stale,
 }
 
-/// SQL: verdict `v` was made for the state pull request `p` is in now. A verdict or a state
-/// Keel does not know (a pull request found but not read yet) never matches: that pull
-/// request is judged again. Verdicts from before states were kept were stamped with the
-/// state last tracked when the column was added (migration 0015).
+/// SQL: verdict `v` was made for the state pull request `p` is in now, with the decisions it
+/// has now (no `/keel` decision recorded since it was judged). A verdict or a state Keel does
+/// not know (a pull request found but not read yet) never matches: that pull request is
+/// judged again. Verdicts from before states were kept were stamped with the state last
+/// tracked when the column was added (migration 0015).
 macro_rules! made_for_current_state {
     () => {
-        "v.state_digest = p.state_digest"
+        "v.state_digest = p.state_digest AND v.decided = p.decided"
     };
 }
 
@@ -263,12 +268,12 @@ impl Store {
         let number = id(verdict.number)?;
         let checks = serde_json::to_string(&verdict.checks)?;
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO head_verdicts (repo, head_sha, number, base_ref, state, title, summary, checks, judged_at, watch, state_digest) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+            "INSERT INTO head_verdicts (repo, head_sha, number, base_ref, state, title, summary, checks, judged_at, watch, state_digest, decided) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (repo, head_sha, number) DO UPDATE SET \
              base_ref = excluded.base_ref, state = excluded.state, title = excluded.title, \
              summary = excluded.summary, checks = excluded.checks, judged_at = excluded.judged_at, \
-             watch = excluded.watch, state_digest = excluded.state_digest",
+             watch = excluded.watch, state_digest = excluded.state_digest, decided = excluded.decided",
         )
         .bind(repo)
         .bind(head_sha)
@@ -281,6 +286,7 @@ impl Store {
         .bind(now)
         .bind(verdict.watch.as_str())
         .bind(verdict.state_digest.as_deref())
+        .bind(verdict.decided)
         .execute(pool)
         .await
         .map(|_| ()))
@@ -338,7 +344,7 @@ impl Store {
     ) -> anyhow::Result<(Vec<HeadVerdict>, Vec<Unjudged>)> {
         let verdicts = on_pool!(self, pool => sqlx::query(
             concat!(
-                "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks, v.watch, v.state_digest FROM head_verdicts v \
+                "SELECT v.number, v.base_ref, v.state, v.title, v.summary, v.checks, v.watch, v.state_digest, v.decided FROM head_verdicts v \
                  LEFT JOIN pull_requests p ON p.repo = v.repo AND p.number = v.number \
                  WHERE v.repo = $1 AND v.head_sha = $2 \
                  AND (v.number = 0 OR (p.open = 1 AND p.head_sha = v.head_sha AND ",
@@ -361,6 +367,7 @@ impl Store {
                 checks: serde_json::from_str(&checks).unwrap_or_default(),
                 watch: Watch::parse(r.try_get::<Option<&str>, _>("watch")?),
                 state_digest: r.try_get("state_digest")?,
+                decided: r.try_get("decided")?,
             })
         }).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("read the verdicts of a head commit")?;

@@ -366,6 +366,84 @@ async fn a_waiver_is_refused_to_the_author_and_recorded_shown_counted_and_cleare
     }
 }
 
+#[tokio::test]
+async fn unwaive_withdraws_the_green_check_before_anything_else_then_fails_it() {
+    for db in backends().await {
+        let (fake, server, worker) = failing_pr(&db).await;
+        let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
+        deliver(
+            &server,
+            "issue_comment",
+            "waive",
+            comment("created", 83, "maintainer", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(
+            last_check(&fake).conclusion.as_deref(),
+            Some("success"),
+            "{}",
+            db.backend
+        );
+        deliver(
+            &server,
+            "issue_comment",
+            "unwaive",
+            comment(
+                "created",
+                84,
+                "maintainer",
+                "User",
+                "/keel unwaive hygiene.size",
+            ),
+        )
+        .await;
+        // The command's job alone, as when the judgement it asks for waits behind a slow
+        // GitHub: the head no longer shows the waiver's green.
+        let ran = worker.run_one(NOW).await.unwrap();
+        assert!(matches!(ran, keel::jobs::worker::Ran::Done(_)), "{ran:?}");
+        let held = last_check(&fake);
+        assert_eq!(
+            (held.status.as_str(), held.conclusion.as_deref()),
+            ("in_progress", None),
+            "{}: {held:?}",
+            db.backend
+        );
+        assert_eq!(fake.reactions(84), ["eyes", "rocket"]);
+        // Judged again: it fails, and the waiver is on the record as ended.
+        worker.run_until_idle(NOW).await.unwrap();
+        let check = last_check(&fake);
+        assert_eq!(check.conclusion.as_deref(), Some("failure"), "{check:?}");
+        assert!(fake.stray_check_runs().is_empty());
+        let live = db.store.live_decisions(REPO, 2).await.unwrap();
+        assert!(live.iter().all(|d| d.topic != "waiver"), "{live:?}");
+        // Unwaiving what has no waiver is refused with one reply.
+        deliver(
+            &server,
+            "issue_comment",
+            "unwaive-again",
+            comment(
+                "created",
+                85,
+                "maintainer",
+                "User",
+                "/keel unwaive hygiene.size",
+            ),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(85), ["eyes", "confused"]);
+        assert!(
+            replies(&fake)
+                .iter()
+                .any(|r| r.contains("`hygiene.size` has no waiver on this pull request")),
+            "{:?}",
+            replies(&fake)
+        );
+        db.finish().await;
+    }
+}
+
 /// A submitted review of pull request 2 whose body is `body`.
 fn review(id: u64, login: &str, body: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({

@@ -191,6 +191,7 @@ async fn a_verdict_counts_only_for_the_state_its_pull_request_was_in() {
             checks: Vec::new(),
             watch: keel::store::Watch::Nothing,
             state_digest: digest.map(Into::into),
+            decided: 0,
         };
         s.record_head_verdict("o/r", "h", &verdict(Some("d1")), 0)
             .await
@@ -215,6 +216,80 @@ async fn a_verdict_counts_only_for_the_state_its_pull_request_was_in() {
             .await
             .unwrap();
         assert_eq!(s.head_verdicts("o/r", "h").await.unwrap().0.len(), 1);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_verdict_judged_before_a_decision_changed_does_not_count() {
+    use keel::store::{HeadVerdict, NewDecision, VerdictState};
+    for db in backends().await {
+        let s = &db.store;
+        s.track_fresh_pull_request("o/r", 1, "h", 7, Some(1_000), "d1", 0)
+            .await
+            .unwrap();
+        let verdict = |decided: i64| HeadVerdict {
+            number: 1,
+            base_ref: "main".into(),
+            state: VerdictState::Success,
+            title: "met with 1 waiver".into(),
+            summary: "s".into(),
+            checks: Vec::new(),
+            watch: keel::store::Watch::Nothing,
+            state_digest: Some("d1".into()),
+            decided,
+        };
+        let waiver = NewDecision {
+            number: 1,
+            comment_id: 81,
+            topic: "waiver",
+            subject: "hygiene.size".into(),
+            verb: "waive",
+            reason: "hotfix".into(),
+            until: None,
+            by: "maintainer".into(),
+            head_sha: "h".into(),
+            base_ref: "main".into(),
+            permission: "write".into(),
+            at: 10,
+        };
+        s.record_decision("o/r", &waiver).await.unwrap();
+        assert_eq!(s.decided("o/r", 1).await.unwrap(), 1, "{}", db.backend);
+        // The same comment's decision again (a retry) changes nothing.
+        s.record_decision("o/r", &waiver).await.unwrap();
+        assert_eq!(s.decided("o/r", 1).await.unwrap(), 1);
+        // Judged with the waiver: it counts.
+        s.record_head_verdict("o/r", "h", &verdict(1), 20)
+            .await
+            .unwrap();
+        assert_eq!(s.head_verdicts("o/r", "h").await.unwrap().0.len(), 1);
+        // `/keel unwaive`: the verdict judged with the waiver stops counting at once.
+        assert!(
+            s.end_decision("o/r", 1, "waiver", "hygiene.size", "maintainer", 30)
+                .await
+                .unwrap()
+        );
+        let (counted, unjudged) = s.head_verdicts("o/r", "h").await.unwrap();
+        assert!(counted.is_empty(), "{}: {counted:?}", db.backend);
+        assert_eq!(unjudged.iter().map(|u| u.number).collect::<Vec<_>>(), [1]);
+        // A judgement that read the decisions before the unwaive, recording after it, does
+        // not count either; one that read them after does. Nothing ended: no change.
+        s.record_head_verdict("o/r", "h", &verdict(1), 40)
+            .await
+            .unwrap();
+        assert!(s.head_verdicts("o/r", "h").await.unwrap().0.is_empty());
+        assert!(
+            !s.end_decision("o/r", 1, "waiver", "hygiene.size", "maintainer", 50)
+                .await
+                .unwrap()
+        );
+        assert_eq!(s.decided("o/r", 1).await.unwrap(), 2);
+        s.record_head_verdict("o/r", "h", &verdict(2), 60)
+            .await
+            .unwrap();
+        assert_eq!(s.head_verdicts("o/r", "h").await.unwrap().0.len(), 1);
+        // A pull request Keel does not track yet has had no change.
+        assert_eq!(s.decided("o/r", 9).await.unwrap(), 0);
         db.finish().await;
     }
 }
@@ -266,6 +341,7 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
             checks: Vec::new(),
             watch: keel::store::Watch::Nothing,
             state_digest: None,
+            decided: 0,
         };
         s.record_head_verdict("o/r", "h", &verdict, 0)
             .await

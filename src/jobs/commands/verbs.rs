@@ -2,8 +2,9 @@
 //! branch's config are read at most once per comment.
 
 use super::super::evaluate::with_item_files;
-use super::super::{CONFIG_PATH, Context, JobError, org};
+use super::super::{CONFIG_PATH, Context, JobError, head_check, org};
 use super::Run;
+use crate::github::CommitSha;
 use crate::github::api::GitHubApi;
 use crate::github::event::{Event, PullRequestInfo, Target};
 use crate::store::NewDecision;
@@ -164,8 +165,7 @@ pub(super) async fn one<G: GitHubApi>(
             };
             let verb = if unlink { "unlink" } else { "link" };
             let d = decision("link", item.id.0.clone(), verb, String::new(), None);
-            ctx.store.record_decision(&run.repo.name.0, &d).await?;
-            run.rejudge = true;
+            decide(ctx, run, &pr.head_sha, &d).await?;
         }
         (Verb::Debt(call), Some(config)) => {
             if config.debt.is_none() {
@@ -181,8 +181,7 @@ pub(super) async fn one<G: GitHubApi>(
                 DebtCall::None => "none",
             };
             let d = decision("debt", String::new(), "debt", word.to_owned(), None);
-            ctx.store.record_decision(&run.repo.name.0, &d).await?;
-            run.rejudge = true;
+            decide(ctx, run, &pr.head_sha, &d).await?;
         }
         (
             Verb::Waive {
@@ -321,10 +320,9 @@ pub(super) async fn one<G: GitHubApi>(
             // A waiver of a soft organisation rule carries the team that allowed it.
             d.permission
                 .push_str(team_stamp.as_deref().unwrap_or_default());
-            ctx.store.record_decision(&run.repo.name.0, &d).await?;
+            decide(ctx, run, &pr.head_sha, &d).await?;
             judge_when_it_ends(ctx, run, &pr, until).await?;
             tracing::info!(repo = %run.repo.name, pr = %run.number, by = run.author, criterion = %id, "waiver recorded");
-            run.rejudge = true;
         }
         (Verb::Unwaive(criterion), Some(_)) => {
             let live = ctx
@@ -353,6 +351,8 @@ pub(super) async fn one<G: GitHubApi>(
                     ctx.now,
                 )
                 .await?;
+            // Before any other request to GitHub: the check no longer shows the waiver.
+            head_check::hold(ctx, run.repo, &pr.head_sha).await?;
             run.rejudge = true;
         }
         (Verb::Outcome { item, value }, Some(config)) => {
@@ -381,6 +381,21 @@ pub(super) async fn one<G: GitHubApi>(
         }
         (Verb::Help, _) | (_, None) => {}
     }
+    Ok(())
+}
+
+/// Records decision `d` on the pull request at `head` and judges it again; first, before any
+/// other request to GitHub, a green check the verdicts judged without `d` showed is withdrawn
+/// (they no longer count).
+async fn decide<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    run: &mut Run<'_>,
+    head: &CommitSha,
+    d: &NewDecision,
+) -> Result<(), JobError> {
+    ctx.store.record_decision(&run.repo.name.0, d).await?;
+    head_check::hold(ctx, run.repo, head).await?;
+    run.rejudge = true;
     Ok(())
 }
 
