@@ -194,8 +194,8 @@ async fn closed<G: GitHubApi>(
 /// per delivery). A queued follow-up evaluation of the same head reads the pull request as it
 /// is then, so it is; a queued delivery is when GitHub dated it no earlier than this one
 /// (deliveries can arrive out of order: an older one queued behind a newer one is stale at its
-/// turn). Only the first few jobs behind are looked at: missing a later one costs an
-/// evaluation, never a judgement.
+/// turn), unless it is a bot's label change (Keel's own judges nothing). Only the first few
+/// jobs behind are looked at: missing a later one costs an evaluation, never a judgement.
 async fn superseded<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<bool, JobError> {
     let (ours, head) = match event {
         Event::PullRequest { pr, .. } => (pr.updated_at.as_deref().and_then(millis), &pr.head_sha),
@@ -222,7 +222,13 @@ async fn superseded<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 head_sha,
                 ..
             }) => head_sha == *head,
-            Ok(Event::PullRequest { pr, .. }) => {
+            // A bot's label change may be Keel's own, which judges nothing: it stands in for
+            // no judgement.
+            Ok(Event::PullRequest {
+                pr,
+                label_by_bot: None,
+                ..
+            }) => {
                 let theirs = pr.updated_at.as_deref().and_then(millis);
                 matches!((ours, theirs), (Some(a), Some(b)) if b >= a)
             }

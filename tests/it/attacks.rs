@@ -304,6 +304,66 @@ async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_agai
 }
 
 #[tokio::test]
+async fn a_retarget_queued_ahead_of_keels_own_label_event_is_still_judged() {
+    for db in backends().await {
+        let (fake, server, worker) = green_through_lax(&db).await;
+        // The strict branch owns the debt labels.
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n[debt]\n",
+        );
+        // #3 moved to the strict branch, and Keel's own label change (from a judgement that
+        // was running meanwhile) queued behind it, dated later. The label event judges
+        // nothing; it must not stand in for the retarget either.
+        let mut moved: Value = serde_json::from_slice(&pr_into(
+            "edited",
+            3,
+            "master",
+            BASE,
+            "Change",
+            "2026-01-01T00:00:02Z",
+        ))
+        .unwrap();
+        moved["changes"] = json!({"base": {"ref": {"from": "lax"}, "sha": {"from": LAX_BASE}}});
+        deliver(
+            &server,
+            "pull_request",
+            "moved",
+            serde_json::to_vec(&moved).unwrap(),
+        )
+        .await;
+        let mut labelled: Value = serde_json::from_slice(&pr_into(
+            "labeled",
+            3,
+            "master",
+            BASE,
+            "Change",
+            "2026-01-01T00:00:03Z",
+        ))
+        .unwrap();
+        labelled["label"] = json!({"name": "debt: added"});
+        labelled["sender"] = json!({"login": "keel-dev[bot]", "type": "Bot"});
+        deliver(
+            &server,
+            "pull_request",
+            "labelled",
+            serde_json::to_vec(&labelled).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            completed("failure"),
+            "{}: judged against its new base",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_green_pull_request_moved_to_a_base_without_a_definition_of_done_says_so() {
     for db in backends().await {
         let (fake, server, worker) = green_through_lax(&db).await;
