@@ -5,3 +5,7 @@
 -- judgement. Verdicts from before this migration count as they did (both start at 0).
 ALTER TABLE pull_requests ADD COLUMN decided BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE head_verdicts ADD COLUMN decided BIGINT NOT NULL DEFAULT 0;
+
+-- A pull request's verdicts, found by its number: tracking a new head makes those on other
+-- heads stale, and recording a decision reads them through the pull request.
+CREATE INDEX head_verdicts_by_pull ON head_verdicts (repo, number);

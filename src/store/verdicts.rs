@@ -166,6 +166,11 @@ impl Store {
     /// Remembers that pull request `number` of `repo` is open at `head_sha`, unless Keel has
     /// already acted on a newer state of it (GitHub's `updated_at`, unix ms). Returns `false`
     /// for such a stale delivery: nothing was written and it must not be acted on.
+    ///
+    /// Its verdicts on other heads stop counting for good: the files GitHub lists for a pull
+    /// request are those of its head when asked, so a judgement of an old head that raced a
+    /// push may have read the new head's files. If the pull request comes back to that head
+    /// (a force-push), it is judged again rather than shown green on that verdict.
     #[expect(
         clippy::too_many_arguments,
         reason = "one row's columns, named at the call"
@@ -181,25 +186,40 @@ impl Store {
         now: i64,
     ) -> anyhow::Result<bool> {
         let (number, installation) = (id(number)?, id(installation_id)?);
-        let written = on_pool!(self, pool => sqlx::query(
-            "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, github_updated_at, open, state_digest) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7) ON CONFLICT (repo, number) DO UPDATE SET \
-             head_sha = excluded.head_sha, installation_id = excluded.installation_id, \
-             updated_at = excluded.updated_at, open = 1, state_digest = excluded.state_digest, \
-             github_updated_at = COALESCE(excluded.github_updated_at, pull_requests.github_updated_at) \
-             WHERE pull_requests.github_updated_at IS NULL OR excluded.github_updated_at IS NULL \
-             OR excluded.github_updated_at >= pull_requests.github_updated_at",
-        )
-        .bind(repo)
-        .bind(number)
-        .bind(head_sha)
-        .bind(installation)
-        .bind(now)
-        .bind(github_updated_at)
-        .bind(digest)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
+        let written = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let written = sqlx::query(
+                "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, github_updated_at, open, state_digest) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7) ON CONFLICT (repo, number) DO UPDATE SET \
+                 head_sha = excluded.head_sha, installation_id = excluded.installation_id, \
+                 updated_at = excluded.updated_at, open = 1, state_digest = excluded.state_digest, \
+                 github_updated_at = COALESCE(excluded.github_updated_at, pull_requests.github_updated_at) \
+                 WHERE pull_requests.github_updated_at IS NULL OR excluded.github_updated_at IS NULL \
+                 OR excluded.github_updated_at >= pull_requests.github_updated_at",
+            )
+            .bind(repo)
+            .bind(number)
+            .bind(head_sha)
+            .bind(installation)
+            .bind(now)
+            .bind(github_updated_at)
+            .bind(digest)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if written > 0 {
+                sqlx::query(
+                    "UPDATE head_verdicts SET state_digest = NULL WHERE repo = $1 AND number = $2 \
+                     AND head_sha <> $3 AND state_digest IS NOT NULL",
+                )
+                .bind(repo)
+                .bind(number)
+                .bind(head_sha)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await.map(|()| written)
+        })
         .context("track a pull request")?;
         Ok(written > 0)
     }

@@ -364,6 +364,49 @@ async fn a_retarget_queued_ahead_of_keels_own_label_event_is_still_judged() {
 }
 
 #[tokio::test]
+async fn a_verdict_on_a_head_the_pull_request_left_never_counts_again() {
+    for db in backends().await {
+        let (fake, server, worker) = green_through_lax(&db).await;
+        // #3 moves to a new head, then is force-pushed back to HEAD: whatever the verdict on
+        // HEAD was made of (GitHub lists the files of the pull request's head when asked, which
+        // a push may have moved), HEAD is judged again, and until then it is not green.
+        let other = "cd".repeat(20);
+        for (head, at, delivery) in [
+            (other.as_str(), "2026-01-01T00:00:02Z", "push"),
+            (HEAD, "2026-01-01T00:00:03Z", "back"),
+        ] {
+            let mut pushed: Value =
+                serde_json::from_slice(&pr_into("synchronize", 3, "lax", LAX_BASE, "Change", at))
+                    .unwrap();
+            pushed["pull_request"]["head"]["sha"] = json!(head);
+            if head == HEAD {
+                config_read_fails_once(&fake);
+            }
+            deliver(
+                &server,
+                "pull_request",
+                delivery,
+                serde_json::to_vec(&pushed).unwrap(),
+            )
+            .await;
+            if head != HEAD {
+                worker.run_until_idle(NOW + 1).await.unwrap();
+            }
+        }
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            ("in_progress".to_owned(), None),
+            "{}: held until judged again",
+            db.backend
+        );
+        worker.run_until_idle(NOW + 60_000).await.unwrap();
+        assert_eq!(verdict_on(&fake, HEAD), completed("success"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_green_pull_request_moved_to_a_base_without_a_definition_of_done_says_so() {
     for db in backends().await {
         let (fake, server, worker) = green_through_lax(&db).await;
