@@ -1,6 +1,7 @@
-//! `POST /webhook`: limit → room in the in-flight budget → body read before its deadline →
-//! signature → headers → parse → store → 202.
+//! `POST /webhook`: limit → body read before its deadline, room in the in-flight budget
+//! taken as its bytes arrive → signature → headers → parse → store → 202.
 
+use super::guard::Refusal;
 use super::{AppState, MAX_WEBHOOK_BYTES, signature};
 use crate::github::event::{Parsed, parse_event};
 use crate::metrics::Outcome;
@@ -54,23 +55,26 @@ async fn handle(
     if declared.is_some_and(|n| n > MAX_WEBHOOK_BYTES as u64) {
         return too_large();
     }
-    // Bytes are held before the signature can be checked: only as many as the budget has
-    // room for, and only as long as the deadline allows.
-    let Ok(_room) = state
-        .guard
-        .admit(declared.unwrap_or(MAX_WEBHOOK_BYTES as u64))
-        .await
-    else {
-        return (
-            Outcome::Busy,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many bodies in flight; redeliver it".into(),
-        );
-    };
-    let read = axum::body::to_bytes(body, MAX_WEBHOOK_BYTES);
-    let bytes = match tokio::time::timeout(state.guard.body_timeout, read).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return too_large(),
+    // Bytes are held before the signature can be checked: only those that arrived, only as
+    // many as the budget has room for, and only as long as the deadline allows.
+    let read = state.guard.read(body, MAX_WEBHOOK_BYTES);
+    let (bytes, _room) = match tokio::time::timeout(state.guard.body_timeout, read).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(Refusal::TooLarge)) => return too_large(),
+        Ok(Err(Refusal::Busy)) => {
+            return (
+                Outcome::Busy,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many bodies in flight; redeliver it".into(),
+            );
+        }
+        Ok(Err(Refusal::Broken)) => {
+            return (
+                Outcome::Malformed,
+                StatusCode::BAD_REQUEST,
+                "the body could not be read".into(),
+            );
+        }
         Err(_) => {
             return (
                 Outcome::TimedOut,

@@ -420,8 +420,9 @@ async fn unauthenticated_bodies_cannot_hold_more_than_the_in_flight_budget() {
     ));
     let server = TestServer::with_guard(&db.store, std::sync::Arc::clone(&guard));
     let addr = on_a_socket(&server).await;
-    // An unauthenticated client holds 60 KB of the 64 KiB budget and sends nothing more.
-    let stalled = stalled_upload(addr, 60_000, 10).await;
+    // An unauthenticated client holds 60 KB of the 64 KiB budget (bytes it sent) and sends
+    // nothing more.
+    let stalled = stalled_upload(addr, 63_000, 60_000).await;
     until_held(&guard, full, 58 * 1024).await;
     let delivery = || {
         signed(
@@ -449,6 +450,40 @@ async fn unauthenticated_bodies_cannot_hold_more_than_the_in_flight_budget() {
         .expect("the stalled body's room is freed when its client goes");
     let (status, text) = server.send(delivery()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_length_only_declared_holds_no_room() {
+    let db = crate::support::db::sqlite().await;
+    let full = 64 * 1024;
+    let guard = std::sync::Arc::new(keel::server::guard::IntakeGuard::new(
+        full,
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_secs(30),
+    ));
+    let server = TestServer::with_guard(&db.store, std::sync::Arc::clone(&guard));
+    let addr = on_a_socket(&server).await;
+    // Unauthenticated clients declare bodies that would fill the budget twice over, and send
+    // next to nothing: a real delivery is still taken.
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        stalled.push(stalled_upload(addr, 60_000, 10).await);
+    }
+    until_held(&guard, full, 2 * 1024).await;
+    let (status, text) = server
+        .send(signed(
+            "pull_request",
+            "real",
+            payload("pull_request/opened.2.json"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+    assert!(
+        full - guard.available_bytes() <= 2 * 1024,
+        "the stalled clients hold only the bytes they sent"
+    );
+    drop(stalled);
     db.finish().await;
 }
 
