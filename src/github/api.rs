@@ -252,6 +252,15 @@ pub trait GitHubApi: Send + Sync {
         number: &PrNumber,
     ) -> impl Future<Output = Result<Option<i64>, ApiError>> + Send;
 
+    /// The GitHub logins of everyone who authored or committed one of the pull request's
+    /// commits (the first 250, as GitHub lists them; a commit whose email no account claims
+    /// names nobody), lower-cased, without duplicates.
+    fn pull_request_people(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send;
+
     /// The files a pull request changes, with their patches; sizes come from GitHub's counts
     /// (a patch GitHub leaves out still counts). When fewer files can be listed than
     /// `expected` (GitHub's `changed_files`), the diff says it is incomplete.

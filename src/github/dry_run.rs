@@ -185,6 +185,14 @@ impl GitHubApi for DryRun {
         Ok(None)
     }
 
+    async fn pull_request_people(
+        &self,
+        _repo: &Repo,
+        _number: &PrNumber,
+    ) -> Result<Vec<String>, ApiError> {
+        Ok(Vec::new())
+    }
+
     async fn pull_request_files(
         &self,
         _repo: &Repo,

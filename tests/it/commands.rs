@@ -367,6 +367,55 @@ async fn a_waiver_is_refused_to_the_author_and_recorded_shown_counted_and_cleare
 }
 
 #[tokio::test]
+async fn a_waiver_is_refused_to_anyone_who_wrote_or_committed_part_of_the_change() {
+    for db in backends().await {
+        let (fake, server, worker) = failing_pr(&db).await;
+        // The maintainer pushed a commit onto Codertocat's pull request; a bot committed
+        // another on the boss's behalf.
+        fake.put_pr_commit_people(
+            REPO,
+            2,
+            &[
+                ("Codertocat", "web-flow"),
+                ("Maintainer", "github-actions[bot]"),
+            ],
+        );
+        fake.put_permission(REPO, "boss", "admin");
+        let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
+        deliver(
+            &server,
+            "issue_comment",
+            "by-committer",
+            comment("created", 86, "maintainer", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(86), ["eyes", "confused"], "{}", db.backend);
+        assert!(
+            replies(&fake)
+                .iter()
+                .any(|r| r.contains("@maintainer") && r.contains("you wrote or committed part")),
+            "{:?}",
+            replies(&fake)
+        );
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("failure"));
+        assert!(db.store.live_decisions(REPO, 2).await.unwrap().is_empty());
+        // Someone who wrote none of it can.
+        deliver(
+            &server,
+            "issue_comment",
+            "by-reviewer",
+            comment("created", 87, "boss", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(87), ["eyes", "rocket"]);
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("success"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn unwaive_withdraws_the_green_check_before_anything_else_then_fails_it() {
     for db in backends().await {
         let (fake, server, worker) = failing_pr(&db).await;

@@ -273,6 +273,14 @@ impl GitHubApi for GitHub {
         pulls::first_commit_at(self, repo, number).await
     }
 
+    async fn pull_request_people(
+        &self,
+        repo: &Repo,
+        number: &PrNumber,
+    ) -> Result<Vec<String>, ApiError> {
+        pulls::people(self, repo, number).await
+    }
+
     async fn pull_request_files(
         &self,
         repo: &Repo,

@@ -66,3 +66,40 @@ pub(super) async fn first_commit_at(
         .map(|d| d.timestamp_millis())
         .min())
 }
+
+/// Pages of a pull request's commits read: GitHub lists at most 250.
+const COMMIT_PAGES: u32 = 3;
+
+pub(super) async fn people(
+    gh: &GitHub,
+    repo: &Repo,
+    number: &PrNumber,
+) -> Result<Vec<String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Listed {
+        author: Option<Account>,
+        committer: Option<Account>,
+    }
+    #[derive(Deserialize)]
+    struct Account {
+        login: String,
+    }
+    let route = format!("/repos/{}/pulls/{number}/commits", repo.name);
+    let mut people = std::collections::BTreeSet::new();
+    for page in 1..=COMMIT_PAGES {
+        let commits: Vec<Listed> = gh.page(repo, &route, page).await?;
+        let last = commits.len() < super::PER_PAGE;
+        for commit in commits {
+            people.extend(
+                [commit.author, commit.committer]
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a.login.to_lowercase()),
+            );
+        }
+        if last {
+            break;
+        }
+    }
+    Ok(people.into_iter().collect())
+}

@@ -209,6 +209,15 @@ pub(super) async fn one<G: GitHubApi>(
                     "`/keel waive`: the pull request's author cannot waive its own criteria; ask a maintainer.".to_owned(),
                 );
             }
+            // Whoever wrote or committed part of the change is one of its authors too.
+            let people = ctx.github.pull_request_people(run.repo, run.number).await?;
+            if people.iter().any(|p| p.eq_ignore_ascii_case(run.author)) {
+                tracing::info!(repo = %run.repo.name, pr = %run.number, author = run.author, "waiver refused: a commit of the pull request is theirs");
+                return refuse(
+                    run,
+                    "`/keel waive`: you wrote or committed part of this pull request, so you cannot waive its criteria; ask a maintainer who did not.".to_owned(),
+                );
+            }
             let (judged, failing) = ctx
                 .store
                 .failed_criteria(&run.repo.name.0, run.number.0)

@@ -196,6 +196,8 @@ struct State {
     releases: HashMap<String, Vec<Value>>,
     /// (repo, pull request) → commit author dates.
     pr_commits: HashMap<(String, u64), Vec<String>>,
+    /// The (author, committer) logins of a pull request's commits.
+    pr_commit_people: HashMap<(String, u64), Vec<(String, String)>>,
     /// Issues opened through the API: (repo, number, title, body, labels, state).
     opened: Vec<OpenedIssue>,
     /// Repository labels: (repo, name) → colour.
@@ -682,6 +684,17 @@ impl FakeGitHub {
         self.state.lock().unwrap().pr_commits.insert(
             (repo.into(), number),
             dates.iter().map(|d| (*d).to_owned()).collect(),
+        );
+    }
+
+    /// The commits of a pull request by (author, committer) login, oldest first.
+    pub fn put_pr_commit_people(&self, repo: &str, number: u64, people: &[(&str, &str)]) {
+        self.state.lock().unwrap().pr_commit_people.insert(
+            (repo.into(), number),
+            people
+                .iter()
+                .map(|(a, c)| ((*a).to_owned(), (*c).to_owned()))
+                .collect(),
         );
     }
 
@@ -1721,14 +1734,24 @@ fn list_pr_commits(s: &mut State, req: &Request) -> ResponseTemplate {
         return unauthorized();
     }
     let key = repo_and_number(req);
-    let commits: Vec<Value> = s
+    let mut commits: Vec<Value> = s
         .pr_commits
         .get(&key)
         .into_iter()
         .flatten()
         .map(|d| json!({"sha": "0", "commit": {"author": {"name": "a", "date": d}}}))
         .collect();
-    ResponseTemplate::new(200).set_body_json(Value::Array(commits))
+    commits.extend(
+        s.pr_commit_people
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|(a, c)| {
+                json!({"sha": "1", "commit": {"author": {"name": a}}, "author": {"login": a},
+               "committer": {"login": c}})
+            }),
+    );
+    paged(req, commits)
 }
 
 /// `owner/repo` of `/repos/owner/repo/…`.
