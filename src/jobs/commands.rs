@@ -24,6 +24,8 @@ struct Run<'a> {
     number: &'a PrNumber,
     comment_id: u64,
     author: &'a str,
+    /// When the comment was written, unix ms (GitHub's time).
+    written_at: Option<i64>,
     permission: Permission,
     /// Lines for the one reply (answers, errors, refusals), if any.
     reply: Vec<String>,
@@ -44,6 +46,7 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<()
         review,
         author,
         lines,
+        written_at,
     } = event
     else {
         return Ok(());
@@ -75,6 +78,7 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<()
         number,
         comment_id: *comment_id,
         author,
+        written_at: *written_at,
         permission: Permission::from_github(&permission),
         reply: Vec::new(),
         ok: true,

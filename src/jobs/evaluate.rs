@@ -474,7 +474,7 @@ async fn invalid_base_config<G: GitHubApi>(
 }
 
 /// The first 7 characters of a commit id.
-fn short(sha: &CommitSha) -> &str {
+pub(super) fn short(sha: &CommitSha) -> &str {
     sha.0.get(..7).unwrap_or(&sha.0)
 }
 

@@ -232,6 +232,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "decided",
         include_str!("../../migrations/sqlite/0016_decided.sql"),
     ),
+    (
+        "head since",
+        include_str!("../../migrations/sqlite/0017_head_since.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -297,6 +301,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "decided",
         include_str!("../../migrations/postgres/0016_decided.sql"),
+    ),
+    (
+        "head since",
+        include_str!("../../migrations/postgres/0017_head_since.sql"),
     ),
 ];
 

@@ -189,8 +189,10 @@ impl Store {
         let written = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let written = sqlx::query(
-                "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, github_updated_at, open, state_digest) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7) ON CONFLICT (repo, number) DO UPDATE SET \
+                "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, github_updated_at, open, state_digest, head_since) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $6) ON CONFLICT (repo, number) DO UPDATE SET \
+                 head_since = CASE WHEN pull_requests.head_sha = excluded.head_sha \
+                 THEN pull_requests.head_since ELSE excluded.head_since END, \
                  head_sha = excluded.head_sha, installation_id = excluded.installation_id, \
                  updated_at = excluded.updated_at, open = 1, state_digest = excluded.state_digest, \
                  github_updated_at = COALESCE(excluded.github_updated_at, pull_requests.github_updated_at) \
@@ -222,6 +224,24 @@ impl Store {
         })
         .context("track a pull request")?;
         Ok(written > 0)
+    }
+
+    /// The head pull request `number` is tracked at, and since when (GitHub's time of the
+    /// event that brought it, unix ms, when known).
+    pub async fn head_since(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> anyhow::Result<Option<(String, Option<i64>)>> {
+        let number = id(number)?;
+        on_pool!(self, pool => sqlx::query_as(
+            "SELECT head_sha, head_since FROM pull_requests WHERE repo = $1 AND number = $2",
+        )
+        .bind(repo)
+        .bind(number)
+        .fetch_optional(pool)
+        .await)
+        .context("read when a pull request got its head")
     }
 
     /// Tracks pull request `number` as open at `head_sha` when Keel has no record of it at

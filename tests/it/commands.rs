@@ -416,6 +416,54 @@ async fn a_waiver_is_refused_to_anyone_who_wrote_or_committed_part_of_the_change
 }
 
 #[tokio::test]
+async fn a_waiver_written_before_the_head_arrived_is_refused() {
+    for db in backends().await {
+        // Pull request 2 got its head ec26c3e at 15:20:33 (the fixture's `updated_at`).
+        let (fake, server, worker) = failing_pr(&db).await;
+        let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
+        let written = |id: u64, at: &str| {
+            let mut c: Value =
+                serde_json::from_slice(&comment("created", id, "maintainer", "User", waive))
+                    .unwrap();
+            c["comment"]["created_at"] = json!(at);
+            serde_json::to_vec(&c).unwrap()
+        };
+        // Written while the maintainer looked at an earlier commit; the job runs after the
+        // push was judged.
+        deliver(
+            &server,
+            "issue_comment",
+            "before",
+            written(88, "2019-05-15T15:20:00Z"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(88), ["eyes", "confused"], "{}", db.backend);
+        assert!(
+            replies(&fake)
+                .iter()
+                .any(|r| r.contains("got a new commit (`ec26c3e`) after this comment")),
+            "{:?}",
+            replies(&fake)
+        );
+        assert!(db.store.live_decisions(REPO, 2).await.unwrap().is_empty());
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("failure"));
+        // Written after: recorded.
+        deliver(
+            &server,
+            "issue_comment",
+            "after",
+            written(89, "2019-05-15T15:25:00Z"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(89), ["eyes", "rocket"]);
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("success"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn unwaive_withdraws_the_green_check_before_anything_else_then_fails_it() {
     for db in backends().await {
         let (fake, server, worker) = failing_pr(&db).await;

@@ -270,6 +270,9 @@ pub enum Event {
         author: String,
         /// Its `/keel` lines, as written.
         lines: Vec<String>,
+        /// When it was written (a comment's `created_at`, a review's `submitted_at`), unix ms.
+        #[serde(default)]
+        written_at: Option<i64>,
     },
     /// Not a webhook: reports for `head_sha` arrived with `keel upload`; the pull requests
     /// and merge group at that commit are judged again.

@@ -1,7 +1,7 @@
 //! What each `/keel` verb does, once its commenter may use it: the pull request and its base
 //! branch's config are read at most once per comment.
 
-use super::super::evaluate::with_item_files;
+use super::super::evaluate::{short, with_item_files};
 use super::super::{CONFIG_PATH, Context, JobError, head_check, org};
 use super::Run;
 use crate::github::CommitSha;
@@ -222,7 +222,24 @@ pub(super) async fn one<G: GitHubApi>(
                 .store
                 .failed_criteria(&run.repo.name.0, run.number.0)
                 .await?;
-            // The waiver is for what its giver saw: the head commit last judged.
+            // The waiver is for what its giver saw: the head commit last judged, there before
+            // the comment was written (a push the same second counts as after).
+            let since = ctx
+                .store
+                .head_since(&run.repo.name.0, run.number.0)
+                .await?
+                .filter(|(head, _)| *head == pr.head_sha.0)
+                .and_then(|(_, since)| since);
+            if matches!((run.written_at, since), (Some(w), Some(s)) if w <= s) {
+                tracing::info!(repo = %run.repo.name, pr = %run.number, by = run.author, "waiver refused: written before the head it would cover");
+                return refuse(
+                    run,
+                    format!(
+                        "`/keel waive`: the pull request got a new commit (`{}`) after this comment was written; look at the check on it, then waive again.",
+                        short(&pr.head_sha)
+                    ),
+                );
+            }
             if judged.as_deref() != Some(pr.head_sha.0.as_str()) {
                 return refuse(
                     run,

@@ -31,6 +31,16 @@ struct CommentJson {
     #[serde(default)]
     body: Option<String>,
     user: CommentUser,
+    /// When it was written (RFC 3339).
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+/// An RFC 3339 time as unix ms.
+fn millis(time: Option<&str>) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(time?)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 #[derive(Deserialize)]
@@ -78,6 +88,7 @@ pub(super) fn review_commands(
         review: true,
         author: user.login.clone(),
         lines,
+        written_at: millis(review.submitted_at.as_deref()),
     }))
 }
 
@@ -116,5 +127,6 @@ pub(super) fn command(name: &str, p: CommentPayload) -> Parsed {
         review: false,
         author: p.comment.user.login,
         lines,
+        written_at: millis(p.comment.created_at.as_deref()),
     }))
 }
