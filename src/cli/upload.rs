@@ -4,6 +4,7 @@
 
 use super::{Database, EXIT_ERROR, EXIT_OK};
 use crate::server::upload::MAX_UPLOAD_BYTES;
+use crate::store::UploadScope;
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,10 @@ pub struct UploadArgs {
 pub struct UploadTokenArgs {
     /// The repository, `owner/name`.
     pub repo: String,
+    /// Issue the baseline token instead: the only one whose uploads make a default-branch
+    /// commit's baseline. Give it to the default branch's pipeline alone.
+    #[arg(long)]
+    pub baseline: bool,
     /// The database.
     #[command(flatten)]
     pub database: Database,
@@ -66,8 +71,8 @@ pub fn run(args: &UploadArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Runs `keel upload-token`: prints a new token for the repository (replacing any earlier
-/// one); only its digest is stored.
+/// Runs `keel upload-token`: prints a new token for the repository (replacing the earlier one
+/// of its kind); only its digest is stored.
 pub fn run_token(args: &UploadTokenArgs) -> anyhow::Result<ExitCode> {
     let Some((owner, name)) = args.repo.split_once('/') else {
         bail!("the repository is `owner/name`, not `{}`", args.repo);
@@ -77,13 +82,23 @@ pub fn run_token(args: &UploadTokenArgs) -> anyhow::Result<ExitCode> {
     }
     super::runtime(false)?.block_on(async {
         let store = crate::store::Store::connect(&args.database.database_url).await?;
+        let scope = if args.baseline {
+            UploadScope::Baseline
+        } else {
+            UploadScope::PullRequests
+        };
         let token = store
-            .issue_upload_token(&args.repo, crate::clock::now_ms())
+            .issue_upload_token(&args.repo, scope, crate::clock::now_ms())
             .await?;
         store.close().await;
         println!("{token}");
+        let what = if args.baseline {
+            "the baseline token: give it only to the pipeline that runs on pushes to the default branch (its uploads become baselines)"
+        } else {
+            "the pull request token: every CI build may hold it (its uploads judge pull requests, never baselines; `--baseline` issues the other)"
+        };
         eprintln!(
-            "This is the only time the token is shown. Store it as a CI secret (KEEL_UPLOAD_TOKEN) for {}; issuing another replaces it.",
+            "This is the only time the token is shown. It is {what}. Store it as a CI secret (KEEL_UPLOAD_TOKEN) for {}; issuing another of its kind replaces it.",
             args.repo
         );
         Ok(ExitCode::from(EXIT_OK))

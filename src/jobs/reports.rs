@@ -185,7 +185,7 @@ pub async fn find<G: GitHubApi>(
             }
         }
     }
-    match sources::uploaded(ctx, repo, config, head_sha, &mut budget).await? {
+    match sources::uploaded(ctx, repo, config, head_sha, &mut budget, false).await? {
         Err(why) => return Ok(ReportState::Broken(why)),
         Ok(read) => {
             for (source, reports) in read {

@@ -1,6 +1,6 @@
 //! Reports sent with `keel upload` arrived for a commit: its pull requests and merge group are
 //! judged again, and a commit a push made the default branch's head gets its baseline from
-//! them (CI outside GitHub Actions has no push run to read one from).
+//! those the baseline token sent (CI outside GitHub Actions has no push run to read one from).
 
 use super::reports::{self, Budget};
 use super::{CONFIG_PATH, Context, JobError, workflow_run};
@@ -63,13 +63,20 @@ async fn record_baseline<G: GitHubApi>(
         return Ok(());
     };
     let parts =
-        match reports::sources::uploaded(ctx, repo, &config, sha, &mut Budget::default()).await? {
+        // Only what the baseline token sent: the pull request token is in every CI build.
+        match reports::sources::uploaded(ctx, repo, &config, sha, &mut Budget::default(), true)
+            .await?
+        {
             Ok(parts) => parts,
             Err(why) => {
                 tracing::info!(repo = %repo.name, %sha, why, "no baseline from the uploads");
                 return Ok(());
             }
         };
+    if parts.is_empty() {
+        tracing::info!(repo = %repo.name, %sha, "no upload with the baseline token: no baseline from the uploads");
+        return Ok(());
+    }
     workflow_run::store_baseline(ctx, repo, sha, &config, parts.into_iter().map(|(_, r)| r))
         .await?;
     tracing::info!(repo = %repo.name, %sha, "baseline recorded from keel upload");

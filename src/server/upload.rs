@@ -1,9 +1,10 @@
 //! `POST /reports/{owner}/{repo}/{sha}?name=NAME`: reports from CI outside GitHub Actions
 //! (`keel upload`), used exactly like a workflow run's artifact.
 //!
-//! Authenticated per repository: `Authorization: Bearer <token>`, the token `keel
+//! Authenticated per repository: `Authorization: Bearer <token>`, a token `keel
 //! upload-token` issued for that repository (stored as its SHA-256, compared in constant
-//! time). The token is checked before a byte of the body is read; the body is a zip archive
+//! time): the pull request token, or the baseline token whose uploads alone make a
+//! default-branch commit's baseline. The token is checked before a byte of the body is read; the body is a zip archive
 //! of at most [`MAX_UPLOAD_BYTES`], checked as one (entries counted and their names safe)
 //! before it is stored. A wrong or missing token gets 401 and stores nothing; the answer does
 //! not say whether the repository exists.
@@ -73,9 +74,9 @@ async fn handle(
     else {
         return unauthorized();
     };
-    match state.store.upload_token_matches(&repo, token.trim()).await {
-        Ok(true) => {}
-        Ok(false) => return unauthorized(),
+    let scope = match state.store.upload_token_scope(&repo, token.trim()).await {
+        Ok(Some(scope)) => scope,
+        Ok(None) => return unauthorized(),
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "could not read an upload token");
             return (
@@ -83,7 +84,7 @@ async fn handle(
                 "could not check the token; send it again".into(),
             );
         }
-    }
+    };
     if sha.len() != 40 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         return (
             StatusCode::BAD_REQUEST,
@@ -126,7 +127,14 @@ async fn handle(
     let sha = sha.to_ascii_lowercase();
     match state
         .store
-        .record_upload(&repo, &sha, &upload_name, &bytes, crate::clock::now_ms())
+        .record_upload(
+            &repo,
+            &sha,
+            &upload_name,
+            &bytes,
+            scope,
+            crate::clock::now_ms(),
+        )
         .await
     {
         Ok(None) => {}

@@ -33,7 +33,7 @@ pub use state::{
     BASELINE_ANCESTRY, FinishedRun, Shown, StoredBaseline, StoredCheckRun, StoredComment,
     TrackedPullRequest,
 };
-pub use uploads::{MAX_UPLOADS_PER_COMMIT, MAX_UPLOADS_PER_REPO, Upload};
+pub use uploads::{MAX_UPLOADS_PER_COMMIT, MAX_UPLOADS_PER_REPO, Upload, UploadScope};
 pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState, Watch};
 
 use anyhow::{Context, bail};
@@ -236,6 +236,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "head since",
         include_str!("../../migrations/sqlite/0017_head_since.sql"),
     ),
+    (
+        "upload scopes",
+        include_str!("../../migrations/sqlite/0018_upload_scopes.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -305,6 +309,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "head since",
         include_str!("../../migrations/postgres/0017_head_since.sql"),
+    ),
+    (
+        "upload scopes",
+        include_str!("../../migrations/postgres/0018_upload_scopes.sql"),
     ),
 ];
 

@@ -1,6 +1,11 @@
-//! Reports from CI outside GitHub Actions (`keel upload`): each repository's upload token,
-//! kept as its SHA-256 only, and the archives sent for a commit; and when Keel first waited
+//! Reports from CI outside GitHub Actions (`keel upload`): each repository's upload tokens,
+//! kept as their SHA-256 only, and the archives sent for a commit; and when Keel first waited
 //! for a commit's reports, so that it stops waiting after `[reports] timeout`.
+//!
+//! A repository has two tokens. The pull request token, which every CI build holds, sends
+//! reports that judge pull requests; only the baseline token, kept by the default branch's
+//! pipeline, sends reports that become a default-branch commit's baseline, and its archives
+//! are never replaced by the pull request token's.
 
 use super::{Store, on_pool};
 use anyhow::Context;
@@ -12,6 +17,15 @@ pub const MAX_UPLOADS_PER_COMMIT: i64 = 20;
 /// Most archives kept per repository (until retention removes old ones).
 pub const MAX_UPLOADS_PER_REPO: i64 = 500;
 
+/// What an upload token may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadScope {
+    /// Reports that judge pull requests (every CI build may hold this token).
+    PullRequests,
+    /// Also a default-branch commit's baseline (the default branch's pipeline only).
+    Baseline,
+}
+
 /// One archive sent with `keel upload`.
 #[derive(Debug, Clone)]
 pub struct Upload {
@@ -21,6 +35,8 @@ pub struct Upload {
     pub archive: Vec<u8>,
     /// When it arrived, unix ms.
     pub received_at: i64,
+    /// It came with the baseline token.
+    pub baseline: bool,
 }
 
 fn digest(token: &str) -> String {
@@ -28,16 +44,30 @@ fn digest(token: &str) -> String {
 }
 
 impl Store {
-    /// Issues a new upload token for `repo`, replacing any earlier one, and returns it: it is
-    /// shown once and only its digest is stored.
-    pub async fn issue_upload_token(&self, repo: &str, now: i64) -> anyhow::Result<String> {
+    /// Issues a new upload token of `scope` for `repo`, replacing the earlier one of that
+    /// scope, and returns it: it is shown once and only its digest is stored.
+    pub async fn issue_upload_token(
+        &self,
+        repo: &str,
+        scope: UploadScope,
+        now: i64,
+    ) -> anyhow::Result<String> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random bytes: {e}"))?;
         let token = format!("keel_{}", hex::encode(bytes));
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO upload_tokens (repo, token_hash, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (repo) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
-        )
+        // A repository with a baseline token only has an empty pull request digest, which
+        // no token matches.
+        let sql = match scope {
+            UploadScope::PullRequests => {
+                "INSERT INTO upload_tokens (repo, token_hash, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (repo) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at"
+            }
+            UploadScope::Baseline => {
+                "INSERT INTO upload_tokens (repo, token_hash, created_at, baseline_hash) VALUES ($1, '', $3, $2) \
+                 ON CONFLICT (repo) DO UPDATE SET baseline_hash = excluded.baseline_hash, created_at = excluded.created_at"
+            }
+        };
+        on_pool!(self, pool => sqlx::query(sql)
         .bind(repo)
         .bind(digest(&token))
         .bind(now)
@@ -60,32 +90,47 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// Whether `token` is `repo`'s upload token. The digests are compared in constant time.
-    pub async fn upload_token_matches(&self, repo: &str, token: &str) -> anyhow::Result<bool> {
+    /// Which of `repo`'s upload tokens `token` is, if any. The digests are compared in
+    /// constant time, both of them whatever the first gives.
+    pub async fn upload_token_scope(
+        &self,
+        repo: &str,
+        token: &str,
+    ) -> anyhow::Result<Option<UploadScope>> {
         use subtle::ConstantTimeEq;
-        let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT token_hash FROM upload_tokens WHERE repo = $1",
+        let row: Option<(String, Option<String>)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT token_hash, baseline_hash FROM upload_tokens WHERE repo = $1",
         )
         .bind(repo)
         .fetch_optional(pool)
         .await)
         .context("read an upload token")?;
         let presented = digest(token);
-        Ok(row.is_some_and(|(stored,)| {
+        let is = |stored: &str| {
             stored.len() == presented.len()
                 && bool::from(stored.as_bytes().ct_eq(presented.as_bytes()))
+        };
+        Ok(row.and_then(|(pulls, baseline)| {
+            let (pulls, baseline) = (is(&pulls), is(baseline.as_deref().unwrap_or_default()));
+            match (baseline, pulls) {
+                (true, _) => Some(UploadScope::Baseline),
+                (_, true) => Some(UploadScope::PullRequests),
+                _ => None,
+            }
         }))
     }
 
-    /// Keeps an uploaded archive for `head_sha`. Refused, with the reason, when the commit
-    /// already has [`MAX_UPLOADS_PER_COMMIT`] other names or the repository
-    /// [`MAX_UPLOADS_PER_REPO`] archives.
+    /// Keeps an uploaded archive for `head_sha`, sent with a token of `scope`. Refused, with
+    /// the reason, when the commit already has [`MAX_UPLOADS_PER_COMMIT`] other names or the
+    /// repository [`MAX_UPLOADS_PER_REPO`] archives, or when the pull request token would
+    /// replace an archive the baseline token sent.
     pub async fn record_upload(
         &self,
         repo: &str,
         head_sha: &str,
         name: &str,
         archive: &[u8],
+        scope: UploadScope,
         now: i64,
     ) -> anyhow::Result<Option<String>> {
         let (others, in_repo): (i64, i64) = on_pool!(self, pool => sqlx::query_as(
@@ -108,26 +153,31 @@ impl Store {
                 "the repository already has {MAX_UPLOADS_PER_REPO} uploads kept; older ones are removed after the retention period"
             )));
         }
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO uploads (repo, head_sha, name, archive, received_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (repo, head_sha, name) DO UPDATE SET archive = excluded.archive, received_at = excluded.received_at",
+        let written = on_pool!(self, pool => sqlx::query(
+            "INSERT INTO uploads (repo, head_sha, name, archive, received_at, baseline) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (repo, head_sha, name) DO UPDATE SET archive = excluded.archive, \
+             received_at = excluded.received_at, baseline = excluded.baseline \
+             WHERE uploads.baseline = 0 OR excluded.baseline = 1",
         )
         .bind(repo)
         .bind(head_sha)
         .bind(name)
         .bind(archive)
         .bind(now)
+        .bind(i64::from(scope == UploadScope::Baseline))
         .execute(pool)
         .await
-        .map(|_| ()))
+        .map(|r| r.rows_affected()))
         .context("store an upload")?;
-        Ok(None)
+        Ok((written == 0).then(|| {
+            format!("`{name}` for this commit was sent with the baseline token; the pull request token cannot replace it")
+        }))
     }
 
     /// The archives uploaded for `head_sha`, by name.
     pub async fn uploads(&self, repo: &str, head_sha: &str) -> anyhow::Result<Vec<Upload>> {
         on_pool!(self, pool => sqlx::query(
-            "SELECT name, archive, received_at FROM uploads WHERE repo = $1 AND head_sha = $2 ORDER BY name",
+            "SELECT name, archive, received_at, baseline FROM uploads WHERE repo = $1 AND head_sha = $2 ORDER BY name",
         )
         .bind(repo)
         .bind(head_sha)
@@ -137,6 +187,7 @@ impl Store {
             name: r.try_get("name")?,
             archive: r.try_get("archive")?,
             received_at: r.try_get("received_at")?,
+            baseline: r.try_get::<i64, _>("baseline")? != 0,
         })).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("read uploads")
     }

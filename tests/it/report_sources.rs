@@ -6,6 +6,7 @@ use crate::reports_flow::{BASE, HEAD, NOW, REPO, deliver, json_of, worker, zip_o
 use crate::support::db::backends;
 use crate::support::github::FakeGitHub;
 use crate::support::webhook::{TestServer, payload};
+use keel::store::UploadScope;
 use serde_json::json;
 
 /// hello.rb's lines 1 and 2 are added by the pull request.
@@ -315,10 +316,14 @@ async fn keel_upload_is_accepted_with_the_right_token_and_refused_with_a_wrong_o
         let fake = github("[coverage]\nmin_total = 50\n\n[reports]\ntimeout = \"2h\"\n").await;
         let server = TestServer::new(&db.store);
         let worker = worker(&db, &fake);
-        let token = db.store.issue_upload_token(REPO, NOW).await.unwrap();
+        let token = db
+            .store
+            .issue_upload_token(REPO, UploadScope::PullRequests, NOW)
+            .await
+            .unwrap();
         let other = db
             .store
-            .issue_upload_token("Codertocat/Other", NOW)
+            .issue_upload_token("Codertocat/Other", UploadScope::PullRequests, NOW)
             .await
             .unwrap();
         open(&server).await;
@@ -380,7 +385,11 @@ async fn a_fake_ci_sends_its_reports_with_the_keel_upload_command() {
         let address = listener.local_addr().unwrap();
         let router = server.router();
         tokio::spawn(async move { axum::serve(listener, router).await });
-        let token = db.store.issue_upload_token(REPO, NOW).await.unwrap();
+        let token = db
+            .store
+            .issue_upload_token(REPO, UploadScope::PullRequests, NOW)
+            .await
+            .unwrap();
         let ci = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(ci.path().join("coverage")).unwrap();
         std::fs::write(
@@ -449,7 +458,10 @@ async fn keel_upload_token_shows_the_token_once_and_stores_only_its_digest() {
     assert!(token.starts_with("keel_") && token.len() > 60, "{token}");
     assert!(String::from_utf8_lossy(&first.stderr).contains("only time"));
     let store = keel::store::Store::connect(&url).await.unwrap();
-    assert!(store.upload_token_matches(REPO, &token).await.unwrap());
+    assert_eq!(
+        store.upload_token_scope(REPO, &token).await.unwrap(),
+        Some(UploadScope::PullRequests)
+    );
     store.close().await;
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
@@ -461,8 +473,31 @@ async fn keel_upload_token_shows_the_token_once_and_stores_only_its_digest() {
     // A new token replaces the old one.
     let second = String::from_utf8(issue().stdout).unwrap().trim().to_owned();
     let store = keel::store::Store::connect(&url).await.unwrap();
-    assert!(!store.upload_token_matches(REPO, &token).await.unwrap());
-    assert!(store.upload_token_matches(REPO, &second).await.unwrap());
+    assert_eq!(store.upload_token_scope(REPO, &token).await.unwrap(), None);
+    assert_eq!(
+        store.upload_token_scope(REPO, &second).await.unwrap(),
+        Some(UploadScope::PullRequests)
+    );
+    store.close().await;
+    // The baseline token is another, issued beside it.
+    let baseline = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+        .args(["upload-token", REPO, "--baseline", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&baseline.stderr).contains("the baseline token"));
+    let baseline = String::from_utf8(baseline.stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let store = keel::store::Store::connect(&url).await.unwrap();
+    assert_eq!(
+        store.upload_token_scope(REPO, &baseline).await.unwrap(),
+        Some(UploadScope::Baseline)
+    );
+    assert_eq!(
+        store.upload_token_scope(REPO, &second).await.unwrap(),
+        Some(UploadScope::PullRequests)
+    );
     store.close().await;
 }
 
@@ -611,7 +646,7 @@ async fn a_run_with_more_artifacts_than_the_budget_makes_the_reports_unreadable(
 }
 
 #[tokio::test]
-async fn uploads_for_a_default_branch_commit_become_its_baseline() {
+async fn uploads_for_a_default_branch_commit_become_its_baseline_with_the_baseline_token_only() {
     for db in backends().await {
         let fake = github("[coverage]\nmax_drop = 1\n").await;
         let server = TestServer::new(&db.store);
@@ -620,7 +655,16 @@ async fn uploads_for_a_default_branch_commit_become_its_baseline() {
             .add_installation_repos(1, &[REPO.to_owned()], NOW)
             .await
             .unwrap();
-        let token = db.store.issue_upload_token(REPO, NOW).await.unwrap();
+        let pulls_token = db
+            .store
+            .issue_upload_token(REPO, UploadScope::PullRequests, NOW)
+            .await
+            .unwrap();
+        let token = db
+            .store
+            .issue_upload_token(REPO, UploadScope::Baseline, NOW)
+            .await
+            .unwrap();
         // A push makes BASE the default branch's head; CI outside Actions sends its reports.
         deliver(
             &server,
@@ -630,15 +674,25 @@ async fn uploads_for_a_default_branch_commit_become_its_baseline() {
         )
         .await;
         worker.run_until_idle(NOW).await.unwrap();
-        let upload = |sha: &str| {
+        let send = |sha: &str, token: &str, hits: u32| {
             axum::http::Request::post(format!("/reports/{REPO}/{sha}?name=coverage"))
                 .header("authorization", format!("Bearer {token}"))
                 .body(axum::body::Body::from(zip_of(&[(
                     "lcov.info",
-                    &lcov("hello.rb", &[(1, 1), (2, 1)]),
+                    &lcov("hello.rb", &[(1, 1), (2, hits)]),
                 )])))
                 .unwrap()
         };
+        // Sent with the pull request token (which every CI build holds): no baseline.
+        let (status, text) = server.send(send(BASE, &pulls_token, 0)).await;
+        assert_eq!(status, 202, "{text}");
+        worker.run_until_idle(NOW + 1).await.unwrap();
+        assert!(
+            db.store.baseline(REPO, BASE).await.unwrap().is_none(),
+            "{}: the pull request token makes no baseline",
+            db.backend
+        );
+        let upload = |sha: &str| send(sha, &token, 1);
         let (status, text) = server.send(upload(BASE)).await;
         assert_eq!(status, 202, "{text}");
         worker.run_until_idle(NOW + 1).await.unwrap();
@@ -650,6 +704,12 @@ async fn uploads_for_a_default_branch_commit_become_its_baseline() {
             .expect("a baseline from the upload");
         let metrics: serde_json::Value = serde_json::from_slice(&baseline.metrics).unwrap();
         assert!(metrics["coverage"].is_object(), "{}: {metrics}", db.backend);
+        // The pull request token cannot replace what the baseline token sent.
+        let (status, text) = server.send(send(BASE, &pulls_token, 0)).await;
+        assert_eq!(status, 409, "{text}");
+        assert!(text.contains("sent with the baseline token"), "{text}");
+        let uploads = db.store.uploads(REPO, BASE).await.unwrap();
+        assert!(uploads.len() == 1 && uploads[0].baseline, "{uploads:?}");
         // A commit that is not the default branch's head gets none.
         let (status, _) = server.send(upload(HEAD)).await;
         assert_eq!(status, 202);

@@ -158,17 +158,19 @@ pub async fn from_run<G: GitHubApi>(
     Ok(RunReports::Read(read))
 }
 
-/// The archives sent with `keel upload` for `head_sha`, each read like an artifact; `Err`
-/// says why one cannot be read.
+/// The archives sent with `keel upload` for `head_sha` (only the baseline token's when
+/// `baseline_only`), each read like an artifact; `Err` says why one cannot be read.
 pub async fn uploaded<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     config: &Config,
     head_sha: &CommitSha,
     budget: &mut Budget,
+    baseline_only: bool,
 ) -> Result<Result<Vec<(ReportSource, Reports)>, String>, JobError> {
     let mut read = Vec::new();
-    for upload in ctx.store.uploads(&repo.name.0, &head_sha.0).await? {
+    let uploads = ctx.store.uploads(&repo.name.0, &head_sha.0).await?;
+    for upload in uploads.into_iter().filter(|u| u.baseline || !baseline_only) {
         if let Err(why) = budget.spend(&upload.name, upload.archive.len() as u64) {
             return Ok(Err(why));
         }
