@@ -145,6 +145,19 @@ pub struct OtherCheckRun {
     pub conclusion: Option<String>,
 }
 
+/// One attempt GitHub made to deliver a webhook to the App (its delivery log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookDelivery {
+    /// The attempt's id (what a redelivery names).
+    pub id: u64,
+    /// The delivery's id, shared by its redeliveries (the `X-GitHub-Delivery` header).
+    pub guid: String,
+    /// When it was attempted, unix ms.
+    pub delivered_at: i64,
+    /// The HTTP status Keel answered (0: no answer, a timeout or a refused connection).
+    pub status_code: u16,
+}
+
 /// A merged pull request as the list endpoint gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergedPull {
@@ -458,6 +471,17 @@ pub trait GitHubApi: Send + Sync {
 
     /// The web address pages link to (`https://github.com`), when there is one.
     fn web_url(&self) -> Option<String>;
+
+    /// The App's webhook delivery attempts since `since` (unix ms), newest first, at most
+    /// `max` (as the App, not an installation).
+    fn hook_deliveries(
+        &self,
+        since: i64,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<HookDelivery>, ApiError>> + Send;
+
+    /// Asks GitHub to deliver attempt `id`'s webhook again.
+    fn redeliver(&self, id: u64) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     /// Pull requests merged since `since` (unix ms), newest first.
     fn merged_pull_requests_since(

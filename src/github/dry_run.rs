@@ -4,7 +4,8 @@
 //! so a replay of several events behaves like GitHub would (one check run, one comment).
 
 use super::api::{
-    ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, GitHubApi, OtherCheckRun, Repo,
+    ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, GitHubApi, HookDelivery,
+    OtherCheckRun, Repo,
 };
 use super::event::PullRequestInfo;
 use super::{CommitSha, PrNumber};
@@ -183,6 +184,18 @@ impl GitHubApi for DryRun {
         _number: &PrNumber,
     ) -> Result<Option<i64>, ApiError> {
         Ok(None)
+    }
+
+    async fn hook_deliveries(
+        &self,
+        _since: i64,
+        _max: usize,
+    ) -> Result<Vec<HookDelivery>, ApiError> {
+        Ok(Vec::new())
+    }
+
+    async fn redeliver(&self, _id: u64) -> Result<(), ApiError> {
+        Ok(())
     }
 
     async fn pull_request_people(

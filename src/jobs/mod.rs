@@ -15,6 +15,7 @@ mod onboarding;
 mod org;
 mod org_change;
 pub mod publish;
+pub mod redeliver;
 pub mod report_cache;
 pub mod reports;
 pub mod summary;
@@ -455,6 +456,7 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
         }
         Event::ReportsUploaded { repo, head_sha } => uploads::arrived(ctx, repo, head_sha).await,
         Event::Command { .. } => commands::run(ctx, event).await,
+        Event::RedeliverFailed => redeliver::run(ctx).await,
         Event::ChecksRerequested {
             installation: Some(installation),
             repo,

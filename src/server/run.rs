@@ -116,7 +116,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every minute (and at once on start-up), enqueues this hour's summary checks.
+/// Every minute (and at once on start-up), enqueues this hour's summary checks and this
+/// slot's read of the webhook delivery log (missed deliveries asked for again).
 async fn schedule_summaries(
     store: Store,
     wake: Arc<tokio::sync::Notify>,
@@ -137,6 +138,11 @@ async fn schedule_summaries(
                 ),
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "pruning failed"),
             }
+        }
+        match crate::jobs::redeliver::enqueue(&store, now_ms()).await {
+            Ok(true) => wake.notify_waiters(),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "redelivery scheduling failed"),
         }
         match crate::jobs::summary::enqueue_checks(&store, now_ms()).await {
             Ok(n) if n > 0 => wake.notify_waiters(),

@@ -14,6 +14,7 @@ mod lanes;
 mod merged;
 mod org;
 mod queue_admin;
+mod redelivery;
 mod retention;
 mod rollups;
 mod state;
@@ -240,6 +241,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "upload scopes",
         include_str!("../../migrations/sqlite/0018_upload_scopes.sql"),
     ),
+    (
+        "redelivery",
+        include_str!("../../migrations/sqlite/0019_redelivery.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -313,6 +318,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "upload scopes",
         include_str!("../../migrations/postgres/0018_upload_scopes.sql"),
+    ),
+    (
+        "redelivery",
+        include_str!("../../migrations/postgres/0019_redelivery.sql"),
     ),
 ];
 

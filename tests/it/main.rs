@@ -28,6 +28,8 @@ mod manifest;
 // Hostile input: nested, truncated, invalid, huge.
 mod hostile;
 mod queue;
+// Webhooks Keel never took, asked for again from GitHub's delivery log.
+mod redelivery;
 // Reports from wherever CI makes them: matrices, several workflows, no run, `keel upload`.
 mod report_sources;
 // Reports from workflow run artifacts, baselines, labels, merge groups, re-requests, installations.

@@ -15,7 +15,7 @@
 
 pub use super::api::{
     ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, DeploymentState, GitHubApi,
-    LabelledIssue, MergedPull, OtherCheckRun, Repo,
+    HookDelivery, LabelledIssue, MergedPull, OtherCheckRun, Repo,
 };
 use super::event::{PullRequestInfo, PullRequestJson};
 use super::{CommitSha, InstallationId, PrNumber};
@@ -36,6 +36,7 @@ mod artifacts;
 mod checks;
 mod code_scanning;
 mod comments;
+mod deliveries;
 mod files;
 mod history;
 mod issues;
@@ -271,6 +272,14 @@ impl GitHubApi for GitHub {
         number: &PrNumber,
     ) -> Result<Option<i64>, ApiError> {
         pulls::first_commit_at(self, repo, number).await
+    }
+
+    async fn hook_deliveries(&self, since: i64, max: usize) -> Result<Vec<HookDelivery>, ApiError> {
+        deliveries::list(self, since, max).await
+    }
+
+    async fn redeliver(&self, id: u64) -> Result<(), ApiError> {
+        deliveries::redeliver(self, id).await
     }
 
     async fn pull_request_people(

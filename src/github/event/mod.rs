@@ -238,6 +238,9 @@ pub enum Event {
         /// The week (`2026-W47`).
         week: String,
     },
+    /// Not a webhook: ask GitHub to deliver again the webhooks Keel never took (its answer
+    /// was an error or none, during an outage or a deploy). Enqueued every few minutes.
+    RedeliverFailed,
     /// Not a webhook: evaluate one commit of a pull request or merge group again, now that
     /// something changed (its reports arrived, someone asked for a re-run). Enqueued by jobs.
     Evaluate {
@@ -406,7 +409,8 @@ impl Event {
             | Event::Issue { .. }
             | Event::Review { .. }
             | Event::Release { .. }
-            | Event::ReportsUploaded { .. } => None,
+            | Event::ReportsUploaded { .. }
+            | Event::RedeliverFailed => None,
         }
     }
 
@@ -431,7 +435,7 @@ impl Event {
             | Event::EvaluateLater { repo, .. }
             | Event::Command { repo, .. }
             | Event::ReportsUploaded { repo, .. } => Some(repo),
-            Event::Installation { .. } => None,
+            Event::Installation { .. } | Event::RedeliverFailed => None,
         }
     }
 
@@ -463,6 +467,7 @@ impl Event {
             | Event::CheckRunCompleted { repo, head_sha, .. } => format!("{repo}@{head_sha}"),
             Event::Push { repo, git_ref, .. } => format!("{repo}:{git_ref}"),
             Event::Installation { installation, .. } => format!("installation:{installation}"),
+            Event::RedeliverFailed => "app:redeliver".to_owned(),
             Event::Evaluate {
                 repo,
                 target: Target::PullRequest(number),

@@ -196,6 +196,10 @@ struct State {
     releases: HashMap<String, Vec<Value>>,
     /// (repo, pull request) → commit author dates.
     pr_commits: HashMap<(String, u64), Vec<String>>,
+    /// The App's webhook delivery log, newest first.
+    hook_deliveries: Vec<Value>,
+    /// Delivery attempts asked to be delivered again, in order.
+    redelivered: Vec<u64>,
     /// The (author, committer) logins of a pull request's commits.
     pr_commit_people: HashMap<(String, u64), Vec<(String, String)>>,
     /// Issues opened through the API: (repo, number, title, body, labels, state).
@@ -314,6 +318,16 @@ impl FakeGitHub {
             "POST",
             r"^/app/installations/\d+/access_tokens$",
             mint_token,
+        )
+        .mount(&server)
+        .await;
+        route("GET", r"^/app/hook/deliveries$", list_hook_deliveries)
+            .mount(&server)
+            .await;
+        route(
+            "POST",
+            r"^/app/hook/deliveries/\d+/attempts$",
+            redeliver_attempt,
         )
         .mount(&server)
         .await;
@@ -698,6 +712,24 @@ impl FakeGitHub {
         );
     }
 
+    /// A webhook delivery attempt in the App's log: attempt `id` of delivery `guid`, answered
+    /// `status_code` (0: no answer) at `delivered_at` (RFC 3339). Attempts are listed newest
+    /// first, so put them oldest first.
+    pub fn put_hook_delivery(&self, id: u64, guid: &str, status_code: u16, delivered_at: &str) {
+        self.state.lock().unwrap().hook_deliveries.insert(
+            0,
+            json!({"id": id, "guid": guid, "delivered_at": delivered_at, "redelivery": false,
+                   "duration": 0.5, "status": if status_code == 0 { "timed out" } else { "done" },
+                   "status_code": status_code, "event": "pull_request", "action": "edited",
+                   "installation_id": 1, "repository_id": 186853002}),
+        );
+    }
+
+    /// The delivery attempts Keel asked GitHub to deliver again, in order.
+    pub fn redelivered(&self) -> Vec<u64> {
+        self.state.lock().unwrap().redelivered.clone()
+    }
+
     /// Issues opened through the API, in order.
     pub fn opened_issues(&self) -> Vec<OpenedIssue> {
         self.state.lock().unwrap().opened.clone()
@@ -1061,6 +1093,86 @@ fn bearer(req: &Request) -> Option<String> {
 
 fn authorized(s: &State, req: &Request) -> bool {
     bearer(req).is_some_and(|t| s.valid_tokens.contains(&t))
+}
+
+/// The App's webhook delivery log, `per_page` at a time from `cursor` (GitHub pages it with
+/// a `cursor` in the `Link` header), as the App only.
+fn list_hook_deliveries(s: &mut State, req: &Request) -> ResponseTemplate {
+    if let Some(refused) = app_jwt_refused(req) {
+        return refused;
+    }
+    let query: HashMap<String, String> = req.url.query_pairs().into_owned().collect();
+    let per_page: usize = query
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(30);
+    let from: usize = query
+        .get("cursor")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = s
+        .hook_deliveries
+        .iter()
+        .skip(from)
+        .take(per_page)
+        .cloned()
+        .collect();
+    let mut response = ResponseTemplate::new(200).set_body_json(Value::Array(page));
+    if from + per_page < s.hook_deliveries.len() {
+        let next = format!(
+            "<https://api.github.com/app/hook/deliveries?per_page={per_page}&cursor={}>; rel=\"next\"",
+            from + per_page
+        );
+        response = response.insert_header("link", next.as_str());
+    }
+    response
+}
+
+/// GitHub delivers the attempt's webhook again: a new attempt of the same delivery, which
+/// Keel takes (202) in these tests.
+fn redeliver_attempt(s: &mut State, req: &Request) -> ResponseTemplate {
+    if let Some(refused) = app_jwt_refused(req) {
+        return refused;
+    }
+    let id: u64 = req.url.path().split('/').nth(4).unwrap().parse().unwrap();
+    let Some(guid) = s
+        .hook_deliveries
+        .iter()
+        .find(|d| d["id"] == json!(id))
+        .map(|d| d["guid"].clone())
+    else {
+        return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    };
+    s.redelivered.push(id);
+    let next = 1_000_000 + s.redelivered.len() as u64;
+    s.hook_deliveries.insert(
+        0,
+        json!({"id": next, "guid": guid, "delivered_at": chrono::Utc::now().to_rfc3339(),
+               "redelivery": true, "status_code": 202, "status": "OK"}),
+    );
+    ResponseTemplate::new(202).set_body_json(json!({}))
+}
+
+/// `None` when the request carries the App's valid JWT, else GitHub's 401.
+fn app_jwt_refused(req: &Request) -> Option<ResponseTemplate> {
+    let Some(jwt) = bearer(req) else {
+        return Some(unauthorized());
+    };
+    let public = std::fs::read(super::fixture("github/test-app-key.pub.pem")).unwrap();
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(&public).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_required_spec_claims(&["exp"]);
+    match jsonwebtoken::decode::<Value>(&jwt, &key, &validation) {
+        Ok(d)
+            if d.claims["iss"] == json!(APP_ID) || d.claims["iss"] == json!(APP_ID.to_string()) =>
+        {
+            None
+        }
+        _ => Some(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"message": "A JSON web token could not be decoded"})),
+        ),
+    }
 }
 
 fn mint_token(s: &mut State, req: &Request) -> ResponseTemplate {

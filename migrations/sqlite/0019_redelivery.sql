@@ -1,0 +1,6 @@
+-- How far back GitHub's webhook delivery log has been read for deliveries Keel never took
+-- (an outage, a deploy, a full intake): the next read starts a little before it.
+CREATE TABLE redelivery_scans (
+    id            INTEGER PRIMARY KEY,
+    scanned_until INTEGER NOT NULL
+);

@@ -1,0 +1,56 @@
+//! Webhooks Keel never took (an outage, a deploy, a full intake) are asked for again from
+//! the App's delivery log on GitHub, which never redelivers on its own.
+
+use crate::reports_flow::{deliver, json_of, worker};
+use crate::support::db::backends;
+use crate::support::github::FakeGitHub;
+use crate::support::webhook::TestServer;
+use keel::jobs::redeliver::{EVERY_MS, enqueue};
+
+#[tokio::test]
+async fn deliveries_keel_never_took_are_asked_for_again_and_only_those() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        // Stored by Keel, though GitHub logged no answer (it came after GitHub gave up).
+        deliver(
+            &server,
+            "pull_request",
+            "g-stored",
+            serde_json::to_vec(&json_of("pull_request/opened.2.json")).unwrap(),
+        )
+        .await;
+        let now = chrono::Utc::now();
+        let ago = |minutes: i64| (now - chrono::Duration::minutes(minutes)).to_rfc3339();
+        fake.put_hook_delivery(1, "g-old", 503, &ago(24 * 60));
+        fake.put_hook_delivery(2, "g-ok", 202, &ago(50));
+        fake.put_hook_delivery(3, "g-stored", 0, &ago(40));
+        fake.put_hook_delivery(4, "g-lost", 503, &ago(30));
+        fake.put_hook_delivery(5, "g-malformed", 400, &ago(25));
+        for id in 6..10 {
+            fake.put_hook_delivery(id, "g-tired", 502, &ago(20));
+        }
+        // The lost delivery's redelivery by hand timed out too: the latest attempt is asked.
+        fake.put_hook_delivery(10, "g-lost", 0, &ago(10));
+        fake.put_hook_delivery(11, "g-taken-later", 503, &ago(9));
+        fake.put_hook_delivery(12, "g-taken-later", 202, &ago(8));
+        // Enough taken deliveries after them that the log takes several pages.
+        for i in 0..250 {
+            fake.put_hook_delivery(100 + i, &format!("g-fine-{i}"), 202, &ago(5));
+        }
+        let now_ms = now.timestamp_millis();
+        assert!(enqueue(&db.store, now_ms).await.unwrap(), "{}", db.backend);
+        assert!(
+            !enqueue(&db.store, now_ms + 1).await.unwrap(),
+            "one read per slot, whatever the replicas"
+        );
+        worker.run_until_idle(now_ms).await.unwrap();
+        assert_eq!(fake.redelivered(), [10], "{}", db.backend);
+        // The next slot: the redelivery was taken; nothing is asked twice.
+        assert!(enqueue(&db.store, now_ms + EVERY_MS).await.unwrap());
+        worker.run_until_idle(now_ms + EVERY_MS).await.unwrap();
+        assert_eq!(fake.redelivered(), [10]);
+        db.finish().await;
+    }
+}
