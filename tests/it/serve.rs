@@ -170,7 +170,12 @@ fn serve_acknowledges_a_delivery_over_a_socket_stores_it_and_stops_on_sigterm() 
         let store = keel::store::Store::connect(&db).await.unwrap();
         store.list_jobs(None, 10).await.unwrap()
     });
-    assert_eq!(jobs.len(), 1);
+    // Beside the read of missed deliveries every start enqueues.
+    let jobs: Vec<_> = jobs
+        .into_iter()
+        .filter(|j| j.kind == "event" && j.delivery_id.is_some())
+        .collect();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
     assert_eq!(jobs[0].delivery_id.as_deref(), Some("sock-1"));
 }
 
@@ -301,8 +306,17 @@ async fn a_server_killed_mid_job_loses_nothing_and_posts_exactly_once() {
 
         // A new server takes the job over once its lease expires and finishes it.
         let (mut second, _addr, _logs) = start_app(&fake.uri(), &db.url);
+        let delivered = async || {
+            db.store
+                .list_jobs(None, 10)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|j| j.delivery_id.as_deref() == Some("kill-1"))
+                .unwrap()
+        };
         eventually("the job to finish", async || {
-            db.store.job_counts().await.unwrap().done == 1
+            delivered().await.state == keel::store::JobState::Done
         })
         .await;
         let runs = fake.check_runs();
@@ -312,7 +326,7 @@ async fn a_server_killed_mid_job_loses_nothing_and_posts_exactly_once() {
             ("completed", Some("success"))
         );
         assert_eq!(fake.comments(REPO, 2).len(), 1, "exactly one comment");
-        let job = &db.store.list_jobs(None, 5).await.unwrap()[0];
+        let job = delivered().await;
         assert_eq!(job.attempts, 2, "claimed twice: before and after the kill");
         let creates = fake
             .log()
