@@ -7,7 +7,7 @@
 
 use crate::config::{Config, ExemptConfig};
 use crate::diff::Diff;
-use crate::facts::Facts;
+use crate::facts::{Facts, PullRequest};
 use crate::glob::PathGlobs;
 use crate::quote::code;
 use crate::strategy::roadmap;
@@ -121,6 +121,22 @@ impl Paperwork {
             return Paperwork::Upkeep(format!("it changes only {}", list(exempt.paths.patterns())));
         }
         Paperwork::Asked
+    }
+}
+
+/// The pull request as the criteria read it: without the labels Keel itself puts on it, so
+/// that Keel's own label never links, exempts or overrides anything (its verdict must not
+/// change the next one, which Keel's own label events never ask for).
+pub fn without_owned_labels(config: &Config, pr: &PullRequest) -> PullRequest {
+    let owned = owned_labels(config);
+    PullRequest {
+        labels: pr
+            .labels
+            .iter()
+            .filter(|l| !owned.iter().any(|o| o.eq_ignore_ascii_case(l)))
+            .cloned()
+            .collect(),
+        ..pr.clone()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Roadmap links and the debt verdict as criteria: `[roadmap] require_link` and
 //! `[debt] blocking`. Both are computed whenever their section exists, for the comment.
 
-use super::scope::Paperwork;
+use super::scope::{Paperwork, without_owned_labels};
 use super::{Outcome, Row, SkipReason, code};
 use crate::config::RoadmapItem;
 use crate::config::{Config, Level};
@@ -106,8 +106,12 @@ fn debt_call(verdict: &mut Verdict, facts: &Facts, survive: bool, notes: &mut Ve
 }
 
 pub(super) fn evaluate(config: &Config, paperwork: &Paperwork, facts: &Facts, out: &mut Outcome) {
+    let pr = facts
+        .pull_request
+        .as_ref()
+        .map(|p| without_owned_labels(config, p));
     if let Some(r) = &config.roadmap {
-        let mut links = roadmap::link(&r.items, facts.pull_request.as_ref(), facts.diff.as_ref());
+        let mut links = roadmap::link(&r.items, pr.as_ref(), facts.diff.as_ref());
         commanded_links(&r.items, &mut links, facts, survive(config), &mut out.notes);
         let upkeep = match paperwork {
             Paperwork::Upkeep(why) => Some(why.clone()),
@@ -147,7 +151,7 @@ pub(super) fn evaluate(config: &Config, paperwork: &Paperwork, facts: &Facts, ou
     if let Some(d) = &config.debt {
         let mut verdict = debt::classify(&debt::Inputs {
             config: d,
-            pr: facts.pull_request.as_ref(),
+            pr: pr.as_ref(),
             diff: facts.diff.as_ref(),
             debt_issues: &facts.debt_issues,
             baseline: facts.baseline.as_ref(),

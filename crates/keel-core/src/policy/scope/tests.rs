@@ -329,3 +329,31 @@ fn keels_own_labels_never_exempt_a_change() {
     let ev = evaluate(&config, &case(&["upkeep"]));
     assert_eq!(rows(&ev)[..2], [PASS, EXEMPT]);
 }
+
+#[test]
+fn keels_own_label_never_links_a_roadmap_item() {
+    let labelled = Case {
+        name: "",
+        author: "dev",
+        title: "Speed up search",
+        branch: "search",
+        labels: &["ready"],
+        files: &["src/search.rs"],
+        expected: [PASS; 4],
+    };
+    // "ready" is an item's label; a person's "ready" links the change to it.
+    let config = GATE.replace(
+        "title = \"Search\"",
+        "title = \"Search\"\nlabels = [\"ready\"]",
+    );
+    let link = |ev: &Evaluation| {
+        let row = ev.criteria.iter().find(|c| c.id == "roadmap.link").unwrap();
+        row.status
+    };
+    assert_eq!(link(&evaluate(&config, &labelled)), Status::Pass);
+    // Keel puts "ready" on changes that meet their definition of done: then its own label
+    // would link the change it just judged, and the next verdict would differ from the one
+    // the label came from.
+    let owned = format!("{config}\n[labels]\ndone = \"ready\"\n");
+    assert_eq!(link(&evaluate(&owned, &labelled)), Status::Fail);
+}
