@@ -4,3 +4,11 @@ CREATE TABLE redelivery_scans (
     id            BIGINT PRIMARY KEY,
     scanned_until BIGINT NOT NULL
 );
+
+-- How often Keel asked GitHub to deliver each delivery again: a delivery that keeps failing
+-- (a wrong secret) is asked for a few times at most, whatever the reads' windows see.
+CREATE TABLE redelivery_asks (
+    guid     TEXT NOT NULL PRIMARY KEY,
+    asks     BIGINT NOT NULL,
+    asked_at BIGINT NOT NULL
+);

@@ -11,9 +11,9 @@ pub(super) mod decisions;
 mod verbs;
 
 use super::{Context, JobError, head_check};
-use crate::github::PrNumber;
 use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::{Event, Target};
+use crate::github::{CommitSha, PrNumber};
 use crate::store::CommentProgress;
 use keel_core::commands::parse;
 use keel_core::config::Permission;
@@ -100,13 +100,7 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<()
     {
         // A retry whose first try recorded a decision and failed before withdrawing.
         head_check::hold(ctx, &repo, &pr.head_sha).await?;
-        let evaluate = Event::Evaluate {
-            installation: repo.installation.clone(),
-            repo: repo.name.clone(),
-            head_sha: pr.head_sha.clone(),
-            target: Target::PullRequest(number.clone()),
-        };
-        ctx.follow_up("command", &evaluate).await?;
+        judge_again(ctx, &repo, number, &pr.head_sha).await?;
     }
     let replied = matches!(progress, CommentProgress::Begun { replied: true });
     if !run.reply.is_empty() && !replied {
@@ -127,6 +121,23 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<()
         .comment_progress(&repo.name.0, kind, *comment_id, Some(ctx.now))
         .await?;
     Ok(())
+}
+
+/// Queues the judgement of pull request `number` at `head` that a command asks for (once per
+/// comment, however many of its lines ask).
+async fn judge_again<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    repo: &Repo,
+    number: &PrNumber,
+    head: &CommitSha,
+) -> Result<(), JobError> {
+    let evaluate = Event::Evaluate {
+        installation: repo.installation.clone(),
+        repo: repo.name.clone(),
+        head_sha: head.clone(),
+        target: Target::PullRequest(number.clone()),
+    };
+    ctx.follow_up("command", &evaluate).await
 }
 
 /// A reaction on the comment; a comment deleted meanwhile takes none (not an error to retry).

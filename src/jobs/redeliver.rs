@@ -3,7 +3,8 @@
 //! change it announced (a pull request moved to a stricter base) never judged. Every few
 //! minutes one job (deduplicated across replicas) reads the App's delivery log since the last
 //! read and asks GitHub to deliver again each delivery that never got a 2xx answer and that
-//! Keel did not store, a few times at most.
+//! Keel did not store, [`MAX_ASKS`] times at most (counted in the store, whatever a read's
+//! window sees).
 
 use super::{Context, JobError};
 use crate::github::api::{GitHubApi, HookDelivery};
@@ -22,8 +23,8 @@ const MAX_AGE_MS: i64 = 71 * 60 * 60 * 1000;
 const MAX_LISTED: usize = 2_000;
 /// Most redeliveries asked per run.
 const MAX_ASKED: usize = 100;
-/// A delivery with this many failed attempts is given up (its first and three more).
-const MAX_ATTEMPTS: usize = 4;
+/// Most times one delivery is asked for again (then it is given up, with a warning).
+const MAX_ASKS: i64 = 3;
 
 /// Enqueues this slot's read of the delivery log (once across replicas); whether it was new.
 pub async fn enqueue(store: &crate::store::Store, now_ms: i64) -> anyhow::Result<bool> {
@@ -83,11 +84,11 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>) -> Result<(), JobError> {
         if !worth_again(latest.status_code) || ctx.store.delivery_stored(guid).await? {
             continue;
         }
-        if tries.len() >= MAX_ATTEMPTS {
+        if ctx.store.redelivery_asks(guid).await? >= MAX_ASKS {
             tracing::warn!(
                 guid,
                 status = latest.status_code,
-                "a delivery failed {MAX_ATTEMPTS} times: not asked for again"
+                "a delivery was asked for {MAX_ASKS} times and still failed: not asked again"
             );
             continue;
         }
@@ -99,6 +100,9 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>) -> Result<(), JobError> {
             return Ok(());
         }
         ctx.github.redeliver(latest.id).await?;
+        ctx.store
+            .count_redelivery_ask(guid, ctx.now, ctx.now - MAX_AGE_MS)
+            .await?;
         tracing::info!(
             guid,
             attempt = latest.id,

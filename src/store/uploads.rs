@@ -78,10 +78,11 @@ impl Store {
         Ok(token)
     }
 
-    /// Whether `repo` was given an upload token (its CI sends reports with `keel upload`).
+    /// Whether `repo` was given a pull request upload token (its CI sends the reports of pull
+    /// requests with `keel upload`, so they are waited for).
     pub async fn has_upload_token(&self, repo: &str) -> anyhow::Result<bool> {
         let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT repo FROM upload_tokens WHERE repo = $1",
+            "SELECT repo FROM upload_tokens WHERE repo = $1 AND token_hash <> ''",
         )
         .bind(repo)
         .fetch_optional(pool)
@@ -122,7 +123,7 @@ impl Store {
 
     /// Keeps an uploaded archive for `head_sha`, sent with a token of `scope`. Refused, with
     /// the reason, when the commit already has [`MAX_UPLOADS_PER_COMMIT`] other names or the
-    /// repository [`MAX_UPLOADS_PER_REPO`] archives, or when the pull request token would
+    /// repository [`MAX_UPLOADS_PER_REPO`] archives from a token of that scope, or when the pull request token would
     /// replace an archive the baseline token sent.
     pub async fn record_upload(
         &self,
@@ -133,13 +134,36 @@ impl Store {
         scope: UploadScope,
         now: i64,
     ) -> anyhow::Result<Option<String>> {
+        let refused = || {
+            format!(
+                "`{name}` for this commit was sent with the baseline token; the pull request token cannot replace it"
+            )
+        };
+        if scope == UploadScope::PullRequests {
+            let existing: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(
+                "SELECT baseline FROM uploads WHERE repo = $1 AND head_sha = $2 AND name = $3",
+            )
+            .bind(repo)
+            .bind(head_sha)
+            .bind(name)
+            .fetch_optional(pool)
+            .await)
+            .context("read an upload")?;
+            if existing.is_some_and(|(b,)| b != 0) {
+                return Ok(Some(refused()));
+            }
+        }
+        // The baseline token's archives are counted apart: the pull request token, which every
+        // CI build holds, cannot fill the room they need.
+        let baseline = i64::from(scope == UploadScope::Baseline);
         let (others, in_repo): (i64, i64) = on_pool!(self, pool => sqlx::query_as(
             "SELECT COALESCE(SUM(CASE WHEN head_sha = $2 AND name <> $3 THEN 1 ELSE 0 END), 0), COUNT(*) \
-             FROM uploads WHERE repo = $1",
+             FROM uploads WHERE repo = $1 AND baseline = $4",
         )
         .bind(repo)
         .bind(head_sha)
         .bind(name)
+        .bind(baseline)
         .fetch_one(pool)
         .await)
         .context("count uploads")?;
@@ -164,14 +188,13 @@ impl Store {
         .bind(name)
         .bind(archive)
         .bind(now)
-        .bind(i64::from(scope == UploadScope::Baseline))
+        .bind(baseline)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))
         .context("store an upload")?;
-        Ok((written == 0).then(|| {
-            format!("`{name}` for this commit was sent with the baseline token; the pull request token cannot replace it")
-        }))
+        // Zero rows: a baseline archive arrived meanwhile (the upsert's guard).
+        Ok((written == 0).then(refused))
     }
 
     /// The archives uploaded for `head_sha`, by name.

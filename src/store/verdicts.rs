@@ -192,7 +192,7 @@ impl Store {
                 "INSERT INTO pull_requests (repo, number, head_sha, installation_id, updated_at, github_updated_at, open, state_digest, head_since) \
                  VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $6) ON CONFLICT (repo, number) DO UPDATE SET \
                  head_since = CASE WHEN pull_requests.head_sha = excluded.head_sha \
-                 THEN pull_requests.head_since ELSE excluded.head_since END, \
+                 THEN COALESCE(pull_requests.head_since, excluded.head_since) ELSE excluded.head_since END, \
                  head_sha = excluded.head_sha, installation_id = excluded.installation_id, \
                  updated_at = excluded.updated_at, open = 1, state_digest = excluded.state_digest, \
                  github_updated_at = COALESCE(excluded.github_updated_at, pull_requests.github_updated_at) \

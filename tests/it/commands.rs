@@ -514,6 +514,43 @@ async fn unwaive_withdraws_the_green_check_before_anything_else_then_fails_it() 
         assert!(fake.stray_check_runs().is_empty());
         let live = db.store.live_decisions(REPO, 2).await.unwrap();
         assert!(live.iter().all(|d| d.topic != "waiver"), "{live:?}");
+        // A waiver again, then an unwaive whose comment's next line fails for good (GitHub
+        // refuses the commits listing a waiver needs): the job gives up, and the judgement
+        // the unwaive asked for still runs.
+        deliver(
+            &server,
+            "issue_comment",
+            "waive-again",
+            comment("created", 90, "maintainer", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("success"));
+        fake.fail_next(
+            "GET",
+            "pulls/2/commits",
+            wiremock::ResponseTemplate::new(422).set_body_json(json!({"message": "Unprocessable"})),
+        );
+        deliver(
+            &server,
+            "issue_comment",
+            "unwaive-then-fail",
+            comment(
+                "created",
+                91,
+                "maintainer",
+                "User",
+                &format!("/keel unwaive hygiene.size\n{waive}"),
+            ),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let check = last_check(&fake);
+        assert_eq!(
+            (check.status.as_str(), check.conclusion.as_deref()),
+            ("completed", Some("failure")),
+            "{check:?}"
+        );
         // Unwaiving what has no waiver is refused with one reply.
         deliver(
             &server,

@@ -28,8 +28,9 @@ async fn deliveries_keel_never_took_are_asked_for_again_and_only_those() {
         fake.put_hook_delivery(3, "g-stored", 0, &ago(40));
         fake.put_hook_delivery(4, "g-lost", 503, &ago(30));
         fake.put_hook_delivery(5, "g-malformed", 400, &ago(25));
+        // Failed four times by hand: Keel has not asked for it yet, so it does (its latest).
         for id in 6..10 {
-            fake.put_hook_delivery(id, "g-tired", 502, &ago(20));
+            fake.put_hook_delivery(id, "g-tried", 502, &ago(20));
         }
         // The lost delivery's redelivery by hand timed out too: the latest attempt is asked.
         fake.put_hook_delivery(10, "g-lost", 0, &ago(10));
@@ -46,11 +47,45 @@ async fn deliveries_keel_never_took_are_asked_for_again_and_only_those() {
             "one read per slot, whatever the replicas"
         );
         worker.run_until_idle(now_ms).await.unwrap();
-        assert_eq!(fake.redelivered(), [10], "{}", db.backend);
+        assert_eq!(fake.redelivered(), [10, 9], "{}", db.backend);
         // The next slot: the redelivery was taken; nothing is asked twice.
         assert!(enqueue(&db.store, now_ms + EVERY_MS).await.unwrap());
         worker.run_until_idle(now_ms + EVERY_MS).await.unwrap();
-        assert_eq!(fake.redelivered(), [10]);
+        assert_eq!(fake.redelivered(), [10, 9]);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_is_asked_for_three_times_whatever_the_windows() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.leave_redeliveries_unlogged();
+        let worker = worker(&db, &fake);
+        let now = chrono::Utc::now().timestamp_millis();
+        let at = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339()
+        };
+        // Keel's secret is wrong: the delivery and every redelivery of it get 401.
+        fake.put_hook_delivery(1, "g-secret", 401, &at(now - 60_000));
+        for read in 0..8 {
+            let read_at = now + read * EVERY_MS;
+            if read > 0 {
+                // What became of the last ask: another 401, a minute before this read.
+                fake.put_hook_delivery(100 + read as u64, "g-secret", 401, &at(read_at - 60_000));
+            }
+            enqueue(&db.store, read_at).await.unwrap();
+            worker.run_until_idle(read_at).await.unwrap();
+        }
+        assert_eq!(
+            fake.redelivered().len(),
+            3,
+            "{}: {:?}",
+            db.backend,
+            fake.redelivered()
+        );
         db.finish().await;
     }
 }

@@ -675,7 +675,12 @@ async fn uploads_for_a_default_branch_commit_become_its_baseline_with_the_baseli
         .await;
         worker.run_until_idle(NOW).await.unwrap();
         let send = |sha: &str, token: &str, hits: u32| {
-            axum::http::Request::post(format!("/reports/{REPO}/{sha}?name=coverage"))
+            let name = if token == pulls_token {
+                "coverage"
+            } else {
+                "main"
+            };
+            axum::http::Request::post(format!("/reports/{REPO}/{sha}?name={name}"))
                 .header("authorization", format!("Bearer {token}"))
                 .body(axum::body::Body::from(zip_of(&[(
                     "lcov.info",
@@ -692,6 +697,16 @@ async fn uploads_for_a_default_branch_commit_become_its_baseline_with_the_baseli
             "{}: the pull request token makes no baseline",
             db.backend
         );
+        // Nor can it fill the commit's room for uploads before the baseline pipeline sends
+        // (its own names count apart).
+        for n in 0..keel::store::MAX_UPLOADS_PER_COMMIT {
+            let filler = axum::http::Request::post(format!("/reports/{REPO}/{BASE}?name=n{n}"))
+                .header("authorization", format!("Bearer {pulls_token}"))
+                .body(axum::body::Body::from(zip_of(&[("x.txt", b"x")])))
+                .unwrap();
+            let (status, text) = server.send(filler).await;
+            assert!(status == 202 || status == 409, "{status} {text}");
+        }
         let upload = |sha: &str| send(sha, &token, 1);
         let (status, text) = server.send(upload(BASE)).await;
         assert_eq!(status, 202, "{text}");
@@ -705,11 +720,16 @@ async fn uploads_for_a_default_branch_commit_become_its_baseline_with_the_baseli
         let metrics: serde_json::Value = serde_json::from_slice(&baseline.metrics).unwrap();
         assert!(metrics["coverage"].is_object(), "{}: {metrics}", db.backend);
         // The pull request token cannot replace what the baseline token sent.
-        let (status, text) = server.send(send(BASE, &pulls_token, 0)).await;
+        let replace = axum::http::Request::post(format!("/reports/{REPO}/{BASE}?name=main"))
+            .header("authorization", format!("Bearer {pulls_token}"))
+            .body(axum::body::Body::from(zip_of(&[("x.txt", b"x")])))
+            .unwrap();
+        let (status, text) = server.send(replace).await;
         assert_eq!(status, 409, "{text}");
         assert!(text.contains("sent with the baseline token"), "{text}");
         let uploads = db.store.uploads(REPO, BASE).await.unwrap();
-        assert!(uploads.len() == 1 && uploads[0].baseline, "{uploads:?}");
+        let coverage = uploads.iter().find(|u| u.name == "main").unwrap();
+        assert!(coverage.baseline, "the baseline token's archive stays");
         // A commit that is not the default branch's head gets none.
         let (status, _) = server.send(upload(HEAD)).await;
         assert_eq!(status, 202);

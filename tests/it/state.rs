@@ -295,6 +295,47 @@ async fn a_verdict_judged_before_a_decision_changed_does_not_count() {
 }
 
 #[tokio::test]
+async fn when_a_pull_request_got_its_head_is_kept_and_learnt_when_unknown() {
+    for db in backends().await {
+        let s = &db.store;
+        // Found at a head through its sibling, before any event of its own: no time known.
+        s.track_unknown_pull_request("o/r", 1, "h", 7, 0)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.head_since("o/r", 1).await.unwrap(),
+            Some(("h".to_owned(), None)),
+            "{}",
+            db.backend
+        );
+        // Its first event at that head says when at the latest.
+        s.track_fresh_pull_request("o/r", 1, "h", 7, Some(5_000), "d1", 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.head_since("o/r", 1).await.unwrap(),
+            Some(("h".to_owned(), Some(5_000)))
+        );
+        // A later event at the same head (an edit) keeps it; a new head starts again.
+        s.track_fresh_pull_request("o/r", 1, "h", 7, Some(9_000), "d2", 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.head_since("o/r", 1).await.unwrap().unwrap().1,
+            Some(5_000)
+        );
+        s.track_fresh_pull_request("o/r", 1, "h2", 7, Some(12_000), "d3", 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.head_since("o/r", 1).await.unwrap(),
+            Some(("h2".to_owned(), Some(12_000)))
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositories() {
     use keel::store::{FinishedRun, HeadVerdict, NewJob, Retention, VerdictState};
     const DAY: i64 = 24 * 60 * 60 * 1000;

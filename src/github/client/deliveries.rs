@@ -69,11 +69,13 @@ pub(super) async fn list(
 ) -> Result<Vec<HookDelivery>, ApiError> {
     let mut found = Vec::new();
     let mut cursor: Option<String> = None;
-    loop {
+    // A log that keeps offering a next page stops here.
+    for _ in 0..max.div_ceil(PER_PAGE) + 1 {
         let mut uri = format!("/app/hook/deliveries?per_page={PER_PAGE}");
         if let Some(c) = &cursor {
+            // As GitHub wrote it in the `Link` header (already a URL's text).
             uri.push_str("&cursor=");
-            uri.push_str(&encode(c));
+            uri.push_str(c);
         }
         let (body, next) = app_call(gh, false, &uri).await?;
         let page: Vec<Listed> = serde_json::from_slice(&body)
@@ -100,6 +102,8 @@ pub(super) async fn list(
         }
         cursor = next;
     }
+    found.truncate(max);
+    Ok(found)
 }
 
 /// Asks for attempt `id` to be delivered again.

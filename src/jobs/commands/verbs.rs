@@ -378,8 +378,7 @@ pub(super) async fn one<G: GitHubApi>(
                 )
                 .await?;
             // Before any other request to GitHub: the check no longer shows the waiver.
-            head_check::hold(ctx, run.repo, &pr.head_sha).await?;
-            run.rejudge = true;
+            decided(ctx, run, &pr.head_sha).await?;
         }
         (Verb::Outcome { item, value }, Some(config)) => {
             let Some(found) = roadmap_item(&config, &item) else {
@@ -420,7 +419,19 @@ async fn decide<G: GitHubApi>(
     d: &NewDecision,
 ) -> Result<(), JobError> {
     ctx.store.record_decision(&run.repo.name.0, d).await?;
+    decided(ctx, run, head).await
+}
+
+/// After a decision was recorded: the green it may make stale is withdrawn, and the
+/// judgement that shows the new verdict is queued at once, so a later line of the comment
+/// failing cannot leave the check withdrawn with nothing to judge it again.
+async fn decided<G: GitHubApi>(
+    ctx: &Context<'_, G>,
+    run: &mut Run<'_>,
+    head: &CommitSha,
+) -> Result<(), JobError> {
     head_check::hold(ctx, run.repo, head).await?;
+    super::judge_again(ctx, run.repo, run.number, head).await?;
     run.rejudge = true;
     Ok(())
 }

@@ -200,6 +200,8 @@ struct State {
     hook_deliveries: Vec<Value>,
     /// Delivery attempts asked to be delivered again, in order.
     redelivered: Vec<u64>,
+    /// A redelivery is not logged as taken (the test logs its outcome itself).
+    redeliveries_unlogged: bool,
     /// The (author, committer) logins of a pull request's commits.
     pr_commit_people: HashMap<(String, u64), Vec<(String, String)>>,
     /// Issues opened through the API: (repo, number, title, body, labels, state).
@@ -725,6 +727,11 @@ impl FakeGitHub {
         );
     }
 
+    /// Redeliveries are no longer logged as taken (202): the test logs what became of them.
+    pub fn leave_redeliveries_unlogged(&self) {
+        self.state.lock().unwrap().redeliveries_unlogged = true;
+    }
+
     /// The delivery attempts Keel asked GitHub to deliver again, in order.
     pub fn redelivered(&self) -> Vec<u64> {
         self.state.lock().unwrap().redelivered.clone()
@@ -1144,6 +1151,9 @@ fn redeliver_attempt(s: &mut State, req: &Request) -> ResponseTemplate {
         return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
     };
     s.redelivered.push(id);
+    if s.redeliveries_unlogged {
+        return ResponseTemplate::new(202).set_body_json(json!({}));
+    }
     let next = 1_000_000 + s.redelivered.len() as u64;
     s.hook_deliveries.insert(
         0,
