@@ -231,6 +231,20 @@ async fn green_through_lax(db: &TestDb) -> (FakeGitHub, TestServer, Worker<GitHu
     (fake, server, worker)
 }
 
+/// Pull request 3 moved from `lax` to `base` (at commit `sha`), delivered at `at`.
+async fn moved_from_lax(server: &TestServer, base: &str, sha: &str, at: &str, delivery: &str) {
+    let mut moved: Value =
+        serde_json::from_slice(&pr_into("edited", 3, base, sha, "Change", at)).unwrap();
+    moved["changes"] = json!({"base": {"ref": {"from": "lax"}, "sha": {"from": LAX_BASE}}});
+    deliver(
+        server,
+        "pull_request",
+        delivery,
+        serde_json::to_vec(&moved).unwrap(),
+    )
+    .await;
+}
+
 /// After a change to the green head whose judgement GitHub failed at once: the head shows in
 /// progress (`held`) until the judgement is retried, and then fails.
 async fn held_then_failed(db: &TestDb, fake: &FakeGitHub, worker: &Worker<GitHub>, held: &str) {
@@ -275,23 +289,7 @@ async fn a_green_pull_request_moved_to_a_stricter_base_is_held_until_judged_agai
 
         // Its base switched to the strict branch: the lax verdict no longer counts.
         config_read_fails_once(&fake);
-        let mut moved: Value = serde_json::from_slice(&pr_into(
-            "edited",
-            3,
-            "master",
-            BASE,
-            "Change",
-            &format!("{t}2Z"),
-        ))
-        .unwrap();
-        moved["changes"] = json!({"base": {"ref": {"from": "lax"}, "sha": {"from": LAX_BASE}}});
-        deliver(
-            &server,
-            "pull_request",
-            "moved",
-            serde_json::to_vec(&moved).unwrap(),
-        )
-        .await;
+        moved_from_lax(&server, "master", BASE, &format!("{t}2Z"), "moved").await;
         held_then_failed(
             &db,
             &fake,
@@ -317,23 +315,7 @@ async fn a_retarget_queued_ahead_of_keels_own_label_event_is_still_judged() {
         // #3 moved to the strict branch, and Keel's own label change (from a judgement that
         // was running meanwhile) queued behind it, dated later. The label event judges
         // nothing; it must not stand in for the retarget either.
-        let mut moved: Value = serde_json::from_slice(&pr_into(
-            "edited",
-            3,
-            "master",
-            BASE,
-            "Change",
-            "2026-01-01T00:00:02Z",
-        ))
-        .unwrap();
-        moved["changes"] = json!({"base": {"ref": {"from": "lax"}, "sha": {"from": LAX_BASE}}});
-        deliver(
-            &server,
-            "pull_request",
-            "moved",
-            serde_json::to_vec(&moved).unwrap(),
-        )
-        .await;
+        moved_from_lax(&server, "master", BASE, "2026-01-01T00:00:02Z", "moved").await;
         let mut labelled: Value = serde_json::from_slice(&pr_into(
             "labeled",
             3,
@@ -412,23 +394,7 @@ async fn a_green_pull_request_moved_to_a_base_without_a_definition_of_done_says_
         let (fake, server, worker) = green_through_lax(&db).await;
         // `docs` has no keel.toml: #3 is no longer judged, and its old verdict stops counting.
         let docs_base = "2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e";
-        let mut moved: Value = serde_json::from_slice(&pr_into(
-            "edited",
-            3,
-            "docs",
-            docs_base,
-            "Change",
-            "2026-01-01T00:00:02Z",
-        ))
-        .unwrap();
-        moved["changes"] = json!({"base": {"ref": {"from": "lax"}, "sha": {"from": LAX_BASE}}});
-        deliver(
-            &server,
-            "pull_request",
-            "docs",
-            serde_json::to_vec(&moved).unwrap(),
-        )
-        .await;
+        moved_from_lax(&server, "docs", docs_base, "2026-01-01T00:00:02Z", "docs").await;
         worker.run_until_idle(NOW + 1).await.unwrap();
         assert_eq!(
             verdict_on(&fake, HEAD),

@@ -371,6 +371,28 @@ async fn stalled_upload(
     stream
 }
 
+/// A server on a socket whose intake guard holds `full` bytes, waits `wait_ms` for room and
+/// `body_ms` for a body.
+async fn guarded(
+    db: &crate::support::db::TestDb,
+    full: u64,
+    wait_ms: u64,
+    body_ms: u64,
+) -> (
+    std::sync::Arc<keel::server::guard::IntakeGuard>,
+    TestServer,
+    std::net::SocketAddr,
+) {
+    let guard = std::sync::Arc::new(keel::server::guard::IntakeGuard::new(
+        full,
+        std::time::Duration::from_millis(wait_ms),
+        std::time::Duration::from_millis(body_ms),
+    ));
+    let server = TestServer::with_guard(&db.store, std::sync::Arc::clone(&guard));
+    let addr = on_a_socket(&server).await;
+    (guard, server, addr)
+}
+
 /// Waits (10 s at most) until the guard holds at least `bytes` for bodies in flight.
 async fn until_held(guard: &keel::server::guard::IntakeGuard, full: u64, bytes: u64) {
     let wait = async {
@@ -388,13 +410,7 @@ async fn a_body_that_trickles_in_gets_408_and_frees_its_room() {
     use tokio::io::AsyncReadExt;
     let db = crate::support::db::sqlite().await;
     let full = 1024 * 1024;
-    let guard = std::sync::Arc::new(keel::server::guard::IntakeGuard::new(
-        full,
-        std::time::Duration::from_millis(100),
-        std::time::Duration::from_millis(300),
-    ));
-    let server = TestServer::with_guard(&db.store, std::sync::Arc::clone(&guard));
-    let addr = on_a_socket(&server).await;
+    let (guard, _server, addr) = guarded(&db, full, 100, 300).await;
     // A slow client: 40 KB declared, 100 bytes sent, then nothing.
     let mut stream = stalled_upload(addr, 40_000, 100).await;
     let mut answer = vec![0u8; 256];
@@ -413,13 +429,7 @@ async fn a_body_that_trickles_in_gets_408_and_frees_its_room() {
 async fn unauthenticated_bodies_cannot_hold_more_than_the_in_flight_budget() {
     let db = crate::support::db::sqlite().await;
     let full = 64 * 1024;
-    let guard = std::sync::Arc::new(keel::server::guard::IntakeGuard::new(
-        full,
-        std::time::Duration::from_millis(200),
-        std::time::Duration::from_secs(30),
-    ));
-    let server = TestServer::with_guard(&db.store, std::sync::Arc::clone(&guard));
-    let addr = on_a_socket(&server).await;
+    let (guard, server, addr) = guarded(&db, full, 200, 30_000).await;
     // An unauthenticated client holds 60 KB of the 64 KiB budget (bytes it sent) and sends
     // nothing more.
     let stalled = stalled_upload(addr, 63_000, 60_000).await;
@@ -457,13 +467,7 @@ async fn unauthenticated_bodies_cannot_hold_more_than_the_in_flight_budget() {
 async fn a_length_only_declared_holds_no_room() {
     let db = crate::support::db::sqlite().await;
     let full = 64 * 1024;
-    let guard = std::sync::Arc::new(keel::server::guard::IntakeGuard::new(
-        full,
-        std::time::Duration::from_millis(200),
-        std::time::Duration::from_secs(30),
-    ));
-    let server = TestServer::with_guard(&db.store, std::sync::Arc::clone(&guard));
-    let addr = on_a_socket(&server).await;
+    let (guard, server, addr) = guarded(&db, full, 200, 30_000).await;
     // Unauthenticated clients declare bodies that would fill the budget twice over, and send
     // next to nothing: a real delivery is still taken.
     let mut stalled = Vec::new();
