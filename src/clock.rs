@@ -17,6 +17,13 @@ pub fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// An RFC 3339 time (GitHub's `2026-11-30T12:00:00Z`) as Unix time in milliseconds.
+pub fn rfc3339_ms(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
 /// The UTC calendar day of Unix time `ms` (milliseconds): end dates in the config are days.
 pub fn today(ms: i64) -> chrono::NaiveDate {
     chrono::DateTime::from_timestamp_millis(ms)

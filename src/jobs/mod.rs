@@ -23,6 +23,7 @@ mod uploads;
 pub mod worker;
 pub mod workflow_run;
 
+use crate::clock::rfc3339_ms as millis;
 use crate::github::api::{ApiError, GitHubApi, Repo};
 use crate::github::event::{Event, Target};
 use crate::store::{MergeDetails, NewJob, Store};
@@ -124,13 +125,6 @@ pub fn event_job(
         installation: event.installation_id().and_then(|i| i64::try_from(i).ok()),
         fair_group: event.repo().map(|r| r.0.clone()),
     })
-}
-
-/// RFC 3339 → unix ms.
-fn millis(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp_millis())
 }
 
 /// The pull request a revert pull request reverts: GitHub's revert button writes

@@ -73,8 +73,7 @@ impl IntakeGuard {
     /// arrives (waiting at most [`wait`](Self::wait) for it); the room stays held until the
     /// returned [`Held`] is dropped. The caller bounds the whole read with
     /// [`body_timeout`](Self::body_timeout).
-    pub async fn read(&self, body: Body, limit: usize) -> Result<(Bytes, Held), Refusal> {
-        let mut body = body;
+    pub async fn read(&self, mut body: Body, limit: usize) -> Result<(Bytes, Held), Refusal> {
         let mut held = Held::default();
         let mut bytes = Vec::new();
         while let Some(frame) = body.frame().await {

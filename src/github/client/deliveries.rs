@@ -2,7 +2,7 @@
 //! itself (its JWT, not an installation token): GitHub never redelivers a failed delivery on
 //! its own, so Keel asks for the ones it missed.
 
-use super::transport::{failure, from_octocrab};
+use super::transport::{answer, from_octocrab};
 use super::*;
 
 /// Attempts per page (GitHub's maximum).
@@ -35,18 +35,9 @@ async fn app_call(
             return Err(from_octocrab(e, now_secs()));
         }
     };
-    let status = response.status().as_u16();
-    gh.metrics.github_call(Some(status), None);
-    let headers = response.headers().clone();
-    let body = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
-        .collect()
-        .await
-        .map_err(|e| ApiError::Transient(format!("{uri}: read the response: {e}")))?
-        .to_bytes()
-        .to_vec();
-    if !(200..300).contains(&status) {
-        return Err(failure(status, &headers, &body));
-    }
+    gh.metrics
+        .github_call(Some(response.status().as_u16()), None);
+    let (headers, body) = answer(uri, response, MAX_RESPONSE_BYTES).await?;
     let next = headers
         .get_all("link")
         .iter()

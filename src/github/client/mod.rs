@@ -46,7 +46,7 @@ mod labels;
 mod pulls;
 mod transport;
 
-use crate::clock::now_secs;
+use crate::clock::{now_secs, rfc3339_ms as millis};
 use transport::{Method, failure, too_large};
 
 /// GitHub accepts at most this many annotations per check run request.
@@ -57,13 +57,6 @@ const PER_PAGE: usize = 100;
 const MAX_CHECK_RUN_PAGES: u32 = 10;
 /// Most pages a history listing reads (10,000 items).
 const MAX_PAGES: u32 = 100;
-
-/// RFC 3339 → unix ms.
-fn millis(text: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp_millis())
-}
 
 /// Largest JSON response read (a page of 100 files with patches stays well under).
 const MAX_RESPONSE_BYTES: usize = 64 << 20;

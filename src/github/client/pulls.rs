@@ -62,8 +62,7 @@ pub(super) async fn first_commit_at(
     Ok(commits
         .iter()
         .filter_map(|c| c.commit.author.as_ref()?.date.as_deref())
-        .filter_map(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
-        .map(|d| d.timestamp_millis())
+        .filter_map(millis)
         .min())
 }
 

@@ -116,32 +116,9 @@ impl GitHub {
         max_bytes: usize,
     ) -> Result<Vec<u8>, ApiError> {
         let response = self.request(repo, method, route, query, body).await?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let header = |name: &str| header_number(&headers, name);
-        if let Some(length) = header("content-length")
-            && length > max_bytes as u64
-        {
-            return Err(too_large(route, length, max_bytes));
-        }
-        let collected = http_body_util::Limited::new(response.into_body(), max_bytes)
-            .collect()
-            .await;
-        let bytes = match collected {
-            Ok(c) => c.to_bytes().to_vec(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return Err(too_large(route, max_bytes as u64 + 1, max_bytes));
-            }
-            Err(e) => {
-                return Err(ApiError::Transient(format!(
-                    "{route}: read the response: {e}"
-                )));
-            }
-        };
-        if (200..300).contains(&status) {
-            return Ok(bytes);
-        }
-        Err(failure(status, &headers, &bytes))
+        answer(route, response, max_bytes)
+            .await
+            .map(|(_, bytes)| bytes)
     }
 
     /// [`GitHub::send`], with the response read as JSON.
@@ -199,6 +176,40 @@ impl GitHub {
             .await
             .map(drop)
     }
+}
+
+/// The headers and body (at most `max_bytes`) of a 2xx `response` to `route`; anything else
+/// becomes a classified [`ApiError`].
+pub(super) async fn answer(
+    route: &str,
+    response: Response,
+    max_bytes: usize,
+) -> Result<(axum::http::HeaderMap, Vec<u8>), ApiError> {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    if let Some(length) = header_number(&headers, "content-length")
+        && length > max_bytes as u64
+    {
+        return Err(too_large(route, length, max_bytes));
+    }
+    let collected = http_body_util::Limited::new(response.into_body(), max_bytes)
+        .collect()
+        .await;
+    let bytes = match collected {
+        Ok(c) => c.to_bytes().to_vec(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return Err(too_large(route, max_bytes as u64 + 1, max_bytes));
+        }
+        Err(e) => {
+            return Err(ApiError::Transient(format!(
+                "{route}: read the response: {e}"
+            )));
+        }
+    };
+    if (200..300).contains(&status) {
+        return Ok((headers, bytes));
+    }
+    Err(failure(status, &headers, &bytes))
 }
 
 /// A response header holding a number (`content-length`, `x-ratelimit-*`, `retry-after`).

@@ -2,6 +2,7 @@
 //! [`Event::Command`], or why a comment runs nothing.
 
 use super::{Installation, Number, Parsed, Repository};
+use crate::clock::rfc3339_ms;
 use crate::github::event::Event;
 use crate::github::{InstallationId, PrNumber, RepoName};
 use serde::Deserialize;
@@ -34,13 +35,6 @@ struct CommentJson {
     /// When it was written (RFC 3339).
     #[serde(default)]
     created_at: Option<String>,
-}
-
-/// An RFC 3339 time as unix ms.
-fn millis(time: Option<&str>) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(time?)
-        .ok()
-        .map(|t| t.timestamp_millis())
 }
 
 #[derive(Deserialize)]
@@ -88,7 +82,7 @@ pub(super) fn review_commands(
         review: true,
         author: user.login.clone(),
         lines,
-        written_at: millis(review.submitted_at.as_deref()),
+        written_at: review.submitted_at.as_deref().and_then(rfc3339_ms),
     }))
 }
 
@@ -127,6 +121,6 @@ pub(super) fn command(name: &str, p: CommentPayload) -> Parsed {
         review: false,
         author: p.comment.user.login,
         lines,
-        written_at: millis(p.comment.created_at.as_deref()),
+        written_at: p.comment.created_at.as_deref().and_then(rfc3339_ms),
     }))
 }
