@@ -244,20 +244,24 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|pr| pr.head_sha.clone())
         .or_else(|| group.as_ref().map(|(head, _)| head.clone()));
-    let check_runs = match (&github, &head, &config.checks) {
-        (Some(gh), Some(head), Some(checks)) if !checks.required.is_empty() => Some(
-            gh.check_runs(&repo, head)
+    let (check_runs, check_runs_cut) = match (&github, &head, &config.checks) {
+        (Some(gh), Some(head), Some(checks)) if !checks.required.is_empty() => {
+            let listed = gh
+                .check_runs(&repo, head)
                 .await
-                .map_err(|e| anyhow::anyhow!("read the commit's check runs: {e}"))?
+                .map_err(|e| anyhow::anyhow!("read the commit's check runs: {e}"))?;
+            let runs = listed
+                .runs
                 .into_iter()
                 .map(|r| keel_core::facts::CheckRunState {
                     conclusion: r.conclusion.filter(|_| r.status == "completed"),
                     name: r.name,
                     app: Some(r.app),
                 })
-                .collect(),
-        ),
-        _ => None,
+                .collect();
+            (Some(runs), listed.cut)
+        }
+        _ => (None, None),
     };
     let reports = match (&run, &github) {
         (Some(run), Some(gh)) => match workflow_run::reports(gh, &repo, &config, run).await? {
@@ -303,6 +307,7 @@ pub async fn act(env: ActionEnv) -> anyhow::Result<ExitCode> {
             author: pr.author.clone(),
         }),
         check_runs,
+        check_runs_cut,
         today: Some(crate::clock::today(crate::clock::now_ms())),
         ..Facts::default()
     };

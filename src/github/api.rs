@@ -145,6 +145,16 @@ pub struct OtherCheckRun {
     pub conclusion: Option<String>,
 }
 
+/// A commit's other check runs, as far as Keel reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitCheckRuns {
+    /// The latest of each name per app, Keel's own left out.
+    pub runs: Vec<OtherCheckRun>,
+    /// How many of the commit's check runs Keel read, and how many GitHub says it has, when
+    /// it has more than Keel reads: a run past the cut may be a required check's failure.
+    pub cut: Option<(usize, usize)>,
+}
+
 /// One attempt GitHub made to deliver a webhook to the App (its delivery log).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HookDelivery {
@@ -302,12 +312,12 @@ pub trait GitHubApi: Send + Sync {
     ) -> impl Future<Output = Result<Vec<PrNumber>, ApiError>> + Send;
 
     /// Other apps' check runs on `head_sha`, the latest of each name per app (Keel's own
-    /// left out).
+    /// left out), and whether there were more than Keel reads.
     fn check_runs(
         &self,
         repo: &Repo,
         head_sha: &CommitSha,
-    ) -> impl Future<Output = Result<Vec<OtherCheckRun>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<CommitCheckRuns, ApiError>> + Send;
 
     /// Keel's own first comment on the pull request that contains `marker` (a comment
     /// someone else wrote is never returned, whatever it contains).

@@ -4,8 +4,8 @@
 //! so a replay of several events behaves like GitHub would (one check run, one comment).
 
 use super::api::{
-    ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, GitHubApi, HookDelivery,
-    OtherCheckRun, Repo,
+    ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, CommitCheckRuns, GitHubApi,
+    HookDelivery, Repo,
 };
 use super::event::PullRequestInfo;
 use super::{CommitSha, PrNumber};
@@ -243,9 +243,9 @@ impl GitHubApi for DryRun {
         &self,
         _repo: &Repo,
         _head_sha: &CommitSha,
-    ) -> Result<Vec<OtherCheckRun>, ApiError> {
+    ) -> Result<CommitCheckRuns, ApiError> {
         // A replay has no other apps: a required check is reported missing.
-        Ok(Vec::new())
+        Ok(CommitCheckRuns::default())
     }
 
     async fn find_comment(

@@ -12,8 +12,9 @@ use keel_core::facts::CheckRunState;
 /// Where the required checks of a commit stand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Required {
-    /// Everything that can be known: judge with these.
-    Known(Vec<CheckRunState>),
+    /// Everything that can be known: judge with these (and, when the commit has more check
+    /// runs than Keel reads, how many it read of how many).
+    Known(Vec<CheckRunState>, Option<(usize, usize)>),
     /// Some are still to come (named in the text): keep Keel's check in progress.
     Waiting(String),
 }
@@ -25,7 +26,8 @@ pub async fn read<G: GitHubApi>(
     head_sha: &CommitSha,
     required: &[String],
 ) -> Result<Required, JobError> {
-    let runs = ctx.github.check_runs(repo, head_sha).await?;
+    let listed = ctx.github.check_runs(repo, head_sha).await?;
+    let runs = listed.runs;
     let running: Vec<&str> = required
         .iter()
         .filter(|name| {
@@ -64,6 +66,7 @@ pub async fn read<G: GitHubApi>(
                 app: Some(r.app),
             })
             .collect(),
+        listed.cut,
     ))
 }
 

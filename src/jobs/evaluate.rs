@@ -265,7 +265,10 @@ async fn judge<G: GitHubApi>(
     let mut waiting_for = Vec::new();
     if !verdict.checks.is_empty() {
         match checks::read(ctx, repo, head_sha, &verdict.checks).await? {
-            checks::Required::Known(runs) => facts.check_runs = Some(runs),
+            checks::Required::Known(runs, cut) => {
+                facts.check_runs = Some(runs);
+                facts.check_runs_cut = cut;
+            }
             checks::Required::Waiting(names) => waiting_for.push(names),
         }
     }

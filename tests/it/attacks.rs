@@ -537,6 +537,40 @@ async fn a_same_named_check_from_another_app_cannot_stand_in_for_a_required_one(
     }
 }
 
+#[tokio::test]
+async fn a_required_check_past_the_runs_keel_reads_is_never_taken_as_passed() {
+    for db in backends().await {
+        let fake = github(b"[checks]\nrequired = [\"build\"]\n", &[]).await;
+        // The real `build` failed. Then a thousand other runs, then a same-named `build`
+        // from another app that passed: GitHub lists the failure past the thousand runs Keel
+        // reads.
+        fake.put_check_run(HEAD, "build", "completed", Some("failure"), 777);
+        for i in 0..1000 {
+            fake.put_check_run(
+                HEAD,
+                &format!("matrix ({i})"),
+                "completed",
+                Some("success"),
+                888,
+            );
+        }
+        fake.put_check_run(HEAD, "build", "completed", Some("success"), 999);
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        open(&server).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(
+            verdict_on(&fake, HEAD),
+            completed("failure"),
+            "{}",
+            db.backend
+        );
+        let summary = keel_runs(&fake)[0].summary.clone().unwrap();
+        assert!(summary.contains("read 1,000 of the commit's"), "{summary}");
+        db.finish().await;
+    }
+}
+
 // 3. New security findings hidden behind old ones.
 
 /// A CodeQL-style SARIF log: (rule, path, line, line hash) per result; every result has the

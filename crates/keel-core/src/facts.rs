@@ -27,6 +27,9 @@ pub struct Facts {
     pub baseline: Option<Metrics>,
     /// Other check runs on the head commit, when the shell can see them.
     pub check_runs: Option<Vec<CheckRunState>>,
+    /// The head commit has more check runs than the shell reads: how many it read, and how
+    /// many GitHub counts. One not read may be a required check's failure.
+    pub check_runs_cut: Option<(usize, usize)>,
     /// The change edits the definition of done itself: the new file, checked. (The change is
     /// still judged by the base commit's file.)
     pub config_change: Option<ConfigChange>,

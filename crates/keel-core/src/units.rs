@@ -100,6 +100,23 @@ impl fmt::Display for Quantity {
     }
 }
 
+/// A whole amount with thousands separated: `1234567.4` as `1,234,567`.
+pub fn thousands(v: f64) -> String {
+    let whole = v.round() as i64;
+    let digits = whole.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if whole < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// A number with about four significant digits and no trailing zeros.
 pub fn significant(v: f64) -> String {
     let decimals = match v.abs() {

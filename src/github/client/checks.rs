@@ -44,9 +44,11 @@ pub(super) async fn list(
     gh: &GitHub,
     repo: &Repo,
     head_sha: &CommitSha,
-) -> Result<Vec<OtherCheckRun>, ApiError> {
+) -> Result<CommitCheckRuns, ApiError> {
     #[derive(Deserialize)]
     struct Runs {
+        #[serde(default)]
+        total_count: usize,
         check_runs: Vec<Listed>,
     }
     #[derive(Deserialize)]
@@ -61,6 +63,7 @@ pub(super) async fn list(
     // The latest run of each name *per app*: another app's run of the same name (a
     // workflow job can be called anything) cannot stand in for the real one.
     let mut latest: HashMap<(u64, String), Listed> = HashMap::new();
+    let (mut read, mut total, mut complete) = (0, 0, false);
     for page in 1..=MAX_CHECK_RUN_PAGES {
         let page = page.to_string();
         let per_page = PER_PAGE.to_string();
@@ -71,6 +74,8 @@ pub(super) async fn list(
         ];
         let listed: Runs = gh.json(repo, Method::Get, &route, &query, None).await?;
         let last = listed.check_runs.len() < PER_PAGE;
+        read += listed.check_runs.len();
+        total = total.max(listed.total_count);
         for run in listed.check_runs {
             if run.name == crate::github::CHECK_NAME && gh.own.made(run.app.as_ref()) {
                 continue;
@@ -84,9 +89,13 @@ pub(super) async fn list(
             }
         }
         if last {
+            complete = true;
             break;
         }
     }
+    // Pages stop at the cap: what lies past it is unknown, never assumed fine. (Exactly the
+    // cap's worth, as GitHub counts them, is all of them.)
+    let cut = (!complete && total != read).then_some((read, total.max(read + 1)));
     let mut runs: Vec<OtherCheckRun> = latest
         .into_values()
         .map(|r| OtherCheckRun {
@@ -100,7 +109,7 @@ pub(super) async fn list(
         })
         .collect();
     runs.sort_by(|a, b| (&a.name, &a.app).cmp(&(&b.name, &b.app)));
-    Ok(runs)
+    Ok(CommitCheckRuns { runs, cut })
 }
 
 pub(super) async fn start(

@@ -14,8 +14,8 @@
 //! this file's types, bounds and transport.
 
 pub use super::api::{
-    ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, DeploymentState, GitHubApi,
-    HookDelivery, LabelledIssue, MergedPull, OtherCheckRun, Repo,
+    ApiError, Artifact, CheckRunOutput, CheckRunState, Comment, CommitCheckRuns, DeploymentState,
+    GitHubApi, HookDelivery, LabelledIssue, MergedPull, OtherCheckRun, Repo,
 };
 use super::event::{PullRequestInfo, PullRequestJson};
 use super::{CommitSha, InstallationId, PrNumber};
@@ -218,7 +218,7 @@ impl GitHubApi for GitHub {
         &self,
         repo: &Repo,
         head_sha: &CommitSha,
-    ) -> Result<Vec<OtherCheckRun>, ApiError> {
+    ) -> Result<CommitCheckRuns, ApiError> {
         checks::list(self, repo, head_sha).await
     }
 

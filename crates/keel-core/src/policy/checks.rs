@@ -4,6 +4,7 @@
 use super::{Outcome, Row, code};
 use crate::config::ChecksConfig;
 use crate::facts::{CheckRunState, Facts};
+use crate::units::thousands;
 
 pub(super) fn evaluate(c: &ChecksConfig, facts: &Facts, out: &mut Outcome) {
     for name in &c.required {
@@ -38,10 +39,21 @@ pub(super) fn evaluate(c: &ChecksConfig, facts: &Facts, out: &mut Outcome) {
                 None | Some("success" | "neutral" | "skipped")
             )
         });
+        // Past the runs the shell read, a failure of this name cannot be ruled out.
+        let unread = facts.check_runs_cut.map(|(read, total)| {
+            format!(
+                "Keel read {} of the commit's {} check runs, and a later run of this name may have failed",
+                thousands(read as f64),
+                thousands(total as f64)
+            )
+        });
         out.push(match (named.first(), failed, running) {
             (None, _, _) => row.actual("not reported").judged(
                 false,
-                format!("no check run named {} on this commit", code(name)),
+                match &unread {
+                    Some(why) => format!("no check run named {} found: {why}", code(name)),
+                    None => format!("no check run named {} on this commit", code(name)),
+                },
             ),
             (_, Some(run), _) => {
                 let c = run.conclusion.clone().unwrap_or_default();
@@ -53,7 +65,12 @@ pub(super) fn evaluate(c: &ChecksConfig, facts: &Facts, out: &mut Outcome) {
                 .judged(false, format!("still running{}", by(run))),
             (Some(run), None, None) => {
                 let c = run.conclusion.clone().unwrap_or_default();
-                row.actual(c.clone()).judged(true, format!("concluded {c}"))
+                match &unread {
+                    Some(why) => row
+                        .actual("unknown")
+                        .judged(false, format!("concluded {c}, but {why}")),
+                    None => row.actual(c.clone()).judged(true, format!("concluded {c}")),
+                }
             }
         });
     }

@@ -566,6 +566,47 @@ fn other_checks_must_have_succeeded() {
 }
 
 #[test]
+fn a_required_check_is_never_passed_when_some_runs_were_not_read() {
+    let run = |n: &str, c: Option<&str>| CheckRunState {
+        name: n.into(),
+        conclusion: c.map(Into::into),
+        app: None,
+    };
+    let toml = "[checks]\nrequired = [\"build\", \"lint\", \"docs\"]\n";
+    let runs = vec![run("build", Some("success")), run("lint", Some("failure"))];
+    let facts = |cut| Facts {
+        check_runs: Some(runs.clone()),
+        check_runs_cut: cut,
+        ..Facts::default()
+    };
+    check(
+        toml,
+        &facts(None),
+        &[
+            ("checks.build", Status::Pass, "success"),
+            ("checks.lint", Status::Fail, "failure"),
+            ("checks.docs", Status::Fail, "not reported"),
+        ],
+    );
+    let ev = check(
+        toml,
+        &facts(Some((1000, 1234))),
+        &[
+            ("checks.build", Status::Fail, "unknown"),
+            ("checks.lint", Status::Fail, "failure"),
+            ("checks.docs", Status::Fail, "not reported"),
+        ],
+    );
+    assert!(
+        ev.criteria[0]
+            .explanation
+            .contains("read 1,000 of the commit's 1,234 check runs"),
+        "{}",
+        ev.criteria[0].explanation
+    );
+}
+
+#[test]
 fn every_apps_run_of_a_required_name_must_succeed() {
     let from = |app: &str, c: Option<&str>| CheckRunState {
         name: "CodeQL".into(),

@@ -7,6 +7,7 @@ use crate::diff::{Diff, FileStatus};
 use crate::evaluation::BenchOutcome;
 use crate::evaluation::debt::{Direction, Reason, TouchedItem, Verdict};
 use crate::facts::{Metrics, PullRequest};
+use crate::units;
 
 use super::code;
 use super::roadmap::mentions;
@@ -283,7 +284,10 @@ pub fn impact(item: &DebtItem, currency: Option<&str>) -> String {
     if let Some(cost) = item.cost_per_month {
         parts.push(match currency {
             Some(_) => format!("costs {} a month", money(cost, currency)),
-            None => format!("costs {} a month (currency not set)", thousands(cost)),
+            None => format!(
+                "costs {} a month (currency not set)",
+                units::thousands(cost)
+            ),
         });
     }
     if let Some(text) = &item.impact {
@@ -309,27 +313,11 @@ fn trim_number(v: f64) -> String {
 pub fn money(amount: f64, currency: Option<&str>) -> String {
     match currency.map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) if c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
-            format!("{} {c}", thousands(amount))
+            format!("{} {c}", units::thousands(amount))
         }
-        Some(symbol) => format!("{symbol}{}", thousands(amount)),
-        None => format!("{} (currency not set)", thousands(amount)),
+        Some(symbol) => format!("{symbol}{}", units::thousands(amount)),
+        None => format!("{} (currency not set)", units::thousands(amount)),
     }
-}
-
-fn thousands(v: f64) -> String {
-    let whole = v.round() as i64;
-    let digits = whole.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if whole < 0 {
-        out.insert(0, '-');
-    }
-    out
 }
 
 fn plural(n: usize) -> &'static str {
