@@ -285,3 +285,53 @@ fn keel_init_never_writes_through_a_symbolic_link() {
         assert!(!target.exists(), "{args:?} wrote outside the repository");
     }
 }
+
+/// The README's workflows that run the Keel Action: each one actionlint accepts (a job
+/// fragment inside a workflow with a `reports` job), and none leaves Keel's job skipped when
+/// a job it needs fails, which branch protection would count as passed.
+#[test]
+fn the_readmes_action_workflows_pass_actionlint_and_never_leave_keel_skipped() {
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .filter(|block| block.contains("keel-dev/keel@"))
+        .collect();
+    assert!(
+        blocks.len() >= 2,
+        "the README shows the Action in a workflow and in a job"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (i, block) in blocks.iter().enumerate() {
+        let workflow = if block.lines().any(|line| line.starts_with("on:")) {
+            block.to_string()
+        } else {
+            format!(
+                "on: pull_request\njobs:\n  reports:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make test\n{block}"
+            )
+        };
+        let path = dir.path().join(format!("readme-{i}.yml"));
+        fs::write(&path, &workflow).unwrap();
+        let (ok, said) = actionlint(&path);
+        assert!(ok, "README workflow {i}: actionlint: {said}\n{workflow}");
+        // Jobs: from a line indented by two spaces to the next one.
+        let mut jobs: Vec<String> = Vec::new();
+        for line in workflow.lines() {
+            let starts_job = line.starts_with("  ") && !line[2..].starts_with([' ', '#']);
+            match jobs.last_mut() {
+                Some(job) if !starts_job => job.push_str(&format!("\n{line}")),
+                _ => jobs.push(line.to_owned()),
+            }
+        }
+        for job in jobs.iter().filter(|job| job.contains("keel-dev/keel@")) {
+            if job.contains("\n    needs:") {
+                assert!(
+                    job.contains("\n    if: always()"),
+                    "README workflow {i}: Keel's job needs another job but is skipped when that one fails:\n{job}"
+                );
+            }
+        }
+    }
+}
