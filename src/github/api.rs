@@ -402,12 +402,12 @@ pub trait GitHubApi: Send + Sync {
         repo: &Repo,
     ) -> impl Future<Output = Result<Option<bool>, ApiError>> + Send;
 
-    /// The repository's custom properties (name → value; a multi-select value joined with
-    /// `,`); empty when GitHub does not say (no access, none set).
+    /// The repository's custom properties (name → its values: one, or a multi-select's
+    /// several); empty when GitHub does not say (none set).
     fn custom_properties(
         &self,
         repo: &Repo,
-    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, ApiError>> + Send;
+    ) -> impl Future<Output = Result<keel_core::org::Properties, ApiError>> + Send;
 
     /// Whether `login` is an active member of team `team` (its slug) in organisation `org`.
     fn team_member(

@@ -365,7 +365,7 @@ impl GitHubApi for DryRun {
     async fn custom_properties(
         &self,
         _repo: &Repo,
-    ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    ) -> Result<keel_core::org::Properties, ApiError> {
         Ok(Default::default())
     }
 

@@ -34,7 +34,7 @@ pub(super) enum OrgState {
         /// Why the last good version is used, if it is.
         note: Option<String>,
         /// The repository's custom properties, when a scope selects by them.
-        properties: std::collections::BTreeMap<String, String>,
+        properties: keel_core::org::Properties,
     },
     /// Declared but unusable for over an hour: hard rules fail closed, with why.
     FailClosed(String),

@@ -443,6 +443,28 @@ async fn a_scope_selects_by_custom_property_and_floors_commands_and_pushes() {
 }
 
 #[tokio::test]
+async fn a_scope_selects_a_repository_whose_multi_select_property_holds_its_value() {
+    for db in backends().await {
+        let fake = github(
+            "[hygiene]\nmax_changed_lines = 1000\n",
+            Some("[[scope]]\nproperties = { tier = \"critical\" }\n[scope.floor.hygiene]\nmax_changed_lines = 1\n"),
+        )
+        .await;
+        // A repository admin adds a second value to the property: the scope still selects it.
+        fake.put_multi_select_property(REPO, "tier", &["critical", "pci"]);
+        opened(&db, &fake).await;
+        let run = last(&fake);
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
+        assert!(
+            summary(&run).contains("(needs ≤ 1 line)"),
+            "{}",
+            summary(&run)
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_public_org_repository_names_no_repository_and_a_mixed_change_stays_exempt() {
     for db in backends().await {
         let fake = github("[hygiene]\nmax_changed_lines = 1000\n", Some("")).await;

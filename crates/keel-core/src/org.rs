@@ -221,7 +221,8 @@ pub struct Scope {
     /// Repository names (without the owner), globs: `payments-*`.
     #[serde(default)]
     pub repos: Vec<String>,
-    /// Custom properties the repository must have, all of them: `{ tier = "critical" }`.
+    /// Custom properties the repository must have, all of them: `{ tier = "critical" }` (a
+    /// multi-select property has the value when it is one of those selected).
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
     /// Floors added for these repositories.
@@ -250,6 +251,9 @@ pub struct Exception {
 
 /// A policy file that cannot be used, at a line.
 pub type OrgError = Diagnostic;
+
+/// A repository's custom properties: name → its values (one, or a multi-select's several).
+pub type Properties = std::collections::BTreeMap<String, Vec<String>>;
 
 impl OrgPolicy {
     /// Whether a scope selects repositories by custom property (the shell then reads them).

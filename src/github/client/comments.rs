@@ -133,7 +133,7 @@ pub(super) async fn repo_private(gh: &GitHub, repo: &Repo) -> Result<Option<bool
 pub(super) async fn custom_properties(
     gh: &GitHub,
     repo: &Repo,
-) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+) -> Result<keel_core::org::Properties, ApiError> {
     #[derive(Deserialize)]
     struct Property {
         property_name: String,
@@ -149,12 +149,11 @@ pub(super) async fn custom_properties(
             .into_iter()
             .filter_map(|p| {
                 let value = match p.value {
-                    serde_json::Value::String(s) => s,
+                    serde_json::Value::String(s) => vec![s],
                     serde_json::Value::Array(items) => items
                         .iter()
-                        .filter_map(|v| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join(","),
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
                     _ => return None,
                 };
                 Some((p.property_name, value))

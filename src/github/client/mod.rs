@@ -366,10 +366,7 @@ impl GitHubApi for GitHub {
         comments::repo_private(self, repo).await
     }
 
-    async fn custom_properties(
-        &self,
-        repo: &Repo,
-    ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    async fn custom_properties(&self, repo: &Repo) -> Result<keel_core::org::Properties, ApiError> {
         comments::custom_properties(self, repo).await
     }
 

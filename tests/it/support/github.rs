@@ -606,6 +606,17 @@ impl FakeGitHub {
             .insert(repo.into(), listed);
     }
 
+    /// `repo`'s multi-select custom property `name`, holding `values`.
+    pub fn put_multi_select_property(&self, repo: &str, name: &str, values: &[&str]) {
+        self.state
+            .lock()
+            .unwrap()
+            .properties
+            .entry(repo.into())
+            .or_default()
+            .push(json!({"property_name": name, "value": values}));
+    }
+
     /// `login` is an active member of `org`'s team `team`.
     pub fn put_team_member(&self, org: &str, team: &str, login: &str) {
         self.state

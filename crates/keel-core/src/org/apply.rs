@@ -42,11 +42,7 @@ fn names(patterns: &[String], name: &str) -> bool {
 }
 
 /// The scopes that select a repository.
-fn scopes<'p>(
-    policy: &'p OrgPolicy,
-    name: &str,
-    properties: &std::collections::BTreeMap<String, String>,
-) -> Vec<&'p Scope> {
+fn scopes<'p>(policy: &'p OrgPolicy, name: &str, properties: &super::Properties) -> Vec<&'p Scope> {
     policy
         .scope
         .iter()
@@ -55,7 +51,7 @@ fn scopes<'p>(
             let by_property = s
                 .properties
                 .iter()
-                .all(|(k, v)| properties.get(k).is_some_and(|have| have == v));
+                .all(|(k, v)| properties.get(k).is_some_and(|have| have.contains(v)));
             by_name && by_property && !(s.repos.is_empty() && s.properties.is_empty())
         })
         .collect()
@@ -297,11 +293,12 @@ fn percent(p: &Percent) -> String {
 }
 
 /// Applies `policy` to repository `name` (without the owner) with custom `properties`, on
-/// `today`, over its `config` (already read over the `[defaults]`).
+/// `today`, over its `config` (already read over the `[defaults]`). A scope selecting on a
+/// property selects a repository whose property holds that value (one of a multi-select's).
 pub fn apply(
     policy: &OrgPolicy,
     name: &str,
-    properties: &std::collections::BTreeMap<String, String>,
+    properties: &super::Properties,
     today: chrono::NaiveDate,
     mut config: Config,
 ) -> Effective {

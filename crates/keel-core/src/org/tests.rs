@@ -13,7 +13,7 @@ fn effective(org: &str, repo: &str, name: &str, props: &[(&str, &str)]) -> Effec
     let config = with_defaults(&policy, ".github/keel.toml", repo).unwrap();
     let props = props
         .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
         .collect();
     apply(&policy, name, &props, today(), config)
 }
