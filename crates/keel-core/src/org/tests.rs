@@ -304,6 +304,39 @@ fn a_floored_repository_cannot_step_around_its_floor() {
 }
 
 #[test]
+fn a_repository_cannot_narrow_what_coverage_counts_under_a_floor() {
+    let org = "[floor.coverage]\nmin_patch = 80\n";
+    // Every file left out, or no changed file taken for source: untested new code unseen.
+    let repo = "[coverage]\nsource = [\"nothing/**\"]\nignore = [\"src/**\"]\n";
+    let e = effective(org, repo, "shop", &[]);
+    let c = e.config.coverage.as_ref().unwrap();
+    assert!(c.source.is_empty(), "{:?}", c.source.patterns());
+    assert!(c.ignore.is_empty(), "{:?}", c.ignore.patterns());
+    assert!(applied(&e, "coverage.source").loosened);
+    assert!(applied(&e, "coverage.ignore").loosened);
+    // Without a coverage floor, the repository's own choice stands.
+    let e = effective(
+        "[floor.hygiene]\nmax_changed_lines = 400\n",
+        repo,
+        "shop",
+        &[],
+    );
+    assert_eq!(e.config.coverage.unwrap().source.patterns(), ["nothing/**"]);
+    // What the organisation's defaults name stays.
+    let allowing =
+        format!("{org}[defaults.coverage]\nignore = [\"src/gen/**\"]\nsource = [\"src/**\"]\n");
+    let e = effective(
+        &allowing,
+        "[coverage]\nignore = [\"src/gen/**\"]\nsource = [\"src/**\"]\n",
+        "shop",
+        &[],
+    );
+    let c = e.config.coverage.unwrap();
+    assert_eq!(c.ignore.patterns(), ["src/gen/**"]);
+    assert_eq!(c.source.patterns(), ["src/**"]);
+}
+
+#[test]
 fn scopes_match_names_ignoring_case_and_only_tighten_locks() {
     let org = "[locked]\nwaivers = false\n[[scope]]\nrepos = [\"payments-*\"]\n[scope.locked]\nwaivers = true\n[scope.floor.coverage]\nmin_total = 90\n";
     let e = effective(org, "", "Payments-API", &[]);

@@ -96,11 +96,35 @@ pub(super) fn govern_escapes(policy: &OrgPolicy, config: &mut Config, run: &mut 
         }
     }
     if coverage && let Some(c) = config.coverage.as_mut() {
-        let allowed = allowed
-            .coverage
-            .as_ref()
-            .map(|c| c.affects.patterns().to_vec());
-        govern_affects("coverage.affects", &mut c.affects, allowed, &mut changes);
+        let org = allowed.coverage.as_ref();
+        let allowed_affects = org.map(|c| c.affects.patterns().to_vec());
+        govern_affects(
+            "coverage.affects",
+            &mut c.affects,
+            allowed_affects,
+            &mut changes,
+        );
+        // Which changed files are source, and which are left out: either could hide
+        // untested code from the floor.
+        let allowed_source = org.map(|c| c.source.patterns().to_vec());
+        govern_affects(
+            "coverage.source",
+            &mut c.source,
+            allowed_source,
+            &mut changes,
+        );
+        let allowed_ignore = org
+            .map(|c| c.ignore.patterns().to_vec())
+            .unwrap_or_default();
+        let kept = subset(c.ignore.patterns(), &allowed_ignore);
+        if kept.len() < c.ignore.patterns().len() {
+            changes.push((
+                "coverage.ignore",
+                c.ignore.patterns().to_vec(),
+                kept.clone(),
+            ));
+            c.ignore = PathGlobs::new(kept).unwrap_or_default();
+        }
     }
     if security && let Some(s) = config.security.as_mut() {
         let org = allowed.security.as_ref();
@@ -160,7 +184,8 @@ pub(super) fn subset(asked: &[String], allowed: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Where a floored family looks: every path, or the organisation's default `affects`.
+/// Where a floored family looks (or what it takes for source): every path (the built-in
+/// rule), or exactly what the organisation's defaults name.
 fn govern_affects(
     key: &'static str,
     affects: &mut PathGlobs,
