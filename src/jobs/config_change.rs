@@ -3,7 +3,7 @@
 //! leave an unreadable definition of done behind fails its own "Change to keel.toml" row, with
 //! an annotation on the line, before it can break every later pull request.
 
-use super::evaluate::with_item_files;
+use super::evaluate::{item_files, with_item_files};
 use super::{CONFIG_PATH, Context, JobError};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
@@ -14,25 +14,32 @@ use keel_core::facts::ConfigChange;
 use keel_core::org::OrgPolicy;
 
 /// When the pull request edits the definition of done, the new file checked at the head
-/// commit (the change itself is still judged by the base commit's file).
+/// commit (the change itself is still judged by the base commit's file). `base_items` are the
+/// items files the base commit's config names: changing, deleting or moving one away is a
+/// change to the definition of done wherever it lives.
 pub(super) async fn config_change<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
     head_sha: &CommitSha,
     files: &[FileDiff],
+    base_items: &[String],
     org: Option<&OrgPolicy>,
 ) -> Result<Option<ConfigChange>, JobError> {
+    // Any change to the path, or away from it (a deletion, a rename's old name).
     let touched = |path: &str| {
         files
             .iter()
-            .any(|f| f.path == path && f.status != FileStatus::Deleted)
+            .any(|f| f.path == path || f.old_path.as_deref() == Some(path))
     };
-    // The config, or a TOML file beside it that it may name as its roadmap or debt items.
-    let may_matter = files.iter().any(|f| {
-        f.status != FileStatus::Deleted
-            && (f.path == CONFIG_PATH
-                || (f.path.starts_with(".github/") && f.path.ends_with(".toml")))
-    });
+    // The config, the items files the base names, or a TOML file beside the config that it
+    // may now name as its roadmap or debt items.
+    let may_matter = touched(CONFIG_PATH)
+        || base_items.iter().any(|p| touched(p))
+        || files.iter().any(|f| {
+            f.status != FileStatus::Deleted
+                && f.path.starts_with(".github/")
+                && f.path.ends_with(".toml")
+        });
     if !may_matter {
         return Ok(None);
     }
@@ -60,14 +67,8 @@ pub(super) async fn config_change<G: GitHubApi>(
             Err(e) => return Ok(Some(ConfigChange::Invalid(e.0))),
         },
     };
-    let item_files: Vec<String> = [
-        config.roadmap.as_ref().and_then(|r| r.file.clone()),
-        config.debt.as_ref().and_then(|d| d.file.clone()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    if !touched(CONFIG_PATH) && !item_files.iter().any(|p| touched(p)) {
+    let item_files = item_files(&config);
+    if !touched(CONFIG_PATH) && !item_files.iter().chain(base_items).any(|p| touched(p)) {
         return Ok(None);
     }
     // The items files the new config names must be readable at the head too: once merged,

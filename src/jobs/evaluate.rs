@@ -220,7 +220,9 @@ async fn judge<G: GitHubApi>(
                 org::OrgState::Policy { policy, .. } => Some(policy.as_ref()),
                 _ => None,
             };
-            config_change::config_change(ctx, repo, head_sha, &diff.files, policy).await?
+            let base_items = item_files(&config);
+            config_change::config_change(ctx, repo, head_sha, &diff.files, &base_items, policy)
+                .await?
         }
         None => None,
     };
@@ -483,6 +485,17 @@ pub(super) fn short(sha: &CommitSha) -> &str {
 
 mod record;
 use record::record;
+
+/// The roadmap and debt items files `config` names.
+pub(super) fn item_files(config: &Config) -> Vec<String> {
+    [
+        config.roadmap.as_ref().and_then(|r| r.file.clone()),
+        config.debt.as_ref().and_then(|d| d.file.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
 
 /// Merges the items of `[roadmap] file` and `[debt] file`, read at the config's commit too.
 pub(super) async fn with_item_files<G: GitHubApi>(

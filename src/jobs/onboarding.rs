@@ -8,10 +8,13 @@
 //!   pull request into a base without a config): a success on it could let code through a
 //!   required check on a branch Keel never judged.
 //! - When the base branch's config cannot be read, a pull request that brings a valid one and
-//!   changes nothing outside `.github/` is judged by its own and says so; every other pull
-//!   request fails with the reason, so a broken base cannot be used to pick a laxer judge.
+//!   changes nothing but it and the items files it names is judged by its own and says so;
+//!   every other pull request fails with the reason, so a broken base cannot be used to pick
+//!   a laxer judge for code or workflows.
 
-use super::evaluate::{parse_config, pull_request_facts, with_item_files, without_reports};
+use super::evaluate::{
+    item_files, parse_config, pull_request_facts, with_item_files, without_reports,
+};
 use super::{CONFIG_PATH, Context, JobError, head_check};
 use crate::github::CommitSha;
 use crate::github::api::{GitHubApi, Repo};
@@ -177,7 +180,7 @@ pub(super) async fn fixing_config<G: GitHubApi>(
         .github
         .pull_request_files(repo, &pr.number, pr.changed_files)
         .await?;
-    if !only_setup(&diff) {
+    if diff.incomplete.is_some() || diff.files.is_empty() {
         return Ok(None);
     }
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await? else {
@@ -186,6 +189,18 @@ pub(super) async fn fixing_config<G: GitHubApi>(
     let Ok(config) = parse_config(bytes) else {
         return Ok(None);
     };
+    // Only the definition of done itself: judged by its own file, anything else it brought
+    // (a workflow, an action) would skip the base's rules.
+    let own = item_files(&config);
+    let definition_only = diff.files.iter().all(|f| {
+        [Some(f.path.as_str()), f.old_path.as_deref()]
+            .into_iter()
+            .flatten()
+            .all(|p| p == CONFIG_PATH || own.iter().any(|o| o == p))
+    });
+    if !definition_only {
+        return Ok(None);
+    }
     let Ok(config) = with_item_files(ctx, repo, head_sha, config).await? else {
         return Ok(None);
     };

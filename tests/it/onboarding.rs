@@ -6,6 +6,7 @@ use crate::evaluate_pr::{BASE, HEAD, NOW, REPO, deliver, readme_change};
 use crate::support::db::backends;
 use crate::support::github::FakeGitHub;
 use keel::jobs::worker::Ran;
+use serde_json::{Value, json};
 
 /// The pull request's files: `.github/keel.toml` added with `config`'s lines (and, with
 /// `also_code`, a change to hello.rb).
@@ -257,6 +258,108 @@ async fn a_change_that_breaks_an_items_file_fails_before_it_can_break_the_base()
             (a["path"].as_str(), a["start_line"].as_u64()),
             (Some(".github/roadmap.toml"), Some(2)),
             "{a}"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_change_that_deletes_moves_or_breaks_an_items_file_anywhere_fails_its_own_row() {
+    // Merged, each would leave the base config naming an items file it cannot read: every
+    // later pull request would fail, and a "fix" would be judged by its own config.
+    let moved = json!([{"filename": ".github/plan.toml", "previous_filename": ".github/roadmap.toml",
+                        "status": "renamed", "additions": 0, "deletions": 0, "changes": 0}]);
+    let cases: [(&str, &str, Option<&[u8]>, Value); 3] = [
+        (
+            "deleted",
+            ".github/roadmap.toml",
+            None,
+            json!([{"filename": ".github/roadmap.toml", "status": "removed",
+                    "patch": "@@ -1,3 +0,0 @@\n-[[items]]\n-id = \"R-1\"\n-title = \"Checkout\"",
+                    "additions": 0, "deletions": 3}]),
+        ),
+        ("moved", ".github/roadmap.toml", None, moved),
+        (
+            "broken outside .github/",
+            "plan/roadmap.toml",
+            Some(b"[[items]]\nid = 5\n"),
+            json!([{"filename": "plan/roadmap.toml", "status": "modified",
+                    "patch": "@@ -1,2 +1,2 @@\n [[items]]\n-id = \"R-1\"\n+id = 5",
+                    "additions": 1, "deletions": 1}]),
+        ),
+    ];
+    for (case, items, at_head, entries) in cases {
+        for db in backends().await {
+            let fake = FakeGitHub::start().await;
+            let config =
+                format!("[hygiene]\nmax_changed_lines = 100\n[roadmap]\nfile = \"{items}\"\n");
+            fake.put_file(REPO, BASE, ".github/keel.toml", config.as_bytes());
+            fake.put_file(REPO, HEAD, ".github/keel.toml", config.as_bytes());
+            fake.put_file(
+                REPO,
+                BASE,
+                items,
+                b"[[items]]\nid = \"R-1\"\ntitle = \"Checkout\"\n",
+            );
+            if let Some(bytes) = at_head {
+                fake.put_file(REPO, HEAD, items, bytes);
+            }
+            let entries = entries.as_array().unwrap().clone();
+            fake.put_pr_file_entries(REPO, 2, entries);
+            let worker = deliver(&db, &fake).await;
+            worker.run_until_idle(NOW).await.unwrap();
+            let run = &fake.check_runs()[0];
+            let summary = run.summary.clone().unwrap_or_default();
+            assert_eq!(
+                run.conclusion.as_deref(),
+                Some("failure"),
+                "{case}: {}: {summary}",
+                db.backend
+            );
+            assert!(
+                summary.contains("**Change to keel.toml**: invalid"),
+                "{case}: {summary}"
+            );
+            db.finish().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_pull_request_fixing_a_broken_base_config_cannot_bring_workflow_changes_with_it() {
+    // Judged by its own config, it would skip the base's rules for whatever else it changes.
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_chnged = 3\n",
+        );
+        fake.put_file(REPO, HEAD, ".github/keel.toml", b"[labels]\n");
+        fake.put_pr_files(
+            REPO,
+            2,
+            &[
+                (
+                    ".github/keel.toml",
+                    "modified",
+                    Some("@@ -1,2 +1,1 @@\n-[hygiene]\n-max_chnged = 3\n+[labels]"),
+                ),
+                (
+                    ".github/workflows/release.yml",
+                    "modified",
+                    Some("@@ -1,1 +1,1 @@\n-on: push\n+on: pull_request_target"),
+                ),
+            ],
+        );
+        let worker = deliver(&db, &fake).await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let run = &fake.check_runs()[0];
+        assert_eq!(run.conclusion.as_deref(), Some("failure"), "{}", db.backend);
+        assert_eq!(
+            run.title.as_deref(),
+            Some("Invalid definition of done on the base branch")
         );
         db.finish().await;
     }
