@@ -3,11 +3,13 @@
 //! change it announced (a pull request moved to a stricter base) never judged. Every few
 //! minutes one job (deduplicated across replicas) reads the App's delivery log since the last
 //! read and asks GitHub to deliver again each delivery that never got a 2xx answer and that
-//! Keel did not store, [`MAX_ASKS`] times at most (counted in the store, whatever a read's
-//! window sees).
+//! Keel did not store (counted in the store, whatever a read's window sees): [`MAX_ASKS`]
+//! times at most when Keel's answer was an error, and at every read for as long as GitHub
+//! keeps the delivery when Keel was shedding load (503) or did not answer: a flood that
+//! keeps the intake full must not make Keel give up a delivery for good.
 
 use super::{Context, JobError};
-use crate::github::api::{GitHubApi, HookDelivery};
+use crate::github::api::{ApiError, GitHubApi, HookDelivery};
 use crate::github::event::Event;
 use std::collections::BTreeMap;
 
@@ -23,8 +25,12 @@ const MAX_AGE_MS: i64 = 71 * 60 * 60 * 1000;
 const MAX_LISTED: usize = 2_000;
 /// Most redeliveries asked per run.
 const MAX_ASKED: usize = 100;
-/// Most times one delivery is asked for again (then it is given up, with a warning).
+/// Most times one delivery that Keel answered with an error is asked for again (then it is
+/// given up, with a warning).
 const MAX_ASKS: i64 = 3;
+/// Most times one delivery that met a full intake (or no answer) is asked for again: one ask
+/// per read for GitHub's three days.
+const MAX_SHED_ASKS: i64 = MAX_AGE_MS / EVERY_MS + 1;
 
 /// Enqueues this slot's read of the delivery log (once across replicas); whether it was new.
 pub async fn enqueue(store: &crate::store::Store, now_ms: i64) -> anyhow::Result<bool> {
@@ -43,6 +49,15 @@ pub async fn enqueue(store: &crate::store::Store, now_ms: i64) -> anyhow::Result
 /// being rotated). A malformed or oversized payload would be refused again.
 fn worth_again(status: u16) -> bool {
     matches!(status, 0 | 401 | 408 | 429) || status >= 500
+}
+
+/// How often a delivery whose latest attempt got `status` is asked for again at most.
+fn asks_allowed(status: u16) -> i64 {
+    match status {
+        // Keel's intake was full, or nothing answered: nothing about the delivery itself.
+        0 | 503 => MAX_SHED_ASKS,
+        _ => MAX_ASKS,
+    }
 }
 
 /// Handles [`Event::RedeliverFailed`].
@@ -84,11 +99,13 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>) -> Result<(), JobError> {
         if !worth_again(latest.status_code) || ctx.store.delivery_stored(guid).await? {
             continue;
         }
-        if ctx.store.redelivery_asks(guid).await? >= MAX_ASKS {
+        let asks = ctx.store.redelivery_asks(guid).await?;
+        if asks >= asks_allowed(latest.status_code) {
             tracing::warn!(
                 guid,
                 status = latest.status_code,
-                "a delivery was asked for {MAX_ASKS} times and still failed: not asked again"
+                asks,
+                "a delivery was asked for again and still failed: not asked again"
             );
             continue;
         }
@@ -99,10 +116,25 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>) -> Result<(), JobError> {
             // Read again from here next time.
             return Ok(());
         }
-        ctx.github.redeliver(latest.id).await?;
+        let refused = match ctx.github.redeliver(latest.id).await {
+            Ok(()) => None,
+            // GitHub will not deliver this one again (too old, gone): the others still go.
+            Err(ApiError::Rejected { status, message }) => Some((status, message)),
+            Err(e) => return Err(e.into()),
+        };
         ctx.store
             .count_redelivery_ask(guid, ctx.now, ctx.now - MAX_AGE_MS)
             .await?;
+        if let Some((status, message)) = refused {
+            tracing::warn!(
+                guid,
+                attempt = latest.id,
+                status,
+                message,
+                "GitHub refused to deliver a missed webhook again"
+            );
+            continue;
+        }
         tracing::info!(
             guid,
             attempt = latest.id,

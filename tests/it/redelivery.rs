@@ -89,3 +89,56 @@ async fn a_delivery_that_keeps_failing_is_asked_for_three_times_whatever_the_win
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_delivery_refused_by_a_full_intake_is_asked_for_again_for_as_long_as_github_keeps_it() {
+    // A flood that keeps the intake full through three asks must not make Keel give up a
+    // delivery for good: a 503 is Keel shedding load, not the delivery failing.
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.leave_redeliveries_unlogged();
+        let worker = worker(&db, &fake);
+        let now = chrono::Utc::now().timestamp_millis();
+        let at = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339()
+        };
+        fake.put_hook_delivery(1, "g-shed", 503, &at(now - 60_000));
+        for read in 0..8 {
+            let read_at = now + read * EVERY_MS;
+            if read > 0 {
+                fake.put_hook_delivery(100 + read as u64, "g-shed", 503, &at(read_at - 60_000));
+            }
+            enqueue(&db.store, read_at).await.unwrap();
+            worker.run_until_idle(read_at).await.unwrap();
+        }
+        assert_eq!(
+            fake.redelivered().len(),
+            8,
+            "{}: {:?}",
+            db.backend,
+            fake.redelivered()
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_github_will_not_deliver_again_does_not_hold_up_the_others() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        let worker = worker(&db, &fake);
+        let now = chrono::Utc::now().timestamp_millis();
+        let at = chrono::DateTime::from_timestamp_millis(now - 60_000)
+            .unwrap()
+            .to_rfc3339();
+        fake.put_hook_delivery(1, "a-refused", 500, &at);
+        fake.put_hook_delivery(2, "b-missed", 500, &at);
+        fake.refuse_redelivery(1);
+        enqueue(&db.store, now).await.unwrap();
+        worker.run_until_idle(now).await.unwrap();
+        assert_eq!(fake.redelivered(), [2], "{}", db.backend);
+        db.finish().await;
+    }
+}

@@ -202,6 +202,8 @@ struct State {
     redelivered: Vec<u64>,
     /// A redelivery is not logged as taken (the test logs its outcome itself).
     redeliveries_unlogged: bool,
+    /// Attempts GitHub refuses to deliver again (422).
+    redelivery_refused: Vec<u64>,
     /// The (author, committer) logins of a pull request's commits.
     pr_commit_people: HashMap<(String, u64), Vec<(String, String)>>,
     /// Issues opened through the API: (repo, number, title, body, labels, state).
@@ -738,6 +740,11 @@ impl FakeGitHub {
         );
     }
 
+    /// GitHub refuses (422) to deliver attempt `id` again.
+    pub fn refuse_redelivery(&self, id: u64) {
+        self.state.lock().unwrap().redelivery_refused.push(id);
+    }
+
     /// Redeliveries are no longer logged as taken (202): the test logs what became of them.
     pub fn leave_redeliveries_unlogged(&self) {
         self.state.lock().unwrap().redeliveries_unlogged = true;
@@ -1161,6 +1168,10 @@ fn redeliver_attempt(s: &mut State, req: &Request) -> ResponseTemplate {
     else {
         return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
     };
+    if s.redelivery_refused.contains(&id) {
+        return ResponseTemplate::new(422)
+            .set_body_json(json!({"message": "Validation Failed: the delivery is too old"}));
+    }
     s.redelivered.push(id);
     if s.redeliveries_unlogged {
         return ResponseTemplate::new(202).set_body_json(json!({}));
