@@ -107,6 +107,32 @@ pub fn git_diff(root: &Path, base: &str, limits: &Limits) -> anyhow::Result<Diff
             }
         );
     }
+    // CI clones hold the base branch only as `origin/<base>`.
+    let resolves = |name: &str| {
+        git(
+            root,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{name}^{{commit}}"),
+            ],
+        )
+        .is_ok_and(|o| o.status.success())
+    };
+    let branch = base.strip_prefix("origin/").unwrap_or(base);
+    let fetch = format!("{branch}:refs/remotes/origin/{branch}");
+    let base = if resolves(base) {
+        base.to_owned()
+    } else if resolves(&format!("origin/{base}")) {
+        format!("origin/{base}")
+    } else {
+        bail!(
+            "there is no `{base}` in this clone: fetch it with `git fetch origin {fetch}` and \
+             pass `--base origin/{branch}` (in GitHub Actions, `actions/checkout` with \
+             `fetch-depth: 0` fetches every branch)"
+        );
+    };
     let range = format!("{base}...HEAD");
     let out = git(
         root,
@@ -125,7 +151,7 @@ pub fn git_diff(root: &Path, base: &str, limits: &Limits) -> anyhow::Result<Diff
             bail!(
                 "git diff {range} failed: this clone is shallow, so git cannot find where HEAD \
                  left {base}. Fetch the history: in GitHub Actions give `actions/checkout` \
-                 `fetch-depth: 0`; elsewhere run `git fetch --deepen=200 origin {base}` (or \
+                 `fetch-depth: 0`; elsewhere run `git fetch --deepen=200 origin {fetch}` (or \
                  `git fetch --unshallow`). git said: {said}"
             );
         }

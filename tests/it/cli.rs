@@ -705,14 +705,76 @@ fn check_in_a_shallow_clone_says_to_fetch_the_history_instead_of_gits_words() {
         run.stderr
     );
     assert!(run.stderr.contains("`fetch-depth: 0`"), "{}", run.stderr);
+    // A command git takes (it once said `origin origin/main`, which git refuses).
     assert!(
         run.stderr
-            .contains("git fetch --deepen=200 origin origin/main")
+            .contains("`git fetch --deepen=200 origin main:refs/remotes/origin/main`"),
+        "{}",
+        run.stderr
     );
     // Doing what it says makes it work.
-    git(&clone, &["fetch", "-q", "--unshallow"]);
+    git(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            "--deepen=200",
+            "origin",
+            "main:refs/remotes/origin/main",
+        ],
+    );
     let run = keel(&clone, &args);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+#[test]
+fn check_with_base_main_in_a_ci_clone_diffs_with_origin_main() {
+    // CI clones check out the pull request's branch alone: `main` exists only as origin/main.
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = dir.path().join("upstream");
+    fs::create_dir_all(&upstream).unwrap();
+    diverged_repo(&upstream, "feat/login", "feat: log in");
+    let url = format!("file://{}", upstream.display());
+    git(
+        dir.path(),
+        &["clone", "-q", "--branch", "feat/login", &url, "clone"],
+    );
+    let clone = dir.path().join("clone");
+    let run = keel(
+        &clone,
+        &[
+            "check",
+            "--config",
+            "keel.toml",
+            "--base",
+            "main",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let changed = v["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "hygiene.branch")
+        .map(|c| c["status"].clone());
+    assert_eq!(changed, Some(json!("pass")), "{}", run.stdout);
+    // A base that is nowhere in the clone: say how to fetch it, in git's own terms.
+    let run = keel(
+        &clone,
+        &["check", "--config", "keel.toml", "--base", "develop"],
+    );
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no `develop` in this clone")
+            && run
+                .stderr
+                .contains("`git fetch origin develop:refs/remotes/origin/develop`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
