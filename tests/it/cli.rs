@@ -281,7 +281,8 @@ fn base_ref_diffs_against_git_and_reports_resolve_from_config_globs() {
     );
     assert_eq!(bad.code, 2);
     assert!(
-        bad.stderr.contains("git diff no-such-ref...HEAD failed"),
+        bad.stderr
+            .contains("there is no `no-such-ref` in this clone"),
         "{}",
         bad.stderr
     );

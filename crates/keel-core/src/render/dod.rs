@@ -36,7 +36,7 @@ pub fn lead(ev: &Evaluation) -> String {
     let mut s = match lead_row(ev) {
         Some(c) => {
             let mut s = headline(c);
-            if let Some(step) = next_step(&c.id) {
+            if let Some(step) = row_step(c) {
                 let _ = write!(s, " Next: {step}.");
             }
             let (others, kind) = if failing.is_empty() {
@@ -142,6 +142,17 @@ fn headline(c: &CriterionResult) -> String {
     s
 }
 
+/// What to do about a failing row: for a row that had no report to judge, getting the report
+/// to Keel; otherwise what its criterion asks ([`next_step`]).
+fn row_step(c: &CriterionResult) -> Option<&'static str> {
+    if c.actual.as_deref() == Some("no report") {
+        return Some(
+            "make CI write the report where the row says Keel looked, and check that the step that uploads it ran (README, Troubleshooting: \"no report\")",
+        );
+    }
+    next_step(&c.id)
+}
+
 /// What to do about a failing row, by criterion.
 pub fn next_step(id: &str) -> Option<&'static str> {
     Some(match id {
@@ -205,7 +216,7 @@ pub fn to_fix(ev: &Evaluation, links: &Links) -> String {
             );
         } else {
             let _ = writeln!(s, "{} {}", status_icon(c.status), headline(c));
-            if let Some(step) = next_step(&c.id) {
+            if let Some(step) = row_step(c) {
                 let _ = writeln!(s, "<br>Next: {step}.");
             }
         }

@@ -399,6 +399,23 @@ paths = ["pkg/**"]
     }
 
     #[test]
+    fn a_row_without_its_report_says_to_bring_the_report_not_to_write_tests() {
+        let mut facts = green();
+        facts.coverage = None;
+        facts.findings = None;
+        let body = render_with(GATE, &facts);
+        assert!(body.starts_with("### ❌"), "{body}");
+        assert!(body.contains("no report"), "{body}");
+        assert!(body.contains("Next: make CI write the report"), "{body}");
+        // Advice for a row that was judged: there are no lines or findings below to act on.
+        assert!(
+            !body.contains("add tests that run the added lines"),
+            "{body}"
+        );
+        assert!(!body.contains("fix the findings below"), "{body}");
+    }
+
+    #[test]
     fn a_bots_dependency_bump_passes_without_paperwork() {
         let mut facts = green();
         facts.diff = Some(
