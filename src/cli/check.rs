@@ -5,6 +5,7 @@ use super::{EXIT_ERROR, EXIT_FAILED, EXIT_OK};
 use crate::reports::files;
 use anyhow::Context;
 use clap::ValueEnum;
+use keel_core::config::ProblemKind;
 use keel_core::evaluation::Conclusion;
 use keel_core::render;
 use keel_core::{Config, Facts, Limits};
@@ -76,11 +77,7 @@ pub struct CheckArgs {
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits::DEFAULT;
     if !args.config.exists() {
-        eprintln!(
-            "no definition of done at {}: `keel init` writes one from what the repository has \
-             (or pass --config FILE)",
-            args.config.display()
-        );
+        eprintln!("{}", inputs::no_config(&args.config));
         return Ok(ExitCode::from(EXIT_ERROR));
     }
     let (label, text) = inputs::read_config(&args.config)?;
@@ -88,7 +85,13 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         match Config::parse(&label, &text).and_then(|c| inputs::with_item_files(c, &args.config)) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("{e}");
+                // Every problem at once, as `keel config validate` gives them.
+                let problems = Config::validate(&label, &text);
+                if problems.iter().any(|p| p.severity == ProblemKind::Error) {
+                    super::config::print_problems(&label, &problems);
+                } else {
+                    eprintln!("{e}");
+                }
                 return Ok(ExitCode::from(EXIT_ERROR));
             }
         };

@@ -76,6 +76,10 @@ pub enum ValidateFormat {
 /// Validates a config: every problem at once, in line order; exit 2 when any is an error.
 /// The roadmap and debt item files it names are read and checked too.
 fn validate(path: &std::path::Path, format: ValidateFormat) -> anyhow::Result<ExitCode> {
+    if !path.exists() {
+        eprintln!("{}", super::inputs::no_config(path));
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
     let (label, text) = super::inputs::read_config(path)?;
     let mut problems = Config::validate(&label, &text);
     if problems.iter().all(|p| p.severity == ProblemKind::Warning)
@@ -91,7 +95,6 @@ fn validate(path: &std::path::Path, format: ValidateFormat) -> anyhow::Result<Ex
         .iter()
         .filter(|p| p.severity == ProblemKind::Error)
         .count();
-    let warnings = problems.len() - errors;
     match format {
         ValidateFormat::Json => {
             let out = serde_json::json!({
@@ -101,29 +104,38 @@ fn validate(path: &std::path::Path, format: ValidateFormat) -> anyhow::Result<Ex
             });
             println!("{out:#}");
         }
-        ValidateFormat::Text => {
-            for p in &problems {
-                let word = match p.severity {
-                    ProblemKind::Error => "error",
-                    ProblemKind::Warning => "warning",
-                };
-                eprintln!("{word}: {}\n", p.diagnostic);
-            }
-            if errors == 0 {
-                println!("{label}: valid{}", count_words(0, warnings));
-            } else {
-                eprintln!(
-                    "{label}: invalid: {}",
-                    count_words(errors, warnings).trim_start_matches(", ")
-                );
-            }
-        }
+        ValidateFormat::Text => print_problems(&label, &problems),
     }
     Ok(ExitCode::from(if errors == 0 {
         EXIT_OK
     } else {
         EXIT_ERROR
     }))
+}
+
+/// Each problem with its place and line, then the count (standard error; "valid" on standard
+/// output when there is no error).
+pub(super) fn print_problems(label: &str, problems: &[Problem]) {
+    for p in problems {
+        let word = match p.severity {
+            ProblemKind::Error => "error",
+            ProblemKind::Warning => "warning",
+        };
+        eprintln!("{word}: {}\n", p.diagnostic);
+    }
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == ProblemKind::Error)
+        .count();
+    let warnings = problems.len() - errors;
+    if errors == 0 {
+        println!("{label}: valid{}", count_words(0, warnings));
+    } else {
+        eprintln!(
+            "{label}: invalid: {}",
+            count_words(errors, warnings).trim_start_matches(", ")
+        );
+    }
 }
 
 /// `, 2 errors and 1 warning` (empty when there is nothing to count).

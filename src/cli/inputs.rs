@@ -191,6 +191,15 @@ pub(super) fn git(root: &Path, args: &[&str]) -> anyhow::Result<std::process::Ou
         .context("run git (is it installed?)")
 }
 
+/// What to say when there is no config at `path`.
+pub fn no_config(path: &Path) -> String {
+    format!(
+        "no definition of done at {}: `keel init` writes one from what the repository has (or \
+         pass --config FILE)",
+        path.display()
+    )
+}
+
 /// Reads a baseline written by `--save-baseline`.
 pub fn read_baseline(path: &Path) -> anyhow::Result<Metrics> {
     let bytes = read_limited(path, 256 << 20)?;

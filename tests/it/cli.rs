@@ -884,6 +884,27 @@ fn config_validate_reports_five_errors_in_line_order_as_text_and_json() {
         run.stderr
     );
     assert!(!run.stderr.contains("u64"), "{}", run.stderr);
+    // `keel check` with that file says all five too, not the first it met.
+    let check = keel(dir.path(), &["check", "--config", "keel.toml"]);
+    assert_eq!(check.code, 2, "{}{}", check.stdout, check.stderr);
+    assert_eq!(
+        check
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error: keel.toml:"))
+            .count(),
+        5,
+        "{}",
+        check.stderr
+    );
+    // Without a file, `validate` points to `keel init` as `check` does.
+    let missing = keel(dir.path(), &["config", "validate", "none.toml"]);
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("`keel init` writes one"),
+        "{}",
+        missing.stderr
+    );
 
     let run = keel(
         dir.path(),
