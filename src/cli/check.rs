@@ -95,6 +95,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(EXIT_ERROR));
             }
         };
+    if args.diff.is_none() && args.base.is_none() {
+        eprintln!(
+            "no change given: pass `--base BRANCH` (git diffs HEAD with it) or `--diff FILE` to \
+             judge the change itself; rows about it are not judged"
+        );
+    }
     let facts = gather(args, &config, &limits)?;
     let evaluation = keel_core::evaluate(&config, &facts);
     let out = match args.format {

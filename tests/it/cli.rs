@@ -779,6 +779,28 @@ fn check_with_base_main_in_a_ci_clone_diffs_with_origin_main() {
 }
 
 #[test]
+fn check_without_a_base_says_first_what_it_did_not_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("keel.toml"),
+        "[hygiene]\nmax_changed_lines = 10\n",
+    )
+    .unwrap();
+    let run = keel(dir.path(), &["check", "--config", "keel.toml"]);
+    assert!(
+        run.stderr.contains("pass `--base BRANCH`"),
+        "{}",
+        run.stderr
+    );
+    let second = run.stdout.lines().nth(2).unwrap_or_default();
+    assert!(
+        second.starts_with("Not judged: Change size (no diff was given"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn check_outside_a_git_repository_says_so_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(

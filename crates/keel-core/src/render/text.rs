@@ -1,12 +1,22 @@
 //! Plain text for terminals (`keel check`).
 
-use crate::evaluation::{Evaluation, Status};
+use crate::evaluation::{Evaluation, SkipReason, Status};
 use std::fmt::Write;
 
 /// The evaluation as aligned text, with explanations under failing rows.
 pub fn text(ev: &Evaluation) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "Keel · {}\n", super::markdown::title(ev));
+    // What was not judged comes first: a green title over skipped rows is not a pass.
+    let unjudged: Vec<String> = ev
+        .criteria
+        .iter()
+        .filter(|c| c.status == Status::Skip && !c.skip.is_some_and(SkipReason::is_decision))
+        .map(|c| format!("{} ({})", c.title, c.explanation))
+        .collect();
+    if !unjudged.is_empty() {
+        let _ = writeln!(s, "Not judged: {}.\n", unjudged.join("; "));
+    }
     let width = ev
         .criteria
         .iter()
