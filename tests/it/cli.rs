@@ -66,7 +66,7 @@ fn a_broken_config_exits_2_with_file_line_and_column() {
     assert_eq!(run.code, 2);
     assert!(
         run.stderr
-            .starts_with("keel.toml:3:1: unknown field `min_pach`"),
+            .starts_with("error: keel.toml:3:1: unknown field `min_pach`"),
         "{}",
         run.stderr
     );
