@@ -76,13 +76,11 @@ fn a_broken_config_exits_2_with_file_line_and_column() {
         "{}",
         run.stderr
     );
-    // `keel config validate` says the same, marked as an error, and counts.
+    // `keel config validate` says exactly the same, marked as an error, and counts.
     let validate = keel(dir.path(), &["config", "validate", "keel.toml"]);
     assert_eq!(validate.code, 2);
-    assert_eq!(
-        validate.stderr,
-        format!("error: {}\nkeel.toml: invalid: 1 error\n", run.stderr)
-    );
+    assert_eq!(validate.stderr, run.stderr);
+    assert!(run.stderr.ends_with("\nkeel.toml: invalid: 1 error\n"));
 }
 
 #[test]
