@@ -178,6 +178,10 @@ fn a_saved_baseline_is_read_back_and_shows_no_drop() {
     let cfg = config.to_str().unwrap();
     let cov = fixture("covdemo/coverage.lcov");
     let cov = cov.to_str().unwrap();
+    // Saved on the default branch with the same command as pull requests use: the diff is
+    // empty, and the baseline still keeps the commit's numbers.
+    let empty = dir.path().join("empty.diff");
+    fs::write(&empty, "").unwrap();
     let first = keel(
         &root(),
         &[
@@ -186,11 +190,15 @@ fn a_saved_baseline_is_read_back_and_shows_no_drop() {
             cfg,
             "--coverage",
             cov,
+            "--diff",
+            empty.to_str().unwrap(),
             "--save-baseline",
             base.to_str().unwrap(),
         ],
     );
-    assert_eq!(first.code, 0);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    let saved: serde_json::Value = serde_json::from_slice(&fs::read(&base).unwrap()).unwrap();
+    assert!(saved["coverage"].is_object(), "{saved}");
     assert!(
         first.stdout.contains("skip  Coverage drop"),
         "{}",
