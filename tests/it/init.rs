@@ -335,3 +335,28 @@ fn the_readmes_action_workflows_pass_actionlint_and_never_leave_keel_skipped() {
         }
     }
 }
+
+#[test]
+fn keel_init_installs_what_a_python_project_declares_and_pushes_to_the_default_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| crate::support::git(d, args);
+    // A requirements.txt alone (no pyproject.toml): `pip install -e .` would fail.
+    fs::write(d.join("requirements.txt"), "requests\n").unwrap();
+    fs::write(d.join("test_app.py"), "def test_ok():\n    assert True\n").unwrap();
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "start"]);
+    // Run on a feature branch of a repository without `origin/HEAD`.
+    git(&["checkout", "-qb", "feature/keel"]);
+    let run = keel(d, &["init"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let workflow = fs::read_to_string(d.join(".github/workflows/keel.yml")).unwrap();
+    assert!(
+        workflow.contains("python -m pip install -r requirements.txt pytest pytest-cov\n"),
+        "{workflow}"
+    );
+    assert!(workflow.contains("branches: [\"main\"]"), "{workflow}");
+    let (ok, said) = actionlint(&d.join(".github/workflows/keel.yml"));
+    assert!(ok, "actionlint: {said}");
+}

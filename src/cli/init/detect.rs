@@ -57,6 +57,32 @@ pub struct Detected {
     pub existing: Vec<Existing>,
     /// The default branch (`main` when git does not say).
     pub default_branch: String,
+    /// How the Python project's dependencies install, when it is one.
+    pub python_install: PythonInstall,
+}
+
+/// What a Python project declares, and so how its workflow installs it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PythonInstall {
+    /// A `pyproject.toml`, `setup.py` or `setup.cfg`: `pip install -e .` works.
+    pub package: bool,
+    /// A `requirements.txt`: `pip install -r requirements.txt`.
+    pub requirements: bool,
+}
+
+impl PythonInstall {
+    /// The `pip install` arguments that install the project and pytest with pytest-cov.
+    pub fn pip_args(self) -> String {
+        let mut args = Vec::new();
+        if self.requirements {
+            args.push("-r requirements.txt");
+        }
+        if self.package {
+            args.push("-e .");
+        }
+        args.push("pytest pytest-cov");
+        args.join(" ")
+    }
 }
 
 /// Most bytes read of one workflow or manifest file.
@@ -66,15 +92,13 @@ const MAX_FILE: u64 = 1 << 20;
 pub fn detect(root: &Path) -> Detected {
     let has = |name: &str| root.join(name).is_file();
     let mut languages = Vec::new();
-    if [
-        "pyproject.toml",
-        "setup.py",
-        "setup.cfg",
-        "requirements.txt",
-    ]
-    .iter()
-    .any(|f| has(f))
-    {
+    let python_install = PythonInstall {
+        package: ["pyproject.toml", "setup.py", "setup.cfg"]
+            .iter()
+            .any(|f| has(f)),
+        requirements: has("requirements.txt"),
+    };
+    if python_install.package || python_install.requirements {
         languages.push(Language::Python);
     }
     if has("Cargo.toml") {
@@ -114,6 +138,7 @@ pub fn detect(root: &Path) -> Detected {
         workflows,
         existing,
         default_branch: default_branch(root),
+        python_install,
     }
 }
 
@@ -138,7 +163,9 @@ fn reports_written(text: &str) -> Vec<String> {
     found
 }
 
-/// `origin`'s default branch, else the branch checked out, else `main`.
+/// `origin`'s default branch, else `main` or `master` where one exists (locally or at
+/// `origin`), else the branch checked out, else `main`: run on a feature branch of a clone
+/// without `origin/HEAD`, the baseline runs still go to the default branch.
 fn default_branch(root: &Path) -> String {
     let git = |args: &[&str]| {
         git(root, args)
@@ -147,8 +174,22 @@ fn default_branch(root: &Path) -> String {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
             .filter(|s| !s.is_empty())
     };
+    let exists = |branch: &str| {
+        [
+            format!("refs/heads/{branch}"),
+            format!("refs/remotes/origin/{branch}"),
+        ]
+        .iter()
+        .any(|r| git(&["rev-parse", "--verify", "--quiet", r.as_str()]).is_some())
+    };
     git(&["symbolic-ref", "--short", "refs/remotes/origin/HEAD"])
         .map(|b| b.trim_start_matches("origin/").to_owned())
+        .or_else(|| {
+            ["main", "master"]
+                .into_iter()
+                .find(|b| exists(b))
+                .map(str::to_owned)
+        })
         .or_else(|| git(&["symbolic-ref", "--short", "HEAD"]))
         .unwrap_or_else(|| "main".to_owned())
 }

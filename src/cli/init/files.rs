@@ -113,16 +113,18 @@ pub fn workflow(found: &Detected) -> Option<String> {
             .replace('\\', "\\\\")
             .replace('"', "\\\"")
     );
+    let python = format!(
+        "      # Python: install the project with pytest and pytest-cov, then write coverage.xml.\n\
+         \x20     - uses: actions/setup-python@v6\n\
+         \x20       with:\n\
+         \x20         python-version: \"3.12\"\n\
+         \x20     - run: python -m pip install {}\n\
+         \x20     - run: python -m pytest --cov --cov-report=xml\n",
+        found.python_install.pip_args()
+    );
     for language in &found.languages {
         s.push_str(match language {
-            Language::Python => {
-                "      # Python: install the project with pytest and pytest-cov, then write coverage.xml.\n\
-                 \x20     - uses: actions/setup-python@v6\n\
-                 \x20       with:\n\
-                 \x20         python-version: \"3.12\"\n\
-                 \x20     - run: python -m pip install -e . pytest pytest-cov\n\
-                 \x20     - run: python -m pytest --cov --cov-report=xml\n"
-            }
+            Language::Python => python.as_str(),
             Language::Rust => {
                 "      # Rust: cargo-llvm-cov runs the tests and writes lcov.info.\n\
                  \x20     - uses: dtolnay/rust-toolchain@stable\n\
