@@ -154,6 +154,20 @@ fn keel_init_in_a_repository_without_a_known_language_writes_no_workflow() {
     assert!(!dir.path().join(".github/workflows/keel.yml").exists());
     let validate = keel(dir.path(), &["config", "validate"]);
     assert_eq!(validate.code, 0, "{}", validate.stderr);
+    // Nor does the config name the workflow it did not write: Keel would wait for its runs.
+    let config = Config::parse(
+        "keel.toml",
+        &fs::read_to_string(dir.path().join(".github/keel.toml")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        config
+            .reports
+            .as_ref()
+            .is_none_or(|r| r.workflow_files().is_empty()),
+        "{:?}",
+        config.reports
+    );
 }
 
 #[test]

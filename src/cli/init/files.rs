@@ -36,13 +36,23 @@ pub fn config(found: &Detected, from_codecov: Option<&Translation>) -> String {
          # branch (coverage does not drop, no new high-severity finding); new code is measured.\n\
          extends = \"keel:recommended\"\n\
          \n\
-         [reports]\n\
-         # The App reads the reports from the `{ARTIFACT}` artifact of this workflow's run\n\
-         # (.github/workflows/{WORKFLOW_FILE}), for the pull request's head commit.\n\
-         workflow = \"{WORKFLOW_FILE}\"\n\
-         \n\
-         [coverage]\n"
+         [reports]\n"
     );
+    if workflow(found).is_some() {
+        s.push_str(&format!(
+            "# The App reads the reports from the `{ARTIFACT}` artifact of this workflow's run\n\
+             # (.github/workflows/{WORKFLOW_FILE}), for the pull request's head commit.\n\
+             workflow = \"{WORKFLOW_FILE}\"\n"
+        ));
+    } else {
+        // No workflow written: naming one would leave Keel waiting for runs that never come.
+        s.push_str(&format!(
+            "# No workflow was written: the App reads the `{ARTIFACT}` artifact of every run of\n\
+             # the pull request's head commit. Name the workflow that uploads it here once there\n\
+             # is one (`workflow = \"ci.yml\"`): Keel then waits for that one.\n"
+        ));
+    }
+    s.push_str("\n[coverage]\n");
     if found.languages.is_empty() {
         s.push_str(
             "# No Python, Rust or JavaScript project found: coverage is off until a report is\n\
