@@ -198,13 +198,22 @@ fn capacity(ev: &Evaluation, s: &mut String) {
             .target
             .map(|t| format!("; the target is {:.0}%", t * 100.0))
             .unwrap_or_default();
-        let _ = writeln!(
-            s,
-            "\nDebt capacity in {}: {} of {} {unit} ({share}) went to debt{target}.",
-            escape::text(&c.counts.week),
-            c.counts.debt,
-            c.counts.merged
-        );
+        if c.counts.merged == 0 {
+            // "0 of 0 (—)" reads as a broken number: say what it means.
+            let _ = writeln!(
+                s,
+                "\nDebt capacity in {}: no pull request merged yet this week{target}.",
+                escape::text(&c.counts.week)
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "\nDebt capacity in {}: {} of {} {unit} ({share}) went to debt{target}.",
+                escape::text(&c.counts.week),
+                c.counts.debt,
+                c.counts.merged
+            );
+        }
     }
 }
 

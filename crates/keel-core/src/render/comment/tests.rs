@@ -183,6 +183,20 @@ fn a_debt_adding_change_says_what_it_adds() {
         "{body}"
     );
     insta::assert_snapshot!("debt_added", body);
+    // On a week with nothing merged yet, the share is said in words, not "0 of 0 (—)".
+    let mut first = facts("Retry payments", "feat/R-12-retry", "", &[], ADDS_DEBT);
+    first.capacity = Some(CapacityCounts {
+        week: "2026-W49".into(),
+        merged: 0,
+        debt: 0,
+    });
+    let body = render(CONFIG, &first);
+    assert!(
+        body.contains(
+            "Debt capacity in 2026\\-W49: no pull request merged yet this week; the target is 20%."
+        ),
+        "{body}"
+    );
 }
 
 #[test]
