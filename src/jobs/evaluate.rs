@@ -252,11 +252,12 @@ async fn judge<G: GitHubApi>(
     if let Some(pr) = pr {
         facts.decisions = super::commands::decisions::facts(
             ctx,
-            &repo.name.0,
+            repo,
             pr,
             head_sha,
             &config,
             &under.soft,
+            &mut notes,
         )
         .await?;
     }

@@ -416,6 +416,86 @@ async fn a_waiver_is_refused_to_anyone_who_wrote_or_committed_part_of_the_change
 }
 
 #[tokio::test]
+async fn a_surviving_waiver_ends_when_its_giver_commits_to_the_change() {
+    for db in backends().await {
+        let fake = github().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n[commands]\nsurvive_pushes = true\n",
+        );
+        fake.put_permission(REPO, "boss", "admin");
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        let opened = json_of("pull_request/opened.2.json");
+        deliver(
+            &server,
+            "pull_request",
+            "opened",
+            serde_json::to_vec(&opened).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
+        deliver(
+            &server,
+            "issue_comment",
+            "waive",
+            comment("created", 88, "boss", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(
+            last_check(&fake).conclusion.as_deref(),
+            Some("success"),
+            "{}",
+            db.backend
+        );
+        // A push by the author: the waiver survives, as configured.
+        let push = |head: &str, at: &str| {
+            let mut pr = opened.clone();
+            pr["pull_request"]["head"]["sha"] = json!(head);
+            pr["pull_request"]["updated_at"] = json!(at);
+            fake.put_pull(REPO, 2, pr["pull_request"].clone());
+            pr["action"] = json!("synchronize");
+            serde_json::to_vec(&pr).unwrap()
+        };
+        fake.put_pr_commit_people(REPO, 2, &[("Codertocat", "web-flow")]);
+        deliver(
+            &server,
+            "pull_request",
+            "push-1",
+            push(&"ab".repeat(20), "2030-01-01T00:00:00Z"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("success"));
+        // A push of the waiver's giver's own commit: their waiver no longer covers the change.
+        fake.put_pr_commit_people(REPO, 2, &[("Codertocat", "web-flow"), ("boss", "web-flow")]);
+        deliver(
+            &server,
+            "pull_request",
+            "push-2",
+            push(&"cd".repeat(20), "2030-01-02T00:00:00Z"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let check = last_check(&fake);
+        assert_eq!(check.head_sha, "cd".repeat(20));
+        assert_eq!(check.conclusion.as_deref(), Some("failure"), "{check:?}");
+        assert!(
+            check
+                .summary
+                .unwrap_or_default()
+                .contains("has since committed to it"),
+            "the giver's commit ended the waiver"
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn a_waiver_written_before_the_head_arrived_is_refused() {
     for db in backends().await {
         // Pull request 2 got its head ec26c3e at 15:20:33 (the fixture's `updated_at`).

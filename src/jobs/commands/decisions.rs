@@ -2,7 +2,7 @@
 
 use super::super::{Context, JobError};
 use crate::github::CommitSha;
-use crate::github::api::GitHubApi;
+use crate::github::api::{GitHubApi, Repo};
 use crate::github::event::PullRequestInfo;
 use crate::store::StoredDecision;
 use keel_core::Config;
@@ -15,17 +15,38 @@ use keel_core::facts::{Decision, DecisionKind};
 /// (the commit judged now). A waiver counts only under the config it was given under: against
 /// the same base branch, while that branch's `[commands]` allow waivers and its giver's
 /// permission then meets what `waive` needs now; a row a soft organisation rule governs counts
-/// only a waiver the organisation's waive team gave.
+/// only a waiver the organisation's waive team gave. A waiver kept across pushes
+/// (`survive_pushes`) ends when its giver has since authored or committed part of the change:
+/// no one waives their own work. Why a waiver stopped counting goes to `notes`.
 pub(crate) async fn facts<G: GitHubApi>(
     ctx: &Context<'_, G>,
-    repo: &str,
+    repo: &Repo,
     pr: &PullRequestInfo,
     head: &CommitSha,
     config: &Config,
     soft: &[String],
+    notes: &mut Vec<String>,
 ) -> Result<Vec<Decision>, JobError> {
     let commands = config.commands.clone().unwrap_or_default();
-    let live = ctx.store.live_decisions(repo, pr.number.0).await?;
+    let mut live = ctx.store.live_decisions(&repo.name.0, pr.number.0).await?;
+    let kept_across_pushes =
+        |d: &StoredDecision| d.topic == "waiver" && d.head_sha != head.0 && commands.survive_pushes;
+    if live.iter().any(kept_across_pushes) {
+        let people = ctx.github.pull_request_people(repo, &pr.number).await?;
+        live.retain(|d| {
+            let theirs =
+                kept_across_pushes(d) && people.iter().any(|p| p.eq_ignore_ascii_case(&d.by));
+            if theirs {
+                notes.push(format!(
+                    "The waiver of {} by @{} no longer counts: @{} has since committed to it.",
+                    keel_core::render::escape::code(&d.subject),
+                    d.by,
+                    d.by
+                ));
+            }
+            !theirs
+        });
+    }
     Ok(live
         .into_iter()
         .filter(|d| {
