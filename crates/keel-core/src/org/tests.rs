@@ -334,6 +334,23 @@ fn a_repository_cannot_narrow_what_coverage_counts_under_a_floor() {
     let c = e.config.coverage.unwrap();
     assert_eq!(c.ignore.patterns(), ["src/gen/**"]);
     assert_eq!(c.source.patterns(), ["src/**"]);
+    // An explicit `[floor.coverage.ignore]` is the allowance, and an exception lifts it.
+    let floor_ignore = format!("{org}ignore = [\"vendor/**\"]\n");
+    let e = effective(
+        &floor_ignore,
+        "[coverage]\nignore = [\"vendor/**\"]\n",
+        "shop",
+        &[],
+    );
+    assert_eq!(e.config.coverage.unwrap().ignore.patterns(), ["vendor/**"]);
+    let excepted = format!(
+        "{org}[[exception]]\nrepos = [\"shop\"]\nkeys = [\"coverage.ignore\", \"coverage.source\"]\n\
+         owner = \"@cto\"\nreason = \"generated code\"\nuntil = \"2027-01-31\"\n"
+    );
+    let e = effective(&excepted, repo, "shop", &[]);
+    let c = e.config.coverage.unwrap();
+    assert_eq!(c.ignore.patterns(), ["src/**"]);
+    assert_eq!(c.source.patterns(), ["nothing/**"]);
 }
 
 #[test]

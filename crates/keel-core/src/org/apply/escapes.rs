@@ -105,25 +105,31 @@ pub(super) fn govern_escapes(policy: &OrgPolicy, config: &mut Config, run: &mut 
             &mut changes,
         );
         // Which changed files are source, and which are left out: either could hide
-        // untested code from the floor.
-        let allowed_source = org.map(|c| c.source.patterns().to_vec());
-        govern_affects(
-            "coverage.source",
-            &mut c.source,
-            allowed_source,
-            &mut changes,
-        );
-        let allowed_ignore = org
-            .map(|c| c.ignore.patterns().to_vec())
-            .unwrap_or_default();
-        let kept = subset(c.ignore.patterns(), &allowed_ignore);
-        if kept.len() < c.ignore.patterns().len() {
-            changes.push((
-                "coverage.ignore",
-                c.ignore.patterns().to_vec(),
-                kept.clone(),
-            ));
-            c.ignore = PathGlobs::new(kept).unwrap_or_default();
+        // untested code from the floor. An organisation exception lifts either; an explicit
+        // `[floor.coverage.ignore]` (applied before) is the allowance for `ignore`.
+        if run.exception("coverage.source").is_none() {
+            let allowed_source = org.map(|c| c.source.patterns().to_vec());
+            govern_affects(
+                "coverage.source",
+                &mut c.source,
+                allowed_source,
+                &mut changes,
+            );
+        }
+        let ignore_floored = run.out.applied.iter().any(|a| a.key == "coverage.ignore");
+        if !ignore_floored && run.exception("coverage.ignore").is_none() {
+            let allowed_ignore = org
+                .map(|c| c.ignore.patterns().to_vec())
+                .unwrap_or_default();
+            let kept = subset(c.ignore.patterns(), &allowed_ignore);
+            if kept.len() < c.ignore.patterns().len() {
+                changes.push((
+                    "coverage.ignore",
+                    c.ignore.patterns().to_vec(),
+                    kept.clone(),
+                ));
+                c.ignore = PathGlobs::new(kept).unwrap_or_default();
+            }
         }
     }
     if security && let Some(s) = config.security.as_mut() {
