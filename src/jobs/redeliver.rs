@@ -88,7 +88,9 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>) -> Result<(), JobError> {
     for attempt in &attempts {
         by_guid.entry(&attempt.guid).or_default().push(attempt);
     }
-    let mut asked = 0;
+    // Every delivery worth asking for again, least asked first, then oldest: a read that
+    // stops at its cap never starves the ones it did not reach.
+    let mut due: Vec<(i64, &str, &HookDelivery)> = Vec::new();
     for (guid, tries) in by_guid {
         if tries.iter().any(|t| (200..300).contains(&t.status_code)) {
             continue;
@@ -109,13 +111,18 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>) -> Result<(), JobError> {
             );
             continue;
         }
-        if asked == MAX_ASKED {
-            tracing::warn!(
-                "{MAX_ASKED} redeliveries asked in one read: the rest wait for the next"
-            );
-            // Read again from here next time.
-            return Ok(());
-        }
+        due.push((asks, guid, latest));
+    }
+    due.sort_by_key(|(asks, _, latest)| (*asks, latest.delivered_at, latest.id));
+    let more = due.len() > MAX_ASKED;
+    if more {
+        tracing::warn!(
+            due = due.len(),
+            "{MAX_ASKED} redeliveries are asked for in one read: the rest wait for the next"
+        );
+    }
+    // Refused asks count too: a read makes at most MAX_ASKED requests.
+    for (_, guid, latest) in due.into_iter().take(MAX_ASKED) {
         let refused = match ctx.github.redeliver(latest.id).await {
             Ok(()) => None,
             // GitHub will not deliver this one again (too old, gone): the others still go.
@@ -125,24 +132,25 @@ pub async fn run<G: GitHubApi>(ctx: &Context<'_, G>) -> Result<(), JobError> {
         ctx.store
             .count_redelivery_ask(guid, ctx.now, ctx.now - MAX_AGE_MS)
             .await?;
-        if let Some((status, message)) = refused {
-            tracing::warn!(
+        match refused {
+            Some((status, message)) => tracing::warn!(
                 guid,
                 attempt = latest.id,
                 status,
                 message,
                 "GitHub refused to deliver a missed webhook again"
-            );
-            continue;
+            ),
+            None => tracing::info!(
+                guid,
+                attempt = latest.id,
+                status = latest.status_code,
+                "asked GitHub to deliver a missed webhook again"
+            ),
         }
-        tracing::info!(
-            guid,
-            attempt = latest.id,
-            status = latest.status_code,
-            "asked GitHub to deliver a missed webhook again"
-        );
-        asked += 1;
     }
-    ctx.store.set_redelivery_scanned_until(ctx.now).await?;
+    // With some left for the next read, it reads this window again (they are still in it).
+    if !more {
+        ctx.store.set_redelivery_scanned_until(ctx.now).await?;
+    }
     Ok(())
 }

@@ -47,11 +47,12 @@ async fn deliveries_keel_never_took_are_asked_for_again_and_only_those() {
             "one read per slot, whatever the replicas"
         );
         worker.run_until_idle(now_ms).await.unwrap();
-        assert_eq!(fake.redelivered(), [10, 9], "{}", db.backend);
+        // Oldest first.
+        assert_eq!(fake.redelivered(), [9, 10], "{}", db.backend);
         // The next slot: the redelivery was taken; nothing is asked twice.
         assert!(enqueue(&db.store, now_ms + EVERY_MS).await.unwrap());
         worker.run_until_idle(now_ms + EVERY_MS).await.unwrap();
-        assert_eq!(fake.redelivered(), [10, 9]);
+        assert_eq!(fake.redelivered(), [9, 10]);
         db.finish().await;
     }
 }
@@ -139,6 +140,53 @@ async fn a_delivery_github_will_not_deliver_again_does_not_hold_up_the_others() 
         enqueue(&db.store, now).await.unwrap();
         worker.run_until_idle(now).await.unwrap();
         assert_eq!(fake.redelivered(), [2], "{}", db.backend);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_long_flood_reaches_every_failed_delivery_and_a_read_asks_at_most_its_cap() {
+    for db in backends().await {
+        let fake = FakeGitHub::start().await;
+        fake.leave_redeliveries_unlogged();
+        let worker = worker(&db, &fake);
+        let now = chrono::Utc::now().timestamp_millis();
+        let at = chrono::DateTime::from_timestamp_millis(now - 60_000)
+            .unwrap()
+            .to_rfc3339();
+        // 150 deliveries met a full intake; GitHub refuses to send 30 of them again.
+        for i in 0..150u64 {
+            fake.put_hook_delivery(1 + i, &format!("g-{i:03}"), 503, &at);
+            if i % 10 == 0 || i % 10 == 5 {
+                fake.refuse_redelivery(1 + i);
+            }
+        }
+        let posts = |log: &[String]| {
+            log.iter()
+                .filter(|l| l.starts_with("POST /app/hook/deliveries/"))
+                .count()
+        };
+        enqueue(&db.store, now).await.unwrap();
+        worker.run_until_idle(now).await.unwrap();
+        assert_eq!(
+            posts(&fake.log().await),
+            100,
+            "{}: refused asks count",
+            db.backend
+        );
+        let later = now + EVERY_MS;
+        enqueue(&db.store, later).await.unwrap();
+        worker.run_until_idle(later).await.unwrap();
+        // The second read goes first to the 50 the first did not reach.
+        let mut asked = fake.redelivered();
+        asked.sort_unstable();
+        asked.dedup();
+        assert_eq!(
+            asked.len(),
+            120,
+            "{}: every one GitHub takes was asked for",
+            db.backend
+        );
         db.finish().await;
     }
 }
