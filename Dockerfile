@@ -25,8 +25,11 @@ CMD ["action"]
 FROM gcr.io/distroless/cc-debian12:nonroot AS serve
 COPY --from=build /keel /usr/local/bin/keel
 # The embedded SQLite store lives in a volume; use DATABASE_URL=postgres://… for replicas.
+# /metrics is on its own port (9090, not published by `-p 3000:3000`), never beside the
+# public webhook: it names installations and their remaining GitHub budget.
 ENV DATABASE_URL=sqlite:///data/keel.db \
-    KEEL_LISTEN=0.0.0.0:3000
+    KEEL_LISTEN=0.0.0.0:3000 \
+    KEEL_METRICS_LISTEN=0.0.0.0:9090
 VOLUME ["/data"]
 EXPOSE 3000
 USER nonroot:nonroot
