@@ -44,7 +44,9 @@ pub(super) async fn config_change<G: GitHubApi>(
         return Ok(None);
     }
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await? else {
-        return Ok(None);
+        // The base has a config (this change is judged by it): deleting or moving it turns
+        // the gate off for every later change.
+        return Ok(touched(CONFIG_PATH).then_some(ConfigChange::Removed));
     };
     let config = match String::from_utf8(bytes) {
         Err(_) => {

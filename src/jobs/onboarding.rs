@@ -8,7 +8,8 @@
 //!   pull request into a base without a config): a success on it could let code through a
 //!   required check on a branch Keel never judged.
 //! - When the base branch's config cannot be read, a pull request that brings a valid one and
-//!   changes nothing but it and the items files it names is judged by its own and says so;
+//!   changes nothing but it and the items files it names under `.github/` (`.toml` files, never
+//!   a workflow: the config's own rules) is judged by its own and says so;
 //!   every other pull request fails with the reason, so a broken base cannot be used to pick
 //!   a laxer judge for code or workflows.
 
@@ -180,7 +181,7 @@ pub(super) async fn fixing_config<G: GitHubApi>(
         .github
         .pull_request_files(repo, &pr.number, pr.changed_files)
         .await?;
-    if diff.incomplete.is_some() || diff.files.is_empty() {
+    if !only_setup(&diff) {
         return Ok(None);
     }
     let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, head_sha).await? else {

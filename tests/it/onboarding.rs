@@ -364,3 +364,91 @@ async fn a_pull_request_fixing_a_broken_base_config_cannot_bring_workflow_change
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_broken_base_fix_cannot_empty_a_workflow_or_a_manifest_named_as_its_items_file() {
+    // The head's config names a workflow, or a file outside `.github/`, as its items file and
+    // empties it: an empty file holds no items and reads fine.
+    for (items, path) in [
+        (
+            "[roadmap]\nfile = \".github/workflows/codeql.yml\"\n",
+            ".github/workflows/codeql.yml",
+        ),
+        ("[debt]\nfile = \"pyproject.toml\"\n", "pyproject.toml"),
+    ] {
+        for db in backends().await {
+            let fake = FakeGitHub::start().await;
+            fake.put_file(
+                REPO,
+                BASE,
+                ".github/keel.toml",
+                b"[hygiene]\nmax_chnged = 3\n",
+            );
+            fake.put_file(REPO, HEAD, ".github/keel.toml", items.as_bytes());
+            fake.put_file(REPO, HEAD, path, b"# nothing here\n");
+            fake.put_pr_files(
+                REPO,
+                2,
+                &[
+                    (
+                        ".github/keel.toml",
+                        "modified",
+                        Some("@@ -1,2 +1,2 @@\n-[hygiene]\n-max_chnged = 3\n+[roadmap]\n+file = \"x\""),
+                    ),
+                    (path, "modified", Some("@@ -1,1 +1,1 @@\n-on: push\n+# nothing here")),
+                ],
+            );
+            let worker = deliver(&db, &fake).await;
+            worker.run_until_idle(NOW).await.unwrap();
+            let run = &fake.check_runs()[0];
+            assert_eq!(
+                run.conclusion.as_deref(),
+                Some("failure"),
+                "{path}: {}",
+                db.backend
+            );
+            assert_eq!(
+                run.title.as_deref(),
+                Some("Invalid definition of done on the base branch"),
+                "{path}"
+            );
+            db.finish().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_change_that_deletes_or_moves_keel_toml_fails_its_own_row() {
+    let moved = json!([{"filename": ".github/old-keel.toml", "previous_filename": ".github/keel.toml",
+                        "status": "renamed", "additions": 0, "deletions": 0, "changes": 0}]);
+    let deleted = json!([{"filename": ".github/keel.toml", "status": "removed",
+                          "patch": "@@ -1,2 +0,0 @@\n-[hygiene]\n-max_changed_lines = 100",
+                          "additions": 0, "deletions": 2}]);
+    for (case, entries) in [("deleted", deleted), ("moved", moved)] {
+        for db in backends().await {
+            let fake = FakeGitHub::start().await;
+            fake.put_file(
+                REPO,
+                BASE,
+                ".github/keel.toml",
+                b"[hygiene]\nmax_changed_lines = 100\n",
+            );
+            fake.put_pr_file_entries(REPO, 2, entries.as_array().unwrap().clone());
+            let worker = deliver(&db, &fake).await;
+            worker.run_until_idle(NOW).await.unwrap();
+            let run = &fake.check_runs()[0];
+            let summary = run.summary.clone().unwrap_or_default();
+            assert_eq!(
+                run.conclusion.as_deref(),
+                Some("failure"),
+                "{case}: {}: {summary}",
+                db.backend
+            );
+            assert!(
+                summary.contains("**Change to keel.toml**: removed"),
+                "{case}: {summary}"
+            );
+            db.finish().await;
+        }
+    }
+}

@@ -106,6 +106,9 @@ pub enum ConfigChange {
     Valid,
     /// The new file is invalid, here.
     Invalid(crate::diagnostic::Diagnostic),
+    /// The change deletes or moves the file away: once merged, nothing into the branch would
+    /// be judged.
+    Removed,
 }
 
 /// Pull request metadata the hygiene criteria read.

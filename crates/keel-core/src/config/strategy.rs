@@ -8,6 +8,30 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::borrow::Cow;
 
+/// An items file's path, written the one way GitHub names the file (relative, no `.` or `..`
+/// segments, no doubled `/`), so a change to it is always seen as one; a `.toml` file, never
+/// a workflow or an action (a change judged by its own config may edit its items files).
+fn items_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let path = String::deserialize(d)?;
+    let bad = |why: &str| serde::de::Error::custom(format!("`{path}` cannot hold items: {why}"));
+    if !path.ends_with(".toml") {
+        return Err(bad("name a `.toml` file, like `.github/roadmap.toml`"));
+    }
+    if path.contains('\\')
+        || path
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+    {
+        return Err(bad(
+            "write it from the repository's root without `./`, `..` or a leading `/`, like `.github/roadmap.toml`",
+        ));
+    }
+    if path.starts_with(".github/workflows/") || path.starts_with(".github/actions/") {
+        return Err(bad("workflows and actions are not items files"));
+    }
+    Ok(Some(path))
+}
+
 /// `[roadmap]`: what the business is betting on, and whether every change must say which bet
 /// it serves.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -16,7 +40,9 @@ pub struct RoadmapConfig {
     /// A change must link a roadmap item, or be marked as debt, a fix or a chore (by title
     /// prefix, branch prefix or label).
     pub require_link: Option<Criterion<bool>>,
-    /// Another file holding the items as `[[items]]` (read from the base commit too).
+    /// Another file holding the items as `[[items]]` (read from the base commit too): a
+    /// `.toml` file, relative to the repository's root.
+    #[serde(default, deserialize_with = "items_path")]
     pub file: Option<String>,
     /// The items.
     #[serde(default)]
@@ -265,7 +291,9 @@ impl JsonSchema for Hypothesis {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DebtConfig {
-    /// Another file holding the items as `[[items]]`.
+    /// Another file holding the items as `[[items]]`: a `.toml` file, relative to the
+    /// repository's root.
+    #[serde(default, deserialize_with = "items_path")]
     pub file: Option<String>,
     /// Comment markers that flag debt in code.
     #[serde(default = "default_markers")]

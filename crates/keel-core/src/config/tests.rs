@@ -410,6 +410,31 @@ fn a_separate_items_file_has_the_same_errors() {
 }
 
 #[test]
+fn an_items_file_is_a_toml_file_named_from_the_root_and_never_a_workflow() {
+    for file in [".github/roadmap.toml", "plan/debt.toml"] {
+        let c = Config::parse("k", &format!("[roadmap]\nfile = \"{file}\"\n")).unwrap();
+        assert_eq!(c.roadmap.unwrap().file.as_deref(), Some(file));
+    }
+    // Each would let a change to the file go unseen, or a change judged by its own config
+    // empty a file that is not items.
+    for file in [
+        ".github/workflows/ci.yml",
+        ".github/workflows/items.toml",
+        "tests/test_auth.py",
+        "./plan/roadmap.toml",
+        "/plan/roadmap.toml",
+        "plan//roadmap.toml",
+        "plan/../roadmap.toml",
+    ] {
+        let e = Config::parse("k", &format!("[debt]\nfile = \"{file}\"\n"))
+            .unwrap_err()
+            .0;
+        assert_eq!(e.line, 2, "{file}: {e}");
+        assert!(e.message.contains("cannot hold items"), "{file}: {e}");
+    }
+}
+
+#[test]
 fn the_summary_schedule_and_timezone_are_checked_where_they_are_written() {
     let c = Config::parse(
         "k",

@@ -155,6 +155,10 @@ fn config_change(change: &crate::facts::ConfigChange, out: &mut Outcome) {
                 format!("line {}, column {}: {}; this change is judged by the base branch's file", d.line, d.column, d.message),
             ));
         }
+        ConfigChange::Removed => out.push(row.actual("removed").judged(
+            false,
+            "this change removes `.github/keel.toml`: once merged, no pull request into this branch is judged. Turning Keel off is for whoever keeps the rulesets: take Keel's check out of them first, and this row no longer blocks",
+        )),
     }
 }
 
