@@ -29,6 +29,9 @@ fn items_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
     if path.starts_with(".github/workflows/") || path.starts_with(".github/actions/") {
         return Err(bad("workflows and actions are not items files"));
     }
+    if matches!(path.as_str(), ".github/keel.toml" | ".github/keel-org.toml") {
+        return Err(bad("it is a definition of done, not an items file"));
+    }
     Ok(Some(path))
 }
 

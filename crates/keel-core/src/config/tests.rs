@@ -420,6 +420,7 @@ fn an_items_file_is_a_toml_file_named_from_the_root_and_never_a_workflow() {
     for file in [
         ".github/workflows/ci.yml",
         ".github/workflows/items.toml",
+        ".github/keel-org.toml",
         "tests/test_auth.py",
         "./plan/roadmap.toml",
         "/plan/roadmap.toml",
