@@ -57,8 +57,11 @@ async fn deliveries_keel_never_took_are_asked_for_again_and_only_those() {
     }
 }
 
-#[tokio::test]
-async fn a_delivery_that_keeps_failing_is_asked_for_three_times_whatever_the_windows() {
+/// How often one delivery whose every attempt Keel answers with `status` is asked for again
+/// over 8 reads, 10 minutes apart (each ask's outcome logged a minute before the next read),
+/// on each backend.
+async fn asks_over_eight_reads(status: u16) -> Vec<(String, usize)> {
+    let mut asks = Vec::new();
     for db in backends().await {
         let fake = FakeGitHub::start().await;
         fake.leave_redeliveries_unlogged();
@@ -69,25 +72,32 @@ async fn a_delivery_that_keeps_failing_is_asked_for_three_times_whatever_the_win
                 .unwrap()
                 .to_rfc3339()
         };
-        // Keel's secret is wrong: the delivery and every redelivery of it get 401.
-        fake.put_hook_delivery(1, "g-secret", 401, &at(now - 60_000));
+        fake.put_hook_delivery(1, "g-failing", status, &at(now - 60_000));
         for read in 0..8 {
             let read_at = now + read * EVERY_MS;
             if read > 0 {
-                // What became of the last ask: another 401, a minute before this read.
-                fake.put_hook_delivery(100 + read as u64, "g-secret", 401, &at(read_at - 60_000));
+                // What became of the last ask, a minute before this read.
+                fake.put_hook_delivery(
+                    100 + read as u64,
+                    "g-failing",
+                    status,
+                    &at(read_at - 60_000),
+                );
             }
             enqueue(&db.store, read_at).await.unwrap();
             worker.run_until_idle(read_at).await.unwrap();
         }
-        assert_eq!(
-            fake.redelivered().len(),
-            3,
-            "{}: {:?}",
-            db.backend,
-            fake.redelivered()
-        );
+        asks.push((db.backend.to_string(), fake.redelivered().len()));
         db.finish().await;
+    }
+    asks
+}
+
+#[tokio::test]
+async fn a_delivery_that_keeps_failing_is_asked_for_three_times_whatever_the_windows() {
+    // Keel's secret is wrong: the delivery and every redelivery of it get 401.
+    for (backend, asks) in asks_over_eight_reads(401).await {
+        assert_eq!(asks, 3, "{backend}");
     }
 }
 
@@ -95,33 +105,8 @@ async fn a_delivery_that_keeps_failing_is_asked_for_three_times_whatever_the_win
 async fn a_delivery_refused_by_a_full_intake_is_asked_for_again_for_as_long_as_github_keeps_it() {
     // A flood that keeps the intake full through three asks must not make Keel give up a
     // delivery for good: a 503 is Keel shedding load, not the delivery failing.
-    for db in backends().await {
-        let fake = FakeGitHub::start().await;
-        fake.leave_redeliveries_unlogged();
-        let worker = worker(&db, &fake);
-        let now = chrono::Utc::now().timestamp_millis();
-        let at = |ms: i64| {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .unwrap()
-                .to_rfc3339()
-        };
-        fake.put_hook_delivery(1, "g-shed", 503, &at(now - 60_000));
-        for read in 0..8 {
-            let read_at = now + read * EVERY_MS;
-            if read > 0 {
-                fake.put_hook_delivery(100 + read as u64, "g-shed", 503, &at(read_at - 60_000));
-            }
-            enqueue(&db.store, read_at).await.unwrap();
-            worker.run_until_idle(read_at).await.unwrap();
-        }
-        assert_eq!(
-            fake.redelivered().len(),
-            8,
-            "{}: {:?}",
-            db.backend,
-            fake.redelivered()
-        );
-        db.finish().await;
+    for (backend, asks) in asks_over_eight_reads(503).await {
+        assert_eq!(asks, 8, "{backend}");
     }
 }
 
