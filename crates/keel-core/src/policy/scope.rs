@@ -5,7 +5,7 @@
 //! itself: a title can exempt a change from paperwork, never from a measurement. A change
 //! Keel cannot see whole (no diff, an incomplete file list) is affected by everything.
 
-use crate::config::{Config, ExemptConfig};
+use crate::config::{Config, ExemptConfig, Level};
 use crate::diff::Diff;
 use crate::facts::{Facts, PullRequest};
 use crate::glob::PathGlobs;
@@ -56,15 +56,21 @@ pub fn affected(affects: &PathGlobs, exempt: &ExemptConfig, diff: Option<&Diff>)
 /// shell need not wait for reports that a path-filtered workflow will never upload.
 pub fn reports_needed(config: &Config, diff: Option<&Diff>) -> bool {
     let exempt = config.exempt();
+    // A criterion turned off judges nothing: no report is waited for it.
+    fn on<T>(c: &Option<crate::config::Criterion<T>>) -> bool {
+        c.as_ref().is_some_and(|c| c.level != Level::Off)
+    }
     let coverage = config.coverage.as_ref().is_some_and(|c| {
-        (c.min_total.is_some() || c.min_patch.is_some() || c.max_drop.is_some())
+        (on(&c.min_total) || on(&c.min_patch) || on(&c.max_drop))
             && affected(&c.affects, exempt, diff) == Affected::Yes
     });
-    let security = config.security.as_ref().is_some_and(|s| {
-        s.fail_on.is_some() && affected(&s.affects, exempt, diff) == Affected::Yes
-    });
+    let security = config
+        .security
+        .as_ref()
+        .is_some_and(|s| on(&s.fail_on) && affected(&s.affects, exempt, diff) == Affected::Yes);
     let performance = config.performance.as_ref().is_some_and(|p| {
-        !p.budget.is_empty() && affected(&p.affects, exempt, diff) == Affected::Yes
+        p.budget.iter().any(|b| b.level != Level::Off)
+            && affected(&p.affects, exempt, diff) == Affected::Yes
     });
     coverage || security || performance
 }

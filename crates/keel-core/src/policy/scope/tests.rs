@@ -249,6 +249,27 @@ fn the_shell_waits_for_reports_only_when_a_report_criterion_applies() {
 }
 
 #[test]
+fn criteria_turned_off_wait_for_no_report() {
+    // What `keel init` writes where it finds no project and no scanner: nothing is measured,
+    // so a pull request must not wait for reports that never come.
+    let off = "[coverage]\nmax_drop = { threshold = 0.5, level = \"off\" }\n\
+               min_patch = { threshold = 80, level = \"off\" }\n\
+               [security]\nfail_on = { threshold = \"high\", level = \"off\" }\n\
+               [[performance.budget]]\nbenchmark = \"parse\"\nmax = \"1ms\"\nlevel = \"off\"\n";
+    let config = Config::parse("keel.toml", off).unwrap();
+    assert!(!super::reports_needed(&config, Some(&diff(&["src/a.rs"]))));
+    assert!(!super::reports_needed(&config, None));
+    // One left on is waited for.
+    let on = off.replacen(
+        "min_patch = { threshold = 80, level = \"off\" }",
+        "min_patch = 80",
+        1,
+    );
+    let config = Config::parse("keel.toml", &on).unwrap();
+    assert!(super::reports_needed(&config, Some(&diff(&["src/a.rs"]))));
+}
+
+#[test]
 fn a_finding_in_a_documentation_only_change_still_counts() {
     let sarif = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"gitleaks"}},"results":[
       {"ruleId":"aws-access-token","level":"error","message":{"text":"AWS access key"},
