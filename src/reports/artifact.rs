@@ -155,23 +155,20 @@ pub fn read_reports<R: Read + Seek>(
         }
         result.map_err(ArtifactError::Report)?;
     }
+    // A missing report is said only for a kind some criterion that is on judges.
+    let judged = keel_core::policy::scope::ReportsJudged::of(config);
     let sections = [
         (
             ReportKind::Coverage,
             "coverage report",
-            coverage.is_some(),
+            judged.coverage,
             &coverage_globs,
         ),
-        (
-            ReportKind::Sarif,
-            "SARIF log",
-            config.security.is_some(),
-            &sarif_globs,
-        ),
+        (ReportKind::Sarif, "SARIF log", judged.sarif, &sarif_globs),
         (
             ReportKind::Bench,
             "benchmark result",
-            config.performance.is_some(),
+            judged.benchmarks,
             &bench_globs,
         ),
     ];

@@ -47,6 +47,24 @@ fn reports_are_found_at_their_default_paths() {
 }
 
 #[test]
+fn a_missing_report_is_said_only_for_what_a_criterion_that_is_on_judges() {
+    let archive = zip_of(&[("lcov.info", LCOV)]);
+    let kinds = |text: &str| -> Vec<ReportKind> {
+        read(&archive, &config(text))
+            .unwrap()
+            .unmatched
+            .into_iter()
+            .map(|(kind, _)| kind)
+            .collect()
+    };
+    // What `keel init` writes without a scanner: no "no SARIF log matched" note.
+    let off = "[coverage]\nmin_total = 1\n[security]\nfail_on = { threshold = \"high\", level = \"off\" }\n";
+    assert_eq!(kinds(off), []);
+    let on = "[coverage]\nmin_total = 1\n[security]\nfail_on = \"high\"\n";
+    assert_eq!(kinds(on), [ReportKind::Sarif]);
+}
+
+#[test]
 fn configured_paths_win_and_unconfigured_kinds_are_not_read() {
     let archive = zip_of(&[("out/c.info", LCOV), ("ruff.sarif", SARIF)]);
     let reports = read(&archive, &config("[coverage]\npaths = [\"out/*.info\"]\n")).unwrap();

@@ -56,23 +56,52 @@ pub fn affected(affects: &PathGlobs, exempt: &ExemptConfig, diff: Option<&Diff>)
 /// shell need not wait for reports that a path-filtered workflow will never upload.
 pub fn reports_needed(config: &Config, diff: Option<&Diff>) -> bool {
     let exempt = config.exempt();
-    // A criterion turned off judges nothing: no report is waited for it.
-    fn on<T>(c: &Option<crate::config::Criterion<T>>) -> bool {
-        c.as_ref().is_some_and(|c| c.level != Level::Off)
-    }
-    let coverage = config.coverage.as_ref().is_some_and(|c| {
-        (on(&c.min_total) || on(&c.min_patch) || on(&c.max_drop))
-            && affected(&c.affects, exempt, diff) == Affected::Yes
-    });
+    let judged = ReportsJudged::of(config);
+    let coverage = config
+        .coverage
+        .as_ref()
+        .is_some_and(|c| judged.coverage && affected(&c.affects, exempt, diff) == Affected::Yes);
     let security = config
         .security
         .as_ref()
-        .is_some_and(|s| on(&s.fail_on) && affected(&s.affects, exempt, diff) == Affected::Yes);
-    let performance = config.performance.as_ref().is_some_and(|p| {
-        p.budget.iter().any(|b| b.level != Level::Off)
-            && affected(&p.affects, exempt, diff) == Affected::Yes
-    });
+        .is_some_and(|s| judged.sarif && affected(&s.affects, exempt, diff) == Affected::Yes);
+    let performance = config
+        .performance
+        .as_ref()
+        .is_some_and(|p| judged.benchmarks && affected(&p.affects, exempt, diff) == Affected::Yes);
     coverage || security || performance
+}
+
+/// Which kinds of report some criterion that is on judges (a criterion turned off judges
+/// nothing, so its report is neither waited for nor missed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportsJudged {
+    /// Coverage reports (`min_total`, `min_patch`, `max_drop`).
+    pub coverage: bool,
+    /// SARIF logs (`fail_on`).
+    pub sarif: bool,
+    /// Benchmark results (a budget).
+    pub benchmarks: bool,
+}
+
+impl ReportsJudged {
+    /// What `config` judges.
+    pub fn of(config: &Config) -> ReportsJudged {
+        fn on<T>(c: &Option<crate::config::Criterion<T>>) -> bool {
+            c.as_ref().is_some_and(|c| c.level != Level::Off)
+        }
+        ReportsJudged {
+            coverage: config
+                .coverage
+                .as_ref()
+                .is_some_and(|c| on(&c.min_total) || on(&c.min_patch) || on(&c.max_drop)),
+            sarif: config.security.as_ref().is_some_and(|s| on(&s.fail_on)),
+            benchmarks: config
+                .performance
+                .as_ref()
+                .is_some_and(|p| p.budget.iter().any(|b| b.level != Level::Off)),
+        }
+    }
 }
 
 /// Why the linking criteria (roadmap link, linked issue, title and branch patterns) do not
