@@ -112,13 +112,13 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.save_baseline {
         // The commit's own numbers, whatever the change touched, as the App keeps them: on
         // the default branch the diff is empty and every criterion "not affected".
-        let whole = Facts {
+        let metrics = crate::reports::Reports {
             coverage: facts.coverage.clone(),
             findings: facts.findings.clone(),
             benchmarks: facts.benchmarks.clone(),
-            ..Facts::default()
-        };
-        let metrics = keel_core::evaluate(&config, &whole).metrics;
+            ..Default::default()
+        }
+        .metrics(&config);
         if metrics.coverage.is_none() && metrics.findings.is_none() && metrics.benchmarks.is_empty()
         {
             eprintln!(

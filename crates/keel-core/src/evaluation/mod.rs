@@ -353,6 +353,14 @@ impl Evaluation {
     pub fn count(&self, status: Status) -> usize {
         self.criteria.iter().filter(|c| c.status == status).count()
     }
+
+    /// Rows skipped for want of a fact (not a decision such as "not affected"): what the
+    /// first sentence of every rendering lists as not judged.
+    pub fn unjudged(&self) -> impl Iterator<Item = &CriterionResult> {
+        self.criteria
+            .iter()
+            .filter(|c| c.status == Status::Skip && !c.skip.is_some_and(SkipReason::is_decision))
+    }
 }
 
 /// A finding that did not count, and who said so.

@@ -95,9 +95,7 @@ pub fn lead(ev: &Evaluation) -> String {
         );
     }
     let unjudged: Vec<String> = ev
-        .criteria
-        .iter()
-        .filter(|c| c.status == Status::Skip && !c.skip.is_some_and(SkipReason::is_decision))
+        .unjudged()
         .map(|c| {
             format!(
                 "{} ({})",

@@ -1,6 +1,6 @@
 //! Plain text for terminals (`keel check`).
 
-use crate::evaluation::{Evaluation, SkipReason, Status};
+use crate::evaluation::{Evaluation, Status};
 use std::fmt::Write;
 
 /// The evaluation as aligned text, with explanations under failing rows.
@@ -9,9 +9,7 @@ pub fn text(ev: &Evaluation) -> String {
     let _ = writeln!(s, "Keel · {}\n", super::markdown::title(ev));
     // What was not judged comes first: a green title over skipped rows is not a pass.
     let unjudged: Vec<String> = ev
-        .criteria
-        .iter()
-        .filter(|c| c.status == Status::Skip && !c.skip.is_some_and(SkipReason::is_decision))
+        .unjudged()
         .map(|c| format!("{} ({})", c.title, c.explanation))
         .collect();
     if !unjudged.is_empty() {
