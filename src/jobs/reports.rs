@@ -185,16 +185,26 @@ pub async fn find<G: GitHubApi>(
             }
         }
     }
-    match sources::uploaded(ctx, repo, config, head_sha, &mut budget, false).await? {
-        Err(why) => return Ok(ReportState::Broken(why)),
-        Ok(read) => {
-            for (source, reports) in read {
-                if let Err(why) = merge(&mut merged, reports, &source) {
-                    return Ok(ReportState::Broken(why));
+    // Uploads are left out where `[reports]` names the workflows: the pull request upload
+    // token may be in any CI build, and coverage merges, so an upload could only raise it.
+    let left_out = if wanted.reads_uploads() {
+        match sources::uploaded(ctx, repo, config, head_sha, &mut budget, false).await? {
+            Err(why) => return Ok(ReportState::Broken(why)),
+            Ok(read) => {
+                for (source, reports) in read {
+                    if let Err(why) = merge(&mut merged, reports, &source) {
+                        return Ok(ReportState::Broken(why));
+                    }
+                    sources.push(source);
                 }
-                sources.push(source);
             }
         }
+        None
+    } else {
+        uploads_left_out(ctx.store.uploads(&repo.name.0, &head_sha.0).await?.len())
+    };
+    if let Some(note) = &left_out {
+        merged.warnings.push(note.clone());
     }
     // Runs that may still bring reports, of the workflows waited for: queued or running, or
     // finished on GitHub while their `workflow_run` delivery is not handled yet.
@@ -219,8 +229,9 @@ pub async fn find<G: GitHubApi>(
         .collect();
     let any_run = !all_runs.is_empty() || !listed.is_empty();
     // CI outside Actions (a repository with an upload token) has sent nothing yet.
-    let upload_missing =
-        sources.iter().all(|s| s.run.is_some()) && ctx.store.has_upload_token(&repo.name.0).await?;
+    let upload_missing = wanted.reads_uploads()
+        && sources.iter().all(|s| s.run.is_some())
+        && ctx.store.has_upload_token(&repo.name.0).await?;
     if (sources.is_empty() && !any_run) || upload_missing {
         // Nothing under way: a run not yet queued, CI outside Actions that has not sent its
         // reports yet, or nothing at all (a path filter). Wait `timeout` from the first wait.
@@ -264,13 +275,31 @@ pub async fn find<G: GitHubApi>(
                 artifacts_named(&wanted)
             ),
         };
-        return Ok(ReportState::Missing(why));
+        return Ok(ReportState::Missing(match left_out {
+            Some(note) => format!("{why}. {note}"),
+            None => why,
+        }));
     }
     merged.settle();
     Ok(ReportState::Ready {
         reports: Box::new(merged),
         sources,
         not_run,
+    })
+}
+
+/// The note on `count` archives sent with `keel upload` that were not read because
+/// `[reports]` names the workflows the reports come from.
+fn uploads_left_out(count: usize) -> Option<String> {
+    (count > 0).then(|| {
+        let (archives, were) = if count == 1 {
+            ("1 archive".to_owned(), "was")
+        } else {
+            (format!("{count} archives"), "were")
+        };
+        format!(
+            "{archives} sent with `keel upload` for this commit {were} not read: `[reports]` names the workflows the reports come from (set `[reports] uploads = true` to read uploads too)"
+        )
     })
 }
 

@@ -62,6 +62,10 @@ async fn record_baseline<G: GitHubApi>(
     let Ok(config) = super::org::effective_config(ctx, repo, bytes).await? else {
         return Ok(());
     };
+    if !config.reports.clone().unwrap_or_default().reads_uploads() {
+        tracing::info!(repo = %repo.name, %sha, "`[reports]` names the workflows its reports come from: no baseline from the uploads");
+        return Ok(());
+    }
     let parts =
         // Only what the baseline token sent: the pull request token is in every CI build.
         match reports::sources::uploaded(ctx, repo, &config, sha, &mut Budget::default(), true)

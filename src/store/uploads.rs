@@ -26,13 +26,14 @@ pub enum UploadScope {
     Baseline,
 }
 
-/// One archive sent with `keel upload`.
+/// One archive sent with `keel upload`, without its bytes: they are read one archive at a
+/// time with [`Store::upload_archive`], once the commit's budget has room for them.
 #[derive(Debug, Clone)]
 pub struct Upload {
     /// The name it was sent under (`coverage`, `sarif`, …).
     pub name: String,
-    /// The zip archive.
-    pub archive: Vec<u8>,
+    /// The archive's size in bytes.
+    pub size: u64,
     /// When it arrived, unix ms.
     pub received_at: i64,
     /// It came with the baseline token.
@@ -197,10 +198,11 @@ impl Store {
         Ok((written == 0).then(refused))
     }
 
-    /// The archives uploaded for `head_sha`, by name.
+    /// The archives uploaded for `head_sha`, by name, without their bytes.
     pub async fn uploads(&self, repo: &str, head_sha: &str) -> anyhow::Result<Vec<Upload>> {
         on_pool!(self, pool => sqlx::query(
-            "SELECT name, archive, received_at, baseline FROM uploads WHERE repo = $1 AND head_sha = $2 ORDER BY name",
+            "SELECT name, CAST(LENGTH(archive) AS BIGINT) AS size, received_at, baseline \
+             FROM uploads WHERE repo = $1 AND head_sha = $2 ORDER BY name",
         )
         .bind(repo)
         .bind(head_sha)
@@ -208,11 +210,30 @@ impl Store {
         .await
         .and_then(|rows| rows.iter().map(|r| Ok(Upload {
             name: r.try_get("name")?,
-            archive: r.try_get("archive")?,
+            size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or_default(),
             received_at: r.try_get("received_at")?,
             baseline: r.try_get::<i64, _>("baseline")? != 0,
         })).collect::<Result<Vec<_>, sqlx::Error>>()))
         .context("read uploads")
+    }
+
+    /// The bytes of the archive uploaded for `head_sha` under `name`, if it is still kept.
+    pub async fn upload_archive(
+        &self,
+        repo: &str,
+        head_sha: &str,
+        name: &str,
+    ) -> anyhow::Result<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT archive FROM uploads WHERE repo = $1 AND head_sha = $2 AND name = $3",
+        )
+        .bind(repo)
+        .bind(head_sha)
+        .bind(name)
+        .fetch_optional(pool)
+        .await)
+        .context("read an upload")?;
+        Ok(row.map(|(archive,)| archive))
     }
 
     /// When Keel first waited for `head_sha`'s reports: `now` the first time it asks.

@@ -376,6 +376,69 @@ async fn keel_upload_is_accepted_with_the_right_token_and_refused_with_a_wrong_o
     }
 }
 
+/// A repository whose `[reports] workflow` pins `ci.yml`, with the pull request upload token
+/// issued (for another pipeline, or leaked to a build): `ci.yml` leaves hello.rb's line 2
+/// untested.
+const PINNED: &str = "[coverage]\nmin_patch = 100\n\n[reports]\nworkflow = \"ci.yml\"\n";
+
+#[tokio::test]
+async fn an_upload_cannot_add_coverage_to_the_reports_of_a_pinned_workflow() {
+    for (config, read) in [
+        (PINNED.to_owned(), false),
+        (format!("{PINNED}uploads = true\n"), true),
+    ] {
+        for db in backends().await {
+            let fake = github(&config).await;
+            let server = TestServer::new(&db.store);
+            let worker = worker(&db, &fake);
+            let token = db
+                .store
+                .issue_upload_token(REPO, UploadScope::PullRequests, NOW)
+                .await
+                .unwrap();
+            open(&server).await;
+            fake.put_workflow_runs_of(REPO, HEAD, &[(77, "completed", ".github/workflows/ci.yml")]);
+            fake.put_artifact(
+                REPO,
+                77,
+                "keel-reports",
+                zip_of(&[("lcov.info", &lcov("hello.rb", &[(1, 1), (2, 0)]))]),
+            );
+            // The attacker's upload says line 2 ran too; coverage merges, so it would raise
+            // the patch to 100%.
+            let forged = zip_of(&[("lcov.info", &lcov("hello.rb", &[(1, 1), (2, 1)]))]);
+            let (status, text) = server
+                .send(upload_request(Some(&token), "coverage", forged))
+                .await;
+            assert_eq!(status, 202, "{text}");
+            deliver(&server, "workflow_run", "wr-77", finished(77, "ci.yml")).await;
+            worker.run_until_idle(NOW).await.unwrap();
+            let (status, conclusion, summary) = keel_check(&fake);
+            let expected = if read { "success" } else { "failure" };
+            assert_eq!(
+                (status.as_str(), conclusion.as_deref()),
+                ("completed", Some(expected)),
+                "{} uploads read: {read}: {summary}",
+                db.backend
+            );
+            assert_eq!(
+                summary.contains("Reports read from \\`coverage\\`, sent with \\`keel upload\\`"),
+                read,
+                "{summary}"
+            );
+            if !read {
+                assert!(
+                    summary.contains(
+                        "1 archive sent with \\`keel upload\\` for this commit was not read"
+                    ) && summary.contains("uploads = true"),
+                    "the check run says why the upload was left out: {summary}"
+                );
+            }
+            db.finish().await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_fake_ci_sends_its_reports_with_the_keel_upload_command() {
     for db in backends().await {
@@ -431,8 +494,14 @@ async fn a_fake_ci_sends_its_reports_with_the_keel_upload_command() {
         );
         // The archive holds the report under its path, and `fake` never saw a request: the
         // reports went to Keel, not to GitHub.
-        let mut zip =
-            zip::ZipArchive::new(std::io::Cursor::new(stored[0].archive.clone())).unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(
+            db.store
+                .upload_archive(REPO, HEAD, &stored[0].name)
+                .await
+                .unwrap()
+                .expect("the archive is kept"),
+        ))
+        .unwrap();
         assert_eq!(
             zip.by_index(0).unwrap().name().unwrap(),
             "coverage/lcov.info"

@@ -171,10 +171,19 @@ pub async fn uploaded<G: GitHubApi>(
     let mut read = Vec::new();
     let uploads = ctx.store.uploads(&repo.name.0, &head_sha.0).await?;
     for upload in uploads.into_iter().filter(|u| u.baseline || !baseline_only) {
-        if let Err(why) = budget.spend(&upload.name, upload.archive.len() as u64) {
+        // Sizes first: an archive is loaded only once the budget has room for it, and one
+        // at a time.
+        if let Err(why) = budget.spend(&upload.name, upload.size) {
             return Ok(Err(why));
         }
-        match parse(std::io::Cursor::new(upload.archive), config).await? {
+        let Some(archive) = ctx
+            .store
+            .upload_archive(&repo.name.0, &head_sha.0, &upload.name)
+            .await?
+        else {
+            continue;
+        };
+        match parse(std::io::Cursor::new(archive), config).await? {
             Ok(reports) => read.push((source(None, &upload.name, &reports), reports)),
             Err(why) => return Ok(Err(format!("`{}` (keel upload): {why}", upload.name))),
         }

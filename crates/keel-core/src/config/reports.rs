@@ -39,6 +39,11 @@ pub struct ReportsConfig {
     #[serde(default, deserialize_with = "optional_workflow_files")]
     #[schemars(with = "Vec<String>")]
     pub wait_for: Option<Vec<String>>,
+    /// Whether reports sent with `keel upload` are read too. Default: yes, unless `workflow`
+    /// or `workflows` names where the reports come from — then only those workflows'
+    /// artifacts count, and an upload (its token may be held by any CI build) cannot add to
+    /// them.
+    pub uploads: Option<bool>,
     /// How long Keel waits for reports while no run that could bring them is queued or
     /// running (`"15m"`, `"2h"`; default 15 minutes). Set it longer when CI outside GitHub
     /// Actions sends reports with `keel upload`.
@@ -69,6 +74,13 @@ impl ReportsConfig {
         let mut files = self.workflows.clone();
         files.extend(self.workflow.iter().cloned());
         files
+    }
+
+    /// Whether archives sent with `keel upload` are read (`uploads`, else only when no
+    /// workflow file is named).
+    pub fn reads_uploads(&self) -> bool {
+        self.uploads
+            .unwrap_or_else(|| self.workflow.is_none() && self.workflows.is_empty())
     }
 
     /// The workflow files waited for; empty means every run of the head.
