@@ -10,6 +10,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// How long `keel upload` waits before each new try after a 503 (then it gives up).
+const RETRY_WAITS: [std::time::Duration; 3] = [
+    std::time::Duration::from_secs(1),
+    std::time::Duration::from_secs(3),
+    std::time::Duration::from_secs(9),
+];
+
 /// `keel upload` arguments.
 #[derive(Debug, clap::Args)]
 pub struct UploadArgs {
@@ -60,7 +67,22 @@ pub fn run(args: &UploadArgs) -> anyhow::Result<ExitCode> {
     let root = std::env::current_dir().context("the current directory")?;
     let archive = zip_reports(&root, &args.files)?;
     super::runtime(false)?.block_on(async {
-        let (status, message) = send(args, &sha, token.trim(), archive).await?;
+        let mut waits = RETRY_WAITS.iter();
+        let (status, message) = loop {
+            let (status, message) = send(args, &sha, token.trim(), archive.clone()).await?;
+            // 503: the server is busy (other uploads fill its room) or could not store the
+            // archive; it asks to be sent again.
+            match waits.next() {
+                Some(wait) if status == 503 => {
+                    eprintln!(
+                        "keel upload: the server answered 503 ({message}); sending again in {} s",
+                        wait.as_secs()
+                    );
+                    tokio::time::sleep(*wait).await;
+                }
+                _ => break (status, message),
+            }
+        };
         if (200..300).contains(&status) {
             println!("keel upload: {message} for {} at {sha}", args.repo);
             Ok(ExitCode::from(EXIT_OK))

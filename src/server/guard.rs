@@ -69,6 +69,16 @@ impl IntakeGuard {
         }
     }
 
+    /// A guard for `keel upload` bodies: at most `in_flight_bytes` together, 10 s to wait
+    /// for room and 120 s to read one (an authenticated client on a slow CI link).
+    pub fn for_uploads(in_flight_bytes: u64) -> IntakeGuard {
+        IntakeGuard::new(
+            in_flight_bytes,
+            Duration::from_secs(10),
+            Duration::from_secs(120),
+        )
+    }
+
     /// Reads `body`, at most `limit` bytes, taking room in the budget for each part as it
     /// arrives (waiting at most [`wait`](Self::wait) for it); the room stays held until the
     /// returned [`Held`] is dropped. The caller bounds the whole read with

@@ -41,6 +41,9 @@ pub struct AppState {
     pub wake: Arc<tokio::sync::Notify>,
     /// What unauthenticated requests may hold.
     pub guard: Arc<guard::IntakeGuard>,
+    /// What `keel upload` bodies may hold together (apart from webhooks, so that token
+    /// holders cannot crowd deliveries out).
+    pub uploads: Arc<guard::IntakeGuard>,
 }
 
 /// The router, `/metrics` included.

@@ -58,6 +58,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             std::time::Duration::from_secs(2),
             std::time::Duration::from_secs(10),
         )),
+        uploads: Arc::new(crate::server::guard::IntakeGuard::for_uploads(
+            settings.max_in_flight_bytes,
+        )),
     };
     let listener = CappedListener::new(
         tokio::net::TcpListener::bind(settings.listen)

@@ -54,7 +54,8 @@ pub struct ServeArgs {
     /// Serve `/metrics` on this address only (an internal port), not beside the webhook.
     #[arg(long, env = "KEEL_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
-    /// Most webhook body bytes held at once before their signatures are checked, in MiB.
+    /// Most webhook body bytes held at once before their signatures are checked, in MiB;
+    /// `keel upload` bodies have as much again, apart.
     #[arg(long, env = "KEEL_MAX_IN_FLIGHT_MIB", default_value = "64")]
     pub max_in_flight_mib: String,
     /// Connections open at once; more wait to be accepted. A connection idle for 60 s closes.

@@ -10,6 +10,7 @@
 //! not say whether the repository exists.
 
 use super::AppState;
+use super::guard::Refusal;
 use crate::github::event::Event;
 use crate::github::{CommitSha, RepoName};
 use crate::reports::artifact::{ArtifactLimits, check_archive};
@@ -20,9 +21,6 @@ use serde::Deserialize;
 
 /// Largest archive accepted (it is kept in the database until it is judged).
 pub const MAX_UPLOAD_BYTES: usize = 32 << 20;
-
-/// Longest an authenticated upload's body may take to arrive.
-const UPLOAD_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// `?name=`: what the upload is called (default `reports`).
 #[derive(Debug, Deserialize)]
@@ -103,15 +101,27 @@ async fn handle(
             "`name` must be 1 to 64 letters, digits, `.`, `_` or `-`".into(),
         );
     }
-    // An authenticated client on a slow CI link gets longer than an unauthenticated webhook.
-    let read = axum::body::to_bytes(body, MAX_UPLOAD_BYTES);
-    let deadline = state.guard.body_timeout.max(UPLOAD_BODY_TIMEOUT);
-    let bytes = match tokio::time::timeout(deadline, read).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => {
+    // Read within the uploads' own room: bodies sent at once hold at most that much memory,
+    // and no room is taken from webhook deliveries.
+    let read = state.uploads.read(body, MAX_UPLOAD_BYTES);
+    let (bytes, _room) = match tokio::time::timeout(state.uploads.body_timeout, read).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(Refusal::TooLarge)) => {
             return (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the archive is over {MAX_UPLOAD_BYTES} bytes"),
+            );
+        }
+        Ok(Err(Refusal::Busy)) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Keel is receiving other uploads and has no room for this one yet; send it again in a moment".into(),
+            );
+        }
+        Ok(Err(Refusal::Broken)) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "the connection broke while the archive was sent".into(),
             );
         }
         Err(_) => {

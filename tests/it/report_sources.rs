@@ -439,6 +439,145 @@ async fn an_upload_cannot_add_coverage_to_the_reports_of_a_pinned_workflow() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_sent_at_once_hold_no_more_than_their_room_and_take_none_from_webhooks() {
+    use tokio::io::AsyncWriteExt;
+    let db = crate::support::db::sqlite().await;
+    let full = 64 * 1024;
+    let uploads = std::sync::Arc::new(keel::server::guard::IntakeGuard::new(
+        full,
+        std::time::Duration::from_millis(200),
+        std::time::Duration::from_secs(30),
+    ));
+    let server = TestServer::with_guards(
+        &db.store,
+        std::sync::Arc::new(keel::server::guard::IntakeGuard::default()),
+        std::sync::Arc::clone(&uploads),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = server.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let token = db
+        .store
+        .issue_upload_token(REPO, UploadScope::PullRequests, NOW)
+        .await
+        .unwrap();
+    // A token holder declares a 63 KB archive, sends 60 KB of it and stops.
+    let mut stalled = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /reports/{REPO}/{HEAD}?name=big HTTP/1.1\r\nHost: keel\r\nAuthorization: Bearer {token}\r\nContent-Type: application/zip\r\nContent-Length: 63000\r\n\r\n"
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    stalled.write_all(&vec![0u8; 60_000]).await.unwrap();
+    let held = |bytes: u64| {
+        let uploads = std::sync::Arc::clone(&uploads);
+        async move {
+            let wait = async {
+                while full - uploads.available_bytes() < bytes {
+                    tokio::task::yield_now().await;
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+                .await
+                .expect("the uploads' room reaches the bytes held");
+        }
+    };
+    held(58 * 1024).await;
+    // Bytes that do not compress: the archive stays about 20 KB.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let noise: Vec<u8> = (0..20_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 32) as u8
+        })
+        .collect();
+    let reports = zip_of(&[("lcov.info", &noise)]);
+    assert!(reports.len() > 8 * 1024, "{} bytes", reports.len());
+    let (status, text) = server
+        .send(upload_request(Some(&token), "coverage", reports.clone()))
+        .await;
+    assert_eq!(status, 503, "no room for another 20 KB upload: {text}");
+    assert!(text.contains("send it again"), "{text}");
+    assert!(db.store.uploads(REPO, HEAD).await.unwrap().is_empty());
+    // Webhook deliveries have room of their own.
+    let (status, text) = server
+        .send(crate::support::webhook::signed(
+            "pull_request",
+            "while-uploading",
+            payload("pull_request/opened.2.json"),
+        ))
+        .await;
+    assert_eq!(status, 202, "{text}");
+    // The stalled upload goes away: its room comes back and the upload is taken.
+    drop(stalled);
+    let freed = async {
+        while uploads.available_bytes() < full {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), freed)
+        .await
+        .expect("the stalled upload's room is freed when its client goes");
+    let (status, text) = server
+        .send(upload_request(Some(&token), "coverage", reports))
+        .await;
+    assert_eq!(status, 202, "{text}");
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keel_upload_sends_again_when_the_server_is_busy() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // A server that is busy for the first two tries, then takes the archive.
+    let tries = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&tries);
+    let router = axum::Router::new().route(
+        "/reports/{owner}/{repo}/{sha}",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let counted = std::sync::Arc::clone(&counted);
+            async move {
+                assert!(!body.is_empty(), "every try sends the archive");
+                if counted.fetch_add(1, Ordering::SeqCst) < 2 {
+                    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "no room yet")
+                } else {
+                    (axum::http::StatusCode::ACCEPTED, "stored `coverage`")
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let ci = tempfile::tempdir().unwrap();
+    std::fs::write(ci.path().join("lcov.info"), lcov("hello.rb", &[(1, 1)])).unwrap();
+    let dir = ci.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+            .args(["upload", "lcov.info", "--name", "coverage"])
+            .args(["--server", &format!("http://{address}")])
+            .args(["--repo", REPO, "--sha", HEAD])
+            .env("KEEL_UPLOAD_TOKEN", "keel_token")
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(tries.load(Ordering::SeqCst), 3, "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("answered 503 (no room yet); sending again")
+            .count(),
+        2,
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn a_fake_ci_sends_its_reports_with_the_keel_upload_command() {
     for db in backends().await {

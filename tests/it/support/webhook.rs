@@ -52,6 +52,19 @@ impl TestServer {
 
     /// As [`TestServer::new`], with `guard` on unauthenticated bodies.
     pub fn with_guard(store: &Store, guard: Arc<keel::server::guard::IntakeGuard>) -> TestServer {
+        TestServer::with_guards(
+            store,
+            guard,
+            Arc::new(keel::server::guard::IntakeGuard::for_uploads(64 << 20)),
+        )
+    }
+
+    /// As [`TestServer::with_guard`], with `uploads` on `keel upload` bodies.
+    pub fn with_guards(
+        store: &Store,
+        guard: Arc<keel::server::guard::IntakeGuard>,
+        uploads: Arc<keel::server::guard::IntakeGuard>,
+    ) -> TestServer {
         let wake = Arc::new(tokio::sync::Notify::new());
         let metrics = Arc::new(Metrics::default());
         let state = AppState {
@@ -61,6 +74,7 @@ impl TestServer {
             metrics: Arc::clone(&metrics),
             wake: Arc::clone(&wake),
             guard,
+            uploads,
         };
         TestServer {
             router: app(state),
