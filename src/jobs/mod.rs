@@ -237,6 +237,19 @@ const LOOK_BEHIND: i64 = 16;
 
 /// Handles one stored event.
 pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
+    // Every push is on record, even one whose judgement a newer one supersedes: no one may
+    // waive a change they pushed to.
+    if let Event::PullRequest {
+        repo,
+        pr,
+        pushed_by: Some(login),
+        ..
+    } = event
+    {
+        ctx.store
+            .record_pusher(&repo.0, pr.number.0, login, ctx.now)
+            .await?;
+    }
     if superseded(ctx, event).await? {
         tracing::info!(serial = %event.serial_key(), "a newer judgement of this pull request is queued: skipped");
         return Ok(());

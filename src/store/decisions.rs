@@ -417,4 +417,43 @@ impl Store {
             .collect();
         Ok((head, failing))
     }
+
+    /// Records that `login` pushed to pull request `number` (a `synchronize` delivery's
+    /// sender) at `now`.
+    pub async fn record_pusher(
+        &self,
+        repo: &str,
+        number: u64,
+        login: &str,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        let number = i64::try_from(number)?;
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO pushers (repo, number, login, pushed_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (repo, number, login) DO UPDATE SET pushed_at = excluded.pushed_at \
+             WHERE excluded.pushed_at > pushers.pushed_at",
+        )
+        .bind(repo)
+        .bind(number)
+        .bind(login.to_lowercase())
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+        .context("record who pushed to a pull request")
+    }
+
+    /// Everyone who pushed to pull request `number`, lowercased.
+    pub async fn pushers(&self, repo: &str, number: u64) -> anyhow::Result<Vec<String>> {
+        let number = i64::try_from(number)?;
+        let rows: Vec<(String,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT login FROM pushers WHERE repo = $1 AND number = $2 ORDER BY login",
+        )
+        .bind(repo)
+        .bind(number)
+        .fetch_all(pool)
+        .await)
+        .context("read who pushed to a pull request")?;
+        Ok(rows.into_iter().map(|(login,)| login).collect())
+    }
 }

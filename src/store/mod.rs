@@ -245,6 +245,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "redelivery",
         include_str!("../../migrations/sqlite/0019_redelivery.sql"),
     ),
+    (
+        "pushers",
+        include_str!("../../migrations/sqlite/0020_pushers.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -322,6 +326,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "redelivery",
         include_str!("../../migrations/postgres/0019_redelivery.sql"),
+    ),
+    (
+        "pushers",
+        include_str!("../../migrations/postgres/0020_pushers.sql"),
     ),
 ];
 

@@ -101,6 +101,12 @@ const PRUNE: &[(&str, Cutoff)] = &[
         "DELETE FROM command_comments WHERE seen_at < $1",
         Cutoff::Rows,
     ),
+    // Kept while the pull request is open, however long ago the push.
+    (
+        "DELETE FROM pushers WHERE pushed_at < $1 AND NOT EXISTS (SELECT 1 FROM pull_requests p \
+         WHERE p.repo = pushers.repo AND p.number = pushers.number AND p.open = 1)",
+        Cutoff::Rows,
+    ),
 ];
 
 /// Which retention a statement uses.
@@ -133,6 +139,7 @@ const BY_REPO: &[&str] = &[
     "uploads",
     "command_comments",
     "decisions",
+    "pushers",
 ];
 
 impl Store {

@@ -415,6 +415,122 @@ async fn a_waiver_is_refused_to_anyone_who_wrote_or_committed_part_of_the_change
     }
 }
 
+/// A `synchronize` of pull request 2 to `head` (GitHub dated `at`) pushed by `sender`; the
+/// FakeGitHub's pull request moves to `head` too.
+fn pushed(fake: &FakeGitHub, head: &str, at: &str, sender: &str) -> Vec<u8> {
+    let mut pr = json_of("pull_request/opened.2.json");
+    pr["pull_request"]["head"]["sha"] = json!(head);
+    pr["pull_request"]["updated_at"] = json!(at);
+    fake.put_pull(REPO, 2, pr["pull_request"].clone());
+    pr["action"] = json!("synchronize");
+    pr["sender"]["login"] = json!(sender);
+    serde_json::to_vec(&pr).unwrap()
+}
+
+#[tokio::test]
+async fn a_waiver_is_refused_to_whoever_pushed_to_the_change_whatever_its_commits_say() {
+    for db in backends().await {
+        let (fake, server, worker) = failing_pr(&db).await;
+        // The maintainer pushes a commit onto Codertocat's pull request, made out (with git's
+        // author and committer fields, which anyone can set) to Codertocat.
+        fake.put_pr_commit_people(REPO, 2, &[("Codertocat", "Codertocat")]);
+        deliver(
+            &server,
+            "pull_request",
+            "pushed-by-maintainer",
+            pushed(
+                &fake,
+                &"ab".repeat(20),
+                "2030-01-01T00:00:00Z",
+                "Maintainer",
+            ),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("failure"));
+        let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
+        deliver(
+            &server,
+            "issue_comment",
+            "by-pusher",
+            comment("created", 89, "maintainer", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(fake.reactions(89), ["eyes", "confused"], "{}", db.backend);
+        assert!(
+            replies(&fake)
+                .iter()
+                .any(|r| r.contains("@maintainer") && r.contains("you pushed to this pull request")),
+            "{:?}",
+            replies(&fake)
+        );
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("failure"));
+        assert!(db.store.live_decisions(REPO, 2).await.unwrap().is_empty());
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_surviving_waiver_ends_when_its_giver_pushes_commits_made_out_to_others() {
+    for db in backends().await {
+        let fake = github().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n[commands]\nsurvive_pushes = true\n",
+        );
+        fake.put_permission(REPO, "boss", "admin");
+        fake.put_pr_commit_people(REPO, 2, &[("Codertocat", "web-flow")]);
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        deliver(
+            &server,
+            "pull_request",
+            "opened",
+            serde_json::to_vec(&json_of("pull_request/opened.2.json")).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
+        deliver(
+            &server,
+            "issue_comment",
+            "waive",
+            comment("created", 90, "boss", "User", waive),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("success"));
+        // The giver pushes; the commits still say Codertocat made them.
+        deliver(
+            &server,
+            "pull_request",
+            "push-by-boss",
+            pushed(&fake, &"cd".repeat(20), "2030-01-02T00:00:00Z", "boss"),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let check = last_check(&fake);
+        assert_eq!(check.head_sha, "cd".repeat(20));
+        assert_eq!(
+            check.conclusion.as_deref(),
+            Some("failure"),
+            "{}: {check:?}",
+            db.backend
+        );
+        assert!(
+            check
+                .summary
+                .unwrap_or_default()
+                .contains("has since pushed to it"),
+            "the giver's push ended the waiver"
+        );
+        db.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn a_surviving_waiver_ends_when_its_giver_commits_to_the_change() {
     for db in backends().await {

@@ -492,3 +492,32 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn who_pushed_to_a_pull_request_is_kept_while_it_is_open() {
+    use keel::store::Retention;
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    for db in backends().await {
+        let s = &db.store;
+        for number in [1, 3] {
+            s.track_fresh_pull_request("o/r", number, "h", 7, None, "d", 0)
+                .await
+                .unwrap();
+            s.record_pusher("o/r", number, "Boss", 0).await.unwrap();
+        }
+        s.close_pull_request("o/r", 1, None).await.unwrap();
+        s.prune(40 * DAY, Retention::days(30)).await.unwrap();
+        assert_eq!(
+            s.pushers("o/r", 3).await.unwrap(),
+            ["boss"],
+            "{}: a push 40 days ago to an open pull request still stops its pusher waiving it",
+            db.backend
+        );
+        assert!(
+            s.pushers("o/r", 1).await.unwrap().is_empty(),
+            "{}: a closed pull request's pushers go after the retention",
+            db.backend
+        );
+        db.finish().await;
+    }
+}

@@ -34,6 +34,9 @@ pub enum Event {
         /// this way and must not judge the pull request again.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         label_by_bot: Option<String>,
+        /// On `synchronize`: the account that pushed (whatever the commits say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pushed_by: Option<String>,
     },
     /// Someone asked to run the checks of a commit again (`check_suite`/`check_run` rerequested).
     ChecksRerequested {

@@ -83,6 +83,10 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                     .label
                     .filter(|_| by_bot && matches!(p.action.as_str(), "labeled" | "unlabeled"))
                     .map(|l| l.name),
+                pushed_by: p
+                    .sender
+                    .filter(|_| p.action == "synchronize")
+                    .and_then(|s| s.login),
                 action: p.action,
             }
         }
@@ -333,6 +337,8 @@ struct LabelRef {
 struct Sender {
     #[serde(rename = "type", default)]
     kind: String,
+    #[serde(default)]
+    login: Option<String>,
 }
 
 /// The fields of an `edited` pull request that Keel reads: anything else (e.g. the maintainer

@@ -16,8 +16,8 @@ use keel_core::facts::{Decision, DecisionKind};
 /// the same base branch, while that branch's `[commands]` allow waivers and its giver's
 /// permission then meets what `waive` needs now; a row a soft organisation rule governs counts
 /// only a waiver the organisation's waive team gave. A waiver kept across pushes
-/// (`survive_pushes`) ends when its giver has since authored or committed part of the change:
-/// no one waives their own work. Why a waiver stopped counting goes to `notes`.
+/// (`survive_pushes`) ends when its giver has since pushed to the change, or authored or
+/// committed part of it: no one waives their own work. Why a waiver stopped counting goes to `notes`.
 pub(crate) async fn facts<G: GitHubApi>(
     ctx: &Context<'_, G>,
     repo: &Repo,
@@ -32,19 +32,28 @@ pub(crate) async fn facts<G: GitHubApi>(
     let kept_across_pushes =
         |d: &StoredDecision| d.topic == "waiver" && d.head_sha != head.0 && commands.survive_pushes;
     if live.iter().any(kept_across_pushes) {
+        let pushers = ctx.store.pushers(&repo.name.0, pr.number.0).await?;
         let people = ctx.github.pull_request_people(repo, &pr.number).await?;
         live.retain(|d| {
-            let theirs =
-                kept_across_pushes(d) && people.iter().any(|p| p.eq_ignore_ascii_case(&d.by));
-            if theirs {
+            let is_giver = |p: &String| p.eq_ignore_ascii_case(&d.by);
+            let how = if !kept_across_pushes(d) {
+                None
+            } else if pushers.iter().any(is_giver) {
+                Some("pushed")
+            } else if people.iter().any(is_giver) {
+                Some("committed")
+            } else {
+                None
+            };
+            if let Some(how) = how {
                 notes.push(format!(
-                    "The waiver of {} by @{} no longer counts: @{} has since committed to it.",
+                    "The waiver of {} by @{} no longer counts: @{} has since {how} to it.",
                     keel_core::render::escape::code(&d.subject),
                     d.by,
                     d.by
                 ));
             }
-            !theirs
+            how.is_none()
         });
     }
     Ok(live

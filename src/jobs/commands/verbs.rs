@@ -209,6 +209,16 @@ pub(super) async fn one<G: GitHubApi>(
                     "`/keel waive`: the pull request's author cannot waive its own criteria; ask a maintainer.".to_owned(),
                 );
             }
+            // Whoever pushed to the change is one of its authors, whatever its commits say
+            // (git's author and committer fields can name anyone).
+            let pushers = ctx.store.pushers(&run.repo.name.0, run.number.0).await?;
+            if pushers.iter().any(|p| p.eq_ignore_ascii_case(run.author)) {
+                tracing::info!(repo = %run.repo.name, pr = %run.number, author = run.author, "waiver refused: they pushed to the pull request");
+                return refuse(
+                    run,
+                    "`/keel waive`: you pushed to this pull request, so you cannot waive its criteria; ask a maintainer who did not.".to_owned(),
+                );
+            }
             // Whoever wrote or committed part of the change is one of its authors too.
             let people = ctx.github.pull_request_people(run.repo, run.number).await?;
             if people.iter().any(|p| p.eq_ignore_ascii_case(run.author)) {
