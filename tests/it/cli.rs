@@ -972,3 +972,36 @@ fn check_without_a_config_points_to_keel_init() {
          repository has (or pass --config FILE)\n"
     );
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_not_with_a_panic() {
+    // `keel config reference | head -1`: the reader has gone before Keel writes.
+    for args in [
+        &["config", "reference"][..],
+        &["config", "schema"][..],
+        &[
+            "config",
+            "validate",
+            "--format",
+            "json",
+            "keel.example.toml",
+        ][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_keel"))
+            .args(args)
+            .current_dir(root())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(141),
+            "{args:?}: as a pipe's writer ends: {stderr}"
+        );
+    }
+}
