@@ -7,7 +7,7 @@ use crate::github::client::GitHub;
 use crate::jobs::worker::Worker;
 use crate::metrics::Metrics;
 use crate::server::listener::{CappedListener, IDLE_TIMEOUT};
-use crate::server::settings::Settings;
+use crate::server::settings::{MetricsAt, Settings};
 use crate::server::{AppState, app, ingest::Ingest};
 use crate::store::Store;
 use anyhow::Context;
@@ -76,10 +76,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         workers = settings.workers,
         "keel serve listening"
     );
-    // `/metrics` on an address of its own when one is given (an internal port), else beside
-    // the webhook.
+    // `/metrics` on an address of its own when one is given (an internal port), beside the
+    // webhook only when asked, else nowhere.
     let (router, metrics_server) = match settings.metrics_listen {
-        Some(addr) => {
+        MetricsAt::Own(addr) => {
             let metrics_listener = CappedListener::new(
                 tokio::net::TcpListener::bind(addr)
                     .await
@@ -100,7 +100,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             });
             (crate::server::intake(state), Some(task))
         }
-        None => (app(state), None),
+        MetricsAt::Webhook => (app(state), None),
+        MetricsAt::Nowhere => (crate::server::intake(state), None),
     };
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

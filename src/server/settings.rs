@@ -51,7 +51,9 @@ pub struct ServeArgs {
     /// runs again after this long).
     #[arg(long, env = "KEEL_JOB_LEASE_SECS", default_value = "300")]
     pub job_lease_secs: String,
-    /// Serve `/metrics` on this address only (an internal port), not beside the webhook.
+    /// Where `/metrics` is served: an address (an internal port, `0.0.0.0:9090`), or
+    /// `webhook` beside the webhook (only where that port is private). Unset: not served, since
+    /// the metrics name installations and their remaining GitHub budget.
     #[arg(long, env = "KEEL_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
     /// Most webhook body bytes held at once before their signatures are checked, in MiB;
@@ -68,6 +70,17 @@ pub struct ServeArgs {
     /// Crashes (or time-outs) after which a job is buried instead of taken over again.
     #[arg(long, env = "KEEL_MAX_CRASHES", default_value = "3")]
     pub max_crashes: String,
+}
+
+/// Where `/metrics` is served (`KEEL_METRICS_LISTEN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAt {
+    /// Not served (the default: the metrics name installations and their GitHub budget).
+    Nowhere,
+    /// Beside the webhook, on its listener (a private deployment).
+    Webhook,
+    /// On an address of its own.
+    Own(SocketAddr),
 }
 
 /// Validated settings.
@@ -89,8 +102,8 @@ pub struct Settings {
     pub workers: usize,
     /// How long a claimed job's lease lasts, ms.
     pub job_lease_ms: i64,
-    /// Where `/metrics` is served on its own, if anywhere.
-    pub metrics_listen: Option<SocketAddr>,
+    /// Where `/metrics` is served.
+    pub metrics_listen: MetricsAt,
     /// Most unauthenticated body bytes in flight.
     pub max_in_flight_bytes: u64,
     /// Most connections open at once.
@@ -162,10 +175,11 @@ impl Settings {
             ))
         })?;
         let metrics_listen = match args.metrics_listen.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(addr) => Some(addr.parse().map_err(|_| {
+            None | Some("") => MetricsAt::Nowhere,
+            Some("webhook") => MetricsAt::Webhook,
+            Some(addr) => MetricsAt::Own(addr.parse().map_err(|_| {
                 SettingsError(format!(
-                    "KEEL_METRICS_LISTEN ({addr}) must be an address like 127.0.0.1:9090"
+                    "KEEL_METRICS_LISTEN ({addr}) must be an address like 0.0.0.0:9090, or `webhook`"
                 ))
             })?),
         };

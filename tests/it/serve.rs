@@ -607,3 +607,42 @@ fn metrics_can_listen_on_their_own_address_away_from_the_webhook() {
     assert!(get_status(&addr, "/metrics").contains("404"));
     assert!(get_status(&addr, "/healthz").contains("200"));
 }
+
+/// Without `KEEL_METRICS_LISTEN`, nothing serves `/metrics` (it names installations and their
+/// remaining GitHub budget); `KEEL_METRICS_LISTEN=webhook` puts it beside the webhook.
+#[test]
+fn metrics_are_not_served_beside_the_webhook_unless_asked() {
+    let key = app_key();
+    for (setting, expected) in [(None, "404"), (Some("webhook"), "200")] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("keel.db").display());
+        let mut envs = vec![
+            ("KEEL_APP_ID", "1"),
+            ("KEEL_PRIVATE_KEY", key.as_str()),
+            ("KEEL_WORKERS", "0"),
+            ("KEEL_WEBHOOK_SECRET", SECRET),
+            ("DATABASE_URL", db.as_str()),
+            ("KEEL_LISTEN", "127.0.0.1:0"),
+            ("RUST_LOG", "info"),
+        ];
+        envs.extend(setting.map(|s| ("KEEL_METRICS_LISTEN", s)));
+        let mut child = serve(&envs).stderr(Stdio::piped()).spawn().unwrap();
+        let mut logs = BufReader::new(child.stderr.take().unwrap());
+        let _child = KillOnDrop(child);
+        let mut line = String::new();
+        let addr = loop {
+            line.clear();
+            assert!(logs.read_line(&mut line).unwrap() > 0, "keel serve exited");
+            if line.contains("keel serve listening")
+                && let Some(rest) = line.split("addr=").nth(1)
+            {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        assert!(
+            get_status(&addr, "/metrics").contains(expected),
+            "{setting:?}"
+        );
+        assert!(get_status(&addr, "/healthz").contains("200"));
+    }
+}
