@@ -15,6 +15,7 @@ mod onboarding;
 mod org;
 mod org_change;
 pub mod publish;
+mod pushers;
 pub mod redeliver;
 pub mod report_cache;
 pub mod reports;
@@ -239,17 +240,7 @@ const LOOK_BEHIND: i64 = 16;
 pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
     // Every push is on record, even one whose judgement a newer one supersedes: no one may
     // waive a change they pushed to.
-    if let Event::PullRequest {
-        repo,
-        pr,
-        pushed_by: Some(login),
-        ..
-    } = event
-    {
-        ctx.store
-            .record_pusher(&repo.0, pr.number.0, login, ctx.now)
-            .await?;
-    }
+    pushers::record(ctx, event).await?;
     if superseded(ctx, event).await? {
         tracing::info!(serial = %event.serial_key(), "a newer judgement of this pull request is queued: skipped");
         return Ok(());

@@ -6,6 +6,24 @@
 use super::{Store, on_pool};
 use anyhow::Context;
 
+/// Where someone pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushedTo<'a> {
+    /// A pull request's head (its `synchronize`).
+    PullRequest(u64),
+    /// A branch of the repository (its `push`), before or after a pull request is opened.
+    Branch(&'a str),
+}
+
+impl PushedTo<'_> {
+    fn key(self) -> String {
+        match self {
+            PushedTo::PullRequest(number) => format!("pull/{number}"),
+            PushedTo::Branch(name) => format!("branch/{name}"),
+        }
+    }
+}
+
 /// How far a comment's commands got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommentProgress {
@@ -418,42 +436,48 @@ impl Store {
         Ok((head, failing))
     }
 
-    /// Records that `login` pushed to pull request `number` (a `synchronize` delivery's
-    /// sender) at `now`.
+    /// Records that `login` pushed to `to` at `now`.
     pub async fn record_pusher(
         &self,
         repo: &str,
-        number: u64,
+        to: PushedTo<'_>,
         login: &str,
         now: i64,
     ) -> anyhow::Result<()> {
-        let number = i64::try_from(number)?;
         on_pool!(self, pool => sqlx::query(
-            "INSERT INTO pushers (repo, number, login, pushed_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (repo, number, login) DO UPDATE SET pushed_at = excluded.pushed_at \
+            "INSERT INTO pushers (repo, pushed_to, login, pushed_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (repo, pushed_to, login) DO UPDATE SET pushed_at = excluded.pushed_at \
              WHERE excluded.pushed_at > pushers.pushed_at",
         )
         .bind(repo)
-        .bind(number)
+        .bind(to.key())
         .bind(login.to_lowercase())
         .bind(now)
         .execute(pool)
         .await
         .map(|_| ()))
-        .context("record who pushed to a pull request")
+        .context("record who pushed")
     }
 
-    /// Everyone who pushed to pull request `number`, lowercased.
-    pub async fn pushers(&self, repo: &str, number: u64) -> anyhow::Result<Vec<String>> {
-        let number = i64::try_from(number)?;
+    /// Everyone who pushed to pull request `number` or, when given, to its head `branch` in
+    /// the same repository; lowercased.
+    pub async fn pushers(
+        &self,
+        repo: &str,
+        number: u64,
+        branch: Option<&str>,
+    ) -> anyhow::Result<Vec<String>> {
+        let pull = PushedTo::PullRequest(number).key();
+        let branch = branch.map(|b| PushedTo::Branch(b).key());
         let rows: Vec<(String,)> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT login FROM pushers WHERE repo = $1 AND number = $2 ORDER BY login",
+            "SELECT DISTINCT login FROM pushers WHERE repo = $1 AND pushed_to IN ($2, $3) ORDER BY login",
         )
         .bind(repo)
-        .bind(number)
+        .bind(&pull)
+        .bind(branch.as_deref().unwrap_or(&pull))
         .fetch_all(pool)
         .await)
-        .context("read who pushed to a pull request")?;
+        .context("read who pushed")?;
         Ok(rows.into_iter().map(|(login,)| login).collect())
     }
 }

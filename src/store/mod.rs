@@ -22,7 +22,7 @@ mod tx;
 mod uploads;
 mod verdicts;
 
-pub use decisions::{CommentProgress, NewDecision, StoredDecision};
+pub use decisions::{CommentProgress, NewDecision, PushedTo, StoredDecision};
 pub use delivery::MergeDetails;
 pub use jobs::{ClaimedJob, Enqueued, JobState, MAX_CRASHES, NewJob};
 pub use lanes::FAIR_STEP_MS;

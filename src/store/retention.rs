@@ -101,11 +101,12 @@ const PRUNE: &[(&str, Cutoff)] = &[
         "DELETE FROM command_comments WHERE seen_at < $1",
         Cutoff::Rows,
     ),
-    // Kept while the pull request is open, however long ago the push.
+    // A pull request's pushers are kept while it is open, however long ago the push; a
+    // branch's, as long as history (a pull request may be opened from it later).
     (
         "DELETE FROM pushers WHERE pushed_at < $1 AND NOT EXISTS (SELECT 1 FROM pull_requests p \
-         WHERE p.repo = pushers.repo AND p.number = pushers.number AND p.open = 1)",
-        Cutoff::Rows,
+         WHERE p.repo = pushers.repo AND pushers.pushed_to = 'pull/' || CAST(p.number AS TEXT) AND p.open = 1)",
+        Cutoff::History,
     ),
 ];
 

@@ -471,6 +471,154 @@ async fn a_waiver_is_refused_to_whoever_pushed_to_the_change_whatever_its_commit
     }
 }
 
+/// A `push` of branch `changes` (pull request 2's head) by `sender`.
+fn branch_pushed(sender: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "ref": "refs/heads/changes",
+        "before": "0".repeat(40),
+        "after": "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+        "repository": {"full_name": REPO, "default_branch": "master"},
+        "installation": {"id": 1},
+        "sender": {"login": sender, "type": "User"}
+    }))
+    .unwrap()
+}
+
+/// `login` asks to waive the failing size row in comment `id`; the reactions it got.
+async fn waive_as(
+    fake: &FakeGitHub,
+    server: &TestServer,
+    worker: &keel::jobs::worker::Worker<keel::github::client::GitHub>,
+    id: u64,
+    login: &str,
+) -> Vec<String> {
+    let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
+    deliver(
+        server,
+        "issue_comment",
+        &format!("waive-{id}"),
+        comment("created", id, login, "User", waive),
+    )
+    .await;
+    worker.run_until_idle(NOW).await.unwrap();
+    fake.reactions(id)
+}
+
+#[tokio::test]
+async fn a_waiver_is_refused_to_whoever_pushed_the_branch_before_the_pull_request_was_opened() {
+    for db in backends().await {
+        let fake = github().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n",
+        );
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        // The maintainer pushes `changes` (its commits made out to Codertocat); Codertocat
+        // then opens the pull request from it, so GitHub sends no `synchronize`.
+        deliver(&server, "push", "branch-push", branch_pushed("maintainer")).await;
+        deliver(
+            &server,
+            "pull_request",
+            "opened",
+            serde_json::to_vec(&json_of("pull_request/opened.2.json")).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(
+            waive_as(&fake, &server, &worker, 91, "maintainer").await,
+            ["eyes", "confused"],
+            "{}",
+            db.backend
+        );
+        assert!(
+            replies(&fake)
+                .iter()
+                .any(|r| r.contains("you pushed to this pull request")),
+            "{:?}",
+            replies(&fake)
+        );
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("failure"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_waiver_is_refused_to_the_owner_of_the_fork_the_change_comes_from() {
+    for db in backends().await {
+        let fake = github().await;
+        fake.put_file(
+            REPO,
+            BASE,
+            ".github/keel.toml",
+            b"[hygiene]\nmax_changed_lines = 1\n",
+        );
+        // Codertocat opens the pull request from a branch of the maintainer's fork.
+        let mut opened = json_of("pull_request/opened.2.json");
+        opened["pull_request"]["head"]["repo"]["full_name"] = json!("Maintainer/Hello-World");
+        fake.put_pull(REPO, 2, opened["pull_request"].clone());
+        let server = TestServer::new(&db.store);
+        let worker = worker(&db, &fake);
+        deliver(
+            &server,
+            "pull_request",
+            "opened",
+            serde_json::to_vec(&opened).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        assert_eq!(
+            waive_as(&fake, &server, &worker, 92, "maintainer").await,
+            ["eyes", "confused"],
+            "{}",
+            db.backend
+        );
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("failure"));
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_push_delivered_after_its_pushers_waiver_ends_the_waiver_at_once() {
+    for db in backends().await {
+        let (fake, server, worker) = failing_pr(&db).await;
+        fake.put_permission(REPO, "boss", "admin");
+        assert_eq!(
+            waive_as(&fake, &server, &worker, 93, "boss").await,
+            ["eyes", "rocket"],
+            "{}",
+            db.backend
+        );
+        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("success"));
+        // The boss's push to this head was delivered late (a redelivery): its own judgement
+        // is stale, but the waiver its pusher gave no longer counts.
+        let mut late = json_of("pull_request/opened.2.json");
+        late["action"] = json!("synchronize");
+        late["pull_request"]["updated_at"] = json!("2000-01-01T00:00:00Z");
+        late["sender"]["login"] = json!("boss");
+        deliver(
+            &server,
+            "pull_request",
+            "late-push",
+            serde_json::to_vec(&late).unwrap(),
+        )
+        .await;
+        worker.run_until_idle(NOW).await.unwrap();
+        let check = last_check(&fake);
+        assert_eq!(check.conclusion.as_deref(), Some("failure"), "{check:?}");
+        assert!(
+            check
+                .summary
+                .unwrap_or_default()
+                .contains("has since pushed to it"),
+            "the late push ended the waiver"
+        );
+        db.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn a_surviving_waiver_ends_when_its_giver_pushes_commits_made_out_to_others() {
     for db in backends().await {

@@ -495,7 +495,7 @@ async fn old_data_is_pruned_and_an_uninstall_forgets_the_installations_repositor
 
 #[tokio::test]
 async fn who_pushed_to_a_pull_request_is_kept_while_it_is_open() {
-    use keel::store::Retention;
+    use keel::store::{PushedTo, Retention};
     const DAY: i64 = 24 * 60 * 60 * 1000;
     for db in backends().await {
         let s = &db.store;
@@ -503,19 +503,28 @@ async fn who_pushed_to_a_pull_request_is_kept_while_it_is_open() {
             s.track_fresh_pull_request("o/r", number, "h", 7, None, "d", 0)
                 .await
                 .unwrap();
-            s.record_pusher("o/r", number, "Boss", 0).await.unwrap();
+            s.record_pusher("o/r", PushedTo::PullRequest(number), "Boss", 0)
+                .await
+                .unwrap();
         }
+        // A branch pushed before any pull request was opened from it.
+        s.record_pusher("o/r", PushedTo::Branch("topic"), "Insider", DAY)
+            .await
+            .unwrap();
         s.close_pull_request("o/r", 1, None).await.unwrap();
         s.prune(40 * DAY, Retention::days(30)).await.unwrap();
         assert_eq!(
-            s.pushers("o/r", 3).await.unwrap(),
-            ["boss"],
-            "{}: a push 40 days ago to an open pull request still stops its pusher waiving it",
+            s.pushers("o/r", 3, Some("topic")).await.unwrap(),
+            ["boss", "insider"],
+            "{}: pushes 40 days ago to an open pull request and to its branch still count",
             db.backend
         );
+        assert_eq!(s.pushers("o/r", 3, None).await.unwrap(), ["boss"]);
+        s.prune(100 * DAY, Retention::days(30)).await.unwrap();
+        assert_eq!(s.pushers("o/r", 3, None).await.unwrap(), ["boss"]);
         assert!(
-            s.pushers("o/r", 1).await.unwrap().is_empty(),
-            "{}: a closed pull request's pushers go after the retention",
+            s.pushers("o/r", 1, Some("topic")).await.unwrap().is_empty(),
+            "{}: a closed pull request's and a branch's pushers go after the history retention",
             db.backend
         );
         db.finish().await;

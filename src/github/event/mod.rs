@@ -200,6 +200,9 @@ pub enum Event {
         after: CommitSha,
         /// The repository's default branch.
         default_branch: Option<String>,
+        /// The account that pushed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pushed_by: Option<String>,
     },
     /// The App was installed, removed, or its repositories changed.
     Installation {

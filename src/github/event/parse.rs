@@ -168,6 +168,7 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 before: p.before.map(CommitSha),
                 after: CommitSha(p.after),
                 default_branch: p.repository.default_branch,
+                pushed_by: p.sender.and_then(|s| s.login),
             }
         }
         "installation" | "installation_repositories" => {
@@ -486,6 +487,7 @@ struct PushPayload {
     after: String,
     repository: Repository,
     installation: Option<Installation>,
+    sender: Option<Sender>,
 }
 
 #[derive(Deserialize)]

@@ -31,16 +31,21 @@ pub(crate) async fn facts<G: GitHubApi>(
     let mut live = ctx.store.live_decisions(&repo.name.0, pr.number.0).await?;
     let kept_across_pushes =
         |d: &StoredDecision| d.topic == "waiver" && d.head_sha != head.0 && commands.survive_pushes;
-    if live.iter().any(kept_across_pushes) {
-        let pushers = ctx.store.pushers(&repo.name.0, pr.number.0).await?;
-        let people = ctx.github.pull_request_people(repo, &pr.number).await?;
+    if live.iter().any(|d| d.topic == "waiver") {
+        // Every waiver: a push delivered late may name its giver after it was given.
+        let pushers = crate::jobs::pushers::of_pull_request(ctx, repo, pr).await?;
+        let people = if live.iter().any(kept_across_pushes) {
+            ctx.github.pull_request_people(repo, &pr.number).await?
+        } else {
+            Vec::new()
+        };
         live.retain(|d| {
             let is_giver = |p: &String| p.eq_ignore_ascii_case(&d.by);
-            let how = if !kept_across_pushes(d) {
+            let how = if d.topic != "waiver" {
                 None
             } else if pushers.iter().any(is_giver) {
                 Some("pushed")
-            } else if people.iter().any(is_giver) {
+            } else if kept_across_pushes(d) && people.iter().any(is_giver) {
                 Some("committed")
             } else {
                 None

@@ -211,7 +211,7 @@ pub(super) async fn one<G: GitHubApi>(
             }
             // Whoever pushed to the change is one of its authors, whatever its commits say
             // (git's author and committer fields can name anyone).
-            let pushers = ctx.store.pushers(&run.repo.name.0, run.number.0).await?;
+            let pushers = crate::jobs::pushers::of_pull_request(ctx, run.repo, &pr).await?;
             if pushers.iter().any(|p| p.eq_ignore_ascii_case(run.author)) {
                 tracing::info!(repo = %run.repo.name, pr = %run.number, author = run.author, "waiver refused: they pushed to the pull request");
                 return refuse(
