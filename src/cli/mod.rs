@@ -17,6 +17,7 @@ pub mod outcome;
 pub mod replay;
 pub mod roadmap;
 pub mod serve;
+pub mod setup;
 pub mod summary;
 pub mod upload;
 
@@ -62,6 +63,9 @@ pub enum Command {
     Health(health::HealthArgs),
     /// Print the GitHub App manifest (events and least permissions) for registering the App.
     Manifest(manifest::ManifestArgs),
+    /// Register the GitHub App in one click: a page on this machine posts the manifest to
+    /// GitHub, and the App's id, key and webhook secret are written to files only you can read.
+    Setup(setup::SetupArgs),
     /// Render a weekly summary from the store, without posting it.
     Summary(summary::SummaryArgs),
     /// Record a measured outcome of a roadmap item (shown against its target in summaries).
@@ -116,6 +120,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Action => action::run(),
         Command::Health(args) => Ok(health::run(&args.url)),
         Command::Manifest(args) => Ok(manifest::run(args.url.as_deref())),
+        Command::Setup(args) => setup::run(args),
         Command::Summary(args) => summary::run(args),
         Command::Outcome(args) => outcome::run(args),
         Command::Roadmap(args) => roadmap::run(args),

@@ -119,7 +119,7 @@ pub fn registration_notes(url: Option<&str>) -> String {
     );
     format!(
         "The GitHub App manifest for Keel is on standard output (save it: `keel manifest > app.json`).
-To register the App, with Keel served at {address}:
+`keel setup --url {address}` registers it in one click. By hand, with Keel served at {address}:
   1. POST the JSON as the form field `manifest` to https://github.com/settings/apps/new
      (for an organisation: https://github.com/organizations/ORG/settings/apps/new);
      GitHub shows the App with its least permissions for you to confirm.

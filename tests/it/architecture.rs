@@ -21,6 +21,7 @@ const ROOMS: &[(&str, u8)] = &[
     ("cli", 4),
     ("fuzz_targets", 3),
     ("server", 3),
+    ("web", 3),
     ("jobs", 2),
     ("reports", 1),
     ("github", 1),

@@ -25,6 +25,8 @@ mod action_sources;
 // The durable job queue on SQLite and PostgreSQL.
 // The GitHub App manifest against the events and permissions the code handles.
 mod manifest;
+// `keel setup`: the App registered in one click through GitHub's manifest flow.
+mod setup;
 // Hostile input: nested, truncated, invalid, huge.
 mod hostile;
 mod queue;

@@ -112,7 +112,8 @@ impl Own {
 }
 
 /// The web address of a GitHub API address.
-fn web_url_of(api_url: &str) -> String {
+/// GitHub's web address for its API address (`https://api.github.com` → `https://github.com`).
+pub fn web_url_of(api_url: &str) -> String {
     let api = api_url.trim_end_matches('/');
     if api == "https://api.github.com" {
         "https://github.com".to_owned()

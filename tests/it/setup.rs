@@ -1,0 +1,464 @@
+//! `keel setup` as a process against a GitHub of its own on loopback (a real HTTP server that
+//! records what it is asked): the page posts the manifest, GitHub sends the browser back with
+//! a code, Keel exchanges it and writes the App's secrets to files only their owner reads,
+//! and `keel serve` starts from them.
+
+use crate::serve::KillOnDrop;
+use crate::support::github::app_key;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+const WEBHOOK_SECRET: &str = "whsec0123456789abcdef";
+
+/// GitHub's side of the manifest flow: the form that creates an App from a manifest (it
+/// answers at once, as if the person confirmed) and the code's exchange; every request is
+/// recorded as `METHOD path`.
+struct ManifestGitHub {
+    address: std::net::SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl ManifestGitHub {
+    async fn start() -> ManifestGitHub {
+        use axum::extract::{Path, Query, State};
+        use axum::routing::post;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        type Shared = (Arc<Mutex<Vec<String>>>, std::net::SocketAddr);
+        async fn new_app(
+            State((log, _)): State<Shared>,
+            Query(query): Query<std::collections::HashMap<String, String>>,
+            body: String,
+        ) -> axum::response::Response {
+            log.lock().unwrap().push("POST /settings/apps/new".into());
+            let manifest = body
+                .strip_prefix("manifest=")
+                .map(|m| form_decode(m.split('&').next().unwrap_or_default()))
+                .unwrap_or_default();
+            let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+            let back = format!(
+                "{}?code=good-code&state={}",
+                manifest["redirect_url"].as_str().unwrap(),
+                query.get("state").cloned().unwrap_or_default()
+            );
+            axum::response::Response::builder()
+                .status(302)
+                .header("location", back)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        }
+        async fn conversion(
+            State((log, address)): State<Shared>,
+            Path(code): Path<String>,
+        ) -> (axum::http::StatusCode, String) {
+            log.lock()
+                .unwrap()
+                .push(format!("POST /app-manifests/{code}/conversions"));
+            if code != "good-code" {
+                return (
+                    axum::http::StatusCode::NOT_FOUND,
+                    "{\"message\":\"Not Found\"}".into(),
+                );
+            }
+            let app = serde_json::json!({
+                "id": 4242, "slug": "keel-acme", "name": "Keel",
+                "html_url": format!("http://{address}/apps/keel-acme"),
+                "pem": app_key(), "webhook_secret": WEBHOOK_SECRET,
+                "client_id": "Iv1.abc", "client_secret": "shh"
+            });
+            (axum::http::StatusCode::CREATED, app.to_string())
+        }
+        let router = axum::Router::new()
+            .route("/settings/apps/new", post(new_app))
+            .route("/organizations/{org}/settings/apps/new", post(new_app))
+            .route("/app-manifests/{code}/conversions", post(conversion))
+            .with_state((Arc::clone(&log), address));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        ManifestGitHub { address, log }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding.
+fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// `application/x-www-form-urlencoded` encoding, as a browser posts a form.
+fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One HTTP/1.1 request over a socket: (status, headers, body).
+fn http(address: &str, method: &str, path: &str, body: &str) -> (u16, String, String) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// HTML attribute text back to what it says.
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The value of the first `name="…"` attribute in `html`.
+fn attribute(html: &str, name: &str) -> String {
+    let start = html.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+    unescape(&html[start..start + html[start..].find('"').unwrap()])
+}
+
+/// `keel setup` with `args`, its GitHub at `github`; every `KEEL_` variable of the test's
+/// own environment removed.
+fn setup(github: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keel"));
+    cmd.arg("setup");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KEEL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args)
+        .env("KEEL_GITHUB_API_URL", github)
+        .env("KEEL_GITHUB_URL", github)
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Starts `keel setup`; returns it, the address its page is on, and its standard error.
+fn started(cmd: &mut Command) -> (KillOnDrop, String, BufReader<std::process::ChildStderr>) {
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let address = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in: {line}"))
+        .to_owned();
+    (KillOnDrop(child), address, stderr)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_its_files() {
+    let github = ManifestGitHub::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap().to_owned();
+    let (mut keel, address, mut stderr) = tokio::task::spawn_blocking({
+        let url = github.url();
+        move || {
+            started(&mut setup(
+                &url,
+                &[
+                    "--url",
+                    "https://keel.example.com",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--out",
+                    &dir,
+                ],
+            ))
+        }
+    })
+    .await
+    .unwrap();
+    let (status, _, page) = {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || http(&address, "GET", "/", ""))
+            .await
+            .unwrap()
+    };
+    assert_eq!(status, 200, "{page}");
+    // The page's one button posts the manifest to GitHub, with a state of this run.
+    let action = attribute(&page, "action");
+    let state = action
+        .strip_prefix(&format!("{}/settings/apps/new?state=", github.url()))
+        .unwrap_or_else(|| panic!("{action}"))
+        .to_owned();
+    assert!(
+        state.len() == 64 && state.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{state}"
+    );
+    let manifest: serde_json::Value = serde_json::from_str(&attribute(&page, "value")).unwrap();
+    assert_eq!(manifest["redirect_url"], format!("http://{address}/done"));
+    assert_eq!(
+        manifest["hook_attributes"]["url"],
+        "https://keel.example.com/webhook"
+    );
+    assert_eq!(manifest["default_permissions"]["checks"], "write");
+    assert!(
+        page.contains("Register Keel on GitHub") && page.contains("<td><code>checks</code></td>")
+    );
+
+    // A link made elsewhere, with a code but not this run's state: nothing is exchanged.
+    let forged = format!("/done?code=good-code&state={}", "0".repeat(64));
+    let (status, _, text) = {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || http(&address, "GET", &forged, ""))
+            .await
+            .unwrap()
+    };
+    assert_eq!(status, 400, "{text}");
+    assert!(github.log().is_empty(), "{:?}", github.log());
+    assert!(!out.path().join("keel-app.env").exists());
+
+    // The person clicks; GitHub creates the App and sends the browser back with the code.
+    let form = format!("manifest={}", form_encode(&manifest.to_string()));
+    let (status, head, _) = {
+        let gh = github.address.to_string();
+        let path = action.strip_prefix(&github.url()).unwrap().to_owned();
+        tokio::task::spawn_blocking(move || http(&gh, "POST", &path, &form))
+            .await
+            .unwrap()
+    };
+    assert_eq!(status, 302, "{head}");
+    let back = head
+        .lines()
+        .find_map(|l| l.strip_prefix("location: "))
+        .unwrap()
+        .strip_prefix(&format!("http://{address}"))
+        .unwrap()
+        .to_owned();
+    let (status, _, done) = {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || http(&address, "GET", &back, ""))
+            .await
+            .unwrap()
+    };
+    assert_eq!(status, 200, "{done}");
+    assert!(
+        done.contains("Keel is registered") && done.contains("/apps/keel-acme/installations/new"),
+        "{done}"
+    );
+    assert_eq!(
+        github.log(),
+        [
+            "POST /settings/apps/new",
+            "POST /app-manifests/good-code/conversions"
+        ]
+    );
+    let status = tokio::task::spawn_blocking(move || keel.0.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        status.success(),
+        "keel setup ends once the App is registered"
+    );
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("installations/new"), "{rest}");
+    assert!(
+        !rest.contains(WEBHOOK_SECRET) && !rest.contains("PRIVATE KEY"),
+        "no secret on the terminal: {rest}"
+    );
+
+    // The secrets are in two files only their owner can read.
+    let env_file = out.path().join("keel-app.env");
+    let key_file = out.path().join("keel-app.pem");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), app_key());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in [&env_file, &key_file] {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+        }
+    }
+    let env = std::fs::read_to_string(&env_file).unwrap();
+    let vars: Vec<(String, String)> = env
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    assert_eq!(
+        vars.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        [
+            "KEEL_APP_ID",
+            "KEEL_WEBHOOK_SECRET",
+            "KEEL_PRIVATE_KEY_PATH"
+        ]
+    );
+    assert_eq!(vars[0].1, "4242");
+    assert_eq!(vars[1].1, WEBHOOK_SECRET);
+
+    // `keel serve` starts from them.
+    let db = format!("sqlite://{}", out.path().join("keel.db").display());
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_keel"));
+    serve.arg("serve");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KEEL_") || k == "DATABASE_URL" {
+            serve.env_remove(k);
+        }
+    }
+    let mut child = serve
+        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("DATABASE_URL", &db)
+        .env("KEEL_LISTEN", "127.0.0.1:0")
+        .env("KEEL_WORKERS", "0")
+        .env("KEEL_GITHUB_API_URL", github.url())
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let logs = BufReader::new(child.stderr.take().unwrap());
+    let _serve = KillOnDrop(child);
+    let listening = tokio::task::spawn_blocking(move || {
+        logs.lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("keel serve listening"))
+    })
+    .await
+    .unwrap();
+    assert!(
+        listening.is_some_and(|l| l.contains("app_id=4242")),
+        "keel serve starts as the registered App"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keel_setup_for_an_organisation_posts_to_its_settings_and_a_bad_code_writes_nothing() {
+    let github = ManifestGitHub::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap().to_owned();
+    let url = github.url();
+    let (_keel, address, _stderr) = tokio::task::spawn_blocking(move || {
+        started(&mut setup(
+            &url,
+            &[
+                "--url",
+                "https://keel.example.com",
+                "--org",
+                "acme",
+                "--listen",
+                "127.0.0.1:0",
+                "--out",
+                &dir,
+            ],
+        ))
+    })
+    .await
+    .unwrap();
+    let (_, _, page) = {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || http(&address, "GET", "/", ""))
+            .await
+            .unwrap()
+    };
+    let action = attribute(&page, "action");
+    let state = action
+        .strip_prefix(&format!(
+            "{}/organizations/acme/settings/apps/new?state=",
+            github.url()
+        ))
+        .unwrap_or_else(|| panic!("{action}"))
+        .to_owned();
+    // A code GitHub does not know (expired, or used already): said, nothing written, and the
+    // page can be started again.
+    let (status, _, text) = {
+        let address = address.clone();
+        let path = format!("/done?code=stale&state={state}");
+        tokio::task::spawn_blocking(move || http(&address, "GET", &path, ""))
+            .await
+            .unwrap()
+    };
+    assert_eq!(status, 502, "{text}");
+    assert!(
+        text.contains("404") && text.contains("start again"),
+        "{text}"
+    );
+    assert_eq!(github.log(), ["POST /app-manifests/stale/conversions"]);
+    assert!(
+        std::fs::read_dir(out.path()).unwrap().next().is_none(),
+        "nothing written"
+    );
+    let (status, _, _) = tokio::task::spawn_blocking(move || http(&address, "GET", "/", ""))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "still serving the registration page");
+}
+
+#[test]
+fn keel_setup_refuses_before_registering_what_it_could_not_finish() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    std::fs::write(out.path().join("keel-app.env"), "KEEL_APP_ID=1\n").unwrap();
+    for (args, why) in [
+        (
+            vec![
+                "--url",
+                "https://keel.example.com",
+                "--out",
+                dir,
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            "keel-app.env already exists",
+        ),
+        (
+            vec!["--url", "https://keel.example.com", "--listen", "0.0.0.0:0"],
+            "this machine only",
+        ),
+        (vec!["--url", "keel.example.com"], "--url must be"),
+        (
+            vec!["--url", "https://keel.example.com", "--org", "acme/x"],
+            "--org must be",
+        ),
+    ] {
+        let out = setup("http://127.0.0.1:9", &args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+        assert!(!stderr.contains("open http"), "no page served: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("keel-app.env")).unwrap(),
+        "KEEL_APP_ID=1\n",
+        "the existing file is untouched"
+    );
+}
