@@ -20,6 +20,43 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// `text` escaped, with its `backticked` spans set as code.
+pub fn with_code(text: &str) -> String {
+    escape(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// A page as an answer: no script may run, no other site may frame it, forms post only to
+/// `form_action` (and back here), and no address leaks to the sites it links to.
+fn answer(
+    status: axum::http::StatusCode,
+    form_action: &str,
+    html: String,
+) -> axum::response::Response {
+    use axum::http::header;
+    let policy = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' {form_action}; base-uri 'none'; frame-ancestors 'none'"
+    );
+    axum::response::Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CONTENT_SECURITY_POLICY, policy)
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(axum::body::Body::from(html))
+        .expect("static headers")
+}
+
 /// A whole page: `title` and `body` (already HTML) in Keel's plain layout.
 fn page(title: &str, body: &str) -> String {
     format!(
@@ -40,7 +77,15 @@ button{font:inherit;padding:.5rem 1rem;border-radius:6px;border:1px solid #1f883
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{escape, with_code};
+
+    #[test]
+    fn backticked_spans_become_code_and_the_rest_stays_text() {
+        assert_eq!(
+            with_code("for `[security] source = \"x\"` <b>"),
+            "for <code>[security] source = &quot;x&quot;</code> &lt;b&gt;"
+        );
+    }
 
     #[test]
     fn markup_and_quotes_are_escaped() {

@@ -7,13 +7,13 @@
 //! checked on the way back ties the code to this run: a link made elsewhere cannot make Keel
 //! exchange a code or write a file.
 
-use super::{escape, page};
+use super::{answer, escape, page, with_code};
 use crate::github::manifest::{self, PERMISSIONS};
 use anyhow::{Context, bail};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Html;
+use axum::response::Response;
 use axum::routing::get;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -143,6 +143,13 @@ pub async fn serve(setup: Setup, listener: tokio::net::TcpListener) -> anyhow::R
     registered.context("the registration page stopped before an App was registered")
 }
 
+impl Shared {
+    /// `html` with the headers every page of the registration carries.
+    fn page(&self, status: StatusCode, html: String) -> Response {
+        answer(status, self.setup.github_url.trim_end_matches('/'), html)
+    }
+}
+
 struct Shared {
     setup: Setup,
     /// Sent to GitHub with the manifest and checked when the browser comes back.
@@ -155,7 +162,7 @@ struct Shared {
 }
 
 /// `GET /`: what will be registered, and the button that posts the manifest to GitHub.
-async fn start(State(s): State<Arc<Shared>>) -> Html<String> {
+async fn start(State(s): State<Arc<Shared>>) -> Response {
     let owner = match &s.setup.org {
         Some(org) => format!("the organisation <code>{}</code>", escape(org)),
         None => "your GitHub account".to_owned(),
@@ -166,7 +173,7 @@ async fn start(State(s): State<Arc<Shared>>) -> Html<String> {
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
             escape(name),
             escape(access),
-            escape(why)
+            with_code(why)
         ));
     }
     let body = format!(
@@ -185,7 +192,7 @@ async fn start(State(s): State<Arc<Shared>>) -> Html<String> {
         key = KEY_FILE,
         dir = escape(&s.setup.out_dir.display().to_string()),
     );
-    Html(page("Register Keel on GitHub", &body))
+    s.page(StatusCode::OK, page("Register Keel on GitHub", &body))
 }
 
 /// `?code=…&state=…`, as GitHub sends the browser back.
@@ -196,18 +203,12 @@ struct Back {
 }
 
 /// `GET /done`: GitHub created the App; exchange its code for the App's secrets.
-async fn done(
-    State(s): State<Arc<Shared>>,
-    Query(back): Query<Back>,
-) -> (StatusCode, Html<String>) {
+async fn done(State(s): State<Arc<Shared>>, Query(back): Query<Back>) -> Response {
     use subtle::ConstantTimeEq;
     let refuse = |status, title: &str, text: String| {
-        (
+        s.page(
             status,
-            Html(page(
-                title,
-                &format!("<h1>{}</h1>\n<p>{text}</p>", escape(title)),
-            )),
+            page(title, &format!("<h1>{}</h1>\n<p>{text}</p>", escape(title))),
         )
     };
     let given = back.state.unwrap_or_default();
@@ -235,7 +236,7 @@ async fn done(
     }
     let _one = s.exchanging.lock().await;
     if let Some(app) = s.registered.lock().expect("not poisoned").clone() {
-        return (StatusCode::OK, Html(registered_page(&app)));
+        return s.page(StatusCode::OK, registered_page(&app));
     }
     let app = match exchange(&s.setup.api_url, &code).await {
         Ok(app) => app,
@@ -258,7 +259,7 @@ async fn done(
         Ok(registered) => {
             *s.registered.lock().expect("not poisoned") = Some(registered.clone());
             s.finished.notify_one();
-            (StatusCode::OK, Html(registered_page(&registered)))
+            s.page(StatusCode::OK, registered_page(&registered))
         }
         Err(e) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,

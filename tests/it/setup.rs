@@ -206,13 +206,22 @@ async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_it
     })
     .await
     .unwrap();
-    let (status, _, page) = {
+    let (status, head, page) = {
         let address = address.clone();
         tokio::task::spawn_blocking(move || http(&address, "GET", "/", ""))
             .await
             .unwrap()
     };
     assert_eq!(status, 200, "{page}");
+    // No script runs, no other site frames the page, and its address leaks to no link.
+    let head = head.to_ascii_lowercase();
+    for header in [
+        "content-security-policy: default-src 'none'",
+        "frame-ancestors 'none'",
+        "referrer-policy: no-referrer",
+    ] {
+        assert!(head.contains(header), "{header}: {head}");
+    }
     // The page's one button posts the manifest to GitHub, with a state of this run.
     let action = attribute(&page, "action");
     let state = action
@@ -461,4 +470,65 @@ fn keel_setup_refuses_before_registering_what_it_could_not_finish() {
         "KEEL_APP_ID=1\n",
         "the existing file is untouched"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_real_browser_one_click_registers_the_app() {
+    let github = ManifestGitHub::start().await;
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap().to_owned();
+    let url = github.url();
+    let (mut keel, address, _stderr) = tokio::task::spawn_blocking(move || {
+        started(&mut setup(
+            &url,
+            &[
+                "--url",
+                "https://keel.example.com",
+                "--listen",
+                "127.0.0.1:0",
+                "--out",
+                &dir,
+            ],
+        ))
+    })
+    .await
+    .unwrap();
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let (title, url, text) = tokio::task::spawn_blocking({
+        let address = address.clone();
+        let shots = shots.to_owned();
+        move || {
+            let browser = crate::support::browser::Browser::start();
+            browser.open(&format!("http://{address}/"));
+            assert_eq!(browser.title(), "Register Keel on GitHub");
+            browser.screenshot(&shots.join("keel-setup-register.png"));
+            // One click: the browser posts the manifest to GitHub, GitHub sends it back.
+            browser.click("form button[type=submit]");
+            browser.screenshot(&shots.join("keel-setup-registered.png"));
+            (browser.title(), browser.url(), browser.text())
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(title, "Keel is registered", "{text}");
+    assert!(
+        url.starts_with(&format!("http://{address}/done?code=good-code&state=")),
+        "{url}"
+    );
+    assert!(
+        text.contains("keel-acme") && text.contains("Install it"),
+        "{text}"
+    );
+    assert_eq!(
+        github.log(),
+        [
+            "POST /settings/apps/new",
+            "POST /app-manifests/good-code/conversions"
+        ]
+    );
+    let status = tokio::task::spawn_blocking(move || keel.0.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    assert!(out.path().join("keel-app.env").exists() && out.path().join("keel-app.pem").exists());
 }
