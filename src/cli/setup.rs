@@ -2,7 +2,7 @@
 //! to do next.
 
 use super::{EXIT_OK, runtime};
-use crate::web::setup::{self, Setup};
+use crate::web::setup::{Page, Setup};
 use anyhow::{Context, bail};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,11 +63,12 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listen on {listen}"))?;
-        let addr = listener.local_addr()?;
+        let page = Page::open(setup, listener)?;
         eprintln!(
-            "keel setup: open http://{addr}/ in your browser to register Keel on GitHub (Ctrl-C stops)."
+            "keel setup: open {} in your browser to register Keel on GitHub (Ctrl-C stops).",
+            page.url()
         );
-        let app = setup::serve(setup, listener).await?;
+        let app = page.serve().await?;
         eprintln!(
             "keel setup: GitHub created the App `{}` (id {}). Its secrets are in {} and {}, readable by you only.\n\
              Next: install it at {}/installations/new, then run: set -a; . {}; set +a; keel serve",
@@ -78,6 +79,12 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
             app.html_url,
             app.env_file.display(),
         );
+        if app.webhook_secret_missing {
+            eprintln!(
+                "keel setup: GitHub gave no webhook secret: set one under the App's settings (Webhook secret) and add it to {} as KEEL_WEBHOOK_SECRET=…",
+                app.env_file.display()
+            );
+        }
         Ok(ExitCode::from(EXIT_OK))
     })
 }

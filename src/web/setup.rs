@@ -12,7 +12,7 @@ use crate::github::manifest::{self, PERMISSIONS};
 use anyhow::{Context, bail};
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use secrecy::{ExposeSecret, SecretString};
@@ -57,6 +57,8 @@ pub struct Registered {
     pub env_file: PathBuf,
     /// [`KEY_FILE`], written.
     pub key_file: PathBuf,
+    /// GitHub gave no webhook secret: one must be set in the App's settings and the file.
+    pub webhook_secret_missing: bool,
 }
 
 impl Setup {
@@ -79,12 +81,28 @@ impl Setup {
         {
             bail!("--org must be an organisation's login (letters, digits and `-`), not `{org}`");
         }
+        let api = self.api_url.trim();
+        if !(api.starts_with("https://") || is_loopback_http(api)) {
+            bail!("--github-api-url must be an https:// address (plain http only to this machine)");
+        }
         if !self.out_dir.is_dir() {
             bail!("--out {}: no such directory", self.out_dir.display());
         }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&self.out_dir)?.permissions().mode();
+            if mode & 0o002 != 0 {
+                bail!(
+                    "--out {}: anyone on this machine can write there (and plant a file where the App's key goes); pass a directory only you can write to",
+                    self.out_dir.display()
+                );
+            }
+        }
         for file in [ENV_FILE, KEY_FILE] {
             let path = self.out_dir.join(file);
-            if path.exists() {
+            // A symbolic link counts too, even one pointing nowhere.
+            if path.symlink_metadata().is_ok() {
                 bail!(
                     "{} already exists: keel setup never overwrites an App's secrets (move it away, or pass --out)",
                     path.display()
@@ -111,36 +129,73 @@ impl Setup {
     }
 }
 
-/// Serves the registration on `listener` until GitHub has created the App and its files are
-/// written; returns it.
-pub async fn serve(setup: Setup, listener: tokio::net::TcpListener) -> anyhow::Result<Registered> {
-    setup.check()?;
-    let addr = listener
-        .local_addr()
-        .context("the registration page's address")?;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("random bytes: {e}"))?;
-    let mut manifest = manifest::manifest(Some(setup.public_url.trim()));
-    manifest["redirect_url"] = serde_json::json!(format!("http://{addr}/done"));
-    let shared = Arc::new(Shared {
-        setup,
-        state: hex::encode(bytes),
-        manifest: manifest.to_string(),
-        registered: Mutex::new(None),
-        exchanging: tokio::sync::Mutex::new(()),
-        finished: tokio::sync::Notify::new(),
-    });
-    let app = Router::new()
-        .route("/", get(start))
-        .route("/done", get(done))
-        .with_state(Arc::clone(&shared));
-    let finished = Arc::clone(&shared);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { finished.finished.notified().await })
-        .await
-        .context("serve the registration page")?;
-    let registered = shared.registered.lock().expect("not poisoned").clone();
-    registered.context("the registration page stopped before an App was registered")
+/// The registration page, bound and not yet serving.
+pub struct Page {
+    shared: Arc<Shared>,
+    listener: tokio::net::TcpListener,
+}
+
+impl Page {
+    /// Readies the page on `listener`, under a random path: only whoever reads it here (on
+    /// the terminal) can open it, not another user or a page of this machine.
+    pub fn open(setup: Setup, listener: tokio::net::TcpListener) -> anyhow::Result<Page> {
+        setup.check()?;
+        let addr = listener
+            .local_addr()
+            .context("the registration page's address")?;
+        let [state, token] = [32, 16].map(random_hex);
+        let (state, token) = (state?, token?);
+        let mut manifest = manifest::manifest(Some(setup.public_url.trim()));
+        manifest["redirect_url"] = serde_json::json!(format!("http://{addr}/{token}/done"));
+        let shared = Arc::new(Shared {
+            setup,
+            addr,
+            token,
+            state,
+            manifest: manifest.to_string(),
+            registered: Mutex::new(None),
+            exchanging: tokio::sync::Mutex::new(()),
+            finished: tokio::sync::Notify::new(),
+        });
+        Ok(Page { shared, listener })
+    }
+
+    /// The page's address, to open in a browser.
+    pub fn url(&self) -> String {
+        format!("http://{}/{}/", self.shared.addr, self.shared.token)
+    }
+
+    /// Serves the page until GitHub has created the App and its files are written; returns
+    /// it.
+    pub async fn serve(self) -> anyhow::Result<Registered> {
+        let token = &self.shared.token;
+        let app = Router::new()
+            .route(&format!("/{token}/"), get(start))
+            .route(&format!("/{token}/done"), get(done))
+            .with_state(Arc::clone(&self.shared));
+        let finished = Arc::clone(&self.shared);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move { finished.finished.notified().await })
+            .await
+            .context("serve the registration page")?;
+        let registered = self.shared.registered.lock().expect("not poisoned").clone();
+        registered.context("the registration page stopped before an App was registered")
+    }
+}
+
+/// `bytes` random bytes, in hex.
+fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|e| anyhow::anyhow!("random bytes: {e}"))?;
+    Ok(hex::encode(buffer))
+}
+
+/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`.
+fn is_loopback_http(url: &str) -> bool {
+    url.strip_prefix("http://").is_some_and(|rest| {
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
+    })
 }
 
 impl Shared {
@@ -148,10 +203,42 @@ impl Shared {
     fn page(&self, status: StatusCode, html: String) -> Response {
         answer(status, self.setup.github_url.trim_end_matches('/'), html)
     }
+
+    /// A request not addressed to this page's own address, refused: a site that points its
+    /// own name at 127.0.0.1 (DNS rebinding) sends that name, and must read no `state`.
+    fn misdirected(&self, headers: &HeaderMap) -> Option<Response> {
+        let port = self.addr.port();
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let ours = [
+            format!("127.0.0.1:{port}"),
+            format!("localhost:{port}"),
+            format!("[::1]:{port}"),
+        ];
+        (!ours.contains(&host)).then(|| {
+            self.page(
+                StatusCode::MISDIRECTED_REQUEST,
+                page(
+                    "Not this address",
+                    &format!(
+                        "<h1>Not this address</h1>\n<p>Open the address <code>keel setup</code> printed, on <code>{}</code>.</p>",
+                        self.addr
+                    ),
+                ),
+            )
+        })
+    }
 }
 
 struct Shared {
     setup: Setup,
+    /// Where the page is served; the only `Host` it answers.
+    addr: std::net::SocketAddr,
+    /// The page's random path.
+    token: String,
     /// Sent to GitHub with the manifest and checked when the browser comes back.
     state: String,
     manifest: String,
@@ -162,7 +249,10 @@ struct Shared {
 }
 
 /// `GET /`: what will be registered, and the button that posts the manifest to GitHub.
-async fn start(State(s): State<Arc<Shared>>) -> Response {
+async fn start(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Some(refused) = s.misdirected(&headers) {
+        return refused;
+    }
     let owner = match &s.setup.org {
         Some(org) => format!("the organisation <code>{}</code>", escape(org)),
         None => "your GitHub account".to_owned(),
@@ -203,8 +293,15 @@ struct Back {
 }
 
 /// `GET /done`: GitHub created the App; exchange its code for the App's secrets.
-async fn done(State(s): State<Arc<Shared>>, Query(back): Query<Back>) -> Response {
+async fn done(
+    State(s): State<Arc<Shared>>,
+    Query(back): Query<Back>,
+    headers: HeaderMap,
+) -> Response {
     use subtle::ConstantTimeEq;
+    if let Some(refused) = s.misdirected(&headers) {
+        return refused;
+    }
     let refuse = |status, title: &str, text: String| {
         s.page(
             status,
@@ -217,7 +314,7 @@ async fn done(State(s): State<Arc<Shared>>, Query(back): Query<Back>) -> Respons
         return refuse(
             StatusCode::BAD_REQUEST,
             "Not this registration",
-            "This address was not reached from the registration this <code>keel setup</code> started, so no code is exchanged. Start again from <a href=\"/\">the registration page</a>.".to_owned(),
+            "This address was not reached from the registration this <code>keel setup</code> started, so no code is exchanged. Start again from <a href=\"./\">the registration page</a>.".to_owned(),
         );
     }
     let code = back.code.unwrap_or_default();
@@ -230,7 +327,7 @@ async fn done(State(s): State<Arc<Shared>>, Query(back): Query<Back>) -> Respons
         return refuse(
             StatusCode::BAD_REQUEST,
             "No code from GitHub",
-            "GitHub sent no usable code. Start again from <a href=\"/\">the registration page</a>."
+            "GitHub sent no usable code. Start again from <a href=\"./\">the registration page</a>."
                 .to_owned(),
         );
     }
@@ -249,7 +346,7 @@ async fn done(State(s): State<Arc<Shared>>, Query(back): Query<Back>) -> Respons
                 StatusCode::BAD_GATEWAY,
                 "GitHub did not hand over the App",
                 format!(
-                    "{}. A code holds for one hour and is used once: start again from <a href=\"/\">the registration page</a> (an App GitHub did create meanwhile is under its settings, to delete).",
+                    "{}. A code holds for one hour and is used once: start again from <a href=\"./\">the registration page</a> (an App GitHub did create meanwhile is under its settings, to delete).",
                     escape(&format!("{e:#}"))
                 ),
             );
@@ -313,31 +410,60 @@ async fn exchange(api_url: &str, code: &str) -> anyhow::Result<Conversion> {
     if !status.is_success() {
         bail!("GitHub answered {status}");
     }
-    serde_json::from_slice(&body).context("GitHub's answer is not an App")
+    let app: Conversion = serde_json::from_slice(&body).map_err(|e| {
+        anyhow::anyhow!(
+            "GitHub's answer is not an App (line {}, column {})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    // The slug and address go to the terminal and into a comment of the environment file:
+    // nothing but what GitHub makes of them.
+    let plain_url = (app.html_url.starts_with("https://") || is_loopback_http(&app.html_url))
+        && app
+            .html_url
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"'<>`\\".contains(&b));
+    let plain_slug = !app.slug.is_empty()
+        && app.slug.len() <= 100
+        && app
+            .slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !(plain_url && plain_slug) {
+        bail!("GitHub's answer names the App in a way no GitHub App is named");
+    }
+    Ok(app)
 }
 
 /// Writes [`KEY_FILE`] and [`ENV_FILE`] into `dir`, each readable by its owner only and never
 /// over an existing file.
 fn write_files(dir: &Path, app: &Conversion) -> anyhow::Result<Registered> {
+    let key_file = absolute(&dir.join(KEY_FILE))?;
+    let env_file = absolute(&dir.join(ENV_FILE))?;
+    // The key first: GitHub shows it once, whatever else is missing.
+    write_private(&key_file, app.pem.expose_secret())?;
     let secret = app
         .webhook_secret
         .as_ref()
         .map(|s| s.expose_secret().to_owned())
-        .unwrap_or_default();
-    if secret.is_empty()
-        || !secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
-    {
-        bail!("GitHub gave no webhook secret Keel can keep in an environment file");
-    }
-    let key_file = absolute(&dir.join(KEY_FILE))?;
-    let env_file = absolute(&dir.join(ENV_FILE))?;
-    write_private(&key_file, app.pem.expose_secret())?;
+        .filter(|s| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
+        });
+    let secret_line = match &secret {
+        Some(secret) => format!("KEEL_WEBHOOK_SECRET={secret}\n"),
+        None => {
+            "# GitHub gave no webhook secret Keel can keep here: set one under the App's settings\n\
+                 # (Webhook secret), then add it as KEEL_WEBHOOK_SECRET=…\n"
+                .to_owned()
+        }
+    };
     let env = format!(
         "# The GitHub App `{slug}` ({html_url}), registered by `keel setup`.\n\
          # Load it with `set -a; . ./{ENV_FILE}; set +a`, then run `keel serve`.\n\
-         KEEL_APP_ID={id}\nKEEL_WEBHOOK_SECRET={secret}\nKEEL_PRIVATE_KEY_PATH={key}\n",
+         KEEL_APP_ID={id}\n{secret_line}KEEL_PRIVATE_KEY_PATH={key}\n",
         slug = app.slug,
         html_url = app.html_url,
         id = app.id,
@@ -350,6 +476,7 @@ fn write_files(dir: &Path, app: &Conversion) -> anyhow::Result<Registered> {
         html_url: app.html_url.clone(),
         env_file,
         key_file,
+        webhook_secret_missing: secret.is_none(),
     })
 }
 
@@ -390,7 +517,7 @@ fn registered_page(app: &Registered) -> String {
          are in <code>{env}</code> and <code>{key}</code>, readable by you only.</p>\n\
          <h2>Next</h2>\n<ol>\n\
          <li><a href=\"{html}/installations/new\">Install it</a> on the repositories it should judge.</li>\n\
-         <li>Start the server: <code>set -a; . {env}; set +a; keel serve</code></li>\n\
+         {secret}<li>Start the server: <code>set -a; . {env}; set +a; keel serve</code></li>\n\
          <li>In each repository, <code>keel init</code> writes a first <code>.github/keel.toml</code>.</li>\n</ol>\n\
          <p>You can close this page.</p>",
         html = escape(&app.html_url),
@@ -398,6 +525,11 @@ fn registered_page(app: &Registered) -> String {
         id = app.id,
         env = escape(&app.env_file.display().to_string()),
         key = escape(&app.key_file.display().to_string()),
+        secret = if app.webhook_secret_missing {
+            "<li>GitHub gave no webhook secret: set one under the App's settings (Webhook secret) and add it to the file as <code>KEEL_WEBHOOK_SECRET=…</code>.</li>\n"
+        } else {
+            ""
+        },
     );
     page("Keel is registered", &body)
 }

@@ -56,18 +56,25 @@ impl ManifestGitHub {
             log.lock()
                 .unwrap()
                 .push(format!("POST /app-manifests/{code}/conversions"));
-            if code != "good-code" {
-                return (
-                    axum::http::StatusCode::NOT_FOUND,
-                    "{\"message\":\"Not Found\"}".into(),
-                );
-            }
-            let app = serde_json::json!({
+            let mut app = serde_json::json!({
                 "id": 4242, "slug": "keel-acme", "name": "Keel",
                 "html_url": format!("http://{address}/apps/keel-acme"),
                 "pem": app_key(), "webhook_secret": WEBHOOK_SECRET,
                 "client_id": "Iv1.abc", "client_secret": "shh"
             });
+            match code.as_str() {
+                "good-code" => {}
+                // An answer no GitHub gives: a slug that would run a command where the
+                // environment file is sourced.
+                "hostile-code" => app["slug"] = serde_json::json!("keel\ntouch pwned\n#"),
+                "secretless-code" => app["webhook_secret"] = serde_json::Value::Null,
+                _ => {
+                    return (
+                        axum::http::StatusCode::NOT_FOUND,
+                        "{\"message\":\"Not Found\"}".into(),
+                    );
+                }
+            }
             (axum::http::StatusCode::CREATED, app.to_string())
         }
         let router = axum::Router::new()
@@ -122,10 +129,22 @@ fn form_encode(text: &str) -> String {
 
 /// One HTTP/1.1 request over a socket: (status, headers, body).
 fn http(address: &str, method: &str, path: &str, body: &str) -> (u16, String, String) {
+    http_as(address, address, method, path, body)
+}
+
+/// [`http`] with `host` as the `Host` header (a page of another site whose name points at
+/// this machine).
+fn http_as(
+    host: &str,
+    address: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String, String) {
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -168,19 +187,33 @@ fn setup(github: &str, args: &[&str]) -> Command {
     cmd
 }
 
-/// Starts `keel setup`; returns it, the address its page is on, and its standard error.
-fn started(cmd: &mut Command) -> (KillOnDrop, String, BufReader<std::process::ChildStderr>) {
+/// A started `keel setup`: the process, the address its page is on, the page's path (`/…/`)
+/// and its standard error.
+type Started = (
+    KillOnDrop,
+    String,
+    String,
+    BufReader<std::process::ChildStderr>,
+);
+
+/// Starts `keel setup`.
+fn started(cmd: &mut Command) -> Started {
     let mut child = cmd.spawn().unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    let address = line
+    let url = line
         .split("http://")
         .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in: {line}"))
-        .to_owned();
-    (KillOnDrop(child), address, stderr)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in: {line}"));
+    let (address, path) = url.split_at(url.find('/').unwrap());
+    (
+        KillOnDrop(child),
+        address.to_owned(),
+        path.to_owned(),
+        stderr,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -188,7 +221,7 @@ async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_it
     let github = ManifestGitHub::start().await;
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().to_str().unwrap().to_owned();
-    let (mut keel, address, mut stderr) = tokio::task::spawn_blocking({
+    let (mut keel, address, root, mut stderr) = tokio::task::spawn_blocking({
         let url = github.url();
         move || {
             started(&mut setup(
@@ -206,9 +239,19 @@ async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_it
     })
     .await
     .unwrap();
+    // Only the random path keel setup printed opens the page: not another user's guess.
+    for guess in ["/", "/done", "/0123456789abcdef0123456789abcdef/"] {
+        let (status, _, _) = {
+            let address = address.clone();
+            tokio::task::spawn_blocking(move || http(&address, "GET", guess, ""))
+                .await
+                .unwrap()
+        };
+        assert_eq!(status, 404, "{guess}");
+    }
     let (status, head, page) = {
-        let address = address.clone();
-        tokio::task::spawn_blocking(move || http(&address, "GET", "/", ""))
+        let (address, root) = (address.clone(), root.clone());
+        tokio::task::spawn_blocking(move || http(&address, "GET", &root, ""))
             .await
             .unwrap()
     };
@@ -233,7 +276,10 @@ async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_it
         "{state}"
     );
     let manifest: serde_json::Value = serde_json::from_str(&attribute(&page, "value")).unwrap();
-    assert_eq!(manifest["redirect_url"], format!("http://{address}/done"));
+    assert_eq!(
+        manifest["redirect_url"],
+        format!("http://{address}{root}done")
+    );
     assert_eq!(
         manifest["hook_attributes"]["url"],
         "https://keel.example.com/webhook"
@@ -243,8 +289,26 @@ async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_it
         page.contains("Register Keel on GitHub") && page.contains("<td><code>checks</code></td>")
     );
 
+    // A site that points its own name at this machine (DNS rebinding) reads no page and
+    // exchanges nothing, even with the right state.
+    let port = address.rsplit(':').next().unwrap().to_owned();
+    for path in [
+        root.clone(),
+        format!("{root}done?code=good-code&state={state}"),
+    ] {
+        let (status, _, text) = {
+            let (address, host) = (address.clone(), format!("evil.example:{port}"));
+            tokio::task::spawn_blocking(move || http_as(&host, &address, "GET", &path, ""))
+                .await
+                .unwrap()
+        };
+        assert_eq!(status, 421, "{text}");
+        assert!(!text.contains(&state), "{text}");
+    }
+    assert!(github.log().is_empty(), "{:?}", github.log());
+
     // A link made elsewhere, with a code but not this run's state: nothing is exchanged.
-    let forged = format!("/done?code=good-code&state={}", "0".repeat(64));
+    let forged = format!("{root}done?code=good-code&state={}", "0".repeat(64));
     let (status, _, text) = {
         let address = address.clone();
         tokio::task::spawn_blocking(move || http(&address, "GET", &forged, ""))
@@ -376,7 +440,7 @@ async fn keel_setup_for_an_organisation_posts_to_its_settings_and_a_bad_code_wri
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().to_str().unwrap().to_owned();
     let url = github.url();
-    let (_keel, address, _stderr) = tokio::task::spawn_blocking(move || {
+    let (_keel, address, root, _stderr) = tokio::task::spawn_blocking(move || {
         started(&mut setup(
             &url,
             &[
@@ -394,8 +458,8 @@ async fn keel_setup_for_an_organisation_posts_to_its_settings_and_a_bad_code_wri
     .await
     .unwrap();
     let (_, _, page) = {
-        let address = address.clone();
-        tokio::task::spawn_blocking(move || http(&address, "GET", "/", ""))
+        let (address, root) = (address.clone(), root.clone());
+        tokio::task::spawn_blocking(move || http(&address, "GET", &root, ""))
             .await
             .unwrap()
     };
@@ -411,7 +475,7 @@ async fn keel_setup_for_an_organisation_posts_to_its_settings_and_a_bad_code_wri
     // page can be started again.
     let (status, _, text) = {
         let address = address.clone();
-        let path = format!("/done?code=stale&state={state}");
+        let path = format!("{root}done?code=stale&state={state}");
         tokio::task::spawn_blocking(move || http(&address, "GET", &path, ""))
             .await
             .unwrap()
@@ -426,10 +490,36 @@ async fn keel_setup_for_an_organisation_posts_to_its_settings_and_a_bad_code_wri
         std::fs::read_dir(out.path()).unwrap().next().is_none(),
         "nothing written"
     );
-    let (status, _, _) = tokio::task::spawn_blocking(move || http(&address, "GET", "/", ""))
+    let get = |path: String| {
+        let address = address.clone();
+        tokio::task::spawn_blocking(move || http(&address, "GET", &path, ""))
+    };
+    let (status, _, _) = get(root.clone()).await.unwrap();
+    assert_eq!(status, 200, "still serving the registration page");
+    // An answer no GitHub gives (a slug with a line break, that would run a command where
+    // the environment file is sourced): refused, nothing written.
+    let (status, _, text) = get(format!("{root}done?code=hostile-code&state={state}"))
         .await
         .unwrap();
-    assert_eq!(status, 200, "still serving the registration page");
+    assert_eq!(status, 502, "{text}");
+    assert!(!text.contains("pwned"), "{text}");
+    assert!(std::fs::read_dir(out.path()).unwrap().next().is_none());
+    // No webhook secret: the key is still kept (GitHub shows it once), and the page says
+    // what to set.
+    let (status, _, text) = get(format!("{root}done?code=secretless-code&state={state}"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("GitHub gave no webhook secret"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("keel-app.pem")).unwrap(),
+        app_key()
+    );
+    let env = std::fs::read_to_string(out.path().join("keel-app.env")).unwrap();
+    assert!(
+        env.contains("KEEL_APP_ID=4242") && !env.contains("\nKEEL_WEBHOOK_SECRET="),
+        "{env}"
+    );
 }
 
 #[test]
@@ -437,6 +527,21 @@ fn keel_setup_refuses_before_registering_what_it_could_not_finish() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().to_str().unwrap();
     std::fs::write(out.path().join("keel-app.env"), "KEEL_APP_ID=1\n").unwrap();
+    // A directory anyone may write to, and one where someone planted a link pointing nowhere
+    // where the key would go.
+    let shared = tempfile::tempdir().unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let shared_dir = shared.path().to_str().unwrap().to_owned();
+    let planted = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        "/nonexistent/keel-app.pem",
+        planted.path().join("keel-app.pem"),
+    )
+    .unwrap();
+    let planted_dir = planted.path().to_str().unwrap().to_owned();
     for (args, why) in [
         (
             vec![
@@ -458,6 +563,14 @@ fn keel_setup_refuses_before_registering_what_it_could_not_finish() {
             vec!["--url", "https://keel.example.com", "--org", "acme/x"],
             "--org must be",
         ),
+        (
+            vec!["--url", "https://keel.example.com", "--out", &shared_dir],
+            "anyone on this machine can write there",
+        ),
+        (
+            vec!["--url", "https://keel.example.com", "--out", &planted_dir],
+            "keel-app.pem already exists",
+        ),
     ] {
         let out = setup("http://127.0.0.1:9", &args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -478,7 +591,7 @@ async fn in_a_real_browser_one_click_registers_the_app() {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().to_str().unwrap().to_owned();
     let url = github.url();
-    let (mut keel, address, _stderr) = tokio::task::spawn_blocking(move || {
+    let (mut keel, address, root, _stderr) = tokio::task::spawn_blocking(move || {
         started(&mut setup(
             &url,
             &[
@@ -495,11 +608,11 @@ async fn in_a_real_browser_one_click_registers_the_app() {
     .unwrap();
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let (title, url, text) = tokio::task::spawn_blocking({
-        let address = address.clone();
+        let (address, root) = (address.clone(), root.clone());
         let shots = shots.to_owned();
         move || {
             let browser = crate::support::browser::Browser::start();
-            browser.open(&format!("http://{address}/"));
+            browser.open(&format!("http://{address}{root}"));
             assert_eq!(browser.title(), "Register Keel on GitHub");
             browser.screenshot(&shots.join("keel-setup-register.png"));
             // One click: the browser posts the manifest to GitHub, GitHub sends it back.
@@ -512,7 +625,7 @@ async fn in_a_real_browser_one_click_registers_the_app() {
     .unwrap();
     assert_eq!(title, "Keel is registered", "{text}");
     assert!(
-        url.starts_with(&format!("http://{address}/done?code=good-code&state=")),
+        url.starts_with(&format!("http://{address}{root}done?code=good-code&state=")),
         "{url}"
     );
     assert!(
