@@ -178,18 +178,13 @@ pub fn next_step(id: &str) -> Option<&'static str> {
     })
 }
 
-/// "Compared with the base commit `f95f852`." when a baseline was used; when a row could not
-/// be judged for want of one, says so instead.
+/// "Compared with the base commit `f95f852`." when a baseline was used. A row not judged for
+/// want of one says so in the first sentence already, with its own reason; it is not said
+/// twice.
 pub fn compared(ev: &Evaluation) -> Option<String> {
-    if let Some(with) = &ev.compared_with {
-        return Some(format!("Compared with {}.", escape::sentence(with)));
-    }
-    ev.criteria
-        .iter()
-        .any(|c| c.skip == Some(SkipReason::NoBaseline))
-        .then(|| {
-            "No baseline: the base commit has no recorded metrics yet, so nothing is compared against it.".to_owned()
-        })
+    ev.compared_with
+        .as_ref()
+        .map(|with| format!("Compared with {}.", escape::sentence(with)))
 }
 
 /// Each failing or warning row: its headline (for the row the first sentence described, only

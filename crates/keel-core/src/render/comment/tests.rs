@@ -413,6 +413,18 @@ paths = ["pkg/**"]
     }
 
     #[test]
+    fn a_missing_baseline_is_said_once_with_its_reason() {
+        let mut facts = green();
+        facts.baseline = None;
+        facts.baseline_commit = None;
+        let body = render_with(GATE, &facts);
+        // Two rows compare with the base: each says once, in the first sentence, why it was
+        // not judged; no second sentence repeats it.
+        assert_eq!(body.matches("no baseline").count(), 2, "{body}");
+        assert!(!body.contains("No baseline"), "{body}");
+    }
+
+    #[test]
     fn a_row_without_its_report_says_to_bring_the_report_not_to_write_tests() {
         let mut facts = green();
         facts.coverage = None;
