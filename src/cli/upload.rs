@@ -190,17 +190,8 @@ async fn send(
     archive: Vec<u8>,
 ) -> anyhow::Result<(u16, String)> {
     let server = args.server.trim_end_matches('/');
-    if !(server.starts_with("https://") || is_loopback_http(server)) {
-        bail!("--server must be an https:// address (plain http only to this machine)");
-    }
-    let client = octocrab::Octocrab::builder()
-        .base_uri(server)
-        .context("--server is not a valid URL")?
-        .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
-        .set_connect_timeout(Some(std::time::Duration::from_secs(10)))
-        .set_read_timeout(Some(std::time::Duration::from_secs(120)))
-        .build()
-        .context("build the HTTP client")?;
+    let client = crate::github::client::plain_client(server, std::time::Duration::from_secs(120))
+        .context("--server")?;
     let path = format!(
         "{server}/reports/{}/{sha}?name={}",
         args.repo,
@@ -221,13 +212,4 @@ async fn send(
         .await
         .unwrap_or_else(|e| format!("(unreadable answer: {e})"));
     Ok((status, text.trim().to_owned()))
-}
-
-/// `http://127.0.0.1:…`, `http://localhost:…`, `http://[::1]:…`: plain HTTP that never
-/// leaves the machine.
-fn is_loopback_http(server: &str) -> bool {
-    server.strip_prefix("http://").is_some_and(|rest| {
-        let host = rest.split(['/', ':']).next().unwrap_or("");
-        matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
-    })
 }

@@ -82,7 +82,7 @@ impl Setup {
             bail!("--org must be an organisation's login (letters, digits and `-`), not `{org}`");
         }
         let api = self.api_url.trim();
-        if !(api.starts_with("https://") || is_loopback_http(api)) {
+        if !(api.starts_with("https://") || crate::github::client::is_loopback_http(api)) {
             bail!("--github-api-url must be an https:// address (plain http only to this machine)");
         }
         if !self.out_dir.is_dir() {
@@ -188,14 +188,6 @@ fn random_hex(bytes: usize) -> anyhow::Result<String> {
     let mut buffer = vec![0u8; bytes];
     getrandom::fill(&mut buffer).map_err(|e| anyhow::anyhow!("random bytes: {e}"))?;
     Ok(hex::encode(buffer))
-}
-
-/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`.
-fn is_loopback_http(url: &str) -> bool {
-    url.strip_prefix("http://").is_some_and(|rest| {
-        let host = rest.split(['/', ':']).next().unwrap_or_default();
-        matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
-    })
 }
 
 impl Shared {
@@ -384,14 +376,7 @@ struct Conversion {
 async fn exchange(api_url: &str, code: &str) -> anyhow::Result<Conversion> {
     use http_body_util::BodyExt;
     let api = api_url.trim_end_matches('/');
-    let client = octocrab::Octocrab::builder()
-        .base_uri(api)
-        .context("the GitHub API address is not a URL")?
-        .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
-        .set_connect_timeout(Some(std::time::Duration::from_secs(10)))
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .build()
-        .context("build the HTTP client")?;
+    let client = crate::github::client::plain_client(api, std::time::Duration::from_secs(30))?;
     let request = axum::http::Request::post(format!("{api}/app-manifests/{code}/conversions"))
         .header("accept", "application/vnd.github+json")
         .header("user-agent", "keel-setup")
@@ -419,7 +404,8 @@ async fn exchange(api_url: &str, code: &str) -> anyhow::Result<Conversion> {
     })?;
     // The slug and address go to the terminal and into a comment of the environment file:
     // nothing but what GitHub makes of them.
-    let plain_url = (app.html_url.starts_with("https://") || is_loopback_http(&app.html_url))
+    let plain_url = (app.html_url.starts_with("https://")
+        || crate::github::client::is_loopback_http(&app.html_url))
         && app
             .html_url
             .bytes()

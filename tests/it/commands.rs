@@ -619,38 +619,51 @@ async fn a_push_delivered_after_its_pushers_waiver_ends_the_waiver_at_once() {
     }
 }
 
+/// Pull request 2 failing its size row under `survive_pushes = true`, waived by the admin
+/// `boss` (so green); its commits made out to Codertocat.
+async fn waived_across_pushes(
+    db: &TestDb,
+) -> (
+    FakeGitHub,
+    TestServer,
+    keel::jobs::worker::Worker<keel::github::client::GitHub>,
+) {
+    let fake = github().await;
+    fake.put_file(
+        REPO,
+        BASE,
+        ".github/keel.toml",
+        b"[hygiene]\nmax_changed_lines = 1\n[commands]\nsurvive_pushes = true\n",
+    );
+    fake.put_permission(REPO, "boss", "admin");
+    fake.put_pr_commit_people(REPO, 2, &[("Codertocat", "web-flow")]);
+    let server = TestServer::new(&db.store);
+    let worker = worker(db, &fake);
+    deliver(
+        &server,
+        "pull_request",
+        "opened",
+        serde_json::to_vec(&json_of("pull_request/opened.2.json")).unwrap(),
+    )
+    .await;
+    worker.run_until_idle(NOW).await.unwrap();
+    assert_eq!(
+        waive_as(&fake, &server, &worker, 88, "boss").await,
+        ["eyes", "rocket"]
+    );
+    assert_eq!(
+        last_check(&fake).conclusion.as_deref(),
+        Some("success"),
+        "{}",
+        db.backend
+    );
+    (fake, server, worker)
+}
+
 #[tokio::test]
 async fn a_surviving_waiver_ends_when_its_giver_pushes_commits_made_out_to_others() {
     for db in backends().await {
-        let fake = github().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 1\n[commands]\nsurvive_pushes = true\n",
-        );
-        fake.put_permission(REPO, "boss", "admin");
-        fake.put_pr_commit_people(REPO, 2, &[("Codertocat", "web-flow")]);
-        let server = TestServer::new(&db.store);
-        let worker = worker(&db, &fake);
-        deliver(
-            &server,
-            "pull_request",
-            "opened",
-            serde_json::to_vec(&json_of("pull_request/opened.2.json")).unwrap(),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
-        let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
-        deliver(
-            &server,
-            "issue_comment",
-            "waive",
-            comment("created", 90, "boss", "User", waive),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
-        assert_eq!(last_check(&fake).conclusion.as_deref(), Some("success"));
+        let (fake, server, worker) = waived_across_pushes(&db).await;
         // The giver pushes; the commits still say Codertocat made them.
         deliver(
             &server,
@@ -682,55 +695,18 @@ async fn a_surviving_waiver_ends_when_its_giver_pushes_commits_made_out_to_other
 #[tokio::test]
 async fn a_surviving_waiver_ends_when_its_giver_commits_to_the_change() {
     for db in backends().await {
-        let fake = github().await;
-        fake.put_file(
-            REPO,
-            BASE,
-            ".github/keel.toml",
-            b"[hygiene]\nmax_changed_lines = 1\n[commands]\nsurvive_pushes = true\n",
-        );
-        fake.put_permission(REPO, "boss", "admin");
-        let server = TestServer::new(&db.store);
-        let worker = worker(&db, &fake);
-        let opened = json_of("pull_request/opened.2.json");
-        deliver(
-            &server,
-            "pull_request",
-            "opened",
-            serde_json::to_vec(&opened).unwrap(),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
-        let waive = "/keel waive hygiene.size reason=\"hotfix\" until=1970-01-05";
-        deliver(
-            &server,
-            "issue_comment",
-            "waive",
-            comment("created", 88, "boss", "User", waive),
-        )
-        .await;
-        worker.run_until_idle(NOW).await.unwrap();
-        assert_eq!(
-            last_check(&fake).conclusion.as_deref(),
-            Some("success"),
-            "{}",
-            db.backend
-        );
+        let (fake, server, worker) = waived_across_pushes(&db).await;
         // A push by the author: the waiver survives, as configured.
-        let push = |head: &str, at: &str| {
-            let mut pr = opened.clone();
-            pr["pull_request"]["head"]["sha"] = json!(head);
-            pr["pull_request"]["updated_at"] = json!(at);
-            fake.put_pull(REPO, 2, pr["pull_request"].clone());
-            pr["action"] = json!("synchronize");
-            serde_json::to_vec(&pr).unwrap()
-        };
-        fake.put_pr_commit_people(REPO, 2, &[("Codertocat", "web-flow")]);
         deliver(
             &server,
             "pull_request",
             "push-1",
-            push(&"ab".repeat(20), "2030-01-01T00:00:00Z"),
+            pushed(
+                &fake,
+                &"ab".repeat(20),
+                "2030-01-01T00:00:00Z",
+                "Codertocat",
+            ),
         )
         .await;
         worker.run_until_idle(NOW).await.unwrap();
@@ -741,7 +717,12 @@ async fn a_surviving_waiver_ends_when_its_giver_commits_to_the_change() {
             &server,
             "pull_request",
             "push-2",
-            push(&"cd".repeat(20), "2030-01-02T00:00:00Z"),
+            pushed(
+                &fake,
+                &"cd".repeat(20),
+                "2030-01-02T00:00:00Z",
+                "Codertocat",
+            ),
         )
         .await;
         worker.run_until_idle(NOW).await.unwrap();

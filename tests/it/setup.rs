@@ -216,29 +216,34 @@ fn started(cmd: &mut Command) -> Started {
     )
 }
 
+/// `keel setup` for webhooks at keel.example.com, against `github`, writing to `out`, on a
+/// free port, with `more` arguments.
+async fn launch(github: &ManifestGitHub, out: &std::path::Path, more: &[&str]) -> Started {
+    let url = github.url();
+    let mut args: Vec<String> = [
+        "--url",
+        "https://keel.example.com",
+        "--listen",
+        "127.0.0.1:0",
+        "--out",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.push(out.to_str().unwrap().to_owned());
+    args.extend(more.iter().map(|a| (*a).to_owned()));
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        started(&mut setup(&url, &args))
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_its_files() {
     let github = ManifestGitHub::start().await;
     let out = tempfile::tempdir().unwrap();
-    let dir = out.path().to_str().unwrap().to_owned();
-    let (mut keel, address, root, mut stderr) = tokio::task::spawn_blocking({
-        let url = github.url();
-        move || {
-            started(&mut setup(
-                &url,
-                &[
-                    "--url",
-                    "https://keel.example.com",
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--out",
-                    &dir,
-                ],
-            ))
-        }
-    })
-    .await
-    .unwrap();
+    let (mut keel, address, root, mut stderr) = launch(&github, out.path(), &[]).await;
     // Only the random path keel setup printed opens the page: not another user's guess.
     for guess in ["/", "/done", "/0123456789abcdef0123456789abcdef/"] {
         let (status, _, _) = {
@@ -438,25 +443,7 @@ async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_it
 async fn keel_setup_for_an_organisation_posts_to_its_settings_and_a_bad_code_writes_nothing() {
     let github = ManifestGitHub::start().await;
     let out = tempfile::tempdir().unwrap();
-    let dir = out.path().to_str().unwrap().to_owned();
-    let url = github.url();
-    let (_keel, address, root, _stderr) = tokio::task::spawn_blocking(move || {
-        started(&mut setup(
-            &url,
-            &[
-                "--url",
-                "https://keel.example.com",
-                "--org",
-                "acme",
-                "--listen",
-                "127.0.0.1:0",
-                "--out",
-                &dir,
-            ],
-        ))
-    })
-    .await
-    .unwrap();
+    let (_keel, address, root, _stderr) = launch(&github, out.path(), &["--org", "acme"]).await;
     let (_, _, page) = {
         let (address, root) = (address.clone(), root.clone());
         tokio::task::spawn_blocking(move || http(&address, "GET", &root, ""))
@@ -589,23 +576,7 @@ fn keel_setup_refuses_before_registering_what_it_could_not_finish() {
 async fn in_a_real_browser_one_click_registers_the_app() {
     let github = ManifestGitHub::start().await;
     let out = tempfile::tempdir().unwrap();
-    let dir = out.path().to_str().unwrap().to_owned();
-    let url = github.url();
-    let (mut keel, address, root, _stderr) = tokio::task::spawn_blocking(move || {
-        started(&mut setup(
-            &url,
-            &[
-                "--url",
-                "https://keel.example.com",
-                "--listen",
-                "127.0.0.1:0",
-                "--out",
-                &dir,
-            ],
-        ))
-    })
-    .await
-    .unwrap();
+    let (mut keel, address, root, _stderr) = launch(&github, out.path(), &[]).await;
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
     let (title, url, text) = tokio::task::spawn_blocking({
         let (address, root) = (address.clone(), root.clone());

@@ -112,6 +112,36 @@ impl Own {
 }
 
 /// The web address of a GitHub API address.
+/// `http://127.0.0.1…`, `http://localhost…`, `http://[::1]…`: plain HTTP that never leaves
+/// this machine.
+pub fn is_loopback_http(url: &str) -> bool {
+    url.strip_prefix("http://").is_some_and(|rest| {
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        matches!(host, "127.0.0.1" | "localhost") || rest.starts_with("[::1]")
+    })
+}
+
+/// A client for requests to `base` that carry none of the App's credentials (`keel upload`,
+/// `keel setup`): `base` must be https (plain http only to this machine); no retries, 10 s to
+/// connect, `read_timeout` for each read.
+pub fn plain_client(
+    base: &str,
+    read_timeout: std::time::Duration,
+) -> anyhow::Result<octocrab::Octocrab> {
+    use anyhow::Context;
+    if !(base.starts_with("https://") || is_loopback_http(base)) {
+        anyhow::bail!("{base}: not an https:// address (plain http only to this machine)");
+    }
+    octocrab::Octocrab::builder()
+        .base_uri(base)
+        .with_context(|| format!("{base} is not a URL"))?
+        .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+        .set_connect_timeout(Some(std::time::Duration::from_secs(10)))
+        .set_read_timeout(Some(read_timeout))
+        .build()
+        .context("build the HTTP client")
+}
+
 /// GitHub's web address for its API address (`https://api.github.com` → `https://github.com`).
 pub fn web_url_of(api_url: &str) -> String {
     let api = api_url.trim_end_matches('/');
