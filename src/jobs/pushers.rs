@@ -11,7 +11,9 @@ use crate::store::PushedTo;
 
 /// Records the pusher of a `synchronize` or branch `push` delivery. When the pusher has a
 /// waiver standing on that pull request (their push was delivered late, after the waiver),
-/// the pull request is judged again, so the waiver stops counting at once.
+/// the pull request is judged again, so the waiver stops counting at once. The pull
+/// request's author pushing to it (the usual push) writes nothing: the author may never
+/// waive it anyway.
 pub async fn record<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result<(), JobError> {
     match event {
         Event::PullRequest {
@@ -20,7 +22,11 @@ pub async fn record<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             pr,
             pushed_by: Some(login),
             ..
-        } => {
+        } if !pr
+            .author
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(login)) =>
+        {
             let number = pr.number.0;
             ctx.store
                 .record_pusher(&repo.0, PushedTo::PullRequest(number), login, ctx.now)
