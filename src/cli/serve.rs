@@ -16,8 +16,32 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
     };
     init_tracing();
-    runtime(true)?.block_on(crate::server::run::serve(settings))?;
+    let pages = dashboard(&settings);
+    runtime(true)?.block_on(crate::server::run::serve(settings, pages))?;
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// The dashboard, when its sign-in is set.
+fn dashboard(settings: &Settings) -> crate::server::run::Pages {
+    let sign_in = settings.sign_in.clone();
+    let api_url = settings.github_api_url.clone();
+    Box::new(move |store, github| {
+        let sign_in = sign_in?;
+        tracing::info!(at = %format!("{}/dashboard", sign_in.public_url), "dashboard on");
+        let viewers = crate::web::dashboard::Viewers {
+            client_id: sign_in.client_id,
+            client_secret: sign_in.client_secret,
+            public_url: sign_in.public_url,
+            api_url,
+        };
+        let dashboard = crate::web::dashboard::Dashboard::new(
+            viewers,
+            store.clone(),
+            std::sync::Arc::clone(github),
+            std::sync::Arc::new(crate::clock::now_ms),
+        );
+        Some(crate::web::dashboard::router(dashboard))
+    })
 }
 
 /// Logs to stderr: `RUST_LOG` filters (default `info,sqlx=warn`); `KEEL_LOG_FORMAT=json`

@@ -455,6 +455,15 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
         Event::ReportsUploaded { repo, head_sha } => uploads::arrived(ctx, repo, head_sha).await,
         Event::Command { .. } => commands::run(ctx, event).await,
         Event::RedeliverFailed => redeliver::run(ctx).await,
+        Event::AuthorizationRevoked { user_id } => {
+            let ended = ctx.store.end_sessions_of(*user_id).await?;
+            tracing::info!(
+                user_id,
+                ended,
+                "Keel's authorisation revoked: dashboard sessions ended"
+            );
+            Ok(())
+        }
         Event::ChecksRerequested {
             installation: Some(installation),
             repo,

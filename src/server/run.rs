@@ -16,8 +16,13 @@ use std::sync::Arc;
 /// Connections the metrics listener keeps open at once (scrapers are few).
 const METRICS_CONNECTIONS: usize = 16;
 
-/// Runs the server until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
-pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+/// Pages served beside the webhook, made from the store and the App's client once they are
+/// ready (`None`: none). The server does not know them: they live in a room above it.
+pub type Pages = Box<dyn FnOnce(&Store, &Arc<GitHub>) -> Option<axum::Router> + Send>;
+
+/// Runs the server, with `pages` beside the webhook, until SIGTERM or Ctrl-C, then finishes
+/// in-flight requests and exits.
+pub async fn serve(settings: Settings, pages: Pages) -> anyhow::Result<()> {
     let store = Store::connect(settings.database_url()).await?;
     let metrics = Arc::new(Metrics::default());
     let github = Arc::new(
@@ -28,6 +33,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         )?
         .with_metrics(Arc::clone(&metrics)),
     );
+    let pages = pages(&store, &github);
     let wake = Arc::new(tokio::sync::Notify::new());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let reports = Arc::new(crate::jobs::report_cache::ReportCache::default());
@@ -102,6 +108,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         }
         MetricsAt::Webhook => (app(state), None),
         MetricsAt::Nowhere => (crate::server::intake(state), None),
+    };
+    let router = match pages {
+        Some(pages) => router.merge(pages),
+        None => router,
     };
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

@@ -70,6 +70,28 @@ pub struct ServeArgs {
     /// Crashes (or time-outs) after which a job is buried instead of taken over again.
     #[arg(long, env = "KEEL_MAX_CRASHES", default_value = "3")]
     pub max_crashes: String,
+    /// Where people reach Keel, `https://keel.example.com`: with the two below, serves the
+    /// dashboard at `/dashboard` (GitHub sends viewers back to `/dashboard/callback`).
+    #[arg(long, env = "KEEL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The App's client id (its settings page, or `keel setup`'s file).
+    #[arg(long, env = "KEEL_APP_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The App's client secret.
+    #[arg(long, env = "KEEL_APP_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+}
+
+/// What signs dashboard viewers in (`KEEL_PUBLIC_URL`, `KEEL_APP_CLIENT_ID`,
+/// `KEEL_APP_CLIENT_SECRET`, all three or none).
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    /// Where people reach Keel: `https://host[:port]`, no path.
+    pub public_url: String,
+    /// The App's client id.
+    pub client_id: String,
+    /// The App's client secret.
+    pub client_secret: SecretString,
 }
 
 /// Where `/metrics` is served (`KEEL_METRICS_LISTEN`).
@@ -112,6 +134,8 @@ pub struct Settings {
     pub retention: crate::store::Retention,
     /// Crashes after which a job is buried.
     pub max_crashes: i64,
+    /// The dashboard's sign-in; `None`: no dashboard.
+    pub sign_in: Option<SignIn>,
 }
 
 /// A setting is missing or malformed; the message names it.
@@ -199,7 +223,9 @@ impl Settings {
             Ok(n) if (1..=100).contains(&n) => n,
             _ => return fail("KEEL_MAX_CRASHES must be 1 to 100"),
         };
+        let sign_in = sign_in(args.public_url, args.client_id, args.client_secret)?;
         Ok(Settings {
+            sign_in,
             app_id,
             private_key: SecretString::from(pem),
             webhook_secret,
@@ -220,4 +246,49 @@ impl Settings {
     pub fn database_url(&self) -> &str {
         self.database_url.expose_secret()
     }
+}
+
+/// The dashboard's sign-in: all three settings or none; the public address an origin that
+/// browsers will keep a secure cookie for (https, or plain http on this machine only).
+fn sign_in(
+    public_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+) -> Result<Option<SignIn>, SettingsError> {
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let (url, id, secret) = match (given(public_url), given(client_id), given(client_secret)) {
+        (None, None, None) => return Ok(None),
+        (Some(url), Some(id), Some(secret)) => (url, id, secret),
+        _ => {
+            return Err(SettingsError(
+                "the dashboard needs KEEL_PUBLIC_URL, KEEL_APP_CLIENT_ID and KEEL_APP_CLIENT_SECRET together (set all three, or none)".to_owned(),
+            ));
+        }
+    };
+    let url = url.trim_end_matches('/').to_owned();
+    let origin = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        });
+    if !origin || !(url.starts_with("https://") || crate::github::client::is_loopback_http(&url)) {
+        return Err(SettingsError(format!(
+            "KEEL_PUBLIC_URL ({url}) must be https://host[:port] with no path (plain http only for this machine)"
+        )));
+    }
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') {
+        return Err(SettingsError(
+            "KEEL_APP_CLIENT_ID must be the App's client id (Iv23… on its settings page)"
+                .to_owned(),
+        ));
+    }
+    Ok(Some(SignIn {
+        public_url: url,
+        client_id: id,
+        client_secret: SecretString::from(secret),
+    }))
 }

@@ -21,6 +21,7 @@ mod state;
 mod tx;
 mod uploads;
 mod verdicts;
+mod viewers;
 
 pub use decisions::{CommentProgress, NewDecision, PushedTo, StoredDecision};
 pub use delivery::MergeDetails;
@@ -36,6 +37,7 @@ pub use state::{
 };
 pub use uploads::{MAX_UPLOADS_PER_COMMIT, MAX_UPLOADS_PER_REPO, Upload, UploadScope};
 pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState, Watch};
+pub use viewers::ViewerSession;
 
 use anyhow::{Context, bail};
 use sqlx::SqlSafeStr;
@@ -249,6 +251,10 @@ const SQLITE_MIGRATIONS: &[(&str, &str)] = &[
         "pushers",
         include_str!("../../migrations/sqlite/0020_pushers.sql"),
     ),
+    (
+        "viewer sessions",
+        include_str!("../../migrations/sqlite/0021_viewer_sessions.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
@@ -330,6 +336,10 @@ const POSTGRES_MIGRATIONS: &[(&str, &str)] = &[
     (
         "pushers",
         include_str!("../../migrations/postgres/0020_pushers.sql"),
+    ),
+    (
+        "viewer sessions",
+        include_str!("../../migrations/postgres/0021_viewer_sessions.sql"),
     ),
 ];
 

@@ -108,6 +108,11 @@ const PRUNE: &[(&str, Cutoff)] = &[
          WHERE p.repo = pushers.repo AND pushers.pushed_to = 'pull/' || CAST(p.number AS TEXT) AND p.open = 1)",
         Cutoff::History,
     ),
+    // A dashboard session is refused once past its expiry; the row goes with the rest.
+    (
+        "DELETE FROM viewer_sessions WHERE expires_at < $1",
+        Cutoff::Rows,
+    ),
 ];
 
 /// Which retention a statement uses.

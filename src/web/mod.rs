@@ -2,6 +2,7 @@
 //! ([`setup`]). Pages are plain server-rendered HTML that needs no JavaScript; every value
 //! written into one goes through [`escape`].
 
+pub mod dashboard;
 pub mod setup;
 
 /// `text` made safe inside HTML text and inside a double- or single-quoted attribute value.

@@ -18,6 +18,8 @@ mod exemptions;
 mod bench_e2e;
 // `keel serve` killed with SIGKILL while deliveries stream in.
 mod crash;
+// The dashboard: sign-in with GitHub, what a viewer may see, the weekly figures as pages.
+mod dashboard;
 // `keel action` in a simulated workflow.
 mod action;
 // `keel action`: the baseline from the base's push run, the fork `workflow_run` pattern.

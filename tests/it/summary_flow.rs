@@ -13,16 +13,16 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-const REPO: &str = "Codertocat/Hello-World";
+pub(crate) const REPO: &str = "Codertocat/Hello-World";
 const SHA: &str = "abcdef1234567";
 
-fn at(text: &str) -> i64 {
+pub(crate) fn at(text: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(text)
         .unwrap()
         .timestamp_millis()
 }
 
-fn merged_pull_request() -> Vec<u8> {
+pub(crate) fn merged_pull_request() -> Vec<u8> {
     let mut p: Value = serde_json::from_slice(&payload("pull_request/opened.2.json")).unwrap();
     p["action"] = json!("closed");
     let pr = &mut p["pull_request"];
@@ -32,7 +32,7 @@ fn merged_pull_request() -> Vec<u8> {
     serde_json::to_vec(&p).unwrap()
 }
 
-fn deployment(id: u64, state: &str, when: &str) -> Vec<u8> {
+pub(crate) fn deployment(id: u64, state: &str, when: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "action": "created",
         "deployment": {"id": id, "sha": SHA, "environment": "production"},
@@ -43,7 +43,7 @@ fn deployment(id: u64, state: &str, when: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn incident() -> Vec<u8> {
+pub(crate) fn incident() -> Vec<u8> {
     serde_json::to_vec(&json!({
         "action": "closed",
         "issue": {
@@ -67,7 +67,7 @@ fn repo_issues(fake: &FakeGitHub, repo: &str) -> Vec<crate::support::github::Ope
         .collect()
 }
 
-fn summary_job(week: Option<&str>, id: &str, now: i64) -> NewJob {
+pub(crate) fn summary_job(week: Option<&str>, id: &str, now: i64) -> NewJob {
     summary_job_of(REPO, week, id, now)
 }
 

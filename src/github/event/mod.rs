@@ -247,6 +247,12 @@ pub enum Event {
     /// Not a webhook: ask GitHub to deliver again the webhooks Keel never took (its answer
     /// was an error or none, during an outage or a deploy). Enqueued every few minutes.
     RedeliverFailed,
+    /// A person revoked Keel's authorisation (`github_app_authorization`): their dashboard
+    /// sessions end.
+    AuthorizationRevoked {
+        /// Their GitHub user id.
+        user_id: u64,
+    },
     /// Not a webhook: evaluate one commit of a pull request or merge group again, now that
     /// something changed (its reports arrived, someone asked for a re-run). Enqueued by jobs.
     Evaluate {
@@ -416,7 +422,8 @@ impl Event {
             | Event::Review { .. }
             | Event::Release { .. }
             | Event::ReportsUploaded { .. }
-            | Event::RedeliverFailed => None,
+            | Event::RedeliverFailed
+            | Event::AuthorizationRevoked { .. } => None,
         }
     }
 
@@ -441,7 +448,9 @@ impl Event {
             | Event::EvaluateLater { repo, .. }
             | Event::Command { repo, .. }
             | Event::ReportsUploaded { repo, .. } => Some(repo),
-            Event::Installation { .. } | Event::RedeliverFailed => None,
+            Event::Installation { .. }
+            | Event::RedeliverFailed
+            | Event::AuthorizationRevoked { .. } => None,
         }
     }
 
@@ -474,6 +483,7 @@ impl Event {
             Event::Push { repo, git_ref, .. } => format!("{repo}:{git_ref}"),
             Event::Installation { installation, .. } => format!("installation:{installation}"),
             Event::RedeliverFailed => "app:redeliver".to_owned(),
+            Event::AuthorizationRevoked { user_id } => format!("viewer:{user_id}"),
             Event::Evaluate {
                 repo,
                 target: Target::PullRequest(number),

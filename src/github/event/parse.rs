@@ -171,6 +171,15 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 pushed_by: p.sender.and_then(|s| s.login),
             }
         }
+        "github_app_authorization" => {
+            let p: AuthorizationPayload = serde_json::from_slice(body).map_err(err)?;
+            if p.action != "revoked" {
+                return Ok(ignored(name, &p.action));
+            }
+            Event::AuthorizationRevoked {
+                user_id: p.sender.id,
+            }
+        }
         "installation" | "installation_repositories" => {
             let p: InstallationPayload = serde_json::from_slice(body).map_err(err)?;
             let names = |v: Vec<RepoRef>| v.into_iter().map(|r| RepoName(r.full_name)).collect();
@@ -332,6 +341,18 @@ struct PullRequestPayload {
 #[derive(Deserialize)]
 struct LabelRef {
     name: String,
+}
+
+/// `github_app_authorization`: who revoked Keel's authorisation.
+#[derive(Deserialize)]
+struct AuthorizationPayload {
+    action: String,
+    sender: RevokingUser,
+}
+
+#[derive(Deserialize)]
+struct RevokingUser {
+    id: u64,
 }
 
 #[derive(Deserialize)]

@@ -18,8 +18,6 @@ pub async fn write<G: GitHubApi>(
     repo: &Repo,
     week: Option<&str>,
 ) -> Result<(), JobError> {
-    // The default branch's config (`HEAD` resolves to it).
-    let head = CommitSha("HEAD".into());
     let scheduled = week.is_none();
     // Until then the hourly check passes this repository by (a push to the default branch,
     // which may change the config, brings the check back sooner).
@@ -30,16 +28,17 @@ pub async fn write<G: GitHubApi>(
         }
         Ok::<(), JobError>(())
     };
-    let Some(bytes) = ctx.github.file_at(repo, CONFIG_PATH, &head).await? else {
-        tracing::info!(repo = %repo.name, "no .github/keel.toml on the default branch: no summary");
-        return check_again(None).await;
-    };
-    let config = match super::evaluate::parse_config(bytes) {
-        Ok(config) => config,
-        Err(error) => {
+    let config = match default_branch_config(ctx.github, repo).await {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            tracing::info!(repo = %repo.name, "no .github/keel.toml on the default branch: no summary");
+            return check_again(None).await;
+        }
+        Err(JobError::Permanent(error)) => {
             check_again(None).await?;
             return Err(JobError::Permanent(error));
         }
+        Err(other) => return Err(other),
     };
     let sc = config.summary.clone().unwrap_or_default();
     if !sc.enabled {
@@ -67,6 +66,21 @@ pub async fn write<G: GitHubApi>(
     };
     post(ctx, repo, &config, &week).await?;
     check_again(sc.schedule.next_due(ctx.now, zone)).await
+}
+
+/// The default branch's config (`HEAD` resolves to it), as the summary reads it (the
+/// dashboard too): `None` without one, a permanent error when it does not parse.
+pub async fn default_branch_config<G: GitHubApi>(
+    github: &G,
+    repo: &Repo,
+) -> Result<Option<Config>, JobError> {
+    let head = CommitSha("HEAD".into());
+    let Some(bytes) = github.file_at(repo, CONFIG_PATH, &head).await? else {
+        return Ok(None);
+    };
+    super::evaluate::parse_config(bytes)
+        .map(Some)
+        .map_err(JobError::Permanent)
 }
 
 /// Without a config (or a schedule that never fires), a repository's summary is checked

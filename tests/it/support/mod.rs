@@ -3,6 +3,7 @@
 pub mod browser;
 pub mod db;
 pub mod github;
+pub mod viewers;
 pub mod webhook;
 
 use std::path::{Path, PathBuf};

@@ -66,7 +66,7 @@ fn short(week: &str) -> &str {
 }
 
 /// A duration in hours, in the unit a person would say.
-pub(crate) fn hours(h: Option<f64>) -> String {
+pub fn hours(h: Option<f64>) -> String {
     match h {
         None => "—".into(),
         Some(h) if h < 1.0 => format!("{:.0} min", h * 60.0),
@@ -76,7 +76,7 @@ pub(crate) fn hours(h: Option<f64>) -> String {
 }
 
 /// A share from 0 to 1 as a whole percentage.
-pub(crate) fn percent(v: Option<f64>) -> String {
+pub fn percent(v: Option<f64>) -> String {
     v.map_or_else(|| "—".into(), |v| format!("{:.0}%", v * 100.0))
 }
 

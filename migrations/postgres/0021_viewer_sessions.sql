@@ -1,0 +1,15 @@
+-- Who is signed in to the dashboard. The cookie holds a random 256-bit id; only its SHA-256
+-- is stored, so reading this table gives no one a session. `repos` is the JSON list of the
+-- repositories GitHub said the viewer can read when they signed in (no token is kept), and
+-- the row lasts only until `expires_at`: then the viewer signs in again and GitHub is asked
+-- again. `user_id` is GitHub's numeric id (a login can be renamed); revoking Keel's
+-- authorisation deletes that user's rows.
+CREATE TABLE viewer_sessions (
+    id_hash    TEXT    PRIMARY KEY,
+    user_id    BIGINT  NOT NULL,
+    login      TEXT    NOT NULL,
+    repos      TEXT    NOT NULL,
+    created_at BIGINT  NOT NULL,
+    expires_at BIGINT  NOT NULL
+);
+CREATE INDEX viewer_sessions_user ON viewer_sessions (user_id);

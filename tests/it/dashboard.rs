@@ -1,0 +1,391 @@
+//! The dashboard over real sockets: a viewer signs in through the FakeGitHub's OAuth flow
+//! (state and PKCE checked as GitHub checks them), sees only what GitHub says they can read,
+//! and reads the weekly summary's own figures; revoking Keel, or losing access, ends what
+//! they see. On SQLite and PostgreSQL.
+
+use crate::summary_flow::{REPO, at, deployment, incident, merged_pull_request, summary_job};
+use crate::support::db::backends;
+use crate::support::github::{APP_ID, FakeGitHub, app_key};
+use crate::support::viewers::{CLIENT_ID, CLIENT_SECRET, ViewerGitHub};
+use crate::support::webhook::{TestServer, payload, signed};
+use keel::github::client::GitHub;
+use keel::jobs::worker::Worker;
+use keel::store::Store;
+use keel::web::dashboard::{Dashboard, SESSION_MS, Viewers, router};
+use secrecy::SecretString;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A repository on the same installation that the viewer cannot read.
+const HIDDEN: &str = "acme/payroll";
+/// The viewer.
+const ALICE: u64 = 501;
+
+/// An HTTP answer.
+struct Answer {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Vec<String> {
+        self.head
+            .lines()
+            .filter_map(|l| l.split_once(": "))
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.to_owned())
+            .collect()
+    }
+
+    fn location(&self) -> String {
+        self.header("location").pop().unwrap_or_default()
+    }
+
+    /// `name=value` of the cookie named `name` that the answer sets.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.header("set-cookie")
+            .into_iter()
+            .map(|c| c.split(';').next().unwrap().to_owned())
+            .find(|c| c.starts_with(&format!("{name}=")))
+    }
+}
+
+/// One request over a socket (`url` is `http://host:port/path?query`).
+async fn request(verb: &str, url: &str, cookie: Option<&str>) -> Answer {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
+    let head = format!(
+        "{verb} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{cookie}Content-Length: 0\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    Answer {
+        status: head.split(' ').nth(1).unwrap().parse().unwrap(),
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+async fn get(url: &str, cookie: Option<&str>) -> Answer {
+    request("GET", url, cookie).await
+}
+
+/// Keel's dashboard on a socket, its GitHub the FakeGitHub, its clock in the test's hands.
+struct Site {
+    base: String,
+    fake: FakeGitHub,
+    github: ViewerGitHub,
+    clock: Arc<AtomicI64>,
+}
+
+async fn site(store: &Store) -> Site {
+    let fake = FakeGitHub::start().await;
+    let github = ViewerGitHub::mount(&fake).await;
+    github.sign_in_as(ALICE, "alice");
+    github.can_read(ALICE, &[(1, &[REPO])]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let clock = Arc::new(AtomicI64::new(at("2026-12-02T10:00:00Z")));
+    let now = Arc::clone(&clock);
+    let app = GitHub::new(APP_ID, &SecretString::from(app_key()), &fake.uri()).unwrap();
+    let dashboard = Dashboard::new(
+        Viewers {
+            client_id: CLIENT_ID.into(),
+            client_secret: SecretString::from(CLIENT_SECRET),
+            public_url: base.clone(),
+            api_url: fake.uri(),
+        },
+        store.clone(),
+        Arc::new(app),
+        Arc::new(move || now.load(Ordering::SeqCst)),
+    );
+    tokio::spawn(async move { axum::serve(listener, router(dashboard)).await });
+    store
+        .add_installation_repos(1, &[REPO.into(), HIDDEN.into()], 0)
+        .await
+        .unwrap();
+    Site {
+        base,
+        fake,
+        github,
+        clock,
+    }
+}
+
+impl Site {
+    /// Signs in as whoever the FakeGitHub's browser is signed in as, starting at `then`;
+    /// the session cookie and where Keel sent the viewer.
+    async fn sign_in(&self, then: &str) -> (String, String) {
+        let start = get(&format!("{}/dashboard/login?then={then}", self.base), None).await;
+        assert_eq!(start.status, 303, "{}", start.body);
+        let login = start.cookie("keel_login").expect("the sign-in cookie");
+        let github = get(&start.location(), None).await;
+        assert_eq!(github.status, 302, "GitHub agrees: {}", github.body);
+        let back = get(&github.location(), Some(&login)).await;
+        assert_eq!(back.status, 303, "{}", back.body);
+        let session = back.cookie("keel_session").expect("a session");
+        (session, back.location())
+    }
+
+    async fn page(&self, path: &str, session: &str) -> Answer {
+        get(&format!("{}{path}", self.base), Some(session)).await
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_sees_only_the_repositories_they_can_read_on_github() {
+    for db in backends().await {
+        let site = site(&db.store).await;
+        // Signed out: off to sign in, and back to the page asked for.
+        let out = get(&format!("{}/dashboard/{REPO}", site.base), None).await;
+        assert_eq!(out.status, 303);
+        assert_eq!(
+            out.location(),
+            "/dashboard/login?then=%2Fdashboard%2FCodertocat%2FHello-World"
+        );
+        let (session, landed) = site.sign_in("%2Fdashboard").await;
+        assert_eq!(landed, "/dashboard");
+        let overview = site.page("/dashboard", &session).await;
+        assert_eq!(overview.status, 200, "{}: {}", db.backend, overview.body);
+        assert!(overview.body.contains("signed in as viewer501"));
+        assert!(
+            overview
+                .body
+                .contains(&format!("href=\"/dashboard/{REPO}\"")),
+            "{}",
+            overview.body
+        );
+        assert!(
+            !overview.body.contains(HIDDEN),
+            "a repository on the same installation that GitHub says they cannot read: {}",
+            overview.body
+        );
+        let readable = site.page(&format!("/dashboard/{REPO}"), &session).await;
+        assert_eq!(readable.status, 200, "{}", readable.body);
+        // Hidden, not installed and made up: one and the same 404.
+        let hidden = site.page(&format!("/dashboard/{HIDDEN}"), &session).await;
+        let made_up = site.page("/dashboard/acme/nothing-here", &session).await;
+        assert_eq!((hidden.status, made_up.status), (404, 404));
+        assert_eq!(hidden.body, made_up.body);
+        // A cookie of one's own making is no session.
+        let forged = site
+            .page(&format!("/dashboard/{REPO}"), "keel_session=00ff")
+            .await;
+        assert_eq!(forged.status, 303);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_repository_page_says_what_the_weekly_issue_says() {
+    for db in backends().await {
+        let site = site(&db.store).await;
+        site.fake.put_file(
+            REPO,
+            "HEAD",
+            ".github/keel.toml",
+            b"[summary]\nschedule = \"0 9 * * MON\"\n\n[coverage]\nmin_total = 80\n",
+        );
+        site.fake
+            .put_pr_commits(REPO, 2, &["2026-11-23T14:00:00Z", "2026-11-24T09:00:00Z"]);
+        let server = TestServer::new(&db.store);
+        for (event, id, body) in [
+            ("pull_request", "d-0", payload("pull_request/opened.2.json")),
+            ("pull_request", "d-1", merged_pull_request()),
+            (
+                "deployment_status",
+                "d-2",
+                deployment(1, "success", "2026-11-24T14:00:00Z"),
+            ),
+            ("issues", "d-3", incident()),
+        ] {
+            let (status, text) = server.send(signed(event, id, body)).await;
+            assert_eq!(status, 202, "{event}: {text}");
+        }
+        let app = GitHub::new(APP_ID, &SecretString::from(app_key()), &site.fake.uri()).unwrap();
+        let worker = Worker::new(db.store.clone(), Arc::new(app));
+        let now = site.clock.load(Ordering::SeqCst);
+        worker.run_until_idle(now).await.unwrap();
+        db.store
+            .enqueue(&summary_job(Some("2026-W48"), "s-1", now), now)
+            .await
+            .unwrap();
+        worker.run_until_idle(now).await.unwrap();
+        let issue = site.fake.opened_issues().pop().expect("the weekly issue");
+        for row in [
+            "| Deployment frequency | 1 |",
+            "| Lead time for changes | 24.0 h |",
+            "| Change failure rate | 100% |",
+            "| Time to restore | 3.0 h |",
+        ] {
+            assert!(issue.body.contains(row), "{row}: {}", issue.body);
+        }
+
+        let (session, _) = site.sign_in("%2Fdashboard").await;
+        // The last whole week by default: W48, as the issue.
+        let page = site.page(&format!("/dashboard/{REPO}"), &session).await;
+        assert_eq!(page.status, 200, "{}: {}", db.backend, page.body);
+        let body = &page.body;
+        for cell in [
+            "<td>Deployment frequency</td><td>1</td>",
+            "<td>Lead time for changes</td><td>24.0 h</td>",
+            "<td>Change failure rate</td><td>100%</td>",
+            "<td>Time to restore</td><td>3.0 h</td>",
+        ] {
+            assert!(body.contains(cell), "{cell}: {body}");
+        }
+        assert!(body.contains("23–29 Nov 2026 (2026-W48)"), "{body}");
+        assert!(
+            body.contains(&format!("/{REPO}/issues/100\">this week's summary issue")),
+            "{body}"
+        );
+        // Weeks before Keel recorded anything are gaps, never zeros; the target is a line.
+        assert!(
+            body.contains("<td>W47</td><td colspan=\"4\">no data</td>"),
+            "{body}"
+        );
+        assert!(body.contains("class=\"gap\">no data"), "{body}");
+        assert!(body.contains("target 80%"), "{body}");
+        assert!(body.contains("<td>W48</td><td>1</td><td>24.0 h</td><td>100%</td><td>3.0 h</td>"));
+        // No script can run on it, and no other site may frame it.
+        let policy = page.header("content-security-policy").pop().unwrap();
+        assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"));
+        assert!(!body.contains("<script"));
+        // The overview's row says the same of the same week.
+        let overview = site.page("/dashboard", &session).await;
+        assert!(
+            overview
+                .body
+                .contains("<td>W48</td><td>1</td><td>24.0 h</td><td>100%</td><td>3.0 h</td>"),
+            "{}",
+            overview.body
+        );
+        // Another week is a link away, and a made-up one is said so.
+        let w47 = site
+            .page(&format!("/dashboard/{REPO}?week=2026-W47"), &session)
+            .await;
+        assert!(w47.body.contains("no delivery figures yet"), "{}", w47.body);
+        let bad = site
+            .page(&format!("/dashboard/{REPO}?week=next"), &session)
+            .await;
+        assert_eq!(bad.status, 400);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_begun_elsewhere_is_refused_and_the_pkce_verifier_is_sent() {
+    for db in backends().await {
+        let site = site(&db.store).await;
+        let start = get(&format!("{}/dashboard/login", site.base), None).await;
+        let login = start.cookie("keel_login").unwrap();
+        let set = start.header("set-cookie").pop().unwrap();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        let github = get(&start.location(), None).await;
+        let callback = github.location();
+        // An attacker's link to the callback (their own code, any state) lands in a browser
+        // that began no sign-in, or began another: nothing is exchanged.
+        let no_cookie = get(&callback, None).await;
+        assert_eq!(no_cookie.status, 400, "{}", no_cookie.body);
+        let other = get(&format!("{}/dashboard/login", site.base), None).await;
+        let other_login = other.cookie("keel_login").unwrap();
+        let crossed = get(&callback, Some(&other_login)).await;
+        assert_eq!(crossed.status, 400, "{}", crossed.body);
+        assert!(site.github.exchanges().is_empty(), "no code exchanged");
+        // The sign-in's own browser: exchanged with the verifier GitHub checks against the
+        // challenge, and the session's id is not what the store holds.
+        let back = get(&callback, Some(&login)).await;
+        assert_eq!(back.status, 303, "{}", back.body);
+        let exchanges = site.github.exchanges();
+        assert_eq!(exchanges.len(), 1);
+        assert_eq!(exchanges[0]["code_verifier"].len(), 64);
+        let session = back.cookie("keel_session").unwrap();
+        let id = session.trim_start_matches("keel_session=");
+        assert_eq!(id.len(), 64);
+        assert!(db.store.viewer_session(id, 0).await.unwrap().is_none());
+        // A return address off the dashboard is not followed.
+        let start = get(
+            &format!(
+                "{}/dashboard/login?then=%2F%2Fevil.example%2Fdashboard",
+                site.base
+            ),
+            None,
+        )
+        .await;
+        let github = get(&start.location(), None).await;
+        let back = get(&github.location(), start.cookie("keel_login").as_deref()).await;
+        assert_eq!(back.location(), "/dashboard");
+        // Signing out ends the session here, not only in the browser.
+        let out = request(
+            "POST",
+            &format!("{}/dashboard/logout", site.base),
+            Some(&session),
+        )
+        .await;
+        assert_eq!(out.status, 200);
+        assert_eq!(site.page("/dashboard", &session).await.status, 303);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn revoking_keels_authorisation_ends_the_viewers_sessions_at_once() {
+    for db in backends().await {
+        let site = site(&db.store).await;
+        let (session, _) = site.sign_in("%2Fdashboard").await;
+        assert_eq!(site.page("/dashboard", &session).await.status, 200);
+        let server = TestServer::new(&db.store);
+        let revoked = serde_json::to_vec(&json!({
+            "action": "revoked",
+            "sender": {"login": "alice", "id": ALICE, "type": "User"}
+        }))
+        .unwrap();
+        let (status, text) = server
+            .send(signed("github_app_authorization", "r-1", revoked))
+            .await;
+        assert_eq!(status, 202, "{text}");
+        let app = GitHub::new(APP_ID, &SecretString::from(app_key()), &site.fake.uri()).unwrap();
+        Worker::new(db.store.clone(), Arc::new(app))
+            .run_until_idle(site.clock.load(Ordering::SeqCst))
+            .await
+            .unwrap();
+        let after = site.page("/dashboard", &session).await;
+        assert_eq!(after.status, 303, "{}: {}", db.backend, after.body);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_lost_permission_shows_once_the_session_asks_github_again() {
+    for db in backends().await {
+        let site = site(&db.store).await;
+        let (session, _) = site.sign_in("%2Fdashboard").await;
+        let path = format!("/dashboard/{REPO}");
+        assert_eq!(site.page(&path, &session).await.status, 200);
+        // Alice loses read access on GitHub.
+        site.github.can_read(ALICE, &[(1, &[])]);
+        site.clock.fetch_add(SESSION_MS, Ordering::SeqCst);
+        let expired = site.page(&path, &session).await;
+        assert_eq!(
+            expired.status, 303,
+            "past its time the session asks GitHub again"
+        );
+        let (session, landed) = site
+            .sign_in("%2Fdashboard%2FCodertocat%2FHello-World")
+            .await;
+        assert_eq!(landed, path);
+        assert_eq!(site.page(&path, &session).await.status, 404);
+        db.finish().await;
+    }
+}
