@@ -82,6 +82,9 @@ pub fn manifest(url: Option<&str>) -> Value {
         "description": "Definition of done as a gate, technical debt as a business decision, every change linked to why.",
         "hook_attributes": {"url": format!("{base}/webhook"), "active": true},
         "redirect_url": base,
+        // Where GitHub sends a dashboard viewer back after signing in.
+        "callback_urls": [format!("{base}/dashboard/callback")],
+        "request_oauth_on_install": false,
         "public": false,
         "default_permissions": permissions,
         "default_events": EVENTS,

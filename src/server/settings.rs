@@ -266,16 +266,7 @@ fn sign_in(
         }
     };
     let url = url.trim_end_matches('/').to_owned();
-    let origin = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .is_some_and(|host| {
-            !host.is_empty()
-                && host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-        });
-    if !origin || !(url.starts_with("https://") || crate::github::client::is_loopback_http(&url)) {
+    if !crate::github::client::is_plain_origin(&url) {
         return Err(SettingsError(format!(
             "KEEL_PUBLIC_URL ({url}) must be https://host[:port] with no path (plain http only for this machine)"
         )));

@@ -344,7 +344,7 @@ async fn done(
             );
         }
     };
-    match write_files(&s.setup.out_dir, &app) {
+    match write_files(&s.setup.out_dir, &app, &s.setup.public_url) {
         Ok(registered) => {
             *s.registered.lock().expect("not poisoned") = Some(registered.clone());
             s.finished.notify_one();
@@ -370,6 +370,8 @@ struct Conversion {
     html_url: String,
     pem: SecretString,
     webhook_secret: Option<SecretString>,
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
 }
 
 /// `POST /app-manifests/{code}/conversions`: the App's id, key and webhook secret.
@@ -424,7 +426,7 @@ async fn exchange(api_url: &str, code: &str) -> anyhow::Result<Conversion> {
 
 /// Writes [`KEY_FILE`] and [`ENV_FILE`] into `dir`, each readable by its owner only and never
 /// over an existing file.
-fn write_files(dir: &Path, app: &Conversion) -> anyhow::Result<Registered> {
+fn write_files(dir: &Path, app: &Conversion, public_url: &str) -> anyhow::Result<Registered> {
     let key_file = absolute(&dir.join(KEY_FILE))?;
     let env_file = absolute(&dir.join(ENV_FILE))?;
     // The key first: GitHub shows it once, whatever else is missing.
@@ -449,7 +451,8 @@ fn write_files(dir: &Path, app: &Conversion) -> anyhow::Result<Registered> {
     let env = format!(
         "# The GitHub App `{slug}` ({html_url}), registered by `keel setup`.\n\
          # Load it with `set -a; . ./{ENV_FILE}; set +a`, then run `keel serve`.\n\
-         KEEL_APP_ID={id}\n{secret_line}KEEL_PRIVATE_KEY_PATH={key}\n",
+         KEEL_APP_ID={id}\n{secret_line}KEEL_PRIVATE_KEY_PATH={key}\n{dashboard}",
+        dashboard = dashboard_lines(app, public_url),
         slug = app.slug,
         html_url = app.html_url,
         id = app.id,
@@ -464,6 +467,28 @@ fn write_files(dir: &Path, app: &Conversion) -> anyhow::Result<Registered> {
         key_file,
         webhook_secret_missing: secret.is_none(),
     })
+}
+
+/// The dashboard's sign-in (`/dashboard`), when GitHub gave the App's client id and secret and
+/// the address is one browsers keep a secure cookie for; only plain characters reach the file,
+/// which a shell sources.
+fn dashboard_lines(app: &Conversion, public_url: &str) -> String {
+    let plain = |v: &str| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.');
+    let url = public_url.trim().trim_end_matches('/');
+    match (&app.client_id, &app.client_secret) {
+        (Some(id), Some(secret))
+            if plain(id)
+                && plain(secret.expose_secret())
+                && crate::github::client::is_plain_origin(url) =>
+        {
+            format!(
+                "# The dashboard: leads sign in with GitHub at {url}/dashboard.\n\
+                 KEEL_PUBLIC_URL={url}\nKEEL_APP_CLIENT_ID={id}\nKEEL_APP_CLIENT_SECRET={secret}\n",
+                secret = secret.expose_secret()
+            )
+        }
+        _ => "# No dashboard: set KEEL_PUBLIC_URL, KEEL_APP_CLIENT_ID and KEEL_APP_CLIENT_SECRET (the App's settings page) to serve one.\n".to_owned(),
+    }
 }
 
 /// Creates `path` (never over an existing file) readable and writable by its owner only.

@@ -67,7 +67,12 @@ impl ManifestGitHub {
                 // An answer no GitHub gives: a slug that would run a command where the
                 // environment file is sourced.
                 "hostile-code" => app["slug"] = serde_json::json!("keel\ntouch pwned\n#"),
-                "secretless-code" => app["webhook_secret"] = serde_json::Value::Null,
+                // No webhook secret, and a client secret that would run a command where the
+                // file is sourced.
+                "secretless-code" => {
+                    app["webhook_secret"] = serde_json::Value::Null;
+                    app["client_secret"] = serde_json::json!("x$(touch pwned)");
+                }
                 _ => {
                     return (
                         axum::http::StatusCode::NOT_FOUND,
@@ -399,11 +404,23 @@ async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_it
         [
             "KEEL_APP_ID",
             "KEEL_WEBHOOK_SECRET",
-            "KEEL_PRIVATE_KEY_PATH"
+            "KEEL_PRIVATE_KEY_PATH",
+            "KEEL_PUBLIC_URL",
+            "KEEL_APP_CLIENT_ID",
+            "KEEL_APP_CLIENT_SECRET"
         ]
     );
     assert_eq!(vars[0].1, "4242");
     assert_eq!(vars[1].1, WEBHOOK_SECRET);
+    // The dashboard's sign-in: the App's OAuth client, and where viewers come back to.
+    assert_eq!(
+        (vars[3].1.as_str(), vars[4].1.as_str(), vars[5].1.as_str()),
+        ("https://keel.example.com", "Iv1.abc", "shh")
+    );
+    assert_eq!(
+        manifest["callback_urls"],
+        serde_json::json!(["https://keel.example.com/dashboard/callback"])
+    );
 
     // `keel serve` starts from them.
     let db = format!("sqlite://{}", out.path().join("keel.db").display());
@@ -426,16 +443,28 @@ async fn keel_setup_registers_the_app_in_one_click_and_keel_serve_starts_from_it
         .unwrap();
     let logs = BufReader::new(child.stderr.take().unwrap());
     let _serve = KillOnDrop(child);
-    let listening = tokio::task::spawn_blocking(move || {
-        logs.lines()
-            .map_while(Result::ok)
-            .find(|l| l.contains("keel serve listening"))
+    let started = tokio::task::spawn_blocking(move || {
+        let mut seen = Vec::new();
+        for line in logs.lines().map_while(Result::ok) {
+            let done = line.contains("keel serve listening");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        seen
     })
     .await
     .unwrap();
     assert!(
-        listening.is_some_and(|l| l.contains("app_id=4242")),
-        "keel serve starts as the registered App"
+        started
+            .last()
+            .is_some_and(|l| l.contains("keel serve listening") && l.contains("app_id=4242")),
+        "keel serve starts as the registered App: {started:?}"
+    );
+    assert!(
+        started.iter().any(|l| l.contains("dashboard on")),
+        "with its dashboard: {started:?}"
     );
 }
 
@@ -507,6 +536,11 @@ async fn keel_setup_for_an_organisation_posts_to_its_settings_and_a_bad_code_wri
         env.contains("KEEL_APP_ID=4242") && !env.contains("\nKEEL_WEBHOOK_SECRET="),
         "{env}"
     );
+    assert!(
+        !env.contains("touch") && !env.contains("KEEL_APP_CLIENT_SECRET="),
+        "{env}"
+    );
+    assert!(env.contains("# No dashboard"), "{env}");
 }
 
 #[test]

@@ -121,6 +121,20 @@ pub fn is_loopback_http(url: &str) -> bool {
     })
 }
 
+/// `https://host[:port]` (or plain http on this machine), with no path, query or anything a
+/// shell or a header would read as more than an address: where people reach Keel's pages.
+pub fn is_plain_origin(url: &str) -> bool {
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    host.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    }) && (url.starts_with("https://") || is_loopback_http(url))
+}
+
 /// A client for requests to `base` that carry none of the App's credentials (`keel upload`,
 /// `keel setup`): `base` must be https (plain http only to this machine); no retries, 10 s to
 /// connect, `read_timeout` for each read.

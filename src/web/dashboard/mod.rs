@@ -35,6 +35,9 @@ const CONFIG_MS: i64 = 5 * 60 * 1000;
 /// Configs kept at once (the cache starts over past this).
 const MAX_CONFIGS: usize = 1024;
 
+/// A repository's config as read (`None`: it has none), and when, unix ms.
+type ReadConfig = (i64, Arc<Option<Config>>);
+
 /// What the dashboard needs to sign viewers in.
 #[derive(Debug, Clone)]
 pub struct Viewers {
@@ -78,7 +81,7 @@ pub struct Dashboard {
     github: Arc<GitHub>,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     /// Each repository's default-branch config as last read, with when.
-    configs: Arc<Mutex<HashMap<String, (i64, Arc<Option<Config>>)>>>,
+    configs: Arc<Mutex<HashMap<String, ReadConfig>>>,
 }
 
 impl Dashboard {
