@@ -70,7 +70,7 @@ fn page(title: &str, body: &str) -> String {
 
 /// Readable on any screen, light or dark, without a stylesheet of its own to fetch.
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1f2328;background:#fff}\
-main{max-width:46rem;margin:2rem auto;padding:0 1rem}\
+main{max-width:60rem;margin:2rem auto;padding:0 1rem}\
 table{border-collapse:collapse;margin:1rem 0}th,td{text-align:left;padding:.25rem .75rem .25rem 0;border-bottom:1px solid #d0d7de}\
 code{font-family:ui-monospace,monospace;background:#f6f8fa;padding:0 .2rem}\
 button{font:inherit;padding:.5rem 1rem;border-radius:6px;border:1px solid #1f883d;background:#1f883d;color:#fff;cursor:pointer}\

@@ -473,7 +473,9 @@ fn write_files(dir: &Path, app: &Conversion, public_url: &str) -> anyhow::Result
 /// the address is one browsers keep a secure cookie for; only plain characters reach the file,
 /// which a shell sources.
 fn dashboard_lines(app: &Conversion, public_url: &str) -> String {
-    let plain = |v: &str| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.');
+    let plain = |v: &str| {
+        !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+    };
     let url = public_url.trim().trim_end_matches('/');
     match (&app.client_id, &app.client_secret) {
         (Some(id), Some(secret))

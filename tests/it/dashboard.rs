@@ -135,6 +135,47 @@ impl Site {
         (session, back.location())
     }
 
+    /// W48 as the summary tests record it (a merge, its deployment, an incident it caused),
+    /// and its weekly issue written; the issue's body.
+    async fn record_a_week(&self, store: &Store) -> String {
+        self.fake.put_file(
+            REPO,
+            "HEAD",
+            ".github/keel.toml",
+            b"[summary]\nschedule = \"0 9 * * MON\"\n\n[coverage]\nmin_total = 80\n",
+        );
+        self.fake
+            .put_pr_commits(REPO, 2, &["2026-11-23T14:00:00Z", "2026-11-24T09:00:00Z"]);
+        let server = TestServer::new(store);
+        for (event, id, body) in [
+            ("pull_request", "d-0", payload("pull_request/opened.2.json")),
+            ("pull_request", "d-1", merged_pull_request()),
+            (
+                "deployment_status",
+                "d-2",
+                deployment(1, "success", "2026-11-24T14:00:00Z"),
+            ),
+            ("issues", "d-3", incident()),
+        ] {
+            let (status, text) = server.send(signed(event, id, body)).await;
+            assert_eq!(status, 202, "{event}: {text}");
+        }
+        let app = GitHub::new(APP_ID, &SecretString::from(app_key()), &self.fake.uri()).unwrap();
+        let worker = Worker::new(store.clone(), Arc::new(app));
+        let now = self.clock.load(Ordering::SeqCst);
+        worker.run_until_idle(now).await.unwrap();
+        store
+            .enqueue(&summary_job(Some("2026-W48"), "s-1", now), now)
+            .await
+            .unwrap();
+        worker.run_until_idle(now).await.unwrap();
+        self.fake
+            .opened_issues()
+            .pop()
+            .expect("the weekly issue")
+            .body
+    }
+
     async fn page(&self, path: &str, session: &str) -> Answer {
         get(&format!("{}{path}", self.base), Some(session)).await
     }
@@ -188,45 +229,14 @@ async fn a_viewer_sees_only_the_repositories_they_can_read_on_github() {
 async fn the_repository_page_says_what_the_weekly_issue_says() {
     for db in backends().await {
         let site = site(&db.store).await;
-        site.fake.put_file(
-            REPO,
-            "HEAD",
-            ".github/keel.toml",
-            b"[summary]\nschedule = \"0 9 * * MON\"\n\n[coverage]\nmin_total = 80\n",
-        );
-        site.fake
-            .put_pr_commits(REPO, 2, &["2026-11-23T14:00:00Z", "2026-11-24T09:00:00Z"]);
-        let server = TestServer::new(&db.store);
-        for (event, id, body) in [
-            ("pull_request", "d-0", payload("pull_request/opened.2.json")),
-            ("pull_request", "d-1", merged_pull_request()),
-            (
-                "deployment_status",
-                "d-2",
-                deployment(1, "success", "2026-11-24T14:00:00Z"),
-            ),
-            ("issues", "d-3", incident()),
-        ] {
-            let (status, text) = server.send(signed(event, id, body)).await;
-            assert_eq!(status, 202, "{event}: {text}");
-        }
-        let app = GitHub::new(APP_ID, &SecretString::from(app_key()), &site.fake.uri()).unwrap();
-        let worker = Worker::new(db.store.clone(), Arc::new(app));
-        let now = site.clock.load(Ordering::SeqCst);
-        worker.run_until_idle(now).await.unwrap();
-        db.store
-            .enqueue(&summary_job(Some("2026-W48"), "s-1", now), now)
-            .await
-            .unwrap();
-        worker.run_until_idle(now).await.unwrap();
-        let issue = site.fake.opened_issues().pop().expect("the weekly issue");
+        let issue = site.record_a_week(&db.store).await;
         for row in [
             "| Deployment frequency | 1 |",
             "| Lead time for changes | 24.0 h |",
             "| Change failure rate | 100% |",
             "| Time to restore | 3.0 h |",
         ] {
-            assert!(issue.body.contains(row), "{row}: {}", issue.body);
+            assert!(issue.contains(row), "{row}: {issue}");
         }
 
         let (session, _) = site.sign_in("%2Fdashboard").await;
@@ -388,4 +398,39 @@ async fn a_lost_permission_shows_once_the_session_asks_github_again() {
         assert_eq!(site.page(&path, &session).await.status, 404);
         db.finish().await;
     }
+}
+
+#[tokio::test]
+async fn in_a_real_browser_a_lead_signs_in_and_reads_the_trends() {
+    let db = crate::support::db::sqlite().await;
+    let site = site(&db.store).await;
+    site.record_a_week(&db.store).await;
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).to_owned();
+    let base = site.base.clone();
+    let (overview, page, charts, gaps, url) = tokio::task::spawn_blocking(move || {
+        let browser = crate::support::browser::Browser::start();
+        // Signed out: the browser goes to GitHub and back, and lands on the overview.
+        browser.open(&format!("{base}/dashboard"));
+        let overview = browser.text();
+        browser.screenshot(&shots.join("keel-dashboard-overview.png"));
+        browser.click("a[href='/dashboard/Codertocat/Hello-World']");
+        browser.screenshot(&shots.join("keel-dashboard-repository.png"));
+        (
+            overview,
+            browser.text(),
+            browser.count("figure svg"),
+            browser.count("svg .gap"),
+            browser.url(),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(overview.contains("Delivery health"), "{overview}");
+    assert!(overview.contains("signed in as viewer501"), "{overview}");
+    assert!(!overview.contains(HIDDEN), "{overview}");
+    assert_eq!(url, format!("{}/dashboard/{REPO}", site.base));
+    assert!(page.contains("Lead time for changes 24.0 h"), "{page}");
+    assert_eq!(charts, 3, "deployments, lead time, coverage");
+    assert!(gaps > 0, "weeks before Keel recorded anything are gaps");
+    db.finish().await;
 }

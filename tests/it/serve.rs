@@ -24,7 +24,7 @@ fn serve(envs: &[(&str, &str)]) -> Command {
 #[test]
 fn a_missing_or_malformed_setting_stops_start_up_with_one_line_naming_it() {
     let key = app_key();
-    let cases: [(&[(&str, &str)], &str); 6] = [
+    let cases: [(&[(&str, &str)], &str); 8] = [
         (&[], "error: KEEL_APP_ID (--app-id) is missing\n"),
         (
             &[("KEEL_APP_ID", "abc")],
@@ -60,6 +60,27 @@ fn a_missing_or_malformed_setting_stops_start_up_with_one_line_naming_it() {
             ],
             "error: KEEL_LISTEN (nowhere) must be an address like 127.0.0.1:3000\n",
         ),
+        (
+            &[
+                ("KEEL_APP_ID", "1"),
+                ("KEEL_PRIVATE_KEY", &key),
+                ("KEEL_WEBHOOK_SECRET", "s3cr3t-value"),
+                ("KEEL_PUBLIC_URL", "https://keel.example.com"),
+                ("KEEL_APP_CLIENT_SECRET", "hunter2"),
+            ],
+            "error: the dashboard needs KEEL_PUBLIC_URL, KEEL_APP_CLIENT_ID and KEEL_APP_CLIENT_SECRET together (set all three, or none)\n",
+        ),
+        (
+            &[
+                ("KEEL_APP_ID", "1"),
+                ("KEEL_PRIVATE_KEY", &key),
+                ("KEEL_WEBHOOK_SECRET", "s3cr3t-value"),
+                ("KEEL_PUBLIC_URL", "http://keel.example.com"),
+                ("KEEL_APP_CLIENT_ID", "Iv23abc"),
+                ("KEEL_APP_CLIENT_SECRET", "hunter2"),
+            ],
+            "error: KEEL_PUBLIC_URL (http://keel.example.com) must be https://host[:port] with no path (plain http only for this machine)\n",
+        ),
     ];
     for (envs, expected) in cases {
         let out = serve(envs).output().unwrap();
@@ -74,10 +95,12 @@ fn a_missing_or_malformed_setting_stops_start_up_with_one_line_naming_it() {
     let help = Command::new(env!("CARGO_BIN_EXE_keel"))
         .args(["serve", "--help"])
         .env("KEEL_WEBHOOK_SECRET", "s3cr3t-value")
+        .env("KEEL_APP_CLIENT_SECRET", "hunter2")
         .output()
         .unwrap();
     assert!(
-        !String::from_utf8_lossy(&help.stdout).contains("s3cr3t-value"),
+        !String::from_utf8_lossy(&help.stdout).contains("s3cr3t-value")
+            && !String::from_utf8_lossy(&help.stdout).contains("hunter2"),
         "--help hides secret values"
     );
 }
@@ -644,5 +667,55 @@ fn metrics_are_not_served_beside_the_webhook_unless_asked() {
             "{setting:?}"
         );
         assert!(get_status(&addr, "/healthz").contains("200"));
+    }
+}
+
+/// The dashboard is served only when its sign-in is set; then a signed-out visit is sent to
+/// sign in with GitHub.
+#[test]
+fn the_dashboard_is_served_only_with_its_sign_in() {
+    let key = app_key();
+    for (dashboard, expected) in [(false, "404"), (true, "303")] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = format!("sqlite://{}", dir.path().join("keel.db").display());
+        let mut envs = vec![
+            ("KEEL_APP_ID", "1"),
+            ("KEEL_PRIVATE_KEY", key.as_str()),
+            ("KEEL_WORKERS", "0"),
+            ("KEEL_WEBHOOK_SECRET", SECRET),
+            ("DATABASE_URL", db.as_str()),
+            ("KEEL_LISTEN", "127.0.0.1:0"),
+            ("RUST_LOG", "info"),
+        ];
+        if dashboard {
+            envs.extend([
+                ("KEEL_PUBLIC_URL", "https://keel.example.com"),
+                ("KEEL_APP_CLIENT_ID", "Iv23abc"),
+                ("KEEL_APP_CLIENT_SECRET", "hunter2"),
+            ]);
+        }
+        let mut child = serve(&envs).stderr(Stdio::piped()).spawn().unwrap();
+        let mut logs = BufReader::new(child.stderr.take().unwrap());
+        let _child = KillOnDrop(child);
+        let mut line = String::new();
+        let mut seen = String::new();
+        let addr = loop {
+            line.clear();
+            assert!(logs.read_line(&mut line).unwrap() > 0, "keel serve exited");
+            seen.push_str(&line);
+            if line.contains("keel serve listening")
+                && let Some(rest) = line.split("addr=").nth(1)
+            {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        assert!(
+            get_status(&addr, "/dashboard").contains(expected),
+            "dashboard {dashboard}"
+        );
+        assert!(
+            !seen.contains("hunter2"),
+            "the client secret is never logged: {seen}"
+        );
     }
 }

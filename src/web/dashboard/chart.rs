@@ -19,7 +19,7 @@ pub(super) struct Series<'a> {
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 200.0;
-const LEFT: f64 = 56.0;
+const LEFT: f64 = 72.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 28.0;
@@ -47,7 +47,7 @@ pub(super) fn line(series: &Series<'_>) -> String {
          <text x=\"{lx}\" y=\"{t}\" text-anchor=\"end\" font-size=\"11\" fill=\"currentColor\">{max}</text>",
         b = y(0.0),
         r = WIDTH - RIGHT,
-        lx = LEFT - 6.0,
+        lx = LEFT - 24.0,
         t = TOP + 4.0,
         zero = escape(&(series.format)(0.0)),
         max = escape(&(series.format)(top)),
@@ -112,7 +112,7 @@ pub(super) fn line(series: &Series<'_>) -> String {
                     svg,
                     "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"currentColor\" fill-opacity=\".6\" class=\"gap\">no data</text>",
                     x(i),
-                    y(0.0) - 6.0,
+                    y(0.0) - 10.0,
                 );
             }
         }

@@ -94,6 +94,17 @@ impl Browser {
         self.call("POST", &format!("/element/{id}/click"), &json!({}));
     }
 
+    /// How many elements `css` selects.
+    pub fn count(&self, css: &str) -> usize {
+        self.call(
+            "POST",
+            "/elements",
+            &json!({"using": "css selector", "value": css}),
+        )
+        .as_array()
+        .map_or(0, Vec::len)
+    }
+
     /// The page's title.
     pub fn title(&self) -> String {
         self.call("GET", "/title", &Value::Null)
