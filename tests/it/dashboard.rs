@@ -264,6 +264,13 @@ async fn the_repository_page_says_what_the_weekly_issue_says() {
         );
         assert!(body.contains("class=\"gap\">no data"), "{body}");
         assert!(body.contains("target 80%"), "{body}");
+        // Behind the change failure rate: the incident that failed the deployment.
+        assert!(
+            body.contains("incident #9 names a commit it shipped as the root cause"),
+            "{body}"
+        );
+        // Each week of a chart opens that week's page.
+        assert!(body.contains("<a href=\"?week=2026-W45\">"), "{body}");
         assert!(body.contains("<td>W48</td><td>1</td><td>24.0 h</td><td>100%</td><td>3.0 h</td>"));
         // No script can run on it, and no other site may frame it.
         let policy = page.header("content-security-policy").pop().unwrap();

@@ -9,8 +9,8 @@ use std::fmt::Write;
 pub(super) struct Series<'a> {
     /// What it shows ("Lead time, hours").
     pub title: &'a str,
-    /// Each week's short name and value (`None`: no data that week).
-    pub points: Vec<(String, Option<f64>)>,
+    /// Each week's short name, the page behind it, and its value (`None`: no data that week).
+    pub points: Vec<(String, String, Option<f64>)>,
     /// How a value is written.
     pub format: fn(f64) -> String,
     /// A reference line and its label (the team's target).
@@ -26,7 +26,7 @@ const BOTTOM: f64 = 28.0;
 
 /// The chart as an SVG figure.
 pub(super) fn line(series: &Series<'_>) -> String {
-    let values = series.points.iter().filter_map(|(_, v)| *v);
+    let values = series.points.iter().filter_map(|(_, _, v)| *v);
     let top = values
         .chain(series.target.iter().map(|(t, _)| *t))
         .fold(0.0f64, f64::max);
@@ -66,7 +66,7 @@ pub(super) fn line(series: &Series<'_>) -> String {
     // The line, broken wherever a week has no data.
     let mut path = String::new();
     let mut drawing = false;
-    for (i, (_, value)) in series.points.iter().enumerate() {
+    for (i, (_, _, value)) in series.points.iter().enumerate() {
         match value {
             Some(v) => {
                 let _ = write!(
@@ -88,10 +88,12 @@ pub(super) fn line(series: &Series<'_>) -> String {
             path.trim_end()
         );
     }
-    for (i, (week, value)) in series.points.iter().enumerate() {
+    // Each week's label and point open that week's page: what is behind the number.
+    for (i, (week, href, value)) in series.points.iter().enumerate() {
         let _ = writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" fill=\"currentColor\">{}</text>",
+            "<a href=\"{}\"><text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" fill=\"currentColor\">{}</text>",
+            escape(href),
             x(i),
             HEIGHT - 8.0,
             escape(week)
@@ -116,6 +118,7 @@ pub(super) fn line(series: &Series<'_>) -> String {
                 );
             }
         }
+        svg.push_str("</a>\n");
     }
     let _ = write!(
         svg,
@@ -135,7 +138,13 @@ mod tests {
             points: points
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (format!("W{}", 40 + i), *v))
+                .map(|(i, v)| {
+                    (
+                        format!("W{}", 40 + i),
+                        format!("?week=2026-W{}", 40 + i),
+                        *v,
+                    )
+                })
                 .collect(),
             format: |v| format!("{v:.1} h"),
             target: None,
@@ -152,6 +161,8 @@ mod tests {
         assert_eq!(svg.matches("class=\"gap\">no data").count(), 1);
         assert!(svg.contains("<title>W41: 4.0 h</title>"));
         assert!(!svg.contains("W42: "), "{svg}");
+        // Every week opens its own page, the gap too.
+        assert_eq!(svg.matches("<a href=\"?week=2026-W").count(), 4);
     }
 
     #[test]

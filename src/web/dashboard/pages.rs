@@ -9,12 +9,14 @@ use crate::github::api::Repo;
 use crate::github::{InstallationId, RepoName};
 use crate::jobs::summary::report::{gather, reported_week};
 use crate::store::ViewerSession;
-use crate::web::escape;
+use crate::web::{escape, with_code};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use keel_core::Config;
-use keel_core::render::summary::{dates, hours, percent, performer};
+use keel_core::render::summary::{
+    BANDS, dates, definitions, hours, percent, performer, what_failed,
+};
 use keel_core::summary::dora::bands;
 use keel_core::summary::report::WeeklyReport;
 use keel_core::week::{Week, Zone};
@@ -270,10 +272,24 @@ fn repository_page(
             );
         }
         s.push_str("</tbody>\n</table>\n");
+        let _ = writeln!(
+            s,
+            "<details><summary>What these mean</summary>\n<p>{}</p>\n<p>{}</p>\n</details>",
+            escape(&definitions(report, this)),
+            escape(BANDS)
+        );
     } else {
         s.push_str(
             "<p>Keel had recorded nothing by the end of this week: no delivery figures yet.</p>\n",
         );
+    }
+    let failed = what_failed(report, this);
+    if !failed.is_empty() {
+        s.push_str("<h2>What failed</h2>\n<ul>\n");
+        for line in failed {
+            let _ = writeln!(s, "<li>{}</li>", with_code(&line));
+        }
+        s.push_str("</ul>\n");
     }
     trends(report, &mut s);
     merged(report, web, &mut s);
@@ -290,6 +306,7 @@ fn trends(report: &WeeklyReport, s: &mut String) {
             .map(|w| {
                 (
                     short(&w.week.name).to_owned(),
+                    format!("?week={}", w.week.name),
                     if w.observed { f(w) } else { None },
                 )
             })
@@ -313,7 +330,13 @@ fn trends(report: &WeeklyReport, s: &mut String) {
         points: report
             .health
             .iter()
-            .map(|h| (short(&h.week).to_owned(), h.coverage))
+            .map(|h| {
+                (
+                    short(&h.week).to_owned(),
+                    format!("?week={}", h.week),
+                    h.coverage,
+                )
+            })
             .collect(),
         format: |v| format!("{v:.1}%"),
         target: report

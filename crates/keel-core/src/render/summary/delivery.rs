@@ -215,10 +215,21 @@ fn commit(sha: &str) -> String {
 
 /// The failed deployments behind the change failure rate, each linked.
 fn failures(report: &WeeklyReport, this: &WeekMetrics, s: &mut String) {
-    if this.failures.is_empty() && this.unshipped_root_causes.is_empty() {
+    let lines = what_failed(report, this);
+    if lines.is_empty() {
         return;
     }
     s.push_str("#### What failed\n\n");
+    for line in lines {
+        let _ = writeln!(s, "- {line}");
+    }
+    s.push('\n');
+}
+
+/// Each failure behind the week's change failure rate, and each root cause no deployment
+/// shipped, as a sentence (commits in backticks).
+pub fn what_failed(report: &WeeklyReport, this: &WeekMetrics) -> Vec<String> {
+    let mut lines = Vec::new();
     let noun = match report.source {
         crate::summary::dora::Source::Deployments => "Deployment",
         crate::summary::dora::Source::Merges => "Merge",
@@ -250,16 +261,15 @@ fn failures(report: &WeeklyReport, this: &WeekMetrics, s: &mut String) {
                 format!("#{revert} reverts #{reverted}, which it shipped")
             }
         };
-        let _ = writeln!(s, "- {noun}{what} ({when}): {why}.");
+        lines.push(format!("{noun}{what} ({when}): {why}."));
     }
     for cause in &this.unshipped_root_causes {
-        let _ = writeln!(
-            s,
-            "- An incident names {} as its root cause, but no recorded deployment shipped it: it counts against none.",
+        lines.push(format!(
+            "An incident names {} as its root cause, but no recorded deployment shipped it: it counts against none.",
             commit(cause)
-        );
+        ));
     }
-    s.push('\n');
+    lines
 }
 
 /// Medians of each step from first commit to deployment, over the week's merged pull requests.

@@ -8,6 +8,7 @@
 
 pub mod attention;
 mod delivery;
+pub use delivery::what_failed;
 pub mod rollup;
 mod work;
 
@@ -222,13 +223,30 @@ fn waivers(report: &WeeklyReport, s: &mut String) {
 
 /// The definitions exactly as computed, worded for the source actually used.
 fn footnote(report: &WeeklyReport, this: &WeekMetrics, s: &mut String) {
+    let _ = write!(
+        s,
+        "\n---\n<sub>¹ {BANDS} {} Weeks before Keel recorded anything are shown as no data, \
+never as zero.</sub>\n",
+        definitions(report, this)
+    );
+}
+
+/// Where the performance bands come from, in plain words.
+pub const BANDS: &str = "Performance follows the thresholds of the 2023 Accelerate State of \
+DevOps report (DORA): deployment frequency daily or more elite, weekly high, monthly medium \
+(averaged over 4 weeks); lead time under a day elite, a week high, a month medium; change \
+failure rate up to 5% elite, 10% high, 15% medium; time to restore under an hour elite, a day \
+high, a week medium; anything slower or higher is low.";
+
+/// What each of the four metrics counted, for the deployment source used (plain text).
+pub fn definitions(report: &WeeklyReport, this: &WeekMetrics) -> String {
     let by_time = if this.lead_time_by_time {
         " This week some changes were paired with the first deployment after their merge by time \
 alone: the stored push history did not reach back far enough to tell what that deployment contained."
     } else {
         ""
     };
-    let definitions = match report.source {
+    match report.source {
         Source::Deployments => format!(
             "Deployment frequency counts successful production deployments. Lead time is the \
 median from a pull request's first commit to the first successful deployment that contains its \
@@ -253,14 +271,5 @@ request's first commit to its merge; change failure rate is the share of release
 incident opened before the next release; time to restore is the median from an incident's \
 opening to its closing."
             .to_owned(),
-    };
-    let _ = write!(
-        s,
-        "\n---\n<sub>¹ Performance follows the thresholds of the 2023 Accelerate State of DevOps \
-report (DORA): deployment frequency daily or more elite, weekly high, monthly medium (averaged \
-over 4 weeks); lead time under a day elite, a week high, a month medium; change failure rate up \
-to 5% elite, 10% high, 15% medium; time to restore under an hour elite, a day high, a week \
-medium; anything slower or higher is low. {definitions} Weeks before Keel recorded anything \
-are shown as no data, never as zero.</sub>\n"
-    );
+    }
 }
