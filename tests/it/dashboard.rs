@@ -23,6 +23,16 @@ const HIDDEN: &str = "acme/payroll";
 /// The viewer.
 const ALICE: u64 = 501;
 
+/// A title a contributor chose: markup that would run in a page that did not escape it.
+const HOSTILE_TITLE: &str = "Checkout <img src=x onerror=alert(1)> & \"more\"";
+
+/// `body` (a `pull_request` payload) with [`HOSTILE_TITLE`].
+fn hostile(body: Vec<u8>) -> Vec<u8> {
+    let mut p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    p["pull_request"]["title"] = json!(HOSTILE_TITLE);
+    serde_json::to_vec(&p).unwrap()
+}
+
 /// An HTTP answer.
 struct Answer {
     status: u16,
@@ -144,12 +154,23 @@ impl Site {
             ".github/keel.toml",
             b"[summary]\nschedule = \"0 9 * * MON\"\n\n[coverage]\nmin_total = 80\n",
         );
+        // The base of the pull request has it too: Keel judges it, and keeps its title.
+        self.fake.put_file(
+            REPO,
+            crate::support::github::EXAMPLE_BASE,
+            ".github/keel.toml",
+            b"[summary]\nschedule = \"0 9 * * MON\"\n",
+        );
         self.fake
             .put_pr_commits(REPO, 2, &["2026-11-23T14:00:00Z", "2026-11-24T09:00:00Z"]);
         let server = TestServer::new(store);
         for (event, id, body) in [
-            ("pull_request", "d-0", payload("pull_request/opened.2.json")),
-            ("pull_request", "d-1", merged_pull_request()),
+            (
+                "pull_request",
+                "d-0",
+                hostile(payload("pull_request/opened.2.json")),
+            ),
+            ("pull_request", "d-1", hostile(merged_pull_request())),
             (
                 "deployment_status",
                 "d-2",
@@ -272,6 +293,12 @@ async fn the_repository_page_says_what_the_weekly_issue_says() {
         // Each week of a chart opens that week's page.
         assert!(body.contains("<a href=\"?week=2026-W45\">"), "{body}");
         assert!(body.contains("<td>W48</td><td>1</td><td>24.0 h</td><td>100%</td><td>3.0 h</td>"));
+        // A contributor's title is text, never markup.
+        assert!(
+            body.contains("Checkout &lt;img src=x onerror=alert(1)&gt; &amp; &quot;more&quot;"),
+            "{body}"
+        );
+        assert!(!body.contains("<img"), "{body}");
         // No script can run on it, and no other site may frame it.
         let policy = page.header("content-security-policy").pop().unwrap();
         assert!(policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"));
