@@ -468,3 +468,25 @@ async fn in_a_real_browser_a_lead_signs_in_and_reads_the_trends() {
     assert!(gaps > 0, "weeks before Keel recorded anything are gaps");
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_viewer_who_can_read_more_than_one_sign_in_lists_is_told_so() {
+    let db = crate::support::db::sqlite().await;
+    let site = site(&db.store).await;
+    let names: Vec<String> = (0..5_000).map(|i| format!("acme/repo-{i}")).collect();
+    let mut many: Vec<&str> = names.iter().map(String::as_str).collect();
+    many.push(REPO);
+    site.github.can_read(ALICE, &[(1, &many)]);
+    let start = get(&format!("{}/dashboard/login", site.base), None).await;
+    let github = get(&start.location(), None).await;
+    let back = get(&github.location(), start.cookie("keel_login").as_deref()).await;
+    assert_eq!(back.status, 403, "{}", back.body);
+    assert!(back.body.contains("Too many repositories"), "{}", back.body);
+    assert!(back.cookie("keel_session").is_none());
+    // 5,000 exactly fit: the page of 100 after them comes back empty.
+    many.pop();
+    site.github.can_read(ALICE, &[(1, &many)]);
+    let (session, _) = site.sign_in("%2Fdashboard").await;
+    assert_eq!(site.page("/dashboard", &session).await.status, 200);
+    db.finish().await;
+}

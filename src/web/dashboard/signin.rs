@@ -16,8 +16,9 @@ use serde::Deserialize;
 
 /// Largest answer read from GitHub.
 const MAX_ANSWER_BYTES: usize = 1 << 20;
-/// Pages of installations, and of each installation's repositories, read (100 a page).
-const MAX_PAGES: u32 = 20;
+/// Installations, and repositories in them, one sign-in lists (100 a page, up to 50 pages
+/// each): a viewer who can read more is told so rather than shown part of it.
+const MAX_LISTED: u64 = 5_000;
 /// How long a begun sign-in may take, seconds.
 const SIGN_IN_SECS: u32 = 600;
 
@@ -122,6 +123,13 @@ pub(super) async fn callback(
     }
     let session = match viewer_of(&d, &code, verifier).await {
         Ok(session) => session,
+        Err(e) if e.is::<TooMany>() => {
+            return again(
+                StatusCode::FORBIDDEN,
+                "Too many repositories",
+                "You can read more repositories with Keel than the dashboard lists at one sign-in (5,000).",
+            );
+        }
         Err(e) => {
             tracing::warn!(error = format!("{e:#}"), "dashboard sign-in failed");
             return again(
@@ -250,6 +258,7 @@ async fn viewer_of(d: &Dashboard, code: &str, verifier: &str) -> anyhow::Result<
     let user: User = ask(api, "GET", "/user", Some(&token), String::new()).await?;
     #[derive(Deserialize)]
     struct Installations {
+        total_count: u64,
         installations: Vec<Id>,
     }
     #[derive(Deserialize)]
@@ -258,35 +267,48 @@ async fn viewer_of(d: &Dashboard, code: &str, verifier: &str) -> anyhow::Result<
     }
     #[derive(Deserialize)]
     struct Repositories {
+        total_count: u64,
         repositories: Vec<Named>,
     }
     #[derive(Deserialize)]
     struct Named {
         full_name: String,
     }
+    // Every page of both lists, read while GitHub's totals stay within what one sign-in lists.
     let mut installations = Vec::new();
-    for page in 1..=MAX_PAGES {
+    for page in 1.. {
         let path = format!("/user/installations?per_page=100&page={page}");
         let got: Installations = ask(api, "GET", &path, Some(&token), String::new()).await?;
-        let last = got.installations.len() < 100;
+        if got.total_count > MAX_LISTED {
+            bail!(TooMany);
+        }
+        let done = got.installations.is_empty();
         installations.extend(got.installations.into_iter().map(|i| i.id));
-        if last {
+        if done || installations.len() as u64 >= got.total_count {
             break;
         }
     }
     let mut repos = Vec::new();
+    let mut counted = 0u64;
     for installation in installations {
-        for page in 1..=MAX_PAGES {
+        for page in 1.. {
             let path =
                 format!("/user/installations/{installation}/repositories?per_page=100&page={page}");
             let got: Repositories = ask(api, "GET", &path, Some(&token), String::new()).await?;
-            let last = got.repositories.len() < 100;
+            if page == 1 {
+                counted += got.total_count;
+            }
+            if counted > MAX_LISTED {
+                bail!(TooMany);
+            }
+            let done = got.repositories.is_empty();
+            let before = repos.len();
             repos.extend(
                 got.repositories
                     .into_iter()
                     .map(|r| r.full_name.to_lowercase()),
             );
-            if last {
+            if done || (repos.len() - before) < 100 || page * 100 >= got.total_count {
                 break;
             }
         }
@@ -300,6 +322,11 @@ async fn viewer_of(d: &Dashboard, code: &str, verifier: &str) -> anyhow::Result<
         expires_at: d.now().saturating_add(SESSION_MS),
     })
 }
+
+/// A viewer can read more than [`MAX_LISTED`] repositories.
+#[derive(Debug, thiserror::Error)]
+#[error("the viewer can read more repositories than one sign-in lists")]
+struct TooMany;
 
 /// One request to GitHub (as the viewer, with `token`), its JSON answer read within
 /// [`MAX_ANSWER_BYTES`].
