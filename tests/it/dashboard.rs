@@ -321,6 +321,11 @@ async fn the_repository_page_says_what_the_weekly_issue_says() {
             .page(&format!("/dashboard/{REPO}?week=next"), &session)
             .await;
         assert_eq!(bad.status, 400);
+        // A year at the calendar's end is no week either (its next week would not exist).
+        let far = site
+            .page(&format!("/dashboard/{REPO}?week=262142-W52"), &session)
+            .await;
+        assert_eq!(far.status, 400, "{}", far.body);
         db.finish().await;
     }
 }

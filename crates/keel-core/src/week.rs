@@ -122,6 +122,10 @@ impl Week {
         let bad = || format!("`{name}` is not an ISO week like 2026-W47");
         let (year, week) = name.split_once("-W").ok_or_else(bad)?;
         let year: i32 = year.parse().map_err(|_| bad())?;
+        // Four-digit years only: a week near the end of chrono's calendar has no next one.
+        if !(1970..=9999).contains(&year) {
+            return Err(bad());
+        }
         let week: u32 = week.parse().map_err(|_| bad())?;
         let monday =
             NaiveDate::from_isoywd_opt(year, week, chrono::Weekday::Mon).ok_or_else(bad)?;

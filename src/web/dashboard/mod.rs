@@ -156,6 +156,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/dashboard/callback", get(signin::callback))
         .route("/dashboard/logout", post(signin::logout))
         .route("/dashboard/{owner}/{repo}", get(pages::repository))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .with_state(dashboard)
 }
 

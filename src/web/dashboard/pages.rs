@@ -172,8 +172,10 @@ async fn report_of(
     let config = config.as_ref().clone().unwrap_or_else(Config::default);
     let sc = config.summary.clone().unwrap_or_default();
     let week = match week {
-        Some(name) => Week::named(name, sc.timezone.0)
-            .map_err(|_| format!("`{name}` is not a week like 2026-W48."))?,
+        Some(name) => Week::named(name, sc.timezone.0).map_err(|_| {
+            let shown: String = name.chars().take(20).collect();
+            format!("`{shown}` is not a week like 2026-W48.")
+        })?,
         None => reported_week(&sc, d.now()),
     };
     let zone = sc.timezone.0;
