@@ -3,7 +3,8 @@
 -- repositories GitHub said the viewer can read when they signed in (no token is kept), and
 -- the row lasts only until `expires_at`: then the viewer signs in again and GitHub is asked
 -- again. `user_id` is GitHub's numeric id (a login can be renamed); revoking Keel's
--- authorisation deletes that user's rows.
+-- authorisation deletes that user's rows. Ended rows go within the hour (`store::retention`),
+-- and a user keeps at most a few live sessions.
 CREATE TABLE viewer_sessions (
     id_hash    TEXT    PRIMARY KEY,
     user_id    BIGINT  NOT NULL,
@@ -13,3 +14,4 @@ CREATE TABLE viewer_sessions (
     expires_at BIGINT  NOT NULL
 );
 CREATE INDEX viewer_sessions_user ON viewer_sessions (user_id);
+CREATE INDEX viewer_sessions_expiry ON viewer_sessions (expires_at);

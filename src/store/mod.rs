@@ -37,7 +37,7 @@ pub use state::{
 };
 pub use uploads::{MAX_UPLOADS_PER_COMMIT, MAX_UPLOADS_PER_REPO, Upload, UploadScope};
 pub use verdicts::{Freshness, HeadVerdict, Unjudged, VerdictState, Watch};
-pub use viewers::ViewerSession;
+pub use viewers::{MAX_SESSIONS_PER_USER, ViewerSession};
 
 use anyhow::{Context, bail};
 use sqlx::SqlSafeStr;

@@ -108,10 +108,10 @@ const PRUNE: &[(&str, Cutoff)] = &[
          WHERE p.repo = pushers.repo AND pushers.pushed_to = 'pull/' || CAST(p.number AS TEXT) AND p.open = 1)",
         Cutoff::History,
     ),
-    // A dashboard session is refused once past its expiry; the row goes with the rest.
+    // A dashboard session ended is of no use, and says who can read what: it goes at once.
     (
         "DELETE FROM viewer_sessions WHERE expires_at < $1",
-        Cutoff::Rows,
+        Cutoff::Now,
     ),
 ];
 
@@ -120,6 +120,8 @@ const PRUNE: &[(&str, Cutoff)] = &[
 enum Cutoff {
     Rows,
     History,
+    /// What has ended by now.
+    Now,
 }
 
 /// Tables keyed by repository: what an uninstall forgets.
@@ -173,6 +175,7 @@ impl Store {
                 let before = match cutoff {
                     Cutoff::Rows => now - keep.rows_ms,
                     Cutoff::History => now - keep.history_ms,
+                    Cutoff::Now => now,
                 };
                 let r = sqlx::query(*sql).bind(before).execute(&mut *tx).await?;
                 pruned.rows += r.rows_affected();

@@ -18,6 +18,9 @@ pub struct ViewerSession {
     pub expires_at: i64,
 }
 
+/// Live sessions one user keeps (browsers, devices); signing in past this ends the oldest.
+pub const MAX_SESSIONS_PER_USER: i64 = 8;
+
 impl Store {
     /// Stores a session under `id_hash` (the hex SHA-256 of the cookie's id).
     pub async fn start_viewer_session(
@@ -27,19 +30,35 @@ impl Store {
         now: i64,
     ) -> anyhow::Result<()> {
         let repos = serde_json::to_string(&session.repos)?;
-        on_pool!(self, pool => sqlx::query(
-            "INSERT INTO viewer_sessions (id_hash, user_id, login, repos, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id_hash)
-        .bind(session.user_id as i64)
-        .bind(&session.login)
-        .bind(&repos)
-        .bind(now)
-        .bind(session.expires_at)
-        .execute(pool)
-        .await
-        .map(|_| ()))
+        let user = session.user_id as i64;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // The user's ended sessions go, and the oldest of the live ones past a few: signing
+            // in again and again grows nothing.
+            sqlx::query(
+                "DELETE FROM viewer_sessions WHERE user_id = $1 AND (expires_at <= $2 OR id_hash IN \
+                 (SELECT id_hash FROM viewer_sessions WHERE user_id = $1 \
+                  ORDER BY created_at DESC, id_hash LIMIT 1000000 OFFSET $3))",
+            )
+            .bind(user)
+            .bind(now)
+            .bind(MAX_SESSIONS_PER_USER - 1)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO viewer_sessions (id_hash, user_id, login, repos, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id_hash)
+            .bind(user)
+            .bind(&session.login)
+            .bind(&repos)
+            .bind(now)
+            .bind(session.expires_at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })
         .context("start a dashboard session")
     }
 

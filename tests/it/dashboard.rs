@@ -495,3 +495,50 @@ async fn a_viewer_who_can_read_more_than_one_sign_in_lists_is_told_so() {
     assert_eq!(site.page("/dashboard", &session).await.status, 200);
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_viewer_keeps_a_few_sessions_and_ended_ones_are_not_kept() {
+    use keel::store::{MAX_SESSIONS_PER_USER, Retention, ViewerSession};
+    for db in backends().await {
+        let session = |expires_at| ViewerSession {
+            user_id: ALICE,
+            login: "alice".into(),
+            repos: vec![REPO.to_lowercase()],
+            expires_at,
+        };
+        let now = 1_000_000;
+        // Signing in again and again: only the newest few stay.
+        for i in 0..12 {
+            db.store
+                .start_viewer_session(&format!("{i:064}"), &session(now + SESSION_MS), now + i)
+                .await
+                .unwrap();
+        }
+        let mut live = 0;
+        for i in 0..12 {
+            if db
+                .store
+                .viewer_session(&format!("{i:064}"), now + 20)
+                .await
+                .unwrap()
+                .is_some()
+            {
+                assert!(i >= 12 - MAX_SESSIONS_PER_USER, "{}: {i}", db.backend);
+                live += 1;
+            }
+        }
+        assert_eq!(live, MAX_SESSIONS_PER_USER, "{}", db.backend);
+        // Once ended, the rows go at the next pruning, not a retention later.
+        db.store
+            .prune(now + SESSION_MS + 1, Retention::days(30))
+            .await
+            .unwrap();
+        assert_eq!(
+            db.store.end_sessions_of(ALICE).await.unwrap(),
+            0,
+            "{}: the ended sessions were pruned",
+            db.backend
+        );
+        db.finish().await;
+    }
+}
