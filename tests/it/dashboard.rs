@@ -65,12 +65,17 @@ impl Answer {
 
 /// One request over a socket (`url` is `http://host:port/path?query`).
 async fn request(verb: &str, url: &str, cookie: Option<&str>) -> Answer {
+    request_with(verb, url, cookie, "").await
+}
+
+/// [`request`] with `extra` header lines (each ending in `\r\n`).
+async fn request_with(verb: &str, url: &str, cookie: Option<&str>, extra: &str) -> Answer {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
     let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
     let head = format!(
-        "{verb} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{cookie}Content-Length: 0\r\n\r\n"
+        "{verb} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{cookie}{extra}Content-Length: 0\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
@@ -375,6 +380,17 @@ async fn a_sign_in_begun_elsewhere_is_refused_and_the_pkce_verifier_is_sent() {
         let github = get(&start.location(), None).await;
         let back = get(&github.location(), start.cookie("keel_login").as_deref()).await;
         assert_eq!(back.location(), "/dashboard");
+        // Another site's form does not sign anyone out.
+        let forged = request_with(
+            "POST",
+            &format!("{}/dashboard/logout", site.base),
+            Some(&session),
+            "Origin: http://evil.example\r\n",
+        )
+        .await;
+        assert_eq!(forged.status, 403);
+        assert!(forged.cookie("keel_session").is_none());
+        assert_eq!(site.page("/dashboard", &session).await.status, 200);
         // Signing out ends the session here, not only in the browser.
         let out = request(
             "POST",

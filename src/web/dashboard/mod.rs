@@ -14,6 +14,7 @@
 mod chart;
 mod pages;
 mod signin;
+mod viewer;
 
 use crate::github::api::Repo;
 use crate::github::client::GitHub;
@@ -30,6 +31,8 @@ use std::sync::{Arc, Mutex};
 /// How long a session lasts before GitHub is asked again what its viewer can read.
 pub const SESSION_MS: i64 = 10 * 60 * 1000;
 
+/// Sign-ins that may ask GitHub at once (anyone may start one).
+const SIGNING_IN_AT_ONCE: usize = 16;
 /// How long a repository's config is used before it is read again, ms.
 const CONFIG_MS: i64 = 5 * 60 * 1000;
 /// Configs kept at once (the cache starts over past this).
@@ -80,6 +83,8 @@ pub struct Dashboard {
     store: Store,
     github: Arc<GitHub>,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    /// Sign-ins asking GitHub now.
+    signing_in: Arc<tokio::sync::Semaphore>,
     /// Each repository's default-branch config as last read, with when.
     configs: Arc<Mutex<HashMap<String, ReadConfig>>>,
 }
@@ -99,6 +104,7 @@ impl Dashboard {
             github,
             clock,
             configs: Arc::default(),
+            signing_in: Arc::new(tokio::sync::Semaphore::new(SIGNING_IN_AT_ONCE)),
         }
     }
 

@@ -5,20 +5,16 @@
 //! token GitHub gives is used for three questions (who is this, which installations of Keel
 //! can they see, which repositories of those can they read) and then dropped.
 
-use super::{Dashboard, SESSION_MS, cookie, html, id_hash, see_other};
-use crate::store::ViewerSession;
-use anyhow::{Context, bail};
+use super::viewer::{TooMany, viewer_of};
+use super::{Dashboard, cookie, html, id_hash, see_other};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// Largest answer read from GitHub.
-const MAX_ANSWER_BYTES: usize = 1 << 20;
-/// Installations, and repositories in them, one sign-in lists (100 a page, up to 50 pages
-/// each): a viewer who can read more is told so rather than shown part of it.
-const MAX_LISTED: u64 = 5_000;
+/// How long the questions to GitHub at a sign-in may take together: the listener closes a
+/// connection that moves no byte for 10 s.
+const SIGN_IN_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 /// How long a begun sign-in may take, seconds.
 const SIGN_IN_SECS: u32 = 600;
 
@@ -121,16 +117,32 @@ pub(super) async fn callback(
             "GitHub sent no usable code.",
         );
     }
-    let session = match viewer_of(&d, &code, verifier).await {
-        Ok(session) => session,
-        Err(e) if e.is::<TooMany>() => {
+    // Sign-ins asking GitHub at once are few: anyone can start one, and each asks GitHub.
+    let Ok(_turn) = d.signing_in.clone().try_acquire_owned() else {
+        return unavailable("Many people are signing in at once; try again in a moment.");
+    };
+    let asked = tokio::time::timeout(
+        SIGN_IN_BUDGET,
+        viewer_of(&d.viewers, &code, verifier, d.now()),
+    )
+    .await;
+    let session = match asked {
+        Err(_) => {
+            return again(
+                StatusCode::GATEWAY_TIMEOUT,
+                "GitHub took too long",
+                "GitHub did not say in time who you are and what you can read. Try again in a moment.",
+            );
+        }
+        Ok(Ok(session)) => session,
+        Ok(Err(e)) if e.is::<TooMany>() => {
             return again(
                 StatusCode::FORBIDDEN,
                 "Too many repositories",
                 "You can read more repositories with Keel than the dashboard lists at one sign-in (5,000).",
             );
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             tracing::warn!(error = format!("{e:#}"), "dashboard sign-in failed");
             return again(
                 StatusCode::BAD_GATEWAY,
@@ -170,6 +182,17 @@ pub(super) async fn callback(
 
 /// `POST /dashboard/logout`: the session ends here and now.
 pub(super) async fn logout(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
+    // Another site's form is no sign-out (browsers name the page a POST comes from).
+    if headers
+        .get(axum::http::header::ORIGIN)
+        .is_some_and(|origin| origin.as_bytes() != d.viewers.public_url.as_bytes())
+    {
+        return html(
+            StatusCode::FORBIDDEN,
+            "Not from here",
+            "<h1>Not from here</h1>\n<p>Sign out from Keel's own page.</p>",
+        );
+    }
     if let Some(id) = cookie(&headers, d.viewers.session_cookie())
         && let Err(e) = d.store.end_viewer_session(&id_hash(id)).await
     {
@@ -221,162 +244,6 @@ fn safe_return(then: &str) -> bool {
         && then
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/-_.?=&".contains(&b))
-}
-
-/// The viewer GitHub signed in with `code`: who they are and what they can read.
-async fn viewer_of(d: &Dashboard, code: &str, verifier: &str) -> anyhow::Result<ViewerSession> {
-    let v = &d.viewers;
-    let web = crate::github::client::web_url_of(&v.api_url);
-    let mut form = String::from("client_id=");
-    encode_into(&mut form, &v.client_id);
-    form.push_str("&client_secret=");
-    encode_into(&mut form, v.client_secret.expose_secret());
-    form.push_str("&code=");
-    encode_into(&mut form, code);
-    form.push_str("&redirect_uri=");
-    encode_into(&mut form, &v.callback_url());
-    form.push_str("&code_verifier=");
-    encode_into(&mut form, verifier);
-    #[derive(Deserialize)]
-    struct Token {
-        access_token: Option<SecretString>,
-        error: Option<String>,
-    }
-    let token: Token = ask(&web, "POST", "/login/oauth/access_token", None, form).await?;
-    let Some(token) = token.access_token else {
-        bail!(
-            "GitHub gave no token ({})",
-            token.error.as_deref().unwrap_or("no reason given")
-        );
-    };
-    #[derive(Deserialize)]
-    struct User {
-        id: u64,
-        login: String,
-    }
-    let api = &v.api_url;
-    let user: User = ask(api, "GET", "/user", Some(&token), String::new()).await?;
-    #[derive(Deserialize)]
-    struct Installations {
-        total_count: u64,
-        installations: Vec<Id>,
-    }
-    #[derive(Deserialize)]
-    struct Id {
-        id: u64,
-    }
-    #[derive(Deserialize)]
-    struct Repositories {
-        total_count: u64,
-        repositories: Vec<Named>,
-    }
-    #[derive(Deserialize)]
-    struct Named {
-        full_name: String,
-    }
-    // Every page of both lists, read while GitHub's totals stay within what one sign-in lists.
-    let mut installations = Vec::new();
-    for page in 1.. {
-        let path = format!("/user/installations?per_page=100&page={page}");
-        let got: Installations = ask(api, "GET", &path, Some(&token), String::new()).await?;
-        if got.total_count > MAX_LISTED {
-            bail!(TooMany);
-        }
-        let done = got.installations.is_empty();
-        installations.extend(got.installations.into_iter().map(|i| i.id));
-        if done || installations.len() as u64 >= got.total_count {
-            break;
-        }
-    }
-    let mut repos = Vec::new();
-    let mut counted = 0u64;
-    for installation in installations {
-        for page in 1.. {
-            let path =
-                format!("/user/installations/{installation}/repositories?per_page=100&page={page}");
-            let got: Repositories = ask(api, "GET", &path, Some(&token), String::new()).await?;
-            if page == 1 {
-                counted += got.total_count;
-            }
-            if counted > MAX_LISTED {
-                bail!(TooMany);
-            }
-            let done = got.repositories.is_empty();
-            let before = repos.len();
-            repos.extend(
-                got.repositories
-                    .into_iter()
-                    .map(|r| r.full_name.to_lowercase()),
-            );
-            if done || (repos.len() - before) < 100 || page * 100 >= got.total_count {
-                break;
-            }
-        }
-    }
-    repos.sort();
-    repos.dedup();
-    Ok(ViewerSession {
-        user_id: user.id,
-        login: user.login,
-        repos,
-        expires_at: d.now().saturating_add(SESSION_MS),
-    })
-}
-
-/// A viewer can read more than [`MAX_LISTED`] repositories.
-#[derive(Debug, thiserror::Error)]
-#[error("the viewer can read more repositories than one sign-in lists")]
-struct TooMany;
-
-/// One request to GitHub (as the viewer, with `token`), its JSON answer read within
-/// [`MAX_ANSWER_BYTES`].
-async fn ask<T: serde::de::DeserializeOwned>(
-    base: &str,
-    method: &str,
-    path: &str,
-    token: Option<&SecretString>,
-    form: String,
-) -> anyhow::Result<T> {
-    use http_body_util::BodyExt;
-    let client = crate::github::client::plain_client(base, std::time::Duration::from_secs(30))?;
-    let mut request = axum::http::Request::builder()
-        .method(method)
-        .uri(format!("{base}{path}"))
-        .header("accept", "application/json")
-        .header("user-agent", "keel-dashboard");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {}", token.expose_secret()));
-    }
-    if !form.is_empty() {
-        request = request.header("content-type", "application/x-www-form-urlencoded");
-    }
-    let request = request
-        .body(form.into_bytes())
-        .context("build the request")?;
-    let response = client
-        .execute(request)
-        .await
-        .map_err(|e| anyhow::anyhow!("could not reach GitHub: {e}"))?;
-    let status = response.status();
-    let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-        .collect()
-        .await
-        .map_err(|e| anyhow::anyhow!("GitHub's answer could not be read: {e}"))?
-        .to_bytes();
-    if !status.is_success() {
-        bail!("GitHub answered {status} to {method} {}", path_only(path));
-    }
-    serde_json::from_slice(&body).with_context(|| {
-        format!(
-            "GitHub's answer to {method} {} is not what it documents",
-            path_only(path)
-        )
-    })
-}
-
-/// A path without its query, for messages.
-fn path_only(path: &str) -> &str {
-    path.split('?').next().unwrap_or(path)
 }
 
 fn unavailable(text: &str) -> Response {
