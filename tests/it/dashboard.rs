@@ -317,6 +317,20 @@ async fn the_repository_page_says_what_the_weekly_issue_says() {
             "{}",
             overview.body
         );
+        // However often it is looked at, the config is read from GitHub once (the page and
+        // the overview already read it) and the week gathered once a minute.
+        let config_reads = |log: Vec<String>| {
+            log.iter()
+                .filter(|l| l.starts_with("GET ") && l.contains("contents/.github/keel.toml"))
+                .count()
+        };
+        let before = config_reads(site.fake.log().await);
+        for _ in 0..5 {
+            assert_eq!(site.page("/dashboard", &session).await.status, 200);
+            let page = site.page(&format!("/dashboard/{REPO}"), &session).await;
+            assert_eq!(page.status, 200);
+        }
+        assert_eq!(config_reads(site.fake.log().await), before, "{}", db.backend);
         // Another week is a link away, and a made-up one is said so.
         let w47 = site
             .page(&format!("/dashboard/{REPO}?week=2026-W47"), &session)

@@ -12,34 +12,25 @@
 //! and the overview counts only what the viewer may see.
 
 mod chart;
+mod figures;
 mod pages;
 mod signin;
 mod viewer;
 
-use crate::github::api::Repo;
 use crate::github::client::GitHub;
 use crate::store::{Store, ViewerSession};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
-use keel_core::Config;
 use secrecy::SecretString;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// How long a session lasts before GitHub is asked again what its viewer can read.
 pub const SESSION_MS: i64 = 10 * 60 * 1000;
 
 /// Sign-ins that may ask GitHub at once (anyone may start one).
 const SIGNING_IN_AT_ONCE: usize = 16;
-/// How long a repository's config is used before it is read again, ms.
-const CONFIG_MS: i64 = 5 * 60 * 1000;
-/// Configs kept at once (the cache starts over past this).
-const MAX_CONFIGS: usize = 1024;
-
-/// A repository's config as read (`None`: it has none), and when, unix ms.
-type ReadConfig = (i64, Arc<Option<Config>>);
 
 /// What the dashboard needs to sign viewers in.
 #[derive(Debug, Clone)]
@@ -81,12 +72,11 @@ impl Viewers {
 pub struct Dashboard {
     viewers: Arc<Viewers>,
     store: Store,
-    github: Arc<GitHub>,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
     /// Sign-ins asking GitHub now.
     signing_in: Arc<tokio::sync::Semaphore>,
-    /// Each repository's default-branch config as last read, with when.
-    configs: Arc<Mutex<HashMap<String, ReadConfig>>>,
+    /// What the pages show, cached.
+    figures: Arc<figures::Figures>,
 }
 
 impl Dashboard {
@@ -100,44 +90,10 @@ impl Dashboard {
     ) -> Dashboard {
         Dashboard {
             viewers: Arc::new(viewers),
+            figures: Arc::new(figures::Figures::new(store.clone(), github)),
             store,
-            github,
             clock,
-            configs: Arc::default(),
             signing_in: Arc::new(tokio::sync::Semaphore::new(SIGNING_IN_AT_ONCE)),
-        }
-    }
-
-    /// `repo`'s default-branch config (`None` without one), read from GitHub at most once
-    /// every [`CONFIG_MS`]; the error says what to tell the viewer.
-    async fn config_of(&self, repo: &Repo) -> Result<Arc<Option<Config>>, String> {
-        let now = self.now();
-        let key = repo.name.0.to_lowercase();
-        if let Some((read_at, config)) = self.configs.lock().expect("not poisoned").get(&key)
-            && now.saturating_sub(*read_at) < CONFIG_MS
-        {
-            return Ok(Arc::clone(config));
-        }
-        match crate::jobs::summary::default_branch_config(&*self.github, repo).await {
-            Ok(config) => {
-                let config = Arc::new(config);
-                let mut cache = self.configs.lock().expect("not poisoned");
-                if cache.len() >= MAX_CONFIGS {
-                    cache.clear();
-                }
-                cache.insert(key, (now, Arc::clone(&config)));
-                Ok(config)
-            }
-            Err(crate::jobs::JobError::Permanent(why)) => Err(format!(
-                "The default branch's .github/keel.toml is not valid: {why}"
-            )),
-            Err(e) => {
-                tracing::warn!(repo = %repo.name, error = %e, "dashboard: config not read");
-                Err(
-                    "GitHub did not give Keel this repository's config; try again in a moment."
-                        .to_owned(),
-                )
-            }
         }
     }
 

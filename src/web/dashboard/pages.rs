@@ -7,19 +7,22 @@ use super::chart::{self, Series};
 use super::{Dashboard, html, not_found, sign_in_first};
 use crate::github::api::Repo;
 use crate::github::{InstallationId, RepoName};
-use crate::jobs::summary::report::{gather, reported_week};
 use crate::store::ViewerSession;
 use crate::web::{escape, with_code};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keel_core::Config;
 use keel_core::render::summary::{
     BANDS, dates, definitions, hours, percent, performer, what_failed,
 };
 use keel_core::summary::dora::bands;
 use keel_core::summary::report::WeeklyReport;
 use keel_core::week::{Week, Zone};
+use std::sync::Arc;
+
+/// How long a page waits for its figures: the listener closes a connection that moves no
+/// byte for 10 s. What is not ready by then keeps being gathered for the next look.
+const PAGE_BUDGET: std::time::Duration = std::time::Duration::from_secs(6);
 use serde::Deserialize;
 use std::fmt::Write;
 
@@ -41,14 +44,32 @@ pub(super) async fn overview(State(d): State<Dashboard>, headers: HeaderMap) -> 
         return html(StatusCode::OK, "Keel", &body);
     }
     body.push_str("<p>Last week in each repository you can read on GitHub. Open one for its trends.</p>\n<table>\n<thead><tr><th>Repository</th><th>Week</th><th>Deployments</th><th>Lead time</th><th>Change failure rate</th><th>Time to restore</th><th>Definition of done met</th><th>Coverage</th></tr></thead>\n<tbody>\n");
-    for repo in &repos {
+    // Every repository's figures at once; what is not ready by the deadline is said so, and
+    // keeps being gathered for the next look.
+    let now = d.now();
+    let deadline = tokio::time::Instant::now() + PAGE_BUDGET;
+    let gathering: Vec<_> = repos
+        .iter()
+        .map(|repo| {
+            let (figures, repo) = (Arc::clone(&d.figures), repo.clone());
+            tokio::spawn(async move { figures.week(&repo, None, now).await })
+        })
+        .collect();
+    for (repo, gathered) in repos.iter().zip(gathering) {
         let link = format!(
             "<a href=\"/dashboard/{}\">{}</a>",
             escape(&repo.name.0),
             escape(&repo.name.0)
         );
-        let report = match report_of(&d, repo, None).await {
-            Ok((report, _)) => report,
+        let found = match tokio::time::timeout_at(deadline, gathered).await {
+            Ok(Ok(found)) => found,
+            Ok(Err(_)) => {
+                Err("Keel could not read its figures for this repository; try again.".to_owned())
+            }
+            Err(_) => Err("Still being read (GitHub is slow): reload in a moment.".to_owned()),
+        };
+        let gathered = match found {
+            Ok(gathered) => gathered,
             Err(why) => {
                 let _ = writeln!(
                     body,
@@ -58,6 +79,7 @@ pub(super) async fn overview(State(d): State<Dashboard>, headers: HeaderMap) -> 
                 continue;
             }
         };
+        let report = &gathered.report;
         let this = report.weeks.last().expect("gather gives weeks");
         let coverage = report.health.last().and_then(|h| h.coverage);
         let _ = writeln!(
@@ -75,7 +97,7 @@ pub(super) async fn overview(State(d): State<Dashboard>, headers: HeaderMap) -> 
             } else {
                 "<td colspan=\"4\">no data yet</td>".to_owned()
             },
-            pass_rate(&report),
+            pass_rate(report),
             coverage.map_or("—".to_owned(), |c| format!("{c:.1}%")),
         );
     }
@@ -118,8 +140,30 @@ pub(super) async fn repository(
     let Some(repo) = repo else {
         return not_found();
     };
-    let (report, zone) = match report_of(&d, &repo, chosen.week.as_deref()).await {
-        Ok(found) => found,
+    let gathering = {
+        let (figures, repo, week, now) = (
+            Arc::clone(&d.figures),
+            repo.clone(),
+            chosen.week.clone(),
+            d.now(),
+        );
+        tokio::spawn(async move { figures.week(&repo, week.as_deref(), now).await })
+    };
+    let found = match tokio::time::timeout(PAGE_BUDGET, gathering).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(_)) => {
+            Err("Keel could not read its figures for this repository; try again.".to_owned())
+        }
+        Err(_) => {
+            return html(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &repo.name.0,
+                "<h1>Still being read</h1>\n<p>GitHub is slow to give this repository's config. Reload in a moment.</p>",
+            );
+        }
+    };
+    let gathered = match found {
+        Ok(gathered) => gathered,
         Err(why) => {
             return html(
                 StatusCode::BAD_REQUEST,
@@ -133,6 +177,7 @@ pub(super) async fn repository(
             );
         }
     };
+    let (report, zone) = (&gathered.report, gathered.zone);
     let issue = d
         .store
         .summary_issue(&repo.name.0, &report.weeks.last().expect("weeks").week.name)
@@ -140,7 +185,7 @@ pub(super) async fn repository(
         .ok()
         .flatten();
     let web = crate::github::client::web_url_of(&d.viewers.api_url);
-    let body = repository_page(&viewer, &report, &web, issue, zone, d.now());
+    let body = repository_page(&viewer, report, &web, issue, zone, d.now());
     html(StatusCode::OK, &repo.name.0, &body)
 }
 
@@ -159,33 +204,6 @@ async fn visible(d: &Dashboard, viewer: &ViewerSession) -> anyhow::Result<Vec<Re
         .collect();
     repos.sort_by(|a, b| a.name.0.cmp(&b.name.0));
     Ok(repos)
-}
-
-/// The week's report of `repo` (by default the last whole week), as the weekly issue has it,
-/// and the time zone its weeks are in.
-async fn report_of(
-    d: &Dashboard,
-    repo: &Repo,
-    week: Option<&str>,
-) -> Result<(WeeklyReport, Zone), String> {
-    let config = d.config_of(repo).await?;
-    let config = config.as_ref().clone().unwrap_or_else(Config::default);
-    let sc = config.summary.clone().unwrap_or_default();
-    let week = match week {
-        Some(name) => Week::named(name, sc.timezone.0).map_err(|_| {
-            let shown: String = name.chars().take(20).collect();
-            format!("`{shown}` is not a week like 2026-W48.")
-        })?,
-        None => reported_week(&sc, d.now()),
-    };
-    let zone = sc.timezone.0;
-    gather(&d.store, &repo.name.0, &config, &week)
-        .await
-        .map(|report| (report, zone))
-        .map_err(|e| {
-            tracing::warn!(repo = %repo.name, error = format!("{e:#}"), "dashboard figures not read");
-            "Keel could not read its figures for this repository; try again.".to_owned()
-        })
 }
 
 fn header(viewer: &ViewerSession) -> String {
