@@ -18,6 +18,7 @@ pub const EVENTS: &[&str] = &[
     "pull_request_review_comment",
     "push",
     "release",
+    "repository",
     "workflow_run",
 ];
 

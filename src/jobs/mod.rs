@@ -455,6 +455,16 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
         Event::ReportsUploaded { repo, head_sha } => uploads::arrived(ctx, repo, head_sha).await,
         Event::Command { .. } => commands::run(ctx, event).await,
         Event::RedeliverFailed => redeliver::run(ctx).await,
+        Event::RepositoryMoved { from, to, .. } => {
+            match to {
+                // Renamed: its history goes with it.
+                Some(to) => ctx.store.rename_repo(&from.0, &to.0).await?,
+                // Deleted or gone to another owner: nothing of it stays under the old name.
+                None => ctx.store.forget_repos(std::slice::from_ref(&from.0)).await?,
+            }
+            tracing::info!(from = %from, to = ?to.as_ref().map(|t| &t.0), "repository moved");
+            Ok(())
+        }
         Event::AuthorizationRevoked { user_id } => {
             let ended = ctx.store.end_sessions_of(*user_id).await?;
             tracing::info!(

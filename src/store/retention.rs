@@ -186,6 +186,28 @@ impl Store {
         Ok(pruned)
     }
 
+    /// Moves everything stored under `from` to `to` (the repository was renamed); anything
+    /// already stored under `to` (deliveries that came between the rename and this) goes.
+    pub async fn rename_repo(&self, from: &str, to: &str) -> anyhow::Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for table in BY_REPO.iter().chain(&["installations"]) {
+                for (sql, bound) in [
+                    (format!("DELETE FROM {table} WHERE repo = $1 AND $2 <> $1"), [to, from]),
+                    (format!("UPDATE {table} SET repo = $1 WHERE repo = $2"), [to, from]),
+                ] {
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(bound[0])
+                        .bind(bound[1])
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            tx.commit().await
+        })
+        .with_context(|| format!("move what Keel stored of {from} to {to}"))
+    }
+
     /// Forgets everything stored about `repos`: their state, history and jobs (running jobs
     /// finish; what they write afterwards is pruned in time).
     pub async fn forget_repos(&self, repos: &[String]) -> anyhow::Result<()> {

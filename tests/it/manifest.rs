@@ -60,6 +60,12 @@ fn example(event: &str) -> Vec<u8> {
             "repository": repo
         }))
         .unwrap(),
+        "repository" => serde_json::to_vec(&json!({
+            "action": "deleted",
+            "repository": {"full_name": "o/r", "name": "r"},
+            "installation": {"id": 1}
+        }))
+        .unwrap(),
         other => {
             panic!("no example for `{other}`: the manifest subscribes to an event with no test")
         }

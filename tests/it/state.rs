@@ -530,3 +530,79 @@ async fn who_pushed_to_a_pull_request_is_kept_while_it_is_open() {
         db.finish().await;
     }
 }
+
+/// A repository deleted or transferred leaves nothing under its old name (a repository made
+/// later under that name, by anyone, starts empty: no history, no summary rows, no tokens);
+/// one renamed takes its history with it.
+#[tokio::test]
+async fn a_repository_deleted_renamed_or_transferred_leaves_nothing_under_its_old_name() {
+    use crate::support::github::{APP_ID, FakeGitHub, app_key};
+    use crate::support::webhook::{TestServer, signed};
+    use serde_json::json;
+    for db in backends().await {
+        let s = &db.store;
+        let fake = FakeGitHub::start().await;
+        for repo in ["acme/old-name", "acme/secret", "acme/moved"] {
+            s.add_installation_repos(1, &[repo.into()], 0).await.unwrap();
+            s.record_baseline(repo, "base", b"{}", 0).await.unwrap();
+            s.set_summary_row("acme", repo, "2026-W01", "{}", 0)
+                .await
+                .unwrap();
+        }
+        let server = TestServer::new(s);
+        let repository = |full_name: &str, name: &str| {
+            json!({"full_name": full_name, "name": name, "owner": {"login": "acme"}})
+        };
+        for (id, body) in [
+            (
+                "r-1",
+                json!({"action": "renamed", "installation": {"id": 1},
+                       "changes": {"repository": {"name": {"from": "old-name"}}},
+                       "repository": repository("acme/new-name", "new-name")}),
+            ),
+            (
+                "r-2",
+                json!({"action": "deleted", "installation": {"id": 1},
+                       "repository": repository("acme/secret", "secret")}),
+            ),
+            (
+                "r-3",
+                json!({"action": "transferred", "installation": {"id": 1},
+                       "changes": {"owner": {"from": {"organization": {"login": "acme"}}}},
+                       "repository": repository("elsewhere/moved", "moved")}),
+            ),
+        ] {
+            let (status, text) = server
+                .send(signed("repository", id, serde_json::to_vec(&body).unwrap()))
+                .await;
+            assert_eq!(status, 202, "{text}");
+        }
+        let github = keel::github::client::GitHub::new(
+            APP_ID,
+            &secrecy::SecretString::from(app_key()),
+            &fake.uri(),
+        )
+        .unwrap();
+        keel::jobs::worker::Worker::new(s.clone(), std::sync::Arc::new(github))
+            .run_until_idle(1_000)
+            .await
+            .unwrap();
+        let installed: Vec<String> = s
+            .installed_repos()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(installed, ["acme/new-name"], "{}", db.backend);
+        for gone in ["acme/old-name", "acme/secret", "acme/moved"] {
+            assert!(
+                s.baseline(gone, "base").await.unwrap().is_none(),
+                "{}: {gone}",
+                db.backend
+            );
+        }
+        assert!(s.baseline("acme/new-name", "base").await.unwrap().is_some());
+        db.finish().await;
+    }
+}

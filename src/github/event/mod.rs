@@ -247,6 +247,17 @@ pub enum Event {
     /// Not a webhook: ask GitHub to deliver again the webhooks Keel never took (its answer
     /// was an error or none, during an outage or a deploy). Enqueued every few minutes.
     RedeliverFailed,
+    /// A repository was deleted, renamed or transferred: what Keel stored under its old name
+    /// moves to the new one (renamed) or goes (deleted, transferred), so a repository made
+    /// later under the old name starts with nothing of it.
+    RepositoryMoved {
+        /// Installation.
+        installation: Option<InstallationId>,
+        /// Its name until now.
+        from: RepoName,
+        /// Its new name in the same installation (renamed); `None`: gone from it.
+        to: Option<RepoName>,
+    },
     /// A person revoked Keel's authorisation (`github_app_authorization`): their dashboard
     /// sessions end.
     AuthorizationRevoked {
@@ -423,6 +434,7 @@ impl Event {
             | Event::Release { .. }
             | Event::ReportsUploaded { .. }
             | Event::RedeliverFailed
+            | Event::RepositoryMoved { .. }
             | Event::AuthorizationRevoked { .. } => None,
         }
     }
@@ -441,6 +453,7 @@ impl Event {
             | Event::WorkflowRunCompleted { repo, .. }
             | Event::CheckRunCompleted { repo, .. }
             | Event::Push { repo, .. }
+            | Event::RepositoryMoved { from: repo, .. }
             | Event::Backfill { repo, .. }
             | Event::WeeklySummary { repo, .. }
             | Event::OrgRollup { repo, .. }
@@ -484,6 +497,7 @@ impl Event {
             Event::Installation { installation, .. } => format!("installation:{installation}"),
             Event::RedeliverFailed => "app:redeliver".to_owned(),
             Event::AuthorizationRevoked { user_id } => format!("viewer:{user_id}"),
+            Event::RepositoryMoved { from, .. } => format!("{from}:moved"),
             Event::Evaluate {
                 repo,
                 target: Target::PullRequest(number),

@@ -110,7 +110,7 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
             let (head_sha, prs) = match (p.check_suite, p.check_run) {
                 (Some(s), _) => (s.head_sha, s.pull_requests),
                 (None, Some(r)) => (r.head_sha, r.pull_requests),
-                (None, None) => return Err(err(serde::de::Error::missing_field("check_suite"))),
+                (None, None) => return Err(err(<serde_json::Error as serde::de::Error>::missing_field("check_suite"))),
             };
             Event::ChecksRerequested {
                 installation: p.installation.map(|i| InstallationId(i.id)),
@@ -169,6 +169,35 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 after: CommitSha(p.after),
                 default_branch: p.repository.default_branch,
                 pushed_by: p.sender.and_then(|s| s.login),
+            }
+        }
+        "repository" => {
+            let p: RepositoryPayload = serde_json::from_slice(body).map_err(err)?;
+            let installation = p.installation.map(|i| InstallationId(i.id));
+            let now = RepoName(p.repository.full_name.clone());
+            let owner = p.repository.full_name.split('/').next().unwrap_or_default();
+            let changes = p.changes.unwrap_or_default();
+            let (from, to) = match p.action.as_str() {
+                "deleted" => (now, None),
+                "renamed" => {
+                    let Some(old) = changes.repository.and_then(|r| r.name).map(|n| n.from) else {
+                        return Err(err(<serde_json::Error as serde::de::Error>::missing_field("changes.repository.name.from")));
+                    };
+                    (RepoName(format!("{owner}/{old}")), Some(now))
+                }
+                "transferred" => {
+                    let from = changes.owner.map(|o| o.from);
+                    let Some(old_owner) = from.and_then(|f| f.user.or(f.organization)).map(|u| u.login) else {
+                        return Err(err(<serde_json::Error as serde::de::Error>::missing_field("changes.owner.from")));
+                    };
+                    (RepoName(format!("{old_owner}/{}", p.repository.name)), None)
+                }
+                action => return Ok(ignored(name, action)),
+            };
+            Event::RepositoryMoved {
+                installation,
+                from,
+                to,
             }
         }
         "github_app_authorization" => {
@@ -341,6 +370,54 @@ struct PullRequestPayload {
 #[derive(Deserialize)]
 struct LabelRef {
     name: String,
+}
+
+/// `repository`: deleted, renamed (the old name in `changes`) or transferred (the old owner).
+#[derive(Deserialize)]
+struct RepositoryPayload {
+    action: String,
+    repository: NamedRepository,
+    #[serde(default)]
+    changes: Option<RepositoryChanges>,
+    installation: Option<Installation>,
+}
+
+#[derive(Deserialize)]
+struct NamedRepository {
+    full_name: String,
+    name: String,
+}
+
+#[derive(Deserialize, Default)]
+struct RepositoryChanges {
+    repository: Option<RenamedFrom>,
+    owner: Option<OwnerFrom>,
+}
+
+#[derive(Deserialize)]
+struct RenamedFrom {
+    name: Option<From>,
+}
+
+#[derive(Deserialize)]
+struct From {
+    from: String,
+}
+
+#[derive(Deserialize)]
+struct OwnerFrom {
+    from: OldOwner,
+}
+
+#[derive(Deserialize)]
+struct OldOwner {
+    user: Option<Login>,
+    organization: Option<Login>,
+}
+
+#[derive(Deserialize)]
+struct Login {
+    login: String,
 }
 
 /// `github_app_authorization`: who revoked Keel's authorisation.
