@@ -460,7 +460,11 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
                 // Renamed: its history goes with it.
                 Some(to) => ctx.store.rename_repo(&from.0, &to.0).await?,
                 // Deleted or gone to another owner: nothing of it stays under the old name.
-                None => ctx.store.forget_repos(std::slice::from_ref(&from.0)).await?,
+                None => {
+                    ctx.store
+                        .forget_repos(std::slice::from_ref(&from.0))
+                        .await?
+                }
             }
             tracing::info!(from = %from, to = ?to.as_ref().map(|t| &t.0), "repository moved");
             Ok(())

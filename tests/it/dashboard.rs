@@ -330,7 +330,12 @@ async fn the_repository_page_says_what_the_weekly_issue_says() {
             let page = site.page(&format!("/dashboard/{REPO}"), &session).await;
             assert_eq!(page.status, 200);
         }
-        assert_eq!(config_reads(site.fake.log().await), before, "{}", db.backend);
+        assert_eq!(
+            config_reads(site.fake.log().await),
+            before,
+            "{}",
+            db.backend
+        );
         // Another week is a link away, and a made-up one is said so.
         let w47 = site
             .page(&format!("/dashboard/{REPO}?week=2026-W47"), &session)

@@ -543,16 +543,16 @@ async fn a_repository_deleted_renamed_or_transferred_leaves_nothing_under_its_ol
         let s = &db.store;
         let fake = FakeGitHub::start().await;
         for repo in ["acme/old-name", "acme/secret", "acme/moved"] {
-            s.add_installation_repos(1, &[repo.into()], 0).await.unwrap();
+            s.add_installation_repos(1, &[repo.into()], 0)
+                .await
+                .unwrap();
             s.record_baseline(repo, "base", b"{}", 0).await.unwrap();
             s.set_summary_row("acme", repo, "2026-W01", "{}", 0)
                 .await
                 .unwrap();
         }
         let server = TestServer::new(s);
-        let repository = |full_name: &str, name: &str| {
-            json!({"full_name": full_name, "name": name, "owner": {"login": "acme"}})
-        };
+        let repository = |full_name: &str, name: &str| json!({"full_name": full_name, "name": name, "owner": {"login": "acme"}});
         for (id, body) in [
             (
                 "r-1",

@@ -10,6 +10,7 @@ use super::{CommitSha, InstallationId, PrNumber, RepoName};
 use serde::{Deserialize, Serialize};
 
 mod parse;
+mod reach;
 
 pub(crate) use parse::PullRequestJson;
 pub use parse::{EventError, Parsed, merge_group_of, parse_event, pull_request_of, root_cause};

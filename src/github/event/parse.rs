@@ -110,7 +110,11 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
             let (head_sha, prs) = match (p.check_suite, p.check_run) {
                 (Some(s), _) => (s.head_sha, s.pull_requests),
                 (None, Some(r)) => (r.head_sha, r.pull_requests),
-                (None, None) => return Err(err(<serde_json::Error as serde::de::Error>::missing_field("check_suite"))),
+                (None, None) => {
+                    return Err(err(<serde_json::Error as serde::de::Error>::missing_field(
+                        "check_suite",
+                    )));
+                }
             };
             Event::ChecksRerequested {
                 installation: p.installation.map(|i| InstallationId(i.id)),
@@ -171,44 +175,8 @@ pub fn parse_event(name: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 pushed_by: p.sender.and_then(|s| s.login),
             }
         }
-        "repository" => {
-            let p: RepositoryPayload = serde_json::from_slice(body).map_err(err)?;
-            let installation = p.installation.map(|i| InstallationId(i.id));
-            let now = RepoName(p.repository.full_name.clone());
-            let owner = p.repository.full_name.split('/').next().unwrap_or_default();
-            let changes = p.changes.unwrap_or_default();
-            let (from, to) = match p.action.as_str() {
-                "deleted" => (now, None),
-                "renamed" => {
-                    let Some(old) = changes.repository.and_then(|r| r.name).map(|n| n.from) else {
-                        return Err(err(<serde_json::Error as serde::de::Error>::missing_field("changes.repository.name.from")));
-                    };
-                    (RepoName(format!("{owner}/{old}")), Some(now))
-                }
-                "transferred" => {
-                    let from = changes.owner.map(|o| o.from);
-                    let Some(old_owner) = from.and_then(|f| f.user.or(f.organization)).map(|u| u.login) else {
-                        return Err(err(<serde_json::Error as serde::de::Error>::missing_field("changes.owner.from")));
-                    };
-                    (RepoName(format!("{old_owner}/{}", p.repository.name)), None)
-                }
-                action => return Ok(ignored(name, action)),
-            };
-            Event::RepositoryMoved {
-                installation,
-                from,
-                to,
-            }
-        }
-        "github_app_authorization" => {
-            let p: AuthorizationPayload = serde_json::from_slice(body).map_err(err)?;
-            if p.action != "revoked" {
-                return Ok(ignored(name, &p.action));
-            }
-            Event::AuthorizationRevoked {
-                user_id: p.sender.id,
-            }
-        }
+        "repository" => return super::reach::repository(body).map_err(err),
+        "github_app_authorization" => return super::reach::authorization(body).map_err(err),
         "installation" | "installation_repositories" => {
             let p: InstallationPayload = serde_json::from_slice(body).map_err(err)?;
             let names = |v: Vec<RepoRef>| v.into_iter().map(|r| RepoName(r.full_name)).collect();
@@ -327,7 +295,7 @@ pub fn root_cause(text: &str) -> Option<String> {
     (7..=40).contains(&sha.len()).then_some(sha)
 }
 
-fn ignored(event: &str, action: &str) -> Parsed {
+pub(super) fn ignored(event: &str, action: &str) -> Parsed {
     Parsed::Ignored(format!("`{event}` action `{action}` is not used"))
 }
 
@@ -370,66 +338,6 @@ struct PullRequestPayload {
 #[derive(Deserialize)]
 struct LabelRef {
     name: String,
-}
-
-/// `repository`: deleted, renamed (the old name in `changes`) or transferred (the old owner).
-#[derive(Deserialize)]
-struct RepositoryPayload {
-    action: String,
-    repository: NamedRepository,
-    #[serde(default)]
-    changes: Option<RepositoryChanges>,
-    installation: Option<Installation>,
-}
-
-#[derive(Deserialize)]
-struct NamedRepository {
-    full_name: String,
-    name: String,
-}
-
-#[derive(Deserialize, Default)]
-struct RepositoryChanges {
-    repository: Option<RenamedFrom>,
-    owner: Option<OwnerFrom>,
-}
-
-#[derive(Deserialize)]
-struct RenamedFrom {
-    name: Option<From>,
-}
-
-#[derive(Deserialize)]
-struct From {
-    from: String,
-}
-
-#[derive(Deserialize)]
-struct OwnerFrom {
-    from: OldOwner,
-}
-
-#[derive(Deserialize)]
-struct OldOwner {
-    user: Option<Login>,
-    organization: Option<Login>,
-}
-
-#[derive(Deserialize)]
-struct Login {
-    login: String,
-}
-
-/// `github_app_authorization`: who revoked Keel's authorisation.
-#[derive(Deserialize)]
-struct AuthorizationPayload {
-    action: String,
-    sender: RevokingUser,
-}
-
-#[derive(Deserialize)]
-struct RevokingUser {
-    id: u64,
 }
 
 #[derive(Deserialize)]
