@@ -52,7 +52,7 @@ pub(super) async fn start(State(d): State<Dashboard>, Query(q): Query<Start>) ->
     to.push_str("&code_challenge_method=S256");
     let cookie = format!(
         "{}={state}|{verifier}|{then}; {}; Max-Age={SIGN_IN_SECS}",
-        login_cookie(&d),
+        login_cookie(&d, &state),
         attributes(&d)
     );
     see_other(&to, &[cookie])
@@ -84,10 +84,17 @@ pub(super) async fn callback(
             ),
         )
     };
-    let Some((state, verifier, then)) = cookie(&headers, login_cookie(&d)).and_then(|c| {
-        let mut parts = c.splitn(3, '|');
-        Some((parts.next()?, parts.next()?, parts.next()?))
-    }) else {
+    let given = back.state.unwrap_or_default();
+    let named = (given.len() == 64 && given.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| login_cookie(&d, &given));
+    let Some((state, verifier, then)) = named
+        .as_deref()
+        .and_then(|name| cookie(&headers, name))
+        .and_then(|c| {
+            let mut parts = c.splitn(3, '|');
+            Some((parts.next()?, parts.next()?, parts.next()?))
+        })
+    else {
         return again(
             StatusCode::BAD_REQUEST,
             "Sign-in not started here",
@@ -101,7 +108,6 @@ pub(super) async fn callback(
             "GitHub answered that the sign-in was refused or cancelled.",
         );
     }
-    let given = back.state.unwrap_or_default();
     if !(given.len() == state.len() && bool::from(given.as_bytes().ct_eq(state.as_bytes()))) {
         return again(
             StatusCode::BAD_REQUEST,
@@ -175,7 +181,11 @@ pub(super) async fn callback(
     };
     let cookies = [
         format!("{}={id}; {}", d.viewers.session_cookie(), attributes(&d)),
-        format!("{}=; {}; Max-Age=0", login_cookie(&d), attributes(&d)),
+        format!(
+            "{}=; {}; Max-Age=0",
+            login_cookie(&d, &given),
+            attributes(&d)
+        ),
     ];
     see_other(then, &cookies)
 }
@@ -216,13 +226,15 @@ pub(super) async fn logout(State(d): State<Dashboard>, headers: HeaderMap) -> Re
     page
 }
 
-/// The cookie that carries a begun sign-in.
-fn login_cookie(d: &Dashboard) -> &'static str {
-    if d.viewers.secure() {
+/// The cookie that carries the sign-in begun with `state`: one per sign-in, so several begun
+/// at once (tabs reloaded after their sessions ended) each finish.
+fn login_cookie(d: &Dashboard, state: &str) -> String {
+    let prefix = if d.viewers.secure() {
         "__Host-keel_login"
     } else {
         "keel_login"
-    }
+    };
+    format!("{prefix}_{}", &state[..state.len().min(16)])
 }
 
 /// Every cookie Keel sets: the whole site, never to scripts, not on other sites' requests
