@@ -376,7 +376,6 @@ struct Conversion {
 
 /// `POST /app-manifests/{code}/conversions`: the App's id, key and webhook secret.
 async fn exchange(api_url: &str, code: &str) -> anyhow::Result<Conversion> {
-    use http_body_util::BodyExt;
     let api = api_url.trim_end_matches('/');
     let client = crate::github::client::plain_client(api, std::time::Duration::from_secs(30))?;
     let request = axum::http::Request::post(format!("{api}/app-manifests/{code}/conversions"))
@@ -384,16 +383,8 @@ async fn exchange(api_url: &str, code: &str) -> anyhow::Result<Conversion> {
         .header("user-agent", "keel-setup")
         .body(Vec::new())
         .context("build the request")?;
-    let response = client
-        .execute(request)
-        .await
-        .map_err(|e| anyhow::anyhow!("could not reach GitHub: {e}"))?;
-    let status = response.status();
-    let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-        .collect()
-        .await
-        .map_err(|e| anyhow::anyhow!("GitHub's answer could not be read: {e}"))?
-        .to_bytes();
+    let (status, body) =
+        crate::github::client::plain_answer(&client, request, MAX_ANSWER_BYTES).await?;
     if !status.is_success() {
         bail!("GitHub answered {status}");
     }

@@ -631,37 +631,51 @@ fn metrics_can_listen_on_their_own_address_away_from_the_webhook() {
     assert!(get_status(&addr, "/healthz").contains("200"));
 }
 
+/// `keel serve` on a free port with a fresh SQLite database, no workers and `extra` settings:
+/// the process (killed on drop), its address, what it logged until it listened, and its
+/// directory.
+fn serve_with(extra: &[(&str, &str)]) -> (KillOnDrop, String, String, tempfile::TempDir) {
+    let key = app_key();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("keel.db").display());
+    let mut envs = vec![
+        ("KEEL_APP_ID", "1"),
+        ("KEEL_PRIVATE_KEY", key.as_str()),
+        ("KEEL_WORKERS", "0"),
+        ("KEEL_WEBHOOK_SECRET", SECRET),
+        ("DATABASE_URL", db.as_str()),
+        ("KEEL_LISTEN", "127.0.0.1:0"),
+        ("RUST_LOG", "info"),
+    ];
+    envs.extend_from_slice(extra);
+    let mut child = serve(&envs).stderr(Stdio::piped()).spawn().unwrap();
+    let mut logs = BufReader::new(child.stderr.take().unwrap());
+    let child = KillOnDrop(child);
+    let mut line = String::new();
+    let mut seen = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(logs.read_line(&mut line).unwrap() > 0, "keel serve exited");
+        seen.push_str(&line);
+        if line.contains("keel serve listening")
+            && let Some(rest) = line.split("addr=").nth(1)
+        {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    (child, addr, seen, dir)
+}
+
 /// Without `KEEL_METRICS_LISTEN`, nothing serves `/metrics` (it names installations and their
 /// remaining GitHub budget); `KEEL_METRICS_LISTEN=webhook` puts it beside the webhook.
 #[test]
 fn metrics_are_not_served_beside_the_webhook_unless_asked() {
-    let key = app_key();
     for (setting, expected) in [(None, "404"), (Some("webhook"), "200")] {
-        let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}", dir.path().join("keel.db").display());
-        let mut envs = vec![
-            ("KEEL_APP_ID", "1"),
-            ("KEEL_PRIVATE_KEY", key.as_str()),
-            ("KEEL_WORKERS", "0"),
-            ("KEEL_WEBHOOK_SECRET", SECRET),
-            ("DATABASE_URL", db.as_str()),
-            ("KEEL_LISTEN", "127.0.0.1:0"),
-            ("RUST_LOG", "info"),
-        ];
-        envs.extend(setting.map(|s| ("KEEL_METRICS_LISTEN", s)));
-        let mut child = serve(&envs).stderr(Stdio::piped()).spawn().unwrap();
-        let mut logs = BufReader::new(child.stderr.take().unwrap());
-        let _child = KillOnDrop(child);
-        let mut line = String::new();
-        let addr = loop {
-            line.clear();
-            assert!(logs.read_line(&mut line).unwrap() > 0, "keel serve exited");
-            if line.contains("keel serve listening")
-                && let Some(rest) = line.split("addr=").nth(1)
-            {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
+        let extra: Vec<_> = setting
+            .map(|s| ("KEEL_METRICS_LISTEN", s))
+            .into_iter()
+            .collect();
+        let (_child, addr, _, _dir) = serve_with(&extra);
         assert!(
             get_status(&addr, "/metrics").contains(expected),
             "{setting:?}"
@@ -674,44 +688,16 @@ fn metrics_are_not_served_beside_the_webhook_unless_asked() {
 /// sign in with GitHub.
 #[test]
 fn the_dashboard_is_served_only_with_its_sign_in() {
-    let key = app_key();
-    for (dashboard, expected) in [(false, "404"), (true, "303")] {
-        let dir = tempfile::tempdir().unwrap();
-        let db = format!("sqlite://{}", dir.path().join("keel.db").display());
-        let mut envs = vec![
-            ("KEEL_APP_ID", "1"),
-            ("KEEL_PRIVATE_KEY", key.as_str()),
-            ("KEEL_WORKERS", "0"),
-            ("KEEL_WEBHOOK_SECRET", SECRET),
-            ("DATABASE_URL", db.as_str()),
-            ("KEEL_LISTEN", "127.0.0.1:0"),
-            ("RUST_LOG", "info"),
-        ];
-        if dashboard {
-            envs.extend([
-                ("KEEL_PUBLIC_URL", "https://keel.example.com"),
-                ("KEEL_APP_CLIENT_ID", "Iv23abc"),
-                ("KEEL_APP_CLIENT_SECRET", "hunter2"),
-            ]);
-        }
-        let mut child = serve(&envs).stderr(Stdio::piped()).spawn().unwrap();
-        let mut logs = BufReader::new(child.stderr.take().unwrap());
-        let _child = KillOnDrop(child);
-        let mut line = String::new();
-        let mut seen = String::new();
-        let addr = loop {
-            line.clear();
-            assert!(logs.read_line(&mut line).unwrap() > 0, "keel serve exited");
-            seen.push_str(&line);
-            if line.contains("keel serve listening")
-                && let Some(rest) = line.split("addr=").nth(1)
-            {
-                break rest.split_whitespace().next().unwrap().to_owned();
-            }
-        };
+    let sign_in = [
+        ("KEEL_PUBLIC_URL", "https://keel.example.com"),
+        ("KEEL_APP_CLIENT_ID", "Iv23abc"),
+        ("KEEL_APP_CLIENT_SECRET", "hunter2"),
+    ];
+    for (extra, expected) in [(&[][..], "404"), (&sign_in[..], "303")] {
+        let (_child, addr, seen, _dir) = serve_with(extra);
         assert!(
             get_status(&addr, "/dashboard").contains(expected),
-            "dashboard {dashboard}"
+            "{extra:?}"
         );
         assert!(
             !seen.contains("hunter2"),

@@ -4,6 +4,7 @@
 //! and `keel serve` starts from them.
 
 use crate::serve::KillOnDrop;
+use crate::support::form_decode;
 use crate::support::github::app_key;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -98,25 +99,6 @@ impl ManifestGitHub {
     fn log(&self) -> Vec<String> {
         self.log.lock().unwrap().clone()
     }
-}
-
-/// `application/x-www-form-urlencoded` decoding.
-fn form_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
 }
 
 /// `application/x-www-form-urlencoded` encoding, as a browser posts a form.

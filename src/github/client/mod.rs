@@ -156,6 +156,27 @@ pub fn plain_client(
         .context("build the HTTP client")
 }
 
+/// What `client` (a [`plain_client`]) answers to `request`: the status and the body, read
+/// within `max_bytes`; the errors say what failed in plain words.
+pub async fn plain_answer(
+    client: &octocrab::Octocrab,
+    request: axum::http::Request<Vec<u8>>,
+    max_bytes: usize,
+) -> anyhow::Result<(axum::http::StatusCode, axum::body::Bytes)> {
+    use http_body_util::BodyExt;
+    let response = client
+        .execute(request)
+        .await
+        .map_err(|e| anyhow::anyhow!("could not reach GitHub: {e}"))?;
+    let status = response.status();
+    let body = http_body_util::Limited::new(response.into_body(), max_bytes)
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("GitHub's answer could not be read: {e}"))?
+        .to_bytes();
+    Ok((status, body))
+}
+
 /// GitHub's web address for its API address (`https://api.github.com` → `https://github.com`).
 pub fn web_url_of(api_url: &str) -> String {
     let api = api_url.trim_end_matches('/');

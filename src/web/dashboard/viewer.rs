@@ -185,7 +185,6 @@ async fn ask<T: serde::de::DeserializeOwned>(
     token: Option<&SecretString>,
     form: String,
 ) -> anyhow::Result<T> {
-    use http_body_util::BodyExt;
     let mut request = axum::http::Request::builder()
         .method(method)
         .uri(format!("{base}{path}"))
@@ -201,16 +200,9 @@ async fn ask<T: serde::de::DeserializeOwned>(
         .body(form.into_bytes())
         .context("build the request")?;
     let what = path.split('?').next().unwrap_or(path);
-    let response = client
-        .execute(request)
+    let (status, body) = crate::github::client::plain_answer(client, request, MAX_ANSWER_BYTES)
         .await
-        .map_err(|e| anyhow::anyhow!("could not reach GitHub ({method} {what}): {e}"))?;
-    let status = response.status();
-    let body = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-        .collect()
-        .await
-        .map_err(|e| anyhow::anyhow!("GitHub's answer to {method} {what} could not be read: {e}"))?
-        .to_bytes();
+        .with_context(|| format!("{method} {what}"))?;
     if !status.is_success() {
         bail!("GitHub answered {status} to {method} {what}");
     }

@@ -77,3 +77,22 @@ pub fn report_counts(line: &str) {
         .expect("open the proof counts file");
     writeln!(file, "{line}").expect("write the proof counts file");
 }
+
+/// `application/x-www-form-urlencoded` decoding.
+pub fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}

@@ -222,28 +222,11 @@ fn repositories(s: &mut State, req: &Request) -> ResponseTemplate {
 
 /// An `application/x-www-form-urlencoded` body.
 fn form(body: &[u8]) -> HashMap<String, String> {
-    let decode = |part: &str| {
-        let bytes = part.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    out.push(u8::from_str_radix(&part[i + 1..i + 3], 16).unwrap());
-                    i += 2;
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8(out).unwrap()
-    };
     std::str::from_utf8(body)
         .unwrap()
         .split('&')
         .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
+        .map(|(k, v)| (super::form_decode(k), super::form_decode(v)))
         .collect()
 }
 
