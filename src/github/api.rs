@@ -402,6 +402,9 @@ pub trait GitHubApi: Send + Sync {
         repo: &Repo,
     ) -> impl Future<Output = Result<Option<bool>, ApiError>> + Send;
 
+    /// The repository's id: `None` when no repository Keel can read has that name.
+    fn repo_id(&self, repo: &Repo) -> impl Future<Output = Result<Option<u64>, ApiError>> + Send;
+
     /// The repository's custom properties (name → its values: one, or a multi-select's
     /// several); empty when GitHub does not say (none set).
     fn custom_properties(

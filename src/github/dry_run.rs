@@ -362,6 +362,10 @@ impl GitHubApi for DryRun {
         Ok(Some(true))
     }
 
+    async fn repo_id(&self, _repo: &Repo) -> Result<Option<u64>, ApiError> {
+        Ok(None)
+    }
+
     async fn custom_properties(
         &self,
         _repo: &Repo,

@@ -455,7 +455,29 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
         Event::ReportsUploaded { repo, head_sha } => uploads::arrived(ctx, repo, head_sha).await,
         Event::Command { .. } => commands::run(ctx, event).await,
         Event::RedeliverFailed => redeliver::run(ctx).await,
-        Event::RepositoryMoved { from, to, .. } => {
+        Event::RepositoryMoved {
+            installation,
+            from,
+            to,
+            only_if_gone,
+        } => {
+            if let Some(id) = only_if_gone {
+                // A transfer: the old name is made from the old owner and the *new* name.
+                // Forget it only if no other repository goes by it now.
+                let Some(installation) = installation else {
+                    return Ok(());
+                };
+                let old = Repo {
+                    installation: installation.clone(),
+                    name: from.clone(),
+                };
+                if let Some(other) = ctx.github.repo_id(&old).await?
+                    && other != *id
+                {
+                    tracing::info!(%from, "transferred: another repository has its old name; nothing forgotten");
+                    return Ok(());
+                }
+            }
             match to {
                 // Renamed: its history goes with it.
                 Some(to) => ctx.store.rename_repo(&from.0, &to.0).await?,

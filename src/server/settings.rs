@@ -265,7 +265,17 @@ fn sign_in(
             ));
         }
     };
-    let url = url.trim_end_matches('/').to_owned();
+    // As browsers write an origin: lowercase, without the scheme's default port.
+    let url = url.trim_end_matches('/').to_ascii_lowercase();
+    let url = url
+        .strip_suffix(":443")
+        .filter(|_| url.starts_with("https://"))
+        .or_else(|| {
+            url.strip_suffix(":80")
+                .filter(|_| url.starts_with("http://"))
+        })
+        .unwrap_or(&url)
+        .to_owned();
     if !crate::github::client::is_plain_origin(&url) {
         return Err(SettingsError(format!(
             "KEEL_PUBLIC_URL ({url}) must be https://host[:port] with no path (plain http only for this machine)"
@@ -282,4 +292,37 @@ fn sign_in(
         client_id: id,
         client_secret: SecretString::from(secret),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign_in;
+
+    #[test]
+    fn the_public_address_is_written_as_browsers_write_an_origin() {
+        let given = |url: &str| {
+            sign_in(Some(url.into()), Some("Iv23abc".into()), Some("s".into()))
+                .map(|s| s.map(|s| s.public_url))
+                .map_err(|e| e.to_string())
+        };
+        for (url, origin) in [
+            ("https://Keel.Example.com:443/", "https://keel.example.com"),
+            (
+                "https://keel.example.com:8443",
+                "https://keel.example.com:8443",
+            ),
+            ("http://127.0.0.1:80", "http://127.0.0.1"),
+            ("http://localhost:3000/", "http://localhost:3000"),
+        ] {
+            assert_eq!(given(url), Ok(Some(origin.to_owned())), "{url}");
+        }
+        for refused in [
+            "https://keel.example.com/keel",
+            "http://keel.example.com",
+            "https://keel.example.com?x",
+            "ftp://keel.example.com",
+        ] {
+            assert!(given(refused).is_err(), "{refused}");
+        }
+    }
 }

@@ -403,6 +403,20 @@ async fn a_sign_in_begun_elsewhere_is_refused_and_the_pkce_verifier_is_sent() {
         let github = get(&start.location(), None).await;
         let back = get(&github.location(), start.cookie("keel_login_").as_deref()).await;
         assert_eq!(back.location(), "/dashboard");
+        // Sign-ins begun and never finished do not pile up in the browser: past a few, the
+        // older ones are dropped.
+        let begun: Vec<String> = (0..4).map(|i| format!("keel_login_{i:016x}=x")).collect();
+        let more = get(
+            &format!("{}/dashboard/login", site.base),
+            Some(&begun.join("; ")),
+        )
+        .await;
+        let dropped = more
+            .header("set-cookie")
+            .iter()
+            .filter(|c| c.contains("Max-Age=0"))
+            .count();
+        assert_eq!(dropped, 4, "{}", more.head);
         // Another site's form does not sign anyone out.
         let forged = request_with(
             "POST",
@@ -412,6 +426,15 @@ async fn a_sign_in_begun_elsewhere_is_refused_and_the_pkce_verifier_is_sent() {
         )
         .await;
         assert_eq!(forged.status, 403);
+        // Nor does one whose browser says it came from another site, whatever it claims.
+        let cross = request_with(
+            "POST",
+            &format!("{}/dashboard/logout", site.base),
+            Some(&session),
+            "Sec-Fetch-Site: cross-site\r\nOrigin: null\r\n",
+        )
+        .await;
+        assert_eq!(cross.status, 403);
         assert!(forged.cookie("keel_session=").is_none());
         assert_eq!(site.page("/dashboard", &session).await.status, 200);
         // Signing out ends the session here, not only in the browser.
@@ -485,7 +508,7 @@ async fn in_a_real_browser_a_lead_signs_in_and_reads_the_trends() {
     site.record_a_week(&db.store).await;
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).to_owned();
     let base = site.base.clone();
-    let (overview, page, charts, gaps, url) = tokio::task::spawn_blocking(move || {
+    let (overview, page, charts, gaps, url, out) = tokio::task::spawn_blocking(move || {
         let browser = crate::support::browser::Browser::start();
         // Signed out: the browser goes to GitHub and back, and lands on the overview.
         browser.open(&format!("{base}/dashboard"));
@@ -493,13 +516,16 @@ async fn in_a_real_browser_a_lead_signs_in_and_reads_the_trends() {
         browser.screenshot(&shots.join("keel-dashboard-overview.png"));
         browser.click("a[href='/dashboard/Codertocat/Hello-World']");
         browser.screenshot(&shots.join("keel-dashboard-repository.png"));
-        (
-            overview,
-            browser.text(),
+        let page = browser.text();
+        let (charts, gaps, url) = (
             browser.count("figure svg"),
             browser.count("svg .gap"),
             browser.url(),
-        )
+        );
+        // The page's own "Sign out" button signs out (the browser says where it came from).
+        browser.click("nav form button[type=submit]");
+        let out = browser.text();
+        (overview, page, charts, gaps, url, out)
     })
     .await
     .unwrap();
@@ -510,6 +536,7 @@ async fn in_a_real_browser_a_lead_signs_in_and_reads_the_trends() {
     assert!(page.contains("Lead time for changes 24.0 h"), "{page}");
     assert_eq!(charts, 3, "deployments, lead time, coverage");
     assert!(gaps > 0, "weeks before Keel recorded anything are gaps");
+    assert!(out.contains("Signed out"), "{out}");
     db.finish().await;
 }
 

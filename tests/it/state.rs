@@ -542,7 +542,7 @@ async fn a_repository_deleted_renamed_or_transferred_leaves_nothing_under_its_ol
     for db in backends().await {
         let s = &db.store;
         let fake = FakeGitHub::start().await;
-        for repo in ["acme/old-name", "acme/secret", "acme/moved"] {
+        for repo in ["acme/old-name", "acme/secret", "acme/moved", "acme/victim"] {
             s.add_installation_repos(1, &[repo.into()], 0)
                 .await
                 .unwrap();
@@ -551,6 +551,9 @@ async fn a_repository_deleted_renamed_or_transferred_leaves_nothing_under_its_ol
                 .await
                 .unwrap();
         }
+        // Another repository of the old owner is called what a transferred one is renamed to.
+        fake.put_repo_id("acme/victim", 77);
+        fake.put_not_installed("acme/moved");
         let server = TestServer::new(s);
         let repository = |full_name: &str, name: &str| json!({"full_name": full_name, "name": name, "owner": {"login": "acme"}});
         for (id, body) in [
@@ -570,6 +573,14 @@ async fn a_repository_deleted_renamed_or_transferred_leaves_nothing_under_its_ol
                 json!({"action": "transferred", "installation": {"id": 1},
                        "changes": {"owner": {"from": {"organization": {"login": "acme"}}}},
                        "repository": repository("elsewhere/moved", "moved")}),
+            ),
+            // Transferred and renamed at once: the payload names only the old owner, so
+            // `acme/victim` is made from it; it is another repository, which keeps its own.
+            (
+                "r-4",
+                json!({"action": "transferred", "installation": {"id": 1},
+                       "changes": {"owner": {"from": {"organization": {"login": "acme"}}}},
+                       "repository": {"id": 5, "full_name": "elsewhere/victim", "name": "victim"}}),
             ),
         ] {
             let (status, text) = server
@@ -594,7 +605,13 @@ async fn a_repository_deleted_renamed_or_transferred_leaves_nothing_under_its_ol
             .into_iter()
             .map(|(r, _)| r)
             .collect();
-        assert_eq!(installed, ["acme/new-name"], "{}", db.backend);
+        assert_eq!(
+            installed,
+            ["acme/new-name", "acme/victim"],
+            "{}",
+            db.backend
+        );
+        assert!(s.baseline("acme/victim", "base").await.unwrap().is_some());
         for gone in ["acme/old-name", "acme/secret", "acme/moved"] {
             assert!(
                 s.baseline(gone, "base").await.unwrap().is_none(),

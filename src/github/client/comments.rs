@@ -130,6 +130,19 @@ pub(super) async fn repo_private(gh: &GitHub, repo: &Repo) -> Result<Option<bool
     }
 }
 
+pub(super) async fn repo_id(gh: &GitHub, repo: &Repo) -> Result<Option<u64>, ApiError> {
+    #[derive(Deserialize)]
+    struct Id {
+        id: u64,
+    }
+    let route = format!("/repos/{}", repo.name);
+    match gh.json::<Id>(repo, Method::Get, &route, &[], None).await {
+        Ok(found) => Ok(Some(found.id)),
+        Err(e) if e.is_not_found() || e.is_forbidden() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) async fn custom_properties(
     gh: &GitHub,
     repo: &Repo,

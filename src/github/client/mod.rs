@@ -432,6 +432,10 @@ impl GitHubApi for GitHub {
         comments::repo_private(self, repo).await
     }
 
+    async fn repo_id(&self, repo: &Repo) -> Result<Option<u64>, ApiError> {
+        comments::repo_id(self, repo).await
+    }
+
     async fn custom_properties(&self, repo: &Repo) -> Result<keel_core::org::Properties, ApiError> {
         comments::custom_properties(self, repo).await
     }

@@ -258,6 +258,11 @@ pub enum Event {
         from: RepoName,
         /// Its new name in the same installation (renamed); `None`: gone from it.
         to: Option<RepoName>,
+        /// A transfer's repository id: the old name is forgotten only if it names no other
+        /// repository now (a transfer may rename too, and its payload names only the old
+        /// owner, so the name made from it may be someone else's).
+        #[serde(default)]
+        only_if_gone: Option<u64>,
     },
     /// A person revoked Keel's authorisation (`github_app_authorization`): their dashboard
     /// sessions end.
@@ -420,7 +425,8 @@ impl Event {
             | Event::MergeGroup { installation, .. }
             | Event::WorkflowRunCompleted { installation, .. }
             | Event::CheckRunCompleted { installation, .. }
-            | Event::Push { installation, .. } => installation.as_ref().map(|i| i.0),
+            | Event::Push { installation, .. }
+            | Event::RepositoryMoved { installation, .. } => installation.as_ref().map(|i| i.0),
             Event::Installation { installation, .. }
             | Event::Backfill { installation, .. }
             | Event::WeeklySummary { installation, .. }
@@ -435,7 +441,6 @@ impl Event {
             | Event::Release { .. }
             | Event::ReportsUploaded { .. }
             | Event::RedeliverFailed
-            | Event::RepositoryMoved { .. }
             | Event::AuthorizationRevoked { .. } => None,
         }
     }

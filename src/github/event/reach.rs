@@ -14,6 +14,7 @@ pub(super) fn repository(body: &[u8]) -> Result<Parsed, serde_json::Error> {
     let now = RepoName(p.repository.full_name.clone());
     let owner = p.repository.full_name.split('/').next().unwrap_or_default();
     let changes = p.changes.unwrap_or_default();
+    let mut only_if_gone = None;
     let (from, to) = match p.action.as_str() {
         "deleted" => (now, None),
         "renamed" => {
@@ -32,6 +33,7 @@ pub(super) fn repository(body: &[u8]) -> Result<Parsed, serde_json::Error> {
             else {
                 return Err(serde_json::Error::missing_field("changes.owner.from"));
             };
+            only_if_gone = p.repository.id;
             (RepoName(format!("{old_owner}/{}", p.repository.name)), None)
         }
         action => return Ok(ignored("repository", action)),
@@ -40,6 +42,7 @@ pub(super) fn repository(body: &[u8]) -> Result<Parsed, serde_json::Error> {
         installation,
         from,
         to,
+        only_if_gone,
     })))
 }
 
@@ -73,6 +76,8 @@ struct RepositoryPayload {
 struct NamedRepository {
     full_name: String,
     name: String,
+    #[serde(default)]
+    id: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]

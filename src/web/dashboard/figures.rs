@@ -25,6 +25,8 @@ const WEEK_MS: i64 = 60 * 1000;
 const MAX_KEPT: usize = 4096;
 /// Config reads from GitHub at once.
 const GITHUB_AT_ONCE: usize = 4;
+/// Weeks gathered from the store at once (its connections serve the intake and workers too).
+const GATHERS_AT_ONCE: usize = 2;
 
 /// Values by key, each with when it was kept (unix ms).
 type Cache<K, V> = Mutex<HashMap<K, (i64, Arc<V>)>>;
@@ -41,9 +43,10 @@ pub(super) struct Gathered {
 pub(super) struct Figures {
     store: Store,
     github: Arc<GitHub>,
-    configs: Cache<String, Option<Config>>,
+    configs: Cache<String, Result<Option<Config>, String>>,
     weeks: Cache<(String, String), Gathered>,
     github_at_once: Semaphore,
+    gathering: Semaphore,
 }
 
 impl Figures {
@@ -54,6 +57,7 @@ impl Figures {
             configs: Mutex::default(),
             weeks: Mutex::default(),
             github_at_once: Semaphore::new(GITHUB_AT_ONCE),
+            gathering: Semaphore::new(GATHERS_AT_ONCE),
         }
     }
 
@@ -65,10 +69,6 @@ impl Figures {
         week: Option<&str>,
         now: i64,
     ) -> Result<Arc<Gathered>, String> {
-        let key = (repo.name.0.to_lowercase(), week.unwrap_or("").to_owned());
-        if let Some(found) = fresh(&self.weeks, &key, now, WEEK_MS) {
-            return Ok(found);
-        }
         let config = self.config_of(repo, now).await?;
         let config = config.as_ref().clone().unwrap_or_else(Config::default);
         let sc = config.summary.clone().unwrap_or_default();
@@ -80,6 +80,20 @@ impl Figures {
             })?,
             None => reported_week(&sc, now),
         };
+        // Kept by the week itself, however the address spelled it.
+        let key = (repo.name.0.to_lowercase(), week.name.clone());
+        if let Some(found) = fresh(&self.weeks, &key, now, WEEK_MS) {
+            return Ok(found);
+        }
+        // A few gathers at once, each week once: who waited finds it gathered.
+        let _turn = self
+            .gathering
+            .acquire()
+            .await
+            .map_err(|_| "Keel is stopping.".to_owned())?;
+        if let Some(found) = fresh(&self.weeks, &key, now, WEEK_MS) {
+            return Ok(found);
+        }
         let report = gather(&self.store, &repo.name.0, &config, &week)
             .await
             .map_err(|e| {
@@ -91,11 +105,16 @@ impl Figures {
         Ok(gathered)
     }
 
-    /// `repo`'s default-branch config (`None` without one).
+    /// `repo`'s default-branch config (`None` without one). A config that does not parse is
+    /// kept as such too (a page does not ask GitHub again for it); GitHub's failures are not.
     async fn config_of(&self, repo: &Repo, now: i64) -> Result<Arc<Option<Config>>, String> {
         let key = repo.name.0.to_lowercase();
+        let cached = |found: Arc<Result<Option<Config>, String>>| match found.as_ref() {
+            Ok(config) => Ok(Arc::new(config.clone())),
+            Err(why) => Err(why.clone()),
+        };
         if let Some(found) = fresh(&self.configs, &key, now, CONFIG_MS) {
-            return Ok(found);
+            return cached(found);
         }
         let _turn = self
             .github_at_once
@@ -104,25 +123,24 @@ impl Figures {
             .map_err(|_| "Keel is stopping.".to_owned())?;
         // Read by another request while this one waited its turn.
         if let Some(found) = fresh(&self.configs, &key, now, CONFIG_MS) {
-            return Ok(found);
+            return cached(found);
         }
-        match crate::jobs::summary::default_branch_config(&*self.github, repo).await {
-            Ok(config) => {
-                let config = Arc::new(config);
-                keep(&self.configs, key, now, Arc::clone(&config));
-                Ok(config)
-            }
+        let read = match crate::jobs::summary::default_branch_config(&*self.github, repo).await {
+            Ok(config) => Ok(config),
             Err(crate::jobs::JobError::Permanent(why)) => Err(format!(
                 "The default branch's .github/keel.toml is not valid: {why}"
             )),
             Err(e) => {
                 tracing::warn!(repo = %repo.name, error = %e, "dashboard: config not read");
-                Err(
+                return Err(
                     "GitHub did not give Keel this repository's config; try again in a moment."
                         .to_owned(),
-                )
+                );
             }
-        }
+        };
+        let read = Arc::new(read);
+        keep(&self.configs, key, now, Arc::clone(&read));
+        cached(read)
     }
 }
 

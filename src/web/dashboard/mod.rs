@@ -142,7 +142,14 @@ fn id_hash(id: &str) -> String {
 
 /// A page of the dashboard: no script, no framing, forms only to itself.
 fn html(status: StatusCode, title: &str, body: &str) -> Response {
-    super::answer(status, "", super::page(title, body))
+    let mut page = super::answer(status, "", super::page(title, body));
+    // Its own forms name where they come from (a browser sends `Origin: null` under
+    // `no-referrer`); other sites still learn nothing.
+    page.headers_mut().insert(
+        header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("same-origin"),
+    );
+    page
 }
 
 /// The one answer for a repository the viewer may not see, whatever the reason.

@@ -15,6 +15,8 @@ use serde::Deserialize;
 /// How long the questions to GitHub at a sign-in may take together: the listener closes a
 /// connection that moves no byte for 10 s.
 const SIGN_IN_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+/// Sign-ins one browser may have begun and not finished before the older ones are dropped.
+const MAX_BEGUN: usize = 4;
 /// How long a begun sign-in may take, seconds.
 const SIGN_IN_SECS: u32 = 600;
 
@@ -25,7 +27,11 @@ pub(super) struct Start {
 }
 
 /// `GET /dashboard/login`: off to GitHub, with a new `state` and PKCE challenge.
-pub(super) async fn start(State(d): State<Dashboard>, Query(q): Query<Start>) -> Response {
+pub(super) async fn start(
+    State(d): State<Dashboard>,
+    Query(q): Query<Start>,
+    headers: HeaderMap,
+) -> Response {
     let then = q
         .then
         .filter(|t| safe_return(t))
@@ -50,12 +56,33 @@ pub(super) async fn start(State(d): State<Dashboard>, Query(q): Query<Start>) ->
     to.push_str("&code_challenge=");
     to.push_str(&challenge);
     to.push_str("&code_challenge_method=S256");
-    let cookie = format!(
+    let mut cookies = vec![format!(
         "{}={state}|{verifier}|{then}; {}; Max-Age={SIGN_IN_SECS}",
         login_cookie(&d, &state),
         attributes(&d)
-    );
-    see_other(&to, &[cookie])
+    )];
+    // Sign-ins begun and never finished (tabs, retries): past a few, the older ones go, so
+    // the browser's cookies never outgrow what a proxy lets through.
+    let prefix = login_cookie(&d, "");
+    let begun: Vec<&str> = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('=').map(|(name, _)| name))
+        .filter(|name| {
+            name.strip_prefix(&prefix)
+                .is_some_and(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .collect();
+    if begun.len() >= MAX_BEGUN {
+        cookies.extend(
+            begun
+                .iter()
+                .map(|name| format!("{name}=; {}; Max-Age=0", attributes(&d))),
+        );
+    }
+    see_other(&to, &cookies)
 }
 
 /// `?code=…&state=…` (or `?error=…`), as GitHub sends the viewer back.
@@ -74,19 +101,28 @@ pub(super) async fn callback(
     headers: HeaderMap,
 ) -> Response {
     use subtle::ConstantTimeEq;
+    let given = back.state.unwrap_or_default();
+    let named = (given.len() == 64 && given.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| login_cookie(&d, &given));
+    // Whatever the outcome, this sign-in's cookie is spent.
+    let spent = named
+        .as_ref()
+        .map(|name| format!("{name}=; {}; Max-Age=0", attributes(&d)));
     let again = |status, title: &str, text: &str| {
-        html(
+        let mut page = html(
             status,
             title,
             &format!(
                 "<h1>{}</h1>\n<p>{text}</p>\n<p><a href=\"/dashboard/login\">Sign in again</a></p>",
                 super::super::escape(title)
             ),
-        )
+        );
+        if let Some(spent) = spent.as_deref().and_then(|c| c.parse().ok()) {
+            page.headers_mut()
+                .append(axum::http::header::SET_COOKIE, spent);
+        }
+        page
     };
-    let given = back.state.unwrap_or_default();
-    let named = (given.len() == 64 && given.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| login_cookie(&d, &given));
     let Some((state, verifier, then)) = named
         .as_deref()
         .and_then(|name| cookie(&headers, name))
@@ -124,7 +160,12 @@ pub(super) async fn callback(
         );
     }
     // Sign-ins asking GitHub at once are few: anyone can start one, and each asks GitHub.
-    let Ok(_turn) = d.signing_in.clone().try_acquire_owned() else {
+    let turn = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        d.signing_in.clone().acquire_owned(),
+    )
+    .await;
+    let Ok(Ok(_turn)) = turn else {
         return unavailable("Many people are signing in at once; try again in a moment.");
     };
     let asked = tokio::time::timeout(
@@ -192,11 +233,8 @@ pub(super) async fn callback(
 
 /// `POST /dashboard/logout`: the session ends here and now.
 pub(super) async fn logout(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
-    // Another site's form is no sign-out (browsers name the page a POST comes from).
-    if headers
-        .get(axum::http::header::ORIGIN)
-        .is_some_and(|origin| origin.as_bytes() != d.viewers.public_url.as_bytes())
-    {
+    // Another site's form is no sign-out: browsers say where a POST comes from.
+    if !same_site_post(&headers, &d.viewers.public_url) {
         return html(
             StatusCode::FORBIDDEN,
             "Not from here",
@@ -235,6 +273,17 @@ fn login_cookie(d: &Dashboard, state: &str) -> String {
         "keel_login"
     };
     format!("{prefix}_{}", &state[..state.len().min(16)])
+}
+
+/// Whether a POST comes from this site's own page: `Sec-Fetch-Site`, which a page cannot set,
+/// where the browser sends it; else `Origin`; a client that sends neither is no browser.
+fn same_site_post(headers: &HeaderMap, public_url: &str) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    headers
+        .get(axum::http::header::ORIGIN)
+        .is_none_or(|origin| origin.as_bytes() == public_url.as_bytes())
 }
 
 /// Every cookie Keel sets: the whole site, never to scripts, not on other sites' requests

@@ -86,24 +86,22 @@ pub(super) async fn viewer_of(
     }
     let user: User = api.get("/user", &token).await?;
     let installations = api
-        .all("/user/installations", "installations", &token)
+        .all("/user/installations", "installations", "id", &token)
         .await?;
     let mut lists = tokio::task::JoinSet::new();
-    for installation in installations.iter().filter_map(|i| i["id"].as_u64()) {
+    for installation in installations
+        .into_iter()
+        .filter(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()))
+    {
         let (api, token) = (api.clone(), token.clone());
         lists.spawn(async move {
             let path = format!("/user/installations/{installation}/repositories");
-            api.all(&path, "repositories", &token).await
+            api.all(&path, "repositories", "full_name", &token).await
         });
     }
     let mut repos = Vec::new();
     while let Some(listed) = lists.join_next().await {
-        repos.extend(
-            listed??
-                .iter()
-                .filter_map(|r| r["full_name"].as_str())
-                .map(str::to_lowercase),
-        );
+        repos.extend(listed??.iter().map(|name| name.to_lowercase()));
         if repos.len() as u64 > MAX_LISTED {
             bail!(TooMany);
         }
@@ -144,21 +142,35 @@ impl Asker {
         .await
     }
 
-    /// Every item under `key` on every page of `path`: the first page gives the total, the
-    /// rest are read together.
-    async fn all(&self, path: &str, key: &str, token: &SecretString) -> anyhow::Result<Vec<Value>> {
+    /// `field` of every item under `key` on every page of `path`: the first page gives the
+    /// total, the rest are read together; each page is cut down to that field on arrival.
+    async fn all(
+        &self,
+        path: &str,
+        key: &str,
+        field: &'static str,
+        token: &SecretString,
+    ) -> anyhow::Result<Vec<String>> {
         let page = |n: u64| format!("{path}?per_page={PER_PAGE}&page={n}");
         let first: Value = self.get(&page(1), token).await?;
-        let total = first["total_count"].as_u64().unwrap_or(0);
+        let Some(total) = first["total_count"].as_u64() else {
+            bail!("GitHub's page of {path} gives no total");
+        };
         if total > MAX_LISTED {
             bail!(TooMany);
         }
-        let mut listed = items(first, key)?;
+        let mut listed = fields(&first, key, field)?;
+        if (listed.len() as u64) < total.min(PER_PAGE) {
+            bail!("GitHub's first page of {path} holds fewer than its total says");
+        }
         let mut rest = tokio::task::JoinSet::new();
         for n in 2..=total.div_ceil(PER_PAGE) {
             let (asker, token, path) = (self.clone(), token.clone(), page(n));
             let key = key.to_owned();
-            rest.spawn(async move { items(asker.get(&path, &token).await?, &key) });
+            rest.spawn(async move {
+                let page: Value = asker.get(&path, &token).await?;
+                fields(&page, &key, field)
+            });
         }
         while let Some(more) = rest.join_next().await {
             listed.extend(more??);
@@ -167,12 +179,19 @@ impl Asker {
     }
 }
 
-/// The list under `key` of one page.
-fn items(mut page: Value, key: &str) -> anyhow::Result<Vec<Value>> {
-    match page[key].take() {
-        Value::Array(items) => Ok(items),
-        _ => bail!("GitHub's page has no `{key}` list"),
-    }
+/// `field` (a string, or a number written out) of each item in the list under `key`.
+fn fields(page: &Value, key: &str, field: &str) -> anyhow::Result<Vec<String>> {
+    let Some(items) = page[key].as_array() else {
+        bail!("GitHub's page has no `{key}` list");
+    };
+    Ok(items
+        .iter()
+        .filter_map(|item| match &item[field] {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect())
 }
 
 /// One request to GitHub (as the viewer, with `token`), its JSON answer read within

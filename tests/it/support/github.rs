@@ -180,6 +180,8 @@ struct State {
     properties: HashMap<String, Vec<Value>>,
     /// Repositories the fake says are private (every other one is public).
     private_repos: std::collections::HashSet<String>,
+    /// Repository ids `GET /repos/{repo}` gives.
+    repo_ids: HashMap<String, u64>,
     /// Repositories the App is not installed on: their issue endpoints answer 404.
     not_installed: std::collections::HashSet<String>,
     /// comment id → reactions added, in order.
@@ -582,6 +584,15 @@ impl FakeGitHub {
     }
 
     /// `repo` is private.
+    /// The id `GET /repos/{repo}` gives (1 when not put).
+    pub fn put_repo_id(&self, repo: &str, id: u64) {
+        self.state
+            .lock()
+            .unwrap()
+            .repo_ids
+            .insert(repo.to_owned(), id);
+    }
+
     pub fn put_private(&self, repo: &str) {
         self.state.lock().unwrap().private_repos.insert(repo.into());
     }
@@ -1949,7 +1960,9 @@ fn get_repository(s: &mut State, req: &Request) -> ResponseTemplate {
         return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
     }
     let private = s.private_repos.contains(&repo);
-    ResponseTemplate::new(200).set_body_json(json!({"full_name": repo, "private": private}))
+    let id = s.repo_ids.get(&repo).copied().unwrap_or(1);
+    ResponseTemplate::new(200)
+        .set_body_json(json!({"full_name": repo, "private": private, "id": id}))
 }
 
 fn get_properties(s: &mut State, req: &Request) -> ResponseTemplate {
