@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// A repository on the same installation that the viewer cannot read.
 const HIDDEN: &str = "acme/payroll";
 /// The viewer.
-const ALICE: u64 = 501;
+pub(crate) const ALICE: u64 = 501;
 
 /// A title a contributor chose: markup that would run in a page that did not escape it.
 const HOSTILE_TITLE: &str = "Checkout <img src=x onerror=alert(1)> & \"more\"";
@@ -34,10 +34,10 @@ fn hostile(body: Vec<u8>) -> Vec<u8> {
 }
 
 /// An HTTP answer.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Answer {
@@ -89,19 +89,19 @@ async fn request_with(verb: &str, url: &str, cookie: Option<&str>, extra: &str) 
     }
 }
 
-async fn get(url: &str, cookie: Option<&str>) -> Answer {
+pub(crate) async fn get(url: &str, cookie: Option<&str>) -> Answer {
     request("GET", url, cookie).await
 }
 
 /// Keel's dashboard on a socket, its GitHub the FakeGitHub, its clock in the test's hands.
-struct Site {
-    base: String,
-    fake: FakeGitHub,
-    github: ViewerGitHub,
-    clock: Arc<AtomicI64>,
+pub(crate) struct Site {
+    pub(crate) base: String,
+    pub(crate) fake: FakeGitHub,
+    pub(crate) github: ViewerGitHub,
+    pub(crate) clock: Arc<AtomicI64>,
 }
 
-async fn site(store: &Store) -> Site {
+pub(crate) async fn site(store: &Store) -> Site {
     let fake = FakeGitHub::start().await;
     let github = ViewerGitHub::mount(&fake).await;
     github.sign_in_as(ALICE, "alice");
@@ -138,7 +138,7 @@ async fn site(store: &Store) -> Site {
 impl Site {
     /// Signs in as whoever the FakeGitHub's browser is signed in as, starting at `then`;
     /// the session cookie and where Keel sent the viewer.
-    async fn sign_in(&self, then: &str) -> (String, String) {
+    pub(crate) async fn sign_in(&self, then: &str) -> (String, String) {
         let start = get(&format!("{}/dashboard/login?then={then}", self.base), None).await;
         assert_eq!(start.status, 303, "{}", start.body);
         let login = start.cookie("keel_login_").expect("the sign-in cookie");
@@ -202,7 +202,7 @@ impl Site {
             .body
     }
 
-    async fn page(&self, path: &str, session: &str) -> Answer {
+    pub(crate) async fn page(&self, path: &str, session: &str) -> Answer {
         get(&format!("{}{path}", self.base), Some(session)).await
     }
 }

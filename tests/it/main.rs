@@ -16,6 +16,8 @@ mod cli;
 mod exemptions;
 // End-to-end latency under load (ignored; scripts/bench-e2e).
 mod bench_e2e;
+// The dashboard's pages cold, warm and with GitHub down (ignored; scripts/bench-dashboard).
+mod bench_dashboard;
 // `keel serve` killed with SIGKILL while deliveries stream in.
 mod crash;
 // The dashboard: sign-in with GitHub, what a viewer may see, the weekly figures as pages.
