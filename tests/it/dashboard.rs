@@ -278,6 +278,14 @@ async fn the_repository_page_says_what_the_weekly_issue_says() {
         ] {
             assert!(body.contains(cell), "{cell}: {body}");
         }
+        // Each figure says how many it was measured over.
+        for sample in [
+            "<td>median of 1 change</td>",
+            "<td>1 deployment</td>",
+            "<td>median of 1 restore</td>",
+        ] {
+            assert!(body.contains(sample), "{sample}: {body}");
+        }
         assert!(body.contains("23–29 Nov 2026 (2026-W48)"), "{body}");
         assert!(
             body.contains(&format!("/{REPO}/issues/100\">this week's summary issue")),

@@ -267,37 +267,46 @@ fn repository_page(
     s.push_str("</p>\n");
     if this.observed {
         let per_week = report.deployments_per_week();
-        s.push_str("<h2>Delivery (DORA)</h2>\n<table>\n<thead><tr><th>Metric</th><th>This week</th><th>Performance</th></tr></thead>\n<tbody>\n");
+        s.push_str("<h2>Delivery (DORA)</h2>\n<table>\n<thead><tr><th>Metric</th><th>This week</th><th>Measured over</th><th>Performance</th></tr></thead>\n<tbody>\n");
         let _ = writeln!(
             s,
-            "<tr><td>Deployment frequency</td><td>{}</td><td>{} ({per_week:.1} a week)</td></tr>",
+            "<tr><td>Deployment frequency</td><td>{}</td><td>this week</td><td>{} ({per_week:.1} a week)</td></tr>",
             this.deployments,
             escape(&performer(Some(bands::deployment_frequency(per_week))))
         );
-        for (metric, value, band, text) in [
+        let of =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        for (metric, value, band, text, sample) in [
             (
                 "Lead time for changes",
                 this.lead_time_hours,
                 bands::lead_time as fn(f64) -> _,
                 hours(this.lead_time_hours),
+                format!(
+                    "median of {}",
+                    of(this.lead_time_changes, "change", "changes")
+                ),
             ),
             (
                 "Change failure rate",
                 this.change_failure_rate,
                 bands::change_failure_rate,
                 percent(this.change_failure_rate),
+                of(this.deployments as usize, "deployment", "deployments"),
             ),
             (
                 "Time to restore",
                 this.time_to_restore_hours,
                 bands::time_to_restore,
                 hours(this.time_to_restore_hours),
+                format!("median of {}", of(this.restores, "restore", "restores")),
             ),
         ] {
             let _ = writeln!(
                 s,
-                "<tr><td>{metric}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{metric}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&text),
+                escape(&sample),
                 escape(&performer(value.map(band)))
             );
         }

@@ -133,6 +133,12 @@ pub struct WeekMetrics {
     pub change_failure_rate: Option<f64>,
     /// Median time to restore, hours.
     pub time_to_restore_hours: Option<f64>,
+    /// How many changes the lead time is the median of.
+    #[serde(default)]
+    pub lead_time_changes: usize,
+    /// How many restores the time to restore is the median of.
+    #[serde(default)]
+    pub restores: usize,
     /// Some change was paired with its deployment by time only (the push history did not
     /// reach back far enough to tell what the deployment contained).
     #[serde(default)]
@@ -351,6 +357,8 @@ pub fn week_metrics(history: &History, week: &Week, source: Source) -> WeekMetri
     WeekMetrics {
         week: week.clone(),
         deployments,
+        lead_time_changes: lead.len(),
+        restores: restore.len(),
         lead_time_hours: median(&mut lead),
         change_failure_rate,
         time_to_restore_hours: median(&mut restore),
