@@ -16,6 +16,7 @@ mod org;
 mod org_change;
 pub mod publish;
 mod pushers;
+mod reach;
 pub mod redeliver;
 pub mod report_cache;
 pub mod reports;
@@ -461,44 +462,11 @@ pub async fn handle<G: GitHubApi>(ctx: &Context<'_, G>, event: &Event) -> Result
             to,
             only_if_gone,
         } => {
-            if let Some(id) = only_if_gone {
-                // A transfer: the old name is made from the old owner and the *new* name.
-                // Forget it only if no other repository goes by it now.
-                let Some(installation) = installation else {
-                    return Ok(());
-                };
-                let old = Repo {
-                    installation: installation.clone(),
-                    name: from.clone(),
-                };
-                if let Some(other) = ctx.github.repo_id(&old).await?
-                    && other != *id
-                {
-                    tracing::info!(%from, "transferred: another repository has its old name; nothing forgotten");
-                    return Ok(());
-                }
-            }
-            match to {
-                // Renamed: its history goes with it.
-                Some(to) => ctx.store.rename_repo(&from.0, &to.0).await?,
-                // Deleted or gone to another owner: nothing of it stays under the old name.
-                None => {
-                    ctx.store
-                        .forget_repos(std::slice::from_ref(&from.0))
-                        .await?
-                }
-            }
-            tracing::info!(from = %from, to = ?to.as_ref().map(|t| &t.0), "repository moved");
-            Ok(())
+            reach::repository_moved(ctx, installation.as_ref(), from, to.as_ref(), *only_if_gone)
+                .await
         }
         Event::AuthorizationRevoked { user_id } => {
-            let ended = ctx.store.end_sessions_of(*user_id).await?;
-            tracing::info!(
-                user_id,
-                ended,
-                "Keel's authorisation revoked: dashboard sessions ended"
-            );
-            Ok(())
+            reach::authorization_revoked(ctx, *user_id).await
         }
         Event::ChecksRerequested {
             installation: Some(installation),

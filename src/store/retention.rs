@@ -192,16 +192,19 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for table in BY_REPO.iter().chain(&["installations"]) {
-                for (sql, bound) in [
-                    (format!("DELETE FROM {table} WHERE repo = $1 AND $2 <> $1"), [to, from]),
-                    (format!("UPDATE {table} SET repo = $1 WHERE repo = $2"), [to, from]),
-                ] {
+                if from != to {
+                    let sql = format!("DELETE FROM {table} WHERE repo = $1");
                     sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .bind(bound[0])
-                        .bind(bound[1])
+                        .bind(to)
                         .execute(&mut *tx)
                         .await?;
                 }
+                let sql = format!("UPDATE {table} SET repo = $1 WHERE repo = $2");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(to)
+                    .bind(from)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await
         })

@@ -43,7 +43,7 @@ pub(super) struct Gathered {
 pub(super) struct Figures {
     store: Store,
     github: Arc<GitHub>,
-    configs: Cache<String, Result<Option<Config>, String>>,
+    configs: Cache<String, ReadConfig>,
     weeks: Cache<(String, String), Gathered>,
     github_at_once: Semaphore,
     gathering: Semaphore,
@@ -69,8 +69,13 @@ impl Figures {
         week: Option<&str>,
         now: i64,
     ) -> Result<Arc<Gathered>, String> {
-        let config = self.config_of(repo, now).await?;
-        let config = config.as_ref().clone().unwrap_or_else(Config::default);
+        let read = self.config_of(repo, now).await?;
+        let default = Config::default();
+        let config = match read.as_ref() {
+            Ok(Some(config)) => config,
+            Ok(None) => &default,
+            Err(why) => return Err(why.clone()),
+        };
         let sc = config.summary.clone().unwrap_or_default();
         let zone = sc.timezone.0;
         let week = match week {
@@ -80,21 +85,14 @@ impl Figures {
             })?,
             None => reported_week(&sc, now),
         };
-        // Kept by the week itself, however the address spelled it.
+        // Kept by the week itself, however the address spelled it; a few gathers at once,
+        // each week once.
         let key = (repo.name.0.to_lowercase(), week.name.clone());
-        if let Some(found) = fresh(&self.weeks, &key, now, WEEK_MS) {
-            return Ok(found);
-        }
-        // A few gathers at once, each week once: who waited finds it gathered.
-        let _turn = self
-            .gathering
-            .acquire()
-            .await
-            .map_err(|_| "Keel is stopping.".to_owned())?;
-        if let Some(found) = fresh(&self.weeks, &key, now, WEEK_MS) {
-            return Ok(found);
-        }
-        let report = gather(&self.store, &repo.name.0, &config, &week)
+        let _turn = match kept_or_turn(&self.weeks, &self.gathering, &key, now, WEEK_MS).await? {
+            Found::Kept(found) => return Ok(found),
+            Found::Turn(turn) => turn,
+        };
+        let report = gather(&self.store, &repo.name.0, config, &week)
             .await
             .map_err(|e| {
                 tracing::warn!(repo = %repo.name, error = format!("{e:#}"), "dashboard figures not read");
@@ -105,26 +103,16 @@ impl Figures {
         Ok(gathered)
     }
 
-    /// `repo`'s default-branch config (`None` without one). A config that does not parse is
-    /// kept as such too (a page does not ask GitHub again for it); GitHub's failures are not.
-    async fn config_of(&self, repo: &Repo, now: i64) -> Result<Arc<Option<Config>>, String> {
+    /// `repo`'s default-branch config as read: `Ok(None)` without one, `Err` (what to tell
+    /// the viewer) when it does not parse; both are kept, so a page does not ask GitHub again.
+    /// GitHub's own failures are not kept: the outer error.
+    async fn config_of(&self, repo: &Repo, now: i64) -> Result<Arc<ReadConfig>, String> {
         let key = repo.name.0.to_lowercase();
-        let cached = |found: Arc<Result<Option<Config>, String>>| match found.as_ref() {
-            Ok(config) => Ok(Arc::new(config.clone())),
-            Err(why) => Err(why.clone()),
-        };
-        if let Some(found) = fresh(&self.configs, &key, now, CONFIG_MS) {
-            return cached(found);
-        }
-        let _turn = self
-            .github_at_once
-            .acquire()
-            .await
-            .map_err(|_| "Keel is stopping.".to_owned())?;
-        // Read by another request while this one waited its turn.
-        if let Some(found) = fresh(&self.configs, &key, now, CONFIG_MS) {
-            return cached(found);
-        }
+        let _turn =
+            match kept_or_turn(&self.configs, &self.github_at_once, &key, now, CONFIG_MS).await? {
+                Found::Kept(found) => return Ok(found),
+                Found::Turn(turn) => turn,
+            };
         let read = match crate::jobs::summary::default_branch_config(&*self.github, repo).await {
             Ok(config) => Ok(config),
             Err(crate::jobs::JobError::Permanent(why)) => Err(format!(
@@ -140,8 +128,39 @@ impl Figures {
         };
         let read = Arc::new(read);
         keep(&self.configs, key, now, Arc::clone(&read));
-        cached(read)
+        Ok(read)
     }
+}
+
+/// A default-branch config as read: none, or why it does not parse.
+type ReadConfig = Result<Option<Config>, String>;
+
+/// What a cache lookup found: the value kept, or a turn to make it.
+enum Found<'t, V> {
+    Kept(Arc<V>),
+    Turn(tokio::sync::SemaphorePermit<'t>),
+}
+
+/// `cache[key]` if it is fresh; else a turn of `turns`, unless another request filled the
+/// entry while this one waited for it.
+async fn kept_or_turn<'t, K: Eq + Hash, V>(
+    cache: &Cache<K, V>,
+    turns: &'t Semaphore,
+    key: &K,
+    now: i64,
+    ttl: i64,
+) -> Result<Found<'t, V>, String> {
+    if let Some(found) = fresh(cache, key, now, ttl) {
+        return Ok(Found::Kept(found));
+    }
+    let turn = turns
+        .acquire()
+        .await
+        .map_err(|_| "Keel is stopping.".to_owned())?;
+    Ok(match fresh(cache, key, now, ttl) {
+        Some(found) => Found::Kept(found),
+        None => Found::Turn(turn),
+    })
 }
 
 /// The entry under `key` if it was kept less than `ttl` ago.

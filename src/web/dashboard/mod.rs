@@ -124,14 +124,17 @@ pub fn router(dashboard: Dashboard) -> Router {
 
 /// The value of cookie `name` in `headers`.
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    cookies(headers).find(|(n, _)| *n == name).map(|(_, v)| v)
+}
+
+/// Every cookie in `headers`, as `(name, value)`.
+fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)
 }
 
 /// What the store keeps of a session id: its SHA-256, in hex.

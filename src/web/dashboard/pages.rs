@@ -4,6 +4,7 @@
 //! weekly issue of the same week say the same.
 
 use super::chart::{self, Series};
+use super::figures::Gathered;
 use super::{Dashboard, html, not_found, sign_in_first};
 use crate::github::api::Repo;
 use crate::github::{InstallationId, RepoName};
@@ -53,10 +54,7 @@ pub(super) async fn overview(State(d): State<Dashboard>, headers: HeaderMap) -> 
     let gathering: Vec<_> = repos
         .iter()
         .take(OVERVIEW_FIGURES)
-        .map(|repo| {
-            let (figures, repo) = (Arc::clone(&d.figures), repo.clone());
-            tokio::spawn(async move { figures.week(&repo, None, now).await })
-        })
+        .map(|repo| start_gathering(&d, repo, None, now))
         .collect();
     for (repo, gathered) in repos.iter().zip(gathering) {
         let link = format!(
@@ -64,20 +62,13 @@ pub(super) async fn overview(State(d): State<Dashboard>, headers: HeaderMap) -> 
             escape(&repo.name.0),
             escape(&repo.name.0)
         );
-        let found = match tokio::time::timeout_at(deadline, gathered).await {
-            Ok(Ok(found)) => found,
-            Ok(Err(_)) => {
-                Err("Keel could not read its figures for this repository; try again.".to_owned())
-            }
-            Err(_) => Err("Still being read (GitHub is slow): reload in a moment.".to_owned()),
-        };
-        let gathered = match found {
+        let gathered = match gathered_by(deadline, gathered).await {
             Ok(gathered) => gathered,
-            Err(why) => {
+            Err(unready) => {
                 let _ = writeln!(
                     body,
                     "<tr><td>{link}</td><td colspan=\"7\">{}</td></tr>",
-                    escape(&why)
+                    escape(&unready.why())
                 );
                 continue;
             }
@@ -150,31 +141,18 @@ pub(super) async fn repository(
     let Some(repo) = repo else {
         return not_found();
     };
-    let gathering = {
-        let (figures, repo, week, now) = (
-            Arc::clone(&d.figures),
-            repo.clone(),
-            chosen.week.clone(),
-            d.now(),
-        );
-        tokio::spawn(async move { figures.week(&repo, week.as_deref(), now).await })
-    };
-    let found = match tokio::time::timeout(PAGE_BUDGET, gathering).await {
-        Ok(Ok(found)) => found,
-        Ok(Err(_)) => {
-            Err("Keel could not read its figures for this repository; try again.".to_owned())
-        }
-        Err(_) => {
+    let gathering = start_gathering(&d, &repo, chosen.week.clone(), d.now());
+    let deadline = tokio::time::Instant::now() + PAGE_BUDGET;
+    let gathered = match gathered_by(deadline, gathering).await {
+        Ok(gathered) => gathered,
+        Err(Unready::Pending) => {
             return html(
                 StatusCode::SERVICE_UNAVAILABLE,
                 &repo.name.0,
                 "<h1>Still being read</h1>\n<p>GitHub is slow to give this repository's config. Reload in a moment.</p>",
             );
         }
-    };
-    let gathered = match found {
-        Ok(gathered) => gathered,
-        Err(why) => {
+        Err(Unready::Failed(why)) => {
             return html(
                 StatusCode::BAD_REQUEST,
                 &repo.name.0,
@@ -197,6 +175,49 @@ pub(super) async fn repository(
     let web = crate::github::client::web_url_of(&d.viewers.api_url);
     let body = repository_page(&viewer, report, &web, issue, zone, d.now());
     html(StatusCode::OK, &repo.name.0, &body)
+}
+
+/// Gathers `repo`'s `week` in a task of its own: what a page cannot wait for goes on and is
+/// kept for the next look.
+fn start_gathering(
+    d: &Dashboard,
+    repo: &Repo,
+    week: Option<String>,
+    now: i64,
+) -> tokio::task::JoinHandle<Result<Arc<Gathered>, String>> {
+    let (figures, repo) = (Arc::clone(&d.figures), repo.clone());
+    tokio::spawn(async move { figures.week(&repo, week.as_deref(), now).await })
+}
+
+/// Why a page has no figures for a repository.
+enum Unready {
+    /// They could not be read (what to tell the viewer).
+    Failed(String),
+    /// Not by the page's deadline: still being read.
+    Pending,
+}
+
+impl Unready {
+    fn why(self) -> String {
+        match self {
+            Unready::Failed(why) => why,
+            Unready::Pending => "Still being read (GitHub is slow): reload in a moment.".to_owned(),
+        }
+    }
+}
+
+/// The figures `gathering` finds by `deadline`.
+async fn gathered_by(
+    deadline: tokio::time::Instant,
+    gathering: tokio::task::JoinHandle<Result<Arc<Gathered>, String>>,
+) -> Result<Arc<Gathered>, Unready> {
+    match tokio::time::timeout_at(deadline, gathering).await {
+        Ok(Ok(found)) => found.map_err(Unready::Failed),
+        Ok(Err(_)) => Err(Unready::Failed(
+            "Keel could not read its figures for this repository; try again.".to_owned(),
+        )),
+        Err(_) => Err(Unready::Pending),
+    }
 }
 
 /// The repositories Keel is installed on that the viewer can read, by name.

@@ -6,7 +6,7 @@
 //! can they see, which repositories of those can they read) and then dropped.
 
 use super::viewer::{TooMany, viewer_of};
-use super::{Dashboard, cookie, html, id_hash, see_other};
+use super::{Dashboard, cookie, cookies, html, id_hash, see_other};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -56,7 +56,7 @@ pub(super) async fn start(
     to.push_str("&code_challenge=");
     to.push_str(&challenge);
     to.push_str("&code_challenge_method=S256");
-    let mut cookies = vec![format!(
+    let mut set = vec![format!(
         "{}={state}|{verifier}|{then}; {}; Max-Age={SIGN_IN_SECS}",
         login_cookie(&d, &state),
         attributes(&d)
@@ -64,25 +64,21 @@ pub(super) async fn start(
     // Sign-ins begun and never finished (tabs, retries): past a few, the older ones go, so
     // the browser's cookies never outgrow what a proxy lets through.
     let prefix = login_cookie(&d, "");
-    let begun: Vec<&str> = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('=').map(|(name, _)| name))
+    let begun: Vec<&str> = cookies(&headers)
+        .map(|(name, _)| name)
         .filter(|name| {
             name.strip_prefix(&prefix)
                 .is_some_and(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()))
         })
         .collect();
     if begun.len() >= MAX_BEGUN {
-        cookies.extend(
+        set.extend(
             begun
                 .iter()
                 .map(|name| format!("{name}=; {}; Max-Age=0", attributes(&d))),
         );
     }
-    see_other(&to, &cookies)
+    see_other(&to, &set)
 }
 
 /// `?code=…&state=…` (or `?error=…`), as GitHub sends the viewer back.
@@ -159,26 +155,19 @@ pub(super) async fn callback(
             "GitHub sent no usable code.",
         );
     }
-    // Sign-ins asking GitHub at once are few: anyone can start one, and each asks GitHub.
-    let turn = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        d.signing_in.clone().acquire_owned(),
-    )
-    .await;
-    let Ok(Ok(_turn)) = turn else {
-        return unavailable("Many people are signing in at once; try again in a moment.");
-    };
-    let asked = tokio::time::timeout(
-        SIGN_IN_BUDGET,
-        viewer_of(&d.viewers, &code, verifier, d.now()),
-    )
+    // Sign-ins asking GitHub at once are few (anyone can start one, and each asks GitHub);
+    // waiting for a turn counts against the budget too.
+    let asked = tokio::time::timeout(SIGN_IN_BUDGET, async {
+        let _turn = d.signing_in.acquire().await?;
+        viewer_of(&d.viewers, &code, verifier, d.now()).await
+    })
     .await;
     let session = match asked {
         Err(_) => {
             return again(
                 StatusCode::GATEWAY_TIMEOUT,
                 "GitHub took too long",
-                "GitHub did not say in time who you are and what you can read. Try again in a moment.",
+                "GitHub did not say in time who you are and what you can read (or many people are signing in at once). Try again in a moment.",
             );
         }
         Ok(Ok(session)) => session,
