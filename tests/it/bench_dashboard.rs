@@ -4,20 +4,12 @@
 //! (warm), opens repository pages, and opens the overview while GitHub does not answer. The
 //! FakeGitHub runs in this process on the same cores, so its own time is in the figures.
 
+use crate::bench_e2e::{ms, quantile};
 use crate::dashboard::{ALICE, site};
 use crate::summary_flow::{REPO, at};
 use crate::support::db::backends;
 use keel::store::MergeDetails;
-use std::time::{Duration, Instant};
-
-fn quantile(sorted: &[Duration], q: f64) -> Duration {
-    let rank = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
+use std::time::Instant;
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a benchmark: scripts/bench-dashboard"]

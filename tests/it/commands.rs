@@ -229,14 +229,33 @@ async fn failing_pr(
     TestServer,
     keel::jobs::worker::Worker<keel::github::client::GitHub>,
 ) {
-    let fake = github().await;
-    fake.put_file(
-        REPO,
-        BASE,
-        ".github/keel.toml",
+    opened_under(
+        db,
         b"[hygiene]\nmax_changed_lines = 1\n[debt]\n",
-    );
-    fake.put_permission(REPO, "Codertocat", "admin");
+        "Codertocat",
+        &[],
+    )
+    .await
+}
+
+/// Pull request 2 opened and judged under `config` at its base, with `admin` an admin of the
+/// repository and its commits made out to `people` (author, committer).
+async fn opened_under(
+    db: &TestDb,
+    config: &[u8],
+    admin: &str,
+    people: &[(&str, &str)],
+) -> (
+    FakeGitHub,
+    TestServer,
+    keel::jobs::worker::Worker<keel::github::client::GitHub>,
+) {
+    let fake = github().await;
+    fake.put_file(REPO, BASE, ".github/keel.toml", config);
+    fake.put_permission(REPO, admin, "admin");
+    if !people.is_empty() {
+        fake.put_pr_commit_people(REPO, 2, people);
+    }
     let server = TestServer::new(&db.store);
     let worker = worker(db, &fake);
     deliver(
@@ -628,25 +647,13 @@ async fn waived_across_pushes(
     TestServer,
     keel::jobs::worker::Worker<keel::github::client::GitHub>,
 ) {
-    let fake = github().await;
-    fake.put_file(
-        REPO,
-        BASE,
-        ".github/keel.toml",
+    let (fake, server, worker) = opened_under(
+        db,
         b"[hygiene]\nmax_changed_lines = 1\n[commands]\nsurvive_pushes = true\n",
-    );
-    fake.put_permission(REPO, "boss", "admin");
-    fake.put_pr_commit_people(REPO, 2, &[("Codertocat", "web-flow")]);
-    let server = TestServer::new(&db.store);
-    let worker = worker(db, &fake);
-    deliver(
-        &server,
-        "pull_request",
-        "opened",
-        serde_json::to_vec(&json_of("pull_request/opened.2.json")).unwrap(),
+        "boss",
+        &[("Codertocat", "web-flow")],
     )
     .await;
-    worker.run_until_idle(NOW).await.unwrap();
     assert_eq!(
         waive_as(&fake, &server, &worker, 88, "boss").await,
         ["eyes", "rocket"]

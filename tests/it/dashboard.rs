@@ -523,6 +523,7 @@ async fn in_a_real_browser_a_lead_signs_in_and_reads_the_trends() {
         let overview = browser.text();
         browser.screenshot(&shots.join("keel-dashboard-overview.png"));
         browser.click("a[href='/dashboard/Codertocat/Hello-World']");
+        browser.wait_for_heading("Codertocat/Hello-World");
         browser.screenshot(&shots.join("keel-dashboard-repository.png"));
         let page = browser.text();
         let (charts, gaps, url) = (
@@ -532,6 +533,7 @@ async fn in_a_real_browser_a_lead_signs_in_and_reads_the_trends() {
         );
         // The page's own "Sign out" button signs out (the browser says where it came from).
         browser.click("nav form button[type=submit]");
+        browser.wait_for_heading("Signed out");
         let out = browser.text();
         (overview, page, charts, gaps, url, out)
     })

@@ -604,6 +604,7 @@ async fn in_a_real_browser_one_click_registers_the_app() {
             browser.screenshot(&shots.join("keel-setup-register.png"));
             // One click: the browser posts the manifest to GitHub, GitHub sends it back.
             browser.click("form button[type=submit]");
+            browser.wait_for_heading("Keel is registered");
             browser.screenshot(&shots.join("keel-setup-registered.png"));
             (browser.title(), browser.url(), browser.text())
         }

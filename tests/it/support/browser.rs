@@ -94,6 +94,18 @@ impl Browser {
         self.call("POST", &format!("/element/{id}/click"), &json!({}));
     }
 
+    /// Waits (up to 10 s, the driver's own wait) until a page shows a heading reading
+    /// `heading`: a form's POST may still be on its way when its click returns.
+    pub fn wait_for_heading(&self, heading: &str) {
+        self.call("POST", "/timeouts", &json!({"implicit": 10_000}));
+        self.call(
+            "POST",
+            "/element",
+            &json!({"using": "xpath", "value": format!("//h1[normalize-space()='{heading}']")}),
+        );
+        self.call("POST", "/timeouts", &json!({"implicit": 0}));
+    }
+
     /// How many elements `css` selects.
     pub fn count(&self, css: &str) -> usize {
         self.call(
